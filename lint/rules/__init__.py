@@ -1,0 +1,1 @@
+"""Lint rules, one small class per rule."""

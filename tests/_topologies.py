@@ -1,0 +1,165 @@
+"""Real Redis topologies for the test suite: standalone, Sentinel group, Cluster."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import redis
+from redis.sentinel import Sentinel
+
+from sessionkit._servers import ServerProcess
+
+
+_CLIENTS: dict[int, redis.Redis] = {}
+
+
+def node(port: int) -> redis.Redis:
+    """A cached admin client for one server (closed by ``close_clients``)."""
+    if port not in _CLIENTS:
+        _CLIENTS[port] = redis.Redis(port=port, decode_responses=True, socket_timeout=2)
+    return _CLIENTS[port]
+
+
+def close_clients() -> None:
+    for client in _CLIENTS.values():
+        client.close()
+    _CLIENTS.clear()
+
+
+def wait_until(predicate, timeout: float = 30.0, interval: float = 0.1, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    last_exc: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except Exception as exc:  # servers are coming up or failing over: keep polling
+            last_exc = exc
+        time.sleep(interval)
+    raise TimeoutError(f"timed out after {timeout}s waiting for {what}; last error: {last_exc!r}")
+
+
+@dataclass
+class SentinelGroup:
+    """One master, one replica, three sentinels watching ``service_name``."""
+
+    service_name: str = "mymaster"
+    servers: list[ServerProcess] = field(default_factory=list)
+    sentinels: list[ServerProcess] = field(default_factory=list)
+
+    def start(self) -> None:
+        master = ServerProcess()
+        master.start()
+        replica = ServerProcess(extra_config=[f"replicaof 127.0.0.1 {master.port}"])
+        replica.start()
+        self.servers = [master, replica]
+        for _ in range(3):
+            sentinel = ServerProcess(
+                sentinel=True,
+                extra_config=[
+                    f"sentinel monitor {self.service_name} 127.0.0.1 {master.port} 2",
+                    f"sentinel down-after-milliseconds {self.service_name} 1000",
+                    f"sentinel failover-timeout {self.service_name} 5000",
+                    f"sentinel parallel-syncs {self.service_name} 1",
+                ],
+            )
+            sentinel.start()
+            self.sentinels.append(sentinel)
+        client = node(replica.port)
+        wait_until(lambda: client.info("replication")["master_link_status"] == "up", what="replica sync")
+        wait_until(
+            lambda: all(
+                int(node(s.port).sentinel_master(self.service_name)["num-other-sentinels"]) == 2
+                and int(node(s.port).sentinel_master(self.service_name)["num-slaves"]) == 1
+                for s in self.sentinels
+            ),
+            what="sentinels to discover each other and the replica",
+        )
+
+    @property
+    def sentinel_addresses(self) -> list[tuple[str, int]]:
+        return [("127.0.0.1", s.port) for s in self.sentinels]
+
+    @property
+    def url(self) -> str:
+        hosts = ",".join(f"127.0.0.1:{s.port}" for s in self.sentinels)
+        return f"redis+sentinel://{hosts}/{self.service_name}"
+
+    def master_port(self) -> int:
+        sentinel = Sentinel(self.sentinel_addresses, socket_timeout=1)
+        try:
+            _host, port = sentinel.discover_master(self.service_name)
+        finally:
+            for s in sentinel.sentinels:
+                s.close()
+        return int(port)
+
+    def kill_master_and_wait_for_failover(self, timeout: float = 60.0) -> int:
+        """SIGKILL the current master; return the port of the replica the sentinels promoted."""
+        old = self.master_port()
+        victim = next(s for s in self.servers if s.port == old)
+        victim.stop()
+
+        def promoted() -> int | None:
+            port = self.master_port()
+            if port == old:
+                return None
+            role = node(port).info("replication")["role"]
+            return port if role == "master" else None
+
+        return wait_until(promoted, timeout=timeout, interval=0.2, what="sentinel failover")
+
+    def cleanup(self) -> None:
+        close_clients()
+        for proc in self.sentinels + self.servers:
+            proc.cleanup()
+
+
+@dataclass
+class Cluster:
+    """A Redis Cluster of three masters, each with one replica, built with CLUSTER MEET/ADDSLOTSRANGE."""
+
+    masters: list[ServerProcess] = field(default_factory=list)
+    replicas: list[ServerProcess] = field(default_factory=list)
+
+    def start(self) -> None:
+        conf = ["cluster-enabled yes", "cluster-node-timeout 2000", "cluster-require-full-coverage no"]
+        servers = [ServerProcess(extra_config=[*conf, "cluster-config-file nodes.conf"]) for _ in range(6)]
+        for proc in servers:
+            proc.start()
+        self.masters, self.replicas = servers[:3], servers[3:]
+        first = node(servers[0].port)
+        for proc in servers[1:]:
+            first.execute_command("CLUSTER MEET", "127.0.0.1", proc.port)
+        per = 16384 // 3
+        ranges = [(0, per - 1), (per, 2 * per - 1), (2 * per, 16383)]
+        for proc, (lo, hi) in zip(self.masters, ranges):
+            node(proc.port).execute_command("CLUSTER ADDSLOTSRANGE", lo, hi)
+        wait_until(
+            lambda: all(len(node(n.port).cluster("nodes")) == 6 for n in servers),
+            what="cluster gossip",
+        )
+        for master, replica in zip(self.masters, self.replicas):
+            node_id = node(master.port).execute_command("CLUSTER MYID")
+            wait_until(
+                lambda r=replica, nid=node_id: node(r.port).execute_command("CLUSTER REPLICATE", nid),
+                what="replica attach",
+            )
+        wait_until(
+            lambda: all(node(n.port).cluster("info")["cluster_state"] == "ok" for n in servers),
+            what="cluster_state:ok",
+        )
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.masters[0].port}/0"
+
+    def client(self) -> redis.RedisCluster:
+        return redis.RedisCluster(host="127.0.0.1", port=self.masters[0].port)
+
+    def cleanup(self) -> None:
+        close_clients()
+        for proc in self.masters + self.replicas:
+            proc.cleanup()

@@ -1,0 +1,110 @@
+"""Real servers for the test suite, started on free loopback ports.
+
+- ``redis_server``: one standalone server per test session (or ``$SESSIONKIT_TEST_REDIS_URL``).
+- ``redis_url`` / ``key_prefix`` / ``redis_client``: per-test isolation by key prefix; a server the
+  suite did not start is never flushed.
+- ``sentinel_group``: master + replica + three sentinels, with ``kill_master_and_wait_for_failover()``.
+- ``redis_cluster``: three masters with one replica each.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import redis
+from _topologies import Cluster, SentinelGroup
+
+from sessionkit._servers import ServerProcess
+
+_STARTED: list[str] = []
+
+
+class StandaloneServer:
+    """What tests get: the URL, and ``stop()``/``start()`` when the suite owns the process."""
+
+    def __init__(self, url: str, process: ServerProcess | None) -> None:
+        self.url = url
+        self.process = process
+
+    def stop(self) -> None:
+        if self.process is None:
+            pytest.fail("this test stops the server; it cannot run against SESSIONKIT_TEST_REDIS_URL")
+        self.process.stop()
+
+    def start(self) -> None:
+        assert self.process is not None
+        self.process.start()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[StandaloneServer]:
+    external = os.environ.get("SESSIONKIT_TEST_REDIS_URL")
+    if external:
+        info = redis.Redis.from_url(external).info("server")
+        _STARTED.append(f"external server at {external}: redis_version={info['redis_version']}")
+        yield StandaloneServer(external, None)
+        return
+    proc = ServerProcess()
+    proc.start()
+    _STARTED.append(f"standalone: {proc.version()} ({proc.binary})")
+    try:
+        yield StandaloneServer(proc.url, proc)
+    finally:
+        proc.cleanup()
+
+
+@pytest.fixture
+def key_prefix() -> str:
+    return f"sktest:{uuid.uuid4().hex[:12]}:"
+
+
+@pytest.fixture
+def redis_url(redis_server: StandaloneServer) -> str:
+    if redis_server.process is not None and not redis_server.process.running:
+        redis_server.start()  # a previous test stopped it
+    return redis_server.url
+
+
+@pytest.fixture
+def redis_client(redis_url: str, key_prefix: str) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(redis_url)
+    yield client
+    try:
+        keys = list(client.scan_iter(match=f"{key_prefix}*", count=1000))
+        if keys:
+            client.delete(*keys)
+    except redis.ConnectionError:
+        pass
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def sentinel_group() -> Iterator[SentinelGroup]:
+    group = SentinelGroup()
+    try:
+        group.start()
+        _STARTED.append(f"sentinel group: master {group.servers[0].port}, sentinels {[s.port for s in group.sentinels]}")
+        yield group
+    finally:
+        group.cleanup()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[Cluster]:
+    cluster = Cluster()
+    try:
+        cluster.start()
+        _STARTED.append(f"cluster: masters {[m.port for m in cluster.masters]}")
+        yield cluster
+    finally:
+        cluster.cleanup()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _STARTED:
+        terminalreporter.section("servers used")
+        for line in _STARTED:
+            terminalreporter.write_line(line)

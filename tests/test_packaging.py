@@ -1,0 +1,58 @@
+"""The wheel contains every subpackage under the one ``sessionkit`` namespace, and nothing else."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+# folder in the repository -> import path in the wheel
+MAPPING = {"sessionkit": "sessionkit", "adapters": "sessionkit/adapters", "lint": "sessionkit/lint"}
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
+    (path,) = out.glob("sessionkit-*.whl")
+    return zipfile.ZipFile(path)
+
+
+def _expected_packages() -> set[str]:
+    expected = set()
+    for folder, target in MAPPING.items():
+        for init in (ROOT / folder).rglob("__init__.py"):
+            rel = init.parent.relative_to(ROOT / folder).as_posix()
+            expected.add(target if rel == "." else f"{target}/{rel}")
+    return expected
+
+
+def test_every_subpackage_is_in_the_wheel(wheel: zipfile.ZipFile) -> None:
+    names = set(wheel.namelist())
+    missing = sorted(p for p in _expected_packages() if f"{p}/__init__.py" not in names)
+    assert not missing, f"add these to [tool.setuptools] packages in pyproject.toml: {missing}"
+
+
+def test_only_the_sessionkit_namespace_is_installed(wheel: zipfile.ZipFile) -> None:
+    tops = {n.split("/")[0] for n in wheel.namelist() if not n.split("/")[0].endswith(".dist-info")}
+    assert tops == {"sessionkit"}
+
+
+def test_wheel_ships_py_typed(wheel: zipfile.ZipFile) -> None:
+    assert "sessionkit/py.typed" in wheel.namelist()
+
+
+def test_installed_package_is_not_the_repo_shadow() -> None:
+    import sessionkit.adapters
+    import sessionkit.lint
+
+    assert Path(sessionkit.adapters.__file__).parent.name == "adapters"
+    assert Path(sessionkit.lint.__file__).parent.name == "lint"
