@@ -1,0 +1,76 @@
+"""Session IDs and their signed cookie form.
+
+The ID is 256 bits from ``secrets``; the cookie carries ``<id>.<HMAC-SHA256 signature>``
+(itsdangerous, a salt of its own). A cookie that fails any check is rejected here, before any
+Redis command is sent. Redis only ever sees a hash of the ID (see ``redis_key``).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import secrets
+from collections.abc import Sequence
+
+from itsdangerous import BadSignature, Signer
+
+from sessionkit._errors import ConfigurationError
+
+ID_BYTES = 32  # 256 bits
+_ID_RE = re.compile(r"[A-Za-z0-9_-]{43}")
+# id (43) + "." + base64url(SHA-256) (43): anything much longer is rejected before HMAC work.
+_MAX_COOKIE_LEN = 128
+SALT = "sessionkit.session-id"
+
+SecretKeys = str | bytes | Sequence[str | bytes]
+
+
+def new_session_id() -> str:
+    """A fresh 256-bit session ID (43 URL-safe characters)."""
+    return secrets.token_urlsafe(ID_BYTES)
+
+
+def redis_key_suffix(session_id: str) -> str:
+    """The hash under which a session ID is stored: a leaked key cannot be replayed as a cookie."""
+    digest = hashlib.sha256(session_id.encode()).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def _normalize_secrets(secret_keys: SecretKeys) -> list[bytes]:
+    keys = [secret_keys] if isinstance(secret_keys, (str, bytes)) else list(secret_keys)
+    out = [k.encode() if isinstance(k, str) else bytes(k) for k in keys]
+    if not out or not all(out):
+        raise ConfigurationError(
+            "secret_keys must be a non-empty secret (or a list of them, current first, old ones "
+            "after it for rotation). Generate one with: python -c 'import secrets; "
+            "print(secrets.token_urlsafe(32))' and load it from the environment, the same on "
+            "every replica."
+        )
+    return out
+
+
+class CookieCodec:
+    """Signs session IDs for cookies and verifies them; the first secret signs, all verify."""
+
+    __slots__ = ("_signer",)
+
+    def __init__(self, secret_keys: SecretKeys, *, salt: str = SALT) -> None:
+        keys = _normalize_secrets(secret_keys)
+        # itsdangerous signs with the *last* key of its list; ours is "current first".
+        self._signer = Signer(
+            list(reversed(keys)), salt=salt, key_derivation="hmac", digest_method=hashlib.sha256
+        )
+
+    def sign(self, session_id: str) -> str:
+        return self._signer.sign(session_id).decode()
+
+    def unsign(self, cookie: str | None) -> str | None:
+        """Return the session ID in a valid cookie, or ``None`` for anything else."""
+        if not cookie or len(cookie) > _MAX_COOKIE_LEN or not cookie.isascii():
+            return None
+        try:
+            session_id = self._signer.unsign(cookie).decode()
+        except BadSignature:
+            return None
+        return session_id if _ID_RE.fullmatch(session_id) else None

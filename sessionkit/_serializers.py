@@ -1,0 +1,44 @@
+"""Serializers: a two-method protocol. JSON by default; pickle is never used."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Protocol, runtime_checkable
+
+from sessionkit._errors import SerializationError
+
+
+@runtime_checkable
+class Serializer(Protocol):
+    """Turns one session value into bytes and back.
+
+    ``dumps`` must be deterministic (the same value gives the same bytes): change detection
+    compares serialized bytes, so a non-deterministic serializer would write on every request.
+    """
+
+    def dumps(self, value: Any) -> bytes: ...
+
+    def loads(self, data: bytes) -> Any: ...
+
+
+class JSONSerializer:
+    """Compact UTF-8 JSON, the default. Values must be JSON types (dict, list, str, int, ...)."""
+
+    __slots__ = ("_decoder", "_encoder")
+
+    def __init__(self) -> None:
+        self._encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        self._decoder = json.JSONDecoder()
+
+    def dumps(self, value: Any) -> bytes:
+        try:
+            return self._encoder.encode(value).encode()
+        except (TypeError, ValueError) as exc:
+            raise SerializationError(
+                f"{exc}; session values must be JSON types (dict, list, str, int, float, bool, "
+                "None) with the default serializer. Convert the value (e.g. str(uuid), "
+                "dt.isoformat()) or pass a serializer that knows the type."
+            ) from exc
+
+    def loads(self, data: bytes) -> Any:
+        return self._decoder.decode(data.decode())
