@@ -10,7 +10,6 @@ from redis.sentinel import Sentinel
 
 from sessionkit._servers import ServerProcess
 
-
 _CLIENTS: dict[int, redis.Redis] = {}
 
 
