@@ -1,0 +1,92 @@
+"""``--check FILE``: audit every Ingress's affinity configuration with the generator's rules."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sessionkit.ingress import _yamlio
+from sessionkit.ingress._rules import audit_annotations
+from sessionkit.ingress._traps import annotations_of, duplicate_routes, ingress_traps
+from sessionkit.ingress._validate import Finding
+
+
+@dataclass(frozen=True)
+class IngressReport:
+    """Findings for one Ingress document (``document`` counts from 0, ``line`` from 1)."""
+
+    document: int
+    line: int
+    name: str
+    findings: tuple[Finding, ...]
+
+
+def _label(doc: Mapping[str, Any]) -> str:
+    meta = doc.get("metadata")
+    if not isinstance(meta, Mapping):
+        return "<unnamed>"
+    name = str(meta.get("name", "<unnamed>"))
+    ns = meta.get("namespace")
+    return f"{ns}/{name}" if ns else name
+
+
+def audit_file(path: str, prefix: str, app_cookie: str | None = None) -> list[IngressReport]:
+    """Audit ``path``; raises :class:`AffinityConfigError` when it cannot be read or parsed."""
+    _, chunks = _yamlio.load(path, "--check")
+    ingresses: list[tuple[int, Mapping[str, Any]]] = []
+    for index, chunk in enumerate(chunks):
+        doc = _yamlio.kube_object(chunk, index, path)
+        if doc is not None and doc["kind"] == "Ingress":
+            ingresses.append((index, doc))
+    reports = [
+        IngressReport(
+            index,
+            chunks[index].start_line,
+            _label(doc),
+            tuple(ingress_traps(doc, prefix) + audit_annotations(annotations_of(doc), prefix,
+                                                                   app_cookie)),
+        )
+        for index, doc in ingresses
+    ]
+    dupes = duplicate_routes((chunks[i].start_line, doc) for i, doc in ingresses)
+    if dupes:
+        reports.append(IngressReport(-1, 0, "<file>", tuple(dupes)))
+    return reports
+
+
+def count(reports: list[IngressReport], severity: str) -> int:
+    """How many findings of ``severity`` the reports hold."""
+    return sum(1 for r in reports for f in r.findings if f.severity == severity)
+
+
+def render_text(path: str, reports: list[IngressReport]) -> str:
+    """Human-readable report: one block per Ingress, then totals."""
+    if not reports:
+        return f"{path}: no Ingress documents found\n"
+    lines: list[str] = []
+    for r in reports:
+        where = f"{path}:{r.line} Ingress {r.name}" if r.document >= 0 else f"{path}"
+        lines.append(f"{where}: {'ok' if not r.findings else ''}".rstrip())
+        lines += [f"  {f.severity:<8} {f.field}: {f.message}" for f in r.findings]
+    problems, warnings = count(reports, "problem"), count(reports, "warning")
+    lines.append(f"{problems} problem(s), {warnings} warning(s)")
+    return "\n".join(lines) + "\n"
+
+
+def as_dict(path: str, reports: list[IngressReport]) -> dict[str, Any]:
+    """Plain-data report for ``--format json``."""
+    return {
+        "file": path,
+        "ingresses": [
+            {
+                "document": r.document,
+                "line": r.line,
+                "name": r.name,
+                "findings": [f.as_dict() for f in r.findings],
+            }
+            for r in reports
+        ],
+        "problems": count(reports, "problem"),
+        "warnings": count(reports, "warning"),
+    }

@@ -1,0 +1,186 @@
+"""``sessionkit ingress``: cookie-affinity config for apps that cannot move their sessions yet.
+
+Importing this module is cheap: ruamel.yaml (the ``ingress`` extra) is imported only when
+something is rendered, parsed or patched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from sessionkit.ingress._targets import TARGETS
+
+EPILOG = """\
+modes (default: generate):
+  sessionkit ingress                               annotations for ingress-nginx
+  sessionkit ingress --output manifest --host app.example.com --service web --port 8080
+  sessionkit ingress --patch k8s/app.yaml [--in-place] [--name app]
+  sessionkit ingress --check k8s/app.yaml
+  sessionkit ingress --from-lint lint-report.json --output manifest
+  sessionkit ingress --target gateway|traefik|traefik-ingressroute|aws|f5 ...
+
+exit codes: 0 ok, 1 --check found problems, 2 usage or configuration error (nothing written)
+"""
+
+
+def _bool_flag(group: Any, name: str, help_text: str) -> None:
+    group.add_argument(f"--{name}", dest=name.replace("-", "_"), action=argparse.BooleanOptionalAction,
+                       default=None, help=help_text)
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``ingress`` subcommand to the ``sessionkit`` parser."""
+    p = subparsers.add_parser(
+        "ingress", help="generate, patch or check cookie-affinity config (stop-gap)",
+        description=__doc__.splitlines()[0], epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--target", choices=TARGETS, default="nginx",
+                   help="controller (default: nginx = ingress-nginx)")
+    p.add_argument("--output", choices=("annotations", "manifest", "ingress", "patch"),
+                   default="annotations",
+                   help="annotations fragment, full manifest (alias: ingress) or merge patch")
+    p.add_argument("--format", choices=("yaml", "json"), default="yaml")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--patch", metavar="FILE", help="add/update annotations in FILE's Ingress")
+    mode.add_argument("--check", metavar="FILE", help="audit FILE's affinity config; exit 1 on problems")
+    p.add_argument("--in-place", action="store_true", help="with --patch: rewrite FILE atomically")
+    p.add_argument("--from-lint", metavar="REPORT", help="sessionkit lint JSON report")
+    c = p.add_argument_group("cookie")
+    c.add_argument("--cookie-name", help="affinity cookie name (default: route)")
+    c.add_argument("--app-cookie", help="the app's own session cookie: never reused")
+    c.add_argument("--max-age", help="cookie lifetime in seconds (default: 172800)")
+    c.add_argument("--expires", help="nginx: Expires seconds (default: same as --max-age)")
+    c.add_argument("--cookie-path", help='cookie Path (default: "/")')
+    c.add_argument("--cookie-domain", help="cookie Domain (default: host-only)")
+    c.add_argument("--samesite", help="Lax (default), Strict or None")
+    _bool_flag(c, "secure", "Secure flag (default: on)")
+    _bool_flag(c, "httponly", "traefik/f5: HttpOnly flag (default: on)")
+    _bool_flag(c, "conditional-samesite-none", "nginx: omit SameSite=None for old browsers")
+    n = p.add_argument_group("ingress-nginx")
+    n.add_argument("--mode", help="affinity-mode: persistent (default) or balanced")
+    n.add_argument("--canary-behavior", help="sticky (default) or legacy")
+    _bool_flag(n, "change-on-failure", "re-pin when the pinned pod fails (default: on)")
+    n.add_argument("--annotations-prefix", help="controller --annotations-prefix "
+                   "(default: nginx.ingress.kubernetes.io)")
+    g = p.add_argument_group("gateway / aws")
+    g.add_argument("--absolute-timeout", help="gateway: Duration (48h) or seconds")
+    g.add_argument("--lifetime", help="gateway: Permanent (default) or Session")
+    g.add_argument("--gateway", help="gateway: parent Gateway name (default: gateway)")
+    g.add_argument("--gateway-namespace", help="gateway: parent Gateway namespace")
+    g.add_argument("--stickiness", help="aws: lb_cookie (default) or app_cookie")
+    o = p.add_argument_group("object")
+    o.add_argument("--name", help="metadata.name (with --patch: which Ingress)")
+    o.add_argument("--namespace")
+    o.add_argument("--host", help="default: app.example.com")
+    o.add_argument("--path", help='default: "/"')
+    o.add_argument("--path-type", help="Prefix (default), Exact or ImplementationSpecific")
+    o.add_argument("--service", help="backend Service (default: app)")
+    o.add_argument("--port", help="Service port number or name (default: 80)")
+    o.add_argument("--tls-secret", help="TLS Secret name")
+    o.add_argument("--ingress-class", help="spec.ingressClassName")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Execute ``sessionkit ingress``; returns the exit code."""
+    from sessionkit.ingress._render import MissingExtra
+    from sessionkit.ingress._validate import AffinityConfigError
+
+    try:
+        if args.in_place and not args.patch:
+            raise AffinityConfigError("--in-place needs --patch FILE")
+        if args.check:
+            return _check(args)
+        return _generate(args)
+    except MissingExtra as exc:
+        print(f"sessionkit ingress: {exc}", file=sys.stderr)
+        return 2
+    except AffinityConfigError as exc:
+        print(f"sessionkit ingress: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _check(args: argparse.Namespace) -> int:
+    from sessionkit.ingress import _check
+    from sessionkit.ingress._nginx import DEFAULT_PREFIX
+    from sessionkit.ingress._validate import AffinityConfigError, dns1123_subdomain
+
+    if args.target != "nginx" or args.from_lint or args.in_place:
+        raise AffinityConfigError("--check audits ingress-nginx affinity only; drop --target, "
+                                  "--from-lint and --in-place")
+    prefix = dns1123_subdomain(args.annotations_prefix or DEFAULT_PREFIX, "--annotations-prefix")
+    reports = _check.audit_file(args.check, prefix, args.app_cookie)
+    if args.format == "json":
+        sys.stdout.write(json.dumps(_check.as_dict(args.check, reports), indent=2) + "\n")
+    else:
+        sys.stdout.write(_check.render_text(args.check, reports))
+    return 1 if not reports or _check.count(reports, "problem") else 0
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from sessionkit.ingress import _fromlint, _render, _targets
+
+    blocking: list[_fromlint.BlockingFinding] = []
+    if args.from_lint:
+        blocking = _fromlint.read_report(args.from_lint)
+        if not blocking:
+            message = (f"{args.from_lint}: no lint findings with remedy 'affinity'; no affinity "
+                       "fallback needed")
+            if args.format == "json":
+                print(json.dumps({"needed": False, "message": message}, indent=2))
+            else:
+                print(message)
+            return 0
+    out = _targets.build(args)
+    lint_lines = tuple(_fromlint.header_lines(blocking)) if blocking else ()
+    if args.patch:
+        return _patch(args, out, lint_lines)
+    if lint_lines:
+        out = _render.Output(out.target, out.form, out.documents, (*out.header, *lint_lines),
+                             out.key_comments, out.warnings, out.annotations_root)
+    if args.format == "json":
+        extra = {"blocking_findings": [b.__dict__ for b in blocking]} if args.from_lint else {}
+        sys.stdout.write(_render.to_json(out, extra))
+    else:
+        for warning in out.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        sys.stdout.write(_render.to_yaml(out))
+    return 0
+
+
+def _patch(args: argparse.Namespace, out: Any, lint_lines: tuple[str, ...]) -> int:
+    from sessionkit.ingress import _patch, _yamlio
+    from sessionkit.ingress._nginx import DEFAULT_PREFIX, RETIREMENT_NOTE
+    from sessionkit.ingress._validate import AffinityConfigError
+
+    if args.target not in ("nginx", "aws", "f5") or out.form != "annotations":
+        raise AffinityConfigError("--patch adds Ingress annotations: use it with --target nginx, "
+                                  "aws or f5 and without --output")
+    annotations = out.documents[0]
+    prefix = args.annotations_prefix or DEFAULT_PREFIX
+    comment = (*RETIREMENT_NOTE, *lint_lines) if args.target == "nginx" else lint_lines
+    result = _patch.apply(args.patch, annotations, prefix, args.name, comment)
+    findings = list(result.findings)
+    if args.in_place:
+        _yamlio.atomic_write(args.patch, result.text)
+    if args.format == "json":
+        payload = {"file": args.patch, "in_place": bool(args.in_place),
+                   "patched": list(result.patched), "findings": [f.as_dict() for f in findings],
+                   "warnings": list(out.warnings)}
+        if not args.in_place:
+            payload["text"] = result.text
+        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+        return 0
+    for warning in out.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    for f in findings:
+        print(f"{f.severity}: {f.field}: {f.message}", file=sys.stderr)
+    if args.in_place:
+        print(f"patched {args.patch}: Ingress {', '.join(result.patched)}", file=sys.stderr)
+    else:
+        sys.stdout.write(result.text)
+    return 0

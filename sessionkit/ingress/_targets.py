@@ -1,0 +1,186 @@
+"""Per-target assembly: options from parsed arguments to an :class:`~._render.Output`.
+
+Each target declares which options apply to it; any other option given is a usage error, so a
+flag meant for one controller is never silently ignored for another.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import Any
+
+from sessionkit.ingress import _aws, _f5, _gateway, _nginx, _traefik
+from sessionkit.ingress._manifest import Backend, ingress_manifest, merge_patch
+from sessionkit.ingress._render import Output
+from sessionkit.ingress._validate import AffinityConfigError
+
+TARGETS = ("nginx", "gateway", "traefik", "traefik-ingressroute", "aws", "f5")
+COMMON = {"cookie_name", "app_cookie", "max_age", "name", "namespace", "host", "path",
+          "path_type", "service", "port", "tls_secret"}
+APPLIES: dict[str, set[str]] = {
+    "nginx": COMMON | {"mode", "canary_behavior", "cookie_path", "cookie_domain", "samesite",
+                       "conditional_samesite_none", "expires", "secure", "change_on_failure",
+                       "annotations_prefix", "ingress_class"},
+    "gateway": COMMON | {"absolute_timeout", "lifetime", "gateway", "gateway_namespace"},
+    "traefik": COMMON | {"secure", "httponly", "samesite", "ingress_class"},
+    "traefik-ingressroute": COMMON | {"secure", "httponly", "samesite"},
+    "aws": (COMMON - {"cookie_name"}) | {"stickiness", "ingress_class"},
+    "f5": COMMON | {"cookie_path", "cookie_domain", "secure", "httponly", "ingress_class"},
+}
+STAY_NOTE = (
+    "Affinity is a stop-gap: sessions on a pod that dies are lost and load is uneven.",
+    "Durable fix: keep sessions in Redis with sessionkit's session stores (docs/ingress.md).",
+)
+
+
+def check_applicable(args: argparse.Namespace) -> None:
+    """Refuse options that do not apply to ``args.target``."""
+    allowed = APPLIES[args.target]
+    for dest in sorted(set().union(*APPLIES.values()) - allowed):
+        if getattr(args, dest, None) is not None:
+            flag = "--" + dest.replace("_", "-")
+            raise AffinityConfigError(f"{flag} does not apply to --target {args.target}")
+
+
+def _kw(args: argparse.Namespace, **mapping: str) -> dict[str, Any]:
+    """Keyword arguments for the option dataclass: only what the user gave."""
+    return {field: getattr(args, dest) for field, dest in mapping.items()
+            if getattr(args, dest, None) is not None}
+
+
+def backend(args: argparse.Namespace, default_class: str | None) -> Backend:
+    """The object options (name, host, path, service, port, TLS secret, class)."""
+    kw = _kw(args, name="name", namespace="namespace", host="host", path="path",
+             path_type="path_type", service="service", port="port", tls_secret="tls_secret",
+             ingress_class="ingress_class")
+    kw.setdefault("ingress_class", default_class)
+    return Backend(**kw)
+
+
+def nginx_options(args: argparse.Namespace) -> _nginx.NginxAffinity:
+    """ingress-nginx options from the command line."""
+    kw = _kw(args, cookie_name="cookie_name", mode="mode", canary_behavior="canary_behavior",
+             cookie_path="cookie_path", cookie_domain="cookie_domain", max_age="max_age",
+             expires="expires", secure="secure", change_on_failure="change_on_failure",
+             app_cookie="app_cookie", prefix="annotations_prefix",
+             conditional_samesite_none="conditional_samesite_none")
+    if args.samesite is not None:
+        kw["samesite"] = _nginx.parse_samesite(args.samesite)
+    return _nginx.NginxAffinity(**kw)
+
+
+def _form(args: argparse.Namespace) -> str:
+    return "manifest" if args.output == "ingress" else str(args.output)
+
+
+def _nginx_output(args: argparse.Namespace, form: str) -> Output:
+    o = nginx_options(args)
+    ann = _nginx.nginx_annotations(o)
+    header = (*_nginx.RETIREMENT_NOTE, *STAY_NOTE)
+    if form == "annotations":
+        docs: tuple[dict[str, Any], ...] = (ann,)
+    elif form == "manifest":
+        docs = (ingress_manifest(backend(args, "nginx"), ann),)
+    else:
+        docs = (merge_patch(backend(args, "nginx"), ann),)
+    return Output("ingress-nginx", form, docs, header, _nginx.nginx_reasons(o), o.warnings,
+                  annotations_root=form == "annotations")
+
+
+def _gateway_output(args: argparse.Namespace, form: str) -> Output:
+    kw = _kw(args, session_name="cookie_name", lifetime="lifetime", gateway="gateway",
+             gateway_namespace="gateway_namespace")
+    if args.absolute_timeout is not None or args.max_age is not None:
+        kw["absolute_timeout"] = args.absolute_timeout or args.max_age
+    if args.app_cookie is not None and args.app_cookie == kw.get("session_name", "route"):
+        raise AffinityConfigError("--cookie-name: equals --app-cookie, the app's session cookie")
+    o = _gateway.GatewayAffinity(**kw)
+    if form == "patch":
+        raise AffinityConfigError("--output patch does not apply to --target gateway; use "
+                                  "manifest, or annotations for the rule fragment")
+    doc = ({"sessionPersistence": _gateway.session_persistence(o)} if form == "annotations"
+           else _gateway.httproute(o, backend(args, None)))
+    return Output("gateway-api", form, (doc,), (*_gateway.NOTE, *STAY_NOTE))
+
+
+def _traefik_options(args: argparse.Namespace) -> _traefik.TraefikAffinity:
+    kw = _kw(args, cookie_name="cookie_name", secure="secure", http_only="httponly",
+             max_age="max_age", app_cookie="app_cookie")
+    if args.samesite is not None:
+        kw["samesite"] = args.samesite.lower()
+    return _traefik.TraefikAffinity(**kw)
+
+
+def _traefik_output(args: argparse.Namespace, form: str) -> Output:
+    o = _traefik_options(args)
+    ann = _traefik.service_annotations(o)
+    b = backend(args, "traefik")
+    service_patch = merge_patch(Backend(name=b.service, namespace=b.namespace), ann, "Service", "v1")
+    if form == "annotations":
+        docs: tuple[dict[str, Any], ...] = (ann,)
+    elif form == "patch":
+        docs = (service_patch,)
+    else:
+        docs = (ingress_manifest(b, {}), service_patch)
+    return Output("traefik", form, docs, (*_traefik.NOTE, *STAY_NOTE),
+                  annotations_root=form == "annotations")
+
+
+def _ingressroute_output(args: argparse.Namespace, form: str) -> Output:
+    o = _traefik_options(args)
+    if form == "patch":
+        raise AffinityConfigError("--output patch does not apply to --target "
+                                  "traefik-ingressroute; use manifest or annotations")
+    doc = ({"sticky": _traefik.sticky(o)} if form == "annotations"
+           else _traefik.ingressroute(o, backend(args, None)))
+    return Output("traefik-ingressroute", form, (doc,), STAY_NOTE)
+
+
+def aws_annotations(args: argparse.Namespace) -> dict[str, str]:
+    """ALB annotations from the command line."""
+    kw = _kw(args, stickiness="stickiness", duration="max_age", app_cookie="app_cookie")
+    return _aws.alb_annotations(_aws.AwsAffinity(**kw))
+
+
+def f5_annotations(args: argparse.Namespace) -> dict[str, str]:
+    """F5 NGINX Ingress Controller annotation from the command line."""
+    kw = _kw(args, service="service", cookie_name="cookie_name", expires="max_age",
+             domain="cookie_domain", http_only="httponly", secure="secure", path="cookie_path",
+             app_cookie="app_cookie")
+    return _f5.f5_annotations(_f5.F5Affinity(**kw))
+
+
+def _ingress_annotation_output(target: str, note: tuple[str, ...], default_class: str,
+                               make: Callable[[argparse.Namespace], dict[str, str]],
+                               ) -> Callable[[argparse.Namespace, str], Output]:
+    def build(args: argparse.Namespace, form: str) -> Output:
+        ann = make(args)
+        if form == "annotations":
+            docs: tuple[dict[str, Any], ...] = (ann,)
+        elif form == "manifest":
+            docs = (ingress_manifest(backend(args, default_class), ann),)
+        else:
+            docs = (merge_patch(backend(args, default_class), ann),)
+        return Output(target, form, docs, (*note, *STAY_NOTE),
+                      annotations_root=form == "annotations")
+
+    return build
+
+
+BUILDERS: dict[str, Callable[[argparse.Namespace, str], Output]] = {
+    "nginx": _nginx_output,
+    "gateway": _gateway_output,
+    "traefik": _traefik_output,
+    "traefik-ingressroute": _ingressroute_output,
+    "aws": _ingress_annotation_output("aws-load-balancer-controller", _aws.NOTE, "alb",
+                                      aws_annotations),
+    "f5": _ingress_annotation_output("f5-nginx-ingress-controller", _f5.NOTE, "nginx",
+                                     f5_annotations),
+}
+
+
+def build(args: argparse.Namespace) -> Output:
+    """Validate the options for ``args.target`` and build the requested output form."""
+    check_applicable(args)
+    return BUILDERS[args.target](args, _form(args))
