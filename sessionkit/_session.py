@@ -24,13 +24,13 @@ class Session(MutableMapping[str, Any]):
         "_destroy",
         "_loaded_user_id",
         "_loader",
+        "_new",
         "_regenerate",
         "_snapshot",
         "accessed",
         "created_at",
         "degraded",
         "id",
-        "new",
         "touched_at",
         "ttl",
         "user_id",
@@ -50,7 +50,7 @@ class Session(MutableMapping[str, Any]):
         degraded: bool = False,
     ) -> None:
         self.id = id
-        self.new = new
+        self._new = new
         self.accessed = False
         self.degraded = degraded
         self.created_at = created_at
@@ -67,10 +67,23 @@ class Session(MutableMapping[str, Any]):
     # -- loading ---------------------------------------------------------------------------
     def _touch(self) -> dict[str, Any]:
         self.accessed = True
+        self._load()
+        return self._data
+
+    def _load(self) -> None:
         if self._loader is not None:
             loader, self._loader = self._loader, None
             loader(self)
-        return self._data
+
+    @property
+    def new(self) -> bool:
+        """True if the session does not exist in the store (yet). Reading it loads a lazy session."""
+        self._load()
+        return self._new
+
+    @new.setter
+    def new(self, value: bool) -> None:
+        self._new = value
 
     @property
     def loaded(self) -> bool:
@@ -90,7 +103,7 @@ class Session(MutableMapping[str, Any]):
         degraded: bool = False,
     ) -> None:
         """Fill the session from a store read (called by stores and loaders)."""
-        self.id, self.new, self.degraded = id, new, degraded
+        self.id, self._new, self.degraded = id, new, degraded
         self._data, self._snapshot = data, snapshot
         self.created_at, self.touched_at = created_at, touched_at
         self.user_id = self._loaded_user_id = user_id
@@ -117,7 +130,7 @@ class Session(MutableMapping[str, Any]):
         return key in self._touch()
 
     def __repr__(self) -> str:
-        state = "new" if self.new else "existing"
+        state = "new" if self._new else "existing"
         return f"<Session {state} keys={sorted(self._data) if self.loaded else '(not loaded)'}>"
 
     # -- security operations ---------------------------------------------------------------

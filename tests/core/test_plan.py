@@ -1,0 +1,111 @@
+"""The sans-IO write decision, without any server."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sessionkit import JSONSerializer, Session, SessionTooLarge
+from sessionkit._config import StoreConfig
+from sessionkit._plan import F_TOUCHED, commit, plan_save
+
+ser = JSONSerializer()
+cfg = StoreConfig(refresh_interval=60, max_size=1000)
+
+
+def existing(data: dict, touched: float = 1000.0) -> Session:
+    return Session(
+        data, id="x" * 43, new=False, snapshot={k: ser.dumps(v) for k, v in data.items()},
+        created_at=900.0, touched_at=touched,
+    )
+
+
+def test_untouched_session_plans_nothing() -> None:
+    assert plan_save(existing({"a": 1}), ser, cfg, 2000.0).kind == "none"
+
+
+def test_new_empty_session_plans_nothing() -> None:
+    s = Session()
+    s.get("a")
+    assert plan_save(s, ser, cfg, 1.0).kind == "none"
+
+
+def test_only_changed_fields_are_written() -> None:
+    s = existing({"a": 1, "b": [1], "c": "x"})
+    s["b"].append(2)  # nested mutation, no modified flag
+    del s["c"]
+    plan = plan_save(s, ser, cfg, 1010.0)
+    assert plan.kind == "update"
+    assert plan.fields == {"b": b"[1,2]", F_TOUCHED: b"1010.0"}
+    assert plan.deleted == ["c"]
+
+
+def test_read_only_inside_refresh_interval_writes_nothing_and_outside_refreshes() -> None:
+    s = existing({"a": 1}, touched=1000.0)
+    s.get("a")
+    assert plan_save(s, ser, cfg, 1059.0).kind == "none"
+    plan = plan_save(s, ser, cfg, 1060.0)
+    assert (plan.kind, plan.fields, plan.deleted) == ("update", {F_TOUCHED: b"1060.0"}, [])
+
+
+def test_size_limit_is_checked_before_anything_is_planned() -> None:
+    s = existing({})
+    s["big"] = "x" * 2000
+    with pytest.raises(SessionTooLarge) as info:
+        plan_save(s, ser, cfg, 1.0)
+    assert info.value.limit == 1000 and info.value.size > 2000
+
+
+def test_emptied_session_is_deleted() -> None:
+    s = existing({"a": 1})
+    s.clear()
+    assert plan_save(s, ser, cfg, 1.0).kind == "delete"
+
+
+def test_metadata_names_cannot_be_used_as_keys() -> None:
+    with pytest.raises(KeyError):
+        Session()["\x00c"] = 1
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=4),
+    max_leaves=10,
+)
+keys = st.sampled_from(["a", "b", "c", "d", "é", ""])
+mutation = st.one_of(
+    st.tuples(st.just("set"), keys, json_values),
+    st.tuples(st.just("del"), keys, st.none()),
+    st.tuples(st.just("append"), keys, json_values),
+)
+
+
+@given(st.dictionaries(keys, json_values, max_size=4), st.lists(mutation, max_size=12))
+def test_any_mutation_sequence_applies_exactly(initial: dict, mutations: list) -> None:
+    """Simulating Redis with a dict: applying the planned write to the stored fields gives the model."""
+    stored = {k: ser.dumps(v) for k, v in initial.items()}
+    session = existing(dict(initial))
+    model = ser.loads(ser.dumps(initial))
+    session._data = ser.loads(ser.dumps(initial))  # independent copy, as a real load gives
+    for op, key, value in mutations:
+        if op == "set":
+            session[key] = value
+            model[key] = value
+        elif op == "del" and key in model:
+            del session[key]
+            del model[key]
+        elif op == "append" and isinstance(model.get(key), list):
+            session[key].append(value)
+            model[key].append(value)
+    plan = plan_save(session, ser, cfg, 5000.0, destroy_if_empty=False)
+    if plan.kind == "update":
+        stored.update({k: v for k, v in plan.fields.items() if not k.startswith("\x00")})
+        for k in plan.deleted:
+            stored.pop(k)
+        commit(session, plan, 5000.0)
+    else:
+        assert plan.kind == "none" and initial == model
+    assert {k: ser.loads(v) for k, v in stored.items()} == model
+    # after commit the session considers itself clean
+    assert plan_save(session, ser, cfg, 5001.0, destroy_if_empty=False).kind == "none"
