@@ -1,0 +1,226 @@
+"""Starlette / FastAPI: a drop-in ``SessionMiddleware`` that keeps ``request.session`` in Redis.
+
+Change one import line (``starlette.middleware.sessions`` → ``sessionkit.adapters.starlette``) and
+add ``redis_url=``: ``request.session`` code stays as it is. Pure ASGI, HTTP and websocket scopes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import binascii
+import json
+import logging
+import weakref
+from base64 import b64decode
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import itsdangerous
+from starlette.datastructures import MutableHeaders, Secret
+from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from sessionkit import AsyncRedisStore, ConfigurationError, Session, SessionBackendUnavailable
+from sessionkit._web import UNAVAILABLE_BODY, CookieSettings, migrated_session, unavailable_headers
+
+__all__ = ["SessionMiddleware", "get_session", "get_store", "regenerate"]
+
+log = logging.getLogger("sessionkit.starlette")
+STORE_SCOPE_KEY = "sessionkit.store"
+
+
+class SessionMiddleware:
+    """Server-side sessions for Starlette/FastAPI, with the arguments of Starlette's own middleware.
+
+    Args:
+        secret_key: signs the session-ID cookie; a list rotates (first signs, all verify).
+            Also verifies old Starlette cookies during migration.
+        session_cookie, max_age, path, same_site, https_only, domain, partitioned: the cookie, as in
+            Starlette (``https_only=True`` is recommended in production). ``max_age`` is also the
+            default Redis idle timeout.
+        redis_url: where sessions live (``redis://``, ``rediss://``, ``unix://``,
+            ``redis+sentinel://``, ``redis+cluster://``) — or pass ``store=``, an ``AsyncRedisStore``
+            built with ``secret_keys``, instead.
+        migrate_starlette_cookies: move a valid Starlette cookie session into Redis on first contact.
+        **store_options: ``AsyncRedisStore`` options (``key_prefix``, ``idle_timeout``,
+            ``absolute_timeout``, ``refresh_interval``, ``max_size``, ``degraded``, ``serializer``,
+            ``wait_replicas``, ``hooks``); only with ``redis_url``.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        secret_key: str | Secret | Sequence[str | Secret],
+        session_cookie: str = "session",
+        max_age: int | None = 14 * 24 * 60 * 60,
+        path: str = "/",
+        same_site: Literal["lax", "strict", "none"] = "lax",
+        https_only: bool = False,
+        domain: str | None = None,
+        partitioned: bool = False,
+        *,
+        redis_url: str | None = None,
+        store: AsyncRedisStore | None = None,
+        migrate_starlette_cookies: bool = True,
+        **store_options: Any,
+    ) -> None:
+        self.app = app
+        keys = [secret_key] if isinstance(secret_key, (str, Secret)) else list(secret_key)
+        self._secrets = [str(k) for k in keys]
+        if not self._secrets or not all(self._secrets):
+            raise ConfigurationError("secret_key must be a non-empty secret, the same on every replica")
+        self.cookie = CookieSettings(name=session_cookie, path=path, domain=domain, secure=https_only,
+                                     same_site=same_site, partitioned=partitioned, max_age=max_age)
+        self.max_age = max_age
+        if (redis_url is None) == (store is None):
+            raise ConfigurationError("pass exactly one of redis_url='redis://host:6379/0' or store=...")
+        if store is not None and (store_options or store.codec is None):
+            raise ConfigurationError("with store=, configure it yourself: AsyncRedisStore(url, "
+                                     "secret_keys=..., idle_timeout=...); pass no store options here")
+        if max_age:
+            store_options.setdefault("idle_timeout", max_age)
+        self._url, self._options = redis_url, store_options
+        self._shared = store
+        # redis.asyncio connections belong to one event loop: a URL-built store is made per loop.
+        self._stores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncRedisStore]
+        self._stores = weakref.WeakKeyDictionary()
+        if redis_url is not None:
+            AsyncRedisStore(redis_url, secret_keys=self._secrets, **store_options)  # validate now
+        # itsdangerous signs with the last key; Starlette's cookies were signed with the current one.
+        self._legacy = (
+            itsdangerous.TimestampSigner(self._secrets[::-1]) if migrate_starlette_cookies else None
+        )
+
+    def store(self) -> AsyncRedisStore:
+        """The store serving the running event loop."""
+        if self._shared is not None:
+            return self._shared
+        loop = asyncio.get_running_loop()
+        store = self._stores.get(loop)
+        if store is None:
+            store = self._stores[loop] = AsyncRedisStore(
+                self._url, secret_keys=self._secrets, **self._options
+            )
+        return store
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self.app(scope, receive, self._closing(send))
+            return
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        store = self.store()
+        cookie = HTTPConnection(scope).cookies.get(self.cookie.name)
+        try:
+            session, migrated = await self._open(store, cookie)
+        except SessionBackendUnavailable as exc:
+            await _unavailable(scope, send, exc)
+            return
+        scope["session"], scope[STORE_SCOPE_KEY] = session, store
+        replied = False  # a 503 replaced the app's response: drop what the app still sends
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal replied
+            if replied:
+                return
+            if message["type"] in ("http.response.start", "websocket.accept"):
+                try:
+                    set_cookie = await self._commit(store, session, migrated)
+                except SessionBackendUnavailable as exc:
+                    replied = True
+                    await _unavailable(scope, send, exc)
+                    return
+                message.setdefault("headers", [])
+                headers = MutableHeaders(scope=message)
+                if session.accessed:
+                    headers.add_vary_header("Cookie")
+                if set_cookie:
+                    headers.append("set-cookie", set_cookie)
+            await send(message)
+
+        await self.app(scope, receive, send_wrapper)
+        if scope["type"] == "websocket" and not session.new and not replied:
+            try:  # changes made after the handshake; no cookie can be sent any more
+                await store.save(session)
+            except SessionBackendUnavailable as exc:
+                log.warning("session changes of a websocket were not saved: %s", exc)
+
+    async def _open(self, store: AsyncRedisStore, cookie: str | None) -> tuple[Session, bool]:
+        if cookie and self._legacy is not None and store.session_id_from_cookie(cookie) is None:
+            data = self._legacy_data(self._legacy, cookie)
+            if data:
+                return migrated_session(data), True
+        return await store.open(cookie), False
+
+    def _legacy_data(self, signer: itsdangerous.TimestampSigner, cookie: str) -> dict[str, Any] | None:
+        """The data of a valid Starlette ``SessionMiddleware`` cookie (same secret and max_age)."""
+        try:
+            data = json.loads(b64decode(signer.unsign(cookie, max_age=self.max_age)))
+        except (itsdangerous.BadSignature, binascii.Error, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    async def _commit(self, store: AsyncRedisStore, session: Session, migrated: bool) -> str | None:
+        """Save the session; return the ``Set-Cookie`` value to send, if any."""
+        try:
+            result = await store.save(session)
+        except SessionBackendUnavailable as exc:
+            if not store.config.degraded:
+                raise
+            log.warning("session not saved, cookie left untouched (degraded mode): %s", exc)
+            return None
+        if result.cookie == "delete" or (migrated and result.cookie != "set"):
+            return self.cookie.header("", delete=True)
+        if result.value and (result.cookie == "set" or result.written):
+            return self.cookie.header(result.value)  # a write also slides the cookie's Max-Age
+        return None
+
+    def _closing(self, send: Send) -> Send:
+        async def closing_send(message: Message) -> None:
+            if message["type"] == "lifespan.shutdown.complete":
+                store = self._stores.pop(asyncio.get_running_loop(), None)
+                if store is not None:
+                    await store.aclose()
+            await send(message)
+
+        return closing_send
+
+
+async def _unavailable(scope: Scope, send: Send, exc: SessionBackendUnavailable) -> None:
+    """503 + Retry-After; a websocket gets it as a denial response where the server allows."""
+    log.error("%s", exc)
+    kind = "http"
+    if scope["type"] == "websocket":
+        if "websocket.http.response" not in scope.get("extensions", {}):
+            await send({"type": "websocket.close", "code": 1013, "reason": "Try Again Later"})
+            return
+        kind = "websocket.http"
+    headers = [(k.lower().encode(), v.encode()) for k, v in unavailable_headers(exc).items()]
+    await send({"type": f"{kind}.response.start", "status": 503, "headers": headers})
+    await send({"type": f"{kind}.response.body", "body": UNAVAILABLE_BODY.encode()})
+
+
+def get_session(conn: HTTPConnection) -> Session:
+    """``request.session`` typed as sessionkit's ``Session`` (``regenerate``, ``destroy``, ...)."""
+    session = conn.scope.get("session")
+    if not isinstance(session, Session):
+        raise ConfigurationError("no sessionkit session: add sessionkit.adapters.starlette.SessionMiddleware")
+    return session
+
+
+def get_store(conn: HTTPConnection) -> AsyncRedisStore:
+    """The store behind the request's session (e.g. ``await get_store(request).revoke_user(id)``)."""
+    get_session(conn)
+    store: AsyncRedisStore = conn.scope[STORE_SCOPE_KEY]
+    return store
+
+
+def regenerate(conn: HTTPConnection, user_id: str | int | None = None) -> Session:
+    """Call on login: a new session ID (fixation protection), same data; binds ``user_id`` if given
+    so that ``revoke_user`` can end all of that user's sessions."""
+    session = get_session(conn)
+    session.regenerate()
+    if user_id is not None:
+        session.bind_user(user_id)
+    return session
