@@ -34,6 +34,8 @@ def gateway_duration(value: str | int, field: str = "--absolute-timeout") -> str
             f"{field}: {value!r} is not a Gateway API Duration: at most 5 digits per unit and "
             "units h, m, s, ms (172800s must be written 48h)"
         )
+    if not any(int(n) for n in re.findall(r"[0-9]+", text)):
+        raise AffinityConfigError(f"{field}: {value!r} is zero; the session would never stick")
     return text
 
 
