@@ -1,0 +1,66 @@
+"""``manage.py sessionkit_import --from django.contrib.sessions.backends.db``: bulk-move sessions."""
+
+from __future__ import annotations
+
+import os
+from importlib import import_module
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from sessionkit.adapters.django import SessionStore
+
+
+def _keys(engine: str, explicit: list[str]) -> list[str]:
+    """Session keys held by a server-side engine (db/cached_db: the table; file: the directory)."""
+    if explicit:
+        return explicit
+    module = import_module(engine)
+    store_cls = module.SessionStore
+    if hasattr(store_cls, "get_model_class"):  # db, cached_db
+        from django.utils import timezone
+
+        model = store_cls.get_model_class()
+        live = model.objects.filter(expire_date__gt=timezone.now())
+        return list(live.values_list("session_key", flat=True))
+    if engine.endswith(".file"):
+        prefix = settings.SESSION_COOKIE_NAME
+        path = store_cls._get_storage_path()
+        return [name[len(prefix):] for name in os.listdir(path) if name.startswith(prefix)]
+    raise CommandError(
+        f"{engine!r} cannot list its sessions (a cache cannot be enumerated portably): pass the keys "
+        "with --key, or rely on SESSIONKIT_FALLBACK_ENGINE, which moves each session on first use."
+    )
+
+
+class Command(BaseCommand):
+    help = "Copy live sessions of the previous SESSION_ENGINE into Redis, keeping their keys."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--from", dest="engine", required=True,
+                            help="previous engine, e.g. django.contrib.sessions.backends.db")
+        parser.add_argument("--key", action="append", default=[], help="import only this session key")
+        parser.add_argument("--delete", action="store_true", help="delete each session from the old engine")
+
+    def handle(self, *args: Any, engine: str, key: list[str], delete: bool, **options: Any) -> None:
+        old_cls = import_module(engine).SessionStore
+        moved = skipped = 0
+        for session_key in _keys(engine, key):
+            old = old_cls(session_key)
+            data = old.load()
+            if old.session_key is None:
+                skipped += 1  # expired or gone meanwhile
+                continue
+            new = SessionStore(session_key)
+            new._session_cache = data
+            try:
+                new.save(must_create=True)
+            except Exception as exc:  # CreateError: already in Redis (moved on first use)
+                if type(exc).__name__ != "CreateError":
+                    raise
+                skipped += 1
+                continue
+            if delete:
+                old.delete()
+            moved += 1
+        self.stdout.write(f"imported {moved} session(s) into Redis, skipped {skipped}")

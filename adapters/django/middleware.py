@@ -1,0 +1,61 @@
+"""``SessionMiddleware``: Django's, plus ``503`` + ``Retry-After`` when Redis is unreachable.
+
+Use it in ``MIDDLEWARE`` in place of ``django.contrib.sessions.middleware.SessionMiddleware``.
+It also keeps a degraded session's cookie untouched (never re-set, never deleted).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
+from django.core.signals import got_request_exception
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_vary_headers
+
+from sessionkit import SessionBackendUnavailable
+from sessionkit._web import UNAVAILABLE_BODY, unavailable_headers
+
+_FLAG = "_sessionkit_unavailable"
+
+
+def unavailable_response(exc: SessionBackendUnavailable) -> HttpResponse:
+    """The ``503 Service Unavailable`` reply with ``Retry-After``."""
+    response = HttpResponse(UNAVAILABLE_BODY, status=503)
+    for name, value in unavailable_headers(exc).items():
+        response[name] = value
+    return response
+
+
+def _remember(sender: Any, request: HttpRequest | None = None, **kwargs: Any) -> None:
+    # Inner middleware turn exceptions into 500 responses before we see them: note the cause.
+    exc = sys.exc_info()[1]
+    if request is not None and isinstance(exc, SessionBackendUnavailable):
+        setattr(request, _FLAG, exc)
+
+
+got_request_exception.connect(_remember, dispatch_uid="sessionkit.django.unavailable")
+
+
+class SessionMiddleware(DjangoSessionMiddleware):  # type: ignore[misc]
+    """Django's session middleware with sessionkit's failure policy."""
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, SessionBackendUnavailable):
+            return unavailable_response(exception)
+        return None
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        session = getattr(request, "session", None)
+        if getattr(session, "degraded", False):
+            patch_vary_headers(response, ("Cookie",))
+            return response
+        try:
+            response = super().process_response(request, response)
+        except SessionBackendUnavailable as exc:
+            return unavailable_response(exc)
+        exc = getattr(request, _FLAG, None)
+        if exc is not None and response.status_code == 500:
+            return unavailable_response(exc)
+        return response
