@@ -10,6 +10,7 @@ import asyncio
 import binascii
 import json
 import logging
+import threading
 import weakref
 from base64 import b64decode
 from collections.abc import Sequence
@@ -84,6 +85,7 @@ class SessionMiddleware:
         # redis.asyncio connections belong to one event loop: a URL-built store is made per loop.
         self._stores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncRedisStore]
         self._stores = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()  # test clients run one event loop per thread
         if redis_url is not None:
             AsyncRedisStore(redis_url, secret_keys=self._secrets, **store_options)  # validate now
         # itsdangerous signs with the last key; Starlette's cookies were signed with the current one.
@@ -96,11 +98,12 @@ class SessionMiddleware:
         if self._shared is not None:
             return self._shared
         loop = asyncio.get_running_loop()
-        store = self._stores.get(loop)
-        if store is None:
-            store = self._stores[loop] = AsyncRedisStore(
-                self._url, secret_keys=self._secrets, **self._options
-            )
+        with self._lock:
+            store = self._stores.get(loop)
+            if store is None:
+                store = self._stores[loop] = AsyncRedisStore(
+                    self._url, secret_keys=self._secrets, **self._options
+                )
         return store
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -179,7 +182,8 @@ class SessionMiddleware:
     def _closing(self, send: Send) -> Send:
         async def closing_send(message: Message) -> None:
             if message["type"] == "lifespan.shutdown.complete":
-                store = self._stores.pop(asyncio.get_running_loop(), None)
+                with self._lock:
+                    store = self._stores.pop(asyncio.get_running_loop(), None)
                 if store is not None:
                     await store.aclose()
             await send(message)

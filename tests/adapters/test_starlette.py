@@ -1,0 +1,364 @@
+"""sessionkit.adapters.starlette against a real Redis: drop-in behaviour, costs, migration, outages."""
+
+from __future__ import annotations
+
+import json
+import threading
+from base64 import b64encode
+from collections.abc import Iterator
+
+import itsdangerous
+import pytest
+import redis
+from _counting import measure
+from drivers.starlette_app import SECRET, TestClient, make_app, make_driver, parse_set_cookie
+from fastapi import FastAPI, Request
+from sessionkit.adapters.starlette import SessionMiddleware, get_session, get_store, regenerate
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+
+from sessionkit import AsyncRedisStore, ConfigurationError, Session
+from sessionkit._scripts import WRITE
+from sessionkit._web import UNAVAILABLE_BODY
+
+WRITE_SCRIPT = {"evalsha": 1, "exists": 1, "hset": 1, "pexpire": 1}  # one atomic update
+
+
+def session_keys(client: redis.Redis, prefix: str) -> list[bytes]:
+    return list(client.scan_iter(match=f"{prefix}s:*"))
+
+
+def starlette_cookie(data: dict[str, object], secret: str = SECRET) -> str:
+    """What Starlette's own SessionMiddleware puts in its cookie."""
+    return itsdangerous.TimestampSigner(secret).sign(b64encode(json.dumps(data).encode())).decode()
+
+
+@pytest.fixture
+def driver(redis_url: str, key_prefix: str, redis_client: redis.Redis) -> Iterator:
+    d = make_driver(redis_url, key_prefix)
+    yield d
+    d.close()
+
+
+@pytest.fixture
+def client(redis_url: str, key_prefix: str, redis_client: redis.Redis) -> Iterator[TestClient]:
+    """One event loop for all requests (so one warm connection), the Lua script preloaded."""
+    redis_client.script_load(WRITE)
+    with TestClient(make_app(redis_url, key_prefix), raise_server_exceptions=False) as c:
+        yield c
+
+
+def call(client: TestClient, method: str, path: str, cookie: str | None = None) -> tuple[int, object, str | None]:
+    headers = {"cookie": f"session={cookie}"} if cookie is not None else {}
+    client.cookies.clear()  # only the cookie given here
+    r = client.request(method, path, headers=headers)
+    value, _ = parse_set_cookie(r.headers.get_list("set-cookie"), "session")
+    return r.status_code, r.json() if r.headers.get("content-type") == "application/json" else r.text, value
+
+
+# -- the driver contract, end to end ---------------------------------------------------------------
+def test_journey_login_write_nested_read_logout(driver, redis_client, key_prefix) -> None:
+    login = driver.request("POST", "/login/ann")
+    assert (login.status, login.json) == (200, {"user": "ann"})
+    assert login.cookie and login.cookie_attrs["path"] == "/"
+    assert {"httponly", "samesite", "max-age"} <= set(login.cookie_attrs)
+    assert login.cookie_attrs["samesite"] == "Lax" and login.cookie_attrs["max-age"] == str(14 * 86400)
+    assert "secure" not in login.cookie_attrs  # Starlette's default https_only=False is kept
+    cookie = login.cookie
+
+    assert driver.request("GET", "/whoami", cookie).json == {"user": "ann"}
+    assert driver.request("POST", "/set/color/red", cookie).status == 200
+    assert driver.request("POST", "/append/cart/apple", cookie).json == {"value": ["apple"]}
+    assert driver.request("POST", "/append/cart/pear", cookie).json == {"value": ["apple", "pear"]}
+    assert driver.request("GET", "/get/cart", cookie).json == {"value": ["apple", "pear"]}
+    assert driver.request("GET", "/get/color", cookie).json == {"value": "red"}
+    assert len(session_keys(redis_client, key_prefix)) == 1
+
+    out = driver.request("POST", "/logout", cookie)
+    assert out.cookie == "" and out.cookie_attrs["max-age"] == "0"
+    assert session_keys(redis_client, key_prefix) == []
+    assert driver.request("GET", "/whoami", cookie).json == {"user": None}
+
+
+def test_untouched_and_read_only_requests_set_no_cookie(driver) -> None:
+    cookie = driver.request("POST", "/login/ann").cookie
+    for path, c in [("/untouched", None), ("/whoami", None), ("/untouched", cookie), ("/whoami", cookie)]:
+        reply = driver.request("GET", path, c)
+        assert reply.status == 200 and reply.cookie is None, path
+    assert "cookie" in driver.request("GET", "/whoami", cookie).headers["vary"].lower()
+    assert "vary" not in driver.request("GET", "/untouched", cookie).headers
+
+
+def test_login_regenerates_the_id_and_the_old_cookie_stops_working(driver) -> None:
+    anon = driver.request("POST", "/set/theme/dark").cookie
+    assert anon
+    login = driver.request("POST", "/login/ann", anon)
+    assert login.cookie and login.cookie != anon
+    assert driver.request("GET", "/get/theme", login.cookie).json == {"value": "dark"}  # data kept
+    assert driver.request("GET", "/get/theme", anon).json == {"value": None}  # old ID is dead
+
+
+def test_forged_and_foreign_cookies_start_a_new_session(driver) -> None:
+    cookie = driver.request("POST", "/login/ann").cookie
+    assert cookie
+    for bad in [cookie[:-2] + "xx", cookie.split(".")[0], "garbage", "x" * 5000]:
+        assert driver.request("GET", "/whoami", bad).json == {"user": None}
+
+
+def test_concurrent_requests_changing_different_keys_keep_both(driver) -> None:
+    cookie = driver.request("POST", "/login/ann").cookie
+    errors: list[BaseException] = []
+
+    def work(key: str) -> None:
+        try:
+            for i in range(5):
+                assert driver.request("POST", f"/set/{key}{i}/v", cookie).status == 200
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in "abc"]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    for key in "abc":
+        for i in range(5):
+            assert driver.request("GET", f"/get/{key}{i}", cookie).json == {"value": "v"}
+
+
+def test_session_too_large_is_a_server_error_and_nothing_is_written(redis_url, key_prefix, redis_client) -> None:
+    d = make_driver(redis_url, key_prefix, max_size=64)
+    assert d.request("POST", "/set/big/" + "x" * 100).status == 500
+    assert session_keys(redis_client, key_prefix) == []
+
+
+# -- Redis command counts per request type -------------------------------------------------------
+def test_redis_commands_per_request_type(client, redis_client) -> None:
+    _, _, cookie = call(client, "POST", "/login/ann")  # also opens the pooled connection
+    costs = {}
+    for name, method, path, c in [
+        ("untouched, no cookie", "GET", "/untouched", None),
+        ("read, no cookie", "GET", "/whoami", None),
+        ("forged cookie", "GET", "/whoami", "forged.cookie"),
+        ("untouched, valid cookie", "GET", "/untouched", cookie),
+        ("read, valid cookie", "GET", "/whoami", cookie),
+        ("write, valid cookie", "POST", "/set/a/1", cookie),
+        ("unchanged write", "POST", "/set/a/1", cookie),
+        ("nested write", "POST", "/append/cart/x", cookie),
+    ]:
+        with measure(redis_client) as cost:
+            assert call(client, method, path, c)[0] == 200
+        costs[name] = cost.commands
+    assert costs == {
+        "untouched, no cookie": {},
+        "read, no cookie": {},
+        "forged cookie": {},
+        "untouched, valid cookie": {"hgetall": 1},  # the one read happens before the endpoint
+        "read, valid cookie": {"hgetall": 1},  # TTL refresh throttled (refresh_interval=60)
+        "write, valid cookie": {"hgetall": 1, **WRITE_SCRIPT},
+        "unchanged write": {"hgetall": 1},  # same bytes: nothing to write
+        "nested write": {"hgetall": 1, **WRITE_SCRIPT},
+    }
+
+
+def test_login_and_logout_command_counts(client, redis_client) -> None:
+    call(client, "POST", "/login/warm-up")  # opens the pooled connection (HELLO)
+    with measure(redis_client) as login:
+        _, _, cookie = call(client, "POST", "/login/ann")
+    # create: the script (EXISTS + HSET + PEXPIRE), then the user index (SADD + EXPIRE)
+    assert login.commands == {**WRITE_SCRIPT, "sadd": 1, "expire": 1}
+    with measure(redis_client) as logout:
+        call(client, "POST", "/logout", cookie)
+    assert logout.commands == {"hgetall": 1, "del": 1, "srem": 1}
+
+
+def test_refresh_interval_zero_refreshes_the_ttl_on_reads(redis_url, key_prefix, redis_client) -> None:
+    redis_client.script_load(WRITE)
+    with TestClient(make_app(redis_url, key_prefix, refresh_interval=0)) as c:
+        _, _, cookie = call(c, "POST", "/login/ann")
+        with measure(redis_client) as read:
+            _, _, resent = call(c, "GET", "/whoami", cookie)
+    assert read.commands == {"hgetall": 1, "evalsha": 1, "exists": 1, "hset": 1, "pexpire": 1}
+    assert resent == cookie  # the cookie's Max-Age slides with the Redis TTL
+
+
+# -- zero-logout migration from Starlette's cookie sessions ----------------------------------------
+def test_starlette_cookie_is_moved_into_redis(driver, redis_client, key_prefix) -> None:
+    legacy = driver.legacy_cookie({"user": "ann", "cart": ["apple"]})
+    reply = driver.request("GET", "/whoami", legacy)
+    assert reply.json == {"user": "ann"}
+    assert reply.cookie and reply.cookie != legacy and len(reply.cookie) < 100
+    assert len(session_keys(redis_client, key_prefix)) == 1
+    assert driver.request("GET", "/get/cart", reply.cookie).json == {"value": ["apple"]}
+
+
+def test_migration_then_logout_in_one_request_deletes_the_old_cookie(driver, redis_client, key_prefix) -> None:
+    reply = driver.request("POST", "/logout", driver.legacy_cookie({"user": "ann"}))
+    assert reply.cookie == ""
+    assert session_keys(redis_client, key_prefix) == []
+
+
+def test_starlette_cookie_with_another_secret_or_too_old_is_ignored(redis_url, key_prefix, redis_client) -> None:
+    driver = make_driver(redis_url, key_prefix, max_age=60)
+    assert driver.request("GET", "/whoami", starlette_cookie({"user": "x"}, "other")).json == {"user": None}
+    old = itsdangerous.TimestampSigner(SECRET)
+    old.get_timestamp = lambda: 1_000_000_000  # type: ignore[method-assign]  # signed in 2001
+    stale = old.sign(b64encode(b'{"user": "x"}')).decode()
+    assert driver.request("GET", "/whoami", stale).json == {"user": None}
+    assert session_keys(redis_client, key_prefix) == []
+
+
+def test_migration_can_be_switched_off(redis_url, key_prefix, redis_client) -> None:
+    driver = make_driver(redis_url, key_prefix)
+    driver.app = make_app(redis_url, key_prefix, migrate_starlette_cookies=False)
+    reply = driver.request("GET", "/whoami", driver.legacy_cookie({"user": "ann"}))
+    assert (reply.json, reply.cookie) == ({"user": None}, None)
+    assert session_keys(redis_client, key_prefix) == []
+
+
+# -- Redis outages -----------------------------------------------------------------------------------
+def test_outage_gives_503_on_load_and_on_save_then_recovers(driver, redis_server) -> None:
+    cookie = driver.request("POST", "/login/ann").cookie
+    redis_server.stop()
+    try:
+        on_load = driver.request("GET", "/whoami", cookie)
+        on_save = driver.request("POST", "/set/a/1")  # no cookie: the failure is at response start
+        untouched = driver.request("GET", "/untouched")
+    finally:
+        redis_server.start()
+    for reply in (on_load, on_save):
+        assert reply.status == 503 and reply.cookie is None
+        assert int(reply.headers["retry-after"]) >= 1
+        assert reply.headers["content-type"].startswith("text/plain")
+        assert reply.json is None
+    assert untouched.status == 200  # a request that needs no Redis is served
+    fresh = driver.request("POST", "/login/bob")  # same app, no restart
+    assert fresh.status == 200 and driver.request("GET", "/whoami", fresh.cookie).json == {"user": "bob"}
+
+
+def test_save_failure_replaces_the_response_once(redis_url, key_prefix, redis_server) -> None:
+    async def stream(request: Request) -> PlainTextResponse:
+        request.session["a"] = 1
+        return PlainTextResponse("app body")
+
+    app = Starlette(routes=[Route("/", stream)],
+                    middleware=[Middleware(SessionMiddleware, secret_key=SECRET, redis_url=redis_url)])
+    redis_server.stop()
+    try:
+        with TestClient(app) as c:
+            r = c.get("/")
+    finally:
+        redis_server.start()
+    assert (r.status_code, r.text) == (503, UNAVAILABLE_BODY)
+    assert r.headers.get_list("retry-after") == ["1"] and "set-cookie" not in r.headers
+
+
+def test_degraded_mode_serves_an_empty_session_and_leaves_the_cookie(redis_url, key_prefix, redis_server) -> None:
+    driver = make_driver(redis_url, key_prefix, degraded=True)
+    cookie = driver.request("POST", "/login/ann").cookie
+    redis_server.stop()
+    try:
+        read = driver.request("GET", "/whoami", cookie)
+        write = driver.request("POST", "/set/a/1", cookie)
+        logout = driver.request("POST", "/logout", cookie)
+        anon_write = driver.request("POST", "/set/a/1")
+    finally:
+        redis_server.start()
+    assert (read.status, read.json, read.cookie) == (200, {"user": None}, None)
+    for reply in (write, logout, anon_write):
+        assert reply.status == 200 and reply.cookie is None  # never overwritten nor deleted
+    assert driver.request("POST", "/login/ann").status == 200
+
+
+# -- websockets, FastAPI, helpers ------------------------------------------------------------------
+def test_websocket_scope_reads_and_writes_the_session(redis_url, key_prefix) -> None:
+    async def ws(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_json({"user": websocket.session.get("user")})
+        websocket.session["seen_ws"] = True  # after the handshake: saved when the socket ends
+        await websocket.close()
+
+    app = make_app(redis_url, key_prefix)
+    app.router.routes.append(WebSocketRoute("/ws", ws))
+    with TestClient(app) as c:
+        _, _, cookie = call(c, "POST", "/login/ann")
+        with c.websocket_connect("/ws", headers={"cookie": f"session={cookie}"}) as socket:
+            assert socket.receive_json() == {"user": "ann"}
+        assert call(c, "GET", "/get/seen_ws", cookie)[1] == {"value": True}
+
+
+def test_websocket_outage_is_a_503_denial_response(redis_url, key_prefix, redis_server) -> None:
+    async def ws(websocket: WebSocket) -> None:
+        await websocket.accept()
+
+    app = make_app(redis_url, key_prefix)
+    app.router.routes.append(WebSocketRoute("/ws", ws))
+    with TestClient(app) as c:
+        _, _, cookie = call(c, "POST", "/login/ann")
+        redis_server.stop()
+        try:
+            with pytest.raises(Exception) as info, c.websocket_connect("/ws", headers={"cookie": f"session={cookie}"}):
+                pass
+        finally:
+            redis_server.start()
+    assert getattr(info.value, "status_code", None) == 503
+
+
+def test_fastapi_store_argument_helpers_and_revoke_user(redis_url, key_prefix, redis_client) -> None:
+    app = FastAPI()
+    app.add_middleware(SessionMiddleware, secret_key=["new-secret", SECRET], https_only=True, same_site="strict",
+                       store=AsyncRedisStore(redis_url, secret_keys=["new-secret", SECRET], key_prefix=key_prefix))
+
+    @app.post("/login/{user}")
+    async def login(user: str, request: Request) -> dict[str, str]:
+        request.session["user"] = user
+        assert isinstance(regenerate(request, user_id=user), Session)
+        return {"user": user}
+
+    @app.post("/everywhere-out")
+    async def out(request: Request) -> dict[str, int]:
+        return {"ended": await get_store(request).revoke_user(get_session(request)["user"])}
+
+    with TestClient(app, base_url="https://testserver") as c:
+        r = c.post("/login/ann")
+        assert "Secure" in r.headers["set-cookie"] and "SameSite=Strict" in r.headers["set-cookie"]
+        c.cookies.clear()
+        c.post("/login/ann")  # a second session of the same user, in the jar now
+        assert c.post("/everywhere-out").json() == {"ended": 2}
+    assert session_keys(redis_client, key_prefix) == []
+
+
+def test_old_secret_still_verifies_after_rotation(redis_url, key_prefix) -> None:
+    old = make_driver(redis_url, key_prefix, secret_key="old-secret")
+    cookie = old.request("POST", "/login/ann").cookie
+    new = make_driver(redis_url, key_prefix, secret_key=["new-secret", "old-secret"])
+    assert new.request("GET", "/whoami", cookie).json == {"user": "ann"}
+
+
+def test_plain_starlette_session_gives_a_clear_error() -> None:
+    async def page(request: Request) -> JSONResponse:
+        get_session(request)
+        return JSONResponse({})
+
+    with TestClient(Starlette(routes=[Route("/", page)])) as c, pytest.raises(ConfigurationError, match="add sessionkit"):
+        c.get("/")
+
+
+@pytest.mark.parametrize("kwargs", [
+    {},  # neither redis_url nor store
+    {"redis_url": "redis://127.0.0.1:1/0", "store": AsyncRedisStore("redis://127.0.0.1:1/0", secret_keys="s")},
+    {"store": AsyncRedisStore("redis://127.0.0.1:1/0"), },  # a store that cannot sign cookies
+    {"store": AsyncRedisStore("redis://127.0.0.1:1/0", secret_keys="s"), "key_prefix": "x:"},
+    {"redis_url": "http://example.com"},
+    {"redis_url": "redis://127.0.0.1:1/0", "same_site": "none"},  # browsers drop it without Secure
+    {"redis_url": "redis://127.0.0.1:1/0", "session_cookie": "bad name"},
+    {"redis_url": "redis://127.0.0.1:1/0", "secret_key": ""},
+])
+def test_misconfiguration_fails_at_startup(kwargs) -> None:
+    kwargs.setdefault("secret_key", SECRET)
+    with pytest.raises(ConfigurationError):
+        SessionMiddleware(Starlette(), **kwargs)
