@@ -73,7 +73,11 @@ class Session(MutableMapping[str, Any]):
     def _load(self) -> None:
         if self._loader is not None:
             loader, self._loader = self._loader, None
-            loader(self)
+            try:
+                loader(self)
+            except BaseException:
+                self._loader = loader  # a failed read is not an empty session: save must not DEL it
+                raise
 
     @property
     def new(self) -> bool:
