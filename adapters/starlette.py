@@ -14,7 +14,8 @@ import threading
 import weakref
 from base64 import b64decode
 from collections.abc import Sequence
-from typing import Any, Literal
+from functools import partial
+from typing import Any, Literal, cast
 
 import itsdangerous
 from starlette.datastructures import MutableHeaders, Secret
@@ -33,19 +34,12 @@ STORE_SCOPE_KEY = "sessionkit.store"
 class SessionMiddleware:
     """Server-side sessions for Starlette/FastAPI, with the arguments of Starlette's own middleware.
 
-    Args:
-        secret_key: signs the session-ID cookie; a list rotates (first signs, all verify).
-            Also verifies old Starlette cookies during migration.
-        session_cookie, max_age, path, same_site, https_only, domain, partitioned: the cookie, as in
-            Starlette (``https_only=True`` is recommended in production). ``max_age`` is also the
-            default Redis idle timeout.
-        redis_url: where sessions live (``redis://``, ``rediss://``, ``unix://``,
-            ``redis+sentinel://``, ``redis+cluster://``) — or pass ``store=``, an ``AsyncRedisStore``
-            built with ``secret_keys``, instead.
-        migrate_starlette_cookies: move a valid Starlette cookie session into Redis on first contact.
-        **store_options: ``AsyncRedisStore`` options (``key_prefix``, ``idle_timeout``,
-            ``absolute_timeout``, ``refresh_interval``, ``max_size``, ``degraded``, ``serializer``,
-            ``wait_replicas``, ``hooks``); only with ``redis_url``.
+    ``secret_key`` signs the session-ID cookie (a list rotates: the first signs, all verify) and
+    verifies old Starlette cookies. The cookie arguments mean what they mean in Starlette;
+    ``max_age`` is also the default Redis idle timeout. Sessions live at ``redis_url`` (any URL
+    ``AsyncRedisStore`` takes; ``**store_options`` are its options) or in ``store=``, an
+    ``AsyncRedisStore`` built with ``secret_keys``. ``migrate_starlette_cookies`` moves a valid
+    Starlette cookie session into Redis on first contact.
     """
 
     def __init__(
@@ -80,14 +74,13 @@ class SessionMiddleware:
                                      "secret_keys=..., idle_timeout=...); pass no store options here")
         if max_age:
             store_options.setdefault("idle_timeout", max_age)
-        self._url, self._options = redis_url, store_options
-        self._shared = store
+        self._shared, self._make = store, partial(AsyncRedisStore, redis_url, secret_keys=self._secrets,
+                                                  **store_options)
         # redis.asyncio connections belong to one event loop: a URL-built store is made per loop.
         self._stores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncRedisStore]
-        self._stores = weakref.WeakKeyDictionary()
-        self._lock = threading.Lock()  # test clients run one event loop per thread
-        if redis_url is not None:
-            AsyncRedisStore(redis_url, secret_keys=self._secrets, **store_options)  # validate now
+        self._stores, self._lock = weakref.WeakKeyDictionary(), threading.Lock()
+        if store is None:
+            self._make()  # fail at startup on a bad URL or option
         # itsdangerous signs with the last key; Starlette's cookies were signed with the current one.
         self._legacy = (
             itsdangerous.TimestampSigner(self._secrets[::-1]) if migrate_starlette_cookies else None
@@ -101,17 +94,12 @@ class SessionMiddleware:
         with self._lock:
             store = self._stores.get(loop)
             if store is None:
-                store = self._stores[loop] = AsyncRedisStore(
-                    self._url, secret_keys=self._secrets, **self._options
-                )
+                store = self._stores[loop] = self._make()
         return store
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await self.app(scope, receive, self._closing(send))
-            return
         if scope["type"] not in ("http", "websocket"):
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, self._closing(send) if scope["type"] == "lifespan" else send)
             return
         store = self.store()
         cookie = HTTPConnection(scope).cookies.get(self.cookie.name)
@@ -150,19 +138,15 @@ class SessionMiddleware:
                 log.warning("session changes of a websocket were not saved: %s", exc)
 
     async def _open(self, store: AsyncRedisStore, cookie: str | None) -> tuple[Session, bool]:
+        """The request's session, and whether it was imported from a Starlette cookie session."""
         if cookie and self._legacy is not None and store.session_id_from_cookie(cookie) is None:
-            data = self._legacy_data(self._legacy, cookie)
-            if data:
+            try:  # not ours: maybe Starlette's own (same secret, still within max_age)
+                data = json.loads(b64decode(self._legacy.unsign(cookie, max_age=self.max_age)))
+            except (itsdangerous.BadSignature, binascii.Error, ValueError):
+                data = None
+            if data and isinstance(data, dict):
                 return migrated_session(data), True
         return await store.open(cookie), False
-
-    def _legacy_data(self, signer: itsdangerous.TimestampSigner, cookie: str) -> dict[str, Any] | None:
-        """The data of a valid Starlette ``SessionMiddleware`` cookie (same secret and max_age)."""
-        try:
-            data = json.loads(b64decode(signer.unsign(cookie, max_age=self.max_age)))
-        except (itsdangerous.BadSignature, binascii.Error, ValueError):
-            return None
-        return data if isinstance(data, dict) else None
 
     async def _commit(self, store: AsyncRedisStore, session: Session, migrated: bool) -> str | None:
         """Save the session; return the ``Set-Cookie`` value to send, if any."""
@@ -216,8 +200,7 @@ def get_session(conn: HTTPConnection) -> Session:
 def get_store(conn: HTTPConnection) -> AsyncRedisStore:
     """The store behind the request's session (e.g. ``await get_store(request).revoke_user(id)``)."""
     get_session(conn)
-    store: AsyncRedisStore = conn.scope[STORE_SCOPE_KEY]
-    return store
+    return cast(AsyncRedisStore, conn.scope[STORE_SCOPE_KEY])
 
 
 def regenerate(conn: HTTPConnection, user_id: str | int | None = None) -> Session:
