@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import threading
+import uuid
 from base64 import b64encode
 from collections.abc import Iterator
+from pathlib import Path
 
 import itsdangerous
 import pytest
@@ -362,3 +365,83 @@ def test_misconfiguration_fails_at_startup(kwargs) -> None:
     kwargs.setdefault("secret_key", SECRET)
     with pytest.raises(ConfigurationError):
         SessionMiddleware(Starlette(), **kwargs)
+
+
+# -- examples/fastapi: the same shop before (in-process state) and after (sessionkit) ---------------
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "fastapi"
+
+
+def load_example(which: str, replica: int = 0):
+    """Import examples/fastapi/<which>/app.py as its own module: one call, one "replica"."""
+    spec = importlib.util.spec_from_file_location(f"shop_{which}_{replica}", EXAMPLES / which / "app.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.app
+
+
+@pytest.fixture
+def shop_env(monkeypatch, redis_url, redis_client) -> Iterator[str]:
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.setenv("SECRET_KEY", "example-secret-" + uuid.uuid4().hex)
+    user = "user-" + uuid.uuid4().hex[:8]
+    yield user
+    redis_client.delete(f"sessionkit:u:{user}")  # the example uses the default key prefix
+
+
+def journey(replicas: list, user: str) -> list[tuple[int, object]]:
+    """login → me → add two items → cart → messages → logout → me, round-robin over the replicas."""
+    steps = [("POST", "/login", {"user": user}), ("GET", "/me", None), ("POST", "/cart/add", {"item": "apple"}),
+             ("POST", "/cart/add", {"item": "pear"}), ("GET", "/cart", None), ("GET", "/messages", None),
+             ("GET", "/messages", None), ("POST", "/logout", None), ("GET", "/me", None)]
+    jar: dict[str, str] = {}
+    out = []
+    for i, (method, path, form) in enumerate(steps):
+        client = replicas[i % len(replicas)]
+        client.cookies.clear()
+        headers = {"cookie": "; ".join(f"{k}={v}" for k, v in jar.items())} if jar else {}
+        r = client.request(method, path, data=form, headers=headers)
+        value, _ = parse_set_cookie(r.headers.get_list("set-cookie"), "session")
+        if value is not None:
+            jar.pop("session", None) if value in ("", "null") else jar.update(session=value)
+        out.append((r.status_code, r.json()))
+    return out
+
+
+def expected_journey(user: str) -> list[tuple[int, object]]:
+    return [(200, {"user": user}), (200, {"user": user}), (200, {"items": ["apple"]}),
+            (200, {"items": ["apple", "pear"]}), (200, {"items": ["apple", "pear"]}),
+            (200, {"messages": [f"Welcome, {user}!", "Added apple to your cart.", "Added pear to your cart."]}),
+            (200, {"messages": []}), (200, {"user": None}), (401, {"error": "login required"})]
+
+
+@pytest.mark.parametrize("which", ["before", "after"])
+def test_example_journey_on_one_replica(which, shop_env, redis_client) -> None:
+    before = set(session_keys(redis_client, "sessionkit:"))  # the example's default key prefix
+    with TestClient(load_example(which)) as c:
+        assert journey([c], shop_env) == expected_journey(shop_env)
+        assert c.get("/health").json()["status"] == "ok"
+    assert set(session_keys(redis_client, "sessionkit:")) - before == set()  # logout removed it
+
+
+def test_example_after_keeps_the_session_across_three_replicas(shop_env, redis_client) -> None:
+    apps = [load_example("after", i) for i in range(3)]
+    with TestClient(apps[0]) as a, TestClient(apps[1]) as b, TestClient(apps[2]) as c:
+        assert journey([a, b, c], shop_env) == expected_journey(shop_env)
+
+
+def test_example_before_loses_the_session_across_replicas(shop_env) -> None:
+    apps = [load_example("before", i) for i in range(3)]
+    with TestClient(apps[0]) as a, TestClient(apps[1]) as b, TestClient(apps[2]) as c:
+        steps = journey([a, b, c], shop_env)
+    assert steps[0] == (200, {"user": shop_env})
+    assert steps[1] == (401, {"error": "login required"})  # another replica: another secret
+
+
+def test_example_after_refuses_to_start_without_a_secret(monkeypatch) -> None:
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("SESSIONKIT_DEMO", raising=False)
+    with pytest.raises(RuntimeError, match="SECRET_KEY is not set"):
+        load_example("after")
+    monkeypatch.setenv("SESSIONKIT_DEMO", "1")
+    assert load_example("after") is not None
