@@ -59,7 +59,8 @@ class SessionStore(SessionBase):  # type: ignore[misc]
     def _prepare(self, record: Session, data: dict[str, Any]) -> Session:
         record.clear()
         record.update(data)
-        record.ttl = float(self.get_expiry_age())
+        # expiry= from ``data``: get_expiry_age() alone would re-enter load() during a migration
+        record.ttl = float(self.get_expiry_age(expiry=data.get("_session_expiry")))
         user = data.get(self._conf.user_key)
         record.bind_user(None if user is None else str(user))
         return record
@@ -80,6 +81,25 @@ class SessionStore(SessionBase):  # type: ignore[misc]
         if result.conflict:
             raise CreateError if must_create else UpdateError
         self._record = record
+
+    @property
+    def modified(self) -> bool:
+        """True when set by Django, or when a value changed in place (``session["cart"].append(x)``)."""
+        return self._modified or self._changed_in_place()
+
+    @modified.setter
+    def modified(self, value: bool) -> None:
+        self._modified = value
+
+    def _changed_in_place(self) -> bool:
+        record, data = getattr(self, "_record", None), self.__dict__.get("_session_cache")
+        if record is None or data is None or record.id != self.session_key:
+            return False
+        try:
+            dumps = self._conf.store.serializer.dumps
+            return {k: dumps(v) for k, v in data.items()} != record._snapshot
+        except Exception:  # unserializable: let save() raise the real error
+            return True
 
     def is_empty(self) -> bool:
         return not self.degraded and bool(super().is_empty())
