@@ -60,6 +60,12 @@ def _execute(core: StoreCore, session: Session, plan: WritePlan) -> Generator[Ca
     if plan.kind == "update" and old_id:
         argv = write_args("update", plan.ttl_ms, plan.fields, plan.deleted)
         status = yield ("write", (core.key(old_id), argv))
+        if status == 1 and plan.index_remove:  # bind_user on an existing session (Django login)
+            yield ("srem", (plan.index_remove, redis_key_suffix(old_id)))
+        if status == 1 and plan.index_add:
+            yield ("sadd", (plan.index_add, redis_key_suffix(old_id)))
+            if core.config.absolute_timeout:
+                yield ("expire", (plan.index_add, int(core.config.absolute_timeout) + 60))
         return bool(status == 1)
     if plan.kind in ("delete", "regenerate") and old_id:
         # For regenerate, deleting the old key first is the claim: of two concurrent
