@@ -63,10 +63,11 @@ def parse_report(data: Any, source: str = "report") -> list[BlockingFinding]:
             raise AffinityConfigError(
                 f"{where}.remedy {remedy!r} is not one of externalize, refactor, affinity"
             )
-        for key, kind in (("code", str), ("path", str), ("message", str), ("line", int)):
+        for key, kind, noun in (("code", str, "a string"), ("path", str, "a string"),
+                                ("message", str, "a string"), ("line", int, "an integer")):
             value = item.get(key)
             if not isinstance(value, kind) or isinstance(value, bool):
-                raise AffinityConfigError(f"{where}.{key} must be a {kind.__name__}")
+                raise AffinityConfigError(f"{where}.{key} must be {noun}")
         if remedy == "affinity":
             out.append(
                 BlockingFinding(item["code"], item["path"], item["line"], item["message"])
