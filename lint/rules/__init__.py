@@ -1,1 +1,60 @@
-"""Lint rules, one small class per rule."""
+"""Lint rules, one small class per rule; ``ALL_RULES`` is the registry, in code order."""
+
+from __future__ import annotations
+
+from sessionkit.lint._rule import Rule
+from sessionkit.lint.rules.app_state import AppStateAtRequestTime
+from sessionkit.lint.rules.background import BackgroundThreadState, InMemoryJobQueue, InProcessScheduler
+from sessionkit.lint.rules.caches import LocalCacheBackend
+from sessionkit.lint.rules.databases import LocalDatabase
+from sessionkit.lint.rules.files import LocalMediaRoot, RequestTimeFileWrite
+from sessionkit.lint.rules.memoize import ModuleCacheAtRequestTime, PerUserMemoization
+from sessionkit.lint.rules.module_state import GlobalRebinding, ModuleStateMutation
+from sessionkit.lint.rules.ratelimit import InMemoryRateLimit
+from sessionkit.lint.rules.realtime import (
+    ChannelsInMemoryLayer,
+    SocketIOWithoutMessageQueue,
+    WebsocketRegistry,
+)
+from sessionkit.lint.rules.secrets import RandomSecretKey, RandomSecretKeyFallback
+from sessionkit.lint.rules.sessions import AsgiMemorySessions, DjangoLocalSessions, FlaskLocalSessions
+from sessionkit.lint.rules.threadlocal import ThreadLocalStorage
+
+__all__ = ["ALL_RULES", "RULES_BY_CODE"]
+
+
+def _key(rule: type[Rule]) -> tuple[int, int]:
+    number = int(rule.code[2:])
+    return number % 100, number // 100
+
+
+ALL_RULES: tuple[type[Rule], ...] = tuple(
+    sorted(
+        (
+            RandomSecretKey,
+            RandomSecretKeyFallback,
+            DjangoLocalSessions,
+            FlaskLocalSessions,
+            AsgiMemorySessions,
+            LocalCacheBackend,
+            LocalDatabase,
+            ModuleStateMutation,
+            GlobalRebinding,
+            AppStateAtRequestTime,
+            PerUserMemoization,
+            ModuleCacheAtRequestTime,
+            InMemoryRateLimit,
+            WebsocketRegistry,
+            SocketIOWithoutMessageQueue,
+            ChannelsInMemoryLayer,
+            InProcessScheduler,
+            BackgroundThreadState,
+            InMemoryJobQueue,
+            RequestTimeFileWrite,
+            LocalMediaRoot,
+            ThreadLocalStorage,
+        ),
+        key=_key,
+    )
+)
+RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}

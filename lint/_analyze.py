@@ -1,0 +1,150 @@
+"""Lint one file's bytes: input diagnostics, lexical prefilter, one parse, one pass of all rules.
+
+This is what runs in worker processes; it returns plain data so results pickle and cache cheaply.
+"""
+
+from __future__ import annotations
+
+import re
+import tokenize
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from io import BytesIO
+from typing import Any
+
+from sessionkit.lint import _diagnostics as diag
+from sessionkit.lint._types import Finding
+
+MAX_BYTES_DEFAULT = 2_000_000
+_PY2 = re.compile(rb"^\s*(print\s+[^\s(=]|exec\s+[\"'\w]|except\s+\w+\s*,\s*\w+\s*:)", re.M)
+
+
+@dataclass
+class FileResult:
+    """Findings of one file plus the facts the cross-file phase needs."""
+
+    findings: list[Finding] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
+    parsed: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"findings": [f.to_dict() for f in self.findings], "facts": self.facts, "parsed": self.parsed}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FileResult:
+        return cls([Finding.from_dict(f) for f in data["findings"]], data["facts"], data["parsed"])
+
+
+class _Prefilter:
+    """One regex per rule; a rule runs on a file only when all of its patterns occur."""
+
+    def __init__(self) -> None:
+        from sessionkit.lint.rules import ALL_RULES
+
+        self.rules = [(rule, [re.compile(p.encode()) for p in rule.prefilter]) for rule in ALL_RULES]
+
+    def matching(self, data: bytes) -> list[Any]:
+        return [rule for rule, patterns in self.rules if all(p.search(data) for p in patterns)]
+
+
+_PREFILTER: _Prefilter | None = None
+
+
+def _prefilter() -> _Prefilter:
+    global _PREFILTER  # one compiled set per (worker) process
+    if _PREFILTER is None:
+        _PREFILTER = _Prefilter()
+    return _PREFILTER
+
+
+def decode(data: bytes) -> str | None:
+    """Source text honouring a PEP 263 coding cookie, or ``None`` when it cannot be decoded."""
+    try:
+        encoding, _ = tokenize.detect_encoding(BytesIO(data).readline)
+        return data.decode(encoding)
+    except (SyntaxError, LookupError, UnicodeDecodeError):
+        return None
+
+
+def analyse_bytes(path: str, data: bytes, max_bytes: int = MAX_BYTES_DEFAULT) -> FileResult:
+    """Lint ``data`` (the content of ``path``). Never raises for any input."""
+    result = FileResult()
+    if len(data) > max_bytes:
+        result.findings.append(diag.TOO_LARGE.finding(path, f"{len(data)} bytes > {max_bytes}"))
+        return result
+    if b"\x00" in data[:8192]:
+        result.findings.append(diag.BINARY.finding(path))
+        return result
+    rules = _prefilter().matching(data)
+    if not rules or not data.strip():
+        return result
+    text = decode(data)
+    if text is None:
+        result.findings.append(diag.NOT_UTF8.finding(path))
+        return result
+    import libcst as cst
+
+    try:
+        module = cst.parse_module(data)
+    except cst.ParserSyntaxError as exc:
+        kind = diag.PYTHON2 if _PY2.search(data) else diag.SYNTAX_ERROR
+        result.findings.append(kind.finding(path, exc.message, exc.raw_line or 1, exc.raw_column))
+        return result
+    except (RecursionError, MemoryError, ValueError, UnicodeError) as exc:
+        result.findings.append(diag.SYNTAX_ERROR.finding(path, type(exc).__name__))
+        return result
+    result.parsed = True
+    _run_rules(path, module, rules, result)
+    return result
+
+
+def _run_rules(path: str, module: Any, rules: list[Any], result: FileResult) -> None:
+    import libcst as cst
+    from sessionkit.lint._context import FileContext
+
+    try:
+        ctx = FileContext(path, module)
+    except Exception as exc:  # metadata failures must not stop the run
+        result.findings.append(diag.INTERNAL_ERROR.finding(path, f"metadata: {exc!r}"))
+        return
+    findings: list[Finding] = []
+    table: dict[str, list[Callable[[Any], object]]] = {}
+    leave: dict[str, list[Callable[[Any], object]]] = {}
+    for rule_cls in rules:
+        rule = rule_cls(ctx, findings)
+        for attr in dir(rule_cls):
+            if attr.startswith("visit_"):
+                table.setdefault(attr[6:], []).append(getattr(rule, attr))
+            elif attr.startswith("leave_"):
+                leave.setdefault(attr[6:], []).append(getattr(rule, attr))
+    failed: set[str] = set()
+
+    def call(handlers: list[Callable[[Any], object]], node: cst.CSTNode) -> None:
+        for handler in handlers:
+            owner = handler.__self__.code  # type: ignore[attr-defined]
+            if owner in failed:
+                continue
+            try:
+                handler(node)
+            except Exception as exc:  # one broken rule must not hide the others' findings
+                failed.add(owner)
+                result.findings.append(diag.INTERNAL_ERROR.finding(path, f"{owner}: {exc!r}"))
+
+    class _Dispatch(cst.CSTVisitor):
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            handlers = table.get(type(node).__name__)
+            if handlers:
+                call(handlers, node)
+            return True
+
+        def on_leave(self, original_node: cst.CSTNode) -> None:
+            handlers = leave.get(type(original_node).__name__)
+            if handlers:
+                call(handlers, original_node)
+
+    try:
+        module.visit(_Dispatch())
+    except RecursionError:
+        result.findings.append(diag.INTERNAL_ERROR.finding(path, "nesting too deep"))
+    result.findings.extend(sorted(set(findings)))
+    result.facts = ctx.facts

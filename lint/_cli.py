@@ -1,0 +1,182 @@
+"""``sessionkit lint``: argument parsing here; libcst and the engine are imported in :func:`run`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+FORMATS = ("text", "json", "sarif", "github")
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``lint`` subcommand (cheap: no heavy imports)."""
+    p = subparsers.add_parser(
+        "lint",
+        help="find in-process state that breaks when the app runs as several replicas",
+        description=(
+            "Find in-process state (sessions, caches, globals, schedulers, local files...) that "
+            "breaks behind a round-robin load balancer. Exit codes: 0 no findings at or above the "
+            "severity threshold, 1 findings, 2 usage or configuration error."
+        ),
+    )
+    p.add_argument("paths", nargs="*", type=Path, help="files or directories (default: .)")
+    p.add_argument("--format", choices=FORMATS, default=None, help="output format (default: text)")
+    p.add_argument("-o", "--output", type=Path, help="write the report to this file")
+    p.add_argument("--select", help="comma-separated codes or prefixes to enable (default: all)")
+    p.add_argument("--ignore", help="comma-separated codes or prefixes to disable")
+    p.add_argument("--exclude", help="comma-separated patterns replacing the default excludes")
+    p.add_argument("--extend-exclude", help="comma-separated patterns added to the excludes")
+    p.add_argument(
+        "--severity",
+        choices=("info", "warning", "error"),
+        help="report only findings at or above this severity (default: info)",
+    )
+    p.add_argument("-j", "--jobs", type=int, default=0, help="worker processes (default: CPU count)")
+    p.add_argument("--no-cache", action="store_true", help="do not read or write the result cache")
+    p.add_argument("--cache-dir", help="cache directory (default: .sessionkit_cache/lint)")
+    p.add_argument("--baseline", type=Path, help="ignore findings recorded in this baseline file")
+    p.add_argument(
+        "--write-baseline", type=Path, metavar="FILE", help="record all current findings in FILE and exit 0"
+    )
+    p.add_argument("--fix", action="store_true", help="apply safe automatic fixes in place")
+    p.add_argument("--diff", action="store_true", help="print the automatic fixes as a diff; change nothing")
+    p.add_argument("--explain", metavar="CODE", help="print the reference of a rule (or `all`) and exit")
+    p.add_argument("--config", type=Path, help="pyproject.toml to read (default: search upwards)")
+    p.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    p.set_defaults(func=run)
+
+
+def _fail(message: str) -> int:
+    print(f"sessionkit lint: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _split(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def run(args: argparse.Namespace) -> int:
+    from sessionkit.lint._config import ConfigError, find_pyproject, load
+
+    if args.explain:
+        from sessionkit.lint._explain import explain
+
+        text = explain(args.explain)
+        if text is None:
+            return _fail(f"--explain: unknown rule code {args.explain!r}")
+        sys.stdout.write(text)
+        return 0
+    if args.jobs < 0:
+        return _fail("--jobs must be 0 (CPU count) or a positive number")
+    if args.fix and args.diff:
+        return _fail("--fix and --diff cannot be combined")
+    try:
+        pyproject = args.config if args.config else find_pyproject(Path.cwd())
+        if args.config and not args.config.is_file():
+            return _fail(f"--config {args.config}: no such file")
+        config = load(pyproject)
+        for key, raw in (
+            ("select", args.select),
+            ("ignore", args.ignore),
+            ("exclude", args.exclude),
+            ("extend-exclude", args.extend_exclude),
+        ):
+            values = _split(raw)
+            if values is not None:
+                config.set(key, values, f"--{key}")
+        if args.severity:
+            config.set("severity", args.severity, "--severity")
+        if args.cache_dir:
+            config.set("cache-dir", args.cache_dir, "--cache-dir")
+    except ConfigError as exc:
+        return _fail(str(exc))
+    paths = args.paths or [Path(".")]
+    for path in paths:
+        if not os.path.lexists(path):
+            return _fail(f"path does not exist: {path}")
+    baseline = args.baseline or (
+        Path(config.baseline) if config.baseline and not args.write_baseline else None
+    )
+    if baseline is not None and not baseline.is_file():
+        return _fail(f"--baseline {baseline}: no such file")
+    return _lint(args, config, paths, baseline)
+
+
+def _lint(args: argparse.Namespace, config: Any, paths: list[Path], baseline: Path | None) -> int:
+    from sessionkit.lint import _baseline
+    from sessionkit.lint._engine import Options, run
+
+    options = Options(
+        paths=paths,
+        config=config,
+        jobs=args.jobs,
+        use_cache=not args.no_cache,
+        progress=not args.no_progress and sys.stderr.isatty(),
+        baseline=baseline,
+    )
+    try:
+        report = run(options)
+    except _baseline.BaselineError as exc:
+        return _fail(str(exc))
+    if args.write_baseline:
+        _baseline.write(args.write_baseline, report.all_findings)
+        print(f"wrote {len(report.all_findings)} findings to {args.write_baseline}", file=sys.stderr)
+        return 0
+    if args.fix or args.diff:
+        from sessionkit.lint._fix import FIXABLE, fix_source, unified_diff
+
+        changed = 0
+        by_path: dict[str, list[Any]] = {}
+        for finding in report.findings:
+            if finding.code in FIXABLE:
+                by_path.setdefault(finding.path, []).append(finding)
+        for path, findings in sorted(by_path.items()):
+            before = report.contents[path].decode("utf-8")
+            after = fix_source(before, findings)
+            if after == before:
+                continue
+            changed += 1
+            if args.diff:
+                sys.stdout.write(unified_diff(path, before, after))
+            else:
+                Path(path).write_text(after, encoding="utf-8")
+        if args.diff:
+            return 1 if changed else 0
+        print(f"fixed {changed} file{'s' * (changed != 1)}", file=sys.stderr)
+        report = run(options)
+    return _emit(args, report)
+
+
+def _emit(args: argparse.Namespace, report: Any) -> int:
+    fmt = args.format or "text"
+    if fmt == "json":
+        from sessionkit.lint._report_json import render as render_json
+
+        text = render_json(report)
+    elif fmt == "sarif":
+        from sessionkit.lint._report_sarif import render as render_sarif
+
+        text = render_sarif(report)
+    elif fmt == "github":
+        from sessionkit.lint._report_github import render as render_github
+
+        text = render_github(report)
+    else:
+        from sessionkit.lint._report_text import render as render_text
+
+        stream_tty = args.output is None and sys.stdout.isatty()
+        colour = args.color == "always" or (
+            args.color == "auto" and stream_tty and "NO_COLOR" not in os.environ
+        )
+        text = render_text(report, colour=colour)
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 1 if report.findings else 0

@@ -1,0 +1,124 @@
+"""``[tool.sessionkit.lint]`` in pyproject.toml, validated, merged with CLI overrides."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from sessionkit.lint._types import SEVERITIES, Severity
+
+DEFAULT_EXCLUDE: tuple[str, ...] = (
+    ".git",
+    ".hg",
+    ".svn",
+    "__pycache__",
+    ".venv",
+    "venv",
+    ".tox",
+    ".nox",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+    ".sessionkit_cache",
+    "node_modules",
+    "build",
+    "dist",
+    "site-packages",
+    "migrations",
+    "tests",
+    "test_*.py",
+    "*_test.py",
+    "conftest.py",
+)
+
+
+class ConfigError(ValueError):
+    """Bad configuration or flags; the CLI exits with code 2 and prints the message."""
+
+
+@dataclass
+class Config:
+    """Effective settings. Field names are the TOML keys with ``-`` replaced by ``_``."""
+
+    select: list[str] = field(default_factory=lambda: ["SK"])
+    ignore: list[str] = field(default_factory=list)
+    per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
+    exclude: list[str] = field(default_factory=lambda: list(DEFAULT_EXCLUDE))
+    extend_exclude: list[str] = field(default_factory=list)
+    severity: Severity = "info"
+    cache_dir: str | None = None
+    baseline: str | None = None
+    max_file_size: int = 2_000_000
+    root: Path = field(default_factory=Path.cwd)
+
+    def set(self, key: str, value: Any, source: str) -> None:
+        """Set one option from ``source`` (a file name or ``--flag``), validating its type."""
+        name = key.replace("-", "_")
+        known = {f.name for f in fields(self)} - {"root"}
+        if name not in known:
+            names = ", ".join(sorted(k.replace("_", "-") for k in known))
+            raise ConfigError(f"{source}: unknown option `{key}` (known: {names})")
+        if name in {"select", "ignore", "exclude", "extend_exclude"}:
+            if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+                raise ConfigError(f"{source}: `{key}` must be a list of strings")
+            if name in {"select", "ignore"}:
+                _check_codes(value, source, key)
+        elif name == "per_file_ignores":
+            if not (
+                isinstance(value, dict)
+                and all(isinstance(v, list) and all(isinstance(c, str) for c in v) for v in value.values())
+            ):
+                raise ConfigError(f"{source}: `{key}` must map glob patterns to lists of codes")
+            for codes in value.values():
+                _check_codes(codes, source, key)
+        elif name == "severity":
+            if value not in SEVERITIES:
+                raise ConfigError(f"{source}: `{key}` must be one of {', '.join(SEVERITIES)}, not {value!r}")
+        elif name == "max_file_size":
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ConfigError(f"{source}: `{key}` must be a positive integer")
+        elif name in {"cache_dir", "baseline"} and not isinstance(value, str):
+            raise ConfigError(f"{source}: `{key}` must be a string")
+        setattr(self, name, value)
+
+
+def _check_codes(codes: list[str], source: str, key: str) -> None:
+    from sessionkit.lint._diagnostics import ALL_DIAGNOSTICS
+    from sessionkit.lint.rules import ALL_RULES
+
+    known = [r.code for r in ALL_RULES] + [d.code for d in ALL_DIAGNOSTICS]
+    for code in codes:
+        if code != "ALL" and not any(k.startswith(code.upper()) for k in known):
+            raise ConfigError(f"{source}: `{key}` has unknown rule code {code!r}")
+
+
+def find_pyproject(start: Path) -> Path | None:
+    for directory in (start, *start.parents):
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load(pyproject: Path | None) -> Config:
+    """Read ``[tool.sessionkit.lint]``; a missing file or table gives the defaults."""
+    config = Config()
+    if pyproject is None:
+        return config
+    config.root = pyproject.parent.resolve()
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{pyproject}: cannot read configuration: {exc}") from exc
+    table = data.get("tool", {}).get("sessionkit", {}).get("lint", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{pyproject}: [tool.sessionkit.lint] must be a table")
+    for key, value in table.items():
+        config.set(key, value, f"{pyproject.name} [tool.sessionkit.lint]")
+    return config

@@ -1,0 +1,172 @@
+"""Orchestration: discover, read, cache lookup, parallel analysis, cross-file phase, filtering."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sessionkit.lint import _baseline, _project, _suppress
+from sessionkit.lint import _diagnostics as diag
+from sessionkit.lint._analyze import FileResult, analyse_bytes
+from sessionkit.lint._cache import ResultCache, cache_key
+from sessionkit.lint._config import Config
+from sessionkit.lint._discover import discover, excluded
+from sessionkit.lint._types import SEVERITY_RANK, Finding
+
+#: Below this many files to analyse, a process pool costs more than it saves.
+POOL_THRESHOLD = 8
+
+
+@dataclass
+class Options:
+    paths: list[Path]
+    config: Config
+    jobs: int = 0
+    use_cache: bool = True
+    progress: bool = False
+    baseline: Path | None = None
+
+
+@dataclass
+class Report:
+    findings: list[Finding] = field(default_factory=list)
+    all_findings: list[Finding] = field(default_factory=list)  # before baseline and threshold
+    files: int = 0
+    lines: int = 0
+    parsed: int = 0
+    cache_hits: int = 0
+    suppressed: int = 0
+    baselined: int = 0
+    seconds: float = 0.0
+    contents: dict[str, bytes] = field(default_factory=dict, repr=False)
+
+
+def _work(item: tuple[str, bytes, int]) -> tuple[str, dict[str, Any]]:
+    display, data, max_bytes = item
+    result = analyse_bytes(display, data, max_bytes)
+    _add_suppressions(result, data)
+    return display, result.to_json()
+
+
+def _add_suppressions(result: FileResult, data: bytes) -> None:
+    if result.findings or result.facts:
+        text = data.decode("utf-8", "replace")
+        table = _suppress.scan(text)
+        if table:
+            result.facts["noqa"] = {str(k): v for k, v in table.items()}
+
+
+def _selected(code: str, path: str, config: Config) -> bool:
+    def matches(codes: Iterable[str]) -> bool:
+        return any(c == "ALL" or code.startswith(c.upper()) for c in codes)
+
+    if code.startswith("SK0"):  # input diagnostics are on unless ignored explicitly
+        if matches(c for c in config.ignore if c.upper().startswith("SK0")):
+            return False
+    elif not matches(config.select) or matches(config.ignore):
+        return False
+    for pattern, codes in config.per_file_ignores.items():
+        if excluded(path, [pattern]) and matches(codes):
+            return False
+    return True
+
+
+def run(options: Options) -> Report:
+    started = time.perf_counter()
+    config = options.config
+    report = Report()
+    found = discover(options.paths, Path.cwd(), config.exclude + config.extend_exclude)
+    results: dict[str, FileResult] = {}
+    cache = ResultCache(_cache_dir(config)) if options.use_cache else None
+    pending: list[tuple[str, bytes, int]] = []
+    keys: dict[str, str] = {}
+    problems = list(found.problems)
+    for absolute, display in found.files:
+        try:
+            data = absolute.read_bytes()
+        except OSError as exc:
+            problems.append(diag.UNREADABLE.finding(display, exc.strerror or str(exc)))
+            continue
+        report.files += 1
+        report.lines += data.count(b"\n")
+        report.contents[display] = data
+        if cache is not None:
+            keys[display] = key = cache_key(display, data, config.max_file_size)
+            hit = cache.get(key)
+            if hit is not None:
+                try:
+                    results[display] = FileResult.from_json(hit)
+                    report.cache_hits += 1
+                    continue
+                except (KeyError, TypeError):
+                    pass
+        pending.append((display, data, config.max_file_size))
+    for display, payload in _analyse_all(pending, options):
+        result = FileResult.from_json(payload)
+        results[display] = result
+        if cache is not None:
+            cache.put(keys[display], payload)
+    report.parsed = sum(1 for r in results.values() if r.parsed)
+    raw = problems + [f for r in results.values() for f in r.findings]
+    raw += _project.resolve({p: r.facts for p, r in results.items() if r.facts})
+    kept: list[Finding] = []
+    for finding in sorted(set(raw)):
+        if not _selected(finding.code, finding.path, config):
+            continue
+        table = results[finding.path].facts.get("noqa", {}) if finding.path in results else {}
+        if _suppress.suppressed(finding.code, finding.line, finding.end_line, table):
+            report.suppressed += 1
+            continue
+        kept.append(finding)
+    report.all_findings = kept
+    if options.baseline is not None:
+        kept, report.baselined = _baseline.apply(kept, _baseline.load(options.baseline))
+    threshold = SEVERITY_RANK[config.severity]
+    report.findings = [f for f in kept if SEVERITY_RANK[f.severity] >= threshold]
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _cache_dir(config: Config) -> Path:
+    chosen = config.cache_dir or os.environ.get("SESSIONKIT_LINT_CACHE_DIR")
+    if chosen:
+        return Path(chosen).expanduser()
+    return config.root / ".sessionkit_cache" / "lint"
+
+
+def _analyse_all(
+    pending: list[tuple[str, bytes, int]], options: Options
+) -> Iterable[tuple[str, dict[str, Any]]]:
+    jobs = options.jobs or os.cpu_count() or 1
+    bar = _progress(len(pending)) if options.progress and len(pending) > 50 else None
+    try:
+        if jobs <= 1 or len(pending) < POOL_THRESHOLD:
+            for item in pending:
+                yield _work(item)
+                if bar is not None:
+                    bar.update(1)
+            return
+        # Largest files first, so one big file does not finish last on an idle pool.
+        ordered = sorted(pending, key=lambda item: -len(item[1]))
+        with ProcessPoolExecutor(max_workers=min(jobs, len(ordered))) as pool:
+            for out in pool.map(_work, ordered, chunksize=4):
+                yield out
+                if bar is not None:
+                    bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _progress(total: int) -> Any:
+    try:
+        from tqdm import tqdm
+    except ImportError:  # pragma: no cover - tqdm is in the lint extra
+        return None
+    return tqdm(total=total, file=sys.stderr, unit="file", leave=False, desc="sessionkit lint")

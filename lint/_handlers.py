@@ -1,0 +1,358 @@
+"""Which functions run at request time, and which at startup, in one module.
+
+A function runs at request time when a framework calls it per request: it is decorated as a route
+(Flask ``@app.route``/``@bp.get``, FastAPI/Starlette ``@app.get``/``@router.post``, Litestar
+``@get``, Socket.IO ``@sio.on``), registered with ``Route(...)``/``path(...)``/``add_url_rule``,
+is a method of a class-based view, or takes the request as its first parameter. Functions that those
+call by name within the same module run at request time too. Startup hooks (``on_event("startup")``,
+lifespans, ``before_serving``, app factories, ``AppConfig.ready``) never do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+ROUTE_ATTRS = frozenset(
+    {
+        "route",
+        "get",
+        "post",
+        "put",
+        "patch",
+        "delete",
+        "head",
+        "options",
+        "trace",
+        "api_route",
+        "websocket",
+        "websocket_route",
+        "on",
+        "event",
+        "before_request",
+        "after_request",
+        "teardown_request",
+        "context_processor",
+        "endpoint",
+        "middleware",
+        "exception_handler",
+        "errorhandler",
+        "view",
+    }
+)
+WEBSOCKET_ATTRS = frozenset({"websocket", "websocket_route", "on", "event"})
+STARTUP_ATTRS = frozenset(
+    {
+        "before_serving",
+        "before_first_request",
+        "on_startup",
+        "after_serving",
+        "on_shutdown",
+        "listener",
+        "before_server_start",
+        "after_server_start",
+        "cli",
+        "command",
+        "shell_context_processor",
+    }
+)
+STARTUP_EVENTS = frozenset({"startup", "shutdown"})
+STARTUP_NAMES = frozenset(
+    {
+        "create_app",
+        "make_app",
+        "init_app",
+        "setup_app",
+        "configure_app",
+        "app_factory",
+        "main",
+        "lifespan",
+        "startup",
+        "on_startup",
+        "ready",
+        "setup",
+        "configure",
+        "register_extensions",
+        "register_blueprints",
+        "handle",
+        "add_arguments",
+        "get_application",
+    }
+)
+REQUEST_PARAM_NAMES = frozenset({"request", "req", "websocket", "ws"})
+REQUEST_ANNOTATIONS = frozenset(
+    {"Request", "HttpRequest", "WebSocket", "HTTPConnection", "ASGIRequest", "WSGIRequest", "Websocket"}
+)
+VIEW_METHODS = frozenset(
+    {
+        "get",
+        "post",
+        "put",
+        "patch",
+        "delete",
+        "head",
+        "options",
+        "dispatch",
+        "get_context_data",
+        "get_queryset",
+        "get_object",
+        "form_valid",
+        "form_invalid",
+        "perform_create",
+        "perform_update",
+        "perform_destroy",
+        "list",
+        "create",
+        "retrieve",
+        "update",
+        "partial_update",
+        "destroy",
+        "on_get",
+        "on_post",
+        "on_put",
+        "on_delete",
+        "connect",
+        "disconnect",
+        "receive",
+        "receive_json",
+        "websocket_connect",
+        "websocket_receive",
+        "websocket_disconnect",
+        "on_connect",
+        "on_receive",
+        "on_disconnect",
+        "handle_request",
+        "get_response",
+        "__call__",
+        "process_request",
+        "process_response",
+        "process_view",
+    }
+)
+VIEW_BASE_SUFFIXES = (
+    "View",
+    "ViewSet",
+    "APIView",
+    "Resource",
+    "Endpoint",
+    "Controller",
+    "Handler",
+    "Consumer",
+    "Middleware",
+    "Namespace",
+)
+REGISTRATION_FUNCS = frozenset(
+    {
+        "Route",
+        "WebSocketRoute",
+        "path",
+        "re_path",
+        "url",
+        "add_url_rule",
+        "add_api_route",
+        "add_route",
+        "add_websocket_route",
+        "add_api_websocket_route",
+        "route",
+        "register_view",
+    }
+)
+LITESTAR_HANDLERS = frozenset(
+    {"get", "post", "put", "patch", "delete", "head", "route", "websocket", "websocket_listener"}
+)
+REQUEST_DECORATOR_QNAMES = frozenset(
+    {
+        "django.contrib.auth.decorators.login_required",
+        "django.contrib.auth.decorators.permission_required",
+        "django.views.decorators.http.require_http_methods",
+        "django.views.decorators.http.require_GET",
+        "django.views.decorators.http.require_POST",
+        "django.views.decorators.http.require_safe",
+        "django.views.decorators.csrf.csrf_exempt",
+        "rest_framework.decorators.api_view",
+        "rest_framework.decorators.action",
+        "flask_login.login_required",
+        "flask_login.utils.login_required",
+        "flask_socketio.SocketIO.on",
+    }
+)
+
+
+@dataclass
+class ModuleFacts:
+    """Result of :func:`analyse`: sets of ``FunctionDef`` nodes (compared by identity)."""
+
+    functions: list[cst.FunctionDef] = field(default_factory=list)
+    handlers: set[cst.FunctionDef] = field(default_factory=set)
+    websocket_handlers: set[cst.FunctionDef] = field(default_factory=set)
+    request_time: set[cst.FunctionDef] = field(default_factory=set)
+    startup: set[cst.FunctionDef] = field(default_factory=set)
+
+
+def _dotted(node: cst.BaseExpression) -> str:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return f"{_dotted(node.value)}.{node.attr.value}"
+    if isinstance(node, cst.Call):
+        return _dotted(node.func)
+    return ""
+
+
+class _Collector(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.classes: list[cst.ClassDef | None] = [None]
+        self.functions: list[tuple[cst.FunctionDef, cst.ClassDef | None]] = []
+        self.calls: dict[cst.FunctionDef, set[str]] = {}
+        self.stack: list[cst.FunctionDef] = []
+        self.registered: set[str] = set()
+        self.registered_startup: set[str] = set()
+        self.all_calls: list[cst.Call] = []
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.classes.append(node)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self.classes.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        owner = self.classes[-1] if not self.stack or self.classes[-1] is not None else None
+        self.functions.append((node, owner))
+        self.calls[node] = set()
+        self.stack.append(node)
+        self.classes.append(None)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.stack.pop()
+        self.classes.pop()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.all_calls.append(node)
+        name = _dotted(node.func)
+        if self.stack and name:
+            parts = name.split(".")
+            if len(parts) == 1 or parts[0] in {"self", "cls"}:
+                self.calls[self.stack[-1]].add(parts[-1])
+        last = name.rsplit(".", 1)[-1]
+        if last in REGISTRATION_FUNCS:
+            for arg in node.args:
+                if isinstance(arg.value, cst.Name | cst.Attribute) and (
+                    arg.keyword is None or arg.keyword.value in {"view_func", "endpoint", "view"}
+                ):
+                    self.registered.add(_dotted(arg.value).rsplit(".", 1)[-1])
+        if last == "add_event_handler" and len(node.args) >= 2:
+            self.registered_startup.add(_dotted(node.args[1].value))
+        for arg in node.args:
+            if arg.keyword is not None and arg.keyword.value in {"lifespan", "on_startup", "on_shutdown"}:
+                value = arg.value
+                items = value.elements if isinstance(value, cst.List | cst.Tuple) else [value]
+                for item in items:
+                    inner = item.value if isinstance(item, cst.BaseElement) else item
+                    if isinstance(inner, cst.BaseExpression):
+                        self.registered_startup.add(_dotted(inner))
+
+
+def _is_view_class(cls: cst.ClassDef) -> bool:
+    for base in cls.bases:
+        name = _dotted(base.value).rsplit(".", 1)[-1]
+        if name.endswith(VIEW_BASE_SUFFIXES) or name in {"View", "MethodView", "HTTPEndpoint"}:
+            return True
+    return False
+
+
+def _first_param(fn: cst.FunctionDef, in_class: bool) -> cst.Param | None:
+    params = [*fn.params.posonly_params, *fn.params.params]
+    if in_class and params and params[0].name.value in {"self", "cls"}:
+        params = params[1:]
+    return params[0] if params else None
+
+
+def _takes_request(fn: cst.FunctionDef, in_class: bool) -> bool:
+    first = _first_param(fn, in_class)
+    candidates = [first] if first is not None else []
+    candidates += [p for p in fn.params.params if p.annotation is not None]
+    for param in candidates:
+        if param is first and param.name.value in REQUEST_PARAM_NAMES:
+            return True
+        if param.annotation is not None:
+            ann = _dotted(param.annotation.annotation).rsplit(".", 1)[-1]
+            if ann in REQUEST_ANNOTATIONS:
+                return True
+    return False
+
+
+def _classify_decorator(dec: cst.Decorator, qnames: Callable[[cst.CSTNode], set[str]]) -> str:
+    """'request', 'websocket', 'startup' or ''."""
+    expr = dec.decorator
+    func = expr.func if isinstance(expr, cst.Call) else expr
+    names = qnames(func)
+    if names & REQUEST_DECORATOR_QNAMES:
+        return "request"
+    if any(
+        n.startswith(("litestar.", "starlite.")) and n.rsplit(".", 1)[-1] in LITESTAR_HANDLERS for n in names
+    ):
+        return "websocket" if any("websocket" in n for n in names) else "request"
+    if names & {"contextlib.asynccontextmanager", "contextlib.contextmanager"}:
+        return ""
+    if isinstance(func, cst.Attribute):
+        attr = func.attr.value
+        if attr in {"on_event", "on"} and isinstance(expr, cst.Call) and expr.args:
+            first = expr.args[0].value
+            if isinstance(first, cst.SimpleString) and first.evaluated_value in STARTUP_EVENTS:
+                return "startup"
+        if attr in STARTUP_ATTRS or _dotted(func).startswith(("click.", "app.cli", "cli.")):
+            return "startup"
+        if attr in WEBSOCKET_ATTRS:
+            return "websocket"
+        if attr in ROUTE_ATTRS:
+            return "request"
+    return ""
+
+
+def analyse(module: cst.Module, qnames: Callable[[cst.CSTNode], set[str]]) -> ModuleFacts:
+    """Classify every function of ``module``."""
+    collector = _Collector()
+    module.visit(collector)
+    facts = ModuleFacts(functions=[fn for fn, _ in collector.functions])
+    by_name: dict[str, list[cst.FunctionDef]] = {}
+    for fn, owner in collector.functions:
+        name = fn.name.value
+        by_name.setdefault(name, []).append(fn)
+        kinds = {_classify_decorator(dec, qnames) for dec in fn.decorators}
+        in_class = owner is not None
+        if (
+            "startup" in kinds
+            or name in collector.registered_startup
+            or (name in STARTUP_NAMES and "request" not in kinds and "websocket" not in kinds)
+        ):
+            facts.startup.add(fn)
+            continue
+        if "lifespan" in name:
+            facts.startup.add(fn)
+            continue
+        if "websocket" in kinds:
+            facts.handlers.add(fn)
+            facts.websocket_handlers.add(fn)
+        elif (
+            "request" in kinds
+            or name in collector.registered
+            or _takes_request(fn, in_class)
+            or (owner is not None and name in VIEW_METHODS and _is_view_class(owner))
+        ):
+            facts.handlers.add(fn)
+        first = _first_param(fn, in_class)
+        if first is not None and first.name.value in {"websocket", "ws"}:
+            facts.websocket_handlers.add(fn)
+    pending = list(facts.handlers)
+    seen = set(pending)
+    while pending:
+        fn = pending.pop()
+        for callee in collector.calls.get(fn, ()):
+            for target in by_name.get(callee, ()):
+                if target not in seen and target not in facts.startup:
+                    seen.add(target)
+                    pending.append(target)
+    facts.request_time = seen
+    return facts

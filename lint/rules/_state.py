@@ -1,0 +1,185 @@
+"""Module-level mutable containers and where request-time code mutates them.
+
+Shared by the module-state, memoization, websocket-registry and job-queue rules: each mutation is
+classified once, and exactly one of those rules reports it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+import libcst as cst
+from sessionkit.lint._context import FileContext
+
+Kind = Literal["container", "queue", "cache"]
+Role = Literal["state", "websocket", "jobs", "cache"]
+
+CONTAINER_CALLS: dict[str, Kind] = {
+    "builtins.dict": "container",
+    "builtins.list": "container",
+    "builtins.set": "container",
+    "collections.defaultdict": "container",
+    "collections.OrderedDict": "container",
+    "collections.Counter": "container",
+    "collections.deque": "queue",
+    "queue.Queue": "queue",
+    "queue.SimpleQueue": "queue",
+    "queue.LifoQueue": "queue",
+    "queue.PriorityQueue": "queue",
+    "asyncio.Queue": "queue",
+    "asyncio.queues.Queue": "queue",
+    "multiprocessing.Queue": "queue",
+    "cachetools.TTLCache": "cache",
+    "cachetools.LRUCache": "cache",
+    "cachetools.LFUCache": "cache",
+    "cachetools.Cache": "cache",
+    "weakref.WeakValueDictionary": "container",
+    "weakref.WeakSet": "container",
+}
+MUTATORS = frozenset(
+    {
+        "append",
+        "extend",
+        "insert",
+        "remove",
+        "pop",
+        "popitem",
+        "clear",
+        "update",
+        "setdefault",
+        "add",
+        "discard",
+        "appendleft",
+        "extendleft",
+        "put",
+        "put_nowait",
+        "__setitem__",
+        "difference_update",
+        "intersection_update",
+        "symmetric_difference_update",
+        "sort",
+        "reverse",
+    }
+)
+WS_NAMES = re.compile(
+    r"(?i)conn|client|socket|subscriber|websocket|(^|_)ws|peer|listener|room|channel|online|(^|_)sids?($|_)"
+)
+JOB_NAMES = re.compile(r"(?i)job|task|result|status|progress|queue|pending|work")
+CACHE_NAMES = re.compile(r"(?i)cache|memo")
+
+
+@dataclass(frozen=True)
+class Mutation:
+    node: cst.CSTNode
+    name: str
+    role: Role
+
+
+def module_containers(ctx: FileContext) -> dict[str, Kind]:
+    """Names bound at module level to a mutable container."""
+    found: dict[str, Kind] = {}
+    for stmt in _top_level(ctx.module.body):
+        if isinstance(stmt, cst.Assign):
+            targets = [t.target for t in stmt.targets]
+            value: cst.BaseExpression | None = stmt.value
+        elif isinstance(stmt, cst.AnnAssign):
+            targets, value = [stmt.target], stmt.value
+        else:
+            continue
+        kind = _container_kind(ctx, value) if value is not None else None
+        if kind is None:
+            continue
+        for target in targets:
+            if isinstance(target, cst.Name):
+                found[target.value] = kind
+    return found
+
+
+def _top_level(body: object) -> list[cst.BaseSmallStatement]:
+    out: list[cst.BaseSmallStatement] = []
+    for stmt in body if isinstance(body, list | tuple) else ():
+        if isinstance(stmt, cst.SimpleStatementLine):
+            out.extend(stmt.body)
+        elif isinstance(stmt, cst.If | cst.Try):
+            out.extend(_top_level(stmt.body.body))
+    return out
+
+
+def _container_kind(ctx: FileContext, value: cst.BaseExpression) -> Kind | None:
+    if isinstance(value, cst.List | cst.Dict | cst.Set | cst.ListComp | cst.DictComp | cst.SetComp):
+        return "container"
+    if isinstance(value, cst.Call):
+        func = value.func.value if isinstance(value.func, cst.Subscript) else value.func
+        for name in ctx.qnames(func):
+            if name in CONTAINER_CALLS:
+                return CONTAINER_CALLS[name]
+    return None
+
+
+def request_time_mutations(ctx: FileContext) -> list[Mutation]:
+    """Every request-time mutation of a module-level container, classified by role."""
+    cached = ctx.memo.get("mutations")
+    if isinstance(cached, list):
+        return cached
+    containers = module_containers(ctx)
+    out: list[Mutation] = []
+    if containers:
+        collector = _Mutations(ctx, containers)
+        ctx.module.visit(collector)
+        out = collector.found
+    ctx.memo["mutations"] = out
+    return out
+
+
+class _Mutations(cst.CSTVisitor):
+    def __init__(self, ctx: FileContext, containers: dict[str, Kind]) -> None:
+        self.ctx = ctx
+        self.containers = containers
+        self.found: list[Mutation] = []
+        self.seen: set[tuple[str, int]] = set()
+
+    def _hit(self, name_node: cst.BaseExpression, where: cst.CSTNode, added: cst.CSTNode | None) -> None:
+        name = self.ctx.module_binding(name_node)
+        if name is None or name not in self.containers or not self.ctx.is_request_time(where):
+            return
+        functions = self.ctx.enclosing_functions(where)
+        key = (name, id(functions[0]) if functions else 0)
+        if key in self.seen:
+            return
+        self.seen.add(key)
+        self.found.append(Mutation(where, name, self._role(name, where, added)))
+
+    def _role(self, name: str, where: cst.CSTNode, added: cst.CSTNode | None) -> Role:
+        kind = self.containers[name]
+        if kind == "cache" or CACHE_NAMES.search(name):
+            return "cache"
+        if kind == "queue" or JOB_NAMES.search(name):
+            return "jobs"
+        adds_socket = isinstance(added, cst.Name) and added.value in {"websocket", "ws", "sid", "socket"}
+        if adds_socket or (self.ctx.is_websocket_handler(where) and WS_NAMES.search(name)):
+            return "websocket"
+        if WS_NAMES.search(name) and self.ctx.is_websocket_handler(where):
+            return "websocket"
+        return "state"
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value in MUTATORS:
+            added = node.args[-1].value if node.args else None
+            self._hit(func.value, node, added)
+
+    def _target(self, target: cst.BaseExpression, where: cst.CSTNode, added: cst.CSTNode | None) -> None:
+        if isinstance(target, cst.Subscript):
+            self._hit(target.value, where, added)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self._target(target.target, node, node.value)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._target(node.target, node, node.value)
+
+    def visit_Del(self, node: cst.Del) -> None:
+        self._target(node.target, node, None)

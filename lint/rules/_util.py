@@ -1,0 +1,123 @@
+"""Small syntax helpers shared by rules (no detection logic of their own)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import libcst as cst
+from sessionkit.lint._context import FileContext
+
+CONFIG_OWNERS = frozenset({"config", "settings", "conf"})
+
+
+def string_value(node: cst.CSTNode | None) -> str | None:
+    """The value of a plain or concatenated string literal, else ``None``."""
+    if isinstance(node, cst.SimpleString | cst.ConcatenatedString):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else None
+    return None
+
+
+def keyword(call: cst.Call, name: str) -> cst.Arg | None:
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            return arg
+    return None
+
+
+def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    yield node
+    for child in node.children:
+        yield from walk(child)
+
+
+def setting_target(ctx: FileContext, target: cst.BaseExpression) -> str | None:
+    """The config key an assignment target sets, scope-aware.
+
+    ``KEY = ...`` at module or class level (Django settings, Flask config modules and classes),
+    ``app.config["KEY"] = ...`` and ``app.secret_key = ...``.
+    """
+    if isinstance(target, cst.Name):
+        if ctx.is_import_time(target):
+            return target.value
+        return None
+    if isinstance(target, cst.Subscript) and len(target.slice) == 1:
+        index = target.slice[0].slice
+        owner = target.value
+        owner_name = (
+            owner.attr.value
+            if isinstance(owner, cst.Attribute)
+            else (owner.value if isinstance(owner, cst.Name) else "")
+        )
+        if isinstance(index, cst.Index) and owner_name in CONFIG_OWNERS:
+            return string_value(index.value)
+    if isinstance(target, cst.Attribute) and target.attr.value == "secret_key":
+        return "SECRET_KEY"
+    return None
+
+
+def settings_in(ctx: FileContext, node: cst.CSTNode) -> Iterator[tuple[str, cst.BaseExpression, cst.CSTNode]]:
+    """(key, value, where) for every setting that ``node`` (Assign, AnnAssign or Call) sets.
+
+    Calls cover ``app.config.update(KEY=...)``, ``.from_mapping(KEY=...)``, ``dict(KEY=...)``
+    and ``.update({"KEY": ...})``.
+    """
+    if isinstance(node, cst.Assign):
+        for target in node.targets:
+            key = setting_target(ctx, target.target)
+            if key:
+                yield key, node.value, target.target
+    elif isinstance(node, cst.AnnAssign) and node.value is not None:
+        key = setting_target(ctx, node.target)
+        if key:
+            yield key, node.value, node.target
+    elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+        if node.func.attr.value not in {"update", "from_mapping", "setdefault"}:
+            return
+        owner = node.func.value
+        if not (isinstance(owner, cst.Attribute) and owner.attr.value in CONFIG_OWNERS):
+            return
+        for arg in node.args:
+            if arg.keyword is not None:
+                yield arg.keyword.value, arg.value, arg.keyword
+            elif isinstance(arg.value, cst.Dict):
+                for element in arg.value.elements:
+                    if isinstance(element, cst.DictElement):
+                        key = string_value(element.key)
+                        if key:
+                            yield key, element.value, element.key
+
+
+def dict_entries(node: cst.CSTNode) -> Iterator[tuple[str, cst.BaseExpression, cst.CSTNode]]:
+    """String-keyed entries of a dict literal or ``dict(...)`` call."""
+    if isinstance(node, cst.Dict):
+        for element in node.elements:
+            if isinstance(element, cst.DictElement):
+                key = string_value(element.key)
+                if key is not None:
+                    yield key, element.value, element.key
+    elif isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "dict":
+        for arg in node.args:
+            if arg.keyword is not None:
+                yield arg.keyword.value, arg.value, arg.keyword
+
+
+def literal_or_default(ctx: FileContext, value: cst.BaseExpression) -> tuple[str | None, cst.CSTNode]:
+    """A string setting value, looking through ``os.environ.get("X", "default")``-style reads.
+
+    Returns the string and the node holding it (so a guard can be computed for it).
+    """
+    text = string_value(value)
+    if text is not None:
+        return text, value
+    if isinstance(value, cst.Call) and ctx.is_env_read(value):
+        for arg in value.args[1:]:
+            if arg.keyword is None or arg.keyword.value == "default":
+                text = string_value(arg.value)
+                if text is not None:
+                    return text, arg.value
+    if isinstance(value, cst.BooleanOperation):
+        text = string_value(value.right)
+        if text is not None:
+            return text, value.right
+    return None, value

@@ -1,0 +1,86 @@
+"""Category 9: rate-limit counters kept in process memory."""
+
+from __future__ import annotations
+
+import libcst as cst
+from sessionkit.lint._rule import Rule
+from sessionkit.lint.rules._util import keyword, literal_or_default, settings_in, walk
+
+FLASK_LIMITER = frozenset({"flask_limiter.Limiter", "flask_limiter.extension.Limiter"})
+SLOWAPI = frozenset({"slowapi.Limiter", "slowapi.extension.Limiter"})
+LITESTAR = frozenset(
+    {"litestar.middleware.rate_limit.RateLimitConfig", "litestar.middleware.RateLimitConfig"}
+)
+STORAGE_KEYS = frozenset({"RATELIMIT_STORAGE_URI", "RATELIMIT_STORAGE_URL"})
+
+
+class InMemoryRateLimit(Rule):
+    """Flask-Limiter, slowapi or Litestar rate limiting on the default in-memory storage.
+
+    Every replica counts on its own: with N replicas a client gets N times the limit, and the
+    count resets whenever a pod restarts.
+    """
+
+    code = "SK109"
+    name = "in-memory-rate-limit"
+    category = "rate-limit"
+    severity = "error"
+    remedy = "refactor"
+    fixable = True
+    prefilter = (r"Limiter|RateLimitConfig|RATELIMIT_STORAGE",)
+    message = (
+        "each replica counts requests on its own, so clients get the limit once per replica and "
+        "counters reset on every restart; use Redis storage, e.g. "
+        '`storage_uri=os.environ["SESSIONKIT_REDIS_URL"]`'
+    )
+    fix_hint = 'Limiter(..., storage_uri=os.environ.get("RATELIMIT_STORAGE_URI", "redis://localhost:6379/0")) (`--fix` does it for Flask-Limiter).'
+    valid = (
+        'from flask_limiter import Limiter\nlimiter = Limiter(get_remote_address, app=app, storage_uri="redis://redis:6379")\n',
+        "from slowapi import Limiter\nlimiter = Limiter(key_func=f, storage_uri=REDIS_URL)\n",
+        'from flask_limiter import Limiter\nlimiter = Limiter(get_remote_address)\napp.config["RATELIMIT_STORAGE_URI"] = "redis://r:6379"\n',
+        "class Limiter:\n    pass\nlimiter = Limiter()\n",
+        'from litestar.middleware.rate_limit import RateLimitConfig\nfrom litestar.stores.redis import RedisStore\nconfig = RateLimitConfig(rate_limit=("minute", 10))\napp = Litestar(middleware=[config.middleware], stores={"rate_limit": RedisStore.with_client()})\n',
+    )
+    invalid = (
+        "from flask_limiter import Limiter\nfrom flask_limiter.util import get_remote_address\nlimiter = Limiter(get_remote_address, app=app)\n",
+        'from flask_limiter import Limiter\nlimiter = Limiter(get_remote_address, app=app, storage_uri="memory://")\n',
+        "from slowapi import Limiter\nfrom slowapi.util import get_remote_address\nlimiter = Limiter(key_func=get_remote_address)\n",
+        'class Config:\n    RATELIMIT_STORAGE_URI = "memory://"\n',
+        'from litestar.middleware.rate_limit import RateLimitConfig\nconfig = RateLimitConfig(rate_limit=("minute", 10))\n',
+        'import os\nfrom flask_limiter import Limiter\nlimiter = Limiter(key, storage_uri=os.environ.get("LIMITER_URI", "memory://"))\n',
+    )
+
+    def visit_Call(self, node: cst.Call) -> None:
+        for key, value, _ in settings_in(self.ctx, node):
+            self._setting(key, value)
+        if self.ctx.calls(node, FLASK_LIMITER | SLOWAPI):
+            arg = keyword(node, "storage_uri")
+            if arg is None:
+                if not self._configured_elsewhere():
+                    self.report(node, "rate limiter without `storage_uri` (defaults to memory://)")
+                return
+            uri, holder = literal_or_default(self.ctx, arg.value)
+            if uri is not None and uri.startswith("memory://"):
+                self.report(holder, "rate limiter `storage_uri` is memory://", guard=self.ctx.guard(holder))
+        elif self.ctx.calls(node, LITESTAR) and keyword(node, "store") is None:
+            if not any(isinstance(n, cst.Call) and keyword(n, "stores") for n in walk(self.ctx.module)):
+                self.report(node, "Litestar rate limiting on the default memory store")
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for key, value, _ in settings_in(self.ctx, node):
+            self._setting(key, value)
+
+    def _setting(self, key: str, value: cst.BaseExpression) -> None:
+        if key in STORAGE_KEYS:
+            uri, holder = literal_or_default(self.ctx, value)
+            if uri is not None and uri.startswith("memory://"):
+                self.report(holder, f"`{key}` is memory://", guard=self.ctx.guard(holder))
+
+    def _configured_elsewhere(self) -> bool:
+        for node in walk(self.ctx.module):
+            if isinstance(node, cst.SimpleString | cst.Name) and (
+                (isinstance(node, cst.Name) and node.value in STORAGE_KEYS)
+                or (isinstance(node, cst.SimpleString) and node.evaluated_value in STORAGE_KEYS)
+            ):
+                return True
+        return False

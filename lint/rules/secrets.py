@@ -1,0 +1,155 @@
+"""Category 1: per-process random secret keys that sign sessions and tokens."""
+
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+from sessionkit.lint._rule import Rule
+from sessionkit.lint.rules._util import keyword, settings_in, walk
+
+RANDOM_SOURCES = frozenset(
+    {
+        "os.urandom",
+        "secrets.token_bytes",
+        "secrets.token_hex",
+        "secrets.token_urlsafe",
+        "secrets.randbits",
+        "uuid.uuid4",
+        "uuid.uuid1",
+        "django.core.management.utils.get_random_secret_key",
+        "django.utils.crypto.get_random_string",
+        "random.random",
+        "random.getrandbits",
+        "random.randbytes",
+        "cryptography.fernet.Fernet.generate_key",
+    }
+)
+SECRET_KEYS = re.compile(r"(^|_)(SECRET|SIGNING|JWT_SECRET|SESSION_KEY|SALT)(_|$)|SECRET_KEY", re.I)
+SECRET_KWARGS = frozenset({"secret_key", "secret", "signing_key", "session_secret", "jwt_secret"})
+SIGNER_CALLS = frozenset(
+    {
+        "itsdangerous.URLSafeTimedSerializer",
+        "itsdangerous.URLSafeSerializer",
+        "itsdangerous.TimestampSigner",
+        "itsdangerous.Signer",
+        "itsdangerous.Serializer",
+        "itsdangerous.TimedSerializer",
+    }
+)
+_PREFILTER = r"urandom|token_(bytes|hex|urlsafe)|randbits|uuid[14]|get_random_s|random|generate_key"
+
+
+class _RandomSecret(Rule):
+    category = "secret-key"
+    remedy = "refactor"
+    prefilter = (_PREFILTER, r"(?i)secret|signer|serializer|salt|signing")
+    guarded: bool
+
+    def _random_call(self, value: cst.CSTNode) -> cst.Call | None:
+        for node in walk(value):
+            if isinstance(node, cst.Call) and self.ctx.calls(node, RANDOM_SOURCES):
+                return node
+        return None
+
+    def _check(self, value: cst.CSTNode, what: str) -> None:
+        call = self._random_call(value)
+        if call is None:
+            return
+        guard = self.ctx.guard(call)
+        if (guard is not None) != self.guarded:
+            return
+        source = self.ctx.module.code_for_node(call.func)
+        self.report(call, f"{what} comes from `{source}()`", guard=guard)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        self._settings(node)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._settings(node)
+
+    def _settings(self, node: cst.CSTNode) -> None:
+        for key, value, _ in settings_in(self.ctx, node):
+            if SECRET_KEYS.search(key):
+                self._check(value, f"`{key}`")
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self._settings(node)
+        for name in SECRET_KWARGS:
+            arg = keyword(node, name)
+            if arg is not None:
+                self._check(arg.value, f"`{name}=`")
+        if self.ctx.calls(node, SIGNER_CALLS) and node.args and node.args[0].keyword is None:
+            self._check(node.args[0].value, "the signer's key")
+
+
+class RandomSecretKey(_RandomSecret):
+    """A signing secret generated at process start differs on every replica.
+
+    Sessions, CSRF tokens and signed cookies issued by one replica fail verification on the
+    others, so users are logged out at random under a round-robin load balancer.
+    """
+
+    code = "SK101"
+    name = "random-secret-key"
+    severity = "error"
+    guarded = False
+    message = (
+        "each replica generates a different key at start-up, so cookies and tokens signed by one "
+        "replica are rejected by the others (random logouts); load one shared secret from the "
+        "environment or a secret manager instead"
+    )
+    fix_hint = 'Read the key from the environment: SECRET_KEY = os.environ["SECRET_KEY"].'
+    valid = (
+        'import os\nSECRET_KEY = os.environ["SECRET_KEY"]\n',
+        "from flask import Flask\napp = Flask(__name__)\napp.secret_key = load_secret()\n",
+        "import secrets\ndef new_token():\n    return secrets.token_urlsafe(32)\n",
+        "import os\nnonce = os.urandom(16)\nNONCE = nonce\n",
+        "from starlette.middleware.sessions import SessionMiddleware\napp.add_middleware(SessionMiddleware, secret_key=settings.secret)\n",
+        "import uuid\nREQUEST_ID = uuid.uuid4()\n",
+        'import os, secrets\nSECRET_KEY = os.environ.get("SECRET_KEY", secrets.token_hex())\n',
+    )
+    invalid = (
+        "import os\nSECRET_KEY = os.urandom(24)\n",
+        "import secrets\nfrom flask import Flask\napp = Flask(__name__)\napp.secret_key = secrets.token_hex(32)\n",
+        "from django.core.management.utils import get_random_secret_key\nSECRET_KEY = get_random_secret_key()\n",
+        'import os\napp.config["SECRET_KEY"] = os.urandom(32).hex()\n',
+        "from secrets import token_urlsafe\nfrom starlette.middleware.sessions import SessionMiddleware\napp.add_middleware(SessionMiddleware, secret_key=token_urlsafe(32))\n",
+        "import os\nclass Config:\n    SECRET_KEY = os.urandom(32)\n",
+        "import uuid\nfrom itsdangerous import URLSafeTimedSerializer\nsigner = URLSafeTimedSerializer(str(uuid.uuid4()))\n",
+        "import secrets as s\ndef create_app():\n    app = Flask(__name__)\n    app.config.update(SECRET_KEY=s.token_bytes(32))\n    return app\n",
+    )
+
+
+class RandomSecretKeyFallback(_RandomSecret):
+    """A random fallback for a missing secret hides a misconfiguration until replicas disagree.
+
+    ``os.environ.get("SECRET_KEY", os.urandom(24))`` works on one process; with several replicas
+    and the variable unset, each replica signs with its own key.
+    """
+
+    code = "SK201"
+    name = "random-secret-key-fallback"
+    severity = "error"
+    guarded = True
+    message = (
+        "when the guard does not hold each replica generates a different key, so cookies signed "
+        "by one replica are rejected by the others; fail fast when the secret is missing instead "
+        "of generating one"
+    )
+    fix_hint = 'Drop the random default: SECRET_KEY = os.environ["SECRET_KEY"].'
+    valid = (
+        'import os\nSECRET_KEY = os.environ["SECRET_KEY"]\n',
+        'import os\nSECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")\n',
+        "import os\nSECRET_KEY = os.urandom(24)\n",
+        'import os\nTOKEN = os.environ.get("TOKEN", os.urandom(4))\n',
+        "import secrets\ndef make():\n    return secrets.token_hex()\n",
+    )
+    invalid = (
+        'import os\nSECRET_KEY = os.environ.get("SECRET_KEY", os.urandom(24))\n',
+        'import os, secrets\nSECRET_KEY = os.getenv("SECRET_KEY") or secrets.token_hex(32)\n',
+        'import os\nfrom django.core.management.utils import get_random_secret_key\nSECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", default=get_random_secret_key())\n',
+        "import os, secrets\nif DEBUG:\n    SECRET_KEY = secrets.token_hex()\n",
+        'import os, secrets\napp.config["SECRET_KEY"] = os.environ.get("SECRET_KEY", secrets.token_urlsafe(32))\n',
+        'import os\nfrom starlette.middleware.sessions import SessionMiddleware\napp.add_middleware(SessionMiddleware, secret_key=os.getenv("SESSION_SECRET", os.urandom(16).hex()))\n',
+    )

@@ -1,0 +1,227 @@
+"""Category 2: server-side sessions kept in process memory or on one pod's disk."""
+
+from __future__ import annotations
+
+import libcst as cst
+from sessionkit.lint._rule import DJANGO_STORE, FLASK_STORE, STARLETTE_STORE, Rule
+from sessionkit.lint.rules._util import (
+    dict_entries,
+    keyword,
+    literal_or_default,
+    settings_in,
+    walk,
+)
+
+DJANGO_FILE_ENGINE = "django.contrib.sessions.backends.file"
+DJANGO_CACHE_ENGINES = frozenset(
+    {"django.contrib.sessions.backends.cache", "django.contrib.sessions.backends.cached_db"}
+)
+FLASK_LOCAL_TYPES = frozenset({"filesystem", "cachelib"})
+FLASK_LOCAL_INTERFACES = frozenset(
+    {
+        "flask_session.FileSystemSessionInterface",
+        "flask_session.filesystem.FileSystemSessionInterface",
+        "flask_session.sessions.FileSystemSessionInterface",
+        "flask_session.filesystem.filesystem.FileSystemSessionInterface",
+        "flask_session.CacheLibSessionInterface",
+        "flask_session.cachelib.CacheLibSessionInterface",
+    }
+)
+ASGI_MEMORY_STORES = frozenset(
+    {
+        "litestar.stores.memory.MemoryStore",
+        "starsessions.InMemoryStore",
+        "starsessions.stores.memory.InMemoryStore",
+        "fastapi_sessions.backends.implementations.InMemoryBackend",
+        "fastapi_sessions.backends.implementations.in_memory_backend.InMemoryBackend",
+        "aiohttp_session.SimpleCookieStorage",
+    }
+)
+LITESTAR_SERVER_SIDE = frozenset(
+    {
+        "litestar.middleware.session.server_side.ServerSideSessionConfig",
+        "litestar.middleware.session.ServerSideSessionConfig",
+    }
+)
+
+
+class DjangoLocalSessions(Rule):
+    """Django sessions stored in files, or in a cache that lives in the process.
+
+    ``SESSION_ENGINE = "...backends.file"`` writes sessions to the pod's disk; ``cache`` and
+    ``cached_db`` over a ``LocMemCache`` (Django's default ``CACHES``) keep them in one process.
+    The cache case is resolved across files: ``CACHES`` may live in a base settings module.
+    """
+
+    code = "SK102"
+    name = "django-local-sessions"
+    category = "local-sessions"
+    severity = "error"
+    remedy = "externalize"
+    fixable = True
+    prefilter = (r"SESSION_ENGINE|CACHES|SESSION_CACHE_ALIAS",)
+    message = (
+        "sessions live in one replica's memory or disk, so the next request routed to another "
+        f"replica has no session (user logged out); {DJANGO_STORE}"
+    )
+    fix_hint = 'SESSION_ENGINE = "sessionkit.adapters.django" (`sessionkit lint --fix` does it).'
+    valid = (
+        '# file: settings.py\nSESSION_ENGINE = "django.contrib.sessions.backends.db"\n',
+        '# file: settings.py\nSESSION_ENGINE = "sessionkit.adapters.django"\n',
+        '# file: settings.py\nSESSION_ENGINE = "django.contrib.sessions.backends.cache"\nCACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://r:6379"}}\n',
+        '# file: settings.py\nSESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"\n',
+        '# file: settings.py\nSESSION_ENGINE = "django.contrib.sessions.backends.cached_db"\nCACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache"}}\n',
+        'def engine_name():\n    SESSION_ENGINE = "django.contrib.sessions.backends.file"\n    return SESSION_ENGINE\n',
+    )
+    invalid = (
+        '# file: settings.py\nSESSION_ENGINE = "django.contrib.sessions.backends.file"\n',
+        '# file: settings.py\nSESSION_ENGINE = "django.contrib.sessions.backends.cache"\n',
+        '# file: settings.py\nSESSION_ENGINE = "django.contrib.sessions.backends.cached_db"\nCACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}\n',
+        '# file: mysite/settings.py\nSESSION_ENGINE = "django.contrib.sessions.backends.cache"\nSESSION_CACHE_ALIAS = "sessions"\nCACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache"}, "sessions": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": "/var/tmp/s"}}\n',
+        '# file: settings.py\nimport os\nSESSION_ENGINE = os.environ.get("SESSION_ENGINE", "django.contrib.sessions.backends.file")\n',
+        '# file: config/settings/base.py\nSESSION_ENGINE: str = "django.contrib.sessions.backends.file"\nSESSION_FILE_PATH = "/tmp/sessions"\n',
+    )
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        self._check(node)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._check(node)
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if isinstance(node.names, cst.ImportStar) and self.ctx.is_import_time(node):
+            dots = "." * len(node.relative)
+            target = self.ctx.module.code_for_node(node.module) if node.module else ""
+            self.ctx.facts.setdefault("star_imports", []).append(dots + target)
+
+    def _check(self, node: cst.CSTNode) -> None:
+        for key, value, _ in settings_in(self.ctx, node):
+            if key == "CACHES" and self.ctx.is_import_time(node):
+                caches = self.ctx.facts.setdefault("caches", {})
+                for alias, config, _ in dict_entries(value):
+                    backend = dict(
+                        (k, literal_or_default(self.ctx, v)[0]) for k, v, _ in dict_entries(config)
+                    ).get("BACKEND")
+                    caches[alias] = backend or ""
+            elif key == "SESSION_CACHE_ALIAS":
+                self.ctx.facts["session_cache_alias"] = literal_or_default(self.ctx, value)[0]
+            if key != "SESSION_ENGINE":
+                continue
+            engine, holder = literal_or_default(self.ctx, value)
+            if engine == DJANGO_FILE_ENGINE:
+                self.report(
+                    holder,
+                    "`SESSION_ENGINE` stores sessions in files on local disk",
+                    guard=self.ctx.guard(holder),
+                )
+            elif engine in DJANGO_CACHE_ENGINES:
+                where = self.ctx.positions[holder]
+                self.ctx.facts["session_engine"] = {
+                    "engine": engine,
+                    "line": where.start.line,
+                    "column": where.start.column + 1,
+                    "end_line": where.end.line,
+                    "end_column": where.end.column + 1,
+                    "guard": self.ctx.guard(holder),
+                }
+
+
+class FlaskLocalSessions(Rule):
+    """Flask-Session configured with the filesystem or cachelib (local) backend."""
+
+    code = "SK202"
+    name = "flask-local-sessions"
+    category = "local-sessions"
+    severity = "error"
+    remedy = "externalize"
+    prefilter = (r"SESSION_TYPE|SessionInterface",)
+    message = (
+        "Flask-Session keeps sessions on this replica's disk or memory, so a request served by "
+        f"another replica finds no session; {FLASK_STORE}"
+    )
+    fix_hint = "Replace Flask-Session with SessionKit(app) and set SESSIONKIT_REDIS_URL."
+    valid = (
+        'app.config["SESSION_TYPE"] = "redis"\n',
+        'class Config:\n    SESSION_TYPE = "redis"\n',
+        'SESSION_TYPE = "memcached"\n',
+        'def handler():\n    SESSION_TYPE = "filesystem"\n    return SESSION_TYPE\n',
+        'from flask_session import RedisSessionInterface\napp.session_interface = RedisSessionInterface(r, "s:")\n',
+    )
+    invalid = (
+        'from flask import Flask\nfrom flask_session import Session\napp = Flask(__name__)\napp.config["SESSION_TYPE"] = "filesystem"\nSession(app)\n',
+        'class Config:\n    SESSION_TYPE = "filesystem"\n',
+        'SESSION_TYPE = "cachelib"\n',
+        'app.config.update(SESSION_TYPE="filesystem", SESSION_PERMANENT=False)\n',
+        'from flask_session import FileSystemSessionInterface\napp.session_interface = FileSystemSessionInterface("/tmp/s")\n',
+        'import os\napp.config["SESSION_TYPE"] = os.environ.get("SESSION_TYPE", "filesystem")\n',
+    )
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        self._check(node)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._check(node)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.ctx.calls(node, FLASK_LOCAL_INTERFACES):
+            self.report(node, "a local Flask-Session interface", guard=self.ctx.guard(node))
+        else:
+            self._check(node)
+
+    def _check(self, node: cst.CSTNode) -> None:
+        for key, value, _ in settings_in(self.ctx, node):
+            if key == "SESSION_TYPE":
+                kind, holder = literal_or_default(self.ctx, value)
+                if kind in FLASK_LOCAL_TYPES:
+                    self.report(holder, f'`SESSION_TYPE = "{kind}"`', guard=self.ctx.guard(holder))
+
+
+class AsgiMemorySessions(Rule):
+    """Server-side sessions on an in-memory store in Starlette/FastAPI/Litestar apps.
+
+    Litestar's ``ServerSideSessionConfig`` uses the app's default ``MemoryStore`` unless a shared
+    store is registered; starsessions ``InMemoryStore`` and fastapi-sessions ``InMemoryBackend``
+    keep sessions in the process.
+    """
+
+    code = "SK302"
+    name = "asgi-memory-sessions"
+    category = "local-sessions"
+    severity = "error"
+    remedy = "externalize"
+    prefilter = (r"MemoryStore|InMemory|ServerSideSessionConfig|SimpleCookieStorage",)
+    message = (
+        "server-side sessions held in process memory vanish when the next request reaches another "
+        f"replica; {STARLETTE_STORE} (Litestar: register a RedisStore under `stores=`)"
+    )
+    fix_hint = "Use a Redis-backed session store shared by all replicas."
+    valid = (
+        "from litestar import Litestar\nfrom litestar.middleware.session.server_side import ServerSideSessionConfig\nfrom litestar.stores.redis import RedisStore\napp = Litestar(middleware=[ServerSideSessionConfig().middleware], stores={'sessions': RedisStore.with_client()})\n",
+        "from starsessions import RedisStore, SessionMiddleware\napp.add_middleware(SessionMiddleware, store=RedisStore(url))\n",
+        "from starlette.middleware.sessions import SessionMiddleware\napp.add_middleware(SessionMiddleware, secret_key=key)\n",
+        "class MemoryStore:\n    pass\nstore = MemoryStore()\n",
+        "from litestar.stores.redis import RedisStore\nstore = RedisStore.with_client(url='redis://r')\n",
+    )
+    invalid = (
+        "from litestar import Litestar\nfrom litestar.middleware.session.server_side import ServerSideSessionConfig\napp = Litestar(route_handlers=[], middleware=[ServerSideSessionConfig().middleware])\n",
+        "from litestar.stores.memory import MemoryStore\nstores = {'sessions': MemoryStore()}\n",
+        "from starsessions import InMemoryStore, SessionMiddleware\napp.add_middleware(SessionMiddleware, store=InMemoryStore())\n",
+        "from fastapi_sessions.backends.implementations import InMemoryBackend\nbackend = InMemoryBackend[UUID, SessionData]()\n",
+        "import starsessions\nstore = starsessions.InMemoryStore()\n",
+    )
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func.value if isinstance(node.func, cst.Subscript) else node.func
+        names = self.ctx.qnames(func)
+        if names & ASGI_MEMORY_STORES:
+            self.report(node, "an in-memory session store", guard=self.ctx.guard(node))
+        elif names & LITESTAR_SERVER_SIDE and not self._has_shared_store():
+            self.report(
+                node, "Litestar server-side sessions on the default MemoryStore", guard=self.ctx.guard(node)
+            )
+
+    def _has_shared_store(self) -> bool:
+        for found in walk(self.ctx.module):
+            if isinstance(found, cst.Call) and keyword(found, "stores") is not None:
+                return True
+        return False
