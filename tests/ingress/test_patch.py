@@ -199,7 +199,8 @@ def test_damaged_manifests_are_patched_or_refused(junk: str, at: int) -> None:
         except AffinityConfigError as exc:
             assert str(exc).startswith("--patch ") or ":" in str(exc)
             return
-    patched = [d for d in YAML(typ="safe").load_all(result.text)
+    # Round-trip loader: untouched documents may carry tags a safe loader refuses.
+    patched = [d for d in YAML().load_all(result.text)
                if isinstance(d, dict) and d.get("kind") == "Ingress"]
     assert len(patched) == 1
     assert ANN.items() <= patched[0]["metadata"]["annotations"].items()
