@@ -85,17 +85,22 @@ class ServerProcess:
         sentinel: bool = False,
         port: int | None = None,
         binary: str | None = None,
+        tls: dict[str, str] | None = None,
     ) -> None:
         self.binary = binary or find_server_binary()
         cluster = any(line.startswith("cluster-enabled yes") for line in extra_config or [])
         self.port = port or free_port(cluster_bus=cluster)
         self.sentinel = sentinel
         self.extra_config = list(extra_config or [])
+        # tls: {"cert": path, "key": path, "ca": path}; the server then listens with TLS only.
+        self.tls = tls
         self.dir = Path(tempfile.mkdtemp(prefix=f"sessionkit-{self.port}-"))
         self._proc: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
+        if self.tls:
+            return f"rediss://127.0.0.1:{self.port}/0?ssl_ca_certs={self.tls['ca']}"
         return f"redis://127.0.0.1:{self.port}/0"
 
     @property
@@ -106,8 +111,16 @@ class ServerProcess:
         conf = self.dir / ("sentinel.conf" if self.sentinel else "redis.conf")
         if self.sentinel and conf.exists():
             return conf  # sentinels rewrite their config with what they learned; keep it
+        if self.tls:
+            listen = [
+                "port 0", f"tls-port {self.port}", f"tls-cert-file {self.tls['cert']}",
+                f"tls-key-file {self.tls['key']}", f"tls-ca-cert-file {self.tls['ca']}",
+                "tls-auth-clients no",
+            ]
+        else:
+            listen = [f"port {self.port}"]
         lines = [
-            f"port {self.port}",
+            *listen,
             "bind 127.0.0.1",
             f"dir {self.dir}",
             f"logfile {self.dir / 'server.log'}",
@@ -131,13 +144,17 @@ class ServerProcess:
             if self._proc.poll() is not None:
                 err = self._proc.stderr.read().decode() if self._proc.stderr else ""
                 raise RuntimeError(f"{self.binary} exited at start: {err}\n{self.log_tail()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
-                    sock.sendall(b"PING\r\n")
-                    if sock.recv(64).startswith(b"+PONG"):
-                        return
-            except OSError:
-                pass
+            if self.tls:
+                if "Ready to accept connections" in self.log_tail(50):
+                    return
+            else:
+                try:
+                    with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
+                        sock.sendall(b"PING\r\n")
+                        if sock.recv(64).startswith((b"+PONG", b"-NOAUTH")):
+                            return
+                except OSError:
+                    pass
             time.sleep(0.02)
         self.stop()
         raise RuntimeError(f"{self.binary} did not answer PING on port {self.port}\n{self.log_tail()}")

@@ -96,7 +96,11 @@ class SentinelGroup:
         return int(port)
 
     def kill_master_and_wait_for_failover(self, timeout: float = 60.0) -> int:
-        """SIGKILL the current master; return the port of the replica the sentinels promoted."""
+        """SIGKILL the current master; return the port of the replica the sentinels promoted.
+
+        The killed server is then restarted; the sentinels turn it into a replica of the new
+        master, so the group is whole again for the next test.
+        """
         old = self.master_port()
         victim = next(s for s in self.servers if s.port == old)
         victim.stop()
@@ -108,7 +112,14 @@ class SentinelGroup:
             role = node(port).info("replication")["role"]
             return port if role == "master" else None
 
-        return wait_until(promoted, timeout=timeout, interval=0.2, what="sentinel failover")
+        new = wait_until(promoted, timeout=timeout, interval=0.2, what="sentinel failover")
+        victim.start()
+        wait_until(
+            lambda: node(new).info("replication").get("connected_slaves", 0) >= 1
+            and node(victim.port).info("replication").get("master_link_status") == "up",
+            timeout=timeout, what="old master to rejoin as a replica",
+        )
+        return int(new)
 
     def cleanup(self) -> None:
         close_clients()
