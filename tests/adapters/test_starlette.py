@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import threading
 import uuid
 from base64 import b64encode
@@ -445,3 +446,81 @@ def test_example_after_refuses_to_start_without_a_secret(monkeypatch) -> None:
         load_example("after")
     monkeypatch.setenv("SESSIONKIT_DEMO", "1")
     assert load_example("after") is not None
+
+
+def test_migration_costs_one_create(client, redis_client) -> None:
+    call(client, "POST", "/login/warm-up")
+    with measure(redis_client) as cost:
+        status, body, cookie = call(client, "GET", "/whoami", starlette_cookie({"user": "ann"}))
+    assert (status, body) == (200, {"user": "ann"}) and cookie
+    assert cost.commands == WRITE_SCRIPT
+
+
+def test_websocket_new_session_cookie_rides_on_the_handshake(redis_url, key_prefix) -> None:
+    async def ws(websocket: WebSocket) -> None:
+        websocket.session["greeted"] = "yes"  # before accept: saved with the handshake
+        await websocket.accept()
+        await websocket.close()
+
+    app = make_app(redis_url, key_prefix)
+    app.router.routes.append(WebSocketRoute("/ws", ws))
+    with TestClient(app) as c, c.websocket_connect("/ws") as socket:
+        headers = [(k.decode(), v.decode()) for k, v in socket.extra_headers or []]
+    cookie, _ = parse_set_cookie([v for k, v in headers if k == "set-cookie"], "session")
+    assert cookie
+    with TestClient(app) as c:
+        assert call(c, "GET", "/get/greeted", cookie)[1] == {"value": "yes"}
+
+
+# -- docs/starlette.md: every Python snippet runs ------------------------------------------------
+DOC = Path(__file__).resolve().parents[2] / "docs" / "starlette.md"
+
+
+def doc_snippets() -> list[str]:
+    return re.findall(r"```python\n(.*?)```", DOC.read_text(), flags=re.S)
+
+
+def test_doc_snippets_run(monkeypatch, redis_url, redis_client) -> None:
+    monkeypatch.setenv("SECRET_KEY", "doc-secret-" + uuid.uuid4().hex)
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    quickstart, fastapi_app, settings = doc_snippets()
+    before = set(redis_client.scan_iter(match="sessionkit:*"))  # the snippets use the default prefix
+    try:
+        run_snippets(quickstart, fastapi_app, settings)
+    finally:
+        leftovers = set(redis_client.scan_iter(match="sessionkit:*")) - before
+        if leftovers:
+            redis_client.delete(*leftovers)
+
+
+def run_snippets(quickstart: str, fastapi_app: str, settings: str) -> None:
+
+    ns: dict = {}
+    exec(compile(quickstart, "quickstart", "exec"), ns)
+    with TestClient(ns["app"]) as c:
+        assert c.get("/").json() == {"visits": 1}
+        assert c.get("/").json() == {"visits": 2}  # the client's cookie jar carries the session
+        c.cookies.clear()
+        assert c.get("/").json() == {"visits": 1}
+
+    ns = {}
+    exec(compile(fastapi_app, "fastapi", "exec"), ns)
+    user = "doc-" + uuid.uuid4().hex[:8]
+    with TestClient(ns["app"], base_url="https://testserver") as c:
+        assert c.post(f"/login/{user}").json() == {"user": user}
+        assert c.post("/cart/apple").json() == {"cart": ["apple"]}
+        assert c.post("/cart/pear").json() == {"cart": ["apple", "pear"]}
+        other = dict(c.cookies)
+        c.cookies.clear()
+        c.post(f"/login/{user}")
+        assert c.post("/logout-everywhere").json() == {"ended": 2}
+        c.cookies.clear()
+        c.cookies.update(other)
+        assert c.post("/cart/fig").json() == {"cart": ["fig"]}  # that session ended: a new one
+        assert c.post("/logout").json() == {"ok": True}
+
+    ns = {}
+    exec(compile(settings, "settings", "exec"), ns)
+    for app in (ns["by_url"], ns["by_store"]):
+        with TestClient(app):  # builds the middleware stack: configuration is validated here
+            pass
