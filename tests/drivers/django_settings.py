@@ -38,6 +38,18 @@ BASE: dict[str, Any] = {
 }
 
 
+class PickleSerializer:
+    """What Django <5 shipped as ``PickleSerializer``; sessionkit must refuse it."""
+
+    def dumps(self, obj: Any) -> bytes:
+        import pickle
+
+        return pickle.dumps(obj)
+
+    def loads(self, data: bytes) -> Any:
+        raise NotImplementedError("never unpickle session data")
+
+
 def configure() -> None:
     """Configure Django once per process; a no-op when already configured."""
     if not settings.configured:

@@ -1,0 +1,480 @@
+"""sessionkit.adapters.django against a real Redis: the SessionBase contract, costs, migration, outages."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+import redis
+from _counting import measure
+from drivers import django_settings
+
+django_settings.configure()
+
+from django.contrib.sessions.backends.base import CreateError, UpdateError  # noqa: E402
+from django.contrib.sessions.backends.db import SessionStore as DbSessionStore  # noqa: E402
+from django.core.checks import run_checks  # noqa: E402
+from django.core.exceptions import ImproperlyConfigured  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.test import override_settings  # noqa: E402
+from drivers.django_app import make_driver  # noqa: E402
+from sessionkit.adapters.django import SessionStore, _conf  # noqa: E402
+
+from sessionkit import SessionTooLarge  # noqa: E402
+from sessionkit._scripts import WRITE  # noqa: E402
+
+UPDATE = {"evalsha": 1, "exists": 1, "hset": 1, "pexpire": 1}  # one atomic conditional write
+
+
+@pytest.fixture
+def configured(redis_url: str, key_prefix: str, redis_client: redis.Redis) -> Iterator[redis.Redis]:
+    """Settings pointing the engine at the test server; yields an admin client."""
+    redis_client.script_load(WRITE)
+    with override_settings(SESSIONKIT_REDIS_URL=redis_url, SESSIONKIT_KEY_PREFIX=key_prefix):
+        yield redis_client
+
+
+@pytest.fixture
+def driver(redis_url: str, key_prefix: str, redis_client: redis.Redis) -> Iterator:
+    redis_client.script_load(WRITE)
+    d = make_driver(redis_url, key_prefix)
+    yield d
+    d.close()
+
+
+@pytest.fixture(scope="module")
+def database() -> None:
+    django_settings.migrate()
+
+
+def session_keys(client: redis.Redis, prefix: str) -> list[bytes]:
+    return list(client.scan_iter(match=f"{prefix}s:*"))
+
+
+# -- SessionBase contract -------------------------------------------------------------------------
+def test_create_save_load_round_trip_keeps_django_key_and_values(configured, key_prefix) -> None:
+    s = SessionStore()
+    s["cart"] = [1, "two", {"three": 3.5}]
+    s["user"] = "ann"
+    s.save()
+    assert len(s.session_key) == 32
+    again = SessionStore(s.session_key)
+    assert dict(again.items()) == {"cart": [1, "two", {"three": 3.5}], "user": "ann"}
+    # Redis holds a hash of the key, never the key itself
+    keys = session_keys(configured, key_prefix)
+    assert len(keys) == 1 and s.session_key.encode() not in keys[0]
+    assert configured.hget(keys[0], "cart") == b'[1,"two",{"three":3.5}]'
+
+
+def test_create_under_a_taken_key_raises_create_error(configured) -> None:
+    s = SessionStore()
+    s["a"] = 1
+    s.save()
+    clash = SessionStore(s.session_key)
+    clash._session_cache = {"b": 2}
+    with pytest.raises(CreateError):
+        clash.save(must_create=True)
+    assert dict(SessionStore(s.session_key).items()) == {"a": 1}
+
+
+def test_save_after_a_concurrent_delete_raises_update_error_and_does_not_resurrect(configured, key_prefix) -> None:
+    s1 = SessionStore()
+    s1["a"] = 1
+    s1.save()
+    SessionStore(s1.session_key).delete()
+    s1["a"] = 2
+    with pytest.raises(UpdateError):
+        s1.save()
+    assert session_keys(configured, key_prefix) == []
+
+
+def test_load_of_an_unknown_key_creates_nothing_and_drops_the_key(configured, key_prefix) -> None:
+    s = SessionStore("attackerchosenkey123")
+    assert s.load() == {}
+    assert s.session_key is None
+    s["a"] = 1
+    s.save()
+    assert s.session_key != "attackerchosenkey123"
+    assert not SessionStore().exists("attackerchosenkey123")
+    assert len(session_keys(configured, key_prefix)) == 1
+
+
+def test_cycle_key_keeps_data_and_kills_the_old_key(configured) -> None:
+    s = SessionStore()
+    s["a"] = 1
+    s.save()
+    old = s.session_key
+    s.cycle_key()
+    assert s.session_key != old
+    assert not s.exists(old)
+    assert dict(SessionStore(s.session_key).items()) == {"a": 1}
+
+
+def test_flush_deletes_the_record(configured, key_prefix) -> None:
+    s = SessionStore()
+    s["a"] = 1
+    s.save()
+    s.flush()
+    assert s.session_key is None
+    assert session_keys(configured, key_prefix) == []
+
+
+def test_an_emptied_session_is_kept_like_djangos_backends(configured) -> None:
+    s = SessionStore()
+    s["a"] = 1
+    s.save()
+    del s["a"]
+    s.save()
+    assert s.exists(s.session_key)
+    assert dict(SessionStore(s.session_key).items()) == {}
+
+
+def test_only_changed_fields_are_written(configured, key_prefix) -> None:
+    s = SessionStore()
+    s["a"], s["b"] = "x", "y"
+    s.save()
+    s = SessionStore(s.session_key)
+    s["b"] = "z"
+    with measure(configured) as cost:
+        s.save()
+    assert cost.commands == UPDATE
+    (key,) = session_keys(configured, key_prefix)
+    assert configured.hget(key, "b") == b'"z"'
+
+
+def test_expiry_maps_to_the_redis_ttl(configured, key_prefix) -> None:
+    s = SessionStore()
+    s["a"] = 1
+    s.set_expiry(300)
+    s.save()
+    (key,) = session_keys(configured, key_prefix)
+    assert 290_000 < configured.pttl(key) <= 300_000
+    s.set_expiry(timedelta(days=2))
+    s.save()
+    assert 2 * 86400_000 - 10_000 < configured.pttl(key) <= 2 * 86400_000
+
+
+@override_settings(SESSION_COOKIE_AGE=600)
+def test_session_cookie_age_is_the_default_ttl(configured, key_prefix) -> None:
+    s = SessionStore()
+    s["a"] = 1
+    s.save()
+    (key,) = session_keys(configured, key_prefix)
+    assert 590_000 < configured.pttl(key) <= 600_000
+
+
+def test_an_expiry_in_the_past_removes_the_record(configured, key_prefix) -> None:
+    s = SessionStore()
+    s["a"] = 1
+    s.save()
+    s.set_expiry(-10)
+    s.save()
+    assert session_keys(configured, key_prefix) == []
+    assert "a" not in SessionStore(s.session_key)
+
+
+def test_in_place_mutation_marks_the_session_modified(configured) -> None:
+    s = SessionStore()
+    s["cart"] = []
+    s.save()
+    s = SessionStore(s.session_key)
+    assert s.modified is False
+    s["cart"].append("apple")  # a plain dict access: Django itself would not notice
+    assert s.modified is True
+    s.save()
+    assert SessionStore(s.session_key)["cart"] == ["apple"]
+
+
+def test_size_limit(configured) -> None:
+    with override_settings(SESSIONKIT_MAX_SIZE=100):
+        s = SessionStore()
+        s["big"] = "x" * 200
+        with pytest.raises(SessionTooLarge):
+            s.save()
+
+
+def test_clear_expired_and_clearsessions_are_no_ops(configured) -> None:
+    s = SessionStore()
+    s["a"] = 1
+    s.save()
+    SessionStore.clear_expired()
+    call_command("clearsessions")
+    assert SessionStore(s.session_key)["a"] == 1
+
+
+def test_pickle_serializer_is_refused(configured) -> None:
+    with override_settings(SESSION_SERIALIZER="drivers.django_settings.PickleSerializer"), \
+            pytest.raises(ImproperlyConfigured, match="does not produce JSON"):
+        _conf.serializer()
+
+
+def test_missing_url_is_a_clear_configuration_error() -> None:
+    with override_settings(SESSIONKIT_REDIS_URL=None), \
+            pytest.raises(ImproperlyConfigured, match="SESSIONKIT_REDIS_URL"):
+        SessionStore()
+
+
+def test_an_existing_client_object_can_be_used(redis_url, key_prefix, redis_client) -> None:
+    client = redis.Redis.from_url(redis_url)
+    with override_settings(SESSIONKIT_REDIS_URL=None, SESSIONKIT_REDIS_CLIENT=client,
+                           SESSIONKIT_KEY_PREFIX=key_prefix):
+        s = SessionStore()
+        s["a"] = 1
+        s.save()
+        assert SessionStore(s.session_key)["a"] == 1
+        # async methods run the sync client in a thread when no URL is configured
+        assert asyncio.run(SessionStore(s.session_key).aload()) == {"a": 1}
+    assert len(session_keys(redis_client, key_prefix)) == 1
+    client.close()
+
+
+# -- async methods (native asyncio client) ----------------------------------------------------------
+def test_async_methods_use_the_asyncio_store(configured, key_prefix) -> None:
+    async def scenario() -> dict[str, object]:
+        s = SessionStore()
+        await s.aset("a", 1)
+        await s.asave()
+        key = s.session_key
+        assert await s.aexists(key)
+        assert _conf.current().astore() is not None  # a native asyncio store serves this loop
+        s2 = SessionStore(key)
+        assert await s2.aget("a") == 1
+        await s2.acycle_key()
+        assert not await s2.aexists(key)
+        s3 = SessionStore(s2.session_key)
+        await s3.aset("b", 2)
+        await s3.asave()
+        data = await SessionStore(s2.session_key).aload()
+        other = SessionStore(s2.session_key)
+        await other.adelete()
+        await s3.aset("b", 3)
+        with pytest.raises(UpdateError):
+            await s3.asave()
+        await s3.aflush()
+        return data
+
+    assert asyncio.run(scenario()) == {"a": 1, "b": 2}
+    assert session_keys(configured, key_prefix) == []
+
+
+def test_async_create_collision_raises_create_error(configured) -> None:
+    async def scenario() -> None:
+        s = SessionStore()
+        await s.aset("a", 1)
+        await s.asave()
+        clash = SessionStore(s.session_key)
+        clash._session_cache = {}
+        with pytest.raises(CreateError):
+            await clash.asave(must_create=True)
+
+    asyncio.run(scenario())
+
+
+# -- HTTP through the driver (Django's middleware and test client) -----------------------------------
+def test_journey_and_cookie_attributes(driver) -> None:
+    r = driver.request("POST", "/login/ann")
+    assert r.status == 200 and r.cookie
+    assert r.cookie_attrs["path"] == "/" and "httponly" in r.cookie_attrs
+    assert r.cookie_attrs["samesite"] == "Lax"
+    cookie = r.cookie
+    assert driver.request("GET", "/whoami", cookie).json == {"user": "ann"}
+    driver.request("POST", "/append/cart/apple", cookie)
+    driver.request("POST", "/append/cart/pear", cookie)
+    assert driver.request("GET", "/get/cart", cookie).json == {"value": ["apple", "pear"]}
+    out = driver.request("POST", "/logout", cookie)
+    assert out.cookie == ""
+    assert driver.request("GET", "/whoami", cookie).json == {"user": None}
+
+
+def test_login_regenerates_the_key_and_binds_the_user(driver, redis_client, key_prefix) -> None:
+    before = driver.request("POST", "/set/theme/dark").cookie
+    login = driver.request("POST", "/login/ann", before)
+    assert login.cookie and login.cookie != before
+    assert driver.request("GET", "/get/theme", login.cookie).json == {"value": "dark"}
+    assert driver.request("GET", "/get/theme", before).json == {"value": None}
+    # the driver's settings are active: SESSIONKIT_USER_KEY = "user"
+    assert len(_conf.current().store.sessions_of("ann")) == 1
+
+
+def test_redis_command_counts_per_request_type(driver, redis_client) -> None:
+    cookie = driver.request("POST", "/set/a/1").cookie
+    costs = {}
+    for name, method, path, c in [
+        ("untouched", "GET", "/untouched", cookie),
+        ("read, no cookie", "GET", "/whoami", None),
+        ("read", "GET", "/get/a", cookie),
+        ("write", "POST", "/set/a/2", cookie),
+        ("write, same value", "POST", "/set/a/2", cookie),
+        ("nested write", "POST", "/append/l/x", cookie),
+        ("new session write", "POST", "/set/b/1", None),
+        ("login", "POST", "/login/ann", cookie),
+    ]:
+        with measure(redis_client) as cost:
+            assert driver.request(method, path, c).status == 200
+        costs[name] = cost.commands
+    assert costs == {
+        "untouched": {},
+        "read, no cookie": {},
+        "read": {"hgetall": 1},
+        "write": {"hgetall": 1, **UPDATE},
+        "write, same value": {"hgetall": 1},
+        "nested write": {"hgetall": 1, **UPDATE},
+        "new session write": UPDATE,  # a create: same script, conditional on absence
+        # cycle_key: read, create under the new key, delete the old; then the update binding the user
+        "login": {"hgetall": 1, "del": 1, "sadd": 1,
+                  **{k: 2 * v for k, v in UPDATE.items()}},
+    }
+
+
+def test_concurrent_writes_to_different_keys_are_all_kept(driver) -> None:
+    cookie = driver.request("POST", "/set/seed/1").cookie
+    errors: list[object] = []
+
+    def write(i: int) -> None:
+        r = driver.request("POST", f"/set/k{i}/v{i}", cookie)
+        if r.status != 200:
+            errors.append(r)
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    for i in range(8):
+        assert driver.request("GET", f"/get/k{i}", cookie).json == {"value": f"v{i}"}
+
+
+def test_save_every_request_and_browser_close_settings(driver) -> None:
+    cookie = driver.request("POST", "/set/a/1").cookie
+    assert driver.request("GET", "/get/a", cookie).cookie is None
+    with override_settings(SESSION_SAVE_EVERY_REQUEST=True, SESSION_EXPIRE_AT_BROWSER_CLOSE=True):
+        r = driver.request("GET", "/get/a", cookie)
+    assert r.cookie == cookie and "max-age" not in r.cookie_attrs
+
+
+def test_outage_answers_503_with_retry_after_and_recovers(driver, redis_server) -> None:
+    cookie = driver.request("POST", "/set/a/1").cookie
+    redis_server.stop()
+    try:
+        down = driver.request("GET", "/get/a", cookie)
+        assert down.status == 503 and down.headers["Retry-After"].isdigit()
+        assert down.cookie is None  # the user's cookie is left alone
+        assert driver.request("POST", "/set/a/2", cookie).status == 503
+        assert driver.request("GET", "/untouched", cookie).status == 200
+    finally:
+        redis_server.start()
+    # the same process recovers as soon as Redis is back (the restarted server is empty)
+    again = driver.request("POST", "/set/a/3")
+    assert again.status == 200
+    assert driver.request("GET", "/get/a", again.cookie).json == {"value": "3"}
+
+
+def test_degraded_mode_serves_empty_sessions_and_never_touches_the_cookie(redis_url, key_prefix, redis_server) -> None:
+    d = make_driver(redis_url, key_prefix, degraded=True)
+    try:
+        cookie = d.request("POST", "/set/a/1").cookie
+        redis_server.stop()
+        try:
+            read = d.request("GET", "/get/a", cookie)
+            assert (read.status, read.json, read.cookie) == (200, {"value": None}, None)
+            write = d.request("POST", "/set/a/2", cookie)
+            assert (write.status, write.cookie) == (200, None)
+            login = d.request("POST", "/login/ann", cookie)
+            assert (login.status, login.cookie) == (200, None)
+        finally:
+            redis_server.start()
+        assert d.request("POST", "/set/a/4").status == 200
+    finally:
+        d.close()
+
+
+def test_logout_racing_a_write_does_not_resurrect(driver, redis_client, key_prefix) -> None:
+    cookie = driver.request("POST", "/set/a/1").cookie
+    s = SessionStore(cookie)  # the driver's settings are active
+    s["a"] = "late"
+    assert driver.request("POST", "/logout", cookie).cookie == ""
+    with pytest.raises(UpdateError):
+        s.save()
+    assert session_keys(redis_client, key_prefix) == []
+
+
+# -- zero-logout migration -----------------------------------------------------------------------------
+def test_fallback_engine_moves_a_legacy_session_on_first_use(driver, redis_client, key_prefix) -> None:
+    legacy = driver.legacy_cookie({"user": "carol", "cart": ["apple"]})
+    r = driver.request("GET", "/whoami", legacy)
+    assert r.json == {"user": "carol"} and r.cookie is None  # same key: the cookie stays valid
+    assert driver.request("GET", "/get/cart", legacy).json == {"value": ["apple"]}
+    assert len(session_keys(redis_client, key_prefix)) == 1
+    from django.contrib.sessions.backends.file import SessionStore as FileSessionStore
+
+    assert not FileSessionStore().exists(legacy)  # moved, not copied
+
+
+def test_a_user_logged_in_with_the_db_engine_stays_logged_in(database, configured, key_prefix) -> None:
+    old = DbSessionStore()
+    old.update({"_auth_user_id": "7", "_auth_user_backend": "x.Backend", "cart": [1, 2]})
+    old.create()
+    with override_settings(SESSIONKIT_FALLBACK_ENGINE="django.contrib.sessions.backends.db"):
+        s = SessionStore(old.session_key)
+        assert s["_auth_user_id"] == "7" and s["cart"] == [1, 2]
+        assert not DbSessionStore().exists(old.session_key)
+        assert len(_conf.current().store.sessions_of("7")) == 1
+        assert SessionStore("neverexisted12345").load() == {}
+
+
+def test_import_command_copies_db_sessions(database, configured, key_prefix) -> None:
+    keys = []
+    for i in range(3):
+        old = DbSessionStore()
+        old.update({"n": i, "_auth_user_id": str(i)})
+        old.create()
+        keys.append(old.session_key)
+    out = StringIO()
+    call_command("sessionkit_import", "--from", "django.contrib.sessions.backends.db", "--delete", stdout=out)
+    assert "imported 3 session(s)" in out.getvalue()
+    assert [SessionStore(k)["n"] for k in keys] == [0, 1, 2]
+    assert not any(DbSessionStore().exists(k) for k in keys)
+    out = StringIO()
+    call_command("sessionkit_stats", stdout=out)
+    assert "sessions: 3" in out.getvalue() and "users with bound sessions: 3" in out.getvalue()
+
+
+def test_revoke_user_command_ends_every_session_of_the_user(configured, key_prefix) -> None:
+    keys = []
+    for user in ("42", "42", "43"):
+        s = SessionStore()
+        s["_auth_user_id"] = user
+        s.save()
+        keys.append(s.session_key)
+    out = StringIO()
+    call_command("sessionkit_revoke_user", "42", stdout=out)
+    assert "ended 2 session(s)" in out.getvalue()
+    assert [SessionStore().exists(k) for k in keys] == [False, False, True]
+
+
+# -- system checks -------------------------------------------------------------------------------------
+def check_ids() -> set[str]:
+    return {m.id for m in run_checks(tags=["sessionkit"])}
+
+
+def test_checks_pass_with_a_reachable_redis(configured) -> None:
+    assert check_ids() == set()
+
+
+def test_checks_report_misconfigurations(redis_url, configured) -> None:
+    with override_settings(SESSIONKIT_REDIS_URL=None):
+        assert check_ids() == {"sessionkit.E001"}
+    with override_settings(SESSIONKIT_REDIS_URL="redis://127.0.0.1:1/0"):
+        assert check_ids() == {"sessionkit.E005"}
+    with override_settings(SESSION_SERIALIZER="drivers.django_settings.PickleSerializer"):
+        assert check_ids() == {"sessionkit.E002"}
+    with override_settings(MIDDLEWARE=["django.contrib.sessions.middleware.SessionMiddleware"]):
+        assert check_ids() == {"sessionkit.W001"}
+    with override_settings(SESSION_ENGINE="django.contrib.sessions.backends.cache",
+                           CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}):
+        assert check_ids() == {"sessionkit.E003"}
