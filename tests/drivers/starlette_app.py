@@ -92,6 +92,19 @@ def parse_set_cookie(values: list[str], name: str) -> tuple[str | None, dict[str
     return None, {}
 
 
+class Headers(dict[str, str]):
+    """Response headers (lower-cased keys) looked up case-insensitively, like every framework's own."""
+
+    def __getitem__(self, key: str) -> str:
+        return super().__getitem__(key.lower())
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and super().__contains__(key.lower())
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        return super().get(key.lower(), default)
+
+
 class StarletteDriver:
     framework = "starlette"
 
@@ -110,7 +123,7 @@ class StarletteDriver:
             body = response.json()
         except ValueError:
             body = None
-        return Reply(response.status_code, body, dict(response.headers), value, attrs)
+        return Reply(response.status_code, body, Headers(response.headers), value, attrs)
 
     def legacy_cookie(self, data: dict[str, Any]) -> str:
         """A cookie as Starlette's own ``SessionMiddleware`` writes it (same secret)."""
