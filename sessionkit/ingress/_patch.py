@@ -108,11 +108,12 @@ def apply(
             )
         ann = _annotations(doc, path, index)
         column = _key_column(doc, ann, chunk.indent[0])
-        first_new = next((k for k in annotations if k not in ann), None)
         for key, value in annotations.items():
             ann[key] = DoubleQuotedScalarString(value)
-        if comment and first_new is not None and first_new == next(iter(annotations)):
-            ann.yaml_set_comment_before_after_key(first_new, before="\n".join(comment), indent=column)
+        # The note goes above the first annotation we manage, once: re-patching keeps one copy.
+        if comment and comment[0] not in chunk.text:
+            first = next(iter(annotations))
+            ann.yaml_set_comment_before_after_key(first, before="\n".join(comment), indent=column)
         chunk.text = _yamlio.dump(chunk)
         findings.extend(ingress_traps(doc, prefix))
         patched.append(_name(doc))

@@ -183,7 +183,11 @@ def test_patch_in_place_and_atomic_refusal(tmp_path: Path) -> None:
     assert f"patched {target}: Ingress web" in out.stderr
     [doc] = docs(target.read_text(encoding="utf-8"))
     assert doc["metadata"]["annotations"][f"{P}/session-cookie-name"] == "pin"
-    assert target.read_text(encoding="utf-8").splitlines()[:4] == BLOG.splitlines()[:4]
+    patched = target.read_text(encoding="utf-8")
+    assert patched.splitlines()[:5] == BLOG.splitlines()[:5]
+    assert patched.count(RETIRED[2:]) == 1
+    assert run("--patch", str(target), "--in-place", "--cookie-name", "pin").returncode == 0
+    assert target.read_text(encoding="utf-8") == patched  # idempotent
 
     twice = BLOG + "---\n" + BLOG.replace("name: web  #", "name: web2  #")
     target.write_text(twice, encoding="utf-8")
@@ -240,3 +244,29 @@ def test_from_lint(tmp_path: Path) -> None:
     out = run("--from-lint", str(report))
     assert out.returncode == 2
     assert "top level must be a JSON object" in out.stderr
+
+
+BLOCK_RUAMEL = """
+import importlib.abc, sys
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "ruamel" or name.startswith("ruamel."):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+sys.meta_path.insert(0, Block())
+"""
+
+
+def test_register_is_lazy_and_missing_extra_is_a_usage_error() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys\nimport sessionkit.ingress._cli\n"
+            "print(sorted(m for m in sys.modules if m.startswith('ruamel')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+    code = BLOCK_RUAMEL + ("from sessionkit.cli import main\n"
+                           "sys.exit(main(['ingress', '--output', 'manifest']))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert out.returncode == 2
+    assert out.stdout == ""
+    assert "pip install 'sessionkit[ingress]'" in out.stderr
