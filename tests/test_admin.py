@@ -1,0 +1,64 @@
+"""``sessionkit sessions stats|revoke`` against a real server (and a cluster)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+from _topologies import Cluster
+
+from sessionkit import RedisStore
+from sessionkit._admin import collect_stats
+
+
+def make_sessions(store: RedisStore, n: int, user: str | None = None) -> list[str]:
+    cookies = []
+    for i in range(n):
+        s = store.open(None)
+        s["blob"] = "x" * (100 * (i + 1))
+        if user:
+            s.bind_user(user)
+        cookies.append(store.save(s).value)
+    return cookies
+
+
+def sk(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["sessionkit", *args], capture_output=True, text=True, check=False)
+
+
+def test_stats_counts_sizes_and_ttls(redis_url: str, key_prefix: str, redis_client) -> None:
+    store = RedisStore(redis_url, secret_keys="s" * 20, key_prefix=key_prefix, idle_timeout=3600)
+    make_sessions(store, 12)
+    out = sk("sessions", "stats", "--url", redis_url, "--prefix", key_prefix, "--json")
+    assert out.returncode == 0, out.stderr
+    stats = json.loads(out.stdout)
+    assert stats["sessions"] == 12
+    assert stats["bytes"]["max"] > stats["bytes"]["min"] > 100
+    assert 3500 < stats["ttl_seconds"]["min"] <= stats["ttl_seconds"]["max"] <= 3600
+    text = sk("sessions", "stats", "--url", redis_url, "--prefix", key_prefix)
+    assert "sessions under" in text.stdout and ": 12" in text.stdout
+
+
+def test_revoke_from_the_command_line(redis_url: str, key_prefix: str) -> None:
+    store = RedisStore(redis_url, secret_keys="s" * 20, key_prefix=key_prefix)
+    cookies = make_sessions(store, 3, user="ann")
+    out = sk("sessions", "revoke", "--user", "ann", "--url", redis_url, "--prefix", key_prefix)
+    assert out.returncode == 0 and "ended 3 session(s)" in out.stdout
+    assert all(dict(store.open(c)) == {} for c in cookies)
+
+
+def test_missing_url_and_bad_url_are_usage_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SESSIONKIT_REDIS_URL", raising=False)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    assert sk("sessions", "stats").returncode == 2
+    out = sk("sessions", "stats", "--url", "http://nope")
+    assert out.returncode == 2 and "unsupported Redis URL" in out.stderr
+
+
+@pytest.mark.cluster
+def test_stats_scan_every_cluster_primary(redis_cluster: Cluster) -> None:
+    url = f"redis+cluster://127.0.0.1:{redis_cluster.masters[0].port}"
+    store = RedisStore(url, secret_keys="s" * 20, key_prefix="statstest:")
+    make_sessions(store, 30)
+    assert collect_stats(store.client, "statstest:")["sessions"] == 30
