@@ -1,0 +1,575 @@
+"""sessionkit.adapters.flask against a real Redis: the driver contract, Redis command budgets,
+Flask semantics (tagged JSON, flash, permanent, cookie settings), Flask-Login, migration, outages."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import flask_login
+import pytest
+import redis
+from _counting import counting_client, measure
+from drivers.flask_app import SECRET, make_driver, parse_set_cookie
+from flask import Flask, flash, get_flashed_messages, jsonify, render_template_string, session
+from flask.sessions import SecureCookieSessionInterface
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markupsafe import Markup
+from sessionkit.adapters.flask import FlaskSession, SessionKit, TaggedSerializer, get_store, regenerate
+
+from sessionkit import ConfigurationError, SerializationError
+
+
+# -- helpers ----------------------------------------------------------------------------------------
+def make_app(redis_url: str, key_prefix: str, **config: Any) -> Flask:
+    app = Flask(f"t{uuid.uuid4().hex[:6]}")
+    app.config.update(SECRET_KEY=SECRET, SESSIONKIT_REDIS_URL=redis_url, SESSIONKIT_KEY_PREFIX=key_prefix)
+    app.config.update(config)
+    SessionKit(app)
+    return app
+
+
+def set_cookie(response: Any, name: str = "session") -> tuple[str | None, dict[str, str]]:
+    return parse_set_cookie(response.headers.getlist("Set-Cookie"), name)
+
+
+@pytest.fixture
+def driver(redis_url: str, key_prefix: str, redis_client: redis.Redis) -> Iterator[Any]:
+    d = make_driver(redis_url, key_prefix)
+    yield d
+    d.close()
+
+
+# -- the driver contract ---------------------------------------------------------------------------
+def test_driver_journey(driver: Any) -> None:
+    login = driver.request("POST", "/login/ann")
+    assert (login.status, login.json) == (200, {"user": "ann"})
+    assert login.cookie and login.cookie_attrs == {"path": "/", "secure": "", "httponly": "", "samesite": "Lax"}
+    cookie = login.cookie
+    assert driver.request("GET", "/whoami", cookie).json == {"user": "ann"}
+    assert driver.request("POST", "/set/color/blue", cookie).cookie is None  # not permanent: no resend
+    assert driver.request("GET", "/get/color", cookie).json == {"value": "blue"}
+    assert driver.request("POST", "/append/cart/a", cookie).json == {"value": ["a"]}
+    assert driver.request("POST", "/append/cart/b", cookie).json == {"value": ["a", "b"]}
+    assert driver.request("GET", "/get/cart", cookie).json == {"value": ["a", "b"]}
+    untouched = driver.request("GET", "/untouched", cookie)
+    assert (untouched.json, untouched.cookie, "Vary" in untouched.headers) == ({"ok": True}, None, False)
+    logout = driver.request("POST", "/logout", cookie)
+    assert (logout.status, logout.cookie, logout.cookie_attrs["max-age"]) == (200, "", "0")
+    assert driver.request("GET", "/whoami", cookie).json == {"user": None}
+
+
+def test_driver_login_regenerates_and_binds(driver: Any) -> None:
+    before = driver.request("POST", "/set/x/1").cookie
+    after = driver.request("POST", "/login/ann", before).cookie
+    assert after and after != before
+    assert driver.request("GET", "/get/x", before).json == {"value": None}  # old ID is dead
+    assert driver.request("GET", "/get/x", after).json == {"value": "1"}  # data kept
+    assert len(get_store(driver.app).sessions_of("ann")) == 1
+
+
+def test_driver_forged_and_legacy_cookies(driver: Any, redis_client: redis.Redis) -> None:
+    with measure(redis_client) as cost:
+        forged = driver.request("GET", "/whoami", "A" * 43 + "." + "B" * 43)
+    assert (forged.json, forged.cookie, cost.commands) == ({"user": None}, None, {})
+    legacy = driver.request("GET", "/whoami", driver.legacy_cookie({"user": "bob"}))
+    assert legacy.json == {"user": "bob"} and legacy.cookie
+    assert driver.request("GET", "/whoami", legacy.cookie).json == {"user": "bob"}
+
+
+def test_driver_rejects_unknown_options(redis_url: str, key_prefix: str) -> None:
+    with pytest.raises(TypeError, match="unsupported"):
+        make_driver(redis_url, key_prefix, colour="red")
+
+
+# -- Redis command budgets --------------------------------------------------------------------------
+def test_command_counts_per_request_type(redis_url: str, key_prefix: str, redis_client: redis.Redis) -> None:
+    client = counting_client(redis_url)
+    app = Flask("budget")
+    app.config.update(SECRET_KEY=SECRET, SESSIONKIT_KEY_PREFIX=key_prefix)
+    SessionKit(app, client=client)
+
+    @app.post("/set/<value>")
+    def set_(value: str) -> Any:
+        session["k"] = value
+        return "ok"
+
+    @app.get("/get")
+    def get() -> Any:
+        return jsonify(session.get("k"))
+
+    @app.get("/untouched")
+    def untouched() -> Any:
+        return "ok"
+
+    browser = app.test_client()
+    browser.post("/set/a")
+    browser.get("/get")  # warm: the pool's connection, the script cache
+    cost = {}
+    for name, method, path in [("untouched", "GET", "/untouched"), ("read", "GET", "/get"),
+                               ("write", "POST", "/set/b"), ("same value", "POST", "/set/b")]:
+        with measure(redis_client) as cost[name]:
+            assert browser.open(path, method=method).status_code == 200
+    with measure(redis_client) as cost["no cookie, read"]:
+        assert app.test_client().get("/get").json is None
+    assert (cost["untouched"].commands, cost["untouched"].round_trips) == ({}, 0)
+    assert (cost["no cookie, read"].commands, cost["no cookie, read"].round_trips) == ({}, 0)
+    assert (cost["read"].commands, cost["read"].round_trips) == ({"hgetall": 1}, 1)
+    assert (cost["same value"].commands, cost["same value"].round_trips) == ({"hgetall": 1}, 1)
+    # one read, one atomic script (its inner commands are counted by the server too)
+    assert cost["write"].round_trips == 2
+    assert cost["write"].commands == {"hgetall": 1, "evalsha": 1, "exists": 1, "hset": 1, "pexpire": 1}
+    client.close()
+
+
+def test_read_only_refreshes_ttl_after_the_interval(redis_url: str, key_prefix: str,
+                                                    redis_client: redis.Redis) -> None:
+    d = make_driver(redis_url, key_prefix, refresh_interval=0)
+    cookie = d.request("POST", "/login/ann").cookie
+    d.request("GET", "/whoami", cookie)
+    with measure(redis_client) as read:
+        d.request("GET", "/whoami", cookie)
+    assert read.commands == {"hgetall": 1, "evalsha": 1, "exists": 1, "hset": 1, "pexpire": 1}
+    d.close()
+
+
+def test_flask_machinery_does_not_load_the_session(redis_url: str, key_prefix: str,
+                                                   redis_client: redis.Redis) -> None:
+    app = make_app(redis_url, key_prefix)
+
+    @app.post("/login")
+    def login() -> Any:
+        session["user"] = "ann"
+        return "ok"
+
+    @app.get("/template")
+    def template() -> Any:  # Flask injects `session` into every template context
+        return render_template_string("hi")
+
+    @app.get("/modified")
+    def modified() -> Any:
+        session.modified = True  # a no-op with sessionkit: changes are detected
+        return "ok"
+
+    @app.get("/flashes")
+    def flashes() -> Any:
+        return jsonify(get_flashed_messages())
+
+    client = app.test_client()
+    client.post("/login")
+    client.get("/flashes")  # warm
+    for path in ("/template", "/modified"):
+        with measure(redis_client) as cost:
+            response = client.get(path)
+        assert (response.status_code, cost.commands, set_cookie(response)[0]) == (200, {}, None)
+    assert client.get("/modified").headers["Vary"] == "Cookie"  # Flask's "accessed" flag still works
+    with measure(redis_client) as cost:
+        assert app.test_client().get("/flashes").json == []  # no cookie: nothing to read
+    assert cost.commands == {}
+
+
+def test_permanent_flag_alone_stores_nothing(redis_url: str, key_prefix: str,
+                                             redis_client: redis.Redis) -> None:
+    app = make_app(redis_url, key_prefix)
+
+    @app.before_request
+    def make_permanent() -> None:
+        session.permanent = True  # the common Flask idiom, on every request
+
+    @app.get("/")
+    def index() -> Any:
+        return "ok"
+
+    with measure(redis_client) as cost:
+        response = app.test_client().get("/")
+    assert (cost.commands, set_cookie(response)[0]) == ({}, None)
+
+
+# -- Flask semantics ---------------------------------------------------------------------------------
+def test_tagged_values_round_trip(redis_url: str, key_prefix: str) -> None:
+    app = make_app(redis_url, key_prefix)
+    when = datetime(2024, 5, 6, 7, 8, 9, tzinfo=timezone.utc)
+    uid = uuid.UUID("12345678-1234-5678-1234-567812345678")
+    values = {"tuple": (1, "a"), "bytes": b"\x00\xff", "when": when, "uuid": uid,
+              "markup": Markup("<b>hi</b>"), "nested": {"t": (1,), " t": "tag-like key"}, "n": None}
+
+    @app.post("/put")
+    def put() -> Any:
+        session.update(values)
+        return "ok"
+
+    @app.get("/check")
+    def check() -> Any:
+        loaded = {k: session[k] for k in values}
+        assert loaded == values
+        assert [type(loaded[k]) for k in values] == [type(v) for v in values.values()]
+        return "ok"
+
+    client = app.test_client()
+    assert client.post("/put").status_code == 200
+    assert client.get("/check").status_code == 200
+
+
+def test_flash_markup_survives_redis(redis_url: str, key_prefix: str) -> None:
+    app = make_app(redis_url, key_prefix)
+
+    @app.post("/flash")
+    def do_flash() -> Any:
+        flash(Markup("<b>saved</b>"), "info")
+        return "ok"
+
+    @app.get("/page")
+    def page() -> Any:
+        return render_template_string(
+            "{% for c, m in get_flashed_messages(with_categories=true) %}[{{ c }}:{{ m }}]{% endfor %}")
+
+    client = app.test_client()
+    client.post("/flash")
+    assert client.get("/page").text == "[info:<b>saved</b>]"  # Markup: not escaped
+    assert client.get("/page").text == ""  # consumed
+
+
+serializable = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text() | st.binary() | st.uuids()
+    | st.builds(Markup, st.text()),
+    lambda inner: st.lists(inner, max_size=4) | st.tuples(inner, inner)
+    | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(serializable)
+def test_tagged_serializer_is_deterministic_and_lossless(value: Any) -> None:
+    ser = TaggedSerializer()
+    data = ser.dumps(value)
+    again = ser.loads(data)
+    assert again == value
+    assert ser.dumps(again) == data  # same value, same bytes: no spurious writes
+
+
+def test_unserializable_value_is_a_serialization_error() -> None:
+    with pytest.raises(SerializationError, match="JSONTag"):
+        TaggedSerializer().dumps({1, 2})
+
+
+def test_permanent_session_cookie_and_ttl(redis_url: str, key_prefix: str,
+                                          redis_client: redis.Redis) -> None:
+    app = make_app(redis_url, key_prefix, PERMANENT_SESSION_LIFETIME=timedelta(hours=2))
+
+    @app.post("/login")
+    def login() -> Any:
+        session.permanent = True
+        session["user"] = "ann"
+        return "ok"
+
+    @app.post("/temp")
+    def temp() -> Any:
+        session["user"] = "bob"
+        return "ok"
+
+    value, attrs = set_cookie(app.test_client().post("/login"))
+    assert value and attrs["max-age"] == "7200"
+    key = next(redis_client.scan_iter(match=f"{key_prefix}s:*"))
+    assert 7000 < redis_client.ttl(key) <= 7200  # Redis TTL follows PERMANENT_SESSION_LIFETIME
+    value, attrs = set_cookie(app.test_client().post("/temp"))
+    assert value and "max-age" not in attrs  # not permanent: a browser-session cookie
+
+
+def test_refresh_each_request_false_never_writes_on_reads(redis_url: str, key_prefix: str,
+                                                          redis_client: redis.Redis) -> None:
+    app = make_app(redis_url, key_prefix, SESSION_REFRESH_EACH_REQUEST=False,
+                   SESSIONKIT_REFRESH_INTERVAL=0)
+
+    @app.post("/set")
+    def set_() -> Any:
+        session["a"] = 1
+        return "ok"
+
+    @app.get("/get")
+    def get() -> Any:
+        return jsonify(session.get("a"))
+
+    client = app.test_client()
+    client.post("/set")
+    client.get("/get")
+    with measure(redis_client) as cost:
+        assert client.get("/get").json == 1
+    assert cost.commands == {"hgetall": 1}
+
+
+def test_flask_cookie_settings_are_honoured(redis_url: str, key_prefix: str) -> None:
+    app = make_app(redis_url, key_prefix, SESSION_COOKIE_NAME="sid", SESSION_COOKIE_DOMAIN="example.com",
+                   SESSION_COOKIE_PATH="/app", SESSION_COOKIE_SAMESITE="Strict",
+                   SESSION_COOKIE_HTTPONLY=False, SESSION_COOKIE_PARTITIONED=True)
+
+    @app.post("/app/set")
+    def set_() -> Any:
+        session["a"] = 1
+        return "ok"
+
+    value, attrs = set_cookie(app.test_client().post("/app/set"), "sid")
+    assert value and attrs == {"path": "/app", "domain": "example.com", "secure": "",
+                               "samesite": "Strict", "partitioned": ""}
+
+
+def test_insecure_cookie_needs_an_explicit_opt_out(redis_url: str, key_prefix: str) -> None:
+    app = make_app(redis_url, key_prefix, SESSIONKIT_COOKIE_SECURE=False)
+
+    @app.post("/set")
+    def set_() -> Any:
+        session["a"] = 1
+        return "ok"
+
+    assert "secure" not in set_cookie(app.test_client().post("/set"))[1]
+
+
+@pytest.mark.parametrize(("config", "message"), [
+    ({"SECRET_KEY": None}, "SECRET_KEY"),
+    ({"SESSIONKIT_REDIS_URL": None}, "SESSIONKIT_REDIS_URL"),
+    ({"SESSION_COOKIE_SAMESITE": "None", "SESSIONKIT_COOKIE_SECURE": False}, "same_site"),
+    ({"SESSION_COOKIE_NAME": "bad name"}, "cookie name"),
+    ({"SESSIONKIT_MAX_SIZE": 0}, "max_size"),
+])
+def test_bad_configuration_fails_at_init(redis_url: str, key_prefix: str, config: dict[str, Any],
+                                         message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        make_app(redis_url, key_prefix, **config)
+
+
+def test_existing_client_and_secret_rotation(redis_url: str, key_prefix: str) -> None:
+    client = redis.Redis.from_url(redis_url)
+    old = Flask("old")
+    old.config.update(SECRET_KEY="old-secret", SESSIONKIT_KEY_PREFIX=key_prefix)
+    SessionKit(old, client=client)
+
+    @old.post("/set")
+    def set_() -> Any:
+        session["a"] = 1
+        return "ok"
+
+    cookie = set_cookie(old.test_client().post("/set"))[0]
+    new = Flask("new")
+    new.config.update(SECRET_KEY="new-secret", SECRET_KEY_FALLBACKS=["old-secret"],
+                      SESSIONKIT_REDIS=client, SESSIONKIT_KEY_PREFIX=key_prefix)
+    SessionKit().init_app(new)
+
+    @new.get("/get")
+    def get() -> Any:
+        return jsonify(session.get("a"))
+
+    browser = new.test_client()
+    browser.set_cookie("session", cookie)
+    assert browser.get("/get").json == 1
+    client.close()
+
+
+def test_session_transaction_in_tests(redis_url: str, key_prefix: str) -> None:
+    app = make_app(redis_url, key_prefix)
+
+    @app.get("/get")
+    def get() -> Any:
+        return jsonify(session.get("a"))
+
+    client = app.test_client()
+    with client.session_transaction() as sess:
+        assert isinstance(sess, FlaskSession)
+        sess["a"] = 42
+    assert client.get("/get").json == 42
+
+
+def test_too_large_session_is_an_error_and_writes_nothing(redis_url: str, key_prefix: str,
+                                                          redis_client: redis.Redis) -> None:
+    app = make_app(redis_url, key_prefix, SESSIONKIT_MAX_SIZE=100)
+
+    @app.post("/big")
+    def big() -> Any:
+        session["a"] = "x" * 200
+        return "ok"
+
+    assert app.test_client().post("/big").status_code == 500
+    assert list(redis_client.scan_iter(match=f"{key_prefix}*")) == []
+
+
+def test_revoke_user_logs_out_everywhere(driver: Any) -> None:
+    phone = driver.request("POST", "/login/ann").cookie
+    laptop = driver.request("POST", "/login/ann").cookie
+    assert get_store(driver.app).revoke_user("ann") == 2
+    assert driver.request("GET", "/whoami", phone).json == {"user": None}
+    assert driver.request("GET", "/whoami", laptop).json == {"user": None}
+
+
+def test_regenerate_outside_sessionkit_is_a_configuration_error() -> None:
+    app = Flask("plain")
+    app.secret_key = "x"
+    with app.test_request_context(), pytest.raises(ConfigurationError):
+        regenerate()
+    with app.app_context(), pytest.raises(ConfigurationError):
+        get_store()
+
+
+# -- Flask-Login -------------------------------------------------------------------------------------
+class User(flask_login.UserMixin):
+    def __init__(self, user_id: str) -> None:
+        self.id = user_id
+
+
+def login_app(redis_url: str, key_prefix: str) -> Flask:
+    app = make_app(redis_url, key_prefix)
+    manager = flask_login.LoginManager(app)
+    manager.user_loader(User)
+
+    @app.post("/login/<name>")
+    def login(name: str) -> Any:
+        session["cart"] = ["apple"]
+        flask_login.login_user(User(name))
+        return "ok"
+
+    @app.get("/private")
+    @flask_login.login_required
+    def private() -> Any:
+        return jsonify(user=flask_login.current_user.id, cart=session.get("cart"))
+
+    @app.post("/logout")
+    def logout() -> Any:
+        flask_login.logout_user()
+        return "ok"
+
+    return app
+
+
+def test_flask_login_works_unchanged(redis_url: str, key_prefix: str) -> None:
+    app = login_app(redis_url, key_prefix)
+    client = app.test_client()
+    assert client.get("/private").status_code == 401
+    client.post("/login/ann")
+    assert client.get("/private").json == {"user": "ann", "cart": ["apple"]}
+    assert len(get_store(app).sessions_of("ann")) == 1  # bound on login: revoke_user works
+    client.post("/logout")
+    assert client.get("/private").status_code == 401
+    assert get_store(app).sessions_of("ann") == []
+
+
+def test_flask_login_regenerates_the_id_on_login(redis_url: str, key_prefix: str) -> None:
+    app = login_app(redis_url, key_prefix)
+    attacker = app.test_client()
+    attacker.post("/login/mallory")
+    planted = attacker.get_cookie("session")
+    assert planted is not None
+    victim = app.test_client()
+    victim.set_cookie("session", planted.value)
+    victim.post("/login/ann")
+    victim_cookie = victim.get_cookie("session")
+    assert victim_cookie is not None and victim_cookie.value != planted.value
+    fixated = app.test_client()
+    fixated.set_cookie("session", planted.value)
+    assert fixated.get("/private").status_code == 401  # the planted ID died with the login
+
+
+def test_flask_login_session_migrates_from_flask_cookie(redis_url: str, key_prefix: str) -> None:
+    app = login_app(redis_url, key_prefix)
+    with app.test_request_context():
+        legacy = SecureCookieSessionInterface().get_signing_serializer(app)
+        assert legacy is not None
+        cookie = legacy.dumps({"_user_id": "ann", "_fresh": True, "cart": ("pear",), "_permanent": True})
+    client = app.test_client()
+    client.set_cookie("session", cookie)
+    response = client.get("/private")
+    assert response.json == {"user": "ann", "cart": ["pear"]}  # still logged in: zero-logout
+    value, attrs = set_cookie(response)
+    assert value and value != cookie and attrs["max-age"] == str(31 * 86400)  # permanent kept
+    assert client.get("/private").json == {"user": "ann", "cart": ["pear"]}
+
+
+def test_migration_can_be_switched_off(redis_url: str, key_prefix: str) -> None:
+    app = make_app(redis_url, key_prefix, SESSIONKIT_MIGRATE_FLASK_COOKIES=False)
+
+    @app.get("/get")
+    def get() -> Any:
+        return jsonify(session.get("user"))
+
+    with app.test_request_context():
+        legacy = SecureCookieSessionInterface().get_signing_serializer(app)
+        assert legacy is not None
+        cookie = legacy.dumps({"user": "ann"})
+    browser = app.test_client()
+    browser.set_cookie("session", cookie)
+    response = browser.get("/get")
+    assert (response.json, set_cookie(response)[0]) == (None, None)
+
+
+# -- outages ----------------------------------------------------------------------------------------
+# The test server keeps nothing across stop()/start() (it is killed, no persistence). Where a test
+# needs "the session is still there when Redis returns", it DUMPs the keys before the outage and
+# RESTOREs them after, standing in for a persistent or replicated production Redis.
+@contextmanager
+def outage(redis_server: Any, redis_client: redis.Redis, key_prefix: str) -> Iterator[None]:
+    saved = {k: (redis_client.dump(k), redis_client.pttl(k)) for k in redis_client.scan_iter(f"{key_prefix}*")}
+    redis_server.stop()
+    try:
+        yield
+    finally:
+        redis_server.start()
+        for key, (payload, ttl) in saved.items():
+            redis_client.restore(key, max(ttl, 0), payload)
+
+
+def test_redis_down_is_503_and_recovers(driver: Any, redis_server: Any, redis_client: redis.Redis,
+                                        key_prefix: str) -> None:
+    cookie = driver.request("POST", "/login/ann").cookie
+    with outage(redis_server, redis_client, key_prefix):
+        read = driver.request("GET", "/whoami", cookie)  # fails loading, inside the view
+        write = driver.request("POST", "/set/a/b")  # no cookie: fails inside save_session
+        untouched = driver.request("GET", "/untouched", cookie)
+    for reply in (read, write):
+        assert reply.status == 503 and int(reply.headers["Retry-After"]) >= 1
+        assert reply.cookie is None  # the user's cookie is never touched by an outage
+        assert reply.headers["Content-Type"].startswith("text/plain")
+    assert untouched.status == 200  # never touched Redis
+    assert driver.request("GET", "/whoami", cookie).json == {"user": "ann"}  # same process, no restart
+    assert driver.request("POST", "/login/bob").cookie
+
+
+def test_degraded_mode_keeps_the_cookie(redis_url: str, key_prefix: str, redis_server: Any,
+                                        redis_client: redis.Redis) -> None:
+    d = make_driver(redis_url, key_prefix, degraded=True)
+    cookie = d.request("POST", "/login/ann").cookie
+    with outage(redis_server, redis_client, key_prefix):
+        read = d.request("GET", "/whoami", cookie)
+        write = d.request("POST", "/set/a/b", cookie)
+        new = d.request("POST", "/login/bob")
+    assert (read.status, read.json, read.cookie) == (200, {"user": None}, None)
+    assert (write.status, write.cookie) == (200, None)
+    assert (new.status, new.cookie) == (200, None)
+    assert d.request("GET", "/whoami", cookie).json == {"user": "ann"}  # intact when Redis returns
+    d.close()
+
+
+def test_failed_read_then_recovery_does_not_delete_the_session(redis_url: str, key_prefix: str,
+                                                               redis_server: Any,
+                                                               redis_client: redis.Redis) -> None:
+    app = make_app(redis_url, key_prefix)
+
+    @app.post("/set")
+    def set_() -> Any:
+        session["user"] = "ann"
+        return "ok"
+
+    @app.get("/flaky")
+    def flaky() -> Any:
+        with outage(redis_server, redis_client, key_prefix):
+            session.get("user")  # raises: Redis is down
+        return "unreachable"  # pragma: no cover
+
+    @app.get("/get")
+    def get() -> Any:
+        return jsonify(session.get("user"))
+
+    client = app.test_client()
+    client.post("/set")
+    assert client.get("/flaky").status_code == 503  # Redis is back before the session is saved
+    assert client.get("/get").json == "ann"  # the failed read did not turn into a DEL
