@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
+import os
+import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from io import StringIO
+from pathlib import Path
+from types import ModuleType
 
+import httpx
 import pytest
 import redis
 from _counting import measure
+from _topologies import wait_until
 from drivers import django_settings
 
 django_settings.configure()
@@ -20,7 +29,7 @@ from django.contrib.sessions.backends.db import SessionStore as DbSessionStore  
 from django.core.checks import run_checks  # noqa: E402
 from django.core.exceptions import ImproperlyConfigured  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.test import override_settings  # noqa: E402
+from django.test import Client, override_settings  # noqa: E402
 from drivers.django_app import make_driver  # noqa: E402
 from sessionkit.adapters.django import SessionStore, _conf  # noqa: E402
 
@@ -478,3 +487,133 @@ def test_checks_report_misconfigurations(redis_url, configured) -> None:
     with override_settings(SESSION_ENGINE="django.contrib.sessions.backends.cache",
                            CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}):
         assert check_ids() == {"sessionkit.E003"}
+
+
+# -- examples/django: before (in-process state) and after (sessionkit) --------------------------------
+REPO = Path(__file__).resolve().parents[2]
+
+
+def load_example(name: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    monkeypatch.setenv("SESSIONKIT_DEMO", "1")
+    module_name = f"examples.django.{name}.app"
+    if module_name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(module_name, REPO / f"examples/django/{name}/app.py")
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[module_name]
+
+
+def example_settings(module: ModuleType, **extra: object) -> override_settings:
+    """The example's own settings, applied over the test process's (INSTALLED_APPS is a subset)."""
+    assert set(module.SETTINGS["INSTALLED_APPS"]) <= set(django_settings.BASE["INSTALLED_APPS"])
+    values = {k: v for k, v in module.SETTINGS.items() if k != "INSTALLED_APPS"}
+    return override_settings(**{**values, **extra})
+
+
+def walk(client: Client) -> list[object]:
+    """login → cart → messages → logout; the observable replies, in order."""
+    seen: list[object] = []
+    for method, url, data in [
+        ("post", "/login", {"user": "ann"}),
+        ("get", "/me", None),
+        ("post", "/cart/add", {"item": "apple"}),
+        ("post", "/cart/add", {"item": "pear"}),
+        ("get", "/cart", None),
+        ("get", "/messages", None),
+        ("get", "/messages", None),
+        ("post", "/logout", None),
+        ("get", "/me", None),
+    ]:
+        r = getattr(client, method)(url, data) if data else getattr(client, method)(url)
+        seen.append((r.status_code, r.json()))
+    return seen
+
+
+JOURNEY = [
+    (200, {"user": "ann"}),
+    (200, {"user": "ann"}),
+    (200, {"items": ["apple"]}),
+    (200, {"items": ["apple", "pear"]}),
+    (200, {"items": ["apple", "pear"]}),
+    (200, {"messages": ["Welcome, ann!", "Added apple to your cart.", "Added pear to your cart."]}),
+    (200, {"messages": []}),
+    (200, {"user": None}),
+    (401, {"error": "login required"}),
+]
+
+
+def test_example_after_walks_login_cart_logout_in_redis(monkeypatch, redis_url, key_prefix, redis_client) -> None:
+    module = load_example("after", monkeypatch)
+    with example_settings(module, SESSIONKIT_REDIS_URL=redis_url, SESSIONKIT_KEY_PREFIX=key_prefix):
+        client = Client()
+        assert client.get("/health").json()["status"] == "ok"
+        assert session_keys(redis_client, key_prefix) == []  # /health never touches the session
+        assert walk(client) == JOURNEY
+        # JSON bodies work too, and the session lives in Redis, not in the process
+        r = client.post("/login", {"user": "bob"}, content_type="application/json")
+        assert r.json() == {"user": "bob"}
+        assert len(session_keys(redis_client, key_prefix)) == 1
+
+
+def test_example_before_walks_the_same_journey_on_one_process(monkeypatch) -> None:
+    module = load_example("before", monkeypatch)
+    with example_settings(module):
+        assert walk(Client()) == JOURNEY
+
+
+def test_example_after_refuses_to_start_without_a_secret() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "SESSIONKIT_DEMO")}
+    proc = subprocess.run([sys.executable, "-c", "import examples.django.after.app"], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode != 0 and "SECRET_KEY is not set" in proc.stderr
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def replicas(redis_url: str, key_prefix: str) -> Iterator:
+    """Start two gunicorn replicas of an example with the documented command; yields their URLs."""
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def start(name: str) -> list[str]:
+        urls = []
+        for _ in range(2):
+            port = free_port()
+            env = {**os.environ, "REDIS_URL": redis_url, "SECRET_KEY": "same-secret-on-every-replica-0123456789"}
+            procs.append(subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", f"examples.django.{name}.app:app", "-b", f"127.0.0.1:{port}",
+                 "--workers", "1"], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            urls.append(f"http://127.0.0.1:{port}")
+        for url in urls:
+            wait_until(lambda url=url: httpx.get(url + "/health").status_code == 200, timeout=30, what=url)
+        return urls
+
+    yield start
+    for proc in procs:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_two_replicas_lose_the_session_before_and_keep_it_after(replicas, redis_client, redis_server) -> None:
+    if redis_server.process is None:
+        pytest.skip("the examples write under the default key prefix: only on a server the suite owns")
+    outcomes = {}
+    for name in ("before", "after"):
+        a, b = replicas(name)
+        with httpx.Client() as client:
+            assert client.post(a + "/login", data={"user": "ann"}).status_code == 200
+            client.post(a + "/cart/add", data={"item": "apple"})
+            outcomes[name] = (client.get(b + "/me").status_code, client.get(b + "/cart").json())
+    assert outcomes == {
+        "before": (401, {"error": "login required"}),
+        "after": (200, {"items": ["apple"]}),
+    }
+    keys = list(redis_client.scan_iter(match="sessionkit:*"))
+    assert len(keys) == 2  # the session and ann's user index
+    redis_client.delete(*keys)  # the examples use the default key prefix
