@@ -52,8 +52,9 @@ def ingress_traps(doc: Mapping[str, Any], prefix: str) -> list[Finding]:
     if _true(ann.get(f"{prefix}/canary")):
         found.append(Finding(
             "warning", f"{prefix}/canary",
-            "canary Ingress: the controller ignores its non-canary annotations, so affinity must "
-            "be set on the main Ingress (affinity-canary-behavior decides canary stickiness)"))
+            "canary Ingress: with affinity, users who reach the canary stay on it (the default "
+            'affinity-canary-behavior "sticky"); set "legacy" here to let canary traffic ignore '
+            "affinity, and keep the cookie settings identical to the main Ingress"))
     return found
 
 
