@@ -3,16 +3,25 @@ Flask semantics (tagged JSON, flash, permanent, cookie settings), Flask-Login, m
 
 from __future__ import annotations
 
+import importlib.util
+import os
+import socket
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import flask_login
+import httpx
 import pytest
 import redis
 from _counting import counting_client, measure
+from _topologies import wait_until
 from drivers.flask_app import SECRET, make_driver, parse_set_cookie
 from flask import Flask, flash, get_flashed_messages, jsonify, render_template_string, session
 from flask.sessions import SecureCookieSessionInterface
@@ -573,3 +582,144 @@ def test_failed_read_then_recovery_does_not_delete_the_session(redis_url: str, k
     client.post("/set")
     assert client.get("/flaky").status_code == 503  # Redis is back before the session is saved
     assert client.get("/get").json == "ann"  # the failed read did not turn into a DEL
+
+
+# -- examples ---------------------------------------------------------------------------------------
+REPO = Path(__file__).resolve().parents[2]
+
+
+def load_example(name: str, monkeypatch: pytest.MonkeyPatch, **env: str) -> ModuleType:
+    """Import examples/flask/<name>/app.py as a fresh module (a fresh "process") with ``env``."""
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    path = REPO / "examples" / "flask" / name / "app.py"
+    spec = importlib.util.spec_from_file_location(f"flask_example_{name}_{uuid.uuid4().hex[:6]}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def walk(client: Any) -> list[tuple[int, Any]]:
+    seen = []
+    for method, url, data in [
+        ("post", "/login", {"user": "ann"}),
+        ("get", "/me", None),
+        ("post", "/cart/add", {"item": "apple"}),
+        ("post", "/cart/add", {"item": "pear"}),
+        ("get", "/cart", None),
+        ("get", "/messages", None),
+        ("get", "/messages", None),
+        ("post", "/logout", None),
+        ("get", "/me", None),
+    ]:
+        r = client.open(url, method=method.upper(), data=data)
+        seen.append((r.status_code, r.json))
+    return seen
+
+
+JOURNEY = [
+    (200, {"user": "ann"}),
+    (200, {"user": "ann"}),
+    (200, {"items": ["apple"]}),
+    (200, {"items": ["apple", "pear"]}),
+    (200, {"items": ["apple", "pear"]}),
+    (200, {"messages": ["Welcome, ann!", "Added apple to your cart.", "Added pear to your cart."]}),
+    (200, {"messages": []}),
+    (200, {"user": None}),
+    (401, {"error": "login required"}),
+]
+
+
+def test_example_after_walks_login_cart_logout_in_redis(monkeypatch: pytest.MonkeyPatch, redis_url: str,
+                                                        key_prefix: str, redis_client: redis.Redis) -> None:
+    module = load_example("after", monkeypatch, REDIS_URL=redis_url, SECRET_KEY="s" * 32)
+    app = module.create_app({"SESSIONKIT_KEY_PREFIX": key_prefix})
+    client = app.test_client()
+    assert client.get("/health").json["status"] == "ok"
+    assert list(redis_client.scan_iter(match=f"{key_prefix}*")) == []  # /health never touches it
+    assert walk(client) == JOURNEY
+    r = client.post("/login", json={"user": "bob"})  # JSON bodies work too
+    assert r.json == {"user": "bob"}
+    assert len(list(redis_client.scan_iter(match=f"{key_prefix}s:*"))) == 1  # in Redis, not the process
+    replica = module.create_app({"SESSIONKIT_KEY_PREFIX": key_prefix}).test_client()
+    replica.set_cookie("session", client.get_cookie("session").value)  # type: ignore[union-attr]
+    assert replica.get("/me").json == {"user": "bob"}
+
+
+def test_example_before_walks_the_same_journey_on_one_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    module = load_example("before", monkeypatch)
+    assert walk(module.app.test_client()) == JOURNEY
+
+
+def test_example_before_loses_the_session_on_another_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    first, second = load_example("before", monkeypatch), load_example("before", monkeypatch)
+    client = first.app.test_client()
+    client.post("/login", data={"user": "ann"})
+    other = second.app.test_client()
+    other.set_cookie("session", client.get_cookie("session").value)  # type: ignore[union-attr]
+    assert (other.get("/me").status_code, client.get("/me").status_code) == (401, 200)
+
+
+def test_example_after_refuses_to_start_without_a_secret() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "SESSIONKIT_DEMO")}
+    proc = subprocess.run([sys.executable, "-c", "import examples.flask.after.app"], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode != 0 and "SECRET_KEY is not set" in proc.stderr
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def replicas(redis_url: str) -> Iterator[Any]:
+    """Start two gunicorn replicas of an example with the documented command; yields their URLs."""
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def start(name: str) -> list[str]:
+        urls = []
+        for _ in range(2):
+            port = free_port()
+            env = {**os.environ, "REDIS_URL": redis_url, "SECRET_KEY": "same-secret-on-every-replica-0123456789"}
+            procs.append(subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", f"examples.flask.{name}.app:app", "-b", f"127.0.0.1:{port}",
+                 "--workers", "1"], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            urls.append(f"http://127.0.0.1:{port}")
+        for url in urls:
+            wait_until(lambda url=url: _healthy(url), timeout=30, what=url)
+        return urls
+
+    yield start
+    for proc in procs:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def _healthy(url: str) -> bool:
+    try:
+        return httpx.get(url + "/health").status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def test_two_replicas_lose_the_session_before_and_keep_it_after(replicas: Any, redis_client: redis.Redis,
+                                                                redis_server: Any) -> None:
+    if redis_server.process is None:
+        pytest.skip("the examples write under the default key prefix: only on a server the suite owns")
+    outcomes = {}
+    for name in ("before", "after"):
+        a, b = replicas(name)
+        with httpx.Client() as client:
+            assert client.post(a + "/login", data={"user": "ann"}).status_code == 200
+            client.post(a + "/cart/add", data={"item": "apple"})
+            outcomes[name] = (client.get(b + "/me").status_code, client.get(b + "/cart").json())
+    assert outcomes == {
+        "before": (401, {"error": "login required"}),
+        "after": (200, {"items": ["apple"]}),
+    }
+    keys = list(redis_client.scan_iter(match="sessionkit:*"))
+    assert len(keys) == 2  # the session and ann's user index
+    redis_client.delete(*keys)  # the examples use the default key prefix
