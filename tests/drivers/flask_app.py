@@ -71,6 +71,22 @@ def parse_set_cookie(values: list[str], name: str) -> tuple[str | None, dict[str
     return None, {}
 
 
+class Headers(dict[str, str]):
+    """Response headers (lower-cased keys) looked up case-insensitively, like every framework's own."""
+
+    def __init__(self, items: Any) -> None:
+        super().__init__((k.lower(), v) for k, v in items)
+
+    def __getitem__(self, key: str) -> str:
+        return super().__getitem__(key.lower())
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and super().__contains__(key.lower())
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        return super().get(key.lower(), default)
+
+
 class FlaskDriver:
     framework = "flask"
 
@@ -84,7 +100,7 @@ class FlaskDriver:
         response = client.open(path, method=method, headers=headers)
         value, attrs = parse_set_cookie(response.headers.getlist("Set-Cookie"), self.cookie_name)
         body = response.get_json(silent=True)
-        reply = Reply(response.status_code, body, dict(response.headers), value, attrs)
+        reply = Reply(response.status_code, body, Headers(response.headers.items()), value, attrs)
         response.close()
         return reply
 
