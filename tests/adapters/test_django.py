@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import os
+import re
 import socket
 import subprocess
 import sys
+import textwrap
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -617,3 +619,53 @@ def test_two_replicas_lose_the_session_before_and_keep_it_after(replicas, redis_
     keys = list(redis_client.scan_iter(match="sessionkit:*"))
     assert len(keys) == 2  # the session and ann's user index
     redis_client.delete(*keys)  # the examples use the default key prefix
+
+
+# -- docs/django.md: every snippet runs -----------------------------------------------------------------
+DOC = (REPO / "docs" / "django.md").read_text()
+
+
+def blocks(lang: str) -> list[str]:
+    return re.findall(rf"```{lang}\n(.*?)```", DOC, flags=re.S)
+
+
+def test_doc_python_snippets_configure_a_working_engine(database, redis_url, key_prefix, redis_client) -> None:
+    snippets = blocks("python")
+    assert len(snippets) == 4
+    for code in snippets:
+        namespace: dict[str, object] = {}
+        exec(textwrap.dedent(code), namespace)
+        values = {k: v for k, v in namespace.items() if k.isupper()}
+        assert set(values.get("INSTALLED_APPS", [])) <= set(django_settings.BASE["INSTALLED_APPS"])
+        values.pop("INSTALLED_APPS", None)
+        assert values  # each snippet sets something
+        values.update(SESSIONKIT_REDIS_URL=redis_url, SESSIONKIT_KEY_PREFIX=key_prefix)  # the test server
+        with override_settings(**values):
+            assert {m.id for m in run_checks(tags=["sessionkit"])} == set()
+            s = SessionStore()
+            s["k"] = code
+            s.save()
+            assert SessionStore(s.session_key)["k"] == code
+
+
+def test_doc_management_commands_run(database, configured) -> None:
+    lines = [line.split("#")[0].split() for block in blocks("sh") for line in block.splitlines()]
+    commands = [words[2:] for words in lines if words[:2] == ["python", "manage.py"]]
+    assert [c[0] for c in commands] == ["sessionkit_import", "sessionkit_import", "sessionkit_stats",
+                                        "sessionkit_revoke_user", "clearsessions"]
+    for name, *args in commands:
+        call_command(name, *args, stdout=StringIO())
+
+
+def test_doc_degraded_logout_still_answers_503(redis_url, key_prefix, redis_server) -> None:
+    d = make_driver(redis_url, key_prefix, degraded=True)
+    try:
+        cookie = d.request("POST", "/set/a/1").cookie
+        redis_server.stop()
+        try:
+            r = d.request("POST", "/logout", cookie)
+            assert (r.status, r.cookie) == (503, None)
+        finally:
+            redis_server.start()
+    finally:
+        d.close()
