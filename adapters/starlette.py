@@ -106,6 +106,8 @@ class SessionMiddleware:
         try:
             session, migrated = await self._open(store, cookie)
         except SessionBackendUnavailable as exc:
+            if scope["type"] == "websocket":
+                await receive()  # the handshake's websocket.connect, answered by the denial
             await _unavailable(scope, send, exc)
             return
         scope["session"], scope[STORE_SCOPE_KEY] = session, store
@@ -178,12 +180,10 @@ class SessionMiddleware:
 async def _unavailable(scope: Scope, send: Send, exc: SessionBackendUnavailable) -> None:
     """503 + Retry-After; a websocket gets it as a denial response where the server allows."""
     log.error("%s", exc)
-    kind = "http"
-    if scope["type"] == "websocket":
-        if "websocket.http.response" not in scope.get("extensions", {}):
-            await send({"type": "websocket.close", "code": 1013, "reason": "Try Again Later"})
-            return
-        kind = "websocket.http"
+    if scope["type"] == "websocket" and "websocket.http.response" not in scope.get("extensions", {}):
+        await send({"type": "websocket.close", "code": 1013, "reason": "Try Again Later"})
+        return
+    kind = "websocket.http" if scope["type"] == "websocket" else "http"
     headers = [(k.lower().encode(), v.encode()) for k, v in unavailable_headers(exc).items()]
     await send({"type": f"{kind}.response.start", "status": 503, "headers": headers})
     await send({"type": f"{kind}.response.body", "body": UNAVAILABLE_BODY.encode()})

@@ -17,6 +17,8 @@ import redis
 from _counting import measure
 from drivers.starlette_app import SECRET, TestClient, make_app, make_driver, parse_set_cookie
 from fastapi import FastAPI, Request
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sessionkit.adapters.starlette import SessionMiddleware, get_session, get_store, regenerate
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -524,3 +526,41 @@ def run_snippets(quickstart: str, fastapi_app: str, settings: str) -> None:
     for app in (ns["by_url"], ns["by_store"]):
         with TestClient(app):  # builds the middleware stack: configuration is validated here
             pass
+
+
+# -- untrusted cookies: property-based ------------------------------------------------------------
+COOKIE_CHARS = st.characters(min_codepoint=0x21, max_codepoint=0x7E, exclude_characters=';,"\\')
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=10,
+)
+LEGACY_DATA = JSON_VALUES | st.dictionaries(
+    st.text(max_size=8).filter(lambda k: not k.startswith("\x00")), JSON_VALUES, max_size=5
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cookie=st.text(COOKIE_CHARS, max_size=300))
+def test_arbitrary_cookies_never_fail_and_cost_nothing(client, redis_client, cookie) -> None:
+    with measure(redis_client) as cost:
+        status, body, set_cookie = call(client, "GET", "/whoami", cookie)
+    assert (status, body, set_cookie, cost.commands) == (200, {"user": None}, None, {})
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=LEGACY_DATA | st.binary(max_size=200))
+def test_signed_starlette_payloads_of_any_shape_are_imported_or_ignored(client, data) -> None:
+    if isinstance(data, bytes):  # signed with the right secret, but not base64 JSON
+        cookie = itsdangerous.TimestampSigner(SECRET).sign(b64encode(data)).decode()
+        expected = None
+        try:
+            decoded = json.loads(data)
+            expected = decoded.get("user") if isinstance(decoded, dict) else None
+        except ValueError:
+            pass
+    else:
+        cookie = starlette_cookie(data)  # type: ignore[arg-type]
+        expected = data.get("user") if isinstance(data, dict) else None
+    status, body, _ = call(client, "GET", "/whoami", cookie)
+    assert (status, body) == (200, {"user": expected})
