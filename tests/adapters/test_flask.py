@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -31,6 +33,7 @@ from markupsafe import Markup
 from sessionkit.adapters.flask import FlaskSession, SessionKit, TaggedSerializer, get_store, regenerate
 
 from sessionkit import ConfigurationError, SerializationError
+from sessionkit._cookie import new_session_id as sessionkit_id
 
 
 # -- helpers ----------------------------------------------------------------------------------------
@@ -723,3 +726,75 @@ def test_two_replicas_lose_the_session_before_and_keep_it_after(replicas: Any, r
     keys = list(redis_client.scan_iter(match="sessionkit:*"))
     assert len(keys) == 2  # the session and ann's user index
     redis_client.delete(*keys)  # the examples use the default key prefix
+
+
+# -- docs/flask.md: every Python snippet runs -----------------------------------------------------
+DOC = REPO / "docs" / "flask.md"
+
+
+def test_doc_snippets_run(monkeypatch: pytest.MonkeyPatch, redis_url: str, redis_client: redis.Redis,
+                          redis_server: Any) -> None:
+    if redis_server.process is None:
+        pytest.skip("the snippets write under the default key prefix: only on a server the suite owns")
+    monkeypatch.setenv("SECRET_KEY", "doc-secret-" + uuid.uuid4().hex)
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    snippets = re.findall(r"```python\n(.*?)```", DOC.read_text(), flags=re.S)
+    assert len(snippets) == 6
+    before = set(redis_client.scan_iter(match="*"))
+    apps: list[Flask] = []
+    try:
+        apps = [run_snippet(code) for code in snippets]
+        check_doc_apps(*apps)
+        with outage(redis_server, redis_client, "sessionkit:"):
+            check_doc_handler(apps[-1])
+    finally:
+        for app in apps:
+            get_store(app).close()
+        leftovers = set(redis_client.scan_iter(match="*")) - before
+        if leftovers:
+            redis_client.delete(*leftovers)
+
+
+def run_snippet(code: str) -> Flask:
+    ns: dict[str, Any] = {"__name__": "doc_snippet"}
+    exec(compile(code, "docs/flask.md", "exec"), ns)
+    app = ns["app"]
+    assert isinstance(app, Flask)
+    return app
+
+
+def check_doc_apps(quickstart: Flask, settings_: Flask, login: Flask, tags: Flask, migration_off: Flask,
+                   handler: Flask) -> None:
+    c = quickstart.test_client()
+    assert [c.get("/").json, c.get("/").json] == [{"visits": 1}, {"visits": 2}]
+
+    store = get_store(settings_)
+    assert (store.config.key_prefix, store.config.idle_timeout, store.config.max_size) == ("shop:", 8 * 3600, 16384)
+    assert settings_.session_interface.cookie.same_site == "strict"  # type: ignore[attr-defined]
+
+    user = "doc-" + uuid.uuid4().hex[:8]
+    phone, laptop = login.test_client(), login.test_client()
+    assert phone.post(f"/login/{user}").json == {"user": user}
+    laptop.post(f"/login/{user}")
+    assert laptop.post("/logout-everywhere").json == {"ended": 2}
+    assert laptop.post("/logout").json == {"ok": True}
+
+    shopper = tags.test_client()
+    assert shopper.post("/price").json == {"total": "9.99"}
+    stored = get_store(tags).open(shopper.get_cookie("session").value)  # type: ignore[union-attr]
+    assert stored["total"] == Decimal("9.99") and isinstance(stored["total"], Decimal)  # via Redis
+
+    assert migration_off.session_interface.migrate is False  # type: ignore[attr-defined]
+
+
+def check_doc_handler(handler: Flask) -> None:
+    """The custom 503 handler of the docs answers while Redis is down."""
+
+    @handler.get("/needs-session")
+    def needs_session() -> Any:
+        return {"user": session.get("user")}
+
+    client = handler.test_client()
+    client.set_cookie("session", get_store(handler).codec.sign(sessionkit_id()))  # type: ignore[union-attr]
+    reply = client.get("/needs-session")
+    assert (reply.status_code, reply.json, reply.headers["Retry-After"]) == (503, {"error": "try again shortly"}, "1")
