@@ -12,7 +12,7 @@ import logging
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
-from django.contrib.sessions.backends.base import CreateError, UpdateError
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError, UpdateError
 
 from sessionkit import SaveResult, Session, SessionBackendUnavailable
 
@@ -21,6 +21,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("sessionkit.django")
 Op = Generator[tuple[str, Any], Any, Any]
+_KEY_CHARS = frozenset(VALID_KEY_CHARS)
+
+
+def well_formed(session_key: str | None) -> bool:
+    """Whether Django could have made this key (32 of ``[a-z0-9]``, as every built-in engine does).
+
+    Other keys (forged, truncated, oversized cookies) are never looked up: they cost no Redis command.
+    """
+    return session_key is not None and len(session_key) == 32 and _KEY_CHARS.issuperset(session_key)
 
 
 def call(store: Any, name: str, arg: Any) -> Any:
@@ -62,7 +71,7 @@ def new_record(s: SessionStore, data: dict[str, Any]) -> Session:
 
 def load(s: SessionStore) -> Op:
     record: Session | None = None
-    if s.session_key is not None:
+    if well_formed(s.session_key):
         try:
             record = yield ("load", s.session_key)
         except SessionBackendUnavailable as exc:

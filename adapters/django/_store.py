@@ -92,10 +92,10 @@ class SessionStore(SessionBase):  # type: ignore[misc]
         return await self._arun(_ops.load(self))  # type: ignore[no-any-return]
 
     def exists(self, session_key: str | None) -> bool:
-        return bool(session_key) and bool(self._run(_ops.one("exists", session_key)))
+        return _ops.well_formed(session_key) and bool(self._run(_ops.one("exists", session_key)))
 
     async def aexists(self, session_key: str | None) -> bool:
-        return bool(session_key) and bool(await self._arun(_ops.one("exists", session_key)))
+        return _ops.well_formed(session_key) and bool(await self._arun(_ops.one("exists", session_key)))
 
     def create(self) -> None:
         while True:

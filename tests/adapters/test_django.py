@@ -114,6 +114,20 @@ def test_load_of_an_unknown_key_creates_nothing_and_drops_the_key(configured, ke
     assert len(session_keys(configured, key_prefix)) == 1
 
 
+def test_keys_django_could_not_have_made_are_never_looked_up(configured) -> None:
+    s = SessionStore()
+    s["a"] = 1
+    s.save()
+    real = s.session_key
+    forged = [real.upper(), real[:16], real + "x", "x" * 8000, real[:-1] + "-"]
+    with measure(configured) as cost:
+        for key in forged:
+            assert SessionStore(key).load() == {}
+            assert not SessionStore().exists(key)
+    assert cost.commands == {}
+    assert SessionStore(real)["a"] == 1
+
+
 def test_cycle_key_keeps_data_and_kills_the_old_key(configured) -> None:
     s = SessionStore()
     s["a"] = 1
