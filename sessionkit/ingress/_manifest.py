@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -9,6 +10,27 @@ from sessionkit.ingress import _validate as v
 from sessionkit.ingress._validate import AffinityConfigError
 
 PathType = Literal["Prefix", "Exact", "ImplementationSpecific"]
+# Kubernetes (ValidateIngress for Prefix/Exact) and the Gateway API HTTPRoute CRD refuse these.
+_BAD_SEQUENCES = ("//", "/./", "/../", "%2f", "%2F", "#")
+_BAD_SUFFIXES = ("/..", "/.")
+_PLAIN_PATH = re.compile(r"/[A-Za-z0-9/\-._~%!$&'()*+,;=:@]*")
+
+
+def _check_path(path: str, path_type: str) -> None:
+    if not path.startswith("/") or any(c.isspace() or c == "`" for c in path):
+        raise AffinityConfigError(
+            f"--path: {path!r} must be an absolute path starting with '/', without spaces or '`'"
+        )
+    if path_type == "ImplementationSpecific":
+        return  # regex paths (ingress-nginx use-regex) are the controller's business
+    bad = [seq for seq in _BAD_SEQUENCES if seq in path] + [
+        suffix for suffix in _BAD_SUFFIXES if path.endswith(suffix)
+    ]
+    if bad or not _PLAIN_PATH.fullmatch(path):
+        raise AffinityConfigError(
+            f"--path: {path!r} is not a valid {path_type} path (no //, /./, /../, %2f, # or "
+            "regex characters; use --path-type ImplementationSpecific for regex paths)"
+        )
 
 
 @dataclass(frozen=True)
@@ -30,15 +52,12 @@ class Backend:
         if self.namespace is not None:
             v.dns1123_label(self.namespace, "--namespace")
         v.hostname(self.host, "--host")
-        if not self.path.startswith("/") or any(c.isspace() for c in self.path):
-            raise AffinityConfigError(
-                f"--path: {self.path!r} must be an absolute path starting with '/' without spaces"
-            )
         if self.path_type not in ("Prefix", "Exact", "ImplementationSpecific"):
             raise AffinityConfigError(
                 f"--path-type: {self.path_type!r} is not accepted; use Prefix, Exact or "
                 "ImplementationSpecific"
             )
+        _check_path(self.path, self.path_type)
         v.dns1035_label(self.service, "--service")
         object.__setattr__(self, "port", v.port(self.port, "--port"))
         if self.tls_secret is not None:

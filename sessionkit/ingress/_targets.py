@@ -28,6 +28,7 @@ APPLIES: dict[str, set[str]] = {
     "aws": (COMMON - {"cookie_name"}) | {"stickiness", "ingress_class"},
     "f5": COMMON | {"cookie_path", "cookie_domain", "secure", "httponly", "ingress_class"},
 }
+REGEX_CHARS = "()[]{}|*+?^$\\"
 STAY_NOTE = (
     "Affinity is a stop-gap: sessions on a pod that dies are lost and load is uneven.",
     "Durable fix: keep sessions in Redis with sessionkit's session stores (docs/ingress.md).",
@@ -78,13 +79,16 @@ def _nginx_output(args: argparse.Namespace, form: str) -> Output:
     o = nginx_options(args)
     ann = _nginx.nginx_annotations(o)
     header = (*_nginx.RETIREMENT_NOTE, *STAY_NOTE)
+    warnings = o.warnings
     if form == "annotations":
         docs: tuple[dict[str, Any], ...] = (ann,)
-    elif form == "manifest":
-        docs = (ingress_manifest(backend(args, "nginx"), ann),)
     else:
-        docs = (merge_patch(backend(args, "nginx"), ann),)
-    return Output("ingress-nginx", form, docs, header, _nginx.nginx_reasons(o), o.warnings,
+        b = backend(args, "nginx")
+        docs = (ingress_manifest(b, ann) if form == "manifest" else merge_patch(b, ann),)
+        if b.path_type == "ImplementationSpecific" and any(c in b.path for c in REGEX_CHARS):
+            warnings += (f'--path {b.path!r} looks like a regex: add {o.prefix}/use-regex: "true" '
+                         "(the explicit session-cookie-path keeps affinity working)",)
+    return Output("ingress-nginx", form, docs, header, _nginx.nginx_reasons(o), warnings,
                   annotations_root=form == "annotations")
 
 

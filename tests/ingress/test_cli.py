@@ -270,3 +270,46 @@ def test_register_is_lazy_and_missing_extra_is_a_usage_error() -> None:
     assert out.returncode == 2
     assert out.stdout == ""
     assert "pip install 'sessionkit[ingress]'" in out.stderr
+
+
+def test_patch_reports_traps_and_json(tmp_path: Path) -> None:
+    target = tmp_path / "app.yaml"
+    text = BLOG.replace(
+        "    nginx.ingress.kubernetes.io/affinity: Cookie\n",
+        "    nginx.ingress.kubernetes.io/affinity: Cookie\n"
+        "    nginx.ingress.kubernetes.io/service-upstream: \"true\"\n"
+        "    kubernetes.io/ingress.class: nginx\n",
+    ).replace("spec:\n", "spec:\n  ingressClassName: nginx\n")
+    target.write_text(text, encoding="utf-8")
+    out = run("--patch", str(target))
+    assert out.returncode == 0, out.stderr
+    assert out.stderr.splitlines() == [
+        f'problem: {P}/service-upstream: "true" sends traffic to the Service ClusterIP, so '
+        "kube-proxy picks the pod and cookie affinity has no effect; remove it",
+        "warning: metadata.annotations.kubernetes.io/ingress.class: set together with "
+        "spec.ingressClassName; the API server refuses new Ingresses with both, keep only "
+        "spec.ingressClassName",
+    ]
+    out = run("--patch", str(target), "--format", "json")
+    payload = json.loads(out.stdout)
+    assert payload["file"] == str(target)
+    assert payload["in_place"] is False
+    assert payload["patched"] == ["web"]
+    assert [f["field"] for f in payload["findings"]] == [
+        f"{P}/service-upstream", "metadata.annotations.kubernetes.io/ingress.class"]
+    [doc] = docs(payload["text"])
+    assert {k: v for k, v in doc["metadata"]["annotations"].items() if k in DEFAULT} == DEFAULT
+    assert target.read_text(encoding="utf-8") == text
+
+
+def test_regex_path_warns_about_use_regex() -> None:
+    out = run("--output", "manifest", "--path", "/api(/|$)(.*)", "--path-type",
+              "ImplementationSpecific")
+    assert out.returncode == 0, out.stderr
+    assert out.stderr == (
+        "warning: --path '/api(/|$)(.*)' looks like a regex: add "
+        'nginx.ingress.kubernetes.io/use-regex: "true" (the explicit session-cookie-path keeps '
+        "affinity working)\n"
+    )
+    [doc] = docs(out.stdout)
+    k8s_valid(doc)

@@ -225,9 +225,14 @@ def test_f5_refusals(kwargs: dict[str, object]) -> None:
         ({"host": "10.0.0.1"}, "--host"), ({"path": "shop"}, "--path"),
         ({"path_type": "prefix"}, "--path-type"), ({"service": "9web"}, "--service"),
         ({"tls_secret": "a_b"}, "--tls-secret"), ({"ingress_class": "Nginx"}, "--ingress-class"),
+        ({"path": "/a//b"}, "--path"), ({"path": "/a/../b", "path_type": "Exact"}, "--path"),
+        ({"path": "/a%2Fb"}, "--path"), ({"path": "/a/."}, "--path"), ({"path": "/a b"}, "--path"),
+        ({"path": "/v1(/|$)(.*)"}, "--path"),
+        ({"path": "/v1`", "path_type": "ImplementationSpecific"}, "--path"),
     ],
 )
 def test_backend_validation(kwargs: dict[str, object], field: str | None) -> None:
+    assert Backend(path="/v1(/|$)(.*)", path_type="ImplementationSpecific").path == "/v1(/|$)(.*)"
     if field is None:
         assert Backend(**kwargs).port == 123  # type: ignore[arg-type]
         return
