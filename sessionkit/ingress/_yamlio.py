@@ -36,7 +36,8 @@ class Chunk:
 def read_text(path: str, option: str) -> str:
     """Read ``path`` as UTF-8, raising a usage error naming ``option`` when it cannot."""
     try:
-        return Path(path).read_text(encoding="utf-8")
+        with open(path, encoding="utf-8", newline="") as handle:  # keep CRLF as it is
+            return handle.read()
     except (OSError, UnicodeDecodeError) as exc:
         raise AffinityConfigError(f"{option} {path}: cannot read: {exc}") from exc
 
@@ -133,7 +134,8 @@ def dump(chunk: Chunk) -> str:
     yaml.preserve_quotes = True
     buf = io.StringIO()
     yaml.dump(chunk.data, buf)
-    return buf.getvalue()
+    text = buf.getvalue()
+    return text.replace("\n", "\r\n") if "\r\n" in chunk.text else text
 
 
 def join(chunks: list[Chunk]) -> str:

@@ -204,3 +204,12 @@ def test_damaged_manifests_are_patched_or_refused(junk: str, at: int) -> None:
                if isinstance(d, dict) and d.get("kind") == "Ingress"]
     assert len(patched) == 1
     assert ANN.items() <= patched[0]["metadata"]["annotations"].items()
+
+
+def test_crlf_files_keep_crlf(tmp_path: Path) -> None:
+    text = MANIFEST.replace("\n", "\r\n")
+    path = tmp_path / "crlf.yaml"
+    path.write_bytes(text.encode())
+    result = apply(str(path), ANN, P)
+    assert "\n" not in result.text.replace("\r\n", "")
+    assert result.text.startswith(SERVICE.replace("\n", "\r\n"))
