@@ -1,8 +1,4 @@
-"""Starlette / FastAPI: a drop-in ``SessionMiddleware`` that keeps ``request.session`` in Redis.
-
-Change one import line (``starlette.middleware.sessions`` → ``sessionkit.adapters.starlette``) and
-add ``redis_url=``: ``request.session`` code stays as it is. Pure ASGI, HTTP and websocket scopes.
-"""
+"""Starlette / FastAPI: a drop-in, pure-ASGI ``SessionMiddleware`` keeping ``request.session`` in Redis."""
 
 from __future__ import annotations
 
@@ -81,10 +77,8 @@ class SessionMiddleware:
         self._stores, self._lock = weakref.WeakKeyDictionary(), threading.Lock()
         if store is None:
             self._make()  # fail at startup on a bad URL or option
-        # itsdangerous signs with the last key; Starlette's cookies were signed with the current one.
-        self._legacy = (
-            itsdangerous.TimestampSigner(self._secrets[::-1]) if migrate_starlette_cookies else None
-        )
+        # Starlette's own cookies, to migrate (itsdangerous signs with the last key: the current one).
+        self._legacy = migrate_starlette_cookies and itsdangerous.TimestampSigner(self._secrets[::-1])
 
     def store(self) -> AsyncRedisStore:
         """The store serving the running event loop."""
@@ -92,8 +86,7 @@ class SessionMiddleware:
             return self._shared
         loop = asyncio.get_running_loop()
         with self._lock:
-            store = self._stores.get(loop)
-            if store is None:
+            if (store := self._stores.get(loop)) is None:
                 store = self._stores[loop] = self._make()
         return store
 
@@ -141,7 +134,7 @@ class SessionMiddleware:
 
     async def _open(self, store: AsyncRedisStore, cookie: str | None) -> tuple[Session, bool]:
         """The request's session, and whether it was imported from a Starlette cookie session."""
-        if cookie and self._legacy is not None and store.session_id_from_cookie(cookie) is None:
+        if cookie and self._legacy and store.session_id_from_cookie(cookie) is None:
             try:  # not ours: maybe Starlette's own (same secret, still within max_age)
                 data = json.loads(b64decode(self._legacy.unsign(cookie, max_age=self.max_age)))
             except (itsdangerous.BadSignature, binascii.Error, ValueError):
