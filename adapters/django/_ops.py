@@ -133,6 +133,6 @@ def changed_in_place(s: SessionStore) -> bool:
         return False
     try:
         dumps = s._conf.store.serializer.dumps
-        return {k: dumps(v) for k, v in data.items()} != record._snapshot
+        return bool({k: dumps(v) for k, v in data.items()} != record._snapshot)
     except Exception:  # unserializable: let save() raise the real error
         return True

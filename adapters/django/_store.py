@@ -23,6 +23,8 @@ from sessionkit import Session, SessionBackendUnavailable
 class SessionStore(SessionBase):  # type: ignore[misc]
     """A Redis session backend: ``SESSION_ENGINE = "sessionkit.adapters.django"``."""
 
+    _session_key: str | None  # SessionBase's validating property
+
     def __init__(self, session_key: str | None = None) -> None:
         super().__init__(session_key)
         self._conf = _conf.current()
@@ -66,7 +68,7 @@ class SessionStore(SessionBase):  # type: ignore[misc]
 
     def _get_new_session_key(self) -> str:
         # No EXISTS round trip: creating under a taken key fails atomically (CreateError).
-        return get_random_string(32, VALID_KEY_CHARS)
+        return str(get_random_string(32, VALID_KEY_CHARS))
 
     async def _aget_new_session_key(self) -> str:
         return self._get_new_session_key()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.apps import AppConfig
 
 
-class SessionkitConfig(AppConfig):
+class SessionkitConfig(AppConfig):  # type: ignore[misc]
     """Registers sessionkit's system checks (``manage.py check``)."""
 
     name = "sessionkit.adapters.django"

@@ -19,7 +19,6 @@ _LOCAL_CACHES = (
 _CACHE_ENGINES = ("django.contrib.sessions.backends.cache", "django.contrib.sessions.backends.cached_db")
 
 
-@register("sessionkit")
 def check_sessions(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     """Report configurations that lose sessions across replicas or cannot reach Redis."""
     engine = settings.SESSION_ENGINE
@@ -56,3 +55,6 @@ def check_sessions(app_configs: Any = None, **kwargs: Any) -> list[Any]:
             hint="Use 'sessionkit.adapters.django.middleware.SessionMiddleware' instead (503 + Retry-After).",
             id="sessionkit.W001"))
     return problems
+
+
+register(check_sessions, "sessionkit")

@@ -55,7 +55,7 @@ class SessionMiddleware(DjangoSessionMiddleware):  # type: ignore[misc]
             response = super().process_response(request, response)
         except SessionBackendUnavailable as exc:
             return unavailable_response(exc)
-        exc = getattr(request, _FLAG, None)
-        if exc is not None and response.status_code == 500:
-            return unavailable_response(exc)
+        cause = getattr(request, _FLAG, None)
+        if cause is not None and response.status_code == 500:
+            return unavailable_response(cause)
         return response

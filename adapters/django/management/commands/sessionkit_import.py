@@ -33,7 +33,7 @@ def _keys(engine: str, explicit: list[str]) -> list[str]:
     )
 
 
-class Command(BaseCommand):
+class Command(BaseCommand):  # type: ignore[misc]
     help = "Copy live sessions of the previous SESSION_ENGINE into Redis, keeping their keys."
 
     def add_arguments(self, parser: CommandParser) -> None:

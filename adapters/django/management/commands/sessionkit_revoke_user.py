@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from sessionkit.adapters.django import _conf
 
 
-class Command(BaseCommand):
+class Command(BaseCommand):  # type: ignore[misc]
     help = "Log a user out everywhere: delete every Redis session bound to USER_ID."
 
     def add_arguments(self, parser: CommandParser) -> None:

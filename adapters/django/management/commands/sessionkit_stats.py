@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand
 from sessionkit.adapters.django import _conf
 
 
-class Command(BaseCommand):
+class Command(BaseCommand):  # type: ignore[misc]
     help = "Count the live sessions and bound users under SESSIONKIT_KEY_PREFIX."
 
     def handle(self, *args: Any, **options: Any) -> None:
