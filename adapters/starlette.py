@@ -104,13 +104,14 @@ class SessionMiddleware:
             await _unavailable(scope, send, exc)
             return
         scope["session"], scope[STORE_SCOPE_KEY] = session, store
-        replied = False  # a 503 replaced the app's response: drop what the app still sends
+        replied = started = False  # replied: a 503 replaced the app's response, drop the rest
 
         async def send_wrapper(message: Message) -> None:
-            nonlocal replied
+            nonlocal replied, started
             if replied:
                 return
             if message["type"] in ("http.response.start", "websocket.accept"):
+                started = True
                 try:
                     set_cookie = await self._commit(store, session, migrated)
                 except SessionBackendUnavailable as exc:
@@ -125,7 +126,13 @@ class SessionMiddleware:
                     headers.append("set-cookie", set_cookie)
             await send(message)
 
-        await self.app(scope, receive, send_wrapper)
+        try:
+            await self.app(scope, receive, send_wrapper)
+        except SessionBackendUnavailable as exc:  # from the endpoint, e.g. revoke_user()
+            if started:
+                raise
+            await _unavailable(scope, send, exc)
+            return
         if scope["type"] == "websocket" and not session.new and not replied:
             try:  # changes made after the handshake; no cookie can be sent any more
                 await store.save(session)

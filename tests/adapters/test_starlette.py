@@ -564,3 +564,20 @@ def test_signed_starlette_payloads_of_any_shape_are_imported_or_ignored(client, 
         expected = data.get("user") if isinstance(data, dict) else None
     status, body, _ = call(client, "GET", "/whoami", cookie)
     assert (status, body) == (200, {"user": expected})
+
+
+def test_backend_unavailable_raised_by_an_endpoint_is_a_503(redis_url, key_prefix, redis_server) -> None:
+    async def revoke(request: Request) -> JSONResponse:
+        return JSONResponse({"ended": await get_store(request).revoke_user("ann")})
+
+    app = make_app(redis_url, key_prefix)
+    app.router.routes.append(Route("/revoke", revoke, methods=["POST"]))
+    with TestClient(app, raise_server_exceptions=False) as c:
+        assert c.post("/revoke").json() == {"ended": 0}
+        redis_server.stop()
+        try:
+            r = c.post("/revoke")
+        finally:
+            redis_server.start()
+        assert (r.status_code, r.text, r.headers["retry-after"]) == (503, UNAVAILABLE_BODY, "1")
+        assert c.post("/revoke").json() == {"ended": 0}  # recovered
