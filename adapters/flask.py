@@ -1,10 +1,6 @@
 """Flask: ``flask.session`` kept in Redis, so any replica can serve any request.
 
-    app.config["SESSIONKIT_REDIS_URL"] = "redis://127.0.0.1:6379/0"
-    SessionKit(app)
-
-Settings are ``SESSIONKIT_*`` keys plus Flask's own ``SESSION_COOKIE_*``,
-``PERMANENT_SESSION_LIFETIME`` and ``SESSION_REFRESH_EACH_REQUEST`` (see docs/flask.md).
+``app.config["SESSIONKIT_REDIS_URL"] = "redis://..."`` and ``SessionKit(app)``; settings: docs/flask.md.
 """
 
 from __future__ import annotations
@@ -15,7 +11,7 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, Request, Response, session
+from flask import Flask, Request, Response, current_app, session
 from flask.json.provider import DefaultJSONProvider
 from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SecureCookieSessionInterface, SessionInterface, SessionMixin
@@ -91,13 +87,9 @@ class FlaskSession(SessionMixin):
         return key in self.core
 
     @property
-    def new(self) -> bool:
+    def new(self) -> bool:  # type: ignore[override]
         """True if the session is not in Redis yet (reading it loads a lazy session)."""
         return self.core.new
-
-    @new.setter
-    def new(self, value: bool) -> None:
-        raise AttributeError("session.new is read-only")
 
 
 class RedisSessionInterface(SessionInterface):
@@ -159,8 +151,7 @@ class RedisSessionInterface(SessionInterface):
 
 
 def _become(response: Response, other: Response) -> None:
-    """Turn ``response`` into ``other`` in place (``save_session`` cannot return a new one)."""
-    response.close()
+    response.close()  # replaced in place: save_session cannot return a new response
     response.status, response.headers, response.response = other.status, other.headers, other.response
     response.direct_passthrough = other.direct_passthrough
 
@@ -168,10 +159,6 @@ def _become(response: Response, other: Response) -> None:
 def _unavailable(exc: SessionBackendUnavailable) -> Response:
     log.error("%s", exc)
     return Response(UNAVAILABLE_BODY, 503, unavailable_headers(exc))
-
-
-def _setting(app: Flask, name: str, default: Any) -> Any:
-    return app.config.get(f"SESSIONKIT_{name}", default)
 
 
 class SessionKit:
@@ -190,47 +177,49 @@ class SessionKit:
     def init_app(self, app: Flask) -> None:
         """Install the Redis session interface, the 503 handler and the Flask-Login hooks."""
         cfg = app.config
+
+        def setting(name: str, default: Any) -> Any:
+            return cfg.get(f"SESSIONKIT_{name}", default)
+
         if not cfg.get("SECRET_KEY"):
             raise ConfigurationError("set SECRET_KEY (the same on every replica): it signs session cookies")
-        client = self.client if self.client is not None else _setting(app, "REDIS", None)
-        url = None if client is not None else _setting(app, "REDIS_URL", None)
+        client = self.client if self.client is not None else setting("REDIS", None)
+        url = None if client is not None else setting("REDIS_URL", None)
         if url is None and client is None:
             raise ConfigurationError("set SESSIONKIT_REDIS_URL = 'redis://host:6379/0' (or SESSIONKIT_REDIS "
                                      "to an existing redis client)")
-        idle = _setting(app, "IDLE_TIMEOUT", None) or app.permanent_session_lifetime
+        idle = setting("IDLE_TIMEOUT", None) or app.permanent_session_lifetime
         # SESSION_REFRESH_EACH_REQUEST=False: only writes extend the session, as with Flask's cookie.
-        refresh = _setting(app, "REFRESH_INTERVAL", 60) if cfg["SESSION_REFRESH_EACH_REQUEST"] else 1e18
+        refresh = setting("REFRESH_INTERVAL", 60) if cfg["SESSION_REFRESH_EACH_REQUEST"] else 1e18
         tagger = TaggedJSONSerializer()
         store = RedisStore(
             url, client=client, secret_keys=[cfg["SECRET_KEY"], *(cfg.get("SECRET_KEY_FALLBACKS") or ())],
-            serializer=TaggedSerializer(tagger), key_prefix=_setting(app, "KEY_PREFIX", "sessionkit:"),
-            idle_timeout=idle, absolute_timeout=_setting(app, "ABSOLUTE_TIMEOUT", timedelta(days=30)),
-            refresh_interval=refresh, max_size=_setting(app, "MAX_SIZE", 65536),
-            degraded=_setting(app, "DEGRADED", False), wait_replicas=_setting(app, "WAIT_REPLICAS", 0),
+            serializer=TaggedSerializer(tagger), key_prefix=setting("KEY_PREFIX", "sessionkit:"),
+            idle_timeout=idle, absolute_timeout=setting("ABSOLUTE_TIMEOUT", timedelta(days=30)),
+            refresh_interval=refresh, max_size=setting("MAX_SIZE", 65536),
+            degraded=setting("DEGRADED", False), wait_replicas=setting("WAIT_REPLICAS", 0),
         )
         same_site = cfg["SESSION_COOKIE_SAMESITE"]
         cookie = CookieSettings(
             name=cfg["SESSION_COOKIE_NAME"],
             path=cfg["SESSION_COOKIE_PATH"] or cfg["APPLICATION_ROOT"],
             domain=cfg["SESSION_COOKIE_DOMAIN"] or None,
-            secure=bool(cfg["SESSION_COOKIE_SECURE"] or _setting(app, "COOKIE_SECURE", True)),
+            secure=bool(cfg["SESSION_COOKIE_SECURE"] or setting("COOKIE_SECURE", True)),
             httponly=cfg["SESSION_COOKIE_HTTPONLY"],
             same_site=same_site.lower() if same_site else "lax",
             partitioned=cfg.get("SESSION_COOKIE_PARTITIONED", False),
             max_age=int(store.config.idle_timeout),
         )
-        migrate = _setting(app, "MIGRATE_FLASK_COOKIES", True)
+        migrate = setting("MIGRATE_FLASK_COOKIES", True)
         app.session_interface = RedisSessionInterface(store, cookie, tagger, migrate=migrate)
         app.extensions["sessionkit"] = app.session_interface
         app.register_error_handler(SessionBackendUnavailable, _unavailable)
-        if _setting(app, "REGENERATE_ON_LOGIN", True):
+        if setting("REGENERATE_ON_LOGIN", True):
             _connect_flask_login(app)
 
 
 def get_store(app: Flask | None = None) -> RedisStore:
     """The app's ``RedisStore`` (e.g. ``get_store().revoke_user(user_id)``); current app by default."""
-    from flask import current_app
-
     interface = (app or current_app).extensions.get("sessionkit")
     if not isinstance(interface, RedisSessionInterface):
         raise ConfigurationError("sessionkit is not set up on this app: call SessionKit(app) first")
@@ -251,16 +240,12 @@ def regenerate(user_id: str | int | None = None) -> None:
 def _connect_flask_login(app: Flask) -> None:
     """Flask-Login: a new session ID on every login (bound to the user) and logout (unbound)."""
     try:
-        from flask_login import (  # type: ignore[import-untyped]
-            user_loaded_from_cookie,
-            user_logged_in,
-            user_logged_out,
-        )
+        import flask_login  # type: ignore[import-untyped]
     except ImportError:
         return
-    user_logged_in.connect(_logged_in, app, weak=False)
-    user_loaded_from_cookie.connect(_logged_in, app, weak=False)
-    user_logged_out.connect(_logged_out, app, weak=False)
+    flask_login.user_logged_in.connect(_logged_in, app, weak=False)
+    flask_login.user_loaded_from_cookie.connect(_logged_in, app, weak=False)
+    flask_login.user_logged_out.connect(_logged_out, app, weak=False)
 
 
 def _logged_in(sender: Flask, user: Any = None, **extra: Any) -> None:
