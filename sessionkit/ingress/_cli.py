@@ -35,7 +35,9 @@ def register(subparsers: Any) -> None:
     """Add the ``ingress`` subcommand to the ``sessionkit`` parser."""
     p = subparsers.add_parser(
         "ingress", help="generate, patch or check cookie-affinity config (stop-gap)",
-        description=__doc__.splitlines()[0], epilog=EPILOG,
+        description="Cookie-affinity config for apps that cannot move their sessions out of the "
+        "process yet: generate it, patch it into manifests, or check what you have.",
+        epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--target", choices=TARGETS, default="nginx",
@@ -50,38 +52,38 @@ def register(subparsers: Any) -> None:
     p.add_argument("--in-place", action="store_true", help="with --patch: rewrite FILE atomically")
     p.add_argument("--from-lint", metavar="REPORT", help="sessionkit lint JSON report")
     c = p.add_argument_group("cookie")
-    c.add_argument("--cookie-name", help="affinity cookie name (default: route)")
-    c.add_argument("--app-cookie", help="the app's own session cookie: never reused")
-    c.add_argument("--max-age", help="cookie lifetime in seconds (default: 172800)")
-    c.add_argument("--expires", help="nginx: Expires seconds (default: same as --max-age)")
-    c.add_argument("--cookie-path", help='cookie Path (default: "/")')
-    c.add_argument("--cookie-domain", help="cookie Domain (default: host-only)")
-    c.add_argument("--samesite", help="Lax (default), Strict or None")
+    c.add_argument("--cookie-name", metavar="NAME", help="affinity cookie name (default: route)")
+    c.add_argument("--app-cookie", metavar="NAME", help="the app's own session cookie: never reused")
+    c.add_argument("--max-age", metavar="SECONDS", help="cookie lifetime in seconds (default: 172800)")
+    c.add_argument("--expires", metavar="SECONDS", help="nginx: Expires seconds (default: same as --max-age)")
+    c.add_argument("--cookie-path", metavar="PATH", help='cookie Path (default: "/")')
+    c.add_argument("--cookie-domain", metavar="DOMAIN", help="cookie Domain (default: host-only)")
+    c.add_argument("--samesite", metavar="VALUE", help="Lax (default), Strict or None")
     _bool_flag(c, "secure", "Secure flag (default: on)")
     _bool_flag(c, "httponly", "traefik/f5: HttpOnly flag (default: on)")
     _bool_flag(c, "conditional-samesite-none", "nginx: omit SameSite=None for old browsers")
     n = p.add_argument_group("ingress-nginx")
-    n.add_argument("--mode", help="affinity-mode: persistent (default) or balanced")
-    n.add_argument("--canary-behavior", help="sticky (default) or legacy")
+    n.add_argument("--mode", metavar="MODE", help="affinity-mode: persistent (default) or balanced")
+    n.add_argument("--canary-behavior", metavar="VALUE", help="sticky (default) or legacy")
     _bool_flag(n, "change-on-failure", "re-pin when the pinned pod fails (default: on)")
-    n.add_argument("--annotations-prefix", help="controller --annotations-prefix "
+    n.add_argument("--annotations-prefix", metavar="PREFIX", help="controller --annotations-prefix "
                    "(default: nginx.ingress.kubernetes.io)")
     g = p.add_argument_group("gateway / aws")
-    g.add_argument("--absolute-timeout", help="gateway: Duration (48h) or seconds")
-    g.add_argument("--lifetime", help="gateway: Permanent (default) or Session")
-    g.add_argument("--gateway", help="gateway: parent Gateway name (default: gateway)")
-    g.add_argument("--gateway-namespace", help="gateway: parent Gateway namespace")
-    g.add_argument("--stickiness", help="aws: lb_cookie (default) or app_cookie")
+    g.add_argument("--absolute-timeout", metavar="DURATION", help="gateway: Duration (48h) or seconds")
+    g.add_argument("--lifetime", metavar="TYPE", help="gateway: Permanent (default) or Session")
+    g.add_argument("--gateway", metavar="NAME", help="gateway: parent Gateway name (default: gateway)")
+    g.add_argument("--gateway-namespace", metavar="NAMESPACE", help="gateway: parent Gateway namespace")
+    g.add_argument("--stickiness", metavar="TYPE", help="aws: lb_cookie (default) or app_cookie")
     o = p.add_argument_group("object")
-    o.add_argument("--name", help="metadata.name (with --patch: which Ingress)")
-    o.add_argument("--namespace")
-    o.add_argument("--host", help="default: app.example.com")
-    o.add_argument("--path", help='default: "/"')
-    o.add_argument("--path-type", help="Prefix (default), Exact or ImplementationSpecific")
-    o.add_argument("--service", help="backend Service (default: app)")
-    o.add_argument("--port", help="Service port number or name (default: 80)")
-    o.add_argument("--tls-secret", help="TLS Secret name")
-    o.add_argument("--ingress-class", help="spec.ingressClassName")
+    o.add_argument("--name", metavar="NAME", help="metadata.name (with --patch: which Ingress)")
+    o.add_argument("--namespace", metavar="NAMESPACE")
+    o.add_argument("--host", metavar="HOST", help="default: app.example.com")
+    o.add_argument("--path", metavar="PATH", help='default: "/"')
+    o.add_argument("--path-type", metavar="TYPE", help="Prefix (default), Exact or ImplementationSpecific")
+    o.add_argument("--service", metavar="NAME", help="backend Service (default: app)")
+    o.add_argument("--port", metavar="PORT", help="Service port number or name (default: 80)")
+    o.add_argument("--tls-secret", metavar="SECRET", help="TLS Secret name")
+    o.add_argument("--ingress-class", metavar="CLASS", help="spec.ingressClassName")
     p.set_defaults(func=run)
 
 

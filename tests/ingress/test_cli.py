@@ -12,6 +12,7 @@ from _ingress_support import k8s_valid, run
 from ruamel.yaml import YAML
 
 from sessionkit.ingress._gateway import session_persistence_problems
+from sessionkit.ingress._rules import audit_annotations
 
 P = "nginx.ingress.kubernetes.io"
 DEFAULT = {
@@ -47,6 +48,7 @@ def test_full_ingress_manifest() -> None:
     assert out.returncode == 0, out.stderr
     [doc] = docs(out.stdout)
     k8s_valid(doc)
+    assert audit_annotations(doc["metadata"]["annotations"], P) == []
     assert doc["metadata"] == {"name": "shop", "annotations": DEFAULT}
     assert doc["spec"]["rules"][0]["http"]["paths"][0]["backend"] == {
         "service": {"name": "web", "port": {"number": 8080}}}
