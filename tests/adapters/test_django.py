@@ -683,3 +683,78 @@ def test_doc_degraded_logout_still_answers_503(redis_url, key_prefix, redis_serv
             redis_server.start()
     finally:
         d.close()
+
+
+# -- more migration sources, async migration, Redis topologies ---------------------------------------------
+LOCMEM = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "legacy"}}
+
+
+@pytest.mark.parametrize("engine", ["db", "cached_db", "cache", "file"])
+def test_fallback_read_through_from_every_server_side_engine(engine, database, configured, key_prefix) -> None:
+    path = f"django.contrib.sessions.backends.{engine}"
+    with override_settings(CACHES=LOCMEM, SESSIONKIT_FALLBACK_ENGINE=path):
+        old = importlib.import_module(path).SessionStore()
+        old.update({"_auth_user_id": "5", "cart": ["pear"]})
+        old.create()
+        s = SessionStore(old.session_key)
+        assert dict(s.items()) == {"_auth_user_id": "5", "cart": ["pear"]}
+        assert s.session_key == old.session_key  # the user's cookie stays valid
+        assert not importlib.import_module(path).SessionStore().exists(old.session_key)
+        assert len(session_keys(configured, key_prefix)) == 1
+        # the next request reads Redis only
+        with measure(configured) as cost:
+            assert SessionStore(old.session_key)["cart"] == ["pear"]
+        assert cost.commands == {"hgetall": 1}
+
+
+def test_async_fallback_read_through(database, configured, key_prefix) -> None:
+    old = DbSessionStore()
+    old.update({"user": "dora"})
+    old.create()
+
+    async def read() -> dict[str, object]:
+        return await SessionStore(old.session_key).aload()
+
+    with override_settings(SESSIONKIT_FALLBACK_ENGINE="django.contrib.sessions.backends.db"):
+        assert asyncio.run(read()) == {"user": "dora"}
+    assert not DbSessionStore().exists(old.session_key)
+    assert len(session_keys(configured, key_prefix)) == 1
+
+
+def test_import_command_from_the_file_engine_and_by_key(configured) -> None:
+    from django.contrib.sessions.backends.file import SessionStore as FileSessionStore
+
+    olds = []
+    for i in range(2):
+        old = FileSessionStore()
+        old["i"] = i
+        old.create()
+        olds.append(old.session_key)
+    out = StringIO()
+    call_command("sessionkit_import", "--from", "django.contrib.sessions.backends.file", stdout=out)
+    assert "imported 2 session(s)" in out.getvalue()
+    assert [SessionStore(k)["i"] for k in olds] == [0, 1]
+    out = StringIO()  # again: already in Redis, skipped, nothing overwritten
+    call_command("sessionkit_import", "--from", "django.contrib.sessions.backends.file", "--key", olds[0],
+                 stdout=out)
+    assert "imported 0 session(s) into Redis, skipped 1" in out.getvalue()
+    for key in olds:
+        FileSessionStore(key).delete()
+
+
+@pytest.mark.cluster
+def test_cluster_url_round_trip_login_and_revoke(redis_cluster, key_prefix) -> None:
+    url = f"redis+cluster://127.0.0.1:{redis_cluster.masters[0].port}"
+    with override_settings(SESSIONKIT_REDIS_URL=url, SESSIONKIT_KEY_PREFIX=key_prefix):
+        keys = []
+        for _ in range(6):
+            s = SessionStore()
+            s["cart"] = [1]
+            s.save()
+            s.cycle_key()
+            s["_auth_user_id"] = "9"
+            s.save()
+            keys.append(s.session_key)
+        assert all(SessionStore(k)["cart"] == [1] for k in keys)
+        call_command("sessionkit_revoke_user", "9", stdout=StringIO())
+        assert not any(SessionStore().exists(k) for k in keys)
