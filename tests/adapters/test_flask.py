@@ -25,7 +25,7 @@ import redis
 from _counting import counting_client, measure
 from _topologies import wait_until
 from drivers.flask_app import SECRET, make_driver, parse_set_cookie
-from flask import Flask, flash, get_flashed_messages, jsonify, render_template_string, session
+from flask import Flask, flash, get_flashed_messages, jsonify, render_template_string, request, session
 from flask.sessions import SecureCookieSessionInterface
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -329,6 +329,17 @@ def test_flask_cookie_settings_are_honoured(redis_url: str, key_prefix: str) -> 
                                "samesite": "Strict", "partitioned": ""}
 
 
+def test_session_cookie_secure_true_always_wins(redis_url: str, key_prefix: str) -> None:
+    app = make_app(redis_url, key_prefix, SESSION_COOKIE_SECURE=True, SESSIONKIT_COOKIE_SECURE=False)
+
+    @app.post("/set")
+    def set_() -> Any:
+        session["a"] = 1
+        return "ok"
+
+    assert "secure" in set_cookie(app.test_client().post("/set"))[1]
+
+
 def test_insecure_cookie_needs_an_explicit_opt_out(redis_url: str, key_prefix: str) -> None:
     app = make_app(redis_url, key_prefix, SESSIONKIT_COOKIE_SECURE=False)
 
@@ -464,6 +475,25 @@ def test_flask_login_works_unchanged(redis_url: str, key_prefix: str) -> None:
     client.post("/logout")
     assert client.get("/private").status_code == 401
     assert get_store(app).sessions_of("ann") == []
+
+
+def test_flask_login_remember_me_restores_a_bound_session(redis_url: str, key_prefix: str) -> None:
+    app = login_app(redis_url, key_prefix)
+
+    @app.post("/login-remember/<name>")
+    def login_remember(name: str) -> Any:
+        flask_login.login_user(User(name), remember=True)
+        return "ok"
+
+    client = app.test_client()
+    client.post("/login-remember/ann")
+    remember = client.get_cookie("remember_token")
+    assert remember is not None
+    returning = app.test_client()  # the browser was closed: only the remember-me cookie is left
+    returning.set_cookie("remember_token", remember.value)
+    assert returning.get("/private").json == {"user": "ann", "cart": None}
+    assert returning.get_cookie("session") is not None
+    assert len(get_store(app).sessions_of("ann")) == 2  # the restored session is bound too
 
 
 def test_flask_login_regenerates_the_id_on_login(redis_url: str, key_prefix: str) -> None:
@@ -798,3 +828,39 @@ def check_doc_handler(handler: Flask) -> None:
     client.set_cookie("session", get_store(handler).codec.sign(sessionkit_id()))  # type: ignore[union-attr]
     reply = client.get("/needs-session")
     assert (reply.status_code, reply.json, reply.headers["Retry-After"]) == (503, {"error": "try again shortly"}, "1")
+
+
+# -- untrusted cookies (property tests) ------------------------------------------------------------
+@pytest.fixture(scope="module")
+def fuzz_app() -> Iterator[Flask]:
+    app = Flask("fuzz")
+    app.config.update(SECRET_KEY=SECRET, SESSIONKIT_REDIS_URL="redis://127.0.0.1:1/0")  # never reached
+    SessionKit(app)
+    yield app
+    get_store(app).close()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=0x2FF, exclude_characters=";,\""),
+               max_size=300))
+def test_arbitrary_cookies_open_an_empty_session_without_redis(fuzz_app: Flask, value: str) -> None:
+    with fuzz_app.test_request_context(environ_overrides={"HTTP_COOKIE": f"session={value}"}):
+        opened = fuzz_app.session_interface.open_session(fuzz_app, request)
+        assert isinstance(opened, FlaskSession) and not opened.migrated
+        assert opened.core.id is None and dict(opened) == {}  # no Redis: port 1 would raise
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.dictionaries(st.text(min_size=1, max_size=8).filter(lambda k: not k.startswith("\x00")),
+                       serializable, max_size=5))
+def test_signed_flask_cookies_migrate_their_exact_data(fuzz_app: Flask, data: dict[str, Any]) -> None:
+    with fuzz_app.test_request_context():
+        legacy = SecureCookieSessionInterface()
+        legacy.serializer = fuzz_app.session_interface.serializer
+        signer = legacy.get_signing_serializer(fuzz_app)
+        assert signer is not None
+        cookie = signer.dumps(data)
+    with fuzz_app.test_request_context(environ_overrides={"HTTP_COOKIE": f"session={cookie}"}):
+        opened = fuzz_app.session_interface.open_session(fuzz_app, request)
+        assert isinstance(opened, FlaskSession)
+        assert (opened.migrated, dict(opened)) == (bool(data), data if data else {})
