@@ -758,3 +758,56 @@ def test_cluster_url_round_trip_login_and_revoke(redis_cluster, key_prefix) -> N
         assert all(SessionStore(k)["cart"] == [1] for k in keys)
         call_command("sessionkit_revoke_user", "9", stdout=StringIO())
         assert not any(SessionStore().exists(k) for k in keys)
+
+
+# -- django.contrib.auth end to end: a user logged in under the db engine stays logged in ----------------
+def auth_me(request):  # type: ignore[no-untyped-def]
+    from django.http import JsonResponse
+
+    if request.method == "POST":
+        request.session.setdefault("cart", []).append(request.GET["item"])
+    name = request.user.get_username() if request.user.is_authenticated else None
+    return JsonResponse({"user": name, "cart": request.session.get("cart")})
+
+
+def auth_logout(request):  # type: ignore[no-untyped-def]
+    from django.contrib.auth import logout
+    from django.http import JsonResponse
+
+    logout(request)
+    return JsonResponse({"user": None})
+
+
+def auth_urls() -> ModuleType:
+    from django.urls import path
+
+    urls = ModuleType("auth_urls")  # a urlconf object (hashable, unlike a SimpleNamespace)
+    urls.urlpatterns = [path("me", auth_me), path("logout", auth_logout)]  # type: ignore[attr-defined]
+    return urls
+
+
+def test_auth_login_under_the_db_engine_survives_the_switch(database, configured, key_prefix) -> None:
+    from django.contrib.auth.models import User
+
+    user, _ = User.objects.get_or_create(username=f"ann-{key_prefix}")
+    auth_mw = "django.contrib.auth.middleware.AuthenticationMiddleware"
+    common = {"ROOT_URLCONF": auth_urls(), "SESSIONKIT_FALLBACK_ENGINE": "django.contrib.sessions.backends.db"}
+    client = Client()
+    with override_settings(SESSION_ENGINE="django.contrib.sessions.backends.db",
+                           MIDDLEWARE=["django.contrib.sessions.middleware.SessionMiddleware", auth_mw], **common):
+        client.force_login(user)
+        assert client.post("/me?item=apple").json() == {"user": user.username, "cart": ["apple"]}
+    cookie = client.cookies["sessionid"].value
+    assert DbSessionStore().exists(cookie) and session_keys(configured, key_prefix) == []
+    client = Client()  # a new handler: a client builds its middleware chain once, on first use
+    client.cookies["sessionid"] = cookie
+    with override_settings(MIDDLEWARE=["sessionkit.adapters.django.middleware.SessionMiddleware", auth_mw],
+                           **common):
+        assert client.get("/me").json() == {"user": user.username, "cart": ["apple"]}  # still logged in
+        assert client.cookies["sessionid"].value == cookie
+        assert not DbSessionStore().exists(cookie)
+        assert client.post("/me?item=pear").json() == {"user": user.username, "cart": ["apple", "pear"]}
+        assert len(_conf.current().store.sessions_of(user.pk)) == 1  # bound via _auth_user_id
+        client.post("/logout")
+        assert client.get("/me").json() == {"user": None, "cart": None}
+    assert session_keys(configured, key_prefix) == []
