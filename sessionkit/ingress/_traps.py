@@ -49,6 +49,12 @@ def ingress_traps(doc: Mapping[str, Any], prefix: str) -> list[Finding]:
             "warning", f"metadata.annotations.{CLASS_ANNOTATION}",
             "set together with spec.ingressClassName; the API server refuses new Ingresses with "
             "both, keep only spec.ingressClassName"))
+    for key in ann:
+        if key in ("nginx.org/sticky-cookie-services", "nginx.com/sticky-cookie-services"):
+            found.append(Finding(
+                "warning", key,
+                "an F5 NGINX Ingress Controller annotation: ingress-nginx ignores it (use "
+                "--target f5 if that is your controller)"))
     if _true(ann.get(f"{prefix}/canary")):
         found.append(Finding(
             "warning", f"{prefix}/canary",

@@ -156,7 +156,24 @@ def test_check_exit_codes(tmp_path: Path) -> None:
     assert "problem  nginx.ingress.kubernetes.io/affinity: 'Cookie' is not \"cookie\"" in out.stdout
     assert out.stdout.endswith("1 problem(s), 4 warning(s)\n")
     js = json.loads(run("--check", str(blog), "--format", "json").stdout)
-    assert (js["problems"], js["warnings"]) == (1, 4)
+    assert js == {
+        "file": str(blog),
+        "ingresses": [{"document": 0, "line": 1, "name": "web", "findings": [
+            {"severity": "problem", "field": f"{P}/affinity",
+             "message": "'Cookie' is not \"cookie\": the controller compares case-sensitively, "
+                        'logs and silently disables stickiness. Write "cookie" (lowercase)'},
+            {"severity": "warning", "field": f"{P}/affinity-mode",
+             "message": "missing: defaults to balanced, which moves sessions on scale-up"},
+            {"severity": "warning", "field": f"{P}/session-cookie-path",
+             "message": 'missing: defaults to the Ingress path; set "/"'},
+            {"severity": "warning", "field": f"{P}/session-cookie-change-on-failure",
+             "message": 'not "true": a failed pod keeps its users pinned'},
+            {"severity": "warning", "field": f"{P}/session-cookie-secure",
+             "message": 'not "true": no Secure flag when TLS ends before the controller'},
+        ]}],
+        "problems": 1,
+        "warnings": 4,
+    }
 
     fixed = run("--patch", str(blog))
     assert fixed.returncode == 0, fixed.stderr

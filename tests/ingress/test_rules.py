@@ -104,6 +104,7 @@ def test_traps() -> None:
         "metadata": {"name": "a", "annotations": {
             f"{P}/rewrite-target": "/$2", f"{P}/service-upstream": "true",
             f"{P}/canary": "true", "kubernetes.io/ingress.class": "nginx",
+            "nginx.org/sticky-cookie-services": "serviceName=a route",
         }},
         "spec": {"ingressClassName": "nginx"},
     }
@@ -112,6 +113,7 @@ def test_traps() -> None:
         ("problem", f"{P}/session-cookie-path"),
         ("problem", f"{P}/service-upstream"),
         ("warning", "metadata.annotations.kubernetes.io/ingress.class"),
+        ("warning", "nginx.org/sticky-cookie-services"),
         ("warning", f"{P}/canary"),
     ]
 
