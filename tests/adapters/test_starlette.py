@@ -581,3 +581,28 @@ def test_backend_unavailable_raised_by_an_endpoint_is_a_503(redis_url, key_prefi
             redis_server.start()
         assert (r.status_code, r.text, r.headers["retry-after"]) == (503, UNAVAILABLE_BODY, "1")
         assert c.post("/revoke").json() == {"ended": 0}  # recovered
+
+
+# -- topologies through the middleware (async clients) --------------------------------------------
+def spread_journey(driver, n: int = 12) -> None:
+    cookies = {f"u{i}": driver.request("POST", f"/login/u{i}").cookie for i in range(n)}
+    for user, cookie in cookies.items():
+        assert driver.request("POST", f"/append/cart/{user}", cookie).status == 200
+    for user, cookie in cookies.items():
+        assert driver.request("GET", "/whoami", cookie).json == {"user": user}
+        assert driver.request("GET", "/get/cart", cookie).json == {"value": [user]}
+        assert driver.request("POST", "/logout", cookie).cookie == ""
+
+
+@pytest.mark.cluster
+def test_cluster_url(redis_cluster, key_prefix) -> None:
+    driver = make_driver(f"redis+cluster://127.0.0.1:{redis_cluster.masters[0].port}", key_prefix)
+    spread_journey(driver)
+    for m in redis_cluster.masters:  # logout removed every session on every master
+        with redis.Redis(port=m.port) as master:
+            assert list(master.scan_iter(match=f"{key_prefix}s:*")) == []
+
+
+@pytest.mark.sentinel
+def test_sentinel_url(sentinel_group, key_prefix) -> None:
+    spread_journey(make_driver(sentinel_group.url, key_prefix), n=4)
