@@ -234,9 +234,10 @@ def test_outage_gives_503_on_load_and_on_save_then_recovers(driver, redis_server
         on_load = driver.request("GET", "/whoami", cookie)
         on_save = driver.request("POST", "/set/a/1")  # no cookie: the failure is at response start
         untouched = driver.request("GET", "/untouched")
+        migrating = driver.request("GET", "/whoami", driver.legacy_cookie({"user": "old"}))
     finally:
         redis_server.start()
-    for reply in (on_load, on_save):
+    for reply in (on_load, on_save, migrating):
         assert reply.status == 503 and reply.cookie is None
         assert int(reply.headers["Retry-After"]) >= 1 and "retry-after" in reply.headers
         assert reply.headers["content-type"].startswith("text/plain")
@@ -272,8 +273,10 @@ def test_degraded_mode_serves_an_empty_session_and_leaves_the_cookie(redis_url, 
         write = driver.request("POST", "/set/a/1", cookie)
         logout = driver.request("POST", "/logout", cookie)
         anon_write = driver.request("POST", "/set/a/1")
+        legacy = driver.request("GET", "/whoami", driver.legacy_cookie({"user": "old"}))
     finally:
         redis_server.start()
+    assert (legacy.status, legacy.json, legacy.cookie) == (200, {"user": "old"}, None)  # kept for later
     assert (read.status, read.json, read.cookie) == (200, {"user": None}, None)
     for reply in (write, logout, anon_write):
         assert reply.status == 200 and reply.cookie is None  # never overwritten nor deleted
