@@ -103,11 +103,12 @@ class RedisSessionInterface(SessionInterface):
 
     def open_session(self, app: Flask, request: Request) -> FlaskSession:
         value = request.cookies.get(self.cookie.name)
-        if value and self.migrate and self.store.session_id_from_cookie(value) is None:
+        core = self.store.open(value)  # lazy: no Redis command until the data is used
+        if value and core.id is None and self.migrate:
             data = self._flask_cookie(app, value)  # not ours; maybe Flask's own signed cookie session
             if data:
                 return FlaskSession(migrated_session(data), migrated=True)
-        return FlaskSession(self.store.open(value))
+        return FlaskSession(core)
 
     def _flask_cookie(self, app: Flask, value: str) -> dict[str, Any] | None:
         legacy = SecureCookieSessionInterface()
