@@ -701,6 +701,15 @@ def test_example_after_refuses_to_start_without_a_secret() -> None:
     assert proc.returncode != 0 and "SECRET_KEY is not set" in proc.stderr
 
 
+def test_example_after_demo_mode_needs_no_secret(monkeypatch: pytest.MonkeyPatch, redis_url: str,
+                                                 key_prefix: str) -> None:
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    module = load_example("after", monkeypatch, SESSIONKIT_DEMO="1", REDIS_URL=redis_url)
+    client = module.create_app({"SESSIONKIT_KEY_PREFIX": key_prefix}).test_client()
+    assert client.post("/login", data={"user": "ann"}).json == {"user": "ann"}
+    assert client.get("/me").json == {"user": "ann"}
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
