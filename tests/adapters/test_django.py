@@ -811,3 +811,28 @@ def test_auth_login_under_the_db_engine_survives_the_switch(database, configured
         client.post("/logout")
         assert client.get("/me").json() == {"user": None, "cart": None}
     assert session_keys(configured, key_prefix) == []
+
+
+# -- ASGI: async views using the async session API ---------------------------------------------------------
+async def async_counter(request):  # type: ignore[no-untyped-def]
+    from django.http import JsonResponse
+
+    n = await request.session.aget("n", 0) + 1
+    await request.session.aset("n", n)
+    return JsonResponse({"n": n})
+
+
+def test_async_views_through_asgi(configured, key_prefix) -> None:
+    from django.test import AsyncClient
+    from django.urls import path
+
+    urls = ModuleType("async_urls")
+    urls.urlpatterns = [path("count", async_counter)]  # type: ignore[attr-defined]
+
+    async def scenario() -> list[int]:
+        client = AsyncClient()
+        return [(await client.post("/count")).json()["n"] for _ in range(3)]
+
+    with override_settings(ROOT_URLCONF=urls):
+        assert asyncio.run(scenario()) == [1, 2, 3]
+    assert len(session_keys(configured, key_prefix)) == 1
