@@ -96,8 +96,11 @@ def sync_client(url: str) -> Any:
     scheme, opts = _check_scheme(url), _options(False)
     if scheme == "redis+sentinel":
         hosts, service, extra = _sentinel_parts(url)
-        sentinel = redis.sentinel.Sentinel(hosts, sentinel_kwargs=dict(opts), **opts, **extra)
-        return sentinel.master_for(service)
+        # redis-py's Sentinel classes carry no annotations.
+        sentinel = redis.sentinel.Sentinel(  # type: ignore[no-untyped-call]
+            hosts, sentinel_kwargs=dict(opts), **opts, **extra
+        )
+        return sentinel.master_for(service)  # type: ignore[no-untyped-call]
     if scheme == "redis+cluster":
         return redis.cluster.RedisCluster.from_url("redis" + url[len("redis+cluster"):], **opts)
     return redis.Redis.from_url(url, **opts)
@@ -108,7 +111,9 @@ def async_client(url: str) -> Any:
     scheme, opts = _check_scheme(url), _options(True)
     if scheme == "redis+sentinel":
         hosts, service, extra = _sentinel_parts(url)
-        sentinel = redis.asyncio.sentinel.Sentinel(hosts, sentinel_kwargs=dict(opts), **opts, **extra)
+        sentinel = redis.asyncio.sentinel.Sentinel(  # type: ignore[no-untyped-call]
+            hosts, sentinel_kwargs=dict(opts), **opts, **extra
+        )
         return sentinel.master_for(service)
     if scheme == "redis+cluster":
         return redis.asyncio.cluster.RedisCluster.from_url(
