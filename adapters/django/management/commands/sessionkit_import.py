@@ -7,6 +7,7 @@ from importlib import import_module
 from typing import Any
 
 from django.conf import settings
+from django.contrib.sessions.backends.base import CreateError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from sessionkit.adapters.django import SessionStore
 
@@ -55,9 +56,7 @@ class Command(BaseCommand):  # type: ignore[misc]
             new._session_cache = data
             try:
                 new.save(must_create=True)
-            except Exception as exc:  # CreateError: already in Redis (moved on first use)
-                if type(exc).__name__ != "CreateError":
-                    raise
+            except CreateError:  # already in Redis (moved on first use, or imported before)
                 skipped += 1
                 continue
             if delete:
