@@ -1,0 +1,97 @@
+"""sessionkit against the peers, in one run: throughput, latency, Redis commands, correctness.
+
+    python benchmarks/peers.py                 # creates /tmp/sessionkit-bench-venv on first use
+    python benchmarks/peers.py --seconds 6 --rounds 2 --frameworks flask,django,starlette
+
+For each framework: no-session baseline, the framework's cookie session, the Redis peers
+(Flask-Session; Django's cache engine on RedisCache and on django-redis; starsessions) and
+sessionkit, on the same endpoints and servers (gunicorn sync workers / uvicorn), loaded by wrk
+(16 connections, 2 threads, 90% reads / 10% writes with one established session), configurations
+interleaved round after round. Then probes each configuration on its own server: Redis commands per
+request type, lost updates, a write racing reads, a Redis outage, a forged cookie. Writes the
+Markdown report to docs/benchmarks.md and prints it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+VENV = Path(os.environ.get("SESSIONKIT_BENCH_VENV", "/tmp/sessionkit-bench-venv"))
+PEER_PACKAGES = ["Flask-Session", "django-redis", "starsessions"]
+
+CONFIGS: dict[str, list[tuple[str, str]]] = {
+    "flask": [("none", "no session"), ("cookie", "Flask cookie session"),
+              ("flask-session", "Flask-Session (Redis)"), ("sessionkit", "sessionkit")],
+    "django": [("none", "no session"), ("signed-cookies", "signed_cookies engine"),
+               ("cache-redis", "cache engine + RedisCache"), ("django-redis", "cache engine + django-redis"),
+               ("sessionkit", "sessionkit")],
+    "starlette": [("none", "no session"), ("cookie", "Starlette SessionMiddleware"),
+                  ("starsessions", "starsessions RedisStore"), ("sessionkit", "sessionkit")],
+}
+COOKIE = {"flask": "cookie", "django": "signed-cookies", "starlette": "cookie"}
+PEERS = {"flask": ["flask-session"], "django": ["cache-redis", "django-redis"], "starlette": ["starsessions"]}
+APP = {"flask": "_app_flask:app", "django": "_app_django:app", "starlette": "_app_starlette:app"}
+
+
+def ensure_venv(argv: list[str]) -> None:
+    """Re-run inside a throwaway venv holding sessionkit (editable) and the peers."""
+    if Path(sys.prefix).resolve() == VENV.resolve():
+        return
+    python = VENV / "bin" / "python"
+    if not python.exists():
+        print(f"creating {VENV} with sessionkit[all] and {', '.join(PEER_PACKAGES)}", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "-e", f"{REPO}[all]", *PEER_PACKAGES],
+                       check=True)
+    os.execv(str(python), [str(python), str(Path(__file__).resolve()), *argv])
+
+
+def versions() -> dict[str, str]:
+    from importlib.metadata import version
+
+    names = ["sessionkit", "Flask", "Django", "starlette", "Flask-Session", "django-redis", "starsessions",
+             "redis", "gunicorn", "uvicorn"]
+    return {n: version(n) for n in names}
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=6.0, help="per wrk run (default 6)")
+    parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds (default 2)")
+    parser.add_argument("--frameworks", default="flask,django,starlette")
+    parser.add_argument("--output", default=str(REPO / "docs" / "benchmarks.md"))
+    args = parser.parse_args(argv)
+    ensure_venv(argv)
+
+    from _report import render
+    from _run import probe_all, throughput
+
+    frameworks = [f.strip() for f in args.frameworks.split(",") if f.strip()]
+    unknown = set(frameworks) - set(CONFIGS)
+    if unknown:
+        parser.error(f"unknown frameworks: {sorted(unknown)}")
+    args.load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="sessionkit-bench-") as tmp:
+        work = Path(tmp)
+        loads, server_version, loader = throughput(frameworks, args.seconds, args.rounds, work)
+        probes = probe_all(frameworks, work)
+    report = render(frameworks, loads, probes, versions(), server_version, loader, args)
+    Path(args.output).write_text(report)
+    print(report)
+    return 0
+
+
+def summary(values: list[float]) -> float:
+    return statistics.median(values) if values else 0.0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
