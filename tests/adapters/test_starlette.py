@@ -427,6 +427,9 @@ def test_example_journey_on_one_replica(which, shop_env, redis_client) -> None:
     with TestClient(load_example(which)) as c:
         assert journey([c], shop_env) == expected_journey(shop_env)
         assert c.get("/health").json()["status"] == "ok"
+        assert c.post("/login", json={"user": shop_env}).json() == {"user": shop_env}  # JSON works too
+        assert c.post("/login", json={}).status_code == 400
+        assert c.post("/logout").json() == {"user": None}
     assert set(session_keys(redis_client, "sessionkit:")) - before == set()  # logout removed it
 
 
