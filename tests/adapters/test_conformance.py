@@ -1,0 +1,210 @@
+"""One conformance suite, three frameworks: the same scenarios through Flask, Django and Starlette.
+
+Each framework's app lives in ``tests/drivers/<framework>_app.py`` and implements the contract in
+``tests/drivers/base.py``. Everything runs against the real Redis server of the test session.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+import redis
+from _counting import measure
+from drivers.base import Driver, Reply
+
+FRAMEWORKS = ["flask", "django", "starlette"]
+
+
+@pytest.fixture(params=FRAMEWORKS)
+def make(request: pytest.FixtureRequest, redis_url: str, key_prefix: str) -> Iterator[Callable[..., Driver]]:
+    module = importlib.import_module(f"drivers.{request.param}_app")
+    drivers: list[Driver] = []
+
+    def make_driver(**options) -> Driver:
+        driver = module.make_driver(redis_url, key_prefix, **options)
+        drivers.append(driver)
+        return driver
+
+    yield make_driver
+    for driver in drivers:
+        driver.close()
+
+
+@pytest.fixture
+def app(make) -> Driver:
+    return make()
+
+
+def login(app: Driver, user: str = "ann", cookie: str | None = None) -> str:
+    reply = app.request("POST", f"/login/{user}", cookie)
+    assert reply.status == 200, reply
+    assert reply.cookie, "login must set the session cookie"
+    return reply.cookie
+
+
+def whoami(app: Driver, cookie: str | None) -> str | None:
+    reply = app.request("GET", "/whoami", cookie)
+    assert reply.status == 200, reply
+    return reply.json["user"]
+
+
+def get(app: Driver, cookie: str, key: str):
+    reply = app.request("GET", f"/get/{key}", cookie)
+    assert reply.status == 200, reply
+    return reply.json["value"]
+
+
+def test_journey_login_read_write_nested_regenerate_logout(app: Driver) -> None:
+    anonymous = app.request("GET", "/whoami")
+    assert anonymous.json == {"user": None} and anonymous.cookie is None  # no cookie for nothing
+    cookie = login(app)
+    assert whoami(app, cookie) == "ann"
+    assert app.request("POST", "/set/color/blue", cookie).status == 200
+    for item in ("apple", "pear"):
+        assert app.request("POST", f"/append/cart/{item}", cookie).status == 200
+    assert get(app, cookie, "cart") == ["apple", "pear"]
+    assert get(app, cookie, "color") == "blue"
+
+    relogin = login(app, "bob", cookie)  # regenerates the ID, keeps the data
+    assert relogin != cookie
+    assert whoami(app, relogin) == "bob" and get(app, relogin, "cart") == ["apple", "pear"]
+    assert whoami(app, cookie) is None, "the pre-login ID must be dead (fixation protection)"
+
+    out = app.request("POST", "/logout", relogin)
+    assert out.status == 200 and out.cookie == "", "logout deletes the cookie"
+    assert whoami(app, relogin) is None
+
+
+def test_cookie_is_httponly_and_samesite(app: Driver) -> None:
+    reply = app.request("POST", "/login/ann")
+    assert "httponly" in reply.cookie_attrs
+    assert reply.cookie_attrs.get("samesite", "").lower() == "lax"
+
+
+def test_idle_expiry(make) -> None:
+    app = make(idle_timeout=1)
+    cookie = login(app)
+    assert whoami(app, cookie) == "ann"
+    time.sleep(1.3)
+    assert whoami(app, cookie) is None
+
+
+def test_absolute_expiry_ends_an_active_session(make) -> None:
+    app = make(idle_timeout=100, absolute_timeout=1, refresh_interval=0)
+    cookie = login(app)
+    for _ in range(3):
+        assert whoami(app, cookie) == "ann"
+        time.sleep(0.2)
+    time.sleep(0.6)
+    assert whoami(app, cookie) is None
+
+
+def parallel(calls: list[Callable[[], Reply]]) -> list[Reply]:
+    barrier = threading.Barrier(len(calls))
+    replies: list[Reply | BaseException] = [None] * len(calls)  # type: ignore[list-item]
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            replies[i] = calls[i]()
+        except BaseException as exc:
+            replies[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    errors = [r for r in replies if isinstance(r, BaseException)]
+    assert not errors, errors
+    return replies  # type: ignore[return-value]
+
+
+def test_fifty_concurrent_writers_of_different_keys_lose_nothing(app: Driver) -> None:
+    cookie = login(app)
+    replies = parallel([lambda i=i: app.request("POST", f"/set/k{i}/{i}", cookie) for i in range(50)])
+    assert [r.status for r in replies] == [200] * 50
+    lost = [i for i in range(50) if get(app, cookie, f"k{i}") != str(i)]
+    assert lost == []
+    assert whoami(app, cookie) == "ann"
+
+
+def test_logout_racing_writes_is_not_undone(app: Driver) -> None:
+    cookie = login(app)
+    calls = [lambda i=i: app.request("POST", f"/set/k{i}/{i}", cookie) for i in range(20)]
+    calls.append(lambda: app.request("POST", "/logout", cookie))
+    parallel(calls)
+    assert whoami(app, cookie) is None
+
+
+def test_forged_and_oversized_cookies_get_a_fresh_session_and_cost_nothing(
+    app: Driver, redis_client: redis.Redis
+) -> None:
+    real = login(app)
+    app.request("GET", "/whoami", real)  # warm up connections and scripts
+    forged = [real[:-4] + "AAAA", "x" * 8000, real[: len(real) // 2], "garbage", real + "x"]
+    with measure(redis_client) as cost:
+        for cookie in forged:
+            assert whoami(app, cookie) is None
+    assert cost.commands == {}
+
+
+def test_redis_command_budget_per_request_type(app: Driver, redis_client: redis.Redis) -> None:
+    cookie = login(app)
+    app.request("POST", "/set/a/1", cookie)  # scripts loaded, connections open
+    with measure(redis_client) as untouched_no_cookie:
+        app.request("GET", "/untouched")
+    with measure(redis_client) as read:
+        assert whoami(app, cookie) == "ann"
+    with measure(redis_client) as write:
+        app.request("POST", "/set/a/2", cookie)
+    assert untouched_no_cookie.commands == {}
+    assert read.commands == {"hgetall": 1}, "a read costs one HGETALL and never writes"
+    assert write.commands.get("evalsha") == 1 and write.commands.get("hgetall") == 1
+    assert set(write.commands) <= {"hgetall", "evalsha", "exists", "hset", "hdel", "pexpire"}
+
+
+def test_redis_down_gives_503_with_retry_after_then_recovers(app: Driver, redis_server) -> None:
+    cookie = login(app)
+    redis_server.stop()
+    try:
+        reply = app.request("GET", "/whoami", cookie)
+        assert reply.status == 503
+        assert int(reply.headers.get("Retry-After") or reply.headers.get("retry-after")) >= 1
+        assert reply.cookie is None, "the user's cookie is left alone"
+        # Flask and Django read the session lazily, so a request that never touches it does not
+        # need Redis. Starlette's request.session is a plain mapping that cannot await, so its
+        # middleware reads the session before the endpoint whenever a valid cookie is present.
+        expected = 503 if app.framework == "starlette" else 200
+        assert app.request("GET", "/untouched", cookie).status == expected
+    finally:
+        redis_server.start()
+    # The server restarted empty: a fresh login works on the same app object, no restart.
+    assert whoami(app, login(app)) == "ann"
+
+
+def test_degraded_mode_keeps_the_cookie(make, redis_server) -> None:
+    app = make(degraded=True)
+    cookie = login(app)
+    redis_server.stop()
+    try:
+        reply = app.request("GET", "/whoami", cookie)
+        assert reply.status == 200 and reply.json == {"user": None}
+        assert reply.cookie is None, "degraded mode must not overwrite or delete the cookie"
+        write = app.request("POST", "/set/a/1", cookie)
+        assert write.cookie is None
+    finally:
+        redis_server.start()
+
+
+def test_migration_from_the_framework_own_sessions_keeps_users_logged_in(app: Driver) -> None:
+    legacy = app.legacy_cookie({"user": "ann", "cart": ["apple"]})
+    reply = app.request("GET", "/whoami", legacy)
+    assert reply.status == 200 and reply.json == {"user": "ann"}
+    cookie = reply.cookie or legacy
+    assert whoami(app, cookie) == "ann"
+    assert get(app, cookie, "cart") == ["apple"]
