@@ -536,10 +536,14 @@ def run_snippets(quickstart: str, fastapi_app: str, settings: str) -> None:
 
 # -- untrusted cookies: property-based ------------------------------------------------------------
 COOKIE_CHARS = st.characters(min_codepoint=0x21, max_codepoint=0x7E, exclude_characters=';,"\\')
+
+
+def nested(inner: st.SearchStrategy) -> st.SearchStrategy:
+    return st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+
+
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
-    max_leaves=10,
+    st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=20), nested, max_leaves=10
 )
 LEGACY_DATA = JSON_VALUES | st.dictionaries(
     st.text(max_size=8).filter(lambda k: not k.startswith("\x00")), JSON_VALUES, max_size=5
