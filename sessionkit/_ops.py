@@ -8,8 +8,8 @@ back into the generator as ``SessionBackendUnavailable`` (that is how degraded m
 
 from __future__ import annotations
 
-from collections.abc import Generator
-from typing import Any
+from collections.abc import Awaitable, Callable, Generator
+from typing import Any, TypeVar
 
 from sessionkit._cookie import redis_key_suffix
 from sessionkit._core import StoreCore
@@ -19,9 +19,41 @@ from sessionkit._plan import WritePlan, commit, plan_save
 from sessionkit._scripts import write_args
 from sessionkit._session import Session
 
-# (method name on the client, positional args); "write" runs the Lua script: (key, args, wait)
+# (method name on the client, positional args); "write" runs the Lua script: (key, args)
 Call = tuple[str, tuple[Any, ...]]
 Op = Generator[Call, Any, Any]
+C = TypeVar("C")
+
+
+def drive(op: Generator[C, Any, Any], execute: Callable[[C], Any]) -> Any:
+    """Run a sans-IO operation: execute each call it yields, send back the reply (or throw back
+    ``SessionBackendUnavailable``), and return the operation's result."""
+    try:
+        call = next(op)
+        while True:
+            try:
+                reply = execute(call)
+            except SessionBackendUnavailable as exc:
+                call = op.throw(exc)
+            else:
+                call = op.send(reply)
+    except StopIteration as stop:
+        return stop.value
+
+
+async def adrive(op: Generator[C, Any, Any], execute: Callable[[C], Awaitable[Any]]) -> Any:
+    """``drive`` for asyncio: ``execute`` returns an awaitable."""
+    try:
+        call = next(op)
+        while True:
+            try:
+                reply = await execute(call)
+            except SessionBackendUnavailable as exc:
+                call = op.throw(exc)
+            else:
+                call = op.send(reply)
+    except StopIteration as stop:
+        return stop.value
 
 
 def load(core: StoreCore, session: Session, session_id: str, degrade: bool, out: Outcome) -> Op:

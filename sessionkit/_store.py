@@ -7,7 +7,6 @@ from typing import Any
 from sessionkit import _ops
 from sessionkit._connect import sync_client, translate_errors
 from sessionkit._core import SaveResult, StoreCore
-from sessionkit._errors import SessionBackendUnavailable
 from sessionkit._observe import Operation, observed
 from sessionkit._scripts import WRITE
 from sessionkit._session import Session
@@ -34,21 +33,13 @@ class RedisStore(StoreCore):
         pipe.wait(self.config.wait_replicas, self.config.wait_timeout_ms)
         return self.check_acks(*pipe.execute())
 
+    def _guarded(self, call: _ops.Call) -> Any:
+        with translate_errors(call[0]):
+            return self._call(call)
+
     def _run(self, operation: Operation, make: Any, *args: Any) -> Any:
         with observed(self.hooks, operation) as out:
-            gen = make(self, *args, out)
-            try:
-                call = next(gen)
-                while True:
-                    try:
-                        with translate_errors(operation):
-                            reply = self._call(call)
-                    except SessionBackendUnavailable as exc:
-                        call = gen.throw(exc)
-                    else:
-                        call = gen.send(reply)
-            except StopIteration as stop:
-                return stop.value
+            return _ops.drive(make(self, *args, out), self._guarded)
 
     def open(self, cookie: str | None) -> Session:
         """The session for a request's cookie, read lazily on first access (zero commands until then).

@@ -17,7 +17,8 @@ from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError, 
 from django.utils.crypto import get_random_string
 from sessionkit.adapters.django import _conf, _ops
 
-from sessionkit import Session, SessionBackendUnavailable
+from sessionkit import Session
+from sessionkit._ops import adrive, drive
 
 
 class SessionStore(SessionBase):  # type: ignore[misc]
@@ -34,37 +35,27 @@ class SessionStore(SessionBase):  # type: ignore[misc]
     # -- running the operations of _ops ----------------------------------------------------
     def _run(self, op: _ops.Op) -> Any:
         store = self._conf.store
-        try:
-            step = next(op)
-            while True:
-                name, arg = step
-                try:
-                    reply = arg.load() if name == "old_load" else (
-                        arg.delete() if name == "old_delete" else _ops.call(store, name, arg))
-                except SessionBackendUnavailable as exc:
-                    step = op.throw(exc)
-                else:
-                    step = op.send(reply)
-        except StopIteration as stop:
-            return stop.value
+
+        def step(call: tuple[str, Any]) -> Any:
+            name, arg = call
+            if name == "old_load":
+                return arg.load()
+            return arg.delete() if name == "old_delete" else _ops.call(store, name, arg)
+
+        return drive(op, step)
 
     async def _arun(self, op: _ops.Op) -> Any:
         store = self._conf.astore()
         if store is None:  # only a sync client object is configured: run it in a thread
             return await sync_to_async(self._run)(op)
-        try:
-            step = next(op)
-            while True:
-                name, arg = step
-                try:
-                    reply = await (arg.aload() if name == "old_load" else (
-                        arg.adelete() if name == "old_delete" else _ops.call(store, name, arg)))
-                except SessionBackendUnavailable as exc:
-                    step = op.throw(exc)
-                else:
-                    step = op.send(reply)
-        except StopIteration as stop:
-            return stop.value
+
+        async def step(call: tuple[str, Any]) -> Any:
+            name, arg = call
+            if name == "old_load":
+                return await arg.aload()
+            return await (arg.adelete() if name == "old_delete" else _ops.call(store, name, arg))
+
+        return await adrive(op, step)
 
     def _get_new_session_key(self) -> str:
         # No EXISTS round trip: creating under a taken key fails atomically (CreateError).
