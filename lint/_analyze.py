@@ -101,22 +101,25 @@ def analyse_bytes(path: str, data: bytes, max_bytes: int = MAX_BYTES_DEFAULT) ->
 def _run_rules(path: str, module: Any, rules: list[Any], result: FileResult) -> None:
     import libcst as cst
     from sessionkit.lint._context import FileContext
+    from sessionkit.lint._walk import children
 
+    parents: dict[cst.CSTNode, cst.CSTNode] = {}
     try:
-        ctx = FileContext(path, module)
+        ctx = FileContext(path, module, parents)
     except Exception as exc:  # metadata failures must not stop the run
-        result.findings.append(diag.INTERNAL_ERROR.finding(path, f"metadata: {exc!r}"))
+        result.findings.append(diag.INTERNAL_ERROR.finding(path, f"context: {exc!r}"))
         return
     findings: list[Finding] = []
-    table: dict[str, list[Callable[[Any], object]]] = {}
-    leave: dict[str, list[Callable[[Any], object]]] = {}
+    table: dict[type, list[Callable[[Any], object]]] = {}
+    leave: dict[type, list[Callable[[Any], object]]] = {}
     for rule_cls in rules:
         rule = rule_cls(ctx, findings)
         for attr in dir(rule_cls):
-            if attr.startswith("visit_"):
-                table.setdefault(attr[6:], []).append(getattr(rule, attr))
-            elif attr.startswith("leave_"):
-                leave.setdefault(attr[6:], []).append(getattr(rule, attr))
+            if attr.startswith(("visit_", "leave_")):
+                node_type = getattr(cst, attr[6:], None)
+                if isinstance(node_type, type):
+                    target = table if attr.startswith("visit_") else leave
+                    target.setdefault(node_type, []).append(getattr(rule, attr))
     failed: set[str] = set()
 
     def call(handlers: list[Callable[[Any], object]], node: cst.CSTNode) -> None:
@@ -130,21 +133,24 @@ def _run_rules(path: str, module: Any, rules: list[Any], result: FileResult) -> 
                 failed.add(owner)
                 result.findings.append(diag.INTERNAL_ERROR.finding(path, f"{owner}: {exc!r}"))
 
-    class _Dispatch(cst.CSTVisitor):
-        def on_visit(self, node: cst.CSTNode) -> bool:
-            handlers = table.get(type(node).__name__)
+    # One pass: parent links for every node first (rules look upwards), then dispatch.
+    order: list[cst.CSTNode] = []
+    stack: list[cst.CSTNode] = [module]
+    while stack:
+        node = stack.pop()
+        order.append(node)
+        kids = list(children(node))
+        for kid in kids:
+            parents[kid] = node
+        stack.extend(reversed(kids))
+    for node in order:
+        handlers = table.get(type(node))
+        if handlers:
+            call(handlers, node)
+    if leave:
+        for node in reversed(order):
+            handlers = leave.get(type(node))
             if handlers:
                 call(handlers, node)
-            return True
-
-        def on_leave(self, original_node: cst.CSTNode) -> None:
-            handlers = leave.get(type(original_node).__name__)
-            if handlers:
-                call(handlers, original_node)
-
-    try:
-        module.visit(_Dispatch())
-    except RecursionError:
-        result.findings.append(diag.INTERNAL_ERROR.finding(path, "nesting too deep"))
     result.findings.extend(sorted(set(findings)))
     result.facts = ctx.facts

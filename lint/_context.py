@@ -20,6 +20,7 @@ from libcst.metadata import (
     ScopeProvider,
 )
 from sessionkit.lint._handlers import ModuleFacts, analyse
+from sessionkit.lint._walk import walk as _walk
 
 ENV_GETTERS = frozenset(
     {
@@ -42,18 +43,31 @@ SETTINGS_FILE = re.compile(r"(^|/)(settings|config|conf|configuration)(/[^/]+|_?
 class FileContext:
     """What a rule sees of one file."""
 
-    def __init__(self, path: str, module: cst.Module) -> None:
+    def __init__(
+        self, path: str, module: cst.Module, parents: Mapping[cst.CSTNode, cst.CSTNode] | None = None
+    ) -> None:
         self.path = path
         self.module = module
         self.wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-        meta = self.wrapper.resolve_many([ParentNodeProvider, ScopeProvider, QualifiedNameProvider])
-        self.parents: Mapping[cst.CSTNode, cst.CSTNode] = meta[ParentNodeProvider]
-        self.scopes: Mapping[cst.CSTNode, Scope | None] = meta[ScopeProvider]  # type: ignore[assignment]
-        self.qualified: Mapping[cst.CSTNode, Collection[QualifiedName]] = meta[QualifiedNameProvider]  # type: ignore[assignment]
+        #: Parent links; the engine fills them during its single walk (ParentNodeProvider's job,
+        #: done without a second traversal). Standalone use falls back to the provider.
+        self.parents: Mapping[cst.CSTNode, cst.CSTNode] = (
+            parents if parents is not None else self.wrapper.resolve(ParentNodeProvider)
+        )
         #: Project-wide facts for the cross-file phase (JSON-serialisable; cached with the result).
         self.facts: dict[str, Any] = {}
         #: Per-file analyses shared between rules (never serialised).
         self.memo: dict[str, Any] = {}
+
+    @cached_property
+    def scopes(self) -> Mapping[cst.CSTNode, Scope | None]:
+        # Scope and qualified-name metadata are resolved on first use: rules look names up only
+        # for candidate nodes, so files without candidates never pay for them.
+        return self.wrapper.resolve(ScopeProvider)  # type: ignore[return-value]
+
+    @cached_property
+    def qualified(self) -> Mapping[cst.CSTNode, Collection[QualifiedName]]:
+        return self.wrapper.resolve(QualifiedNameProvider)  # type: ignore[return-value]
 
     @cached_property
     def positions(self) -> Mapping[cst.CSTNode, CodeRange]:
@@ -82,10 +96,75 @@ class FileContext:
 
     def calls(self, node: cst.CSTNode, names: Collection[str]) -> bool:
         """``node`` is a call whose callee resolves to one of ``names``."""
-        return isinstance(node, cst.Call) and not self.qnames(node.func).isdisjoint(names)
+        return isinstance(node, cst.Call) and self.refers_to(node.func, names)
 
     def refers_to(self, node: cst.CSTNode, names: Collection[str]) -> bool:
+        """``node`` resolves to one of the qualified ``names``.
+
+        Cheap syntactic checks run first, so scope metadata is computed only for real candidates:
+        ``a.b.c`` can only be spelled ``...c``, and a dotted chain can only resolve to an
+        imported name if its head was bound by an import (or is a builtin named in ``names``).
+        """
+        head, tail = _head_tail(node)
+        if tail is None:
+            return False  # calls, subscripts, literals never *are* an imported name
+        if tail is not None:
+            bound = self.imported
+            if tail not in _tails(names) and tail not in self.aliases:
+                return False
+            if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name | cst.Attribute):
+                prev = _head_tail(node.value)[1]
+                if (prev, tail) not in _pairs(names) and prev not in self.aliases:
+                    return False
+            if head is not None and head not in bound and not self.star_import:
+                if f"builtins.{head}" not in names:
+                    return False
+                if isinstance(node, cst.Name) and head not in self.defined:
+                    return True  # an unshadowed builtin such as ``open`` or ``dict``
         return not self.qnames(node).isdisjoint(names)
+
+    @cached_property
+    def aliases(self) -> frozenset[str]:
+        """Names bound by ``import x as y`` / ``from x import y as z``."""
+        found: set[str] = set()
+        for node in _walk(self.module):
+            if isinstance(node, cst.ImportAlias) and node.asname is not None:
+                if isinstance(node.asname.name, cst.Name):
+                    found.add(node.asname.name.value)
+        return frozenset(found)
+
+    @cached_property
+    def imported(self) -> frozenset[str]:
+        """Names bound by imports anywhere in the file (the local name of each import)."""
+        found: set[str] = set()
+        for node in _walk(self.module):
+            if isinstance(node, cst.Import | cst.ImportFrom) and not isinstance(node.names, cst.ImportStar):
+                for alias in node.names:
+                    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                        found.add(alias.asname.name.value)
+                    else:
+                        found.add(self.module.code_for_node(alias.name).split(".")[0])
+        return frozenset(found)
+
+    @cached_property
+    def defined(self) -> frozenset[str]:
+        """Names any function, class, assignment or parameter in the file binds (cheap, unscoped)."""
+        found: set[str] = set()
+        for node in _walk(self.module):
+            if isinstance(node, cst.FunctionDef | cst.ClassDef):
+                found.add(node.name.value)
+            elif isinstance(node, cst.Param | cst.AssignTarget):
+                target = node.name if isinstance(node, cst.Param) else node.target
+                if isinstance(target, cst.Name):
+                    found.add(target.value)
+        return frozenset(found)
+
+    @cached_property
+    def star_import(self) -> bool:
+        return any(
+            isinstance(node, cst.ImportFrom) and isinstance(node.names, cst.ImportStar)
+            for node in _walk(self.module)
+        )
 
     # -- where code runs --------------------------------------------------------------------
     def ancestors(self, node: cst.CSTNode) -> Iterator[cst.CSTNode]:
@@ -178,7 +257,37 @@ class FileContext:
         return None
 
 
-def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    yield node
-    for child in node.children:
-        yield from _walk(child)
+_TAILS_BY_SET: dict[frozenset[str], frozenset[str]] = {}
+
+
+def _tails(names: Collection[str]) -> frozenset[str]:
+    key = names if isinstance(names, frozenset) else frozenset(names)
+    cached = _TAILS_BY_SET.get(key)
+    if cached is None:
+        cached = _TAILS_BY_SET[key] = frozenset(n.rsplit(".", 1)[-1] for n in names)
+    return cached
+
+
+_PAIRS_BY_SET: dict[frozenset[str], frozenset[tuple[str, str]]] = {}
+
+
+def _pairs(names: Collection[str]) -> frozenset[tuple[str, str]]:
+    key = names if isinstance(names, frozenset) else frozenset(names)
+    cached = _PAIRS_BY_SET.get(key)
+    if cached is None:
+        pairs = {tuple(n.split(".")[-2:]) for n in names if "." in n}
+        cached = _PAIRS_BY_SET[key] = frozenset((a, b) for a, b in pairs)
+    return cached
+
+
+def _head_tail(node: cst.CSTNode) -> tuple[str | None, str | None]:
+    """First and last name of a dotted chain ``a.b.c``; ``(None, None)`` for anything else."""
+    if isinstance(node, cst.Name):
+        return node.value, node.value
+    if isinstance(node, cst.Attribute):
+        tail = node.attr.value
+        current: cst.BaseExpression = node.value
+        while isinstance(current, cst.Attribute):
+            current = current.value
+        return (current.value if isinstance(current, cst.Name) else None), tail
+    return None, None

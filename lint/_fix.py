@@ -62,9 +62,14 @@ class _Fixer(cst.CSTTransformer):
         self, original: cst.SimpleStatementLine, updated: cst.SimpleStatementLine
     ) -> cst.SimpleStatementLine:
         for small in updated.body:
-            if isinstance(small, cst.Assign) and isinstance(small.value, cst.SimpleString):
-                if small.value.evaluated_value == DJANGO_ENGINE and self.changed and self.engine_stmt is None:
-                    self.engine_stmt = updated
+            if (
+                isinstance(small, cst.Assign)
+                and isinstance(small.value, cst.SimpleString)
+                and small.value.evaluated_value == DJANGO_ENGINE
+                and self.changed
+                and self.engine_stmt is None
+            ):
+                self.engine_stmt = updated
         return updated
 
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:

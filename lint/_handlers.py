@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import libcst as cst
+from sessionkit.lint._walk import children
 
 ROUTE_ATTRS = frozenset(
     {
@@ -180,6 +181,13 @@ REQUEST_DECORATOR_QNAMES = frozenset(
 )
 
 
+_QUALIFIED_TAILS = frozenset(
+    {n.rsplit(".", 1)[-1] for n in REQUEST_DECORATOR_QNAMES}
+    | LITESTAR_HANDLERS
+    | {"asynccontextmanager", "contextmanager"}
+)
+
+
 @dataclass
 class ModuleFacts:
     """Result of :func:`analyse`: sets of ``FunctionDef`` nodes (compared by identity)."""
@@ -201,40 +209,39 @@ def _dotted(node: cst.BaseExpression) -> str:
     return ""
 
 
-class _Collector(cst.CSTVisitor):
+class _Collector:
+    """Functions (with their owning class), calls per function, route registrations."""
+
     def __init__(self) -> None:
-        self.classes: list[cst.ClassDef | None] = [None]
         self.functions: list[tuple[cst.FunctionDef, cst.ClassDef | None]] = []
         self.calls: dict[cst.FunctionDef, set[str]] = {}
-        self.stack: list[cst.FunctionDef] = []
         self.registered: set[str] = set()
         self.registered_startup: set[str] = set()
-        self.all_calls: list[cst.Call] = []
 
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self.classes.append(node)
+    def run(self, module: cst.Module) -> None:
+        # Iterative walk carrying (innermost function, direct owner class) per node.
+        stack: list[tuple[cst.CSTNode, cst.FunctionDef | None, cst.ClassDef | None]] = [(module, None, None)]
+        while stack:
+            node, fn, cls = stack.pop()
+            inner_fn, inner_cls = fn, None
+            if isinstance(node, cst.FunctionDef):
+                self.functions.append((node, cls))
+                self.calls[node] = set()
+                inner_fn = node
+            elif isinstance(node, cst.ClassDef):
+                inner_cls = node
+            elif isinstance(node, cst.Call):
+                self._call(node, fn)
+            if isinstance(node, cst.IndentedBlock | cst.SimpleStatementSuite):
+                inner_cls = cls  # a class body's statements keep the class as owner
+            stack.extend((kid, inner_fn, inner_cls) for kid in reversed(list(children(node))))
 
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        self.classes.pop()
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        owner = self.classes[-1] if not self.stack or self.classes[-1] is not None else None
-        self.functions.append((node, owner))
-        self.calls[node] = set()
-        self.stack.append(node)
-        self.classes.append(None)
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self.stack.pop()
-        self.classes.pop()
-
-    def visit_Call(self, node: cst.Call) -> None:
-        self.all_calls.append(node)
+    def _call(self, node: cst.Call, fn: cst.FunctionDef | None) -> None:
         name = _dotted(node.func)
-        if self.stack and name:
+        if fn is not None and name:
             parts = name.split(".")
             if len(parts) == 1 or parts[0] in {"self", "cls"}:
-                self.calls[self.stack[-1]].add(parts[-1])
+                self.calls[fn].add(parts[-1])
         last = name.rsplit(".", 1)[-1]
         if last in REGISTRATION_FUNCS:
             for arg in node.args:
@@ -287,7 +294,8 @@ def _classify_decorator(dec: cst.Decorator, qnames: Callable[[cst.CSTNode], set[
     """'request', 'websocket', 'startup' or ''."""
     expr = dec.decorator
     func = expr.func if isinstance(expr, cst.Call) else expr
-    names = qnames(func)
+    tail = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
+    names = qnames(func) if tail in _QUALIFIED_TAILS else set()
     if names & REQUEST_DECORATOR_QNAMES:
         return "request"
     if any(
@@ -314,7 +322,7 @@ def _classify_decorator(dec: cst.Decorator, qnames: Callable[[cst.CSTNode], set[
 def analyse(module: cst.Module, qnames: Callable[[cst.CSTNode], set[str]]) -> ModuleFacts:
     """Classify every function of ``module``."""
     collector = _Collector()
-    module.visit(collector)
+    collector.run(module)
     facts = ModuleFacts(functions=[fn for fn, _ in collector.functions])
     by_name: dict[str, list[cst.FunctionDef]] = {}
     for fn, owner in collector.functions:

@@ -12,6 +12,7 @@ from typing import Literal
 
 import libcst as cst
 from sessionkit.lint._context import FileContext
+from sessionkit.lint._walk import walk
 
 Kind = Literal["container", "queue", "cache"]
 Role = Literal["state", "websocket", "jobs", "cache"]
@@ -38,6 +39,7 @@ CONTAINER_CALLS: dict[str, Kind] = {
     "weakref.WeakValueDictionary": "container",
     "weakref.WeakSet": "container",
 }
+_CONTAINER_NAMES = frozenset(CONTAINER_CALLS)
 MUTATORS = frozenset(
     {
         "append",
@@ -112,9 +114,10 @@ def _container_kind(ctx: FileContext, value: cst.BaseExpression) -> Kind | None:
         return "container"
     if isinstance(value, cst.Call):
         func = value.func.value if isinstance(value.func, cst.Subscript) else value.func
-        for name in ctx.qnames(func):
-            if name in CONTAINER_CALLS:
-                return CONTAINER_CALLS[name]
+        if ctx.refers_to(func, _CONTAINER_NAMES):
+            for name in ctx.qnames(func):
+                if name in CONTAINER_CALLS:
+                    return CONTAINER_CALLS[name]
     return None
 
 
@@ -123,17 +126,23 @@ def request_time_mutations(ctx: FileContext) -> list[Mutation]:
     cached = ctx.memo.get("mutations")
     if isinstance(cached, list):
         return cached
-    containers = module_containers(ctx)
     out: list[Mutation] = []
+    if not ctx.functions.request_time:
+        ctx.memo["mutations"] = out
+        return out
+    containers = module_containers(ctx)
     if containers:
         collector = _Mutations(ctx, containers)
-        ctx.module.visit(collector)
+        for node in walk(ctx.module):
+            handler = _DISPATCH.get(type(node))
+            if handler is not None:
+                handler(collector, node)
         out = collector.found
     ctx.memo["mutations"] = out
     return out
 
 
-class _Mutations(cst.CSTVisitor):
+class _Mutations:
     def __init__(self, ctx: FileContext, containers: dict[str, Kind]) -> None:
         self.ctx = ctx
         self.containers = containers
@@ -141,8 +150,12 @@ class _Mutations(cst.CSTVisitor):
         self.seen: set[tuple[str, int]] = set()
 
     def _hit(self, name_node: cst.BaseExpression, where: cst.CSTNode, added: cst.CSTNode | None) -> None:
+        if not isinstance(name_node, cst.Name) or name_node.value not in self.containers:
+            return
+        if not self.ctx.is_request_time(where):
+            return
         name = self.ctx.module_binding(name_node)
-        if name is None or name not in self.containers or not self.ctx.is_request_time(where):
+        if name is None or name not in self.containers:
             return
         functions = self.ctx.enclosing_functions(where)
         key = (name, id(functions[0]) if functions else 0)
@@ -183,3 +196,11 @@ class _Mutations(cst.CSTVisitor):
 
     def visit_Del(self, node: cst.Del) -> None:
         self._target(node.target, node, None)
+
+
+_DISPATCH = {
+    cst.Call: _Mutations.visit_Call,
+    cst.Assign: _Mutations.visit_Assign,
+    cst.AugAssign: _Mutations.visit_AugAssign,
+    cst.Del: _Mutations.visit_Del,
+}

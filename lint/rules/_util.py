@@ -6,6 +6,9 @@ from collections.abc import Iterator
 
 import libcst as cst
 from sessionkit.lint._context import FileContext
+from sessionkit.lint._walk import walk
+
+__all__ = ["walk"]
 
 CONFIG_OWNERS = frozenset({"config", "settings", "conf"})
 
@@ -23,12 +26,6 @@ def keyword(call: cst.Call, name: str) -> cst.Arg | None:
         if arg.keyword is not None and arg.keyword.value == name:
             return arg
     return None
-
-
-def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    yield node
-    for child in node.children:
-        yield from walk(child)
 
 
 def setting_target(ctx: FileContext, target: cst.BaseExpression) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 from sessionkit.lint._handlers import REQUEST_PARAM_NAMES
 from sessionkit.lint._rule import Rule
+from sessionkit.lint.rules.module_state import HANDLER_PREFILTER
 
 APP_NAMES = frozenset({"app", "application", "current_app", "api", "server"})
 SETTINGS = frozenset({"django.conf.settings"})
@@ -23,7 +24,11 @@ class AppStateAtRequestTime(Rule):
     category = "app-state"
     severity = "error"
     remedy = "refactor"
-    prefilter = (r"\.state\.|\.config\b|settings\.|\.extensions\b",)
+    prefilter = (
+        r"(\.state\.\w+|\.(config|extensions)\[[^\]\n]+\]|settings\.\w+)\s*[-+*|]?=(?!=)"
+        r"|\.config\.(update|from_mapping|setdefault|pop|from_object)\(|setattr\(\s*settings",
+        HANDLER_PREFILTER,
+    )
     message = (
         "application-wide state changed while serving a request exists only in this replica, so "
         "other replicas keep the old value; keep runtime-changing values in Redis or the database "
@@ -99,6 +104,11 @@ class AppStateAtRequestTime(Rule):
                 self.report(
                     node, f"`{self.ctx.module.code_for_node(owner)}.{func.attr.value}()` at request time"
                 )
-        elif isinstance(func, cst.Name) and func.value == "setattr" and node.args:
-            if self.ctx.refers_to(node.args[0].value, SETTINGS) and self.ctx.is_request_time(node):
-                self.report(node, "Django `settings` changed with setattr() at request time")
+        elif (
+            isinstance(func, cst.Name)
+            and func.value == "setattr"
+            and node.args
+            and self.ctx.refers_to(node.args[0].value, SETTINGS)
+            and self.ctx.is_request_time(node)
+        ):
+            self.report(node, "Django `settings` changed with setattr() at request time")

@@ -115,12 +115,12 @@ class BackgroundThreadState(Rule):
     )
 
     def visit_Call(self, node: cst.Call) -> None:
+        target = keyword(node, "target")
+        if target is None or not isinstance(target.value, cst.Name):
+            return
         if not self.ctx.calls(node, THREAD) or _under_main_guard(self, node):
             return
         if self.ctx.is_request_time(node):
-            return
-        target = keyword(node, "target")
-        if target is None or not isinstance(target.value, cst.Name):
             return
         fn = next((f for f in self.ctx.functions.functions if f.name.value == target.value.value), None)
         if fn is None:

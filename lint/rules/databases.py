@@ -38,7 +38,10 @@ class LocalDatabase(Rule):
     category = "local-database"
     severity = "error"
     remedy = "refactor"
-    prefilter = (r"sqlite|shelve|dbm|TinyDB|pickledb|SqliteDict",)
+    prefilter = (
+        r"sqlite(\+\w+)?:///|sqlite3\.(dbapi2\.)?connect|import connect|backends\.sqlite3|shelve|dbm"
+        r"|TinyDB|pickledb|SqliteDict|aiosqlite",
+    )
     message = (
         "the database file lives on one pod's disk, so each replica sees different data and the "
         "data is lost when the pod is replaced; use a shared database server (PostgreSQL, MySQL) "

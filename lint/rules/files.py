@@ -7,6 +7,7 @@ import re
 import libcst as cst
 from sessionkit.lint._rule import Rule
 from sessionkit.lint.rules._util import dict_entries, literal_or_default, settings_in, string_value, walk
+from sessionkit.lint.rules.module_state import HANDLER_PREFILTER
 
 WRITE_MODE = re.compile(r"[wax+]")
 OPENERS = frozenset({"open", "builtins.open", "io.open", "aiofiles.open", "codecs.open", "os.open"})
@@ -48,7 +49,10 @@ class RequestTimeFileWrite(Rule):
     severity = "error"
     remedy = "refactor"
     prefilter = (
-        r"open\(|\.save\(|write_text|write_bytes|to_csv|to_excel|savefig|shutil|extractall|to_json|to_parquet",
+        r"open\([^)\n]*['\"][rbt]*[wax+]|mode\s*=|write_text\(|write_bytes\(|to_csv\(|to_excel\("
+        r"|savefig\(|shutil\.(copy|move)|extractall\(|to_json\(|to_parquet\("
+        r"|\.save\(\s*(os\.path|Path|f?['\"]|\w*(path|dest|file|target|out|name))",
+        HANDLER_PREFILTER,
     )
     message = (
         "the file is written to this replica's local disk, so later requests served by other "
@@ -74,8 +78,10 @@ class RequestTimeFileWrite(Rule):
     )
 
     def visit_Call(self, node: cst.Call) -> None:
+        if not self.ctx.is_request_time(node):
+            return
         subject = self._write(node)
-        if subject and self.ctx.is_request_time(node) and not self._temporary(node):
+        if subject and not self._temporary(node):
             self.report(node, subject)
 
     def _write(self, node: cst.Call) -> str | None:

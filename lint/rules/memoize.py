@@ -55,6 +55,7 @@ DATA_ACCESS_ATTRS = frozenset(
         "count",
     }
 )
+DATA_ACCESS_HEADS = frozenset({"requests", "httpx", "urllib", "aiohttp", "sqlalchemy", "redis"})
 DATA_ACCESS_MODULES = ("requests.", "httpx.", "urllib.request.", "aiohttp.", "sqlalchemy.", "redis.")
 
 
@@ -70,7 +71,7 @@ class PerUserMemoization(Rule):
     category = "memoization"
     severity = "warning"
     remedy = "refactor"
-    prefilter = (r"lru_cache|\bcache\b|cached|ttl_cache|alru_cache",)
+    prefilter = (r"@\s*[\w.]*(lru_cache|cache|cached|ttl_cache|alru_cache|cachedmethod)\b",)
     message = (
         "the memoized results live in one process, so after the data changes (through another "
         "replica) this replica keeps returning the old value; cache it in Redis with explicit "
@@ -94,17 +95,8 @@ class PerUserMemoization(Rule):
     )
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        memo = next(
-            (
-                d
-                for d in node.decorators
-                if self.ctx.refers_to(
-                    d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator, MEMOIZERS
-                )
-            ),
-            None,
-        )
-        if memo is None or SETTINGS_NAME.search(node.name.value):
+        # Cheap syntactic checks first; names are resolved only for real candidates.
+        if not node.decorators or SETTINGS_NAME.search(node.name.value):
             return
         params = [
             p.name.value
@@ -113,18 +105,30 @@ class PerUserMemoization(Rule):
         ]
         if not params:
             return
-        per_user = any(PER_USER.search(p) for p in params)
-        if per_user or self._reads_data(node):
-            self.report(memo, f"`{node.name.value}()` is memoized in process")
+        if not (any(PER_USER.search(p) for p in params) or self._reads_data(node)):
+            return
+        for dec in node.decorators:
+            expr = dec.decorator
+            target = expr.func if isinstance(expr, cst.Call) else expr
+            if self.ctx.refers_to(target, MEMOIZERS):
+                self.report(dec, f"`{node.name.value}()` is memoized in process")
+                return
 
     def _reads_data(self, fn: cst.FunctionDef) -> bool:
         for node in walk(fn.body):
             if isinstance(node, cst.Attribute) and node.attr.value in DATA_ACCESS_ATTRS:
                 return True
-            if isinstance(node, cst.Call) and any(
-                n.startswith(DATA_ACCESS_MODULES) for n in self.ctx.qnames(node.func)
-            ):
-                return True
+            if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+                head = node.func.value
+                while isinstance(head, cst.Attribute):
+                    head = head.value
+                if (
+                    isinstance(head, cst.Name)
+                    and (head.value in DATA_ACCESS_HEADS or head.value in self.ctx.aliases)
+                    and head.value in self.ctx.imported
+                    and any(n.startswith(DATA_ACCESS_MODULES) for n in self.ctx.qnames(node.func))
+                ):
+                    return True
         return False
 
 

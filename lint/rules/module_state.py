@@ -11,6 +11,7 @@ CONTAINER_PREFILTER = (
     r"(?m)^\w+\s*(:[^=\n]+)?=\s*(\[|\{|[\w.]*(dict|list|set|Dict|Counter|deque|Queue|Cache)\()",
     r"request|route|websocket|@\w+\.(get|post|put|patch|delete|on|event)\b|View|Consumer|Endpoint",
 )
+HANDLER_PREFILTER = CONTAINER_PREFILTER[1]
 
 
 class ModuleStateMutation(Rule):
@@ -66,7 +67,7 @@ class GlobalRebinding(Rule):
     category = "global-rebinding"
     severity = "error"
     remedy = "refactor"
-    prefilter = (r"\bglobal\b",)
+    prefilter = (r"\bglobal\b", HANDLER_PREFILTER)
     message = (
         "rebinding a module global at request time changes it in one process only, so replicas "
         "disagree and the value is lost on restart; store it in Redis or the database"

@@ -62,9 +62,12 @@ class InMemoryRateLimit(Rule):
             uri, holder = literal_or_default(self.ctx, arg.value)
             if uri is not None and uri.startswith("memory://"):
                 self.report(holder, "rate limiter `storage_uri` is memory://", guard=self.ctx.guard(holder))
-        elif self.ctx.calls(node, LITESTAR) and keyword(node, "store") is None:
-            if not any(isinstance(n, cst.Call) and keyword(n, "stores") for n in walk(self.ctx.module)):
-                self.report(node, "Litestar rate limiting on the default memory store")
+        elif (
+            self.ctx.calls(node, LITESTAR)
+            and keyword(node, "store") is None
+            and not any(isinstance(n, cst.Call) and keyword(n, "stores") for n in walk(self.ctx.module))
+        ):
+            self.report(node, "Litestar rate limiting on the default memory store")
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for key, value, _ in settings_in(self.ctx, node):

@@ -212,10 +212,9 @@ class AsgiMemorySessions(Rule):
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func.value if isinstance(node.func, cst.Subscript) else node.func
-        names = self.ctx.qnames(func)
-        if names & ASGI_MEMORY_STORES:
+        if self.ctx.refers_to(func, ASGI_MEMORY_STORES):
             self.report(node, "an in-memory session store", guard=self.ctx.guard(node))
-        elif names & LITESTAR_SERVER_SIDE and not self._has_shared_store():
+        elif self.ctx.refers_to(func, LITESTAR_SERVER_SIDE) and not self._has_shared_store():
             self.report(
                 node, "Litestar server-side sessions on the default MemoryStore", guard=self.ctx.guard(node)
             )

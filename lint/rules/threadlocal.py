@@ -21,7 +21,7 @@ class ThreadLocalStorage(Rule):
     category = "thread-local"
     severity = "info"
     remedy = "refactor"
-    prefilter = (r"threading|local\(\)|Local\(\)",)
+    prefilter = (r"\b[Ll]ocal\(\)", r"hasattr|getattr|AttributeError")
     message = (
         "values kept on a thread-local survive the request on this thread only, so replicas and "
         "threads disagree and data can leak between requests; use per-request context "
