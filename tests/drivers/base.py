@@ -49,3 +49,17 @@ class Driver(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+def parse_set_cookie(values: list[str], name: str) -> tuple[str | None, dict[str, str]]:
+    """The value and lower-cased attributes (flags map to "") of the ``name`` cookie, if set."""
+    for header in values:
+        first, *attrs = (part.strip() for part in header.split(";"))
+        cookie_name, _, value = first.partition("=")
+        if cookie_name == name:
+            parsed = {}
+            for attr in attrs:
+                key, _, attr_value = attr.partition("=")
+                parsed[key.lower()] = attr_value
+            return value.strip('"'), parsed
+    return None, {}

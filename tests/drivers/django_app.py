@@ -10,7 +10,7 @@ import sys
 from typing import Any
 
 from drivers import django_settings
-from drivers.base import Reply
+from drivers.base import Reply, parse_set_cookie
 
 django_settings.configure()
 
@@ -72,20 +72,6 @@ urlpatterns = [
     path("logout", logout),
     path("untouched", untouched),
 ]
-
-
-def parse_set_cookie(values: list[str], name: str) -> tuple[str | None, dict[str, str]]:
-    """The value and lower-cased attributes (flags map to "") of the ``name`` cookie, if set."""
-    for header in values:
-        first, *attrs = (part.strip() for part in header.split(";"))
-        cookie_name, _, value = first.partition("=")
-        if cookie_name == name:
-            parsed = {}
-            for attr in attrs:
-                key, _, attr_value = attr.partition("=")
-                parsed[key.lower()] = attr_value
-            return value.strip('"'), parsed
-    return None, {}
 
 
 def driver_settings(redis_url: str, key_prefix: str, **options: Any) -> dict[str, Any]:

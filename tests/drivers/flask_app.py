@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drivers.base import Reply
+from drivers.base import Reply, parse_set_cookie
 from flask import Flask, jsonify, session
 from flask.sessions import SecureCookieSessionInterface
 from sessionkit.adapters.flask import SessionKit, regenerate
@@ -55,20 +55,6 @@ def make_app(redis_url: str, key_prefix: str, **options: Any) -> Flask:
         return jsonify(ok=True)
 
     return app
-
-
-def parse_set_cookie(values: list[str], name: str) -> tuple[str | None, dict[str, str]]:
-    """The value and lower-cased attributes (flags map to "") of the ``name`` cookie, if set."""
-    for header in values:
-        first, *attrs = (part.strip() for part in header.split(";"))
-        cookie_name, _, value = first.partition("=")
-        if cookie_name == name:
-            parsed = {}
-            for attr in attrs:
-                key, _, attr_value = attr.partition("=")
-                parsed[key.lower()] = attr_value
-            return value, parsed
-    return None, {}
 
 
 class Headers(dict[str, str]):

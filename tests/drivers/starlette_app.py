@@ -8,7 +8,7 @@ from base64 import b64encode
 from typing import Any
 
 import itsdangerous
-from drivers.base import Reply
+from drivers.base import Reply, parse_set_cookie
 from sessionkit.adapters.starlette import SessionMiddleware, regenerate
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -76,20 +76,6 @@ def make_app(redis_url: str, key_prefix: str, **options: Any) -> Starlette:
     return Starlette(routes=ROUTES, middleware=[
         Middleware(SessionMiddleware, redis_url=redis_url, key_prefix=key_prefix, **options)
     ])
-
-
-def parse_set_cookie(values: list[str], name: str) -> tuple[str | None, dict[str, str]]:
-    """The value and lower-cased attributes (flags map to "") of the ``name`` cookie, if set."""
-    for header in values:
-        first, *attrs = (part.strip() for part in header.split(";"))
-        cookie_name, _, value = first.partition("=")
-        if cookie_name == name:
-            parsed = {}
-            for attr in attrs:
-                key, _, attr_value = attr.partition("=")
-                parsed[key.lower()] = attr_value
-            return value, parsed
-    return None, {}
 
 
 class Headers(dict[str, str]):
