@@ -26,7 +26,9 @@ COOKIE_BASED = ("cookie", "signed-cookies")
 def _server(framework: str, config: str, redis_url: str, work: Path, *, probe: bool = False) -> Replica:
     port = free_port()
     if framework == "starlette":
-        argv = uvicorn_argv(APP[framework], port, workers=1 if probe else 2)
+        # One process: `uvicorn --workers 2` answered every request ~44 ms late here (with wrk, even
+        # on one connection), a floor that would hide every difference between configurations.
+        argv = uvicorn_argv(APP[framework], port, workers=1)
     else:
         argv = gunicorn_argv(APP[framework], port, workers=2)
         if probe:  # threads, so concurrent requests really overlap in the probes

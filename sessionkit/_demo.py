@@ -71,6 +71,8 @@ def run(args: argparse.Namespace) -> int:
                         for name, app in VARIANTS.items()}
             print()
             print(render(outcomes, args.users))
+            print("\nNext: `sessionkit lint .` finds what else your app keeps in-process; "
+                  "`sessionkit ingress` writes a cookie-affinity stop-gap for what cannot move yet.")
     finally:
         signal.signal(signal.SIGTERM, previous)
     lost = outcomes["sessionkit"].users_lost + outcomes["sessionkit"].carts_wrong
@@ -184,7 +186,8 @@ def render(outcomes: dict[str, Outcome], users: int) -> str:
         lines.append(label.ljust(width) + "  ".join(cell(outcomes[n]).rjust(c) for n, c in zip(names, cols)))
     any_outcome = next(iter(outcomes.values()))
     lines.append("")
-    lines.append(f"Balancer: {any_outcome.balancer}; one replica killed (SIGKILL) halfway through.")
+    balancer = any_outcome.balancer.split(" on 127.0.0.1")[0]
+    lines.append(f"Balancer: {balancer}; one replica killed (SIGKILL) halfway through.")
     lines.append("Journey per user: log in, then /me reads, a cart add every 5th and a cart check every "
                  "10th request.")
     lines.append("'all' counts the commands inside sessionkit's write script too; it is one round trip.")
