@@ -57,6 +57,37 @@ def _prefilter() -> _Prefilter:
     return _PREFILTER
 
 
+_NOT_BRACKETS = bytes(sorted(set(range(256)) - set(b"()[]{}")))
+_OPEN = frozenset(b"([{")
+
+
+def _too_deep(data: bytes) -> str | None:
+    """Reject nesting that would overflow the native parser's stack (a crash, not an error).
+
+    Brackets are counted cheaply (strings included, so the count can only overestimate); only
+    suspicious files go through CPython's own parser, which fails cleanly past its nesting limit.
+    """
+    depth = deepest = 0
+    for char in data.translate(None, _NOT_BRACKETS):
+        if char in _OPEN:
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    if deepest < 100:
+        return None
+    import ast
+
+    try:
+        ast.parse(data)
+    except SyntaxError as exc:
+        if "nest" in str(exc.msg) or "recursion" in str(exc.msg):
+            return f"{exc.msg} (line {exc.lineno})"
+    except (RecursionError, MemoryError, ValueError) as exc:
+        return f"nesting too deep ({type(exc).__name__})"
+    return None
+
+
 def decode(data: bytes) -> str | None:
     """Source text honouring a PEP 263 coding cookie, or ``None`` when it cannot be decoded."""
     try:
@@ -81,6 +112,10 @@ def analyse_bytes(path: str, data: bytes, max_bytes: int = MAX_BYTES_DEFAULT) ->
     text = decode(data)
     if text is None:
         result.findings.append(diag.NOT_UTF8.finding(path))
+        return result
+    deep = _too_deep(data)
+    if deep is not None:
+        result.findings.append(diag.SYNTAX_ERROR.finding(path, deep))
         return result
     import libcst as cst
 

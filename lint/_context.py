@@ -128,9 +128,12 @@ class FileContext:
         """Names bound by ``import x as y`` / ``from x import y as z``."""
         found: set[str] = set()
         for node in _walk(self.module):
-            if isinstance(node, cst.ImportAlias) and node.asname is not None:
-                if isinstance(node.asname.name, cst.Name):
-                    found.add(node.asname.name.value)
+            if (
+                isinstance(node, cst.ImportAlias)
+                and node.asname is not None
+                and isinstance(node.asname.name, cst.Name)
+            ):
+                found.add(node.asname.name.value)
         return frozenset(found)
 
     @cached_property

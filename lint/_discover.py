@@ -84,7 +84,8 @@ def _walk(
             is_dir = entry.is_dir()
             is_file = entry.is_file()
         except OSError as exc:
-            out.problems.append(diag.UNREADABLE.finding(shown, exc.strerror or str(exc)))
+            kind = diag.SYMLINK_LOOP if exc.errno == errno.ELOOP else diag.UNREADABLE
+            out.problems.append(kind.finding(shown, exc.strerror or str(exc)))
             continue
         if entry.is_symlink() and not is_dir and not is_file:
             try:

@@ -7,6 +7,7 @@ import sys
 import time
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -154,14 +155,31 @@ def _analyse_all(
             return
         # Largest files first, so one big file does not finish last on an idle pool.
         ordered = sorted(pending, key=lambda item: -len(item[1]))
-        with ProcessPoolExecutor(max_workers=min(jobs, len(ordered))) as pool:
-            for out in pool.map(_work, ordered, chunksize=4):
-                yield out
-                if bar is not None:
-                    bar.update(1)
+        done: set[str] = set()
+        try:
+            with ProcessPoolExecutor(max_workers=min(jobs, len(ordered))) as pool:
+                for out in pool.map(_work, ordered, chunksize=4):
+                    done.add(out[0])
+                    yield out
+                    if bar is not None:
+                        bar.update(1)
+        except BrokenProcessPool:
+            # A native crash in a worker: isolate each remaining file so only the culprit is lost.
+            for item in ordered:
+                if item[0] not in done:
+                    yield _isolated(item)
     finally:
         if bar is not None:
             bar.close()
+
+
+def _isolated(item: tuple[str, bytes, int]) -> tuple[str, dict[str, Any]]:
+    try:
+        with ProcessPoolExecutor(max_workers=1) as pool:
+            return pool.submit(_work, item).result()
+    except BrokenProcessPool:
+        crash = diag.INTERNAL_ERROR.finding(item[0], "the parser crashed on this file")
+        return item[0], FileResult(findings=[crash]).to_json()
 
 
 def _progress(total: int) -> Any:
