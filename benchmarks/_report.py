@@ -23,7 +23,7 @@ HOW = [
     "```",
     "",
     "The script creates `/tmp/sessionkit-bench-venv` on first use (`python -m venv`, then "
-    "`pip install -e '.[all]' Flask-Session django-redis starsessions`; override the location with "
+    "`pip install -e '.[all]' Flask-Session django-redis starsessions hiredis`; override the location with "
     "`SESSIONKIT_BENCH_VENV`) and re-runs itself there, so the project's own dependencies stay lean. "
     "The apps are `benchmarks/_app_flask.py`, `_app_django.py` and `_app_starlette.py`, one per "
     "framework, configured by `BENCH_CONFIG`.",

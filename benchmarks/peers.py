@@ -25,7 +25,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 VENV = Path(os.environ.get("SESSIONKIT_BENCH_VENV", "/tmp/sessionkit-bench-venv"))
-PEER_PACKAGES = ["Flask-Session", "django-redis", "starsessions"]
+# hiredis: redis-py's C reply parser, as production installs use; every Redis configuration gains.
+PEER_PACKAGES = ["Flask-Session", "django-redis", "starsessions", "hiredis"]
 
 CONFIGS: dict[str, list[tuple[str, str]]] = {
     "flask": [("none", "no session"), ("cookie", "Flask cookie session"),
@@ -45,21 +46,31 @@ def ensure_venv(argv: list[str]) -> None:
     """Re-run inside a throwaway venv holding sessionkit (editable) and the peers."""
     if Path(sys.prefix).resolve() == VENV.resolve():
         return
-    python = VENV / "bin" / "python"
+    python, marker = VENV / "bin" / "python", VENV / "sessionkit-bench.txt"
+    wanted = " ".join([f"{REPO}[all]", *PEER_PACKAGES])
     if not python.exists():
-        print(f"creating {VENV} with sessionkit[all] and {', '.join(PEER_PACKAGES)}", flush=True)
+        print(f"creating {VENV}", flush=True)
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+    if not marker.exists() or marker.read_text() != wanted:
+        print(f"installing sessionkit[all] and {', '.join(PEER_PACKAGES)} into {VENV}", flush=True)
         subprocess.run([str(python), "-m", "pip", "install", "-q", "-e", f"{REPO}[all]", *PEER_PACKAGES],
                        check=True)
+        marker.write_text(wanted)
     os.execv(str(python), [str(python), str(Path(__file__).resolve()), *argv])
 
 
 def versions() -> dict[str, str]:
-    from importlib.metadata import version
+    from importlib.metadata import PackageNotFoundError, version
 
     names = ["sessionkit", "Flask", "Django", "starlette", "Flask-Session", "django-redis", "starsessions",
-             "redis", "gunicorn", "uvicorn"]
-    return {n: version(n) for n in names}
+             "redis", "hiredis", "gunicorn", "uvicorn"]
+    out = {}
+    for name in names:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "not installed"
+    return out
 
 
 def main(argv: list[str]) -> int:
