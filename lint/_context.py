@@ -35,7 +35,9 @@ ENV_GETTERS = frozenset(
 #: Callables named like this are env readers (django-environ ``env(...)``, python-decouple).
 ENV_CALLABLE_NAMES = frozenset({"env", "config", "getenv", "get_env", "env_var", "get_env_variable"})
 ENV_METHODS = frozenset({"str", "bool", "int", "get_value", "db", "cache", "url"})
-GUARD_WORDS = re.compile(r"\b(DEBUG|TESTING|DEVELOPMENT|DEV|LOCAL|environ|getenv|ENV|ENVIRONMENT)\b")
+GUARD_WORDS = re.compile(
+    r"\b(DEBUG|TESTING|TEST|DEVELOPMENT|DEV|LOCAL|environ|getenv|ENV|ENVIRONMENT|argv|pytest)\b"
+)
 DEV_FILE = re.compile(r"(^|/)(dev|develop|development|local|test|tests|testing|ci)(_settings)?\.py$")
 SETTINGS_FILE = re.compile(r"(^|/)(settings|config|conf|configuration)(/[^/]+|_?\w*)?\.py$")
 
@@ -63,11 +65,11 @@ class FileContext:
     def scopes(self) -> Mapping[cst.CSTNode, Scope | None]:
         # Scope and qualified-name metadata are resolved on first use: rules look names up only
         # for candidate nodes, so files without candidates never pay for them.
-        return self.wrapper.resolve(ScopeProvider)  # type: ignore[return-value]
+        return self.wrapper.resolve(ScopeProvider)
 
     @cached_property
     def qualified(self) -> Mapping[cst.CSTNode, Collection[QualifiedName]]:
-        return self.wrapper.resolve(QualifiedNameProvider)  # type: ignore[return-value]
+        return self.wrapper.resolve(QualifiedNameProvider)
 
     @cached_property
     def positions(self) -> Mapping[cst.CSTNode, CodeRange]:

@@ -184,7 +184,7 @@ def _isolated(item: tuple[str, bytes, int]) -> tuple[str, dict[str, Any]]:
 
 def _progress(total: int) -> Any:
     try:
-        from tqdm import tqdm
+        from tqdm import tqdm  # type: ignore[import-untyped,unused-ignore]
     except ImportError:  # pragma: no cover - tqdm is in the lint extra
         return None
     return tqdm(total=total, file=sys.stderr, unit="file", leave=False, desc="sessionkit lint")

@@ -7,8 +7,9 @@ classified once, and exactly one of those rules reports it.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import libcst as cst
 from sessionkit.lint._context import FileContext
@@ -198,7 +199,7 @@ class _Mutations:
         self._target(node.target, node, None)
 
 
-_DISPATCH = {
+_DISPATCH: dict[type[cst.CSTNode], Callable[[_Mutations, Any], None]] = {
     cst.Call: _Mutations.visit_Call,
     cst.Assign: _Mutations.visit_Assign,
     cst.AugAssign: _Mutations.visit_AugAssign,
