@@ -97,8 +97,13 @@ def decode(data: bytes) -> str | None:
         return None
 
 
-def analyse_bytes(path: str, data: bytes, max_bytes: int = MAX_BYTES_DEFAULT) -> FileResult:
-    """Lint ``data`` (the content of ``path``). Never raises for any input."""
+def analyse_bytes(
+    path: str, data: bytes, max_bytes: int = MAX_BYTES_DEFAULT, force: bool = False
+) -> FileResult:
+    """Lint ``data`` (the content of ``path``). Never raises for any input.
+
+    ``force`` skips the lexical prefilter and runs every rule (used by the no-crash sweep).
+    """
     result = FileResult()
     if len(data) > max_bytes:
         result.findings.append(diag.TOO_LARGE.finding(path, f"{len(data)} bytes > {max_bytes}"))
@@ -106,7 +111,7 @@ def analyse_bytes(path: str, data: bytes, max_bytes: int = MAX_BYTES_DEFAULT) ->
     if b"\x00" in data[:8192]:
         result.findings.append(diag.BINARY.finding(path))
         return result
-    rules = _prefilter().matching(data)
+    rules = [rule for rule, _ in _prefilter().rules] if force else _prefilter().matching(data)
     if not rules or not data.strip():
         return result
     text = decode(data)

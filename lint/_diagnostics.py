@@ -17,7 +17,8 @@ class Diagnostic:
     message: str
     fix_hint: str
     category: str = "input"
-    remedy: Remedy = "none"
+    #: The JSON contract allows only the three remedies; an input problem is fixed in the file.
+    remedy: Remedy = "refactor"
     description: str = ""
 
     def finding(self, path: str, detail: str = "", line: int = 1, column: int = 0) -> Finding:

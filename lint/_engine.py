@@ -32,6 +32,8 @@ class Options:
     use_cache: bool = True
     progress: bool = False
     baseline: Path | None = None
+    #: Parse every file and run every rule, bypassing the prefilter (the no-crash sweep).
+    force: bool = False
 
 
 @dataclass
@@ -48,9 +50,12 @@ class Report:
     contents: dict[str, bytes] = field(default_factory=dict, repr=False)
 
 
-def _work(item: tuple[str, bytes, int]) -> tuple[str, dict[str, Any]]:
-    display, data, max_bytes = item
-    result = analyse_bytes(display, data, max_bytes)
+Item = tuple[str, bytes, int, bool]
+
+
+def _work(item: Item) -> tuple[str, dict[str, Any]]:
+    display, data, max_bytes, force = item
+    result = analyse_bytes(display, data, max_bytes, force)
     _add_suppressions(result, data)
     return display, result.to_json()
 
@@ -84,8 +89,8 @@ def run(options: Options) -> Report:
     report = Report()
     found = discover(options.paths, Path.cwd(), config.exclude + config.extend_exclude)
     results: dict[str, FileResult] = {}
-    cache = ResultCache(_cache_dir(config)) if options.use_cache else None
-    pending: list[tuple[str, bytes, int]] = []
+    cache = ResultCache(_cache_dir(config)) if options.use_cache and not options.force else None
+    pending: list[Item] = []
     keys: dict[str, str] = {}
     problems = list(found.problems)
     for absolute, display in found.files:
@@ -107,7 +112,7 @@ def run(options: Options) -> Report:
                     continue
                 except (KeyError, TypeError):
                     pass
-        pending.append((display, data, config.max_file_size))
+        pending.append((display, data, config.max_file_size, options.force))
     for display, payload in _analyse_all(pending, options):
         result = FileResult.from_json(payload)
         results[display] = result
@@ -141,9 +146,7 @@ def _cache_dir(config: Config) -> Path:
     return config.root / ".sessionkit_cache" / "lint"
 
 
-def _analyse_all(
-    pending: list[tuple[str, bytes, int]], options: Options
-) -> Iterable[tuple[str, dict[str, Any]]]:
+def _analyse_all(pending: list[Item], options: Options) -> Iterable[tuple[str, dict[str, Any]]]:
     jobs = options.jobs or os.cpu_count() or 1
     bar = _progress(len(pending)) if options.progress and len(pending) > 50 else None
     try:
@@ -173,7 +176,7 @@ def _analyse_all(
             bar.close()
 
 
-def _isolated(item: tuple[str, bytes, int]) -> tuple[str, dict[str, Any]]:
+def _isolated(item: Item) -> tuple[str, dict[str, Any]]:
     try:
         with ProcessPoolExecutor(max_workers=1) as pool:
             return pool.submit(_work, item).result()

@@ -19,7 +19,6 @@ REMEDY_NOTES = {
     "externalize": "switch to a sessionkit store (config shown in each message)",
     "refactor": "move the state to shared infrastructure",
     "affinity": "needs cookie affinity until refactored: see `sessionkit ingress`",
-    "none": "input problems",
 }
 
 

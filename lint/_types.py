@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal, get_args
 
 Severity = Literal["error", "warning", "info"]
-Remedy = Literal["externalize", "refactor", "affinity", "none"]
+Remedy = Literal["externalize", "refactor", "affinity"]
 
 SEVERITIES: tuple[Severity, ...] = get_args(Severity)
 #: Higher number = more severe; the threshold keeps findings whose rank is >= its own.
