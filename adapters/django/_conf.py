@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
 from django.utils.module_loading import import_string
 
 from sessionkit import AsyncRedisStore, ConfigurationError, RedisStore, Serializer
@@ -82,8 +83,29 @@ _CACHE: dict[tuple[Any, ...], Conf] = {}
 _LOCK = threading.Lock()
 
 
+_CURRENT: list[Conf] = []  # the Conf of the settings in effect, until a setting changes
+
+
+def _forget(**kwargs: Any) -> None:
+    _CURRENT.clear()
+
+
+setting_changed.connect(_forget)  # sent by override_settings and settings changes in tests
+
+
 def current() -> Conf:
-    """The ``Conf`` for the settings in effect now (``override_settings`` gives another one)."""
+    """The ``Conf`` for the settings in effect now (``override_settings`` gives another one).
+
+    Looked up once and then reused on every request until Django reports a setting change.
+    """
+    if _CURRENT:
+        return _CURRENT[0]
+    conf = _lookup()
+    _CURRENT[:] = [conf]
+    return conf
+
+
+def _lookup() -> Conf:
     names = sorted(DEFAULTS)
     values = tuple(setting(n) for n in names)
     ident = (*(id(v) if n == "SESSIONKIT_REDIS_CLIENT" else v for n, v in zip(names, values)),
