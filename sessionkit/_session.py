@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any
 
 META_PREFIX = "\x00"  # metadata field names start with NUL; user keys may not
+# Values of these types cannot change in place, so handing one out does not make its key dirty.
+IMMUTABLE = (str, int, float, bool, bytes, type(None))
 
 
 class Session(MutableMapping[str, Any]):
@@ -22,6 +24,7 @@ class Session(MutableMapping[str, Any]):
     __slots__ = (
         "_data",
         "_destroy",
+        "_dirty",
         "_loaded_user_id",
         "_loader",
         "_new",
@@ -59,6 +62,9 @@ class Session(MutableMapping[str, Any]):
         self.ttl: float | None = None  # per-session idle timeout override (seconds)
         self._data: dict[str, Any] = data if data is not None else {}
         self._snapshot: dict[str, bytes] = snapshot if snapshot is not None else {}
+        # Keys that may differ from the snapshot: assigned, or a mutable value was handed out
+        # (it may have been changed in place). Only these are serialized again on save.
+        self._dirty: set[str] = set()
         self._loaded_user_id = user_id
         self._loader = loader
         self._destroy = False
@@ -109,17 +115,22 @@ class Session(MutableMapping[str, Any]):
         """Fill the session from a store read (called by stores and loaders)."""
         self.id, self._new, self.degraded = id, new, degraded
         self._data, self._snapshot = data, snapshot
+        self._dirty = set()
         self.created_at, self.touched_at = created_at, touched_at
         self.user_id = self._loaded_user_id = user_id
 
     # -- mapping protocol ------------------------------------------------------------------
     def __getitem__(self, key: str) -> Any:
-        return self._touch()[key]
+        value = self._touch()[key]
+        if not isinstance(value, IMMUTABLE):
+            self._dirty.add(key)
+        return value
 
     def __setitem__(self, key: str, value: Any) -> None:
         if not isinstance(key, str) or key.startswith(META_PREFIX):
             raise KeyError(f"session keys must be str not starting with NUL, got {key!r}")
         self._touch()[key] = value
+        self._dirty.add(key)
 
     def __delitem__(self, key: str) -> None:
         del self._touch()[key]

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from sessionkit import JSONSerializer, Session, SessionTooLarge
 from sessionkit._config import StoreConfig
-from sessionkit._plan import F_TOUCHED, commit, plan_save
+from sessionkit._plan import F_META, commit, plan_save
 
 ser = JSONSerializer()
 cfg = StoreConfig(refresh_interval=60, max_size=1000)
@@ -37,7 +37,7 @@ def test_only_changed_fields_are_written() -> None:
     del s["c"]
     plan = plan_save(s, ser, cfg, 1010.0)
     assert plan.kind == "update"
-    assert plan.fields == {"b": b"[1,2]", F_TOUCHED: b"1010.0"}
+    assert plan.fields == {"b": b"[1,2]", F_META: b"1|900.0|1010.0|"}
     assert plan.deleted == ["c"]
 
 
@@ -46,7 +46,24 @@ def test_read_only_inside_refresh_interval_writes_nothing_and_outside_refreshes(
     s.get("a")
     assert plan_save(s, ser, cfg, 1059.0).kind == "none"
     plan = plan_save(s, ser, cfg, 1060.0)
-    assert (plan.kind, plan.fields, plan.deleted) == ("update", {F_TOUCHED: b"1060.0"}, [])
+    assert (plan.kind, plan.fields, plan.deleted) == ("update", {F_META: b"1|900.0|1060.0|"}, [])
+
+
+def test_read_only_access_serializes_nothing() -> None:
+    class Counting(JSONSerializer):
+        calls = 0
+
+        def dumps(self, value):
+            Counting.calls += 1
+            return super().dumps(value)
+
+    s = existing({"user": "ann", "n": 1, "cart": ["a"]})
+    assert (s["user"], s.get("n"), "cart" in s) == ("ann", 1, True)
+    assert plan_save(s, Counting(), cfg, 1010.0).kind == "none"
+    assert Counting.calls == 0
+    s["cart"].append("b")  # a mutable value handed out is compared again
+    assert plan_save(s, Counting(), cfg, 1010.0).fields["cart"] == b'["a","b"]'
+    assert Counting.calls == 1
 
 
 def test_size_limit_is_checked_before_anything_is_planned() -> None:
