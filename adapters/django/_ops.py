@@ -127,12 +127,15 @@ def delete(s: SessionStore, session_key: str | None) -> Op:
 
 
 def changed_in_place(s: SessionStore) -> bool:
-    """Whether loaded values differ from what Redis holds (compared as serialized bytes)."""
+    """Whether a value handed out has changed in place since the load (compared as serialized
+    bytes, only for the keys whose mutable values were handed out)."""
     record, data = s.__dict__.get("_record"), s.__dict__.get("_session_cache")
     if record is None or data is None or record.id != s.session_key:
         return False
+    if data.keys() != record._snapshot.keys():
+        return True
     try:
         dumps = s._conf.store.serializer.dumps
-        return bool({k: dumps(v) for k, v in data.items()} != record._snapshot)
+        return any(dumps(data[k]) != record._snapshot[k] for k in s._exposed if k in data)
     except Exception:  # unserializable: let save() raise the real error
         return True

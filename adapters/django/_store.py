@@ -19,6 +19,7 @@ from sessionkit.adapters.django import _conf, _ops
 
 from sessionkit import Session
 from sessionkit._ops import adrive, drive
+from sessionkit._session import IMMUTABLE
 
 
 class SessionStore(SessionBase):  # type: ignore[misc]
@@ -31,6 +32,7 @@ class SessionStore(SessionBase):  # type: ignore[misc]
         self._conf = _conf.current()
         self._record: Session | None = None  # the Redis record behind self.session_key
         self.degraded = False  # Redis was unreachable when loading (SESSIONKIT_DEGRADED)
+        self._exposed: set[str] = set()  # keys whose mutable values were handed out
 
     # -- running the operations of _ops ----------------------------------------------------
     def _run(self, op: _ops.Op) -> Any:
@@ -65,6 +67,44 @@ class SessionStore(SessionBase):  # type: ignore[misc]
         return self._get_new_session_key()
 
     # -- Django's change tracking, extended to in-place changes ----------------------------
+    # Values handed out that could be changed in place (lists, dicts...) are remembered, so
+    # ``modified`` re-serializes only those, not the whole session, at the end of a request.
+    def _expose(self, key: str, value: Any) -> Any:
+        if not isinstance(value, IMMUTABLE):
+            self._exposed.add(key)
+        return value
+
+    def __getitem__(self, key: str) -> Any:
+        return self._expose(key, super().__getitem__(key))
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._expose(key, super().get(key, default))
+
+    async def aget(self, key: str, default: Any = None) -> Any:
+        return self._expose(key, await super().aget(key, default))
+
+    def setdefault(self, key: str, value: Any) -> Any:
+        return self._expose(key, super().setdefault(key, value))
+
+    async def asetdefault(self, key: str, value: Any) -> Any:
+        return self._expose(key, await super().asetdefault(key, value))
+
+    def values(self) -> Any:
+        self._exposed.update(self._session)
+        return super().values()
+
+    async def avalues(self) -> Any:
+        self._exposed.update(await self._aget_session())
+        return await super().avalues()
+
+    def items(self) -> Any:
+        self._exposed.update(self._session)
+        return super().items()
+
+    async def aitems(self) -> Any:
+        self._exposed.update(await self._aget_session())
+        return await super().aitems()
+
     @property
     def modified(self) -> bool:
         """True when set by Django, or when a value changed in place (``session["cart"].append(x)``)."""
