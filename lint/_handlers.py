@@ -242,6 +242,8 @@ class _Collector:
             parts = name.split(".")
             if len(parts) == 1 or parts[0] in {"self", "cls"}:
                 self.calls[fn].add(parts[-1])
+            elif len(parts) == 2:
+                self.calls[fn].add(name)  # ``manager.connect()``: resolved via module singletons
         last = name.rsplit(".", 1)[-1]
         if last in REGISTRATION_FUNCS:
             for arg in node.args:
@@ -353,14 +355,51 @@ def analyse(module: cst.Module, qnames: Callable[[cst.CSTNode], set[str]]) -> Mo
         first = _first_param(fn, in_class)
         if first is not None and first.name.value in {"websocket", "ws"}:
             facts.websocket_handlers.add(fn)
+    methods = _singleton_methods(module, collector)
     pending = list(facts.handlers)
     seen = set(pending)
     while pending:
         fn = pending.pop()
         for callee in collector.calls.get(fn, ()):
-            for target in by_name.get(callee, ()):
+            targets = methods.get(callee, []) if "." in callee else by_name.get(callee, [])
+            for target in targets:
                 if target not in seen and target not in facts.startup:
                     seen.add(target)
                     pending.append(target)
     facts.request_time = seen
     return facts
+
+
+def singletons(module: cst.Module) -> dict[str, cst.ClassDef]:
+    """Module-level ``name = SomeClass(...)`` where ``SomeClass`` is defined in this module."""
+    classes = {stmt.name.value: stmt for stmt in module.body if isinstance(stmt, cst.ClassDef)}
+    found: dict[str, cst.ClassDef] = {}
+    for stmt in module.body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if (
+                isinstance(small, cst.Assign)
+                and isinstance(small.value, cst.Call)
+                and isinstance(small.value.func, cst.Name)
+                and small.value.func.value in classes
+            ):
+                for target in small.targets:
+                    if isinstance(target.target, cst.Name):
+                        found[target.target.value] = classes[small.value.func.value]
+    return found
+
+
+def _singleton_methods(module: cst.Module, collector: _Collector) -> dict[str, list[cst.FunctionDef]]:
+    """``"manager.connect"`` -> the ``connect`` method(s) of the class ``manager`` instantiates."""
+    out: dict[str, list[cst.FunctionDef]] = {}
+    instances = singletons(module)
+    if not instances:
+        return out
+    for fn, owner in collector.functions:
+        if owner is None:
+            continue
+        for name, cls in instances.items():
+            if cls is owner:
+                out.setdefault(f"{name}.{fn.name.value}", []).append(fn)
+    return out

@@ -11,6 +11,7 @@ from typing import Any
 
 from sessionkit.lint._rule import LOWER, Rule
 from sessionkit.lint._types import Finding
+from sessionkit.lint.rules.caches import LocalCacheBackend
 from sessionkit.lint.rules.files import LocalMediaRoot
 from sessionkit.lint.rules.sessions import DjangoLocalSessions
 
@@ -97,6 +98,16 @@ def resolve(facts: dict[str, dict[str, Any]]) -> list[Finding]:
                     f"`SESSION_ENGINE` {short!r} over {why} = {backend.rsplit('.', 1)[-1]} (per process)"
                 )
                 out.append(_finding(DjangoLocalSessions, path, engine, subject, engine.get("guard")))
+    django_project = any(f.get("django_settings") for f in facts.values())
+    if django_project and not any("caches" in f for f in facts.values()):
+        for path, own in sorted(facts.items()):
+            use = own.get("django_cache_use")
+            if use:
+                subject = (
+                    f"`cache.{use['call']}()` writes to Django's default cache, a per-process "
+                    "LocMemCache (no CACHES setting in the project)"
+                )
+                out.append(_finding(LocalCacheBackend, path, use, subject, None))
     if not any(f.get("shared_storage") for f in facts.values()):
         for path, own in sorted(facts.items()):
             if "media_root" in own:

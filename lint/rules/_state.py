@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 import libcst as cst
 from sessionkit.lint._context import FileContext
+from sessionkit.lint._handlers import singletons
 from sessionkit.lint._walk import walk
 
 Kind = Literal["container", "queue", "cache"]
@@ -97,6 +98,21 @@ def module_containers(ctx: FileContext) -> dict[str, Kind]:
         for target in targets:
             if isinstance(target, cst.Name):
                 found[target.value] = kind
+    for instance, cls in singletons(ctx.module).items():
+        for node in walk(cls.body):
+            if isinstance(node, cst.Assign):
+                targets, value = [target.target for target in node.targets], node.value
+            elif isinstance(node, cst.AnnAssign) and node.value is not None:
+                targets, value = [node.target], node.value
+            else:
+                continue
+            kind = _container_kind(ctx, value)
+            for t in targets:
+                if kind is not None and isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name):
+                    if t.value.value == "self":
+                        found[f"{instance}.{t.attr.value}"] = kind
+                elif kind is not None and isinstance(t, cst.Name):
+                    found[f"{instance}.{t.value}"] = kind
     return found
 
 
@@ -149,13 +165,15 @@ class _Mutations:
         self.containers = containers
         self.found: list[Mutation] = []
         self.seen: set[tuple[str, int]] = set()
+        self.singletons = singletons(ctx.module)
 
     def _hit(self, name_node: cst.BaseExpression, where: cst.CSTNode, added: cst.CSTNode | None) -> None:
-        if not isinstance(name_node, cst.Name) or name_node.value not in self.containers:
+        attr = self._singleton_attr(name_node, where)
+        if attr is None and (not isinstance(name_node, cst.Name) or name_node.value not in self.containers):
             return
         if not self.ctx.is_request_time(where):
             return
-        name = self.ctx.module_binding(name_node)
+        name = attr if attr is not None else self.ctx.module_binding(name_node)
         if name is None or name not in self.containers:
             return
         functions = self.ctx.enclosing_functions(where)
@@ -164,6 +182,24 @@ class _Mutations:
             return
         self.seen.add(key)
         self.found.append(Mutation(where, name, self._role(name, where, added)))
+
+    def _singleton_attr(self, node: cst.BaseExpression, where: cst.CSTNode) -> str | None:
+        """``self.attr`` inside a method of a class with one module-level instance, when ``attr``
+        is a container: that is module state too (the FastAPI ``ConnectionManager`` pattern)."""
+        if not (
+            isinstance(node, cst.Attribute)
+            and isinstance(node.value, cst.Name)
+            and node.value.value == "self"
+        ):
+            return None
+        for fn in self.ctx.enclosing_functions(where)[:1]:
+            block = self.ctx.parents.get(fn)
+            owner = self.ctx.parents.get(block) if block is not None else None
+            for instance, cls in self.singletons.items():
+                key = f"{instance}.{node.attr.value}"
+                if cls is owner and key in self.containers:
+                    return key
+        return None
 
     def _role(self, name: str, where: cst.CSTNode, added: cst.CSTNode | None) -> Role:
         kind = self.containers[name]

@@ -190,6 +190,7 @@ class InMemoryJobQueue(Rule):
         "import asyncio\nfrom fastapi import FastAPI\napp = FastAPI()\npending = asyncio.Queue()\n@app.post('/q')\nasync def q(item: dict):\n    await pending.put(item)\n",
         "from collections import deque\nfrom django.http import JsonResponse\nresults = deque(maxlen=100)\ndef run_report(request):\n    results.append(make_report())\n    return JsonResponse({})\n",
         "from fastapi import FastAPI, BackgroundTasks\napp = FastAPI()\ntask_status: dict[str, str] = {}\ndef work(tid):\n    task_status[tid] = 'done'\n@app.post('/t')\nasync def start(tasks: BackgroundTasks):\n    task_status['1'] = 'queued'\n    tasks.add_task(work, '1')\n",
+        "from flask import Flask\napp = Flask(__name__)\nclass JobStore:\n    jobs = {}\n    def add(self, jid):\n        self.jobs[jid] = 'queued'\nstore = JobStore()\n@app.post('/jobs/<jid>')\ndef submit(jid):\n    store.add(jid)\n    return jid\n",
     )
 
     def visit_Module(self, node: cst.Module) -> None:

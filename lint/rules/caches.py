@@ -35,6 +35,8 @@ LOCAL_CACHE_CALLS = frozenset(
         "diskcache.FanoutCache",
     }
 )
+DJANGO_DEFAULT_CACHE = frozenset({"django.core.cache.cache"})
+DJANGO_CACHE_WRITES = frozenset({"set", "add", "incr", "decr", "get_or_set", "set_many", "touch"})
 AIOCACHE_DEFAULTING = frozenset({"aiocache.cached", "aiocache.decorators.cached", "aiocache.Cache"})
 
 
@@ -52,7 +54,8 @@ class LocalCacheBackend(Rule):
     severity = "warning"
     remedy = "refactor"
     prefilter = (
-        r"LocMemCache|FileBasedCache|CACHE_TYPE|SimpleCache|FileSystemCache|SimpleMemoryCache|aiocache|diskcache",
+        r"LocMemCache|FileBasedCache|CACHE_TYPE|SimpleCache|FileSystemCache|SimpleMemoryCache|aiocache"
+        r"|diskcache|cache\.(set|add|incr|decr|get_or_set|set_many|touch)\(",
     )
     message = (
         "every replica gets its own copy of this cache, so a write or invalidation on one replica "
@@ -68,6 +71,7 @@ class LocalCacheBackend(Rule):
         "from cachelib import RedisCache\ncache = RedisCache(host='r')\n",
         "class SimpleCache:\n    pass\nc = SimpleCache()\n",
         "from aiocache import Cache\ncache = Cache(Cache.REDIS, endpoint='r')\n",
+        '# file: settings.py\nfrom django.core.cache import cache\nINSTALLED_APPS = []\nCACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache"}}\ndef bump(request):\n    cache.incr("hits")\n',
     )
     invalid = (
         'CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}\n',
@@ -77,6 +81,7 @@ class LocalCacheBackend(Rule):
         "from cachelib.simple import SimpleCache\ncache = SimpleCache()\n",
         "from aiocache import SimpleMemoryCache\ncache = SimpleMemoryCache()\n",
         "from aiocache import cached\n@cached(ttl=10)\nasync def get_user(uid):\n    return await db.fetch(uid)\n",
+        '# file: settings.py\nfrom django.core.cache import cache\nINSTALLED_APPS = ["shop"]\ndef bump(request):\n    cache.incr("hits")\n',
     )
 
     def visit_DictElement(self, node: cst.DictElement) -> None:
@@ -96,6 +101,7 @@ class LocalCacheBackend(Rule):
                 self._flask(value)
 
     def visit_Call(self, node: cst.Call) -> None:
+        self._django_cache_use(node)
         for key, value, _ in settings_in(self.ctx, node):
             if key == "CACHE_TYPE":
                 self._flask(value)
@@ -108,6 +114,26 @@ class LocalCacheBackend(Rule):
                 if first is not None and not self.ctx.refers_to(first, {"aiocache.Cache.MEMORY"}):
                     return
             self.report(node, "aiocache on its default in-memory backend", guard=self.ctx.guard(node))
+
+    def _django_cache_use(self, node: cst.Call) -> None:
+        """Remember the first write through ``django.core.cache.cache``: with no ``CACHES`` in the
+        project's settings it goes to the per-process LocMemCache (decided across files)."""
+        func = node.func
+        if (
+            "django_cache_use" not in self.ctx.facts
+            and isinstance(func, cst.Attribute)
+            and func.attr.value in DJANGO_CACHE_WRITES
+            and isinstance(func.value, cst.Name)
+            and self.ctx.refers_to(func.value, DJANGO_DEFAULT_CACHE)
+        ):
+            where = self.ctx.positions[node]
+            self.ctx.facts["django_cache_use"] = {
+                "line": where.start.line,
+                "column": where.start.column + 1,
+                "end_line": where.end.line,
+                "end_column": where.end.column + 1,
+                "call": func.attr.value,
+            }
 
     def _flask(self, value: cst.BaseExpression) -> None:
         kind, holder = literal_or_default(self.ctx, value)

@@ -47,6 +47,7 @@ class WebsocketRegistry(Rule):
         "from starlette.routing import WebSocketRoute\nROOMS = {}\nasync def room(websocket):\n    ROOMS.setdefault('lobby', set()).add(websocket)\nroutes = [WebSocketRoute('/r', room)]\n",
         "from flask_sock import Sock\nsock = Sock(app)\nsubscribers = []\n@sock.route('/feed')\ndef feed(ws):\n    subscribers.append(ws)\n",
         "import socketio\nsio = socketio.AsyncServer(client_manager=mgr)\nonline = {}\n@sio.event\nasync def connect(sid, environ):\n    online[sid] = environ\n",
+        "from fastapi import FastAPI, WebSocket\napp = FastAPI()\nclass ConnectionManager:\n    def __init__(self):\n        self.active_connections: list[WebSocket] = []\n    async def connect(self, websocket: WebSocket):\n        await websocket.accept()\n        self.active_connections.append(websocket)\nmanager = ConnectionManager()\n@app.websocket('/ws')\nasync def ws(websocket: WebSocket):\n    await manager.connect(websocket)\n",
     )
 
     def visit_Module(self, node: cst.Module) -> None:

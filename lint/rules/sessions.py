@@ -59,7 +59,7 @@ class DjangoLocalSessions(Rule):
     severity = "error"
     remedy = "externalize"
     fixable = True
-    prefilter = (r"SESSION_ENGINE|CACHES|SESSION_CACHE_ALIAS",)
+    prefilter = (r"SESSION_ENGINE|CACHES|SESSION_CACHE_ALIAS|INSTALLED_APPS|ROOT_URLCONF",)
     message = (
         "sessions live in one replica's memory or disk, so the next request routed to another "
         f"replica has no session (user logged out); {DJANGO_STORE}"
@@ -103,6 +103,8 @@ class DjangoLocalSessions(Rule):
                         (k, literal_or_default(self.ctx, v)[0]) for k, v, _ in dict_entries(config)
                     ).get("BACKEND")
                     caches[alias] = backend or ""
+            elif key in {"INSTALLED_APPS", "ROOT_URLCONF"} and self.ctx.is_import_time(node):
+                self.ctx.facts["django_settings"] = True
             elif key == "SESSION_CACHE_ALIAS":
                 self.ctx.facts["session_cache_alias"] = literal_or_default(self.ctx, value)[0]
             if key != "SESSION_ENGINE":

@@ -86,6 +86,11 @@ def test_json_schema(project: Path, run_json: RunJson) -> None:
         "SK202",
         "SK216",
     }
+    default_cache = [
+        f for f in doc["findings"] if f["code"] == "SK103" and f["path"].startswith("django_site")
+    ]
+    assert [f["path"] for f in default_cache] == ["django_site/shop/views.py"]
+    assert "no CACHES setting" in default_cache[0]["message"]
     prod = [f for f in doc["findings"] if f["code"] == "SK102"]
     assert prod[0]["path"] == "django_site/mysite/settings/prod.py"
     assert prod[0]["remedy"] == "externalize"
@@ -134,7 +139,8 @@ def test_config_select_ignore_per_file_severity(project: Path, run_json: RunJson
     )
     _, doc = run_json(".", cwd=project)
     found = set(codes(doc))
-    assert "SK109" not in found and "SK103" not in found and "SK110" not in found
+    assert "SK109" not in found and "SK110" not in found
+    assert not [f for f in doc["findings"] if f["code"] == "SK103" and f["path"].endswith("config.py")]
     assert "SK202" in found
     _, doc = run_json("--select", "SK1", "--severity", "error", ".", cwd=project)
     assert doc["findings"] and all(f["severity"] == "error" for f in doc["findings"])
