@@ -234,6 +234,12 @@ class _Collector:
                 self._call(node, fn)
             if isinstance(node, cst.IndentedBlock | cst.SimpleStatementSuite):
                 inner_cls = cls  # a class body's statements keep the class as owner
+            if isinstance(node, cst.FunctionDef):
+                # Decorators, defaults and annotations run where the function is defined.
+                stack.append((node.body, inner_fn, inner_cls))
+                outer = [node.params, *node.decorators]
+                stack.extend((kid, fn, cls) for kid in reversed(outer))
+                continue
             stack.extend((kid, inner_fn, inner_cls) for kid in reversed(list(children(node))))
 
     def _call(self, node: cst.Call, fn: cst.FunctionDef | None) -> None:

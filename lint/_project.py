@@ -70,8 +70,8 @@ def _caches_for(path: str, facts: dict[str, dict[str, Any]], seen: set[str]) -> 
             inherited = _caches_for(target, facts, seen)
             if inherited is not None:
                 found = inherited
-    if "caches" in own:
-        found = own["caches"]
+    if "caches" in own or "caches_guarded" in own:
+        found = own.get("caches") or own["caches_guarded"]
     return found
 
 
@@ -84,7 +84,12 @@ def resolve(facts: dict[str, dict[str, Any]]) -> list[Finding]:
             caches = _caches_for(path, facts, set())
             if caches is None:
                 # No CACHES reachable from this module: elsewhere in the project, or Django's default.
-                shared = [c for p, f in facts.items() for c in [f.get("caches", {}).get(alias)] if c]
+                shared = [
+                    c
+                    for f in facts.values()
+                    for c in [(f.get("caches") or f.get("caches_guarded") or {}).get(alias)]
+                    if c
+                ]
                 if shared and all(c not in LOCAL_CACHES for c in shared):
                     continue
                 backend = shared[0] if shared else DEFAULT_CACHE
@@ -99,7 +104,7 @@ def resolve(facts: dict[str, dict[str, Any]]) -> list[Finding]:
                 )
                 out.append(_finding(DjangoLocalSessions, path, engine, subject, engine.get("guard")))
     django_project = any(f.get("django_settings") for f in facts.values())
-    if django_project and not any("caches" in f for f in facts.values()):
+    if django_project and not any("caches" in f or "caches_guarded" in f for f in facts.values()):
         for path, own in sorted(facts.items()):
             use = own.get("django_cache_use")
             if use:

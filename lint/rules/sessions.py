@@ -97,7 +97,9 @@ class DjangoLocalSessions(Rule):
     def _check(self, node: cst.CSTNode) -> None:
         for key, value, _ in settings_in(self.ctx, node):
             if key == "CACHES" and self.ctx.is_import_time(node):
-                caches = self.ctx.facts.setdefault("caches", {})
+                # An `if DEBUG:` override must not hide the production CACHES.
+                slot = "caches_guarded" if self.ctx.guard(node) else "caches"
+                caches = self.ctx.facts.setdefault(slot, {})
                 for alias, config, _ in dict_entries(value):
                     backend = dict(
                         (k, literal_or_default(self.ctx, v)[0]) for k, v, _ in dict_entries(config)
