@@ -39,7 +39,7 @@ class LocalDatabase(Rule):
     severity = "error"
     remedy = "refactor"
     prefilter = (
-        r"sqlite(\+\w+)?:///|sqlite3\.(dbapi2\.)?connect|import connect|backends\.sqlite3|shelve|dbm"
+        r"sqlite3|sqlite(\+\w+)?:///|shelve|dbm"
         r"|TinyDB|pickledb|SqliteDict|aiosqlite",
     )
     message = (

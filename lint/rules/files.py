@@ -49,7 +49,7 @@ class RequestTimeFileWrite(Rule):
     severity = "error"
     remedy = "refactor"
     prefilter = (
-        r"open\([^)\n]*['\"][rbt]*[wax+]|mode\s*=|write_text\(|write_bytes\(|to_csv\(|to_excel\("
+        r"open\(.*['\"][rbt]*[wax+]|mode\s*=|write_text\(|write_bytes\(|to_csv\(|to_excel\("
         r"|savefig\(|shutil\.(copy|move)|extractall\(|to_json\(|to_parquet\("
         r"|\.save\(\s*(os\.path|Path|f?['\"]|\w*(path|dest|file|target|out|name))",
         HANDLER_PREFILTER,

@@ -11,7 +11,7 @@ CONTAINER_PREFILTER = (
     # a module-level container, or a module-level instance of a class (which may hold containers)
     r"(?m)^(\w+\s*(:[^=\n]+)?=\s*(\[|\{|[\w.]*(dict|list|set|Dict|Counter|deque|Queue|Cache)\()"
     r"|[a-z_]\w*\s*=\s*[A-Z]\w*\()",
-    r"request|route|websocket|@\w+\.(get|post|put|patch|delete|on|event)\b|View|Consumer|Endpoint",
+    r"request|route|websocket|@(\w+\.)?(get|post|put|patch|delete|on|event)\b|View|Consumer|Endpoint",
 )
 HANDLER_PREFILTER = CONTAINER_PREFILTER[1]
 

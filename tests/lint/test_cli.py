@@ -297,3 +297,18 @@ def test_json_report_feeds_ingress(tmp_path: Path, run_cli: Run) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert "SK111" in out.stdout
+
+
+def test_concurrent_runs_share_the_cache_safely(project: Path) -> None:
+    args = ["sessionkit", "lint", "--no-progress", "--format", "json", "--cache-dir", "shared-cache", "."]
+    runs = [
+        subprocess.Popen(args, cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(4)
+    ]
+    outputs = [run.communicate(timeout=300) for run in runs]
+    assert [run.returncode for run in runs] == [1, 1, 1, 1], [err for _, err in outputs]
+    findings = [json.loads(out)["findings"] for out, _ in outputs]
+    assert all(f == findings[0] for f in findings) and findings[0]
+    assert not list((project / "shared-cache").rglob(".tmp-*"))
+    warm = subprocess.run(args, cwd=project, capture_output=True, text=True, check=False)
+    assert json.loads(warm.stdout)["findings"] == findings[0]
