@@ -73,3 +73,15 @@ def test_env_fallback_reports_the_guard_at_lower_severity(snippet: Lint) -> None
     (finding,) = [f for f in findings if f.code == "SK201"]
     assert "environment variable DJANGO_SECRET" in finding.message
     assert finding.severity == "warning"
+
+
+def test_public_surface_is_pinned_and_cheap() -> None:
+    import subprocess
+    import sys
+
+    import sessionkit.lint
+
+    assert sessionkit.lint.__all__ == ["RULESET_VERSION", "Finding", "Remedy", "Severity"]
+    code = "import sys, sessionkit.lint, sessionkit.lint._cli; print('libcst' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
