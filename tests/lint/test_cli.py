@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -277,7 +278,7 @@ def test_help_works_without_importing_libcst() -> None:
         "assert 'libcst' not in sys.modules, 'lint registration imported libcst'\n"
         "p.parse_args(['lint', '--help'])\n"
     )
-    out = subprocess.run(["python", "-c", code], capture_output=True, text=True, check=False)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
     assert "--write-baseline" in out.stdout and "--explain" in out.stdout
 
