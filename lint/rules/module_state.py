@@ -11,7 +11,13 @@ CONTAINER_PREFILTER = (
     # a module-level container, or a module-level instance of a class (which may hold containers)
     r"(?m)^(\w+\s*(:[^=\n]+)?=\s*(\[|\{|[\w.]*(dict|list|set|Dict|Counter|deque|Queue|Cache)\()"
     r"|[a-z_]\w*\s*=\s*[A-Z]\w*\()",
-    r"request|route|websocket|@(\w+\.)?(get|post|put|patch|delete|on|event)\b|View|Consumer|Endpoint",
+    # every way _handlers recognises a handler: parameter names and annotations, decorators,
+    # registrations and class-based views
+    r"(?i:request|\breq\b|\bws\b|websocket|httpconnection|route|endpoint|consumer|middleware)"
+    r"|\b(path|re_path|url)\(|View|Resource|Controller|Handler|Namespace"
+    r"|@(\w+\.)?(get|post|put|patch|delete|head|options|trace|on|event|api_view|action"
+    r"|errorhandler|exception_handler|context_processor|login_required|permission_required"
+    r"|require_\w+|csrf_exempt)\b",
 )
 HANDLER_PREFILTER = CONTAINER_PREFILTER[1]
 
