@@ -69,20 +69,51 @@ def settings_in(ctx: FileContext, node: cst.CSTNode) -> Iterator[tuple[str, cst.
         if key:
             yield key, node.value, node.target
     elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
-        if node.func.attr.value not in {"update", "from_mapping", "setdefault"}:
+        if node.func.attr.value not in SETTINGS_METHODS:
             return
         owner = node.func.value
-        if not (isinstance(owner, cst.Attribute) and owner.attr.value in CONFIG_OWNERS):
+        owner_name = (
+            owner.attr.value
+            if isinstance(owner, cst.Attribute)
+            else (owner.value if isinstance(owner, cst.Name) else "")
+        )
+        if owner_name not in CONFIG_OWNERS:
+            return
+        if node.func.attr.value == "configure" and not ctx.refers_to(owner, {"django.conf.settings"}):
             return
         for arg in node.args:
             if arg.keyword is not None:
                 yield arg.keyword.value, arg.value, arg.keyword
-            elif isinstance(arg.value, cst.Dict):
-                for element in arg.value.elements:
-                    if isinstance(element, cst.DictElement):
-                        key = string_value(element.key)
-                        if key:
-                            yield key, element.value, element.key
+            elif not arg.star or arg.star == "**":
+                for mapping in _mappings(ctx, arg.value):
+                    yield from dict_entries(mapping)
+
+
+SETTINGS_METHODS = frozenset({"update", "from_mapping", "setdefault", "configure"})
+
+
+def _mappings(ctx: FileContext, value: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
+    """The dict literals (or ``dict(...)`` calls) that ``value`` is, or that the name ``value``
+    was assigned in its scope: ``settings.configure(**SETTINGS)``, ``app.config.update(CONFIG)``."""
+    if isinstance(value, cst.Dict | cst.Call):
+        yield value
+        return
+    if not isinstance(value, cst.Name):
+        return
+    scope = ctx.scopes.get(value)
+    if callable(scope):
+        scope = scope()
+    if scope is None or value.value not in scope:
+        return
+    for assignment in scope[value.value]:
+        target = getattr(assignment, "node", None)
+        holder = ctx.parents.get(target) if target is not None else None
+        if isinstance(holder, cst.AssignTarget):
+            holder = ctx.parents.get(holder)
+            if isinstance(holder, cst.Assign) and len(holder.targets) == 1:
+                yield holder.value
+        elif isinstance(holder, cst.AnnAssign) and holder.value is not None and holder.target is target:
+            yield holder.value
 
 
 def dict_entries(node: cst.CSTNode) -> Iterator[tuple[str, cst.BaseExpression, cst.CSTNode]]:

@@ -107,6 +107,8 @@ class RandomSecretKey(_RandomSecret):
         "import os\nnonce = os.urandom(16)\nNONCE = nonce\n",
         "from starlette.middleware.sessions import SessionMiddleware\napp.add_middleware(SessionMiddleware, secret_key=settings.secret)\n",
         "import uuid\nREQUEST_ID = uuid.uuid4()\n",
+        'import os\nfrom django.conf import settings\nsettings.configure(SECRET_KEY=os.environ["SECRET_KEY"], DEBUG=False)\n',
+        'import os\nCHOICES = {"SECRET_KEY": os.urandom(4)}\nregister(**CHOICES)\n',
         'import os, secrets\nSECRET_KEY = os.environ.get("SECRET_KEY", secrets.token_hex())\n',
     )
     invalid = (
@@ -118,6 +120,9 @@ class RandomSecretKey(_RandomSecret):
         "import os\nclass Config:\n    SECRET_KEY = os.urandom(32)\n",
         "import uuid\nfrom itsdangerous import URLSafeTimedSerializer\nsigner = URLSafeTimedSerializer(str(uuid.uuid4()))\n",
         "import secrets as s\ndef create_app():\n    app = Flask(__name__)\n    app.config.update(SECRET_KEY=s.token_bytes(32))\n    return app\n",
+        "from django.conf import settings\nfrom django.core.management.utils import get_random_secret_key\nsettings.configure(DEBUG=False, SECRET_KEY=get_random_secret_key())\n",
+        'from django.conf import settings\nfrom django.utils.crypto import get_random_string\nSETTINGS = {"DEBUG": False, "SECRET_KEY": get_random_string(50)}\nif not settings.configured:\n    settings.configure(**SETTINGS)\n',
+        'import os\ndef create_app():\n    config = {"SECRET_KEY": os.urandom(24), "DEBUG": False}\n    app = Flask(__name__)\n    app.config.update(config)\n    return app\n',
     )
 
 

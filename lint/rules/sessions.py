@@ -72,6 +72,8 @@ class DjangoLocalSessions(Rule):
         '# file: settings.py\nSESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"\n',
         '# file: settings.py\nSESSION_ENGINE = "django.contrib.sessions.backends.cached_db"\nCACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache"}}\n',
         'def engine_name():\n    SESSION_ENGINE = "django.contrib.sessions.backends.file"\n    return SESSION_ENGINE\n',
+        'from django.conf import settings\nsettings.configure(SESSION_ENGINE="django.contrib.sessions.backends.signed_cookies", INSTALLED_APPS=[])\n',
+        'from django.conf import settings\nSETTINGS = {"SESSION_ENGINE": "django.contrib.sessions.backends.cache", "CACHES": {"default": {"BACKEND": "django_redis.cache.RedisCache"}}}\nsettings.configure(**SETTINGS)\n',
     )
     invalid = (
         '# file: settings.py\nSESSION_ENGINE = "django.contrib.sessions.backends.file"\n',
@@ -80,12 +82,18 @@ class DjangoLocalSessions(Rule):
         '# file: mysite/settings.py\nSESSION_ENGINE = "django.contrib.sessions.backends.cache"\nSESSION_CACHE_ALIAS = "sessions"\nCACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache"}, "sessions": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": "/var/tmp/s"}}\n',
         '# file: settings.py\nimport os\nSESSION_ENGINE = os.environ.get("SESSION_ENGINE", "django.contrib.sessions.backends.file")\n',
         '# file: config/settings/base.py\nSESSION_ENGINE: str = "django.contrib.sessions.backends.file"\nSESSION_FILE_PATH = "/tmp/sessions"\n',
+        'from django.conf import settings\nsettings.configure(INSTALLED_APPS=["django.contrib.sessions"], SESSION_ENGINE="django.contrib.sessions.backends.cache", CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}})\n',
+        'from django.conf import settings\nSETTINGS = {"ROOT_URLCONF": __name__, "SESSION_ENGINE": "django.contrib.sessions.backends.cache"}\nif not settings.configured:\n    settings.configure(**SETTINGS)\n',
+        'from django.conf import settings\nsettings.configure(SESSION_ENGINE="django.contrib.sessions.backends.file")\n',
     )
 
     def visit_Assign(self, node: cst.Assign) -> None:
         self._check(node)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._check(node)
+
+    def visit_Call(self, node: cst.Call) -> None:
         self._check(node)
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
