@@ -141,14 +141,15 @@ class SessionMiddleware:
 
     async def _open(self, store: AsyncRedisStore, cookie: str | None) -> tuple[Session, bool]:
         """The request's session, and whether it was imported from a Starlette cookie session."""
-        if cookie and self._legacy and store.session_id_from_cookie(cookie) is None:
+        session = await store.open(cookie)  # verifies the signature once; no I/O if it fails
+        if cookie and self._legacy and session.id is None:
             try:  # not ours: maybe Starlette's own (same secret, still within max_age)
                 data = json.loads(b64decode(self._legacy.unsign(cookie, max_age=self.max_age)))
             except (itsdangerous.BadSignature, binascii.Error, ValueError):
                 data = None
             if data and isinstance(data, dict):
                 return migrated_session(data), True
-        return await store.open(cookie), False
+        return session, False
 
     async def _commit(self, store: AsyncRedisStore, session: Session, migrated: bool) -> str | None:
         """Save the session; return the ``Set-Cookie`` value to send, if any."""
