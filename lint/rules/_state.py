@@ -154,7 +154,13 @@ def request_time_mutations(ctx: FileContext) -> list[Mutation]:
             handler = _DISPATCH.get(type(node))
             if handler is not None:
                 handler(collector, node)
-        out = collector.found
+        # One container, one role: a registry is a registry where sockets leave it too (a
+        # `remove(conn)` in `disconnect()` carries no websocket hint of its own).
+        registries = {m.name for m in collector.found if m.role == "websocket"}
+        out = [
+            Mutation(m.node, m.name, "websocket") if m.name in registries and m.role == "state" else m
+            for m in collector.found
+        ]
     ctx.memo["mutations"] = out
     return out
 

@@ -25,7 +25,8 @@ class AppStateAtRequestTime(Rule):
     severity = "error"
     remedy = "refactor"
     prefilter = (
-        r"(\.state\.\w+|\.(config|extensions)\[[^\]\n]+\]|settings\.\w+)\s*[-+*|]?=(?!=)"
+        r"(\.state\.\w+|\.(config|extensions)\[[^\]\n]+\]|settings\.\w+"
+        r"|\b(app|application|current_app|api|server)\.\w+)\s*[-+*|/]?=(?!=)"
         r"|\.config\.(update|from_mapping|setdefault|pop|from_object)\(|setattr\(\s*settings",
         HANDLER_PREFILTER,
     )
@@ -43,6 +44,8 @@ class AppStateAtRequestTime(Rule):
         "from contextlib import asynccontextmanager\n@asynccontextmanager\nasync def lifespan(app):\n    app.state.db = connect()\n    yield\n",
         "from django.conf import settings\ndef view(request):\n    return settings.DEBUG\n",
         "def create_app():\n    app = Flask(__name__)\n    app.config['X'] = 1\n    return app\n",
+        "from fastapi import FastAPI\napp = FastAPI()\n@app.post('/apps/{i}')\ndef rename(i: int, name: str):\n    app = Application.get(i)\n    app.name = name\n",
+        "from fastapi import FastAPI\napp = FastAPI()\napp.counter = 0\n@app.on_event('startup')\nasync def boot():\n    app.counter = 1\n",
     )
     invalid = (
         "from fastapi import FastAPI\napp = FastAPI()\n@app.post('/mode')\nasync def mode(value: str):\n    app.state.mode = value\n",
@@ -50,6 +53,8 @@ class AppStateAtRequestTime(Rule):
         "from django.conf import settings\ndef toggle(request):\n    settings.MAINTENANCE = True\n",
         "from starlette.requests import Request\nasync def set_theme(request: Request):\n    request.app.state.theme = 'dark'\n",
         "from flask import Flask\napp = Flask(__name__)\n@app.route('/cfg', methods=['POST'])\ndef cfg():\n    app.config.update(LIMIT=5)\n    return ''\n",
+        "from fastapi import FastAPI\napp = FastAPI()\napp.counter = 0\n@app.get('/counter')\ndef counter():\n    app.counter += 1\n    return app.counter\n",
+        "from fastapi import FastAPI, Request\napp = FastAPI()\n@app.post('/mode')\nasync def mode(request: Request, value: str):\n    request.app.mode = value\n",
     )
 
     def _is_app(self, node: cst.BaseExpression) -> bool:
@@ -62,9 +67,27 @@ class AppStateAtRequestTime(Rule):
             return node.value in APP_NAMES or self.ctx.refers_to(node, {"flask.current_app"})
         return False
 
+    def _app_object(self, node: cst.BaseExpression) -> bool:
+        """The application object itself: a module-level ``app`` (or ``current_app``), or
+        ``request.app``; not a local variable that happens to be called ``app``."""
+        if isinstance(node, cst.Attribute):
+            owner = node.value
+            return (
+                node.attr.value == "app"
+                and isinstance(owner, cst.Name)
+                and owner.value in REQUEST_PARAM_NAMES
+            )
+        if isinstance(node, cst.Name) and node.value in APP_NAMES:
+            return self.ctx.module_binding(node) is not None or self.ctx.refers_to(
+                node, {"flask.current_app"}
+            )
+        return False
+
     def _app_target(self, target: cst.BaseExpression) -> str | None:
         if isinstance(target, cst.Attribute):
             owner = target.value
+            if self._app_object(owner):
+                return f"`{self.ctx.module.code_for_node(target)}` assigned"
             if isinstance(owner, cst.Attribute) and owner.attr.value == "state" and self._is_app(owner.value):
                 return f"`{self.ctx.module.code_for_node(target)}` assigned"
             if self.ctx.refers_to(owner, SETTINGS):
