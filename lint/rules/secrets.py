@@ -22,6 +22,13 @@ RANDOM_SOURCES = frozenset(
         "random.random",
         "random.getrandbits",
         "random.randbytes",
+        "random.choice",
+        "random.choices",
+        "random.sample",
+        "random.randint",
+        "random.SystemRandom",
+        "secrets.choice",
+        "secrets.SystemRandom",
         "cryptography.fernet.Fernet.generate_key",
     }
 )
@@ -37,7 +44,7 @@ SIGNER_CALLS = frozenset(
         "itsdangerous.TimedSerializer",
     }
 )
-_PREFILTER = r"urandom|token_(bytes|hex|urlsafe)|randbits|uuid[14]|get_random_s|random|generate_key"
+_PREFILTER = r"urandom|token_(bytes|hex|urlsafe)|randbits|uuid[14]|get_random_s|random|generate_key|choice"
 
 
 class _RandomSecret(Rule):
@@ -52,15 +59,38 @@ class _RandomSecret(Rule):
                 return node
         return None
 
+    def _via_name(self, value: cst.CSTNode) -> tuple[cst.Call, cst.Name] | None:
+        """A random call reached through a name bound at import time:
+        ``_key = os.urandom(24)`` ... ``app.secret_key = _key``."""
+        for node in walk(value):
+            if not isinstance(node, cst.Name):
+                continue
+            scope = self.ctx.scopes.get(node)
+            if callable(scope):
+                scope = scope()
+            if scope is None or node.value not in scope:
+                continue
+            for assignment in scope[node.value]:
+                target = getattr(assignment, "node", None)
+                holder = self.ctx.parents.get(target) if target is not None else None
+                statement = self.ctx.parents.get(holder) if isinstance(holder, cst.AssignTarget) else None
+                if isinstance(statement, cst.Assign) and self.ctx.is_import_time(statement):
+                    call = self._random_call(statement.value)
+                    if call is not None:
+                        return call, node
+        return None
+
     def _check(self, value: cst.CSTNode, what: str) -> None:
-        call = self._random_call(value)
-        if call is None:
+        direct = self._random_call(value)
+        found = (direct, direct) if direct is not None else self._via_name(value)
+        if found is None:
             return
-        guard = self.ctx.guard(call)
+        call, anchor = found
+        guard = self.ctx.guard(anchor)
         if (guard is not None) != self.guarded:
             return
         source = self.ctx.module.code_for_node(call.func)
-        self.report(call, f"{what} comes from `{source}()`", guard=guard)
+        self.report(anchor, f"{what} comes from `{source}()`", guard=guard)
 
     def visit_Assign(self, node: cst.Assign) -> None:
         self._settings(node)
@@ -108,6 +138,8 @@ class RandomSecretKey(_RandomSecret):
         "from starlette.middleware.sessions import SessionMiddleware\napp.add_middleware(SessionMiddleware, secret_key=settings.secret)\n",
         "import uuid\nREQUEST_ID = uuid.uuid4()\n",
         'import os\nfrom django.conf import settings\nsettings.configure(SECRET_KEY=os.environ["SECRET_KEY"], DEBUG=False)\n',
+        "import random\nCOLORS = ['red', 'blue']\nTHEME = random.choice(COLORS)\n",
+        "import os\ndef sign(data):\n    key = os.urandom(16)\n    return Signer(key).sign(data)\n",
         'import os\nCHOICES = {"SECRET_KEY": os.urandom(4)}\nregister(**CHOICES)\n',
         'import os, secrets\nSECRET_KEY = os.environ.get("SECRET_KEY", secrets.token_hex())\n',
     )
@@ -120,6 +152,9 @@ class RandomSecretKey(_RandomSecret):
         "import os\nclass Config:\n    SECRET_KEY = os.urandom(32)\n",
         "import uuid\nfrom itsdangerous import URLSafeTimedSerializer\nsigner = URLSafeTimedSerializer(str(uuid.uuid4()))\n",
         "import secrets as s\ndef create_app():\n    app = Flask(__name__)\n    app.config.update(SECRET_KEY=s.token_bytes(32))\n    return app\n",
+        "import random, string\napp.config['SECRET_KEY'] = ''.join(random.choice(string.ascii_letters) for _ in range(32))\n",
+        'import secrets\nSECRET_KEY = "".join(secrets.choice("abcdef0123456789") for i in range(50))\n',
+        "import os\n_key = os.urandom(24)\napp = Flask(__name__)\napp.secret_key = _key\n",
         "from django.conf import settings\nfrom django.core.management.utils import get_random_secret_key\nsettings.configure(DEBUG=False, SECRET_KEY=get_random_secret_key())\n",
         'from django.conf import settings\nfrom django.utils.crypto import get_random_string\nSETTINGS = {"DEBUG": False, "SECRET_KEY": get_random_string(50)}\nif not settings.configured:\n    settings.configure(**SETTINGS)\n',
         'import os\ndef create_app():\n    config = {"SECRET_KEY": os.urandom(24), "DEBUG": False}\n    app = Flask(__name__)\n    app.config.update(config)\n    return app\n',
@@ -157,4 +192,5 @@ class RandomSecretKeyFallback(_RandomSecret):
         "import os, secrets\nif DEBUG:\n    SECRET_KEY = secrets.token_hex()\n",
         'import os, secrets\napp.config["SECRET_KEY"] = os.environ.get("SECRET_KEY", secrets.token_urlsafe(32))\n',
         'import os\nfrom starlette.middleware.sessions import SessionMiddleware\napp.add_middleware(SessionMiddleware, secret_key=os.getenv("SESSION_SECRET", os.urandom(16).hex()))\n',
+        "import os, random, string\ndefault_secret_key = ''.join(random.choice(string.ascii_uppercase) for _ in range(20))\nFLASK_SECRET_KEY = os.environ.get('FLASK_SECRET_KEY', default_secret_key)\n",
     )

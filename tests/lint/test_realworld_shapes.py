@@ -76,6 +76,31 @@ CASES: dict[str, tuple[str, set[tuple[str, int]]]] = {
         "    return {}\n",
         set(),
     ),
+    "secret-from-random-choice": (
+        "import os, random, string\n"
+        "from flask import Flask\n"
+        "app = Flask(__name__)\n"
+        "app.config['SECRET_KEY'] = ''.join(random.choice(string.ascii_letters) for _ in range(32))\n",
+        {("SK101", 4)},
+    ),
+    "secret-through-a-module-name": (
+        "import os\n"
+        "from flask import Flask\n"
+        "_key = os.urandom(24)\n"
+        "app = Flask(__name__)\n"
+        "app.secret_key = _key\n",
+        {("SK101", 5)},
+    ),
+    "random-fallback-through-a-name": (
+        "import os, secrets\n"
+        "fallback = ''.join(secrets.choice('abcdef0123') for _ in range(40))\n"
+        "SECRET_KEY = os.environ.get('SECRET_KEY', fallback)\n",
+        {("SK201", 3)},
+    ),
+    "random-choice-not-a-secret": (
+        "import random\nTHEMES = ['light', 'dark']\nDEFAULT_THEME = random.choice(THEMES)\n",
+        set(),
+    ),
     "connection-manager-disconnect": (
         "from fastapi import WebSocket\n"
         "class ConnectionManager:\n"
