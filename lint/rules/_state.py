@@ -148,7 +148,7 @@ def request_time_mutations(ctx: FileContext) -> list[Mutation]:
         ctx.memo["mutations"] = out
         return out
     containers = module_containers(ctx)
-    if containers:
+    if containers or singletons(ctx.module):
         collector = _Mutations(ctx, containers)
         for node in walk(ctx.module):
             handler = _DISPATCH.get(type(node))
@@ -229,6 +229,35 @@ class _Mutations:
     def _target(self, target: cst.BaseExpression, where: cst.CSTNode, added: cst.CSTNode | None) -> None:
         if isinstance(target, cst.Subscript):
             self._hit(target.value, where, added)
+        elif isinstance(target, cst.Attribute):
+            self._rebind(target, where)
+
+    def _rebind(self, target: cst.Attribute, where: cst.CSTNode) -> None:
+        """An attribute of a module-level singleton (an instance of a class defined in this
+        module) rebound at request time: ``stats.count += 1``, or ``self.count += 1`` in one of
+        its methods. The object lives in one process, like a module-level container."""
+        owner = target.value
+        if not isinstance(owner, cst.Name):
+            return
+        name: str | None = None
+        if owner.value == "self":
+            for fn in self.ctx.enclosing_functions(where)[:1]:
+                block = self.ctx.parents.get(fn)
+                cls = self.ctx.parents.get(block) if block is not None else None
+                for instance, defined in self.singletons.items():
+                    if defined is cls and fn.name.value != "__init__":
+                        name = f"{instance}.{target.attr.value}"
+        elif owner.value in self.singletons and self.ctx.module_binding(owner) is not None:
+            name = f"{owner.value}.{target.attr.value}"
+        if name is None or not self.ctx.is_request_time(where):
+            return
+        functions = self.ctx.enclosing_functions(where)
+        key = (name, id(functions[0]) if functions else 0)
+        if key in self.seen:
+            return
+        self.seen.add(key)
+        role: Role = "cache" if CACHE_NAMES.search(name) else "state"
+        self.found.append(Mutation(where, name, role))
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:

@@ -48,6 +48,8 @@ class ModuleStateMutation(Rule):
         "from fastapi import FastAPI\napp = FastAPI()\nSEEN = set()\n@app.on_event('startup')\nasync def boot():\n    SEEN.add('x')\n",
         "from flask import Flask, g\napp = Flask(__name__)\n@app.before_request\ndef load():\n    g.items = []\n    g.items.append(1)\n",
         "from fastapi import FastAPI\napp = FastAPI()\nSTORE = {}\n@app.get('/')\ndef index(STORE: dict = {}):\n    STORE['x'] = 1\n",
+        "from fastapi import FastAPI\napp = FastAPI()\nclass Stats:\n    def __init__(self):\n        self.count = 0\nstats = Stats()\nstats.count = 5\n@app.get('/hit')\nasync def hit():\n    return stats.count\n",
+        "from fastapi import FastAPI\napp = FastAPI()\nclass Form:\n    pass\n@app.post('/f')\nasync def f(v: str):\n    form = Form()\n    form.value = v\n    return form.value\n",
     )
     invalid = (
         "from flask import Flask, request\napp = Flask(__name__)\nCARTS = {}\n@app.post('/cart')\ndef add():\n    CARTS.setdefault(request.remote_addr, []).append(request.json)\n    return 'ok'\n",
@@ -56,6 +58,8 @@ class ModuleStateMutation(Rule):
         "from flask import Blueprint\nbp = Blueprint('b', __name__)\nusers: dict[str, dict] = {}\ndef remember(name):\n    users[name] = {}\n@bp.route('/login', methods=['POST'])\ndef login():\n    remember('x')\n    return ''\n",
         "from starlette.routing import Route\nhits = set()\nasync def home(request):\n    hits.add(request.client.host)\nroutes = [Route('/', home)]\n",
         "from django.views import View\nVOTES = {}\nclass VoteView(View):\n    def post(self, request):\n        VOTES[request.POST['id']] += 1\n",
+        "from fastapi import FastAPI\napp = FastAPI()\nclass Stats:\n    def __init__(self):\n        self.count = 0\nstats = Stats()\n@app.get('/hit')\nasync def hit():\n    stats.count += 1\n    return stats.count\n",
+        "from flask import Flask\napp = Flask(__name__)\nclass Game:\n    def __init__(self):\n        self.turn = 'x'\n    def play(self):\n        self.turn = 'o' if self.turn == 'x' else 'x'\ngame = Game()\n@app.post('/play')\ndef play():\n    game.play()\n    return game.turn\n",
     )
 
     def visit_Module(self, node: cst.Module) -> None:

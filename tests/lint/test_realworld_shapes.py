@@ -101,6 +101,19 @@ CASES: dict[str, tuple[str, set[tuple[str, int]]]] = {
         "import random\nTHEMES = ['light', 'dark']\nDEFAULT_THEME = random.choice(THEMES)\n",
         set(),
     ),
+    "singleton-counter": (
+        "from fastapi import APIRouter\n"
+        "router = APIRouter()\n"
+        "class Stats:\n"
+        "    def __init__(self):\n"
+        "        self.count = 0\n"
+        "stats = Stats()\n"
+        "@router.post('/items')\n"
+        "async def create(item: dict):\n"
+        "    stats.count += 1\n"
+        "    return item\n",
+        {("SK105", 9)},
+    ),
     "connection-manager-disconnect": (
         "from fastapi import WebSocket\n"
         "class ConnectionManager:\n"
