@@ -98,6 +98,19 @@ def module_containers(ctx: FileContext) -> dict[str, Kind]:
         for target in targets:
             if isinstance(target, cst.Name):
                 found[target.value] = kind
+    for stmt in ctx.module.body:
+        if isinstance(stmt, cst.ClassDef) and _is_view_class(stmt):
+            for small in _top_level(stmt.body.body):
+                if isinstance(small, cst.Assign):
+                    targets, value = [t.target for t in small.targets], small.value
+                elif isinstance(small, cst.AnnAssign) and small.value is not None:
+                    targets, value = [small.target], small.value
+                else:
+                    continue
+                kind = _container_kind(ctx, value)
+                for t in targets:
+                    if kind is not None and isinstance(t, cst.Name):
+                        found[f"{stmt.name.value}.{t.value}"] = kind
     for instance, cls in singletons(ctx.module).items():
         for node in walk(cls.body):
             if isinstance(node, cst.Assign):
@@ -114,6 +127,21 @@ def module_containers(ctx: FileContext) -> dict[str, Kind]:
                 elif kind is not None and isinstance(t, cst.Name):
                     found[f"{instance}.{t.value}"] = kind
     return found
+
+
+VIEW_BASES = re.compile(r"(View|ViewSet|Endpoint|Resource|Controller|Handler)$")
+
+
+def _is_view_class(cls: cst.ClassDef) -> bool:
+    """A class-based view (Django ``View``/DRF ``APIView``, Flask ``MethodView``, Starlette
+    ``HTTPEndpoint``, Litestar ``Controller``...): one class shared by every request, so a mutable
+    class attribute is process-wide state."""
+    for base in cls.bases:
+        value = base.value
+        name = value.attr.value if isinstance(value, cst.Attribute) else getattr(value, "value", "")
+        if isinstance(name, str) and VIEW_BASES.search(name):
+            return True
+    return False
 
 
 def _top_level(body: object) -> list[cst.BaseSmallStatement]:
@@ -191,16 +219,18 @@ class _Mutations:
 
     def _singleton_attr(self, node: cst.BaseExpression, where: cst.CSTNode) -> str | None:
         """``self.attr`` inside a method of a class with one module-level instance, when ``attr``
-        is a container: that is module state too (the FastAPI ``ConnectionManager`` pattern)."""
-        if not (
-            isinstance(node, cst.Attribute)
-            and isinstance(node.value, cst.Name)
-            and node.value.value == "self"
-        ):
+        is a container: that is module state too (the FastAPI ``ConnectionManager`` pattern).
+        Likewise a container class attribute of a class-based view, through ``self`` or the class."""
+        if not (isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name)):
             return None
+        if node.value.value != "self":
+            key = f"{node.value.value}.{node.attr.value}"
+            return key if key in self.containers and self.ctx.module_binding(node.value) else None
         for fn in self.ctx.enclosing_functions(where)[:1]:
             block = self.ctx.parents.get(fn)
             owner = self.ctx.parents.get(block) if block is not None else None
+            if isinstance(owner, cst.ClassDef) and f"{owner.name.value}.{node.attr.value}" in self.containers:
+                return f"{owner.name.value}.{node.attr.value}"
             for instance, cls in self.singletons.items():
                 key = f"{instance}.{node.attr.value}"
                 if cls is owner and key in self.containers:

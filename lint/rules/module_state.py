@@ -10,7 +10,9 @@ from sessionkit.lint.rules._state import request_time_mutations
 CONTAINER_PREFILTER = (
     # a module-level container, or a module-level instance of a class (which may hold containers)
     r"(?m)^(\w+\s*(:[^=\n]+)?=\s*(\[|\{|[\w.]*(dict|list|set|Dict|Counter|deque|Queue|Cache)\()"
-    r"|[a-z_]\w*\s*=\s*[A-Z]\w*\()",
+    r"|[a-z_]\w*\s*=\s*[A-Z]\w*\()"
+    # a class-based view (its mutable class attributes are shared by every request)
+    r"|^class\s+\w+\([^)]*(View|ViewSet|Endpoint|Resource|Controller|Handler)\b",
     # every way _handlers recognises a handler: parameter names and annotations, decorators,
     # registrations and class-based views
     r"(?i:request|\breq\b|\bws\b|websocket|httpconnection|route|endpoint|consumer|middleware)"
@@ -50,6 +52,8 @@ class ModuleStateMutation(Rule):
         "from fastapi import FastAPI\napp = FastAPI()\nSTORE = {}\n@app.get('/')\ndef index(STORE: dict = {}):\n    STORE['x'] = 1\n",
         "from fastapi import FastAPI\napp = FastAPI()\nclass Stats:\n    def __init__(self):\n        self.count = 0\nstats = Stats()\nstats.count = 5\n@app.get('/hit')\nasync def hit():\n    return stats.count\n",
         "from fastapi import FastAPI\napp = FastAPI()\nclass Form:\n    pass\n@app.post('/f')\nasync def f(v: str):\n    form = Form()\n    form.value = v\n    return form.value\n",
+        "from django.views.generic import ListView\nclass ItemList(ListView):\n    fields = ['a', 'b']\n    def get(self, request):\n        extra = list(self.fields)\n        extra.append('c')\n        return extra\n",
+        "from pydantic import BaseModel\nfrom fastapi import FastAPI\napp = FastAPI()\nclass Cart(BaseModel):\n    items: list = []\n    def add(self, x):\n        self.items.append(x)\n@app.post('/c')\nasync def c(cart: Cart):\n    cart.add(1)\n    return cart\n",
     )
     invalid = (
         "from flask import Flask, request\napp = Flask(__name__)\nCARTS = {}\n@app.post('/cart')\ndef add():\n    CARTS.setdefault(request.remote_addr, []).append(request.json)\n    return 'ok'\n",
@@ -60,6 +64,7 @@ class ModuleStateMutation(Rule):
         "from django.views import View\nVOTES = {}\nclass VoteView(View):\n    def post(self, request):\n        VOTES[request.POST['id']] += 1\n",
         "from fastapi import FastAPI\napp = FastAPI()\nclass Stats:\n    def __init__(self):\n        self.count = 0\nstats = Stats()\n@app.get('/hit')\nasync def hit():\n    stats.count += 1\n    return stats.count\n",
         "from flask import Flask\napp = Flask(__name__)\nclass Game:\n    def __init__(self):\n        self.turn = 'x'\n    def play(self):\n        self.turn = 'o' if self.turn == 'x' else 'x'\ngame = Game()\n@app.post('/play')\ndef play():\n    game.play()\n    return game.turn\n",
+        "from django.http import JsonResponse\nfrom django.views import View\nclass CounterView(View):\n    hits = {}\n    def get(self, request):\n        self.hits[request.user.pk] = self.hits.get(request.user.pk, 0) + 1\n        return JsonResponse({})\n",
     )
 
     def visit_Module(self, node: cst.Module) -> None:

@@ -114,6 +114,17 @@ CASES: dict[str, tuple[str, set[tuple[str, int]]]] = {
         "    return item\n",
         {("SK105", 9)},
     ),
+    "class-based-view-attribute": (
+        "from django.http import JsonResponse\n"
+        "from django.views import View\n"
+        "class CounterView(View):\n"
+        "    hits = {}\n"
+        "    template_name = 'x.html'\n"
+        "    def get(self, request):\n"
+        "        self.hits[request.user.pk] = self.hits.get(request.user.pk, 0) + 1\n"
+        "        return JsonResponse({'hits': self.hits[request.user.pk]})\n",
+        {("SK105", 7)},
+    ),
     "connection-manager-disconnect": (
         "from fastapi import WebSocket\n"
         "class ConnectionManager:\n"
