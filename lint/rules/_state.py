@@ -98,9 +98,9 @@ def module_containers(ctx: FileContext) -> dict[str, Kind]:
         for target in targets:
             if isinstance(target, cst.Name):
                 found[target.value] = kind
-    for stmt in ctx.module.body:
-        if isinstance(stmt, cst.ClassDef) and _is_view_class(stmt):
-            for small in _top_level(stmt.body.body):
+    for view in ctx.module.body:
+        if isinstance(view, cst.ClassDef) and _is_view_class(view):
+            for small in _top_level(view.body.body):
                 if isinstance(small, cst.Assign):
                     targets, value = [t.target for t in small.targets], small.value
                 elif isinstance(small, cst.AnnAssign) and small.value is not None:
@@ -110,7 +110,7 @@ def module_containers(ctx: FileContext) -> dict[str, Kind]:
                 kind = _container_kind(ctx, value)
                 for t in targets:
                     if kind is not None and isinstance(t, cst.Name):
-                        found[f"{stmt.name.value}.{t.value}"] = kind
+                        found[f"{view.name.value}.{t.value}"] = kind
     for instance, cls in singletons(ctx.module).items():
         for node in walk(cls.body):
             if isinstance(node, cst.Assign):
