@@ -6,7 +6,6 @@ import asyncio
 import importlib.util
 import os
 import re
-import socket
 import subprocess
 import sys
 import textwrap
@@ -17,11 +16,9 @@ from io import StringIO
 from pathlib import Path
 from types import ModuleType
 
-import httpx
 import pytest
 import redis
 from _counting import measure
-from _topologies import wait_until
 from drivers import django_settings
 
 django_settings.configure()
@@ -584,55 +581,6 @@ def test_example_after_refuses_to_start_without_a_secret() -> None:
     proc = subprocess.run([sys.executable, "-c", "import examples.django.after.app"], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode != 0 and "SECRET_KEY is not set" in proc.stderr
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def replicas(redis_url: str, key_prefix: str) -> Iterator:
-    """Start two gunicorn replicas of an example with the documented command; yields their URLs."""
-    procs: list[subprocess.Popen[bytes]] = []
-
-    def start(name: str) -> list[str]:
-        urls = []
-        for _ in range(2):
-            port = free_port()
-            env = {**os.environ, "REDIS_URL": redis_url, "SECRET_KEY": "same-secret-on-every-replica-0123456789"}
-            procs.append(subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", f"examples.django.{name}.app:app", "-b", f"127.0.0.1:{port}",
-                 "--workers", "1"], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-            urls.append(f"http://127.0.0.1:{port}")
-        for url in urls:
-            wait_until(lambda url=url: httpx.get(url + "/health").status_code == 200, timeout=30, what=url)
-        return urls
-
-    yield start
-    for proc in procs:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
-def test_two_replicas_lose_the_session_before_and_keep_it_after(replicas, redis_client, redis_server) -> None:
-    if redis_server.process is None:
-        pytest.fail("the examples write under the default key prefix: run this test on a server the suite owns")
-    outcomes = {}
-    for name in ("before", "after"):
-        a, b = replicas(name)
-        with httpx.Client() as client:
-            assert client.post(a + "/login", data={"user": "ann"}).status_code == 200
-            client.post(a + "/cart/add", data={"item": "apple"})
-            outcomes[name] = (client.get(b + "/me").status_code, client.get(b + "/cart").json())
-    assert outcomes == {
-        "before": (401, {"error": "login required"}),
-        "after": (200, {"items": ["apple"]}),
-    }
-    keys = list(redis_client.scan_iter(match="sessionkit:*"))
-    assert len(keys) == 2  # the session and ann's user index
-    redis_client.delete(*keys)  # the examples use the default key prefix
 
 
 # -- docs/django.md: every snippet runs -----------------------------------------------------------------

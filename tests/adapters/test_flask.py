@@ -6,7 +6,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
-import socket
 import subprocess
 import sys
 import uuid
@@ -19,11 +18,9 @@ from types import ModuleType
 from typing import Any
 
 import flask_login
-import httpx
 import pytest
 import redis
 from _counting import counting_client, measure
-from _topologies import wait_until
 from drivers.flask_app import SECRET, make_driver, parse_set_cookie
 from flask import Flask, flash, get_flashed_messages, jsonify, render_template_string, request, session
 from flask.sessions import SecureCookieSessionInterface
@@ -708,63 +705,6 @@ def test_example_after_demo_mode_needs_no_secret(monkeypatch: pytest.MonkeyPatch
     client = module.create_app({"SESSIONKIT_KEY_PREFIX": key_prefix}).test_client()
     assert client.post("/login", data={"user": "ann"}).json == {"user": "ann"}
     assert client.get("/me").json == {"user": "ann"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def replicas(redis_url: str) -> Iterator[Any]:
-    """Start two gunicorn replicas of an example with the documented command; yields their URLs."""
-    procs: list[subprocess.Popen[bytes]] = []
-
-    def start(name: str) -> list[str]:
-        urls = []
-        for _ in range(2):
-            port = free_port()
-            env = {**os.environ, "REDIS_URL": redis_url, "SECRET_KEY": "same-secret-on-every-replica-0123456789"}
-            procs.append(subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", f"examples.flask.{name}.app:app", "-b", f"127.0.0.1:{port}",
-                 "--workers", "1"], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-            urls.append(f"http://127.0.0.1:{port}")
-        for url in urls:
-            wait_until(lambda url=url: _healthy(url), timeout=30, what=url)
-        return urls
-
-    yield start
-    for proc in procs:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
-def _healthy(url: str) -> bool:
-    try:
-        return httpx.get(url + "/health").status_code == 200
-    except httpx.TransportError:
-        return False
-
-
-def test_two_replicas_lose_the_session_before_and_keep_it_after(replicas: Any, redis_client: redis.Redis,
-                                                                redis_server: Any) -> None:
-    if redis_server.process is None:
-        pytest.fail("the examples write under the default key prefix: run this test on a server the suite owns")
-    outcomes = {}
-    for name in ("before", "after"):
-        a, b = replicas(name)
-        with httpx.Client() as client:
-            assert client.post(a + "/login", data={"user": "ann"}).status_code == 200
-            client.post(a + "/cart/add", data={"item": "apple"})
-            outcomes[name] = (client.get(b + "/me").status_code, client.get(b + "/cart").json())
-    assert outcomes == {
-        "before": (401, {"error": "login required"}),
-        "after": (200, {"items": ["apple"]}),
-    }
-    keys = list(redis_client.scan_iter(match="sessionkit:*"))
-    assert len(keys) == 2  # the session and ann's user index
-    redis_client.delete(*keys)  # the examples use the default key prefix
 
 
 # -- docs/flask.md: every Python snippet runs -----------------------------------------------------
