@@ -19,6 +19,7 @@ from types import ModuleType
 import pytest
 import redis
 from _counting import measure
+from _shop import SHOP_JOURNEY
 from drivers import django_settings
 
 django_settings.configure()
@@ -544,26 +545,13 @@ def walk(client: Client) -> list[object]:
     return seen
 
 
-JOURNEY = [
-    (200, {"user": "ann"}),
-    (200, {"user": "ann"}),
-    (200, {"items": ["apple"]}),
-    (200, {"items": ["apple", "pear"]}),
-    (200, {"items": ["apple", "pear"]}),
-    (200, {"messages": ["Welcome, ann!", "Added apple to your cart.", "Added pear to your cart."]}),
-    (200, {"messages": []}),
-    (200, {"user": None}),
-    (401, {"error": "login required"}),
-]
-
-
 def test_example_after_walks_login_cart_logout_in_redis(monkeypatch, redis_url, key_prefix, redis_client) -> None:
     module = load_example("after", monkeypatch)
     with example_settings(module, SESSIONKIT_REDIS_URL=redis_url, SESSIONKIT_KEY_PREFIX=key_prefix):
         client = Client()
         assert client.get("/health").json()["status"] == "ok"
         assert session_keys(redis_client, key_prefix) == []  # /health never touches the session
-        assert walk(client) == JOURNEY
+        assert walk(client) == SHOP_JOURNEY
         # JSON bodies work too, and the session lives in Redis, not in the process
         r = client.post("/login", {"user": "bob"}, content_type="application/json")
         assert r.json() == {"user": "bob"}
@@ -573,7 +561,7 @@ def test_example_after_walks_login_cart_logout_in_redis(monkeypatch, redis_url, 
 def test_example_before_walks_the_same_journey_on_one_process(monkeypatch) -> None:
     module = load_example("before", monkeypatch)
     with example_settings(module):
-        assert walk(Client()) == JOURNEY
+        assert walk(Client()) == SHOP_JOURNEY
 
 
 def test_example_after_refuses_to_start_without_a_secret() -> None:

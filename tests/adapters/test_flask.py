@@ -21,6 +21,7 @@ import flask_login
 import pytest
 import redis
 from _counting import counting_client, measure
+from _shop import SHOP_JOURNEY
 from drivers.flask_app import SECRET, make_driver, parse_set_cookie
 from flask import Flask, flash, get_flashed_messages, jsonify, render_template_string, request, session
 from flask.sessions import SecureCookieSessionInterface
@@ -648,19 +649,6 @@ def walk(client: Any) -> list[tuple[int, Any]]:
     return seen
 
 
-JOURNEY = [
-    (200, {"user": "ann"}),
-    (200, {"user": "ann"}),
-    (200, {"items": ["apple"]}),
-    (200, {"items": ["apple", "pear"]}),
-    (200, {"items": ["apple", "pear"]}),
-    (200, {"messages": ["Welcome, ann!", "Added apple to your cart.", "Added pear to your cart."]}),
-    (200, {"messages": []}),
-    (200, {"user": None}),
-    (401, {"error": "login required"}),
-]
-
-
 def test_example_after_walks_login_cart_logout_in_redis(monkeypatch: pytest.MonkeyPatch, redis_url: str,
                                                         key_prefix: str, redis_client: redis.Redis) -> None:
     module = load_example("after", monkeypatch, REDIS_URL=redis_url, SECRET_KEY="s" * 32)
@@ -668,7 +656,7 @@ def test_example_after_walks_login_cart_logout_in_redis(monkeypatch: pytest.Monk
     client = app.test_client()
     assert client.get("/health").json["status"] == "ok"
     assert list(redis_client.scan_iter(match=f"{key_prefix}*")) == []  # /health never touches it
-    assert walk(client) == JOURNEY
+    assert walk(client) == SHOP_JOURNEY
     r = client.post("/login", json={"user": "bob"})  # JSON bodies work too
     assert r.json == {"user": "bob"}
     assert len(list(redis_client.scan_iter(match=f"{key_prefix}s:*"))) == 1  # in Redis, not the process
@@ -679,7 +667,7 @@ def test_example_after_walks_login_cart_logout_in_redis(monkeypatch: pytest.Monk
 
 def test_example_before_walks_the_same_journey_on_one_process(monkeypatch: pytest.MonkeyPatch) -> None:
     module = load_example("before", monkeypatch)
-    assert walk(module.app.test_client()) == JOURNEY
+    assert walk(module.app.test_client()) == SHOP_JOURNEY
 
 
 def test_example_before_loses_the_session_on_another_process(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -63,3 +63,19 @@ def parse_set_cookie(values: list[str], name: str) -> tuple[str | None, dict[str
                 parsed[key.lower()] = attr_value
             return value.strip('"'), parsed
     return None, {}
+
+
+class Headers(dict[str, str]):
+    """Response headers (lower-cased keys) looked up case-insensitively, like every framework's own."""
+
+    def __init__(self, items: Any) -> None:
+        super().__init__((k.lower(), v) for k, v in items)
+
+    def __getitem__(self, key: str) -> str:
+        return super().__getitem__(key.lower())
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and super().__contains__(key.lower())
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        return super().get(key.lower(), default)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drivers.base import Reply, parse_set_cookie
+from drivers.base import Headers, Reply, parse_set_cookie
 from flask import Flask, jsonify, session
 from flask.sessions import SecureCookieSessionInterface
 from sessionkit.adapters.flask import SessionKit, regenerate
@@ -55,22 +55,6 @@ def make_app(redis_url: str, key_prefix: str, **options: Any) -> Flask:
         return jsonify(ok=True)
 
     return app
-
-
-class Headers(dict[str, str]):
-    """Response headers (lower-cased keys) looked up case-insensitively, like every framework's own."""
-
-    def __init__(self, items: Any) -> None:
-        super().__init__((k.lower(), v) for k, v in items)
-
-    def __getitem__(self, key: str) -> str:
-        return super().__getitem__(key.lower())
-
-    def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and super().__contains__(key.lower())
-
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
-        return super().get(key.lower(), default)
 
 
 class FlaskDriver:

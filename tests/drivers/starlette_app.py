@@ -8,7 +8,7 @@ from base64 import b64encode
 from typing import Any
 
 import itsdangerous
-from drivers.base import Reply, parse_set_cookie
+from drivers.base import Headers, Reply, parse_set_cookie
 from sessionkit.adapters.starlette import SessionMiddleware, regenerate
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -78,19 +78,6 @@ def make_app(redis_url: str, key_prefix: str, **options: Any) -> Starlette:
     ])
 
 
-class Headers(dict[str, str]):
-    """Response headers (lower-cased keys) looked up case-insensitively, like every framework's own."""
-
-    def __getitem__(self, key: str) -> str:
-        return super().__getitem__(key.lower())
-
-    def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and super().__contains__(key.lower())
-
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
-        return super().get(key.lower(), default)
-
-
 class StarletteDriver:
     framework = "starlette"
 
@@ -109,7 +96,7 @@ class StarletteDriver:
             body = response.json()
         except ValueError:
             body = None
-        return Reply(response.status_code, body, Headers(response.headers), value, attrs)
+        return Reply(response.status_code, body, Headers(response.headers.items()), value, attrs)
 
     def legacy_cookie(self, data: dict[str, Any]) -> str:
         """A cookie as Starlette's own ``SessionMiddleware`` writes it (same secret)."""
