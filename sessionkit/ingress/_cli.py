@@ -155,7 +155,7 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _patch(args: argparse.Namespace, out: Any, lint_lines: tuple[str, ...]) -> int:
-    from sessionkit.ingress import _patch, _yamlio
+    from sessionkit.ingress import _fileio, _patch
     from sessionkit.ingress._nginx import DEFAULT_PREFIX, RETIREMENT_NOTE
     from sessionkit.ingress._validate import AffinityConfigError
 
@@ -163,12 +163,14 @@ def _patch(args: argparse.Namespace, out: Any, lint_lines: tuple[str, ...]) -> i
         raise AffinityConfigError("--patch adds Ingress annotations: use it with --target nginx, "
                                   "aws or f5 and without --output")
     annotations = out.documents[0]
+    if args.in_place:
+        _fileio.check_rewritable(args.patch)
     prefix = args.annotations_prefix or DEFAULT_PREFIX
     comment = (*RETIREMENT_NOTE, *lint_lines) if args.target == "nginx" else lint_lines
     result = _patch.apply(args.patch, annotations, prefix, args.name, comment)
     findings = list(result.findings)
     if args.in_place:
-        _yamlio.atomic_write(args.patch, result.text)
+        _fileio.atomic_write(args.patch, result.text)
     if args.format == "json":
         payload = {"file": args.patch, "in_place": bool(args.in_place),
                    "patched": list(result.patched), "findings": [f.as_dict() for f in findings],

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from sessionkit.ingress import _yamlio
+from sessionkit.ingress import _fileio
 from sessionkit.ingress._nginx import NginxAffinity, nginx_annotations
 from sessionkit.ingress._patch import apply
 from sessionkit.ingress._validate import AffinityConfigError
@@ -176,11 +176,11 @@ def test_atomic_write_leaves_original_on_failure(tmp_path: Path,
 
     monkeypatch.setattr(os, "replace", boom)
     with pytest.raises(OSError, match="disk full"):
-        _yamlio.atomic_write(path, "new")
+        _fileio.atomic_write(path, "new")
     assert Path(path).read_text(encoding="utf-8") == MANIFEST
     assert sorted(p.name for p in tmp_path.iterdir()) == ["app.yaml"]
     monkeypatch.undo()
-    _yamlio.atomic_write(path, "new")
+    _fileio.atomic_write(path, "new")
     assert Path(path).read_text(encoding="utf-8") == "new"
     assert os.stat(path).st_mode & 0o777 == 0o640
 
