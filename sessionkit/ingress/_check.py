@@ -8,7 +8,13 @@ from typing import Any
 
 from sessionkit.ingress import _yamlio
 from sessionkit.ingress._rules import audit_annotations
-from sessionkit.ingress._traps import annotations_of, duplicate_routes, ingress_traps
+from sessionkit.ingress._traps import (
+    annotations_of,
+    canary_mismatches,
+    duplicate_routes,
+    ingress_traps,
+    is_canary,
+)
 from sessionkit.ingress._validate import Finding
 
 
@@ -44,14 +50,15 @@ def audit_file(path: str, prefix: str, app_cookie: str | None = None) -> list[In
             index,
             chunks[index].start_line,
             _label(doc),
-            tuple(ingress_traps(doc, prefix) + audit_annotations(annotations_of(doc), prefix,
-                                                                   app_cookie)),
+            tuple(ingress_traps(doc, prefix) + audit_annotations(
+                annotations_of(doc), prefix, app_cookie, canary=is_canary(doc, prefix))),
         )
         for index, doc in ingresses
     ]
-    dupes = duplicate_routes((chunks[i].start_line, doc) for i, doc in ingresses)
-    if dupes:
-        reports.append(IngressReport(-1, 0, "<file>", tuple(dupes)))
+    lines = [(chunks[i].start_line, doc) for i, doc in ingresses]
+    pairs = duplicate_routes(lines, prefix) + canary_mismatches(lines, prefix)
+    if pairs:
+        reports.append(IngressReport(-1, 0, "<file>", tuple(pairs)))
     return reports
 
 

@@ -84,6 +84,10 @@ def register(subparsers: Any) -> None:
     o.add_argument("--port", metavar="PORT", help="Service port number or name (default: 80)")
     o.add_argument("--tls-secret", metavar="SECRET", help="TLS Secret name")
     o.add_argument("--ingress-class", metavar="CLASS", help="spec.ingressClassName")
+    o.add_argument("--selector", metavar="K=V,...", help="traefik manifest: Service selector "
+                   "(default: app=SERVICE)")
+    o.add_argument("--target-port", metavar="PORT", help="traefik manifest: Service targetPort "
+                   "(default: --port)")
     p.set_defaults(func=run)
 
 
@@ -162,23 +166,28 @@ def _patch(args: argparse.Namespace, out: Any, lint_lines: tuple[str, ...]) -> i
     if args.target not in ("nginx", "aws", "f5") or out.form != "annotations":
         raise AffinityConfigError("--patch adds Ingress annotations: use it with --target nginx, "
                                   "aws or f5 and without --output")
-    annotations = out.documents[0]
+    annotations = dict(out.documents[0])
     if args.in_place:
         _fileio.check_rewritable(args.patch)
     prefix = args.annotations_prefix or DEFAULT_PREFIX
-    comment = (*RETIREMENT_NOTE, *lint_lines) if args.target == "nginx" else lint_lines
-    result = _patch.apply(args.patch, annotations, prefix, args.name, comment)
+    canary_key = f"{prefix}/affinity-canary-behavior"
+    canary_extra = ({canary_key: annotations.pop(canary_key, "sticky")}
+                    if args.target == "nginx" else {})
+    notes = (*RETIREMENT_NOTE, *lint_lines) if args.target == "nginx" else lint_lines
+    result = _patch.apply(args.patch, annotations, prefix, args.name, canary_extra)
     findings = list(result.findings)
     if args.in_place:
         _fileio.atomic_write(args.patch, result.text)
     if args.format == "json":
         payload = {"file": args.patch, "in_place": bool(args.in_place),
                    "patched": list(result.patched), "findings": [f.as_dict() for f in findings],
-                   "warnings": list(out.warnings)}
+                   "warnings": list(out.warnings), "notes": list(notes)}
         if not args.in_place:
             payload["text"] = result.text
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
         return 0
+    for line in notes:
+        print(f"note: {line}", file=sys.stderr)
     for warning in out.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     for f in findings:

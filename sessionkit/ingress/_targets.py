@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sessionkit.ingress import _aws, _f5, _gateway, _nginx, _traefik
+from sessionkit.ingress import _validate as v
 from sessionkit.ingress._manifest import Backend, ingress_manifest, merge_patch
 from sessionkit.ingress._render import Output
 from sessionkit.ingress._validate import AffinityConfigError
@@ -23,7 +24,8 @@ APPLIES: dict[str, set[str]] = {
                        "conditional_samesite_none", "expires", "secure", "change_on_failure",
                        "annotations_prefix", "ingress_class"},
     "gateway": COMMON | {"absolute_timeout", "lifetime", "gateway", "gateway_namespace"},
-    "traefik": COMMON | {"secure", "httponly", "samesite", "ingress_class"},
+    "traefik": COMMON | {"secure", "httponly", "samesite", "ingress_class", "selector",
+                         "target_port"},
     "traefik-ingressroute": COMMON | {"secure", "httponly", "samesite"},
     "aws": (COMMON - {"cookie_name"}) | {"stickiness", "ingress_class"},
     "f5": COMMON | {"cookie_path", "cookie_domain", "secure", "httponly", "ingress_class"},
@@ -68,7 +70,7 @@ def nginx_options(args: argparse.Namespace) -> _nginx.NginxAffinity:
              conditional_samesite_none="conditional_samesite_none")
     if args.samesite is not None:
         kw["samesite"] = _nginx.parse_samesite(args.samesite)
-    return _nginx.NginxAffinity(**kw)
+    return _nginx.NginxAffinity(canary=args.canary_behavior is not None, **kw)
 
 
 def _form(args: argparse.Namespace) -> str:
@@ -77,8 +79,12 @@ def _form(args: argparse.Namespace) -> str:
 
 def _nginx_output(args: argparse.Namespace, form: str) -> Output:
     o = nginx_options(args)
+    if o.canary and form != "annotations":
+        raise AffinityConfigError(
+            "--canary-behavior acts only on a canary Ingress: use it with the annotations "
+            "fragment for the canary, or --patch a file holding the pair")
     ann = _nginx.nginx_annotations(o)
-    header = (*_nginx.RETIREMENT_NOTE, *STAY_NOTE)
+    header = (*_nginx.RETIREMENT_NOTE, *STAY_NOTE, *(() if o.canary else _nginx.CANARY_NOTE))
     warnings = o.warnings
     if form == "annotations":
         docs: tuple[dict[str, Any], ...] = (ann,)
@@ -126,9 +132,12 @@ def _traefik_output(args: argparse.Namespace, form: str) -> Output:
     elif form == "patch":
         docs = (service_patch,)
     else:
-        docs = (ingress_manifest(b, {}), service_patch)
-    return Output("traefik", form, docs, (*_traefik.NOTE, *STAY_NOTE),
-                  annotations_root=form == "annotations")
+        target_port = v.port(args.target_port, "--target-port") if args.target_port else b.port
+        service = _traefik.service_manifest(b, ann, _traefik.parse_selector(args.selector, b.service),
+                                            target_port)
+        docs = (ingress_manifest(b, {}), service)
+    note = (*_traefik.NOTE, *(_traefik.SERVICE_NOTE if form == "manifest" else ()), *STAY_NOTE)
+    return Output("traefik", form, docs, note, annotations_root=form == "annotations")
 
 
 def _ingressroute_output(args: argparse.Namespace, form: str) -> Output:
