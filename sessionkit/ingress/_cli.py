@@ -19,8 +19,10 @@ modes (default: generate):
   sessionkit ingress --output manifest --host app.example.com --service web --port 8080
   sessionkit ingress --patch k8s/app.yaml [--in-place] [--name app]
   sessionkit ingress --check k8s/app.yaml
+  sessionkit ingress --convert k8s/app.yaml --target gateway|traefik|aws|f5|emissary|istio|...
   sessionkit ingress --from-lint lint-report.json --output manifest
-  sessionkit ingress --target gateway|traefik|traefik-ingressroute|aws|f5 ...
+  sessionkit ingress --target gateway|traefik|traefik-ingressroute|aws|f5|emissary|istio|
+                    envoy-gateway|contour ...
 
 exit codes: 0 ok, 1 --check found problems, 2 usage or configuration error (nothing written)
 """
@@ -49,6 +51,8 @@ def register(subparsers: Any) -> None:
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--patch", metavar="FILE", help="add/update annotations in FILE's Ingress")
     mode.add_argument("--check", metavar="FILE", help="audit FILE's affinity config; exit 1 on problems")
+    mode.add_argument("--convert", metavar="FILE", help="convert FILE's ingress-nginx Ingresses to "
+                      "--target, keeping the affinity; says what cannot carry over")
     p.add_argument("--in-place", action="store_true", help="with --patch: rewrite FILE atomically")
     p.add_argument("--from-lint", metavar="REPORT", help="sessionkit lint JSON report")
     c = p.add_argument_group("cookie")
@@ -101,6 +105,8 @@ def run(args: argparse.Namespace) -> int:
             raise AffinityConfigError("--in-place needs --patch FILE")
         if args.check:
             return _check(args)
+        if args.convert:
+            return _convert(args)
         return _generate(args)
     except MissingExtra as exc:
         print(f"sessionkit ingress: {exc}", file=sys.stderr)
@@ -125,6 +131,32 @@ def _check(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(_check.render_text(args.check, reports))
     return 1 if not reports or _check.count(reports, "problem") else 0
+
+
+def _convert(args: argparse.Namespace) -> int:
+    from sessionkit.ingress import _convert, _convert_out, _render
+    from sessionkit.ingress._nginx import DEFAULT_PREFIX
+    from sessionkit.ingress._validate import AffinityConfigError
+
+    if args.target not in _convert_out.BUILDERS:
+        raise AffinityConfigError(f"--convert needs --target, one of "
+                                  f"{', '.join(_convert_out.BUILDERS)}")
+    prefix = args.annotations_prefix or DEFAULT_PREFIX
+    results = [(src, _convert_out.convert(src, args.target))
+               for src in _convert.read_sources(args.convert, prefix)]
+    if args.format == "json":
+        payload = {"file": args.convert, "target": args.target, "ingresses": [
+            {"name": src.name, "line": src.line, "kept": r.kept,
+             "dropped": [{"setting": what, "reason": why} for what, why in r.dropped],
+             "documents": r.documents} for src, r in results]}
+        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+        return 0
+    header = [f"Converted from ingress-nginx ({args.convert}) for --target {args.target}."]
+    for src, r in results:
+        header += _convert.header(src, r)
+    docs = tuple(d for _, r in results for d in r.documents)
+    sys.stdout.write(_render.to_yaml(_render.Output(args.target, "manifest", docs, tuple(header))))
+    return 0
 
 
 def _generate(args: argparse.Namespace) -> int:

@@ -50,15 +50,19 @@ COOKIE_CONTOUR = "X-Contour-Session-Affinity"
 
 
 def go_duration(seconds: int) -> str:
-    """Seconds as a Go duration (``172800`` -> ``48h``, ``90061`` -> ``25h1m1s``)."""
+    """Seconds as a Go duration (``172800`` -> ``48h``, ``90061`` -> ``25h1m1s``, ``0`` -> ``0s``)."""
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
-    return "".join(f"{n}{u}" for n, u in ((hours, "h"), (minutes, "m"), (secs, "s")) if n)
+    return "".join(f"{n}{u}" for n, u in ((hours, "h"), (minutes, "m"), (secs, "s")) if n) or "0s"
 
 
 @dataclass(frozen=True)
 class EnvoyCookie:
-    """Validated cookie options shared by the Envoy-based targets."""
+    """Validated cookie options shared by the Envoy-based targets.
+
+    ``max_age=0`` (only from ``--convert`` of a session cookie) gives ``ttl: 0s``: Envoy then
+    generates a session cookie.
+    """
 
     cookie_name: str = "route"
     max_age: int = 172800
@@ -68,7 +72,8 @@ class EnvoyCookie:
 
     def __post_init__(self) -> None:
         v.cookie_name(self.cookie_name, "--cookie-name")
-        v.positive_seconds(self.max_age, "--max-age")
+        if self.max_age != 0:
+            v.positive_seconds(self.max_age, "--max-age")
         object.__setattr__(self, "max_age", int(self.max_age))
         v.cookie_path(self.cookie_path, "--cookie-path")
         if self.samesite not in ("Lax", "Strict", "None"):

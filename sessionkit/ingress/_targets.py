@@ -194,6 +194,8 @@ def _envoy_output(args: argparse.Namespace, form: str) -> Output:
                                   "manifest, or annotations for the fragment")
     kw = _kw(args, cookie_name="cookie_name", max_age="max_age", cookie_path="cookie_path",
              app_cookie="app_cookie")
+    if args.max_age is not None:
+        v.positive_seconds(args.max_age, "--max-age")  # 0 (a session cookie) only via --convert
     if args.samesite is not None:
         kw["samesite"] = _nginx.parse_samesite(args.samesite)
     o = _envoy.EnvoyCookie(**kw)

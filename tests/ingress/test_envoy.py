@@ -10,10 +10,9 @@ project's published schema.
 
 from __future__ import annotations
 
-from typing import Any
-
 import jsonschema
 import pytest
+from _emissary_schema import EMISSARY_MAPPING_SUBSET
 from _ingress_support import crd_valid, run
 from ruamel.yaml import YAML
 
@@ -27,43 +26,6 @@ from sessionkit.ingress._envoy import (
 )
 from sessionkit.ingress._manifest import Backend
 from sessionkit.ingress._validate import AffinityConfigError
-
-EMISSARY_MAPPING_SUBSET: dict[str, Any] = {  # hand-written subset, see the module docstring
-    "type": "object",
-    "required": ["apiVersion", "kind", "metadata", "spec"],
-    "properties": {
-        "apiVersion": {"const": "getambassador.io/v3alpha1"},
-        "kind": {"const": "Mapping"},
-        "spec": {
-            "type": "object",
-            "required": ["prefix", "service"],
-            "additionalProperties": False,
-            "properties": {
-                "hostname": {"type": "string"},
-                "prefix": {"type": "string"},
-                "service": {"type": "string"},
-                "resolver": {"type": "string"},
-                "load_balancer": {
-                    "type": "object",
-                    "required": ["policy"],
-                    "additionalProperties": False,
-                    "properties": {
-                        "policy": {"enum": ["round_robin", "ring_hash", "maglev", "least_request"]},
-                        "cookie": {
-                            "type": "object",
-                            "required": ["name"],
-                            "additionalProperties": False,
-                            "properties": {"name": {"type": "string"}, "path": {"type": "string"},
-                                           "ttl": {"type": "string"}},
-                        },
-                        "header": {"type": "string"},
-                        "source_ip": {"type": "boolean"},
-                    },
-                },
-            },
-        },
-    },
-}
 
 B = Backend(name="shop", namespace="prod", host="shop.example.com", path="/", service="web",
             port=8080, tls_secret="shop-tls")
@@ -158,5 +120,9 @@ def test_refusals(args: list[str], message: str) -> None:
 
 def test_go_duration_and_options() -> None:
     assert [go_duration(s) for s in (1, 60, 3600, 90061)] == ["1s", "1m", "1h", "25h1m1s"]
+    assert EnvoyCookie(max_age=0).max_age == 0  # --convert of a session cookie: ttl 0s
     with pytest.raises(AffinityConfigError):
-        EnvoyCookie(max_age=0)
+        EnvoyCookie(max_age=-1)
+    out = run("--target", "istio", "--max-age", "0")
+    assert out.returncode == 2
+    assert "--max-age: '0' is not a positive whole number" in out.stderr
