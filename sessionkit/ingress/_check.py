@@ -8,6 +8,7 @@ from typing import Any
 
 from sessionkit.ingress import _yamlio
 from sessionkit.ingress._rules import audit_annotations
+from sessionkit.ingress._services import routed_services, service_findings
 from sessionkit.ingress._traps import (
     annotations_of,
     canary_mismatches,
@@ -26,6 +27,7 @@ class IngressReport:
     line: int
     name: str
     findings: tuple[Finding, ...]
+    kind: str = "Ingress"
 
 
 def _label(doc: Mapping[str, Any]) -> str:
@@ -55,6 +57,16 @@ def audit_file(path: str, prefix: str, app_cookie: str | None = None) -> list[In
         )
         for index, doc in ingresses
     ]
+    routed = routed_services([doc for _, doc in ingresses])
+    for index, chunk in enumerate(chunks):
+        doc = chunk.data
+        if isinstance(doc, Mapping) and doc.get("kind") == "Service":
+            meta = doc.get("metadata") if isinstance(doc.get("metadata"), Mapping) else {}
+            key = (str(meta.get("namespace") or ""), str(meta.get("name") or ""))
+            found = service_findings(doc, key in routed)
+            if found:
+                reports.append(IngressReport(index, chunk.start_line, _label(doc), tuple(found),
+                                             "Service"))
     lines = [(chunks[i].start_line, doc) for i, doc in ingresses]
     pairs = duplicate_routes(lines, prefix) + canary_mismatches(lines, prefix)
     if pairs:
@@ -73,7 +85,7 @@ def render_text(path: str, reports: list[IngressReport]) -> str:
         return f"{path}: no Ingress documents found\n"
     lines: list[str] = []
     for r in reports:
-        where = f"{path}:{r.line} Ingress {r.name}" if r.document >= 0 else f"{path}"
+        where = f"{path}:{r.line} {r.kind} {r.name}" if r.document >= 0 else f"{path}"
         lines.append(f"{where}: {'ok' if not r.findings else ''}".rstrip())
         lines += [f"  {f.severity:<8} {f.field}: {f.message}" for f in r.findings]
     problems, warnings = count(reports, "problem"), count(reports, "warning")
@@ -90,6 +102,7 @@ def as_dict(path: str, reports: list[IngressReport]) -> dict[str, Any]:
                 "document": r.document,
                 "line": r.line,
                 "name": r.name,
+                "kind": r.kind,
                 "findings": [f.as_dict() for f in r.findings],
             }
             for r in reports

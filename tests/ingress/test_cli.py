@@ -177,7 +177,7 @@ def test_check_exit_codes(tmp_path: Path) -> None:
     js = json.loads(run("--check", str(blog), "--format", "json").stdout)
     assert js == {
         "file": str(blog),
-        "ingresses": [{"document": 0, "line": 1, "name": "web", "findings": [
+        "ingresses": [{"document": 0, "line": 1, "name": "web", "kind": "Ingress", "findings": [
             {"severity": "problem", "field": f"{P}/affinity",
              "message": "'Cookie' is not \"cookie\": the controller compares case-sensitively, "
                         'logs and silently disables stickiness. Write "cookie" (lowercase)'},
