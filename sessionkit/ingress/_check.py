@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sessionkit.ingress import _yamlio
+from sessionkit.ingress._drain import DrainPlan, audit_deployment
 from sessionkit.ingress._rules import audit_annotations
 from sessionkit.ingress._services import routed_services, service_findings
 from sessionkit.ingress._traps import (
@@ -16,7 +17,7 @@ from sessionkit.ingress._traps import (
     ingress_traps,
     is_canary,
 )
-from sessionkit.ingress._validate import Finding
+from sessionkit.ingress._validate import AffinityConfigError, Finding
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,8 @@ def _label(doc: Mapping[str, Any]) -> str:
     return f"{ns}/{name}" if ns else name
 
 
-def audit_file(path: str, prefix: str, app_cookie: str | None = None) -> list[IngressReport]:
+def audit_file(path: str, prefix: str, app_cookie: str | None = None,
+               plan: DrainPlan | None = None) -> list[IngressReport]:
     """Audit ``path``; raises :class:`AffinityConfigError` when it cannot be read or parsed."""
     _, chunks = _yamlio.load(path, "--check")
     ingresses: list[tuple[int, Mapping[str, Any]]] = []
@@ -67,10 +69,33 @@ def audit_file(path: str, prefix: str, app_cookie: str | None = None) -> list[In
             if found:
                 reports.append(IngressReport(index, chunk.start_line, _label(doc), tuple(found),
                                              "Service"))
+    reports += _deployments(path, chunks, plan or DrainPlan())
     lines = [(chunks[i].start_line, doc) for i, doc in ingresses]
     pairs = duplicate_routes(lines, prefix) + canary_mismatches(lines, prefix)
     if pairs:
         reports.append(IngressReport(-1, 0, "<file>", tuple(pairs)))
+    return reports
+
+
+def _deployments(path: str, chunks: list[_yamlio.Chunk], plan: DrainPlan) -> list[IngressReport]:
+    docs = [(i, c.start_line, c.data) for i, c in enumerate(chunks) if isinstance(c.data, Mapping)]
+    pdbs = [d for _, _, d in docs if d.get("kind") == "PodDisruptionBudget"]
+    namespaces = {str((d.get("metadata") or {}).get("name")): (d.get("metadata") or {}).get("labels") or {}
+                  for _, _, d in docs if d.get("kind") == "Namespace"}
+    reports: list[IngressReport] = []
+    for index, line, doc in docs:
+        if doc.get("kind") != "Deployment":
+            continue
+        labels = (((doc.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("labels") or {}
+        has_pdb = any(
+            ((pdb.get("spec") or {}).get("selector") or {}).get("matchLabels", {}).items()
+            <= dict(labels).items() for pdb in pdbs)
+        ns = str((doc.get("metadata") or {}).get("namespace") or "default")
+        try:
+            found = audit_deployment(doc, plan, has_pdb, namespaces.get(ns))
+        except AffinityConfigError as exc:
+            raise AffinityConfigError(f"--check {path}:{line}: {exc}") from exc
+        reports.append(IngressReport(index, line, _label(doc), tuple(found), "Deployment"))
     return reports
 
 

@@ -18,7 +18,8 @@ modes (default: generate):
   sessionkit ingress                               annotations for ingress-nginx
   sessionkit ingress --output manifest --host app.example.com --service web --port 8080
   sessionkit ingress --patch k8s/app.yaml [--in-place] [--name app]
-  sessionkit ingress --check k8s/app.yaml
+  sessionkit ingress --check k8s/app.yaml [--target aws --deregistration-delay 30]
+  sessionkit ingress --drain --target aws --name web --namespace shop
   sessionkit ingress --convert k8s/app.yaml --target gateway|traefik|aws|f5|emissary|istio|...
   sessionkit ingress --from-lint lint-report.json --output manifest
   sessionkit ingress --target gateway|traefik|traefik-ingressroute|aws|f5|emissary|istio|
@@ -51,6 +52,8 @@ def register(subparsers: Any) -> None:
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--patch", metavar="FILE", help="add/update annotations in FILE's Ingress")
     mode.add_argument("--check", metavar="FILE", help="audit FILE's affinity config; exit 1 on problems")
+    mode.add_argument("--drain", action="store_true", help="strategic-merge patch for the app's "
+                      "Deployment (preStop, grace period, PDB) so deploys drop no requests")
     mode.add_argument("--convert", metavar="FILE", help="convert FILE's ingress-nginx Ingresses to "
                       "--target, keeping the affinity; says what cannot carry over")
     p.add_argument("--in-place", action="store_true", help="with --patch: rewrite FILE atomically")
@@ -78,6 +81,12 @@ def register(subparsers: Any) -> None:
     g.add_argument("--gateway", metavar="NAME", help="gateway: parent Gateway name (default: gateway)")
     g.add_argument("--gateway-namespace", metavar="NAMESPACE", help="gateway: parent Gateway namespace")
     g.add_argument("--stickiness", metavar="TYPE", help="aws: lb_cookie (default) or app_cookie")
+    d = p.add_argument_group("drain (--drain, and --check on Deployments)")
+    d.add_argument("--deregistration-delay", metavar="SECONDS", help="how long the balancer keeps "
+                   "sending to a terminating pod (default: aws 30, others 10)")
+    d.add_argument("--request-timeout", metavar="SECONDS", default="30",
+                   help="longest in-flight request (default: 30)")
+    d.add_argument("--container", metavar="NAME", help="container to patch (default: --name)")
     o = p.add_argument_group("object")
     o.add_argument("--name", metavar="NAME", help="metadata.name (with --patch: which Ingress)")
     o.add_argument("--namespace", metavar="NAMESPACE")
@@ -107,6 +116,8 @@ def run(args: argparse.Namespace) -> int:
             return _check(args)
         if args.convert:
             return _convert(args)
+        if args.drain:
+            return _drain(args)
         return _generate(args)
     except MissingExtra as exc:
         print(f"sessionkit ingress: {exc}", file=sys.stderr)
@@ -121,16 +132,39 @@ def _check(args: argparse.Namespace) -> int:
     from sessionkit.ingress._nginx import DEFAULT_PREFIX
     from sessionkit.ingress._validate import AffinityConfigError, dns1123_subdomain
 
-    if args.target != "nginx" or args.from_lint or args.in_place:
-        raise AffinityConfigError("--check audits ingress-nginx affinity only; drop --target, "
-                                  "--from-lint and --in-place")
+    if args.from_lint or args.in_place:
+        raise AffinityConfigError("--check audits a file; drop --from-lint and --in-place")
     prefix = dns1123_subdomain(args.annotations_prefix or DEFAULT_PREFIX, "--annotations-prefix")
-    reports = _check.audit_file(args.check, prefix, args.app_cookie)
+    plan = _drain_plan(args)
+    reports = _check.audit_file(args.check, prefix, args.app_cookie, plan)
     if args.format == "json":
         sys.stdout.write(json.dumps(_check.as_dict(args.check, reports), indent=2) + "\n")
     else:
         sys.stdout.write(_check.render_text(args.check, reports))
     return 1 if not reports or _check.count(reports, "problem") else 0
+
+
+def _drain_plan(args: argparse.Namespace) -> Any:
+    from sessionkit.ingress._drain import DrainPlan
+
+    return DrainPlan(args.target, args.deregistration_delay, args.request_timeout)
+
+
+def _drain(args: argparse.Namespace) -> int:
+    from sessionkit.ingress import _drain, _render, _traefik
+    from sessionkit.ingress._validate import dns1123_label, object_name
+
+    plan = _drain_plan(args)
+    name = object_name(args.name or "app", "--name")
+    namespace = dns1123_label(args.namespace, "--namespace") if args.namespace else None
+    container = dns1123_label(args.container or name, "--container")
+    docs = [_drain.deployment_patch(plan, name, namespace, container),
+            _drain.pod_disruption_budget(name, namespace, _traefik.parse_selector(args.selector, name))]
+    if args.target == "aws":
+        docs.append(_drain.namespace_patch(namespace or "default"))
+    out = _render.Output(args.target, "drain", tuple(docs), plan.reasons())
+    sys.stdout.write(_render.to_json(out) if args.format == "json" else _render.to_yaml(out))
+    return 0
 
 
 def _convert(args: argparse.Namespace) -> int:
