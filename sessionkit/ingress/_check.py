@@ -16,6 +16,7 @@ from sessionkit.ingress._traps import (
     duplicate_routes,
     ingress_traps,
     is_canary,
+    sub,
 )
 from sessionkit.ingress._validate import AffinityConfigError, Finding
 
@@ -63,7 +64,7 @@ def audit_file(path: str, prefix: str, app_cookie: str | None = None,
     for index, chunk in enumerate(chunks):
         doc = chunk.data
         if isinstance(doc, Mapping) and doc.get("kind") == "Service":
-            meta = doc.get("metadata") if isinstance(doc.get("metadata"), Mapping) else {}
+            meta = sub(doc, "metadata")
             key = (str(meta.get("namespace") or ""), str(meta.get("name") or ""))
             found = service_findings(doc, key in routed)
             if found:

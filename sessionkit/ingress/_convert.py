@@ -13,7 +13,7 @@ from typing import Any
 
 from sessionkit.ingress import _yamlio
 from sessionkit.ingress._manifest import Backend
-from sessionkit.ingress._traps import annotations_of, is_canary
+from sessionkit.ingress._traps import annotations_of, is_canary, sub
 from sessionkit.ingress._validate import AffinityConfigError
 
 AFFINITY_SUFFIXES = (
@@ -78,7 +78,7 @@ class Converted:
 
 
 def _routes(doc: Mapping[str, Any], name: str) -> tuple[Route, ...]:
-    spec = doc.get("spec") if isinstance(doc.get("spec"), Mapping) else {}
+    spec = sub(doc, "spec")
     tls: dict[str, str] = {}
     for item in spec.get("tls") or []:
         for host in (item.get("hosts") or []) if isinstance(item, Mapping) else []:
@@ -112,7 +112,7 @@ def read_sources(path: str, prefix: str) -> list[Source]:
         doc = _yamlio.kube_object(chunk, index, path)
         if doc is None or doc["kind"] != "Ingress":
             continue
-        meta = doc.get("metadata") if isinstance(doc.get("metadata"), Mapping) else {}
+        meta = sub(doc, "metadata")
         name = str(meta.get("name") or f"ingress-{index}")
         ann = {str(k): str(v) for k, v in annotations_of(doc).items()}
         ours = {k[len(prefix) + 1:]: val for k, val in ann.items() if k.startswith(prefix + "/")}

@@ -98,7 +98,8 @@ def _gateway_docs(src: Source, result: Converted) -> None:
     sp = None
     if "affinity" in src.settings:
         life = src.lifetime()
-        o = _gateway.GatewayAffinity(session_name=_cookie(src), absolute_timeout=life,
+        o = _gateway.GatewayAffinity(session_name=_cookie(src),
+                                     absolute_timeout=str(life) if life else None,
                                      lifetime="Permanent" if life else "Session")
         sp = _gateway.session_persistence(o)
     result.documents += _httproutes(src, sp)

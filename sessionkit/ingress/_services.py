@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sessionkit.ingress._traps import annotations_of
+from sessionkit.ingress._traps import annotations_of, sub
 from sessionkit.ingress._validate import Finding
 
 AWS = "service.beta.kubernetes.io/aws-load-balancer-"
@@ -34,7 +34,7 @@ def _l7_balancer(ann: Mapping[str, Any]) -> bool:
 
 def service_findings(doc: Mapping[str, Any], routed_by_ingress: bool) -> list[Finding]:
     """Findings for one Service; ``routed_by_ingress`` when an Ingress in the file sends to it."""
-    spec = doc.get("spec") if isinstance(doc.get("spec"), Mapping) else {}
+    spec = sub(doc, "spec")
     ann = annotations_of(doc)
     kind = str(spec.get("type") or "ClusterIP")
     found: list[Finding] = []
@@ -72,9 +72,9 @@ def routed_services(ingresses: list[Mapping[str, Any]]) -> set[tuple[str, str]]:
     """(namespace, service) pairs that the Ingresses send traffic to."""
     out: set[tuple[str, str]] = set()
     for doc in ingresses:
-        meta = doc.get("metadata") if isinstance(doc.get("metadata"), Mapping) else {}
+        meta = sub(doc, "metadata")
         ns = str(meta.get("namespace") or "")
-        spec = doc.get("spec") if isinstance(doc.get("spec"), Mapping) else {}
+        spec = sub(doc, "spec")
         for rule in spec.get("rules") or []:
             http = rule.get("http") if isinstance(rule, Mapping) else None
             for item in (http or {}).get("paths") or []:

@@ -14,7 +14,8 @@ from typing import Any
 
 
 def _is_block(node: Any) -> bool:
-    return isinstance(node, Mapping) and hasattr(node, "lc") and not node.fa.flow_style()
+    fmt = getattr(node, "fa", None)  # ruamel.yaml's format attribute: flow or block style
+    return isinstance(node, Mapping) and hasattr(node, "lc") and fmt is not None and not fmt.flow_style()
 
 
 def _next_key_line(chain: Sequence[tuple[Any, str]], end: int) -> int:

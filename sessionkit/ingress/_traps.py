@@ -20,6 +20,12 @@ def annotations_of(doc: Mapping[str, Any]) -> Mapping[str, Any]:
     return ann if isinstance(ann, Mapping) else {}
 
 
+def sub(doc: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """``doc[key]`` when it is a mapping, else an empty mapping."""
+    value = doc.get(key)
+    return value if isinstance(value, Mapping) else {}
+
+
 def _true(value: object) -> bool:
     return (isinstance(value, str) and value.strip().lower() == "true") or value is True
 
