@@ -42,7 +42,8 @@ EXTRA_SUFFIXES: tuple[str, ...] = ("session-cookie-partitioned",)
 RETIREMENT_NOTE: tuple[str, ...] = (
     "ingress-nginx was retired upstream (announced November 2025, no fixes after March 2026).",
     "Alternatives: Gateway API, Traefik, F5 NGINX Ingress Controller, cloud LB controllers",
-    "(sessionkit ingress --target gateway|traefik|traefik-ingressroute|aws|f5).",
+    "(sessionkit ingress --target gateway|traefik|aws|f5|emissary|istio|envoy-gateway|contour;",
+    "sessionkit ingress --convert FILE --target X moves existing Ingresses, keeping the affinity).",
 )
 # Framework defaults that are the app's own session cookie, never an affinity cookie.
 APP_SESSION_COOKIES = frozenset(
