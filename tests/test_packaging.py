@@ -22,7 +22,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
         check=True,
         capture_output=True,
     )
-    (path,) = out.glob("sessionkit-*.whl")
+    (path,) = out.glob("sessionkit_redis-*.whl")
     return zipfile.ZipFile(path)
 
 
@@ -88,3 +88,12 @@ def test_the_ci_lock_pins_every_requirement_within_its_range() -> None:
         elif not req.specifier.contains(pins[name], prereleases=True):
             problems.append(f"{req}: the lock pins {pins[name]}")
     assert not problems, "run .ci/lock and commit .ci/requirements.lock: " + "; ".join(problems)
+
+
+def test_distribution_name_is_free_of_the_unrelated_sessionkit_and_keeps_the_command(wheel: zipfile.ZipFile) -> None:
+    """`sessionkit` on the package index is another project: ours is `sessionkit-redis`, with the
+    `sessionkit` import package and console script."""
+    (metadata,) = [n for n in wheel.namelist() if n.endswith(".dist-info/METADATA")]
+    assert "\nName: sessionkit-redis\n" in wheel.read(metadata).decode()
+    (entry_points,) = [n for n in wheel.namelist() if n.endswith(".dist-info/entry_points.txt")]
+    assert "sessionkit = sessionkit.cli:main" in wheel.read(entry_points).decode()
