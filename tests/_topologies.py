@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 import redis
 from redis.sentinel import Sentinel
 
-from sessionkit._children import scaled
-from sessionkit._servers import ServerProcess
+from sessionkit.demo._children import scaled
+from sessionkit.demo._servers import ServerProcess
 
 _CLIENTS: dict[int, redis.Redis] = {}
 

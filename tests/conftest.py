@@ -8,7 +8,7 @@
 
 Tests that start a Sentinel group, a Cluster or an end-to-end deployment are marked ``slow``
 (``pytest -m "not slow"`` skips them locally). Every server is started through
-``sessionkit._children``: when the run ends, a process no fixture ended is killed and fails the run.
+``sessionkit.demo._children``: when the run ends, a process no fixture ended is killed and fails the run.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ import pytest
 import redis
 from _topologies import Cluster, SentinelGroup
 
-from sessionkit import _children
-from sessionkit._servers import ServerProcess
+from sessionkit.demo import _children
+from sessionkit.demo._servers import ServerProcess
 
 _STARTED: list[str] = []
 _LEFT_BEHIND: list[int] = []

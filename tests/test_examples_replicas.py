@@ -15,8 +15,8 @@ import pytest
 import redis
 from _topologies import wait_until
 
-from sessionkit._children import end, spawn
-from sessionkit._servers import free_port
+from sessionkit.demo._children import end, spawn
+from sessionkit.demo._servers import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 

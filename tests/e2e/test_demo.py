@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from sessionkit._children import scaled
+from sessionkit.demo._children import scaled
 
 pytestmark = pytest.mark.e2e
 

@@ -8,9 +8,9 @@ import time
 import pytest
 from e2e._deploy import Deployment
 
-from sessionkit._children import scaled
-from sessionkit._journey import Tally, User, walk
-from sessionkit._servers import ServerProcess
+from sessionkit.demo._children import scaled
+from sessionkit.demo._journey import Tally, User, walk
+from sessionkit.demo._servers import ServerProcess
 
 pytestmark = pytest.mark.e2e
 

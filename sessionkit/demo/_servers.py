@@ -16,8 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from sessionkit._children import end, scaled, spawn
 from sessionkit._errors import ServerNotFound
+from sessionkit.demo._children import end, scaled, spawn
 
 INSTALL_HINT = (
     "No Redis server binary found. Install one of: `apt-get install redis-server` (Debian/Ubuntu), "

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from _topologies import wait_until
 
-from sessionkit import _children
+from sessionkit.demo import _children
 
 BIN = Path(sys.executable).parent
 # Starts a Redis server, a gunicorn master with two workers and nginx with its worker, as the
@@ -20,14 +20,14 @@ BIN = Path(sys.executable).parent
 START_ALL = """
 import json, sys
 from pathlib import Path
-from sessionkit._procs import Nginx, Replica, gunicorn_argv
-from sessionkit._servers import ServerProcess, free_port
+from sessionkit.demo._procs import Nginx, Replica, gunicorn_argv
+from sessionkit.demo._servers import ServerProcess, free_port
 
 def start_all(work):
     server = ServerProcess()
     server.start()
     port = free_port()
-    replica = Replica("shop", gunicorn_argv("sessionkit._demo_apps:before_app", port, workers=2), port,
+    replica = Replica("shop", gunicorn_argv("sessionkit.demo._apps:before_app", port, workers=2), port,
                       cwd=work, log_dir=work)
     replica.start()
     nginx = Nginx([port], work)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from sessionkit._children import scaled
+from sessionkit.demo._children import scaled
 
 REQUEST_TIMEOUT = 15.0  # seconds, scaled by $SESSIONKIT_TIMEOUT_SCALE
 

@@ -19,8 +19,8 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from sessionkit._children import end, scaled, signal_group, spawn
-from sessionkit._servers import free_port
+from sessionkit.demo._children import end, scaled, signal_group, spawn
+from sessionkit.demo._servers import free_port
 
 INSTALL_HINTS = {
     "nginx": "`apt-get install nginx` (Debian/Ubuntu) or `brew install nginx`",
@@ -78,7 +78,7 @@ def tail(log: Path | None, lines: int = 30) -> str:
 class Process:
     """A child process in its own process group, with its output in a log file.
 
-    Started with ``sessionkit._children.spawn``: it dies with this process, whatever ends it."""
+    Started with ``sessionkit.demo._children.spawn``: it dies with this process, whatever ends it."""
 
     def __init__(self, name: str, argv: Sequence[str], *, env: Mapping[str, str] | None = None,
                  cwd: str | Path | None = None, log_dir: Path) -> None:
