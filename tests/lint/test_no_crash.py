@@ -11,6 +11,7 @@ from pathlib import Path
 import django
 import flask
 import pytest
+
 from sessionkit.lint._config import Config
 from sessionkit.lint._engine import Options, run
 
