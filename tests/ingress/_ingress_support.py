@@ -14,6 +14,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +91,7 @@ def k8s_valid(obj: dict[str, Any]) -> None:
 def run(*args: str, cwd: str | None = None) -> subprocess.CompletedProcess[str]:
     """Run ``sessionkit ingress ARGS`` and capture text output."""
     return subprocess.run(
-        ["sessionkit", "ingress", *args], capture_output=True, text=True, check=False, cwd=cwd
+        [sys.executable, "-m", "sessionkit", "ingress", *args], capture_output=True, text=True, check=False, cwd=cwd
     )
 
 
