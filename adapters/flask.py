@@ -15,7 +15,7 @@ from flask import Flask, Request, Response, current_app, session
 from flask.json.provider import DefaultJSONProvider
 from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SecureCookieSessionInterface, SessionInterface, SessionMixin
-from itsdangerous import BadSignature
+from itsdangerous import BadData
 
 from sessionkit import ConfigurationError, RedisStore, SerializationError, Session, SessionBackendUnavailable
 from sessionkit._web import UNAVAILABLE_BODY, CookieSettings, migrated_session, unavailable_headers
@@ -118,7 +118,7 @@ class RedisSessionInterface(SessionInterface):
             return None
         try:
             data = signer.loads(value, max_age=int(app.permanent_session_lifetime.total_seconds()))
-        except (BadSignature, AttributeError, ValueError, TypeError):
+        except (BadData, AttributeError, ValueError, TypeError, KeyError):  # BadPayload too
             return None
         return data if isinstance(data, dict) else None
 

@@ -542,6 +542,27 @@ def test_migration_can_be_switched_off(redis_url: str, key_prefix: str) -> None:
     assert (response.json, set_cookie(response)[0]) == (None, None)
 
 
+def test_signed_flask_cookie_with_an_undecodable_payload_is_no_session(redis_url: str, key_prefix: str,
+                                                                        redis_client: redis.Redis) -> None:
+    app = make_app(redis_url, key_prefix)
+
+    @app.get("/get")
+    def get() -> Any:
+        return jsonify(session.get("user"))
+
+    with app.test_request_context():
+        legacy = SecureCookieSessionInterface().get_signing_serializer(app)
+        assert legacy is not None
+        # signed with SECRET_KEY and the Flask salt, but the payload is not base64 JSON: BadPayload
+        cookie = legacy.make_signer(legacy.salt).sign(b"!!not-a-payload").decode()
+    browser = app.test_client()
+    browser.set_cookie("session", cookie)
+    with measure(redis_client) as cost:
+        response = browser.get("/get")
+    assert (response.status_code, response.json, set_cookie(response)[0]) == (200, None, None)
+    assert cost.commands == {}
+
+
 # -- outages ----------------------------------------------------------------------------------------
 # The test server keeps nothing across stop()/start() (it is killed, no persistence). Where a test
 # needs "the session is still there when Redis returns", it DUMPs the keys before the outage and
