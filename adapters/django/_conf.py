@@ -6,17 +6,23 @@ import asyncio
 import json
 import threading
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import import_module
 from typing import Any
 
+from asgiref.sync import sync_to_async
+from django.apps import apps
 from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
+from django.db import DatabaseError, connections, router
 from django.utils.module_loading import import_string
 
 from sessionkit import AsyncRedisStore, ConfigurationError, RedisStore, Serializer
 
+DB_ENGINE = "django.contrib.sessions.backends.db"
+_UNSET = object()
 DEFAULTS: dict[str, Any] = {
     "SESSIONKIT_REDIS_URL": None,
     "SESSIONKIT_REDIS_CLIENT": None,
@@ -25,7 +31,6 @@ DEFAULTS: dict[str, Any] = {
     "SESSIONKIT_MAX_SIZE": 64 * 1024,
     "SESSIONKIT_REFRESH_INTERVAL": 60,
     "SESSIONKIT_ABSOLUTE_TIMEOUT": None,
-    "SESSIONKIT_FALLBACK_ENGINE": None,
     "SESSIONKIT_USER_KEY": "_auth_user_id",
 }
 
@@ -60,8 +65,11 @@ class Conf:
     options: dict[str, Any]
     degraded: bool
     user_key: str
-    fallback: str | None
-    _async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncRedisStore]
+    fallback: str | None  # the previous engine, read through on a Redis miss (zero-logout)
+    implicit: bool  # the fallback is Django's default db engine, used only if its table exists
+    _async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncRedisStore] = field(
+        default_factory=weakref.WeakKeyDictionary)
+    _usable: bool | None = None
 
     def astore(self) -> AsyncRedisStore | None:
         """The asyncio store of the running event loop (asyncio clients are bound to one loop);
@@ -74,9 +82,38 @@ class Conf:
             found = self._async[loop] = AsyncRedisStore(self.url, **self.options)
         return found
 
-    def fallback_store(self, session_key: str | None) -> Any:
-        assert self.fallback is not None
-        return import_module(self.fallback).SessionStore(session_key)
+    def fallback_store(self, session_key: str) -> SessionBase | None:
+        """The previous engine's store for ``session_key``; ``None`` without a usable fallback."""
+        if self.fallback is None:
+            return None
+        if self._usable is None:
+            self._usable = not self.implicit or db_sessions_table_exists()
+        return import_module(self.fallback).SessionStore(session_key) if self._usable else None
+
+    async def afallback_store(self, session_key: str) -> SessionBase | None:
+        if self.fallback is not None and self._usable is None:  # the table check queries the db
+            return await sync_to_async(self.fallback_store)(session_key)
+        return self.fallback_store(session_key)
+
+
+def fallback_engine() -> tuple[str | None, bool]:
+    """``SESSIONKIT_FALLBACK_ENGINE``, or when unset the engine Django would have used: the db
+    engine if ``django.contrib.sessions`` is installed (second item: True when implicit)."""
+    value = getattr(settings, "SESSIONKIT_FALLBACK_ENGINE", _UNSET)
+    if value is not _UNSET:
+        return value, False
+    return (DB_ENGINE, True) if apps.is_installed("django.contrib.sessions") else (None, False)
+
+
+def db_sessions_table_exists() -> bool:
+    """Whether ``django.contrib.sessions``' table exists (checked once per settings)."""
+    from django.contrib.sessions.models import Session as DbSession
+
+    try:
+        connection = connections[router.db_for_read(DbSession)]
+        return DbSession._meta.db_table in connection.introspection.table_names()
+    except DatabaseError:
+        return False
 
 
 _CACHE: dict[tuple[Any, ...], Conf] = {}
@@ -109,7 +146,7 @@ def _lookup() -> Conf:
     names = sorted(DEFAULTS)
     values = tuple(setting(n) for n in names)
     ident = (*(id(v) if n == "SESSIONKIT_REDIS_CLIENT" else v for n, v in zip(names, values)),
-             settings.SESSION_COOKIE_AGE, settings.SESSION_SERIALIZER)
+             settings.SESSION_COOKIE_AGE, settings.SESSION_SERIALIZER, fallback_engine())
     with _LOCK:
         conf = _CACHE.get(ident)
         if conf is None:
@@ -137,4 +174,4 @@ def _build() -> Conf:
     except ConfigurationError as exc:
         raise ImproperlyConfigured(f"sessionkit: {exc}") from exc
     return Conf(store, url, options, bool(setting("SESSIONKIT_DEGRADED")), setting("SESSIONKIT_USER_KEY"),
-                setting("SESSIONKIT_FALLBACK_ENGINE"), weakref.WeakKeyDictionary())
+                *fallback_engine())

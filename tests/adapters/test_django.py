@@ -467,6 +467,49 @@ def test_import_command_copies_db_sessions(database, configured, key_prefix) -> 
     assert "sessions: 3" in out.getvalue() and "users with bound sessions: 3" in out.getvalue()
 
 
+DB = "django.contrib.sessions.backends.db"
+
+
+def test_import_then_logout_does_not_resurrect_through_the_fallback(database, configured, key_prefix) -> None:
+    old = DbSessionStore()
+    old.update({"_auth_user_id": "8"})
+    old.create()
+    call_command("sessionkit_import", "--from", DB, stdout=StringIO())  # the documented default
+    with override_settings(SESSIONKIT_FALLBACK_ENGINE=DB):
+        s = SessionStore(old.session_key)
+        assert s["_auth_user_id"] == "8"
+        s.flush()  # logout
+        assert SessionStore(old.session_key).load() == {}  # not read through from the db again
+    assert session_keys(configured, key_prefix) == []
+    assert not DbSessionStore().exists(old.session_key)  # moved, not copied
+
+
+def test_fallback_read_through_then_logout_does_not_resurrect(database, configured, key_prefix) -> None:
+    old = DbSessionStore()
+    old.update({"_auth_user_id": "9"})
+    old.create()
+    with override_settings(SESSIONKIT_FALLBACK_ENGINE=DB):
+        s = SessionStore(old.session_key)
+        assert s["_auth_user_id"] == "9"  # moved into Redis on first contact
+        s.flush()
+        assert SessionStore(old.session_key).load() == {}
+        never_loaded = DbSessionStore()
+        never_loaded.update({"_auth_user_id": "10"})
+        never_loaded.create()
+        SessionStore(never_loaded.session_key).flush()  # logout without reading the session first
+        assert SessionStore(never_loaded.session_key).load() == {}
+    assert session_keys(configured, key_prefix) == []
+
+
+def test_import_keep_leaves_the_old_rows(database, configured) -> None:
+    old = DbSessionStore()
+    old.update({"n": 1})
+    old.create()
+    call_command("sessionkit_import", "--from", DB, "--keep", "--key", old.session_key, stdout=StringIO())
+    assert DbSessionStore().exists(old.session_key) and SessionStore(old.session_key)["n"] == 1
+    DbSessionStore(old.session_key).delete()
+
+
 def test_revoke_user_command_ends_every_session_of_the_user(configured, key_prefix) -> None:
     keys = []
     for user in ("42", "42", "43"):
