@@ -450,6 +450,38 @@ def test_a_user_logged_in_with_the_db_engine_stays_logged_in(database, configure
         assert SessionStore("neverexisted12345").load() == {}
 
 
+def test_zero_logout_is_the_default_with_django_contrib_sessions(database, configured, key_prefix) -> None:
+    old = DbSessionStore()
+    old.update({"_auth_user_id": "11", "cart": ["fig"]})
+    old.create()
+    with override_settings(SESSIONKIT_FALLBACK_ENGINE=None):  # switched off: not read through
+        assert SessionStore(old.session_key).load() == {}
+    s = SessionStore(old.session_key)  # SESSIONKIT_FALLBACK_ENGINE not set
+    assert dict(s.items()) == {"_auth_user_id": "11", "cart": ["fig"]} and s.session_key == old.session_key
+    assert not DbSessionStore().exists(old.session_key)  # moved on first contact
+    assert len(_conf.current().store.sessions_of("11")) == 1
+
+
+def test_default_fallback_needs_django_contrib_sessions(configured) -> None:
+    assert _conf.fallback_engine() == (DB, True)
+    apps = [a for a in django_settings.BASE["INSTALLED_APPS"] if a != "django.contrib.sessions"]
+    with override_settings(INSTALLED_APPS=apps):
+        assert _conf.fallback_engine() == (None, False)
+
+
+def test_logout_removes_the_session_from_its_users_index(configured, key_prefix) -> None:
+    s = SessionStore()
+    s["_auth_user_id"] = "12"
+    s.save()
+    store = _conf.current().store
+    index = store.config.user_index_key("12")
+    assert configured.scard(index) == 1
+    s = SessionStore(s.session_key)
+    assert s["_auth_user_id"] == "12"  # what django.contrib.auth.logout reads first
+    s.flush()
+    assert configured.scard(index) == 0
+
+
 def test_import_command_copies_db_sessions(database, configured, key_prefix) -> None:
     keys = []
     for i in range(3):
@@ -524,19 +556,34 @@ def test_revoke_user_command_ends_every_session_of_the_user(configured, key_pref
 
 
 # -- system checks -------------------------------------------------------------------------------------
-def check_ids() -> set[str]:
-    return {m.id for m in run_checks(tags=["sessionkit"])}
+def check_ids(deploy: bool = False) -> set[str]:
+    return {m.id for m in run_checks(tags=["sessionkit"], include_deployment_checks=deploy)}
 
 
 def test_checks_pass_with_a_reachable_redis(configured) -> None:
-    assert check_ids() == set()
+    assert check_ids() == set() and check_ids(deploy=True) == set()
+
+
+def test_check_warns_about_db_sessions_stranded_by_a_disabled_fallback(database, configured) -> None:
+    old = DbSessionStore()
+    old.update({"_auth_user_id": "3"})
+    old.create()
+    try:
+        assert check_ids() == set()  # the default fallback moves them on first contact
+        with override_settings(SESSIONKIT_FALLBACK_ENGINE=None):
+            assert check_ids() == {"sessionkit.W002"}
+        with override_settings(SESSIONKIT_FALLBACK_ENGINE=DB):
+            assert check_ids() == set()
+    finally:
+        old.delete()
 
 
 def test_checks_report_misconfigurations(redis_url, configured) -> None:
     with override_settings(SESSIONKIT_REDIS_URL=None):
         assert check_ids() == {"sessionkit.E001"}
     with override_settings(SESSIONKIT_REDIS_URL="redis://127.0.0.1:1/0"):
-        assert check_ids() == {"sessionkit.E005"}
+        assert check_ids() == set()  # manage.py check (and createsuperuser) work while Redis is down
+        assert check_ids(deploy=True) == {"sessionkit.E005"}  # check --deploy
     with override_settings(SESSION_SERIALIZER="drivers.django_settings.PickleSerializer"):
         assert check_ids() == {"sessionkit.E002"}
     with override_settings(MIDDLEWARE=["django.contrib.sessions.middleware.SessionMiddleware"]):
