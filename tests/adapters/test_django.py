@@ -669,14 +669,32 @@ def blocks(lang: str) -> list[str]:
     return re.findall(rf"```{lang}\n(.*?)```", DOC, flags=re.S)
 
 
+STARTPROJECT_MIDDLEWARE = (
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+)
+
+
 def test_doc_python_snippets_configure_a_working_engine(database, redis_url, key_prefix, redis_client) -> None:
     snippets = blocks("python")
     assert len(snippets) == 4
     for code in snippets:
-        namespace: dict[str, object] = {}
+        # a settings.py as startproject writes it (the apps this test process can load)
+        start = {"INSTALLED_APPS": [a for a in django_settings.BASE["INSTALLED_APPS"] if "sessionkit" not in a],
+                 "MIDDLEWARE": list(STARTPROJECT_MIDDLEWARE)}
+        namespace: dict[str, object] = {k: list(v) for k, v in start.items()}
         exec(textwrap.dedent(code), namespace)
-        values = {k: v for k, v in namespace.items() if k.isupper()}
+        values = {k: v for k, v in namespace.items() if k.isupper() and v != start.get(k)}
         assert set(values.get("INSTALLED_APPS", [])) <= set(django_settings.BASE["INSTALLED_APPS"])
+        if "MIDDLEWARE" in values:  # one entry replaced, every other one kept
+            assert [m for m in values["MIDDLEWARE"] if m not in STARTPROJECT_MIDDLEWARE] == [
+                "sessionkit.adapters.django.middleware.SessionMiddleware"]
+            assert len(values["MIDDLEWARE"]) == len(STARTPROJECT_MIDDLEWARE)
         values.pop("INSTALLED_APPS", None)
         assert values  # each snippet sets something
         values.update(SESSIONKIT_REDIS_URL=redis_url, SESSIONKIT_KEY_PREFIX=key_prefix)  # the test server
