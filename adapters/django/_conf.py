@@ -112,7 +112,7 @@ def db_sessions_table_exists() -> bool:
     try:
         connection = connections[router.db_for_read(DbSession)]
         return DbSession._meta.db_table in connection.introspection.table_names()
-    except DatabaseError:
+    except (DatabaseError, ImproperlyConfigured):  # no table, or no database configured at all
         return False
 
 

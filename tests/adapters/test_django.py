@@ -169,6 +169,27 @@ def test_only_changed_fields_are_written(configured, key_prefix) -> None:
     assert configured.hget(key, "b") == b'"z"'
 
 
+@override_settings(SESSION_SERIALIZER="drivers.django_settings.CountingSerializer")
+def test_a_save_serializes_only_the_keys_that_changed(configured) -> None:
+    from drivers.django_settings import CountingSerializer
+
+    s = SessionStore()
+    s.update({f"k{i}": [i, "value"] for i in range(10)})
+    s.save()
+    before = CountingSerializer.dumps_calls
+    s = SessionStore(s.session_key)
+    s["k3"] = ["changed"]  # one changed key of ten
+    s.save()
+    assert CountingSerializer.dumps_calls - before == 1
+    before = CountingSerializer.dumps_calls
+    s = SessionStore(s.session_key)
+    s["k4"].append("more")  # in place: serialized when handed out, when checked, when saved
+    assert s.modified
+    s.save()
+    assert CountingSerializer.dumps_calls - before == 3
+    assert SessionStore(s.session_key)["k4"] == [4, "value", "more"]
+
+
 def test_expiry_maps_to_the_redis_ttl(configured, key_prefix) -> None:
     s = SessionStore()
     s["a"] = 1

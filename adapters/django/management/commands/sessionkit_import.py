@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import tempfile
 from importlib import import_module
 from typing import Any
 
@@ -26,7 +27,7 @@ def _keys(engine: str, explicit: list[str]) -> list[str]:
         return list(live.values_list("session_key", flat=True))
     if engine.endswith(".file"):
         prefix = settings.SESSION_COOKIE_NAME
-        path = store_cls._get_storage_path()
+        path = settings.SESSION_FILE_PATH or tempfile.gettempdir()  # where the file engine writes
         return [name[len(prefix):] for name in os.listdir(path) if name.startswith(prefix)]
     raise CommandError(
         f"{engine!r} cannot list its sessions (a cache cannot be enumerated portably): pass the keys "
