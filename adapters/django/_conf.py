@@ -100,8 +100,11 @@ def fallback_engine() -> tuple[str | None, bool]:
     """``SESSIONKIT_FALLBACK_ENGINE``, or when unset the engine Django would have used: the db
     engine if ``django.contrib.sessions`` is installed (second item: True when implicit)."""
     value = getattr(settings, "SESSIONKIT_FALLBACK_ENGINE", _UNSET)
-    if value is not _UNSET:
+    if value is None or isinstance(value, str):
         return value, False
+    if value is not _UNSET:
+        raise ImproperlyConfigured(f"SESSIONKIT_FALLBACK_ENGINE must be an engine's module path or None, "
+                                   f"not {value!r}")
     return (DB_ENGINE, True) if apps.is_installed("django.contrib.sessions") else (None, False)
 
 
