@@ -18,7 +18,14 @@ from flask.sessions import SecureCookieSessionInterface, SessionInterface, Sessi
 from itsdangerous import BadData
 
 from sessionkit import ConfigurationError, RedisStore, SerializationError, Session, SessionBackendUnavailable
-from sessionkit._web import UNAVAILABLE_BODY, CookieSettings, migrated_session, unavailable_headers
+from sessionkit._web import (
+    UNAVAILABLE_BODY,
+    CookieSettings,
+    cookie_action,
+    migrated_session,
+    set_cookie_header,
+    unavailable_headers,
+)
 
 __all__ = ["FlaskSession", "RedisSessionInterface", "SessionKit", "TaggedSerializer", "get_store",
            "regenerate"]
@@ -131,24 +138,21 @@ class RedisSessionInterface(SessionInterface):
             response.vary.add("Cookie")
         if not core.accessed or not core.loaded:
             return  # untouched (or unreadable): zero Redis commands, cookie left alone
-        delete = self.cookie.header("", delete=True)
         if core.new and set(core) <= {PERMANENT}:  # nothing worth storing for a flag alone
-            if session.migrated:
-                response.headers.add("Set-Cookie", delete)
-            return
-        try:
-            result = self.store.save(core)
-        except SessionBackendUnavailable as exc:
-            if self.store.config.degraded:
+            result = None
+        else:
+            try:
+                result = self.store.save(core)
+            except SessionBackendUnavailable as exc:
+                if not self.store.config.degraded:
+                    _become(response, app.make_response(app.handle_user_exception(exc)))
+                    return
                 log.warning("session not saved, cookie left untouched (degraded mode): %s", exc)
-            else:
-                _become(response, app.make_response(app.handle_user_exception(exc)))
-            return
-        if result.cookie == "delete" or (session.migrated and result.cookie != "set"):
-            response.headers.add("Set-Cookie", delete)
-        elif result.value and (result.cookie == "set" or (result.written and session.permanent)):
-            settings = self.cookie if session.permanent else replace(self.cookie, max_age=None)
-            response.headers.add("Set-Cookie", settings.header(result.value))
+                return
+        action = cookie_action(result, migrated=session.migrated, slide=session.permanent)
+        settings = self.cookie if session.permanent else replace(self.cookie, max_age=None)
+        if header := set_cookie_header(action, result, settings):
+            response.headers.add("Set-Cookie", header)
 
 
 def _become(response: Response, other: Response) -> None:

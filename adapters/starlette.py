@@ -19,7 +19,14 @@ from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sessionkit import AsyncRedisStore, ConfigurationError, Session, SessionBackendUnavailable
-from sessionkit._web import UNAVAILABLE_BODY, CookieSettings, migrated_session, unavailable_headers
+from sessionkit._web import (
+    UNAVAILABLE_BODY,
+    CookieSettings,
+    cookie_action,
+    migrated_session,
+    set_cookie_header,
+    unavailable_headers,
+)
 
 __all__ = ["SessionMiddleware", "get_session", "get_store", "regenerate"]
 
@@ -160,11 +167,8 @@ class SessionMiddleware:
                 raise
             log.warning("session not saved, cookie left untouched (degraded mode): %s", exc)
             return None
-        if result.cookie == "delete" or (migrated and result.cookie != "set"):
-            return self.cookie.header("", delete=True)
-        if result.value and (result.cookie == "set" or result.written):
-            return self.cookie.header(result.value)  # a write also slides the cookie's Max-Age
-        return None
+        action = cookie_action(result, migrated=migrated, slide=self.cookie.max_age is not None)
+        return set_cookie_header(action, result, self.cookie)  # a write also slides the Max-Age
 
     def _closing(self, send: Send) -> Send:
         async def closing_send(message: Message) -> None:

@@ -563,6 +563,34 @@ def test_signed_flask_cookie_with_an_undecodable_payload_is_no_session(redis_url
     assert cost.commands == {}
 
 
+@pytest.mark.parametrize("late", ["write", "read"])
+def test_a_request_racing_a_login_leaves_the_new_cookie_alone(redis_url: str, key_prefix: str, late: str) -> None:
+    app = make_app(redis_url, key_prefix, SESSIONKIT_REFRESH_INTERVAL=0)  # every read refreshes the TTL
+    browser = app.test_client()
+
+    @app.post("/login")
+    def login() -> Any:
+        session["user"] = "ann"
+        regenerate("ann")
+        return "ok"
+
+    @app.post("/slow")
+    def slow() -> Any:
+        if late == "write":
+            session["note"] = "late"
+        else:
+            session.get("user")
+        racing = app.test_client()  # the same browser's login, answered while this request runs
+        racing.set_cookie("session", cookie)
+        assert racing.post("/login").status_code == 200
+        return "ok"
+
+    browser.post("/login")
+    cookie = browser.get_cookie("session").value  # type: ignore[union-attr]
+    response = browser.post("/slow")
+    assert set_cookie(response)[0] is None  # no Max-Age=0 that would delete the login's cookie
+
+
 # -- outages ----------------------------------------------------------------------------------------
 # The test server keeps nothing across stop()/start() (it is killed, no persistence). Where a test
 # needs "the session is still there when Redis returns", it DUMPs the keys before the outage and

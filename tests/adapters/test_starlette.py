@@ -227,6 +227,35 @@ def test_migration_can_be_switched_off(redis_url, key_prefix, redis_client) -> N
 
 
 # -- Redis outages -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("late", ["write", "read"])
+def test_a_request_racing_a_login_leaves_the_new_cookie_alone(redis_url, key_prefix, redis_client, late) -> None:
+    import asyncio
+
+    async def login(request: Request) -> PlainTextResponse:
+        request.session["user"] = "ann"
+        regenerate(request, "ann")
+        return PlainTextResponse("ok")
+
+    async def slow(request: Request) -> PlainTextResponse:
+        if late == "write":
+            request.session["note"] = "late"
+        else:
+            request.session.get("user")
+        racing = TestClient(app)  # the same browser's login, answered while this request runs
+        racing.cookies["session"] = request.cookies["session"]
+        assert (await asyncio.to_thread(racing.post, "/login")).status_code == 200
+        return PlainTextResponse("ok")
+
+    app = Starlette(routes=[Route("/login", login, methods=["POST"]), Route("/slow", slow, methods=["POST"])],
+                    middleware=[Middleware(SessionMiddleware, secret_key=SECRET, redis_url=redis_url,
+                                           key_prefix=key_prefix, refresh_interval=0)])
+    browser = TestClient(app)
+    browser.post("/login")
+    response = browser.post("/slow")
+    assert response.status_code == 200
+    assert parse_set_cookie(response.headers.get_list("set-cookie"), "session")[0] is None  # no Max-Age=0
+
+
 def test_outage_gives_503_on_load_and_on_save_then_recovers(driver, redis_server) -> None:
     cookie = driver.request("POST", "/login/ann").cookie
     redis_server.stop()
