@@ -2,36 +2,29 @@
 
 from __future__ import annotations
 
-import asyncio
-import binascii
-import json
 import logging
-import threading
-import weakref
-from base64 import b64decode
 from collections.abc import Sequence
 from functools import partial
 from typing import Any, Literal, cast
 
-import itsdangerous
+from sessionkit.adapters._asgi import LoopStores, StarletteCookie, path_matcher, unavailable
 from starlette.datastructures import MutableHeaders, Secret
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sessionkit import AsyncRedisStore, ConfigurationError, Session, SessionBackendUnavailable
-from sessionkit._web import (
-    UNAVAILABLE_BODY,
-    CookieSettings,
-    cookie_action,
-    migrated_session,
-    set_cookie_header,
-    unavailable_headers,
-)
+from sessionkit._web import CookieSettings, cookie_action, migrated_session, set_cookie_header
 
-__all__ = ["SessionMiddleware", "get_session", "get_store", "regenerate"]
+__all__ = ["SessionMiddleware", "get_session", "get_store", "load_session", "regenerate"]
 
 log = logging.getLogger("sessionkit.starlette")
 STORE_SCOPE_KEY = "sessionkit.store"
+_LOAD, _MIGRATED = "sessionkit.load", "sessionkit.migrated"
+
+
+def _not_loaded(session: Session) -> None:
+    raise ConfigurationError("SessionMiddleware(lazy=True): call `await load_session(request)` before "
+                             "using request.session")
 
 
 class SessionMiddleware:
@@ -42,7 +35,9 @@ class SessionMiddleware:
     ``max_age`` is also the default Redis idle timeout. Sessions live at ``redis_url`` (any URL
     ``AsyncRedisStore`` takes; ``**store_options`` are its options) or in ``store=``, an
     ``AsyncRedisStore`` built with ``secret_keys``. ``migrate_starlette_cookies`` moves a valid
-    Starlette cookie session into Redis on first contact.
+    Starlette cookie session into Redis on first contact. Requests under ``exclude_paths`` get no
+    session at all (no Redis, no cookie); with ``lazy=True`` the session is read only by
+    ``await load_session(request)``, so endpoints that never call it cost no Redis command.
     """
 
     def __init__(
@@ -60,16 +55,17 @@ class SessionMiddleware:
         redis_url: str | None = None,
         store: AsyncRedisStore | None = None,
         migrate_starlette_cookies: bool = True,
+        exclude_paths: Sequence[str] = (),
+        lazy: bool = False,
         **store_options: Any,
     ) -> None:
-        self.app = app
+        self.app, self.lazy, self._excluded = app, lazy, path_matcher(exclude_paths)
         keys = [secret_key] if isinstance(secret_key, (str, Secret)) else list(secret_key)
-        self._secrets = [str(k) for k in keys]
-        if not self._secrets or not all(self._secrets):
+        secrets = [str(k) for k in keys]
+        if not secrets or not all(secrets):
             raise ConfigurationError("secret_key must be a non-empty secret, the same on every replica")
         self.cookie = CookieSettings(name=session_cookie, path=path, domain=domain, secure=https_only,
                                      same_site=same_site, partitioned=partitioned, max_age=max_age)
-        self.max_age = max_age
         if (redis_url is None) == (store is None):
             raise ConfigurationError("pass exactly one of redis_url='redis://host:6379/0' or store=...")
         if store is not None and (store_options or store.codec is None):
@@ -77,40 +73,35 @@ class SessionMiddleware:
                                      "secret_keys=..., idle_timeout=...); pass no store options here")
         if max_age:
             store_options.setdefault("idle_timeout", max_age)
-        self._shared, self._make = store, partial(AsyncRedisStore, redis_url, secret_keys=self._secrets,
-                                                  **store_options)
-        # redis.asyncio connections belong to one event loop: a URL-built store is made per loop.
-        self._stores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncRedisStore]
-        self._stores, self._lock = weakref.WeakKeyDictionary(), threading.Lock()
+        make = partial(AsyncRedisStore, redis_url, secret_keys=secrets, **store_options)
         if store is None:
-            self._make()  # fail at startup on a bad URL or option
-        # Starlette's own cookies, to migrate (itsdangerous signs with the last key: the current one).
-        self._legacy = migrate_starlette_cookies and itsdangerous.TimestampSigner(self._secrets[::-1])
+            make()  # fail at startup on a bad URL or option
+        self._shared, self._stores = store, LoopStores(make)
+        self._legacy = StarletteCookie(secrets, max_age) if migrate_starlette_cookies else None
 
     def store(self) -> AsyncRedisStore:
         """The store serving the running event loop."""
-        if self._shared is not None:
-            return self._shared
-        loop = asyncio.get_running_loop()
-        with self._lock:
-            if (store := self._stores.get(loop)) is None:
-                store = self._stores[loop] = self._make()
-        return store
+        return self._shared if self._shared is not None else self._stores.get()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
-            await self.app(scope, receive, self._closing(send) if scope["type"] == "lifespan" else send)
+        if scope["type"] not in ("http", "websocket") or self._excluded(scope["path"]):
+            lifespan = scope["type"] == "lifespan"
+            await self.app(scope, receive, self._stores.closing(send) if lifespan else send)
             return
         store = self.store()
         cookie = HTTPConnection(scope).cookies.get(self.cookie.name)
-        try:
-            session, migrated = await self._open(store, cookie)
-        except SessionBackendUnavailable as exc:
-            if scope["type"] == "websocket":
-                await receive()  # the handshake's websocket.connect, answered by the denial
-            await _unavailable(scope, send, exc)
-            return
-        scope["session"], scope[STORE_SCOPE_KEY] = session, store
+        scope[STORE_SCOPE_KEY] = store
+        if self.lazy and (session_id := store.session_id_from_cookie(cookie)) is not None:
+            scope["session"] = Session(id=session_id, new=False, loader=_not_loaded)
+            scope[_LOAD] = partial(self._install, scope, store, cookie)
+        else:
+            try:
+                await self._install(scope, store, cookie)
+            except SessionBackendUnavailable as exc:
+                if scope["type"] == "websocket":
+                    await receive()  # the handshake's websocket.connect, answered by the denial
+                await unavailable(scope, send, exc)
+                return
         replied = started = False  # replied: a 503 replaced the app's response, drop the rest
 
         async def send_wrapper(message: Message) -> None:
@@ -119,11 +110,12 @@ class SessionMiddleware:
                 return
             if message["type"] in ("http.response.start", "websocket.accept"):
                 started = True
+                session = scope["session"]
                 try:
-                    set_cookie = await self._commit(store, session, migrated)
+                    set_cookie = await self._commit(store, session, scope.get(_MIGRATED, False))
                 except SessionBackendUnavailable as exc:
                     replied = True
-                    await _unavailable(scope, send, exc)
+                    await unavailable(scope, send, exc)
                     return
                 message.setdefault("headers", [])
                 headers = MutableHeaders(scope=message)
@@ -135,31 +127,34 @@ class SessionMiddleware:
 
         try:
             await self.app(scope, receive, send_wrapper)
-        except SessionBackendUnavailable as exc:  # from the endpoint, e.g. revoke_user()
+        except SessionBackendUnavailable as exc:  # from the endpoint: revoke_user(), load_session()
             if started:
                 raise
-            await _unavailable(scope, send, exc)
+            await unavailable(scope, send, exc)
             return
-        if scope["type"] == "websocket" and not session.new and not replied:
+        session = scope["session"]
+        if scope["type"] == "websocket" and session.loaded and not session.new and not replied:
             try:  # changes made after the handshake; no cookie can be sent any more
                 await store.save(session)
             except SessionBackendUnavailable as exc:
                 log.warning("session changes of a websocket were not saved: %s", exc)
 
-    async def _open(self, store: AsyncRedisStore, cookie: str | None) -> tuple[Session, bool]:
-        """The request's session, and whether it was imported from a Starlette cookie session."""
+    async def _install(self, scope: Scope, store: AsyncRedisStore, cookie: str | None) -> Session:
+        """Read the request's session into the scope (imported from a Starlette cookie if it is one)."""
         session = await store.open(cookie)  # verifies the signature once; no I/O if it fails
+        migrated = False
         if cookie and self._legacy and session.id is None:
-            try:  # not ours: maybe Starlette's own (same secret, still within max_age)
-                data = json.loads(b64decode(self._legacy.unsign(cookie, max_age=self.max_age)))
-            except (itsdangerous.BadSignature, binascii.Error, ValueError):
-                data = None
-            if data and isinstance(data, dict):
-                return migrated_session(data), True
-        return session, False
+            data = self._legacy.data(cookie)  # not ours: maybe Starlette's own (same secret, max_age)
+            if data is not None:
+                session, migrated = migrated_session(data), True
+        scope["session"], scope[_MIGRATED] = session, migrated
+        scope.pop(_LOAD, None)
+        return session
 
     async def _commit(self, store: AsyncRedisStore, session: Session, migrated: bool) -> str | None:
         """Save the session; return the ``Set-Cookie`` value to send, if any."""
+        if not session.loaded:
+            return None  # lazy and never loaded: nothing to save, the cookie stays
         try:
             result = await store.save(session)
         except SessionBackendUnavailable as exc:
@@ -170,36 +165,23 @@ class SessionMiddleware:
         action = cookie_action(result, migrated=migrated, slide=self.cookie.max_age is not None)
         return set_cookie_header(action, result, self.cookie)  # a write also slides the Max-Age
 
-    def _closing(self, send: Send) -> Send:
-        async def closing_send(message: Message) -> None:
-            if message["type"] == "lifespan.shutdown.complete":
-                with self._lock:
-                    store = self._stores.pop(asyncio.get_running_loop(), None)
-                if store is not None:
-                    await store.aclose()
-            await send(message)
-
-        return closing_send
-
-
-async def _unavailable(scope: Scope, send: Send, exc: SessionBackendUnavailable) -> None:
-    """503 + Retry-After; a websocket gets it as a denial response where the server allows."""
-    log.error("%s", exc)
-    if scope["type"] == "websocket" and "websocket.http.response" not in scope.get("extensions", {}):
-        await send({"type": "websocket.close", "code": 1013, "reason": "Try Again Later"})
-        return
-    kind = "websocket.http" if scope["type"] == "websocket" else "http"
-    headers = [(k.lower().encode(), v.encode()) for k, v in unavailable_headers(exc).items()]
-    await send({"type": f"{kind}.response.start", "status": 503, "headers": headers})
-    await send({"type": f"{kind}.response.body", "body": UNAVAILABLE_BODY.encode()})
-
 
 def get_session(conn: HTTPConnection) -> Session:
     """``request.session`` typed as sessionkit's ``Session`` (``regenerate``, ``destroy``, ...)."""
     session = conn.scope.get("session")
     if not isinstance(session, Session):
-        raise ConfigurationError("no sessionkit session: add sessionkit.adapters.starlette.SessionMiddleware")
+        raise ConfigurationError("no sessionkit session: add sessionkit.adapters.starlette.SessionMiddleware "
+                                 "(and keep this path out of its exclude_paths)")
     return session
+
+
+async def load_session(conn: HTTPConnection) -> Session:
+    """The request's session, read from Redis now if the middleware is ``lazy`` (else already read).
+
+    Raises ``SessionBackendUnavailable`` (answered with 503) when Redis is unreachable.
+    """
+    load = conn.scope.get(_LOAD)
+    return cast(Session, await load()) if load is not None else get_session(conn)
 
 
 def get_store(conn: HTTPConnection) -> AsyncRedisStore:

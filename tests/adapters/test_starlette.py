@@ -19,7 +19,7 @@ from drivers.starlette_app import SECRET, TestClient, make_app, make_driver, par
 from fastapi import FastAPI, Request
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sessionkit.adapters.starlette import SessionMiddleware, get_session, get_store, regenerate
+from sessionkit.adapters.starlette import SessionMiddleware, get_session, get_store, load_session, regenerate
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.responses import JSONResponse, PlainTextResponse
@@ -180,6 +180,80 @@ def test_login_and_logout_command_counts(client, redis_client) -> None:
     with measure(redis_client) as logout:
         call(client, "POST", "/logout", cookie)
     assert logout.commands == {"hgetall": 1, "del": 1, "srem": 1}
+
+
+def lazy_app(redis_url: str, key_prefix: str, **options: object) -> Starlette:
+    """Endpoints that use the session through ``load_session``, and ones that never touch it."""
+
+    async def login(request: Request) -> JSONResponse:
+        session = await load_session(request)
+        session["user"] = request.path_params["user"]
+        regenerate(request, user_id=request.path_params["user"])
+        return JSONResponse({"user": session["user"]})
+
+    async def whoami(request: Request) -> JSONResponse:
+        return JSONResponse({"user": (await load_session(request)).get("user")})
+
+    async def untouched(request: Request) -> JSONResponse:
+        return JSONResponse({"ok": True})
+
+    async def careless(request: Request) -> JSONResponse:
+        return JSONResponse({"user": request.session.get("user")})  # forgot load_session
+
+    routes = [Route("/login/{user}", login, methods=["POST"]), Route("/whoami", whoami),
+              Route("/untouched", untouched), Route("/health", untouched), Route("/static/app.js", untouched),
+              Route("/careless", careless)]
+    return Starlette(routes=routes, middleware=[Middleware(
+        SessionMiddleware, secret_key=SECRET, redis_url=redis_url, key_prefix=key_prefix, **options)])
+
+
+@pytest.mark.parametrize("options", [{"lazy": True}, {"exclude_paths": ["/untouched", "/health", "/static/"]}])
+def test_untouched_endpoints_cost_nothing_in_lazy_mode_and_under_excluded_paths(
+        redis_url, key_prefix, redis_client, options) -> None:
+    redis_client.script_load(WRITE)
+    with TestClient(lazy_app(redis_url, key_prefix, **options)) as c:
+        _, _, cookie = call(c, "POST", "/login/ann")
+        assert call(c, "GET", "/whoami", cookie)[1] == {"user": "ann"}  # warm connection
+        costs = {}
+        for path in ["/untouched", "/health", "/static/app.js"]:
+            with measure(redis_client) as costs[path]:
+                status, _, set_cookie = call(c, "GET", path, cookie)
+            assert (status, set_cookie) == (200, None)
+        with measure(redis_client) as read:
+            assert call(c, "GET", "/whoami", cookie)[1] == {"user": "ann"}
+    assert {path: cost.commands for path, cost in costs.items()} == {path: {} for path in costs}
+    assert read.commands == {"hgetall": 1}
+
+
+def test_lazy_mode_names_the_missing_load_session(redis_url, key_prefix, redis_client) -> None:
+    with TestClient(lazy_app(redis_url, key_prefix, lazy=True), raise_server_exceptions=True) as c:
+        _, _, cookie = call(c, "POST", "/login/ann")
+        c.cookies.clear()
+        with pytest.raises(ConfigurationError, match="load_session"):
+            c.get("/careless", headers={"cookie": f"session={cookie}"})
+        assert call(c, "GET", "/careless")[1] == {"user": None}  # no cookie: nothing to load
+
+
+@pytest.mark.parametrize("options", [{"lazy": True}, {"exclude_paths": ["/untouched", "/health"]}])
+def test_untouched_endpoints_answer_200_while_redis_is_down(redis_url, key_prefix, redis_server, options) -> None:
+    with TestClient(lazy_app(redis_url, key_prefix, **options), raise_server_exceptions=False) as c:
+        _, _, cookie = call(c, "POST", "/login/ann")
+        redis_server.stop()
+        try:
+            assert call(c, "GET", "/health", cookie)[0] == 200
+            status, _, set_cookie = call(c, "GET", "/untouched", cookie)
+            assert (status, set_cookie) == (200, None)
+            if options.get("lazy"):
+                assert call(c, "GET", "/whoami", cookie)[0] == 503  # load_session: the usual 503
+        finally:
+            redis_server.start()
+
+
+def test_exclude_paths_must_be_paths() -> None:
+    for bad in ["/health", ["health"], [None]]:
+        with pytest.raises(ConfigurationError, match=r"SessionMiddleware\(exclude_paths"):
+            SessionMiddleware(PlainTextResponse("x"), secret_key=SECRET, redis_url="redis://127.0.0.1:1",
+                              exclude_paths=bad)
 
 
 def test_refresh_interval_zero_refreshes_the_ttl_on_reads(redis_url, key_prefix, redis_client) -> None:
@@ -520,10 +594,18 @@ def doc_snippets() -> list[str]:
 def test_doc_snippets_run(monkeypatch, redis_url, redis_client) -> None:
     monkeypatch.setenv("SECRET_KEY", "doc-secret-" + uuid.uuid4().hex)
     monkeypatch.setenv("REDIS_URL", redis_url)
-    quickstart, fastapi_app, settings = doc_snippets()
+    quickstart, fastapi_app, settings, lazy = doc_snippets()
     before = set(redis_client.scan_iter(match="sessionkit:*"))  # the snippets use the default prefix
     try:
         run_snippets(quickstart, fastapi_app, settings)
+        ns: dict = {}
+        exec(compile(lazy, "lazy", "exec"), ns)
+        with TestClient(ns["app"]) as c:
+            assert c.get("/me").json() == {"visits": 1}
+            with measure(redis_client) as health:
+                assert c.get("/health").json() == {"ok": True}
+            assert health.commands == {}
+            assert c.get("/me").json() == {"visits": 2}
     finally:
         leftovers = set(redis_client.scan_iter(match="sessionkit:*")) - before
         if leftovers:
