@@ -31,6 +31,7 @@ from markupsafe import Markup
 from sessionkit.adapters.flask import FlaskSession, SessionKit, TaggedSerializer, get_store, regenerate
 
 from sessionkit import ConfigurationError, SerializationError
+from sessionkit._cookie import CookieCodec
 from sessionkit._cookie import new_session_id as sessionkit_id
 
 
@@ -589,6 +590,38 @@ def test_a_request_racing_a_login_leaves_the_new_cookie_alone(redis_url: str, ke
     cookie = browser.get_cookie("session").value  # type: ignore[union-attr]
     response = browser.post("/slow")
     assert set_cookie(response)[0] is None  # no Max-Age=0 that would delete the login's cookie
+
+
+def test_no_hmac_is_computed_for_a_save_that_sends_no_cookie(redis_url: str, key_prefix: str,
+                                                            redis_client: redis.Redis,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    app = make_app(redis_url, key_prefix, SESSIONKIT_REFRESH_INTERVAL=0)  # every read writes a refresh
+
+    @app.post("/set/<value>")
+    def set_(value: str) -> Any:
+        session["k"] = value
+        return "ok"
+
+    @app.get("/get")
+    def get() -> Any:
+        return jsonify(session.get("k"))
+
+    signed: list[str] = []
+    real_sign = CookieCodec.sign
+
+    def counting_sign(codec: CookieCodec, session_id: str) -> str:
+        signed.append(session_id)
+        return real_sign(codec, session_id)
+
+    monkeypatch.setattr(CookieCodec, "sign", counting_sign)
+    browser = app.test_client()
+    browser.post("/set/a")
+    assert len(signed) == 1  # the new session's cookie
+    with measure(redis_client) as cost:
+        response = browser.get("/get")
+    assert cost.commands.get("evalsha") == 1 and set_cookie(response)[0] is None  # refreshed, not resent
+    assert browser.post("/set/b").status_code == 200  # a write of a browser-session cookie: not resent
+    assert len(signed) == 1
 
 
 # -- outages ----------------------------------------------------------------------------------------

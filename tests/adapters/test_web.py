@@ -33,7 +33,7 @@ LETTER = {"S": "set", "D": "delete", "L": "leave"}
 def result(cookie: str | None, written: bool | None, conflict: str | None) -> SaveResult | None:
     if cookie is None:
         return None
-    return SaveResult(cookie, "signed-id", bool(written), conflict=conflict)  # type: ignore[arg-type]
+    return SaveResult(cookie, "the-id", bool(written), conflict=conflict)  # type: ignore[arg-type]
 
 
 def test_the_table_covers_every_combination() -> None:
@@ -49,10 +49,18 @@ def test_cookie_action(row: tuple[str | None, bool | None, str | None], expected
 
 
 def test_set_cookie_header_signs_only_what_it_sends() -> None:
+    signed: list[str] = []
+
+    def sign(session_id: str) -> str:
+        signed.append(session_id)
+        return f"{session_id}.sig"
+
     cookie = CookieSettings(max_age=60)
-    live = SaveResult("keep", "signed-id", True)
-    assert set_cookie_header("leave", live, cookie) is None
-    assert set_cookie_header("set", live, cookie) == "session=signed-id; Path=/; Max-Age=60; Secure; HttpOnly; SameSite=Lax"
-    assert set_cookie_header("delete", None, cookie) == (
+    assert set_cookie_header("leave", SaveResult("keep", "the-id", True, signer=sign), cookie) is None
+    assert set_cookie_header("delete", SaveResult("delete", None, True, signer=sign), cookie) == (
         "session=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Secure; HttpOnly; SameSite=Lax")
-    assert set_cookie_header("set", SaveResult("delete", None, True), cookie) is None
+    assert signed == []  # no HMAC for a cookie that is not sent
+    assert set_cookie_header("set", SaveResult("keep", "the-id", True, signer=sign), cookie) == (
+        "session=the-id.sig; Path=/; Max-Age=60; Secure; HttpOnly; SameSite=Lax")
+    assert signed == ["the-id"]
+    assert set_cookie_header("set", SaveResult("delete", None, True, signer=sign), cookie) is None
