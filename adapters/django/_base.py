@@ -1,8 +1,8 @@
 """What ``SessionStore``'s sync and async twins share: the decisions around the I/O, none of it.
 
 Also in-place changes (``session["cart"].append(x)``) count as modifications, as sessionkit
-promises: Django only notices assignments, so each mutable value handed out is remembered as its
-serialized bytes then, and ``modified`` compares those keys only.
+promises: Django only notices assignments, so the keys of mutable values handed out are
+remembered, and ``modified`` compares only those with the bytes the record holds in Redis.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ class RecordBase(SessionBase):  # type: ignore[misc]
     _session_key: str | None  # SessionBase's validating property
 
     def __init__(self, session_key: str | None = None) -> None:
-        self._handed: dict[str, bytes] = {}  # mutable values handed out, as serialized then
+        self._handed: set[str] = set()  # keys whose mutable values were handed out
         super().__init__(session_key)
         self._conf = _conf.current()
         self._record: Session | None = None  # the Redis record behind self.session_key
@@ -77,7 +77,7 @@ class RecordBase(SessionBase):  # type: ignore[misc]
         if must_create:
             self._previous = self._record  # cycle_key deletes it next
         self._record = self._session_cache = record
-        self._handed = {}
+        self._handed = set()
 
     def _expired(self, data: Any) -> bool:  # expired on purpose: it must not outlive that
         return bool(self.get_expiry_age(expiry=data.get("_session_expiry")) <= 0)
@@ -96,8 +96,8 @@ class RecordBase(SessionBase):  # type: ignore[misc]
 
     # -- in-place changes ------------------------------------------------------------------
     def _expose(self, key: str, value: Any) -> Any:
-        if not isinstance(value, IMMUTABLE) and key not in self._handed:
-            self._handed[key] = self._conf.store.serializer.dumps(value)
+        if not isinstance(value, IMMUTABLE):
+            self._handed.add(key)
         return value
 
     def __getitem__(self, key: str) -> Any:

@@ -7,16 +7,17 @@ serializes (only the keys that were assigned or whose mutable value was handed o
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeGuard
 
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS
 
 from sessionkit import Session
+from sessionkit._session import IMMUTABLE
+
+__all__ = ["IMMUTABLE", "changed_in_place", "fill", "new_record", "well_formed"]
 
 _KEY_CHARS = frozenset(VALID_KEY_CHARS)
-# Values of these types cannot change in place: handing one out cannot change the session.
-IMMUTABLE = (str, int, float, bool, bytes, type(None))
 
 
 def well_formed(session_key: str | None) -> TypeGuard[str]:
@@ -48,10 +49,15 @@ def fill(record: Session, data: Mapping[str, Any], ttl: float, user: Any) -> Ses
     return record
 
 
-def changed_in_place(handed: Mapping[str, bytes], data: Mapping[str, Any],
-                     dumps: Callable[[Any], bytes]) -> bool:
-    """Whether a mutable value handed out (``handed``: its bytes then) has changed since."""
+def changed_in_place(handed: Iterable[str], data: Mapping[str, Any], dumps: Callable[[Any], bytes]) -> bool:
+    """Whether a mutable value handed out (its key in ``handed``) differs from its stored bytes.
+
+    Only a record has stored bytes; a plain dict is a new or cleared session, which Django
+    already counts as modified when it is filled.
+    """
+    if not isinstance(data, Session):
+        return False
     try:
-        return any(key not in data or dumps(data[key]) != before for key, before in handed.items())
+        return any(key not in data or dumps(data[key]) != data.stored(key) for key in handed)
     except Exception:  # unserializable: let save() raise the real error
         return True

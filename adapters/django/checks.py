@@ -14,9 +14,10 @@ from django.core.checks import Error, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
 from django.utils import timezone
+from redis.exceptions import RedisError
 from sessionkit.adapters.django import _conf
 
-from sessionkit import SessionError
+from sessionkit import SessionError, check_server_policy
 
 ENGINE = "sessionkit.adapters.django"
 _LOCAL_CACHES = (
@@ -80,7 +81,8 @@ def _stranded_db_sessions() -> int:
 
 
 def check_redis(app_configs: Any = None, **kwargs: Any) -> list[Any]:
-    """Deployment check: the configured Redis answers."""
+    """Deployment checks: the configured Redis answers, and its eviction and persistence settings
+    keep sessions (``sessionkit.check_server_policy``)."""
     if settings.SESSION_ENGINE != ENGINE:
         return []
     try:
@@ -94,7 +96,11 @@ def check_redis(app_configs: Any = None, **kwargs: Any) -> list[Any]:
         return [Error(f"Redis at {conf.store!r} is unreachable: {message}",
                       hint="Check SESSIONKIT_REDIS_URL and that the server is running.",
                       id="sessionkit.E005")]
-    return []
+    try:
+        problems = check_server_policy(conf.store.client)
+    except RedisError:  # CONFIG refused (managed Redis, ACL): nothing to say about it
+        return []
+    return [Warning(f"Redis at {conf.store!r}: {problem}", id="sessionkit.W003") for problem in problems]
 
 
 register(check_sessions, "sessionkit")

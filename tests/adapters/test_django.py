@@ -184,10 +184,10 @@ def test_a_save_serializes_only_the_keys_that_changed(configured) -> None:
     assert CountingSerializer.dumps_calls - before == 1
     before = CountingSerializer.dumps_calls
     s = SessionStore(s.session_key)
-    s["k4"].append("more")  # in place: serialized when handed out, when checked, when saved
+    s["k4"].append("more")  # in place: serialized when checked (modified) and when saved
     assert s.modified
     s.save()
-    assert CountingSerializer.dumps_calls - before == 3
+    assert CountingSerializer.dumps_calls - before == 2
     assert SessionStore(s.session_key)["k4"] == [4, "value", "more"]
 
 
@@ -584,7 +584,24 @@ def check_ids(deploy: bool = False) -> set[str]:
 
 
 def test_checks_pass_with_a_reachable_redis(configured) -> None:
-    assert check_ids() == set() and check_ids(deploy=True) == set()
+    assert check_ids() == set()
+    configured.config_set("appendonly", "yes")  # the test server runs without persistence
+    try:
+        assert check_ids(deploy=True) == set()
+    finally:
+        configured.config_set("appendonly", "no")
+
+
+def test_deploy_checks_warn_about_an_eviction_policy_that_logs_users_out(configured) -> None:
+    policy = configured.config_get("maxmemory-policy")["maxmemory-policy"]
+    configured.config_set("maxmemory-policy", "allkeys-lru")
+    try:
+        messages = [m for m in run_checks(tags=["sessionkit"], include_deployment_checks=True)
+                    if m.id == "sessionkit.W003"]
+    finally:
+        configured.config_set("maxmemory-policy", policy)
+    assert len(messages) == 2  # the policy, and no persistence on the test server
+    assert "allkeys-lru" in messages[0].msg and "persistence is off" in messages[1].msg
 
 
 def test_check_warns_about_db_sessions_stranded_by_a_disabled_fallback(database, configured) -> None:
