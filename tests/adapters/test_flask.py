@@ -59,7 +59,8 @@ def driver(redis_url: str, key_prefix: str, redis_client: redis.Redis) -> Iterat
 def test_driver_journey(driver: Any) -> None:
     login = driver.request("POST", "/login/ann")
     assert (login.status, login.json) == (200, {"user": "ann"})
-    assert login.cookie and login.cookie_attrs == {"path": "/", "secure": "", "httponly": "", "samesite": "Lax"}
+    # the test client speaks plain http to localhost: the one host where the cookie is not Secure
+    assert login.cookie and login.cookie_attrs == {"path": "/", "httponly": "", "samesite": "Lax"}
     cookie = login.cookie
     assert driver.request("GET", "/whoami", cookie).json == {"user": "ann"}
     assert driver.request("POST", "/set/color/blue", cookie).cookie is None  # not permanent: no resend
@@ -347,7 +348,92 @@ def test_insecure_cookie_needs_an_explicit_opt_out(redis_url: str, key_prefix: s
         session["a"] = 1
         return "ok"
 
-    assert "secure" not in set_cookie(app.test_client().post("/set"))[1]
+    assert "secure" not in set_cookie(app.test_client().post("/set", base_url="https://example.com"))[1]
+
+
+@pytest.mark.parametrize(("base_url", "secure"), [
+    ("http://localhost", False), ("http://127.0.0.1:5000", False), ("http://app.localhost", False),
+    ("https://localhost", True), ("http://example.com", True), ("https://example.com", True),
+])
+def test_the_cookie_is_secure_except_on_plain_http_localhost(redis_url: str, key_prefix: str,
+                                                             base_url: str, secure: bool) -> None:
+    app = make_app(redis_url, key_prefix)
+
+    @app.post("/set")
+    def set_() -> Any:
+        session["a"] = 1
+        return "ok"
+
+    assert ("secure" in set_cookie(app.test_client().post("/set", base_url=base_url))[1]) is secure
+
+
+def test_a_secure_cookie_on_plain_http_localhost_is_warned_about(redis_url: str, key_prefix: str,
+                                                                 caplog: pytest.LogCaptureFixture) -> None:
+    app = make_app(redis_url, key_prefix, SESSION_COOKIE_SECURE=True)
+
+    @app.post("/set")
+    def set_() -> Any:
+        session["a"] = 1
+        return "ok"
+
+    with caplog.at_level("WARNING", logger="sessionkit"):
+        assert "secure" in set_cookie(app.test_client().post("/set"))[1]  # honoured, and warned about
+    assert any("SESSION_COOKIE_SECURE" in r.getMessage() and "plain http" in r.getMessage()
+               for r in caplog.records)
+
+
+def test_the_permanent_cookie_never_outlives_the_absolute_cap(redis_url: str, key_prefix: str) -> None:
+    app = make_app(redis_url, key_prefix, SESSIONKIT_IDLE_TIMEOUT="8h", SESSIONKIT_ABSOLUTE_TIMEOUT="1h")
+
+    @app.post("/set")
+    def set_() -> Any:
+        session.permanent = True
+        session["a"] = 1
+        return "ok"
+
+    assert 3590 <= int(set_cookie(app.test_client().post("/set"))[1]["max-age"]) <= 3600
+
+
+@pytest.mark.parametrize(("config", "message"), [
+    ({"SESSIONKIT_IDLE_TIMEOUT": "8 hours"}, "SESSIONKIT_IDLE_TIMEOUT must be a number of seconds"),
+    ({"SESSIONKIT_ABSOLUTE_TIMEOUT": -1}, "SESSIONKIT_ABSOLUTE_TIMEOUT must be >= 0"),
+    ({"SESSIONKIT_WAIT_REPLICAS": "1"}, "SESSIONKIT_WAIT_REPLICAS must be a whole number"),
+    ({"SESSIONKIT_DEGRADED": "yes"}, "SESSIONKIT_DEGRADED must be True or False"),
+    ({"SESSIONKIT_HOOKS": [1]}, "SESSIONKIT_HOOKS must be a list of callables"),
+    ({"SESSION_COOKIE_SAMESITE": "Relaxed"}, "SESSION_COOKIE_SAMESITE must be"),
+])
+def test_bad_values_name_the_setting(redis_url: str, key_prefix: str, config: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigurationError, match=re.escape(message)):
+        make_app(redis_url, key_prefix, **config)
+
+
+def test_durations_and_same_site_are_accepted_as_written(redis_url: str, key_prefix: str) -> None:
+    app = make_app(redis_url, key_prefix, SESSIONKIT_IDLE_TIMEOUT="8h", SESSIONKIT_REFRESH_INTERVAL="1m30s",
+                   SESSION_COOKIE_SAMESITE="Strict")
+    config = get_store(app).config
+    assert (config.idle_timeout, config.refresh_interval) == (8 * 3600, 90)
+    assert app.session_interface.cookie.same_site == "strict"  # type: ignore[attr-defined]
+
+
+def test_an_unknown_setting_is_warned_about_with_the_closest_name(redis_url: str, key_prefix: str) -> None:
+    with pytest.warns(UserWarning, match=r"SESSIONKIT_IDLE_TIMOUT \(did you mean 'IDLE_TIMEOUT'\?\)"):
+        make_app(redis_url, key_prefix, SESSIONKIT_IDLE_TIMOUT=60)
+
+
+def test_the_same_setting_names_as_every_adapter(redis_url: str, key_prefix: str) -> None:
+    events: list[Any] = []
+    client = redis.Redis.from_url(redis_url)
+    app = make_app(redis_url, key_prefix, SESSIONKIT_REDIS_URL=None, SESSIONKIT_REDIS_CLIENT=client,
+                   SESSIONKIT_WAIT_REPLICAS=0, SESSIONKIT_HOOKS=[events.append])
+
+    @app.post("/set")
+    def set_() -> Any:
+        session["a"] = 1
+        return "ok"
+
+    assert app.test_client().post("/set").status_code == 200
+    assert get_store(app).client is client and [e.operation for e in events] == ["save"]
+    client.close()
 
 
 @pytest.mark.parametrize(("config", "message"), [
@@ -522,7 +608,8 @@ def test_flask_login_session_migrates_from_flask_cookie(redis_url: str, key_pref
     response = client.get("/private")
     assert response.json == {"user": "ann", "cart": ["pear"]}  # still logged in: zero-logout
     value, attrs = set_cookie(response)
-    assert value and value != cookie and attrs["max-age"] == str(31 * 86400)  # permanent kept
+    # permanent kept; Max-Age is PERMANENT_SESSION_LIFETIME (31 days) capped by the absolute 30 days
+    assert value and value != cookie and 30 * 86400 - 5 <= int(attrs["max-age"]) <= 30 * 86400
     assert client.get("/private").json == {"user": "ann", "cart": ["pear"]}
 
 

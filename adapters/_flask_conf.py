@@ -1,0 +1,86 @@
+"""Flask's half of the adapter that is not request handling: the tagged-JSON serializer and the
+``SESSIONKIT_*`` settings, validated once by the shared rules of ``sessionkit._web``."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask
+from flask.json.provider import DefaultJSONProvider
+from flask.json.tag import TaggedJSONSerializer
+
+from sessionkit import ConfigurationError, SerializationError
+from sessionkit._web import STORE_OPTIONS, CookieSettings, same_site, store_options, unknown_names
+
+# SESSIONKIT_<NAME> settings of the Flask adapter: every store option, and these.
+ADAPTER_SETTINGS = ("REDIS_URL", "REDIS_CLIENT", "COOKIE_SECURE", "MIGRATE_FLASK_COOKIES",
+                    "REGENERATE_ON_LOGIN", "REDIS")  # REDIS: the older name of REDIS_CLIENT
+
+
+class TaggedSerializer:
+    """Flask's tagged JSON (tuple, bytes, datetime, UUID, ``Markup``...) as compact, key-sorted UTF-8.
+
+    Values round-trip as with Flask's cookie session; register extra types as a ``JSONTag`` on
+    ``app.session_interface.serializer``, exactly as with Flask's own session.
+    """
+
+    def __init__(self, tagger: TaggedJSONSerializer | None = None) -> None:
+        self.tagger = tagger or TaggedJSONSerializer()
+
+    def dumps(self, value: Any) -> bytes:
+        try:  # not the app's JSON provider: bytes must not depend on the app context
+            return json.dumps(self.tagger.tag(value), separators=(",", ":"), sort_keys=True,
+                              ensure_ascii=False, default=DefaultJSONProvider.default).encode()
+        except (TypeError, ValueError) as exc:
+            raise SerializationError(
+                f"{exc}; Flask session values must be JSON types or types Flask's tagged JSON knows "
+                "(tuple, bytes, datetime, UUID, Markup). Register a flask.json.tag.JSONTag on "
+                "app.session_interface.serializer for others."
+            ) from exc
+
+    def loads(self, data: bytes) -> Any:
+        return self.tagger.loads(data.decode())
+
+
+def settings(app: Flask) -> dict[str, Any]:
+    """The store options from ``app.config``; warns about ``SESSIONKIT_*`` keys it does not know."""
+    cfg = app.config
+    known = [*ADAPTER_SETTINGS, *(name.upper() for name in STORE_OPTIONS if name != "serializer")]
+    given = [key.removeprefix("SESSIONKIT_") for key in cfg if key.startswith("SESSIONKIT_")]
+    for problem in unknown_names(given, known):
+        warnings.warn(f"unknown Flask setting SESSIONKIT_{problem}", UserWarning, stacklevel=3)
+    options = {name: cfg[f"SESSIONKIT_{name.upper()}"] for name in STORE_OPTIONS
+               if f"SESSIONKIT_{name.upper()}" in cfg and name != "serializer"}
+    options.setdefault("idle_timeout", app.permanent_session_lifetime)
+    options.setdefault("absolute_timeout", timedelta(days=30))
+    if not cfg["SESSION_REFRESH_EACH_REQUEST"]:  # only writes extend the session, as with Flask's cookie
+        options["refresh_interval"] = 1e18
+    return store_options(options, lambda name: f"SESSIONKIT_{name.upper()}")
+
+
+def cookie_settings(app: Flask, max_age: int) -> tuple[CookieSettings, str]:
+    """Flask's ``SESSION_COOKIE_*`` settings, and the name of the setting that decides ``Secure``.
+
+    ``SESSION_COOKIE_SECURE = True`` wins. Flask cannot tell ``SESSION_COOKIE_SECURE = False``
+    from its default, so that value means sessionkit's rule (Secure except on plain-http
+    localhost) unless ``SESSIONKIT_COOKIE_SECURE`` says otherwise.
+    """
+    cfg = app.config
+    explicit = True if cfg["SESSION_COOKIE_SECURE"] else cfg.get("SESSIONKIT_COOKIE_SECURE")
+    if explicit is not None and not isinstance(explicit, bool):
+        raise ConfigurationError(f"SESSIONKIT_COOKIE_SECURE must be True or False, not {explicit!r}")
+    source = "SESSION_COOKIE_SECURE" if cfg["SESSION_COOKIE_SECURE"] else "SESSIONKIT_COOKIE_SECURE"
+    cookie = CookieSettings(
+        name=cfg["SESSION_COOKIE_NAME"],
+        path=cfg["SESSION_COOKIE_PATH"] or cfg["APPLICATION_ROOT"],
+        domain=cfg["SESSION_COOKIE_DOMAIN"] or None,
+        secure=explicit,
+        httponly=cfg["SESSION_COOKIE_HTTPONLY"],
+        same_site=same_site(cfg["SESSION_COOKIE_SAMESITE"], "SESSION_COOKIE_SAMESITE") or "lax",
+        partitioned=cfg.get("SESSION_COOKIE_PARTITIONED", False),
+        max_age=max_age,
+    )
+    return cookie, source
