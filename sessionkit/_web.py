@@ -167,13 +167,17 @@ _PART = re.compile(r"(\d+(?:\.\d+)?)([dhms])", re.I)
 _UNIT = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 
 
+def _plain_number(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().isdigit()
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def duration(value: Any, name: str) -> float:
     """Seconds from a number, a ``timedelta`` or a string such as ``"8h"``, ``"30m"`` or ``"1h30m"``."""
     if isinstance(value, timedelta):
         seconds = value.total_seconds()
-    elif isinstance(value, str) and value.strip().isdigit():
-        seconds = float(value)
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):  # noqa: SIM114 (readability)
+    elif _plain_number(value):
         seconds = float(value)
     elif isinstance(value, str) and _DURATION.fullmatch(value.replace(" ", "")):
         seconds = sum(float(n) * _UNIT[u.lower()] for n, u in _PART.findall(value))
