@@ -1,16 +1,20 @@
-"""Flask's half of the adapter that is not request handling: the tagged-JSON serializer and the
-``SESSIONKIT_*`` settings, validated once by the shared rules of ``sessionkit._web``."""
+"""Flask's half of the adapter that is not request handling: the tagged-JSON serializer, the
+``SESSIONKIT_*`` settings (validated once by the shared rules of ``sessionkit._web``) and the
+Flask-Login hooks, and reading Flask's own cookie sessions to migrate them."""
 
 from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 from flask.json.tag import TaggedJSONSerializer
+from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import BadData
 
 from sessionkit import ConfigurationError, SerializationError
 from sessionkit._web import STORE_OPTIONS, CookieSettings, same_site, store_options, unknown_names
@@ -84,3 +88,35 @@ def cookie_settings(app: Flask, max_age: int) -> tuple[CookieSettings, str]:
         max_age=max_age,
     )
     return cookie, source
+
+
+def connect_flask_login(app: Flask, on_login: Callable[[Any], None], on_logout: Callable[[], None]) -> None:
+    """Flask-Login: a new session ID on every login (bound to the user) and logout (unbound)."""
+    try:
+        import flask_login  # type: ignore[import-untyped]
+    except ImportError:
+        return
+
+    def logged_in(sender: Flask, user: Any = None, **extra: Any) -> None:
+        on_login(user.get_id() if user is not None else None)
+
+    def logged_out(sender: Flask, user: Any = None, **extra: Any) -> None:
+        on_logout()
+
+    flask_login.user_logged_in.connect(logged_in, app, weak=False)
+    flask_login.user_loaded_from_cookie.connect(logged_in, app, weak=False)
+    flask_login.user_logged_out.connect(logged_out, app, weak=False)
+
+
+def flask_cookie_data(app: Flask, value: str, tagger: TaggedJSONSerializer) -> dict[str, Any] | None:
+    """The data of a valid Flask cookie session (same secret and salt, within its lifetime)."""
+    legacy = SecureCookieSessionInterface()
+    legacy.serializer = tagger
+    signer = legacy.get_signing_serializer(app)
+    if signer is None:
+        return None
+    try:
+        data = signer.loads(value, max_age=int(app.permanent_session_lifetime.total_seconds()))
+    except (BadData, AttributeError, ValueError, TypeError, KeyError):  # BadPayload too
+        return None
+    return data if isinstance(data, dict) else None

@@ -12,8 +12,7 @@ from typing import Any
 
 from flask import Flask, Request, Response, current_app, request, session
 from flask.json.tag import TaggedJSONSerializer
-from flask.sessions import SecureCookieSessionInterface, SessionInterface, SessionMixin
-from itsdangerous import BadData
+from flask.sessions import SessionInterface, SessionMixin
 from sessionkit.adapters import _flask_conf
 from sessionkit.adapters._flask_conf import TaggedSerializer
 
@@ -91,22 +90,10 @@ class RedisSessionInterface(SessionInterface):
         value = request.cookies.get(self.cookie.name)
         core = self.store.open(value)  # lazy: no Redis command until the data is used
         if value and core.id is None and self.migrate:
-            data = self._flask_cookie(app, value)  # not ours; maybe Flask's own signed cookie session
+            data = _flask_conf.flask_cookie_data(app, value, self.serializer)  # Flask's own cookie?
             if data:
                 return FlaskSession(migrated_session(data), migrated=True)
         return FlaskSession(core)
-
-    def _flask_cookie(self, app: Flask, value: str) -> dict[str, Any] | None:
-        legacy = SecureCookieSessionInterface()
-        legacy.serializer = self.serializer
-        signer = legacy.get_signing_serializer(app)
-        if signer is None:
-            return None
-        try:
-            data = signer.loads(value, max_age=int(app.permanent_session_lifetime.total_seconds()))
-        except (BadData, AttributeError, ValueError, TypeError, KeyError):  # BadPayload too
-            return None
-        return data if isinstance(data, dict) else None
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         if not isinstance(session, FlaskSession) or session.saved:
@@ -185,7 +172,7 @@ class SessionKit:
         app.extensions["sessionkit"] = app.session_interface
         app.register_error_handler(SessionBackendUnavailable, _unavailable)
         if cfg.get("SESSIONKIT_REGENERATE_ON_LOGIN", True):
-            _connect_flask_login(app)
+            _flask_conf.connect_flask_login(app, regenerate, _logged_out)
 
 
 def get_store(app: Flask | None = None) -> RedisStore:
@@ -207,21 +194,6 @@ def regenerate(user_id: str | int | None = None) -> None:
         current.core.bind_user(user_id)
 
 
-def _connect_flask_login(app: Flask) -> None:
-    """Flask-Login: a new session ID on every login (bound to the user) and logout (unbound)."""
-    try:
-        import flask_login  # type: ignore[import-untyped]
-    except ImportError:
-        return
-    flask_login.user_logged_in.connect(_logged_in, app, weak=False)
-    flask_login.user_loaded_from_cookie.connect(_logged_in, app, weak=False)
-    flask_login.user_logged_out.connect(_logged_out, app, weak=False)
-
-
-def _logged_in(sender: Flask, user: Any = None, **extra: Any) -> None:
-    regenerate(user.get_id() if user is not None else None)
-
-
-def _logged_out(sender: Flask, user: Any = None, **extra: Any) -> None:
+def _logged_out() -> None:
     regenerate()
     session._get_current_object().core.bind_user(None)  # type: ignore[attr-defined]
