@@ -1,5 +1,5 @@
-"""ASGI plumbing of the Starlette adapter: a store per event loop, the 503 reply, the Starlette
-cookie format it migrates from, and which paths the middleware leaves alone."""
+"""ASGI plumbing of the Starlette adapter: its stores (validated options, one per event loop),
+the 503 reply, the Starlette cookie format it migrates from, and which paths it leaves alone."""
 
 from __future__ import annotations
 
@@ -11,13 +11,15 @@ import threading
 import weakref
 from base64 import b64decode
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import itsdangerous
+from starlette.datastructures import Secret
 from starlette.types import Message, Scope, Send
 
 from sessionkit import AsyncRedisStore, ConfigurationError, SessionBackendUnavailable
-from sessionkit._web import UNAVAILABLE_BODY, unavailable_headers
+from sessionkit._web import STORE_OPTIONS, UNAVAILABLE_BODY, store_options, unavailable_headers, unknown_names
 
 log = logging.getLogger("sessionkit.starlette")
 
@@ -48,6 +50,43 @@ class LoopStores:
             await send(message)
 
         return closing_send
+
+
+def not_loaded(session: Any) -> None:
+    """The loader of a lazy middleware's session: using it before ``load_session`` is a bug."""
+    raise ConfigurationError("SessionMiddleware(lazy=True): call `await load_session(request)` before "
+                             "using request.session")
+
+
+def secret_list(secret_key: Any) -> list[str]:
+    """``secret_key`` as Starlette takes it (a ``str``, a ``Secret`` or a list of them)."""
+    keys = [secret_key] if isinstance(secret_key, (str, Secret)) else list(secret_key)
+    secrets = [str(k) for k in keys]
+    if not secrets or not all(secrets):
+        raise ConfigurationError("secret_key must be a non-empty secret, the same on every replica")
+    return secrets
+
+
+def stores(secrets: list[str], redis_url: str | None, redis_client: Any, store: AsyncRedisStore | None,
+           options: dict[str, Any]) -> tuple[AsyncRedisStore | None, LoopStores]:
+    """The middleware's store: one given (``store``, or one around ``redis_client``), else one per
+    event loop from ``redis_url``. Options are validated, errors naming ``SessionMiddleware``."""
+    if unknown := unknown_names(options, STORE_OPTIONS):
+        raise ConfigurationError(f"SessionMiddleware() got unexpected keyword arguments: "
+                                 f"{', '.join(unknown)}")
+    if sum(x is not None for x in (redis_url, redis_client, store)) != 1:
+        raise ConfigurationError("pass exactly one of redis_url='redis://host:6379/0', redis_client=<an "
+                                 "asyncio redis client> or store=AsyncRedisStore(...)")
+    if store is not None and (options or store.codec is None):
+        raise ConfigurationError("with store=, configure it yourself: AsyncRedisStore(url, "
+                                 "secret_keys=..., idle_timeout=...); pass no store options here")
+    valid = store_options(options, lambda name: f"SessionMiddleware({name}=...)")
+    make = partial(AsyncRedisStore, redis_url, client=redis_client, secret_keys=secrets, **valid)
+    if redis_client is not None:  # the app's own client: one store, on the client's loop
+        store = make()
+    elif store is None:
+        make()  # fail at startup on a bad URL or option
+    return store, LoopStores(make)
 
 
 class StarletteCookie:

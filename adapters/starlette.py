@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from functools import partial
 from typing import Any, Literal, cast
 
-from sessionkit.adapters._asgi import LoopStores, StarletteCookie, path_matcher, unavailable
-from starlette.datastructures import MutableHeaders, Secret
+from sessionkit.adapters import _asgi
+from starlette.datastructures import Headers, MutableHeaders, Secret
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sessionkit import AsyncRedisStore, ConfigurationError, Session, SessionBackendUnavailable
-from sessionkit._web import CookieSettings, cookie_action, migrated_session, set_cookie_header
+from sessionkit import _web as web
 
 __all__ = ["SessionMiddleware", "get_session", "get_store", "load_session", "regenerate"]
 
@@ -22,22 +23,16 @@ STORE_SCOPE_KEY = "sessionkit.store"
 _LOAD, _MIGRATED = "sessionkit.load", "sessionkit.migrated"
 
 
-def _not_loaded(session: Session) -> None:
-    raise ConfigurationError("SessionMiddleware(lazy=True): call `await load_session(request)` before "
-                             "using request.session")
-
-
 class SessionMiddleware:
     """Server-side sessions for Starlette/FastAPI, with the arguments of Starlette's own middleware.
 
-    ``secret_key`` signs the session-ID cookie (a list rotates: the first signs, all verify) and
-    verifies old Starlette cookies. The cookie arguments mean what they mean in Starlette;
-    ``max_age`` is also the default Redis idle timeout. Sessions live at ``redis_url`` (any URL
-    ``AsyncRedisStore`` takes; ``**store_options`` are its options) or in ``store=``, an
-    ``AsyncRedisStore`` built with ``secret_keys``. ``migrate_starlette_cookies`` moves a valid
-    Starlette cookie session into Redis on first contact. Requests under ``exclude_paths`` get no
-    session at all (no Redis, no cookie); with ``lazy=True`` the session is read only by
-    ``await load_session(request)``, so endpoints that never call it cost no Redis command.
+    ``secret_key`` signs the session-ID cookie (a list rotates: the first signs, all verify). The
+    cookie arguments mean what they mean in Starlette (``https_only=None``: Secure except on
+    plain-http localhost); ``max_age`` is also the default idle timeout. Sessions live at
+    ``redis_url``, on ``redis_client`` (``**store_options`` are ``AsyncRedisStore``'s options) or
+    in ``store=``. ``migrate_starlette_cookies`` moves Starlette cookie sessions into Redis.
+    ``exclude_paths`` get no session at all; with ``lazy=True`` only ``await load_session(request)``
+    reads it, so endpoints that never call it cost no Redis command.
     """
 
     def __init__(
@@ -47,37 +42,30 @@ class SessionMiddleware:
         session_cookie: str = "session",
         max_age: int | None = 14 * 24 * 60 * 60,
         path: str = "/",
-        same_site: Literal["lax", "strict", "none"] = "lax",
-        https_only: bool = False,
+        same_site: Literal["lax", "strict", "none", "Lax", "Strict", "None"] = "lax",
+        https_only: bool | None = None,
         domain: str | None = None,
         partitioned: bool = False,
         *,
         redis_url: str | None = None,
+        redis_client: Any = None,
         store: AsyncRedisStore | None = None,
         migrate_starlette_cookies: bool = True,
         exclude_paths: Sequence[str] = (),
         lazy: bool = False,
         **store_options: Any,
     ) -> None:
-        self.app, self.lazy, self._excluded = app, lazy, path_matcher(exclude_paths)
-        keys = [secret_key] if isinstance(secret_key, (str, Secret)) else list(secret_key)
-        secrets = [str(k) for k in keys]
-        if not secrets or not all(secrets):
-            raise ConfigurationError("secret_key must be a non-empty secret, the same on every replica")
-        self.cookie = CookieSettings(name=session_cookie, path=path, domain=domain, secure=https_only,
-                                     same_site=same_site, partitioned=partitioned, max_age=max_age)
-        if (redis_url is None) == (store is None):
-            raise ConfigurationError("pass exactly one of redis_url='redis://host:6379/0' or store=...")
-        if store is not None and (store_options or store.codec is None):
-            raise ConfigurationError("with store=, configure it yourself: AsyncRedisStore(url, "
-                                     "secret_keys=..., idle_timeout=...); pass no store options here")
-        if max_age:
+        self.app, self.lazy, self._excluded = app, lazy, _asgi.path_matcher(exclude_paths)
+        secrets = _asgi.secret_list(secret_key)
+        secure = None if https_only is None else web.flag(https_only, "SessionMiddleware(https_only=...)")
+        self.cookie = web.CookieSettings(
+            name=session_cookie, path=path, domain=domain, secure=secure, partitioned=partitioned,
+            same_site=web.same_site(same_site, "SessionMiddleware(same_site=...)"), max_age=max_age)
+        self._plain_http = web.PlainHttpWarning(self.cookie, "SessionMiddleware(https_only=True)")
+        if max_age and store is None:
             store_options.setdefault("idle_timeout", max_age)
-        make = partial(AsyncRedisStore, redis_url, secret_keys=secrets, **store_options)
-        if store is None:
-            make()  # fail at startup on a bad URL or option
-        self._shared, self._stores = store, LoopStores(make)
-        self._legacy = StarletteCookie(secrets, max_age) if migrate_starlette_cookies else None
+        self._shared, self._stores = _asgi.stores(secrets, redis_url, redis_client, store, store_options)
+        self._legacy = _asgi.StarletteCookie(secrets, max_age) if migrate_starlette_cookies else None
 
     def store(self) -> AsyncRedisStore:
         """The store serving the running event loop."""
@@ -92,7 +80,7 @@ class SessionMiddleware:
         cookie = HTTPConnection(scope).cookies.get(self.cookie.name)
         scope[STORE_SCOPE_KEY] = store
         if self.lazy and (session_id := store.session_id_from_cookie(cookie)) is not None:
-            scope["session"] = Session(id=session_id, new=False, loader=_not_loaded)
+            scope["session"] = Session(id=session_id, new=False, loader=_asgi.not_loaded)
             scope[_LOAD] = partial(self._install, scope, store, cookie)
         else:
             try:
@@ -100,7 +88,7 @@ class SessionMiddleware:
             except SessionBackendUnavailable as exc:
                 if scope["type"] == "websocket":
                     await receive()  # the handshake's websocket.connect, answered by the denial
-                await unavailable(scope, send, exc)
+                await _asgi.unavailable(scope, send, exc)
                 return
         replied = started = False  # replied: a 503 replaced the app's response, drop the rest
 
@@ -112,10 +100,10 @@ class SessionMiddleware:
                 started = True
                 session = scope["session"]
                 try:
-                    set_cookie = await self._commit(store, session, scope.get(_MIGRATED, False))
+                    set_cookie = await self._commit(scope, store, session)
                 except SessionBackendUnavailable as exc:
                     replied = True
-                    await unavailable(scope, send, exc)
+                    await _asgi.unavailable(scope, send, exc)
                     return
                 message.setdefault("headers", [])
                 headers = MutableHeaders(scope=message)
@@ -130,7 +118,7 @@ class SessionMiddleware:
         except SessionBackendUnavailable as exc:  # from the endpoint: revoke_user(), load_session()
             if started:
                 raise
-            await unavailable(scope, send, exc)
+            await _asgi.unavailable(scope, send, exc)
             return
         session = scope["session"]
         if scope["type"] == "websocket" and session.loaded and not session.new and not replied:
@@ -146,12 +134,12 @@ class SessionMiddleware:
         if cookie and self._legacy and session.id is None:
             data = self._legacy.data(cookie)  # not ours: maybe Starlette's own (same secret, max_age)
             if data is not None:
-                session, migrated = migrated_session(data), True
+                session, migrated = web.migrated_session(data), True
         scope["session"], scope[_MIGRATED] = session, migrated
         scope.pop(_LOAD, None)
         return session
 
-    async def _commit(self, store: AsyncRedisStore, session: Session, migrated: bool) -> str | None:
+    async def _commit(self, scope: Scope, store: AsyncRedisStore, session: Session) -> str | None:
         """Save the session; return the ``Set-Cookie`` value to send, if any."""
         if not session.loaded:
             return None  # lazy and never loaded: nothing to save, the cookie stays
@@ -162,8 +150,14 @@ class SessionMiddleware:
                 raise
             log.warning("session not saved, cookie left untouched (degraded mode): %s", exc)
             return None
-        action = cookie_action(result, migrated=migrated, slide=self.cookie.max_age is not None)
-        return set_cookie_header(action, result, self.cookie)  # a write also slides the Max-Age
+        slide = self.cookie.max_age is not None
+        action = web.cookie_action(result, migrated=scope.get(_MIGRATED, False), slide=slide)
+        local = web.local_http(scope.get("scheme", "http"), Headers(scope=scope).get("host"))
+        left = web.remaining_lifetime(store.config.absolute_timeout, session.created_at, time.time())
+        header = web.set_cookie_header(action, result, self.cookie, local_http=local, max_age=left)
+        if header:  # a write also slides the Max-Age
+            self._plain_http.check(local)
+        return header
 
 
 def get_session(conn: HTTPConnection) -> Session:

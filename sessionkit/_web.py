@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from sessionkit._core import SaveResult
 from sessionkit._errors import ConfigurationError, SessionBackendUnavailable
@@ -195,7 +195,8 @@ def _count(value: Any, name: str) -> int:
     return value
 
 
-def _flag(value: Any, name: str) -> bool:
+def flag(value: Any, name: str) -> bool:
+    """A bool setting; anything else is a ``ConfigurationError`` naming it."""
     if not isinstance(value, bool):
         raise ConfigurationError(f"{name} must be True or False, not {value!r}")
     return value
@@ -229,7 +230,7 @@ STORE_OPTIONS: dict[str, Callable[[Any, str], Any]] = {
     "absolute_timeout": _optional_duration,
     "refresh_interval": duration,
     "max_size": _count,
-    "degraded": _flag,
+    "degraded": flag,
     "wait_replicas": _count,
     "regenerate_grace": duration,
     "pool_size": _count,
@@ -263,7 +264,7 @@ def same_site(value: Any, name: str) -> SameSite | None:
     lowered = value.lower() if isinstance(value, str) else value
     if lowered not in ("lax", "strict", "none"):
         raise ConfigurationError(f"{name} must be 'lax', 'strict', 'none' or None, not {value!r}")
-    return lowered  # type: ignore[no-any-return]
+    return cast(SameSite, lowered)
 
 
 def unavailable_headers(exc: SessionBackendUnavailable) -> dict[str, str]:

@@ -469,7 +469,12 @@ def test_plain_starlette_session_gives_a_clear_error() -> None:
     {"store": AsyncRedisStore("redis://127.0.0.1:1/0"), },  # a store that cannot sign cookies
     {"store": AsyncRedisStore("redis://127.0.0.1:1/0", secret_keys="s"), "key_prefix": "x:"},
     {"redis_url": "http://example.com"},
-    {"redis_url": "redis://127.0.0.1:1/0", "same_site": "none"},  # browsers drop it without Secure
+    {"redis_url": "redis://127.0.0.1:1/0", "same_site": "none", "https_only": False},  # dropped without Secure
+    {"redis_url": "redis://127.0.0.1:1/0", "idle_timout": 60},  # a typo: named, with the closest option
+    {"redis_url": "redis://127.0.0.1:1/0", "idle_timeout": "8 hours"},
+    {"redis_url": "redis://127.0.0.1:1/0", "https_only": "yes"},
+    {"redis_url": "redis://127.0.0.1:1/0", "same_site": "relaxed"},
+    {"redis_url": "redis://127.0.0.1:1/0", "redis_client": object()},  # two ways at once
     {"redis_url": "redis://127.0.0.1:1/0", "session_cookie": "bad name"},
     {"redis_url": "redis://127.0.0.1:1/0", "secret_key": ""},
 ])
@@ -477,6 +482,77 @@ def test_misconfiguration_fails_at_startup(kwargs) -> None:
     kwargs.setdefault("secret_key", SECRET)
     with pytest.raises(ConfigurationError):
         SessionMiddleware(Starlette(), **kwargs)
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"idle_timout": 60}, "SessionMiddleware() got unexpected keyword arguments: idle_timout (did you mean "
+                          "'idle_timeout'?)"),
+    ({"idle_timeout": "8 hours"}, "SessionMiddleware(idle_timeout=...) must be a number of seconds"),
+    ({"wait_replicas": -1}, "SessionMiddleware(wait_replicas=...) must be a whole number"),
+    ({"https_only": "yes"}, "SessionMiddleware(https_only=...) must be True or False"),
+])
+def test_bad_arguments_name_session_middleware(kwargs, message) -> None:
+    with pytest.raises(ConfigurationError, match=re.escape(message)):
+        SessionMiddleware(Starlette(), secret_key=SECRET, redis_url="redis://127.0.0.1:1/0", **kwargs)
+
+
+def test_starlette_spellings_and_durations_are_accepted(redis_url, key_prefix) -> None:
+    middleware = SessionMiddleware(Starlette(), secret_key=SECRET, redis_url=redis_url, same_site="Lax",
+                                   idle_timeout="8h", absolute_timeout="1d")
+    assert middleware.cookie.same_site == "lax"
+
+    async def timeouts() -> tuple[float, float | None]:
+        config = middleware.store().config
+        return config.idle_timeout, config.absolute_timeout
+
+    import asyncio
+
+    assert asyncio.run(timeouts()) == (8 * 3600, 86400)
+
+
+@pytest.mark.parametrize(("base_url", "https_only", "secure"), [
+    ("http://testserver", None, False), ("http://localhost:8000", None, False), ("http://127.0.0.1", None, False),
+    ("https://testserver", None, True), ("http://example.com", None, True), ("https://example.com", None, True),
+    ("http://example.com", False, False), ("http://localhost", True, True),
+])
+def test_the_cookie_is_secure_except_on_plain_http_localhost(redis_url, key_prefix, redis_client,
+                                                             base_url, https_only, secure) -> None:
+    async def login(request: Request) -> PlainTextResponse:
+        request.session["user"] = "ann"
+        return PlainTextResponse("ok")
+
+    app = Starlette(routes=[Route("/login", login, methods=["POST"])], middleware=[Middleware(
+        SessionMiddleware, secret_key=SECRET, redis_url=redis_url, key_prefix=key_prefix, https_only=https_only)])
+    with TestClient(app, base_url=base_url) as c:
+        header = c.post("/login").headers["set-cookie"]
+    assert ("; Secure" in header) is secure
+
+
+def test_an_existing_asyncio_client_and_the_shared_option_names(redis_url, key_prefix, redis_client) -> None:
+    import redis.asyncio
+
+    events: list = []
+
+    async def scenario() -> list[str]:
+        client = redis.asyncio.Redis.from_url(redis_url)
+        app = Starlette(routes=[Route("/set", set_value, methods=["POST"])], middleware=[Middleware(
+            SessionMiddleware, secret_key=SECRET, redis_client=client, key_prefix=key_prefix,
+            wait_replicas=0, hooks=[events.append])])
+        import httpx
+
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as c:
+            assert (await c.post("/set")).status_code == 200
+        await client.aclose()
+        return [e.operation for e in events]
+
+    async def set_value(request: Request) -> PlainTextResponse:
+        request.session["a"] = 1
+        return PlainTextResponse("ok")
+
+    import asyncio
+
+    assert asyncio.run(scenario()) == ["save"]
+    assert len(session_keys(redis_client, key_prefix)) == 1
 
 
 # -- examples/fastapi: the same shop before (in-process state) and after (sessionkit) ---------------
