@@ -84,7 +84,7 @@ class RedisSessionInterface(SessionInterface):
     def __init__(self, store: RedisStore, cookie: CookieSettings, tagger: TaggedJSONSerializer,
                  *, migrate: bool = True, secure_setting: str = "SESSION_COOKIE_SECURE") -> None:
         self.store, self.cookie, self.serializer, self.migrate = store, cookie, tagger, migrate
-        self.plain_http = PlainHttpWarning(cookie, secure_setting)
+        self.plain_http = PlainHttpWarning(cookie.secure, secure_setting)
 
     def open_session(self, app: Flask, request: Request) -> FlaskSession:
         value = request.cookies.get(self.cookie.name)

@@ -61,7 +61,7 @@ class SessionMiddleware:
         self.cookie = web.CookieSettings(
             name=session_cookie, path=path, domain=domain, secure=secure, partitioned=partitioned,
             same_site=web.same_site(same_site, "SessionMiddleware(same_site=...)"), max_age=max_age)
-        self._plain_http = web.PlainHttpWarning(self.cookie, "SessionMiddleware(https_only=True)")
+        self._plain_http = web.PlainHttpWarning(secure, "SessionMiddleware(https_only=True)")
         if max_age and store is None:
             store_options.setdefault("idle_timeout", max_age)
         self._shared, self._stores = _asgi.stores(secrets, redis_url, redis_client, store, store_options)

@@ -139,8 +139,8 @@ class PlainHttpWarning:
     """Warns once per app when an explicitly ``Secure`` cookie is served over plain http on a
     development host (clients such as curl, requests, httpx would never send it back)."""
 
-    def __init__(self, cookie: CookieSettings, setting: str) -> None:
-        self._pending = cookie.secure is True
+    def __init__(self, secure: bool | None, setting: str) -> None:
+        self._pending = secure is True  # only a Secure the user asked for
         self._setting = setting
 
     def check(self, is_local_http: bool) -> None:

@@ -20,23 +20,25 @@ from django.db import DatabaseError, connections, router
 from django.utils.module_loading import import_string
 
 from sessionkit import AsyncRedisStore, ConfigurationError, RedisStore, Serializer
+from sessionkit import _web as web
 
 DB_ENGINE = "django.contrib.sessions.backends.db"
 _UNSET = object()
 DEFAULTS: dict[str, Any] = {
     "SESSIONKIT_REDIS_URL": None,
     "SESSIONKIT_REDIS_CLIENT": None,
-    "SESSIONKIT_KEY_PREFIX": "sessionkit:",
     "SESSIONKIT_DEGRADED": False,
-    "SESSIONKIT_MAX_SIZE": 64 * 1024,
-    "SESSIONKIT_REFRESH_INTERVAL": 60,
-    "SESSIONKIT_ABSOLUTE_TIMEOUT": None,
     "SESSIONKIT_USER_KEY": "_auth_user_id",
 }
+# Store options as SESSIONKIT_<NAME> settings (the idle timeout is Django's SESSION_COOKIE_AGE).
+STORE_SETTINGS = {f"SESSIONKIT_{name.upper()}": name for name in web.STORE_OPTIONS
+                  if name not in ("serializer", "idle_timeout", "degraded")}  # degraded: the adapter's
+STORE_NAMES = {option: name for name, option in STORE_SETTINGS.items()}
+KNOWN = sorted({*DEFAULTS, *STORE_SETTINGS, "SESSIONKIT_FALLBACK_ENGINE"})
 
 
 def setting(name: str) -> Any:
-    return getattr(settings, name, DEFAULTS[name])
+    return getattr(settings, name, DEFAULTS.get(name))
 
 
 def serializer() -> Serializer:
@@ -145,10 +147,16 @@ def current() -> Conf:
     return conf
 
 
+def _hashable(value: Any) -> Any:
+    try:
+        hash(value)
+    except TypeError:  # hooks lists, client objects...: the same object means the same settings
+        return id(value)
+    return id(value) if hasattr(value, "connection_pool") else value
+
+
 def _lookup() -> Conf:
-    names = sorted(DEFAULTS)
-    values = tuple(setting(n) for n in names)
-    ident = (*(id(v) if n == "SESSIONKIT_REDIS_CLIENT" else v for n, v in zip(names, values)),
+    ident = (*(_hashable(getattr(settings, name, None)) for name in KNOWN),
              settings.SESSION_COOKIE_AGE, settings.SESSION_SERIALIZER, fallback_engine())
     with _LOCK:
         conf = _CACHE.get(ident)
@@ -164,17 +172,15 @@ def _build() -> Conf:
             "set SESSIONKIT_REDIS_URL = 'redis://host:6379/0' (or SESSIONKIT_REDIS_CLIENT = an "
             "existing redis-py client) to use SESSION_ENGINE = 'sessionkit.adapters.django'"
         )
-    options: dict[str, Any] = {
-        "serializer": serializer(),
-        "key_prefix": setting("SESSIONKIT_KEY_PREFIX"),
-        "idle_timeout": settings.SESSION_COOKIE_AGE,
-        "absolute_timeout": setting("SESSIONKIT_ABSOLUTE_TIMEOUT"),
-        "refresh_interval": setting("SESSIONKIT_REFRESH_INTERVAL"),
-        "max_size": setting("SESSIONKIT_MAX_SIZE"),
-    }
+    given = {option: getattr(settings, name) for name, option in STORE_SETTINGS.items()
+             if hasattr(settings, name)}
+    given.setdefault("absolute_timeout", None)  # Django has no absolute lifetime
+    given["idle_timeout"] = settings.SESSION_COOKIE_AGE
     try:
+        options = web.store_options(given, lambda option: STORE_NAMES.get(option, "SESSION_COOKIE_AGE"))
+        options["serializer"] = serializer()
+        degraded = web.flag(setting("SESSIONKIT_DEGRADED"), "SESSIONKIT_DEGRADED")
         store = RedisStore(url, client=client, **options)
     except ConfigurationError as exc:
         raise ImproperlyConfigured(f"sessionkit: {exc}") from exc
-    return Conf(store, url, options, bool(setting("SESSIONKIT_DEGRADED")), setting("SESSIONKIT_USER_KEY"),
-                *fallback_engine())
+    return Conf(store, url, options, degraded, setting("SESSIONKIT_USER_KEY"), *fallback_engine())

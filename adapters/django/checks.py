@@ -18,6 +18,7 @@ from redis.exceptions import RedisError
 from sessionkit.adapters.django import _conf
 
 from sessionkit import SessionError, check_server_policy
+from sessionkit._web import unknown_names
 
 ENGINE = "sessionkit.adapters.django"
 _LOCAL_CACHES = (
@@ -49,7 +50,9 @@ def check_sessions(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     except ImproperlyConfigured as exc:
         code = "sessionkit.E002" if "SESSION_SERIALIZER" in str(exc) else "sessionkit.E004"
         return [Error(str(exc), id=code)]
-    problems: list[Any] = []
+    problems: list[Any] = [
+        Warning(f"unknown setting {name}", hint="Known settings: docs/django.md.", id="sessionkit.W004")
+        for name in unknown_names([n for n in dir(settings) if n.startswith("SESSIONKIT_")], _conf.KNOWN)]
     if "django.contrib.sessions.middleware.SessionMiddleware" in settings.MIDDLEWARE:
         problems.append(Warning(
             "Django's SessionMiddleware answers 500 when Redis is unreachable.",

@@ -633,6 +633,49 @@ def test_checks_report_misconfigurations(redis_url, configured) -> None:
         assert check_ids() == {"sessionkit.E003"}
 
 
+def test_check_warns_about_an_unknown_setting_with_the_closest_name(configured) -> None:
+    with override_settings(SESSIONKIT_ABSOLUTE_TIMOUT=60):
+        messages = [m for m in run_checks(tags=["sessionkit"]) if m.id == "sessionkit.W004"]
+    assert [m.msg for m in messages] == [
+        "unknown setting SESSIONKIT_ABSOLUTE_TIMOUT (did you mean 'SESSIONKIT_ABSOLUTE_TIMEOUT'?)"]
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    ({"SESSIONKIT_ABSOLUTE_TIMEOUT": "a week"}, "SESSIONKIT_ABSOLUTE_TIMEOUT must be a number of seconds"),
+    ({"SESSIONKIT_WAIT_REPLICAS": -1}, "SESSIONKIT_WAIT_REPLICAS must be a whole number"),
+    ({"SESSIONKIT_DEGRADED": "no"}, "SESSIONKIT_DEGRADED must be True or False"),
+    ({"SESSION_COOKIE_AGE": "two weeks"}, "SESSION_COOKIE_AGE must be a number of seconds"),
+])
+def test_bad_values_name_the_setting(configured, values, message) -> None:
+    with override_settings(**values), pytest.raises(ImproperlyConfigured, match=re.escape(message)):
+        SessionStore()
+
+
+def test_durations_and_the_shared_option_names(configured) -> None:
+    events: list[object] = []
+    with override_settings(SESSIONKIT_ABSOLUTE_TIMEOUT="1d", SESSIONKIT_REFRESH_INTERVAL="2m",
+                           SESSIONKIT_WAIT_REPLICAS=0, SESSIONKIT_HOOKS=[events.append]):
+        config = _conf.current().store.config
+        assert (config.absolute_timeout, config.refresh_interval) == (86400, 120)
+        s = SessionStore()
+        s["a"] = 1
+        s.save()
+    assert [e.operation for e in events] == ["save"]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("host", "secure_request", "override", "secure"), [
+    ("testserver", False, {}, False), ("localhost:8000", False, {}, False), ("example.com", False, {}, True),
+    ("testserver", True, {}, True), ("example.com", False, {"SESSION_COOKIE_SECURE": False}, False),
+    ("testserver", False, {"SESSION_COOKIE_SECURE": True}, True),
+])
+def test_the_cookie_is_secure_except_on_plain_http_localhost(driver, host, secure_request, override,
+                                                             secure) -> None:
+    with override_settings(**override):
+        client = Client()  # built after the override: the middleware reads it once
+        r = client.post("/set/a/1", HTTP_HOST=host, secure=secure_request)
+    assert bool(r.cookies["sessionid"]["secure"]) is secure
+
+
 # -- examples/django: before (in-process state) and after (sessionkit) --------------------------------
 REPO = Path(__file__).resolve().parents[2]
 
