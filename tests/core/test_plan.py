@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from sessionkit import JSONSerializer, Session, SessionTooLarge
 from sessionkit._config import StoreConfig
-from sessionkit._plan import F_META, commit, plan_save
+from sessionkit._plan import F_META, plan_save
 
 ser = JSONSerializer()
 cfg = StoreConfig(refresh_interval=60, max_size=1000)
@@ -123,7 +123,7 @@ def test_any_mutation_sequence_applies_exactly(initial: dict, mutations: list) -
         stored.update({k: v for k, v in plan.fields.items() if not k.startswith("\x00")})
         for k in plan.deleted:
             stored.pop(k)
-        commit(session, session.id, plan, 5000.0)
+        session.mark_saved(session.id, plan.fields, plan.deleted, 5000.0)
     else:
         assert plan.kind == "none" and initial == model
     assert {k: ser.loads(v) for k, v in stored.items()} == model
