@@ -179,11 +179,13 @@ def save(ctx: Context, session: Session, plan: WritePlan, now: float) -> Op[Save
             if status == GONE:
                 return ctx.result(None, "delete", False, "deleted")
             return ctx.result(None, "keep", False, "regenerated" if plan.data_changed else None)
-        if plan.index_remove:
-            yield IndexRemove(plan.index_remove, suffix)
-        if status == EMPTIED:
+        if status == EMPTIED:  # nothing else was left: the session ended here
+            if plan.index_remove:
+                yield IndexRemove(plan.index_remove, suffix)
             session.id = None
             return ctx.result(None, "delete", True)
+        if plan.index_remove and plan.kind != "empty":  # an emptied session that lives on stays
+            yield IndexRemove(plan.index_remove, suffix)
         if plan.kind != "regenerate":
             if plan.index_add:
                 yield IndexAdd(plan.index_add, suffix, index_ttl_ms(plan, config))
