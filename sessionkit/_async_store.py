@@ -148,7 +148,8 @@ class AsyncRedisStore(StoreCore):
         now = self.ctx.now()
         plan = plan_save(session, self.serializer, self.config, now, destroy_if_empty=destroy_if_empty)
         if plan.kind != "none" and plan.kind != "refused":
-            result: SaveResult = await self._run("save", _ops.save(self.ctx, session, plan, now))
+            operation: Operation = "regenerate" if plan.kind == "regenerate" else "save"
+            result: SaveResult = await self._run(operation, _ops.save(self.ctx, session, plan, now))
             return result
         if self.hooks:
             emit(self.hooks, "save", "noop" if plan.kind == "none" else "conflict", time.perf_counter())
