@@ -6,7 +6,7 @@ import inspect
 import time
 from typing import Any
 
-from redis.exceptions import NoScriptError, RedisClusterException, RedisError
+from redis.exceptions import NoScriptError, ReadOnlyError, RedisClusterException, RedisError
 
 from sessionkit import _ops
 from sessionkit._commands import (
@@ -85,6 +85,8 @@ class AsyncRedisStore(StoreCore):
             await adrop_connections(self.client)
             raise
         except _REDIS_ERRORS as exc:
+            if isinstance(exc, ReadOnlyError):  # the server was demoted: find the master again
+                await adrop_connections(self.client)
             raise translated(exc, command.name) from exc
 
     async def _run(self, operation: Operation, op: _ops.Op[Any]) -> Any:

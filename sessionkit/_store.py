@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from redis.exceptions import NoScriptError, RedisClusterException, RedisError
+from redis.exceptions import NoScriptError, ReadOnlyError, RedisClusterException, RedisError
 
 from sessionkit import _ops
 from sessionkit._commands import (
@@ -81,6 +81,8 @@ class RedisStore(StoreCore):
             drop_connections(self.client)
             raise
         except _REDIS_ERRORS as exc:
+            if isinstance(exc, ReadOnlyError):  # the server was demoted: find the master again
+                drop_connections(self.client)
             raise translated(exc, command.name) from exc
 
     def _run(self, operation: Operation, op: _ops.Op[Any]) -> Any:

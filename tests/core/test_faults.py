@@ -300,3 +300,25 @@ def test_logouts_and_deletes_wait_for_replicas_too(make_store) -> None:
     other = new_cookie(plain, user="bob")
     with pytest.raises(SessionNotReplicated):
         store.delete(session_id(other))
+
+
+def test_a_readonly_reply_drops_the_pooled_connections(make_store, redis_client) -> None:
+    """A plain client pointed at a server that was demoted: the READONLY reply is a 503, and no
+    pooled connection to that server is reused."""
+    server = ServerProcess()
+    server.start()
+    try:
+        store = make_store(server.url)
+        cookie = new_cookie(store, a=1)
+        admin = redis.Redis.from_url(server.url)
+        admin.replicaof("127.0.0.1", redis_client.connection_pool.connection_kwargs["port"])
+        s = store.open(cookie)
+        s["a"] = 2
+        with pytest.raises(SessionBackendUnavailable, match="ReadOnlyError"):
+            store.save(s)  # a replica refuses writes
+        others = [c for c in admin.client_list() if int(c["id"]) != admin.client_id()]
+        assert others == []  # the store's connections to the demoted server are closed
+        admin.replicaof("NO", "ONE")
+        admin.close()
+    finally:
+        server.cleanup()
