@@ -163,6 +163,18 @@ def test_clear_then_fill_rotates_the_session_id(make_store) -> None:
     assert dict(store.open(planted)) == {}
 
 
+def test_emptying_key_by_key_then_filling_rotates_too(make_store) -> None:
+    """Wrappers whose clear() is MutableMapping's (popitem until empty), like Flask's session."""
+    store = make_store()
+    planted = new_cookie(store, theme="dark", _permanent=True)
+    s = store.open(planted)
+    while s:
+        s.popitem()
+    s["user"] = "ann"
+    result = store.save(s)
+    assert result.cookie == "set" and session_id(result.value) != session_id(planted)
+
+
 def test_by_id_loads_keep_their_id_through_clear_and_fill(make_store) -> None:
     store = make_store()
     cookie = new_cookie(store, a=1)
