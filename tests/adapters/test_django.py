@@ -157,6 +157,19 @@ def test_an_emptied_session_is_kept_like_djangos_backends(configured) -> None:
     assert dict(SessionStore(s.session_key).items()) == {}
 
 
+def test_clear_then_refill_keeps_djangos_key(configured, key_prefix) -> None:
+    s = SessionStore()
+    s.update({"a": 1, "b": 2})
+    s.save()
+    s = SessionStore(s.session_key)
+    assert s["a"] == 1
+    s.clear()  # Django's clear: a new dict, the record is filled from it on save
+    s["c"] = 3
+    s.save()
+    assert dict(SessionStore(s.session_key).items()) == {"c": 3}
+    assert len(session_keys(configured, key_prefix)) == 1  # same key, no second record
+
+
 def test_only_changed_fields_are_written(configured, key_prefix) -> None:
     s = SessionStore()
     s["a"], s["b"] = "x", "y"

@@ -682,6 +682,14 @@ def test_a_request_racing_a_login_leaves_the_new_cookie_alone(redis_url: str, ke
 def test_no_hmac_is_computed_for_a_save_that_sends_no_cookie(redis_url: str, key_prefix: str,
                                                             redis_client: redis.Redis,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    signed: list[str] = []
+    real_sign = CookieCodec.sign
+
+    def counting_sign(codec: CookieCodec, session_id: str) -> str:
+        signed.append(session_id)
+        return real_sign(codec, session_id)
+
+    monkeypatch.setattr(CookieCodec, "sign", counting_sign)
     app = make_app(redis_url, key_prefix, SESSIONKIT_REFRESH_INTERVAL=0)  # every read writes a refresh
 
     @app.post("/set/<value>")
@@ -693,14 +701,6 @@ def test_no_hmac_is_computed_for_a_save_that_sends_no_cookie(redis_url: str, key
     def get() -> Any:
         return jsonify(session.get("k"))
 
-    signed: list[str] = []
-    real_sign = CookieCodec.sign
-
-    def counting_sign(codec: CookieCodec, session_id: str) -> str:
-        signed.append(session_id)
-        return real_sign(codec, session_id)
-
-    monkeypatch.setattr(CookieCodec, "sign", counting_sign)
     browser = app.test_client()
     browser.post("/set/a")
     assert len(signed) == 1  # the new session's cookie
