@@ -19,7 +19,7 @@ from starlette.datastructures import Secret
 from starlette.types import Message, Scope, Send
 
 from sessionkit import AsyncRedisStore, ConfigurationError, SessionBackendUnavailable
-from sessionkit._web import STORE_OPTIONS, UNAVAILABLE_BODY, store_options, unavailable_headers, unknown_names
+from sessionkit import _web as web
 
 log = logging.getLogger("sessionkit.starlette")
 
@@ -71,7 +71,7 @@ def stores(secrets: list[str], redis_url: str | None, redis_client: Any, store: 
            options: dict[str, Any]) -> tuple[AsyncRedisStore | None, LoopStores]:
     """The middleware's store: one given (``store``, or one around ``redis_client``), else one per
     event loop from ``redis_url``. Options are validated, errors naming ``SessionMiddleware``."""
-    if unknown := unknown_names(options, STORE_OPTIONS):
+    if unknown := web.unknown_names(options, web.STORE_OPTIONS):
         raise ConfigurationError(f"SessionMiddleware() got unexpected keyword arguments: "
                                  f"{', '.join(unknown)}")
     if sum(x is not None for x in (redis_url, redis_client, store)) != 1:
@@ -80,7 +80,7 @@ def stores(secrets: list[str], redis_url: str | None, redis_client: Any, store: 
     if store is not None and (options or store.codec is None):
         raise ConfigurationError("with store=, configure it yourself: AsyncRedisStore(url, "
                                  "secret_keys=..., idle_timeout=...); pass no store options here")
-    valid = store_options(options, lambda name: f"SessionMiddleware({name}=...)")
+    valid = web.store_options(options, lambda name: f"SessionMiddleware({name}=...)")
     make = partial(AsyncRedisStore, redis_url, client=redis_client, secret_keys=secrets, **valid)
     if redis_client is not None:  # the app's own client: one store, on the client's loop
         store = make()
@@ -114,13 +114,21 @@ def path_matcher(prefixes: Sequence[str]) -> Callable[[str], bool]:
     return lambda path: path in exact or path.startswith(below)
 
 
-async def unavailable(scope: Scope, send: Send, exc: SessionBackendUnavailable) -> None:
-    """503 + Retry-After; a websocket gets it as a denial response where the server allows."""
-    log.error("%s", exc)
+class LostWrite(Exception):
+    """The request's changes lost to a concurrent regenerate: answered ``409 Conflict``."""
+
+
+async def error_reply(scope: Scope, send: Send, exc: SessionBackendUnavailable | LostWrite) -> None:
+    """503 + Retry-After (409 for a lost write); a websocket gets it as a denial response where
+    the server allows."""
+    if isinstance(exc, SessionBackendUnavailable):
+        log.error("%s", exc)
     if scope["type"] == "websocket" and "websocket.http.response" not in scope.get("extensions", {}):
         await send({"type": "websocket.close", "code": 1013, "reason": "Try Again Later"})
         return
     kind = "websocket.http" if scope["type"] == "websocket" else "http"
-    headers = [(k.lower().encode(), v.encode()) for k, v in unavailable_headers(exc).items()]
-    await send({"type": f"{kind}.response.start", "status": 503, "headers": headers})
-    await send({"type": f"{kind}.response.body", "body": UNAVAILABLE_BODY.encode()})
+    status, fields, body = ((409, web.CONFLICT_HEADERS, web.CONFLICT_BODY) if isinstance(exc, LostWrite)
+                            else (503, web.unavailable_headers(exc), web.UNAVAILABLE_BODY))
+    headers = [(k.lower().encode(), v.encode()) for k, v in fields.items()]
+    await send({"type": f"{kind}.response.start", "status": status, "headers": headers})
+    await send({"type": f"{kind}.response.body", "body": body.encode()})

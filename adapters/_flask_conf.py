@@ -1,24 +1,34 @@
 """Flask's half of the adapter that is not request handling: the tagged-JSON serializer, the
 ``SESSIONKIT_*`` settings (validated once by the shared rules of ``sessionkit._web``) and the
-Flask-Login hooks, and reading Flask's own cookie sessions to migrate them."""
+Flask-Login hooks, reading Flask's own cookie sessions to migrate them, and the 503 reply."""
 
 from __future__ import annotations
 
 import json
+import logging
 import warnings
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response
 from flask.json.provider import DefaultJSONProvider
 from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadData
 
-from sessionkit import ConfigurationError, SerializationError
-from sessionkit._web import STORE_OPTIONS, CookieSettings, same_site, store_options, unknown_names
+from sessionkit import ConfigurationError, SerializationError, SessionBackendUnavailable
+from sessionkit._web import (
+    STORE_OPTIONS,
+    UNAVAILABLE_BODY,
+    CookieSettings,
+    same_site,
+    store_options,
+    unavailable_headers,
+    unknown_names,
+)
 
+log = logging.getLogger("sessionkit.flask")
 # SESSIONKIT_<NAME> settings of the Flask adapter: every store option, and these.
 ADAPTER_SETTINGS = ("REDIS_URL", "REDIS_CLIENT", "COOKIE_SECURE", "MIGRATE_FLASK_COOKIES",
                     "REGENERATE_ON_LOGIN", "REDIS")  # REDIS: the older name of REDIS_CLIENT
@@ -120,3 +130,16 @@ def flask_cookie_data(app: Flask, value: str, tagger: TaggedJSONSerializer) -> d
     except (BadData, AttributeError, ValueError, TypeError, KeyError):  # BadPayload too
         return None
     return data if isinstance(data, dict) else None
+
+
+def become(response: Response, other: Response) -> None:
+    """Replace ``response`` in place (``save_session`` cannot return a new response)."""
+    response.close()
+    response.status, response.headers, response.response = other.status, other.headers, other.response
+    response.direct_passthrough = other.direct_passthrough
+
+
+def unavailable_response(exc: SessionBackendUnavailable) -> Response:
+    """The error handler: ``503 Service Unavailable`` with ``Retry-After``."""
+    log.error("%s", exc)
+    return Response(UNAVAILABLE_BODY, 503, unavailable_headers(exc))

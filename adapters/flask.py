@@ -18,15 +18,16 @@ from sessionkit.adapters._flask_conf import TaggedSerializer
 
 from sessionkit import ConfigurationError, RedisStore, Session, SessionBackendUnavailable
 from sessionkit._web import (
-    UNAVAILABLE_BODY,
+    CONFLICT_BODY,
+    CONFLICT_HEADERS,
     CookieSettings,
     PlainHttpWarning,
     cookie_action,
     local_http,
+    lost_write,
     migrated_session,
     remaining_lifetime,
     set_cookie_header,
-    unavailable_headers,
 )
 
 __all__ = ["FlaskSession", "RedisSessionInterface", "SessionKit", "TaggedSerializer", "get_store",
@@ -111,10 +112,13 @@ class RedisSessionInterface(SessionInterface):
                 result = self.store.save(core)
             except SessionBackendUnavailable as exc:
                 if not self.store.config.degraded:
-                    _become(response, app.make_response(app.handle_user_exception(exc)))
+                    _flask_conf.become(response, app.make_response(app.handle_user_exception(exc)))
                     return
                 log.warning("session not saved, cookie left untouched (degraded mode): %s", exc)
                 return
+        if lost_write(result):
+            _flask_conf.become(response, Response(CONFLICT_BODY, 409, CONFLICT_HEADERS))
+            return
         action = cookie_action(result, migrated=session.migrated, slide=session.permanent)
         settings = self.cookie if session.permanent else replace(self.cookie, max_age=None)
         local = local_http(request.scheme, request.host)
@@ -122,17 +126,6 @@ class RedisSessionInterface(SessionInterface):
         if header := set_cookie_header(action, result, settings, local_http=local, max_age=left):
             self.plain_http.check(local)
             response.headers.add("Set-Cookie", header)
-
-
-def _become(response: Response, other: Response) -> None:
-    response.close()  # replaced in place: save_session cannot return a new response
-    response.status, response.headers, response.response = other.status, other.headers, other.response
-    response.direct_passthrough = other.direct_passthrough
-
-
-def _unavailable(exc: SessionBackendUnavailable) -> Response:
-    log.error("%s", exc)
-    return Response(UNAVAILABLE_BODY, 503, unavailable_headers(exc))
 
 
 class SessionKit:
@@ -170,7 +163,7 @@ class SessionKit:
             store, cookie, tagger, migrate=cfg.get("SESSIONKIT_MIGRATE_FLASK_COOKIES", True),
             secure_setting=secure_setting)
         app.extensions["sessionkit"] = app.session_interface
-        app.register_error_handler(SessionBackendUnavailable, _unavailable)
+        app.register_error_handler(SessionBackendUnavailable, _flask_conf.unavailable_response)
         if cfg.get("SESSIONKIT_REGENERATE_ON_LOGIN", True):
             _flask_conf.connect_flask_login(app, regenerate, _logged_out)
 

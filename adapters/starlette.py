@@ -88,7 +88,7 @@ class SessionMiddleware:
             except SessionBackendUnavailable as exc:
                 if scope["type"] == "websocket":
                     await receive()  # the handshake's websocket.connect, answered by the denial
-                await _asgi.unavailable(scope, send, exc)
+                await _asgi.error_reply(scope, send, exc)
                 return
         replied = started = False  # replied: a 503 replaced the app's response, drop the rest
 
@@ -101,9 +101,9 @@ class SessionMiddleware:
                 session = scope["session"]
                 try:
                     set_cookie = await self._commit(scope, store, session)
-                except SessionBackendUnavailable as exc:
+                except (SessionBackendUnavailable, _asgi.LostWrite) as exc:
                     replied = True
-                    await _asgi.unavailable(scope, send, exc)
+                    await _asgi.error_reply(scope, send, exc)
                     return
                 message.setdefault("headers", [])
                 headers = MutableHeaders(scope=message)
@@ -118,7 +118,7 @@ class SessionMiddleware:
         except SessionBackendUnavailable as exc:  # from the endpoint: revoke_user(), load_session()
             if started:
                 raise
-            await _asgi.unavailable(scope, send, exc)
+            await _asgi.error_reply(scope, send, exc)
             return
         session = scope["session"]
         if scope["type"] == "websocket" and session.loaded and not session.new and not replied:
@@ -150,6 +150,8 @@ class SessionMiddleware:
                 raise
             log.warning("session not saved, cookie left untouched (degraded mode): %s", exc)
             return None
+        if web.lost_write(result):
+            raise _asgi.LostWrite
         slide = self.cookie.max_age is not None
         action = web.cookie_action(result, migrated=scope.get(_MIGRATED, False), slide=slide)
         local = web.local_http(scope.get("scheme", "http"), Headers(scope=scope).get("host"))

@@ -22,6 +22,9 @@ _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 6265 cookie-name (RF
 
 log = logging.getLogger("sessionkit")
 UNAVAILABLE_BODY = "Session storage is temporarily unavailable. Please retry in a moment.\n"
+# A write lost to a concurrent regenerate (a login in another tab): answered 409, never a silent 200.
+CONFLICT_BODY = "Your session was replaced by another request (a login). Please retry.\n"
+CONFLICT_HEADERS = {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,12 @@ def cookie_action(result: SaveResult | None, *, migrated: bool, slide: bool) -> 
     if migrated:
         return "delete"
     return "set" if result.written and slide else "leave"
+
+
+def lost_write(result: SaveResult | None) -> bool:
+    """Whether the request's changes were not applied because a concurrent request regenerated
+    the session (adapters answer ``409 Conflict``; the cookie is left alone)."""
+    return result is not None and result.conflict == "regenerated"
 
 
 def set_cookie_header(action: CookieAction, result: SaveResult | None, cookie: CookieSettings, *,

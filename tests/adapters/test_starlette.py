@@ -329,7 +329,7 @@ def test_a_request_racing_a_login_leaves_the_new_cookie_alone(redis_url, key_pre
     browser = TestClient(app)
     browser.post("/login")
     response = browser.post("/slow")
-    assert response.status_code == 200
+    assert response.status_code == (409 if late == "write" else 200)  # a lost write is never a silent 200
     assert parse_set_cookie(response.headers.get_list("set-cookie"), "session")[0] is None  # no Max-Age=0
 
 
