@@ -44,6 +44,15 @@ def make_app(redis_url: str, key_prefix: str, **config: Any) -> Flask:
     return app
 
 
+def add_setter(app: Flask) -> None:
+    """``POST /set``: writes ``session["a"] = 1``."""
+
+    @app.post("/set")
+    def set_() -> Any:
+        session["a"] = 1
+        return "ok"
+
+
 def set_cookie(response: Any, name: str = "session") -> tuple[str | None, dict[str, str]]:
     return parse_set_cookie(response.headers.getlist("Set-Cookie"), name)
 
@@ -297,10 +306,7 @@ def test_refresh_each_request_false_never_writes_on_reads(redis_url: str, key_pr
     app = make_app(redis_url, key_prefix, SESSION_REFRESH_EACH_REQUEST=False,
                    SESSIONKIT_REFRESH_INTERVAL=0)
 
-    @app.post("/set")
-    def set_() -> Any:
-        session["a"] = 1
-        return "ok"
+    add_setter(app)
 
     @app.get("/get")
     def get() -> Any:
@@ -332,10 +338,7 @@ def test_flask_cookie_settings_are_honoured(redis_url: str, key_prefix: str) -> 
 def test_session_cookie_secure_true_always_wins(redis_url: str, key_prefix: str) -> None:
     app = make_app(redis_url, key_prefix, SESSION_COOKIE_SECURE=True, SESSIONKIT_COOKIE_SECURE=False)
 
-    @app.post("/set")
-    def set_() -> Any:
-        session["a"] = 1
-        return "ok"
+    add_setter(app)
 
     assert "secure" in set_cookie(app.test_client().post("/set"))[1]
 
@@ -343,10 +346,7 @@ def test_session_cookie_secure_true_always_wins(redis_url: str, key_prefix: str)
 def test_insecure_cookie_needs_an_explicit_opt_out(redis_url: str, key_prefix: str) -> None:
     app = make_app(redis_url, key_prefix, SESSIONKIT_COOKIE_SECURE=False)
 
-    @app.post("/set")
-    def set_() -> Any:
-        session["a"] = 1
-        return "ok"
+    add_setter(app)
 
     assert "secure" not in set_cookie(app.test_client().post("/set", base_url="https://example.com"))[1]
 
@@ -359,10 +359,7 @@ def test_the_cookie_is_secure_except_on_plain_http_localhost(redis_url: str, key
                                                              base_url: str, secure: bool) -> None:
     app = make_app(redis_url, key_prefix)
 
-    @app.post("/set")
-    def set_() -> Any:
-        session["a"] = 1
-        return "ok"
+    add_setter(app)
 
     assert ("secure" in set_cookie(app.test_client().post("/set", base_url=base_url))[1]) is secure
 
@@ -371,10 +368,7 @@ def test_a_secure_cookie_on_plain_http_localhost_is_warned_about(redis_url: str,
                                                                  caplog: pytest.LogCaptureFixture) -> None:
     app = make_app(redis_url, key_prefix, SESSION_COOKIE_SECURE=True)
 
-    @app.post("/set")
-    def set_() -> Any:
-        session["a"] = 1
-        return "ok"
+    add_setter(app)
 
     with caplog.at_level("WARNING", logger="sessionkit"):
         assert "secure" in set_cookie(app.test_client().post("/set"))[1]  # honoured, and warned about
@@ -426,10 +420,7 @@ def test_the_same_setting_names_as_every_adapter(redis_url: str, key_prefix: str
     app = make_app(redis_url, key_prefix, SESSIONKIT_REDIS_URL=None, SESSIONKIT_REDIS_CLIENT=client,
                    SESSIONKIT_WAIT_REPLICAS=0, SESSIONKIT_HOOKS=[events.append])
 
-    @app.post("/set")
-    def set_() -> Any:
-        session["a"] = 1
-        return "ok"
+    add_setter(app)
 
     assert app.test_client().post("/set").status_code == 200
     assert get_store(app).client is client and [e.operation for e in events] == ["save"]
