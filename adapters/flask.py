@@ -163,6 +163,8 @@ class SessionKit:
             store, cookie, tagger, migrate=cfg.get("SESSIONKIT_MIGRATE_FLASK_COOKIES", True),
             secure_setting=secure_setting)
         app.extensions["sessionkit"] = app.session_interface
+        if app.debug:  # a debug server is plain http: say so at start-up
+            app.session_interface.plain_http.check(True)
         app.register_error_handler(SessionBackendUnavailable, _flask_conf.unavailable_response)
         if cfg.get("SESSIONKIT_REGENERATE_ON_LOGIN", True):
             _flask_conf.connect_flask_login(app, regenerate, _logged_out)

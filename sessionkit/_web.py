@@ -153,13 +153,15 @@ class PlainHttpWarning:
         self._setting = setting
 
     def check(self, is_local_http: bool) -> None:
+        """Call at start-up with ``True`` in debug mode, and with each cookie sent."""
         if self._pending and is_local_http:
             self._pending = False
             log.warning(
-                "%s makes the session cookie Secure, but this server answers over plain http on a "
-                "development host: curl, requests, httpx and test clients will not send the cookie "
-                "back, so every request starts a new session. Leave it unset in development: "
-                "sessionkit then sets Secure everywhere except on plain-http localhost.", self._setting)
+                "%s makes the session cookie Secure, but this app runs in debug mode or answers "
+                "over plain http on a development host: curl, requests, httpx and test clients will "
+                "not send the cookie back over http, so every request starts a new session. Leave "
+                "it unset in development: sessionkit then sets Secure everywhere except on "
+                "plain-http localhost.", self._setting)
 
 
 def remaining_lifetime(absolute_timeout: float | None, created_at: float, now: float) -> int | None:

@@ -47,6 +47,8 @@ class SessionMiddleware(DjangoSessionMiddleware):  # type: ignore[misc]
         super().__init__(get_response)
         secure = settings.SESSION_COOKIE_SECURE if settings.is_overridden("SESSION_COOKIE_SECURE") else None
         self._secure, self._plain_http = secure, PlainHttpWarning(secure, "SESSION_COOKIE_SECURE")
+        if settings.DEBUG:  # runserver is plain http: say so at start-up
+            self._plain_http.check(True)
 
     def _secure_rule(self, request: HttpRequest, response: HttpResponse) -> None:
         morsel = response.cookies.get(settings.SESSION_COOKIE_NAME)

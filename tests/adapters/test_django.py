@@ -689,6 +689,15 @@ def test_the_cookie_is_secure_except_on_plain_http_localhost(driver, host, secur
     assert bool(r.cookies["sessionid"]["secure"]) is secure
 
 
+def test_a_secure_cookie_under_debug_is_warned_about_at_start_up(driver, caplog) -> None:
+    with caplog.at_level("WARNING", logger="sessionkit"):
+        with override_settings(DEBUG=True, SESSION_COOKIE_SECURE=True):
+            assert Client().get("/untouched").status_code == 200  # builds the middleware chain
+        with override_settings(DEBUG=True):
+            assert Client().get("/untouched").status_code == 200  # the rule: nothing to warn about
+    assert [r.getMessage().split()[0] for r in caplog.records] == ["SESSION_COOKIE_SECURE"]
+
+
 # -- examples/django: before (in-process state) and after (sessionkit) --------------------------------
 REPO = Path(__file__).resolve().parents[2]
 

@@ -376,6 +376,14 @@ def test_a_secure_cookie_on_plain_http_localhost_is_warned_about(redis_url: str,
                for r in caplog.records)
 
 
+def test_a_secure_cookie_in_debug_mode_is_warned_about_at_start_up(redis_url: str, key_prefix: str,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("WARNING", logger="sessionkit"):
+        make_app(redis_url, key_prefix, DEBUG=True, SESSION_COOKIE_SECURE=True)
+        make_app(redis_url, key_prefix, DEBUG=True)  # the rule: no Secure on plain-http localhost
+    assert [r.getMessage().split()[0] for r in caplog.records] == ["SESSION_COOKIE_SECURE"]
+
+
 def test_the_permanent_cookie_never_outlives_the_absolute_cap(redis_url: str, key_prefix: str) -> None:
     app = make_app(redis_url, key_prefix, SESSIONKIT_IDLE_TIMEOUT="8h", SESSIONKIT_ABSOLUTE_TIMEOUT="1h")
 
