@@ -120,6 +120,8 @@ class RedisSessionInterface(SessionInterface):
             _flask_conf.become(response, Response(CONFLICT_BODY, 409, CONFLICT_HEADERS))
             return
         action = cookie_action(result, migrated=session.migrated, slide=session.permanent)
+        if action == "leave":
+            return  # the common case: nothing more to compute
         settings = self.cookie if session.permanent else replace(self.cookie, max_age=None)
         local = local_http(request.scheme, request.host)
         left = remaining_lifetime(self.store.config.absolute_timeout, core.created_at, time.time())

@@ -154,6 +154,8 @@ class SessionMiddleware:
             raise _asgi.LostWrite
         slide = self.cookie.max_age is not None
         action = web.cookie_action(result, migrated=scope.get(_MIGRATED, False), slide=slide)
+        if action == "leave":
+            return None
         local = web.local_http(scope.get("scheme", "http"), Headers(scope=scope).get("host"))
         left = web.remaining_lifetime(store.config.absolute_timeout, session.created_at, time.time())
         header = web.set_cookie_header(action, result, self.cookie, local_http=local, max_age=left)
