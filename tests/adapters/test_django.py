@@ -512,6 +512,7 @@ def test_logout_removes_the_session_from_its_users_index(configured, key_prefix)
     store = _conf.current().store
     index = store.config.user_index_key("12")
     assert configured.scard(index) == 1
+    assert configured.ttl(index) > 0  # the index expires (-1 would be forever)
     s = SessionStore(s.session_key)
     assert s["_auth_user_id"] == "12"  # what django.contrib.auth.logout reads first
     s.flush()
