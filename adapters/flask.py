@@ -13,8 +13,6 @@ from typing import Any
 from flask import Flask, Request, Response, current_app, request, session
 from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SessionInterface, SessionMixin
-from sessionkit.adapters import _flask_conf
-from sessionkit.adapters._flask_conf import TaggedSerializer
 
 from sessionkit import ConfigurationError, RedisStore, Session, SessionBackendUnavailable
 from sessionkit._web import (
@@ -29,6 +27,8 @@ from sessionkit._web import (
     remaining_lifetime,
     set_cookie_header,
 )
+from sessionkit.adapters import _flask_conf
+from sessionkit.adapters._flask_conf import TaggedSerializer
 
 __all__ = ["FlaskSession", "RedisSessionInterface", "SessionKit", "TaggedSerializer", "get_store",
            "regenerate"]

@@ -8,13 +8,13 @@ from collections.abc import Sequence
 from functools import partial
 from typing import Any, Literal, cast
 
-from sessionkit.adapters import _asgi
 from starlette.datastructures import Headers, MutableHeaders, Secret
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sessionkit import AsyncRedisStore, ConfigurationError, Session, SessionBackendUnavailable
 from sessionkit import _web as web
+from sessionkit.adapters import _asgi
 
 __all__ = ["SessionMiddleware", "get_session", "get_store", "load_session", "regenerate"]
 

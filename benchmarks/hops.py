@@ -20,7 +20,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from sessionkit._servers import ServerProcess
+from sessionkit.demo._servers import ServerProcess
 
 
 def trace(request: Callable[[], object]) -> tuple[int, set[str], Counter[str]]:

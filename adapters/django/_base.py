@@ -12,10 +12,10 @@ from typing import Any
 
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError, SessionBase, UpdateError
 from django.utils.crypto import get_random_string
-from sessionkit.adapters.django import _conf
-from sessionkit.adapters.django._records import IMMUTABLE, changed_in_place, fill, new_record
 
 from sessionkit import SaveResult, Session, SessionBackendUnavailable
+from sessionkit.adapters.django import _conf
+from sessionkit.adapters.django._records import IMMUTABLE, changed_in_place, fill, new_record
 
 log = logging.getLogger("sessionkit.django")
 

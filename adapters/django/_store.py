@@ -13,10 +13,10 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.contrib.sessions.backends.base import CreateError, SessionBase
-from sessionkit.adapters.django._base import RecordBase
-from sessionkit.adapters.django._records import well_formed
 
 from sessionkit import AsyncRedisStore, Session, SessionBackendUnavailable
+from sessionkit.adapters.django._base import RecordBase
+from sessionkit.adapters.django._records import well_formed
 
 log = logging.getLogger("sessionkit.django")
 

@@ -15,10 +15,10 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
 from django.utils import timezone
 from redis.exceptions import RedisError
-from sessionkit.adapters.django import _conf
 
 from sessionkit import SessionError, check_server_policy
 from sessionkit._web import unknown_names
+from sessionkit.adapters.django import _conf
 
 ENGINE = "sessionkit.adapters.django"
 _LOCAL_CACHES = (

@@ -31,10 +31,10 @@ from django.core.exceptions import ImproperlyConfigured  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.test import Client, override_settings  # noqa: E402
 from drivers.django_app import make_driver  # noqa: E402
-from sessionkit.adapters.django import SessionStore, _conf  # noqa: E402
 
 from sessionkit import SessionTooLarge  # noqa: E402
 from sessionkit._scripts import WRITE  # noqa: E402
+from sessionkit.adapters.django import SessionStore, _conf  # noqa: E402
 
 UPDATE = {"evalsha": 1, "hexists": 1, "hset": 1, "pexpire": 1}  # one atomic conditional write
 CREATE = {"evalsha": 1, "exists": 1, "hset": 1, "pexpire": 1}  # conditional on absence

@@ -28,11 +28,11 @@ from flask.sessions import SecureCookieSessionInterface
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from markupsafe import Markup
-from sessionkit.adapters.flask import FlaskSession, SessionKit, TaggedSerializer, get_store, regenerate
 
 from sessionkit import ConfigurationError, SerializationError
 from sessionkit._cookie import CookieCodec
 from sessionkit._cookie import new_session_id as sessionkit_id
+from sessionkit.adapters.flask import FlaskSession, SessionKit, TaggedSerializer, get_store, regenerate
 
 
 # -- helpers ----------------------------------------------------------------------------------------

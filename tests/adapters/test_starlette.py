@@ -19,7 +19,6 @@ from drivers.starlette_app import SECRET, TestClient, make_app, make_driver, par
 from fastapi import FastAPI, Request
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sessionkit.adapters.starlette import SessionMiddleware, get_session, get_store, load_session, regenerate
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.responses import JSONResponse, PlainTextResponse
@@ -29,6 +28,7 @@ from starlette.websockets import WebSocket
 from sessionkit import AsyncRedisStore, ConfigurationError, Session
 from sessionkit._scripts import WRITE
 from sessionkit._web import UNAVAILABLE_BODY
+from sessionkit.adapters.starlette import SessionMiddleware, get_session, get_store, load_session, regenerate
 
 WRITE_SCRIPT = {"evalsha": 1, "hexists": 1, "hset": 1, "pexpire": 1}  # one atomic update
 CREATE_SCRIPT = {"evalsha": 1, "exists": 1, "hset": 1, "pexpire": 1}  # conditional on absence

@@ -12,7 +12,7 @@ import redis
 
 from sessionkit import AsyncRedisStore, RedisStore, SessionBackendUnavailable
 from sessionkit._errors import PoolExhausted, SessionNotReplicated, SessionStorageFull
-from sessionkit._servers import ServerProcess
+from sessionkit.demo._servers import ServerProcess
 
 SECRET = "faults-secret-0123456789abcdef"
 
