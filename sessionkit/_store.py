@@ -9,7 +9,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, ReadOnlyError, RedisClusterException, RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from sessionkit import _ops
 from sessionkit._commands import (
@@ -22,7 +25,7 @@ from sessionkit._commands import (
     ReadHash,
     Write,
 )
-from sessionkit._connect import drop_connections, sync_client, translated
+from sessionkit._connect import RETRIES, backoff, drop_connections, sync_client, translated
 from sessionkit._core import SaveResult, StoreCore
 from sessionkit._errors import SessionBackendUnavailable, SessionNotReplicated
 from sessionkit._observe import Operation, emit
@@ -41,12 +44,47 @@ class RedisStore(StoreCore):
 
     def _setup(self) -> None:
         self._script = self.client.register_script(WRITE)
+        # The two hot commands (HGETALL, EVALSHA) go straight to a pooled connection when the
+        # client is a plain ``Redis`` (Sentinel's too): redis-py's per-command wrappers cost about
+        # as much as the round trip itself. Cluster clients route by slot: they keep the methods.
+        fast = isinstance(self.client, redis.Redis) and getattr(self.client, "connection", None) is None
+        self._pool = self.client.connection_pool if fast else None
+
+    def _direct(self, *args: Any) -> Any:
+        """One command on one pooled connection, reconnecting and retrying on a dropped connection
+        like the client's own retry policy (``_connect.RETRIES``, exponential backoff)."""
+        pool = self._pool
+        conn = pool.get_connection()
+        attempt = 0
+        try:
+            while True:
+                try:
+                    conn.send_command(*args)
+                    return conn.read_response()
+                except (RedisConnectionError, RedisTimeoutError):
+                    conn.disconnect()
+                    if attempt == RETRIES:
+                        raise
+                    time.sleep(backoff(attempt))
+                    attempt += 1
+        finally:
+            pool.release(conn)
+
+    def _hgetall(self, key: str) -> dict[bytes, bytes]:
+        if self._pool is None:
+            raw: dict[bytes, bytes] = self.client.hgetall(key)
+            return raw
+        reply = self._direct("HGETALL", key)
+        if isinstance(reply, dict):  # RESP3
+            return reply
+        it = iter(reply)
+        return dict(zip(it, it))
 
     # -- executing commands ----------------------------------------------------------------
     def _send(self, target: Any, command: Command) -> Any:
         match command:
             case ReadHash(key):
-                return target.hgetall(key)
+                return self._hgetall(key) if target is self.client else target.hgetall(key)
             case Write(key, argv):
                 return self._eval(target, key, argv)
             case IndexAdd(index, member, ttl_ms):
@@ -64,6 +102,8 @@ class RedisStore(StoreCore):
         if target is not self.client:  # a pipeline loads its scripts itself
             return self._script(keys=[key], args=argv, client=target)
         try:
+            if self._pool is not None:
+                return self._direct("EVALSHA", self._script.sha, 1, key, *argv)
             return target.evalsha(self._script.sha, 1, key, *argv)
         except NoScriptError:  # EVAL caches it on that server only (SCRIPT LOAD would go to all)
             return target.eval(WRITE, 1, key, *argv)
@@ -99,7 +139,7 @@ class RedisStore(StoreCore):
     # -- the read ----------------------------------------------------------------------------
     def _read(self, session: Session, session_id: str, degrade: bool) -> str:
         try:
-            raw = self.client.hgetall(self.config.key_for(session_id))
+            raw = self._hgetall(self.config.key_for(session_id))
         except _REDIS_ERRORS as exc:
             error = translated(exc, "read")
             if not degrade or not isinstance(error, SessionBackendUnavailable):

@@ -278,3 +278,25 @@ def test_cluster_new_session_on_a_dead_shard_retries_with_a_new_id(redis_cluster
                                for n in redis_cluster.masters + redis_cluster.replicas),
                    timeout=120, what="the cluster to heal")
         store.close()
+
+
+@pytest.mark.sentinel
+def test_async_store_on_sentinel_uses_a_bounded_pool(sentinel_group: SentinelGroup) -> None:
+    import asyncio
+
+    from sessionkit import AsyncRedisStore
+
+    async def main() -> list[object]:
+        store = AsyncRedisStore(sentinel_group.url, secret_keys=SECRET, key_prefix="asent:", pool_size=5)
+
+        async def request(i: int) -> None:
+            s = await store.open(None)
+            s["i"] = i
+            assert (await store.open((await store.save(s)).value))["i"] == i
+
+        results = await asyncio.gather(*(request(i) for i in range(100)), return_exceptions=True)
+        assert store.client.connection_pool.max_connections == 5
+        await store.aclose()
+        return [r for r in results if r is not None]
+
+    assert asyncio.run(main()) == []
