@@ -5,6 +5,7 @@ migrated sessions."""
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -131,7 +132,7 @@ def set_cookie_header(action: CookieAction, result: SaveResult | None, cookie: C
     return cookie.header(value, local_http=local_http, max_age=max_age) if value else None
 
 
-_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "testserver"})
+_LOCAL_HOSTS = frozenset({"localhost", "testserver"})
 
 
 def local_http(scheme: str, host: str | None) -> bool:
@@ -139,9 +140,17 @@ def local_http(scheme: str, host: str | None) -> bool:
     loopback address, or ``testserver`` (the host of Starlette's and Django's test clients)."""
     if scheme != "http" or not host:
         return False
-    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-    name = name.strip("[]").lower()
-    return name in _LOCAL_HOSTS or name.endswith(".localhost") or name.startswith("127.")
+    if host.startswith("["):  # [IPv6]:port
+        name = host[1:].split("]", 1)[0]
+    else:
+        name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    name = name.lower().rstrip(".")
+    if name in _LOCAL_HOSTS or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 class PlainHttpWarning:

@@ -6,8 +6,8 @@ import itertools
 
 import pytest
 
-from sessionkit import SaveResult
-from sessionkit._web import CookieSettings, cookie_action, set_cookie_header
+from sessionkit import ConfigurationError, SaveResult
+from sessionkit._web import CookieSettings, cookie_action, duration, local_http, set_cookie_header
 
 # (cookie, written, conflict) -> the action for (migrated, slide) = (F,F), (F,T), (T,F), (T,T),
 # one letter each: S = set, D = delete, L = leave alone.
@@ -64,3 +64,28 @@ def test_set_cookie_header_signs_only_what_it_sends() -> None:
         "session=the-id.sig; Path=/; Max-Age=60; Secure; HttpOnly; SameSite=Lax")
     assert signed == ["the-id"]
     assert set_cookie_header("set", SaveResult("delete", None, True, signer=sign), cookie) is None
+
+
+@pytest.mark.parametrize(("scheme", "host", "local"), [
+    ("http", "localhost", True), ("http", "localhost:8000", True), ("http", "app.localhost:5000", True),
+    ("http", "127.0.0.1", True), ("http", "127.0.0.2:80", True), ("http", "[::1]:8000", True),
+    ("http", "::1", True), ("http", "testserver", True), ("http", "LOCALHOST.", True),
+    ("https", "localhost", False), ("http", "example.com", False), ("http", "127.example.com", False),
+    ("http", "10.0.0.1", False), ("http", "[2001:db8::1]:80", False), ("http", None, False), ("http", "", False),
+])
+def test_local_http_is_plain_http_to_a_development_host(scheme: str, host: str | None, local: bool) -> None:
+    assert local_http(scheme, host) is local
+
+
+@pytest.mark.parametrize(("value", "seconds"), [
+    (90, 90.0), (1.5, 1.5), ("45", 45.0), ("8h", 28800.0), ("30m", 1800.0), ("1h30m", 5400.0),
+    ("2d", 172800.0), ("1h 30m", 5400.0), ("90S", 90.0),
+])
+def test_durations(value: object, seconds: float) -> None:
+    assert duration(value, "X") == seconds
+
+
+@pytest.mark.parametrize("value", ["8 hours", "h", "-1", "", True, None, [1], -5])
+def test_bad_durations_name_the_setting(value: object) -> None:
+    with pytest.raises(ConfigurationError, match=r"^SESSIONKIT_IDLE_TIMEOUT must be"):
+        duration(value, "SESSIONKIT_IDLE_TIMEOUT")
