@@ -462,6 +462,21 @@ def test_logout_racing_a_write_does_not_resurrect(driver, redis_client, key_pref
     assert session_keys(redis_client, key_prefix) == []
 
 
+def test_a_write_racing_a_login_is_an_error_never_a_silent_loss(configured, key_prefix) -> None:
+    s = SessionStore()
+    s["cart"] = ["apple"]
+    s.save()
+    late = SessionStore(s.session_key)
+    assert late["cart"] == ["apple"]
+    login = SessionStore(s.session_key)
+    login.cycle_key()  # what django.contrib.auth.login does, in a concurrent request
+    late["note"] = "lost?"
+    with pytest.raises(UpdateError):  # Django's middleware answers 400 SessionInterrupted
+        late.save()
+    assert dict(SessionStore(login.session_key).items()) == {"cart": ["apple"]}
+    assert len(session_keys(configured, key_prefix)) == 1  # nothing resurrected under the old key
+
+
 # -- zero-logout migration -----------------------------------------------------------------------------
 def test_fallback_engine_moves_a_legacy_session_on_first_use(driver, redis_client, key_prefix) -> None:
     legacy = driver.legacy_cookie({"user": "carol", "cart": ["apple"]})
