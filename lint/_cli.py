@@ -129,7 +129,7 @@ def _lint(args: argparse.Namespace, config: Any, paths: list[Path], baseline: Pa
         print(f"wrote {len(report.all_findings)} findings to {args.write_baseline}", file=sys.stderr)
         return 0
     if args.fix or args.diff:
-        from sessionkit.lint._fix import FIXABLE, fix_source, unified_diff
+        from sessionkit.lint._fix import FIXABLE, fix_bytes, unified_diff
 
         changed = 0
         by_path: dict[str, list[Any]] = {}
@@ -137,15 +137,14 @@ def _lint(args: argparse.Namespace, config: Any, paths: list[Path], baseline: Pa
             if finding.code in FIXABLE:
                 by_path.setdefault(finding.path, []).append(finding)
         for path, findings in sorted(by_path.items()):
-            before = report.contents[path].decode("utf-8")
-            after = fix_source(before, findings)
+            encoding, before, after = fix_bytes(report.contents[path], findings, config.line_length)
             if after == before:
                 continue
             changed += 1
             if args.diff:
                 sys.stdout.write(unified_diff(path, before, after))
             else:
-                Path(path).write_text(after, encoding="utf-8")
+                Path(path).write_bytes(after.encode(encoding))
         if args.diff:
             return 1 if changed else 0
         print(f"fixed {changed} file{'s' * (changed != 1)}", file=sys.stderr)

@@ -55,11 +55,13 @@ class Config:
     file_timeout: float = 60.0
     file_memory_mb: int = 2048
     root: Path = field(default_factory=Path.cwd)
+    #: From ``[tool.ruff]``/``[tool.black]`` (fixes keep to it); not a ``[tool.sessionkit.lint]`` key.
+    line_length: int = 88
 
     def set(self, key: str, value: Any, source: str) -> None:
         """Set one option from ``source`` (a file name or ``--flag``), validating its type."""
         name = key.replace("-", "_")
-        known = {f.name for f in fields(self)} - {"root"}
+        known = {f.name for f in fields(self)} - {"root", "line_length"}
         if name not in known:
             names = ", ".join(sorted(k.replace("_", "-") for k in known))
             raise ConfigError(f"{source}: unknown option `{key}` (known: {names})")
@@ -122,9 +124,21 @@ def load(pyproject: Path | None) -> Config:
         data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{pyproject}: cannot read configuration: {exc}") from exc
+    config.line_length = _line_length(data)
     table = data.get("tool", {}).get("sessionkit", {}).get("lint", {})
     if not isinstance(table, dict):
         raise ConfigError(f"{pyproject}: [tool.sessionkit.lint] must be a table")
     for key, value in table.items():
         config.set(key, value, f"{pyproject.name} [tool.sessionkit.lint]")
     return config
+
+
+def _line_length(pyproject: object) -> int:
+    """The project's line length: ``[tool.ruff]``, then ``[tool.black]``, else black's 88."""
+    if isinstance(pyproject, dict):
+        tool = pyproject.get("tool", {})
+        for section in ("ruff", "black"):
+            value = tool.get(section, {}).get("line-length") if isinstance(tool, dict) else None
+            if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+                return value
+    return 88
