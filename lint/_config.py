@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -32,6 +33,10 @@ DEFAULT_EXCLUDE: tuple[str, ...] = (
     "*_test.py",
     "conftest.py",
 )
+
+
+#: The keys ``[tool.sessionkit]`` may hold.
+KNOWN_TABLES: tuple[str, ...] = ("lint",)
 
 
 class ConfigError(ValueError):
@@ -91,6 +96,13 @@ class Config:
             raise ConfigError(f"{source}: `{key}` must be a string")
         setattr(self, name, value)
 
+    def resolve_paths(self, base: Path) -> None:
+        """Make ``baseline`` and ``cache-dir`` absolute, relative to ``base``."""
+        if self.baseline is not None:
+            self.baseline = os.path.join(base, os.path.expanduser(self.baseline))
+        if self.cache_dir is not None:
+            self.cache_dir = os.path.join(base, os.path.expanduser(self.cache_dir))
+
 
 def _check_codes(codes: list[str], source: str, key: str) -> None:
     from sessionkit.lint._diagnostics import ALL_DIAGNOSTICS
@@ -115,7 +127,7 @@ def load(pyproject: Path | None) -> Config:
     config = Config()
     if pyproject is None:
         return config
-    config.root = pyproject.parent.resolve()
+    config.root = Path(os.path.abspath(pyproject.parent))
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover
@@ -125,11 +137,20 @@ def load(pyproject: Path | None) -> Config:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{pyproject}: cannot read configuration: {exc}") from exc
     config.line_length = _line_length(data)
-    table = data.get("tool", {}).get("sessionkit", {}).get("lint", {})
+    tool = data.get("tool", {}).get("sessionkit", {})
+    if not isinstance(tool, dict):
+        raise ConfigError(f"{pyproject}: [tool.sessionkit] must be a table")
+    for key in tool:
+        if key not in KNOWN_TABLES:
+            known = ", ".join(KNOWN_TABLES)
+            raise ConfigError(f"{pyproject.name} [tool.sessionkit]: unknown option `{key}` (known: {known})")
+    table = tool.get("lint", {})
     if not isinstance(table, dict):
         raise ConfigError(f"{pyproject}: [tool.sessionkit.lint] must be a table")
     for key, value in table.items():
         config.set(key, value, f"{pyproject.name} [tool.sessionkit.lint]")
+    # Paths in the file are relative to the file's directory, wherever the run starts (as ruff).
+    config.resolve_paths(config.root)
     return config
 
 

@@ -15,6 +15,8 @@ import difflib
 import tokenize
 from collections.abc import Sequence
 from io import BytesIO
+from pathlib import Path
+from typing import Any
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
@@ -191,3 +193,22 @@ def unified_diff(path: str, before: str, after: str) -> str:
             tofile=f"b/{path}",
         )
     )
+
+
+def apply_fixes(report: Any, diff: bool, line_length: int = 88) -> tuple[int, str]:
+    """Fix (or, with ``diff``, only show) every fixable finding of ``report``: ``(files, diff text)``."""
+    by_path: dict[str, list[Finding]] = {}
+    for finding in report.findings:
+        if finding.code in FIXABLE:
+            by_path.setdefault(finding.path, []).append(finding)
+    changed, out = 0, []
+    for path, findings in sorted(by_path.items()):
+        encoding, before, after = fix_bytes(report.contents[path], findings, line_length)
+        if after == before:
+            continue
+        changed += 1
+        if diff:
+            out.append(unified_diff(path, before, after))
+        else:
+            Path(path).write_bytes(after.encode(encoding))
+    return changed, "".join(out)
