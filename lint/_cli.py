@@ -197,7 +197,7 @@ def _lint(args: argparse.Namespace, config: Any, paths: list[Path], baseline: Pa
         )
         return 2
     if args.write_baseline:
-        _baseline.write(args.write_baseline, report.all_findings)
+        _baseline.write(args.write_baseline, report.all_findings, report.contents, config.root)
         print(f"wrote {len(report.all_findings)} findings to {args.write_baseline}", file=sys.stderr)
         return 0
     if args.fix or args.diff:

@@ -124,17 +124,17 @@ class _Walker:
         return True
 
     def _count(self, directory: Path, pattern: str) -> None:
-        project = False
+        project: Path | None = None
         for top, dirs, names in os.walk(directory):
             dirs[:] = [d for d in dirs if not d.startswith(".") and d not in {"__pycache__", "node_modules"}]
             for name in names:
                 if not name.endswith(".py"):
                     continue
                 self.out.skipped[pattern] += 1
-                if not project and pattern == "tests" and _PROJECT_NAMES.fullmatch(name):
-                    project = _looks_like_project(Path(top) / name)
-        if project:
-            self.out.projects.append(display_path(directory, self.cwd))
+                if project is None and pattern == "tests" and _PROJECT_NAMES.fullmatch(name):
+                    project = Path(top) if _looks_like_project(Path(top) / name) else None
+        if project is not None:
+            self.out.projects.append(display_path(project, self.cwd))
 
     def walk(self, directory: Path, anchor: Path, ancestors: set[tuple[int, int]]) -> None:
         try:

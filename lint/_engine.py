@@ -154,7 +154,8 @@ def run(options: Options) -> Report:
         kept.append(finding)
     report.all_findings = kept
     if options.baseline is not None:
-        kept, report.baselined = _baseline.apply(kept, _baseline.load(options.baseline))
+        loaded = _baseline.load(options.baseline)
+        kept, report.baselined = _baseline.apply(kept, loaded, report.contents, config.root)
     threshold = SEVERITY_RANK[config.severity]
     report.findings = [f for f in kept if SEVERITY_RANK[f.severity] >= threshold]
     report.seconds = time.perf_counter() - started
