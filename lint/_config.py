@@ -59,6 +59,8 @@ class Config:
     #: Per-file limits of the worker that parses and analyses it (SK009 past them).
     file_timeout: float = 60.0
     file_memory_mb: int = 2048
+    #: Leave out findings in code that is not web runtime (CLI tools, dev scripts, commands).
+    runtime_only: bool = True
     root: Path = field(default_factory=Path.cwd)
     #: From ``[tool.ruff]``/``[tool.black]`` (fixes keep to it); not a ``[tool.sessionkit.lint]`` key.
     line_length: int = 88
@@ -89,6 +91,9 @@ class Config:
         elif name in {"max_file_size", "file_memory_mb"}:
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ConfigError(f"{source}: `{key}` must be a positive integer")
+        elif name == "runtime_only":
+            if not isinstance(value, bool):
+                raise ConfigError(f"{source}: `{key}` must be true or false")
         elif name == "file_timeout":
             if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
                 raise ConfigError(f"{source}: `{key}` must be a positive number of seconds")

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sessionkit.lint import _baseline, _precheck, _project, _suppress
+from sessionkit.lint import _baseline, _classify, _precheck, _project, _suppress
 from sessionkit.lint import _diagnostics as diag
 from sessionkit.lint._analyze import FileResult, analyse_bytes
 from sessionkit.lint._cache import ResultCache, cache_key
@@ -54,6 +54,8 @@ class Report:
     skipped_dirs: int = 0
     gitignored: int = 0
     skipped_projects: list[str] = field(default_factory=list)
+    #: Findings left out because they are in code that is not web runtime (see _classify).
+    not_runtime: int = 0
 
 
 Item = tuple[str, bytes, int, bool]
@@ -152,6 +154,10 @@ def run(options: Options) -> Report:
             report.suppressed += 1
             continue
         kept.append(finding)
+    if config.runtime_only:
+        rel_of = {p: display_path(Path(os.path.abspath(p)), config.root) for p in {f.path for f in kept}}
+        kept, dropped = _classify.split(kept, rel_of, report.contents)
+        report.not_runtime = len(dropped)
     report.all_findings = kept
     if options.baseline is not None:
         loaded = _baseline.load(options.baseline)

@@ -60,6 +60,8 @@ def render(report: Report, colour: bool = False, quiet: bool = False) -> str:
         extra.append(f"{report.suppressed} suppressed inline")
     if report.baselined:
         extra.append(f"{report.baselined} in baseline")
+    if report.not_runtime:
+        extra.append(f"{report.not_runtime} in CLI/dev-script code (`runtime-only = false` shows them)")
     lines.append(
         f"Checked {_count(report.files, 'file')} ({_count(report.lines, 'line')}, {report.parsed} parsed, "
         f"{report.cache_hits} from cache) in {report.seconds:.2f}s"
