@@ -20,6 +20,7 @@ from typing import Any
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
+
 from sessionkit.lint._fix_layout import add_import, one_arg_per_line
 from sessionkit.lint._types import Finding
 
