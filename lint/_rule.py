@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+import textwrap
+from typing import Any, ClassVar
 
 import libcst as cst
 from sessionkit.lint._context import FileContext
@@ -28,12 +29,28 @@ AFFINITY = (
 )
 
 
+def examples(*blocks: str) -> tuple[str, ...]:
+    """Rule examples written as indented triple-quoted blocks (Fixit-style), dedented.
+
+    Each block starts with a newline after the opening quotes; the result is the snippet's source
+    with one trailing newline.
+    """
+    return tuple(textwrap.dedent(block).lstrip("\n") for block in blocks)
+
+
+Facts = dict[str, dict[str, Any]]
+
+
 class Rule:
     """Base class. Subclasses set the class attributes and define ``visit_<Node>`` methods.
 
     ``prefilter`` holds regular expressions that must *all* occur in a file's bytes for the rule to
     possibly match; files that pass no rule's prefilter are never parsed. Examples are source
     snippets; a first line ``# file: NAME`` sets the file name the snippet is linted as.
+
+    A rule whose decision depends on several files stores JSON facts in ``self.ctx.facts`` while
+    visiting and overrides :meth:`project`, which the cross-file phase calls once per run with
+    every file's facts.
     """
 
     code: ClassVar[str]
@@ -82,6 +99,42 @@ class Rule:
                 fix_hint=self.fix_hint,
             )
         )
+
+    @classmethod
+    def project(cls, facts: Facts) -> list[Finding]:
+        """Findings that need several files' facts (``{path: facts}``); none by default."""
+        return []
+
+    @classmethod
+    def finding_at(cls, path: str, where: dict[str, Any], subject: str, guard: str | None = None) -> Finding:
+        """A finding of this rule at a position recorded in the facts (see :func:`position`)."""
+        severity = LOWER[cls.severity] if guard else cls.severity
+        message = f"{subject}: {cls.message}"
+        if guard:
+            message += f" (guarded: {guard}; still wrong whenever the guard does not hold)"
+        return Finding(
+            path=path,
+            line=where["line"],
+            column=where["column"],
+            code=cls.code,
+            category=cls.category,
+            severity=severity,
+            remedy=cls.remedy,
+            end_line=where["end_line"],
+            end_column=where["end_column"],
+            message=message,
+            fix_hint=cls.fix_hint,
+        )
+
+    def position(self, node: cst.CSTNode) -> dict[str, int]:
+        """``node``'s range as JSON facts, for :meth:`finding_at` in the cross-file phase."""
+        where = self.ctx.positions[node]
+        return {
+            "line": where.start.line,
+            "column": where.start.column + 1,
+            "end_line": where.end.line,
+            "end_column": where.end.column + 1,
+        }
 
     @classmethod
     def description(cls) -> str:

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import libcst as cst
 from sessionkit.lint._context import FileContext
-from sessionkit.lint._handlers import singletons
+from sessionkit.lint._handlers import is_view_class, singletons
 from sessionkit.lint._walk import walk
 
 Kind = Literal["container", "queue", "cache"]
@@ -99,7 +99,7 @@ def module_containers(ctx: FileContext) -> dict[str, Kind]:
             if isinstance(target, cst.Name):
                 found[target.value] = kind
     for view in ctx.module.body:
-        if isinstance(view, cst.ClassDef) and _is_view_class(view):
+        if isinstance(view, cst.ClassDef) and is_view_class(view):
             for small in _top_level(view.body.body):
                 if isinstance(small, cst.Assign):
                     targets, value = [t.target for t in small.targets], small.value
@@ -127,21 +127,6 @@ def module_containers(ctx: FileContext) -> dict[str, Kind]:
                 elif kind is not None and isinstance(t, cst.Name):
                     found[f"{instance}.{t.value}"] = kind
     return found
-
-
-VIEW_BASES = re.compile(r"(View|ViewSet|Endpoint|Resource|Controller|Handler)$")
-
-
-def _is_view_class(cls: cst.ClassDef) -> bool:
-    """A class-based view (Django ``View``/DRF ``APIView``, Flask ``MethodView``, Starlette
-    ``HTTPEndpoint``, Litestar ``Controller``...): one class shared by every request, so a mutable
-    class attribute is process-wide state."""
-    for base in cls.bases:
-        value = base.value
-        name = value.attr.value if isinstance(value, cst.Attribute) else getattr(value, "value", "")
-        if isinstance(name, str) and VIEW_BASES.search(name):
-            return True
-    return False
 
 
 def _top_level(body: object) -> list[cst.BaseSmallStatement]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import libcst as cst
-from sessionkit.lint._rule import Rule
+from sessionkit.lint._rule import Rule, examples
 from sessionkit.lint.rules._state import module_containers, request_time_mutations
 from sessionkit.lint.rules._util import keyword, walk
 from sessionkit.lint.rules.module_state import CONTAINER_PREFILTER
@@ -54,20 +54,69 @@ class InProcessScheduler(Rule):
         "(a separate deployment with one replica, Celery beat, a Kubernetes CronJob)"
     )
     fix_hint = "Move scheduled jobs to a single dedicated scheduler process or a CronJob."
-    valid = (
-        "from apscheduler.schedulers.blocking import BlockingScheduler\nsched = BlockingScheduler()\n",
-        "from apscheduler.schedulers.background import BackgroundScheduler\nif __name__ == '__main__':\n    BackgroundScheduler().start()\n",
-        "from apscheduler.schedulers.background import BackgroundScheduler\ndef main():\n    s = BackgroundScheduler()\n    s.start()\n",
-        "import threading\ndef later(fn):\n    threading.Timer(5, fn).start()\n",
-        "class BackgroundScheduler:\n    pass\ns = BackgroundScheduler()\n",
+    valid = examples(
+        """
+            from apscheduler.schedulers.blocking import BlockingScheduler
+            sched = BlockingScheduler()
+        """,
+        """
+            from apscheduler.schedulers.background import BackgroundScheduler
+            if __name__ == '__main__':
+                BackgroundScheduler().start()
+        """,
+        """
+            from apscheduler.schedulers.background import BackgroundScheduler
+            def main():
+                s = BackgroundScheduler()
+                s.start()
+        """,
+        """
+            import threading
+            def later(fn):
+                threading.Timer(5, fn).start()
+        """,
+        """
+            class BackgroundScheduler:
+                pass
+            s = BackgroundScheduler()
+        """,
     )
-    invalid = (
-        "from apscheduler.schedulers.background import BackgroundScheduler\nscheduler = BackgroundScheduler()\nscheduler.add_job(cleanup, 'interval', minutes=5)\nscheduler.start()\n",
-        "from flask_apscheduler import APScheduler\nscheduler = APScheduler()\nscheduler.init_app(app)\nscheduler.start()\n",
-        "import schedule\nschedule.every(10).minutes.do(job)\n",
-        "import threading\nthreading.Timer(60, refresh).start()\n",
-        "from apscheduler.schedulers.asyncio import AsyncIOScheduler\nfrom fastapi import FastAPI\napp = FastAPI()\n@app.on_event('startup')\nasync def boot():\n    AsyncIOScheduler().start()\n",
-        "from fastapi_utils.tasks import repeat_every\n@app.on_event('startup')\n@repeat_every(seconds=60)\ndef purge():\n    pass\n",
+    invalid = examples(
+        """
+            from apscheduler.schedulers.background import BackgroundScheduler
+            scheduler = BackgroundScheduler()
+            scheduler.add_job(cleanup, 'interval', minutes=5)
+            scheduler.start()
+        """,
+        """
+            from flask_apscheduler import APScheduler
+            scheduler = APScheduler()
+            scheduler.init_app(app)
+            scheduler.start()
+        """,
+        """
+            import schedule
+            schedule.every(10).minutes.do(job)
+        """,
+        """
+            import threading
+            threading.Timer(60, refresh).start()
+        """,
+        """
+            from apscheduler.schedulers.asyncio import AsyncIOScheduler
+            from fastapi import FastAPI
+            app = FastAPI()
+            @app.on_event('startup')
+            async def boot():
+                AsyncIOScheduler().start()
+        """,
+        """
+            from fastapi_utils.tasks import repeat_every
+            @app.on_event('startup')
+            @repeat_every(seconds=60)
+            def purge():
+                pass
+        """,
     )
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -99,19 +148,102 @@ class BackgroundThreadState(Rule):
         "the data to Redis or the database and let handlers read it from there"
     )
     fix_hint = "Run the loop in a single worker and share its output through Redis/the database."
-    valid = (
-        "import threading\ndef work():\n    print('x')\nthreading.Thread(target=work, daemon=True).start()\n",
-        "import threading\nstate = {}\ndef poll():\n    state['x'] = 1\ndef view(request):\n    threading.Thread(target=poll).start()\n",
-        "import threading\nstate = {}\ndef poll():\n    state['x'] = 1\nthreading.Thread(target=poll).start()\n",
-        "import threading\nif __name__ == '__main__':\n    threading.Thread(target=run).start()\n",
-        "from threading import Thread\nclass Thread2:\n    pass\nThread2()\n",
+    valid = examples(
+        """
+            import threading
+            def work():
+                print('x')
+            threading.Thread(target=work, daemon=True).start()
+        """,
+        """
+            import threading
+            state = {}
+            def poll():
+                state['x'] = 1
+            def view(request):
+                threading.Thread(target=poll).start()
+        """,
+        """
+            import threading
+            state = {}
+            def poll():
+                state['x'] = 1
+            threading.Thread(target=poll).start()
+        """,
+        """
+            import threading
+            if __name__ == '__main__':
+                threading.Thread(target=run).start()
+        """,
+        """
+            from threading import Thread
+            class Thread2:
+                pass
+            Thread2()
+        """,
     )
-    invalid = (
-        "import threading\nfrom flask import Flask\napp = Flask(__name__)\nrates = {}\ndef refresh():\n    while True:\n        rates.update(fetch())\nthreading.Thread(target=refresh, daemon=True).start()\n@app.get('/rates')\ndef get_rates():\n    return rates\n",
-        "import threading\nLATEST = None\ndef poll():\n    global LATEST\n    LATEST = fetch()\nthreading.Thread(target=poll).start()\ndef view(request):\n    return LATEST\n",
-        "from threading import Thread\nfrom fastapi import FastAPI\napp = FastAPI()\nprices = {}\ndef loop():\n    prices['btc'] = 1\n@app.on_event('startup')\ndef boot():\n    Thread(target=loop, daemon=True).start()\n@app.get('/p')\ndef p():\n    return prices['btc']\n",
-        "import threading\nstatus = []\ndef watch():\n    status.append(check())\nt = threading.Thread(target=watch)\nt.start()\nasync def health(request):\n    return status[-1]\n",
-        "import threading\nfrom flask import Flask\ncache = {}\ndef warm():\n    cache['k'] = load()\ndef create_app():\n    app = Flask(__name__)\n    threading.Thread(target=warm).start()\n    @app.get('/k')\n    def k():\n        return cache['k']\n    return app\n",
+    invalid = examples(
+        """
+            import threading
+            from flask import Flask
+            app = Flask(__name__)
+            rates = {}
+            def refresh():
+                while True:
+                    rates.update(fetch())
+            threading.Thread(target=refresh, daemon=True).start()
+            @app.get('/rates')
+            def get_rates():
+                return rates
+        """,
+        """
+            import threading
+            LATEST = None
+            def poll():
+                global LATEST
+                LATEST = fetch()
+            threading.Thread(target=poll).start()
+            def view(request):
+                return LATEST
+        """,
+        """
+            from threading import Thread
+            from fastapi import FastAPI
+            app = FastAPI()
+            prices = {}
+            def loop():
+                prices['btc'] = 1
+            @app.on_event('startup')
+            def boot():
+                Thread(target=loop, daemon=True).start()
+            @app.get('/p')
+            def p():
+                return prices['btc']
+        """,
+        """
+            import threading
+            status = []
+            def watch():
+                status.append(check())
+            t = threading.Thread(target=watch)
+            t.start()
+            async def health(request):
+                return status[-1]
+        """,
+        """
+            import threading
+            from flask import Flask
+            cache = {}
+            def warm():
+                cache['k'] = load()
+            def create_app():
+                app = Flask(__name__)
+                threading.Thread(target=warm).start()
+                @app.get('/k')
+                def k():
+                    return cache['k']
+                return app
+        """,
     )
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -177,20 +309,106 @@ class InMemoryJobQueue(Rule):
         "keep job status in Redis"
     )
     fix_hint = "Enqueue with RQ/Celery/arq and store job status in Redis."
-    valid = (
-        "import queue\njobs = queue.Queue()\ndef worker():\n    while True:\n        jobs.get()\n",
-        "from flask import Flask\napp = Flask(__name__)\n@app.post('/jobs')\ndef submit():\n    job = queue_job.delay()\n    return job.id\n",
-        "from fastapi import FastAPI, BackgroundTasks\napp = FastAPI()\n@app.post('/send')\nasync def send(tasks: BackgroundTasks):\n    tasks.add_task(notify)\n",
-        "TASKS = {}\nTASKS['boot'] = 'done'\n",
-        "from flask import Flask\napp = Flask(__name__)\nTASKS = {}\n@app.get('/tasks/<tid>')\ndef status(tid):\n    return TASKS.get(tid, 'unknown')\n",
+    valid = examples(
+        """
+            import queue
+            jobs = queue.Queue()
+            def worker():
+                while True:
+                    jobs.get()
+        """,
+        """
+            from flask import Flask
+            app = Flask(__name__)
+            @app.post('/jobs')
+            def submit():
+                job = queue_job.delay()
+                return job.id
+        """,
+        """
+            from fastapi import FastAPI, BackgroundTasks
+            app = FastAPI()
+            @app.post('/send')
+            async def send(tasks: BackgroundTasks):
+                tasks.add_task(notify)
+        """,
+        """
+            TASKS = {}
+            TASKS['boot'] = 'done'
+        """,
+        """
+            from flask import Flask
+            app = Flask(__name__)
+            TASKS = {}
+            @app.get('/tasks/<tid>')
+            def status(tid):
+                return TASKS.get(tid, 'unknown')
+        """,
     )
-    invalid = (
-        "import uuid, threading\nfrom flask import Flask\napp = Flask(__name__)\njobs = {}\n@app.post('/export')\ndef export():\n    jid = str(uuid.uuid4())\n    jobs[jid] = {'status': 'running'}\n    threading.Thread(target=run, args=(jid,)).start()\n    return jid\n",
-        "import queue\nfrom flask import Flask, request\napp = Flask(__name__)\nwork = queue.Queue()\n@app.post('/enqueue')\ndef enqueue():\n    work.put(request.json)\n    return ''\n",
-        "import asyncio\nfrom fastapi import FastAPI\napp = FastAPI()\npending = asyncio.Queue()\n@app.post('/q')\nasync def q(item: dict):\n    await pending.put(item)\n",
-        "from collections import deque\nfrom django.http import JsonResponse\nresults = deque(maxlen=100)\ndef run_report(request):\n    results.append(make_report())\n    return JsonResponse({})\n",
-        "from fastapi import FastAPI, BackgroundTasks\napp = FastAPI()\ntask_status: dict[str, str] = {}\ndef work(tid):\n    task_status[tid] = 'done'\n@app.post('/t')\nasync def start(tasks: BackgroundTasks):\n    task_status['1'] = 'queued'\n    tasks.add_task(work, '1')\n",
-        "from flask import Flask\napp = Flask(__name__)\nclass JobStore:\n    jobs = {}\n    def add(self, jid):\n        self.jobs[jid] = 'queued'\nstore = JobStore()\n@app.post('/jobs/<jid>')\ndef submit(jid):\n    store.add(jid)\n    return jid\n",
+    invalid = examples(
+        """
+            import uuid, threading
+            from flask import Flask
+            app = Flask(__name__)
+            jobs = {}
+            @app.post('/export')
+            def export():
+                jid = str(uuid.uuid4())
+                jobs[jid] = {'status': 'running'}
+                threading.Thread(target=run, args=(jid,)).start()
+                return jid
+        """,
+        """
+            import queue
+            from flask import Flask, request
+            app = Flask(__name__)
+            work = queue.Queue()
+            @app.post('/enqueue')
+            def enqueue():
+                work.put(request.json)
+                return ''
+        """,
+        """
+            import asyncio
+            from fastapi import FastAPI
+            app = FastAPI()
+            pending = asyncio.Queue()
+            @app.post('/q')
+            async def q(item: dict):
+                await pending.put(item)
+        """,
+        """
+            from collections import deque
+            from django.http import JsonResponse
+            results = deque(maxlen=100)
+            def run_report(request):
+                results.append(make_report())
+                return JsonResponse({})
+        """,
+        """
+            from fastapi import FastAPI, BackgroundTasks
+            app = FastAPI()
+            task_status: dict[str, str] = {}
+            def work(tid):
+                task_status[tid] = 'done'
+            @app.post('/t')
+            async def start(tasks: BackgroundTasks):
+                task_status['1'] = 'queued'
+                tasks.add_task(work, '1')
+        """,
+        """
+            from flask import Flask
+            app = Flask(__name__)
+            class JobStore:
+                jobs = {}
+                def add(self, jid):
+                    self.jobs[jid] = 'queued'
+            store = JobStore()
+            @app.post('/jobs/<jid>')
+            def submit(jid):
+                store.add(jid)
+                return jid
+        """,
     )
 
     def visit_Module(self, node: cst.Module) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import libcst as cst
-from sessionkit.lint._rule import Rule
+from sessionkit.lint._rule import Rule, examples
 from sessionkit.lint.rules._util import literal_or_default, string_value
 
 SQLITE_URL = re.compile(r"^sqlite(\+\w+)?:///(?!:memory:|$)")
@@ -48,22 +48,60 @@ class LocalDatabase(Rule):
         "or Redis"
     )
     fix_hint = "Read the database URL from the environment and point it at a shared server."
-    valid = (
-        'DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": "app"}}\n',
-        'import sqlite3\nconn = sqlite3.connect(":memory:")\n',
-        'SQLALCHEMY_DATABASE_URI = "postgresql://db/app"\n',
-        'from sqlalchemy import create_engine\nengine = create_engine("sqlite://")\n',
-        '"""Docs mention sqlite:///app.db here."""\nx = 1\n',
-        "import shelve\nprint(shelve.__doc__)\n",
+    valid = examples(
+        """
+            DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": "app"}}
+        """,
+        """
+            import sqlite3
+            conn = sqlite3.connect(":memory:")
+        """,
+        """
+            SQLALCHEMY_DATABASE_URI = "postgresql://db/app"
+        """,
+        """
+            from sqlalchemy import create_engine
+            engine = create_engine("sqlite://")
+        """,
+        '''
+            """Docs mention sqlite:///app.db here."""
+            x = 1
+        ''',
+        """
+            import shelve
+            print(shelve.__doc__)
+        """,
     )
-    invalid = (
-        'DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3"}}\n',
-        'import sqlite3\ndef get_db():\n    return sqlite3.connect("app.db")\n',
-        'app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///app.db"\n',
-        'from sqlalchemy import create_engine\nengine = create_engine("sqlite:///./data.db", connect_args={"check_same_thread": False})\n',
-        'import shelve\ndef save(k, v):\n    with shelve.open("store") as db:\n        db[k] = v\n',
-        'import os\nSQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", "sqlite:///dev.db")\n',
-        'from sqlite3 import connect\nDB = connect("/data/app.sqlite")\n',
+    invalid = examples(
+        """
+            DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3"}}
+        """,
+        """
+            import sqlite3
+            def get_db():
+                return sqlite3.connect("app.db")
+        """,
+        """
+            app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///app.db"
+        """,
+        """
+            from sqlalchemy import create_engine
+            engine = create_engine("sqlite:///./data.db", connect_args={"check_same_thread": False})
+        """,
+        """
+            import shelve
+            def save(k, v):
+                with shelve.open("store") as db:
+                    db[k] = v
+        """,
+        """
+            import os
+            SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", "sqlite:///dev.db")
+        """,
+        """
+            from sqlite3 import connect
+            DB = connect("/data/app.sqlite")
+        """,
     )
 
     def visit_SimpleString(self, node: cst.SimpleString) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 
 import libcst as cst
-from sessionkit.lint._rule import Rule
+from sessionkit.lint._rule import Facts, Rule, examples
+from sessionkit.lint._types import Finding
+from sessionkit.lint._vocab import HANDLER_PATTERN
 from sessionkit.lint.rules._util import dict_entries, literal_or_default, settings_in, string_value, walk
-from sessionkit.lint.rules.module_state import HANDLER_PREFILTER
 
 WRITE_MODE = re.compile(r"[wax+]")
 OPENERS = frozenset({"open", "builtins.open", "io.open", "aiofiles.open", "codecs.open", "os.open"})
@@ -52,7 +53,7 @@ class RequestTimeFileWrite(Rule):
         r"open\(.*['\"][rbt]*[wax+]|mode\s*=|write_text\(|write_bytes\(|to_csv\(|to_excel\("
         r"|savefig\(|shutil\.(copy|move)|extractall\(|to_json\(|to_parquet\("
         r"|\.save\(\s*(os\.path|Path|f?['\"]|\w*(path|dest|file|target|out|name))",
-        HANDLER_PREFILTER,
+        HANDLER_PATTERN,
     )
     message = (
         "the file is written to this replica's local disk, so later requests served by other "
@@ -60,21 +61,94 @@ class RequestTimeFileWrite(Rule):
         "object storage (S3/GCS/MinIO, django-storages) or a shared volume"
     )
     fix_hint = "Write to object storage (S3/GCS) or a ReadWriteMany volume, not a local path."
-    valid = (
-        "from flask import Flask\napp = Flask(__name__)\n@app.get('/r')\ndef read():\n    with open('data.txt') as f:\n        return f.read()\n",
-        "import tempfile\nfrom flask import Flask, request\napp = Flask(__name__)\n@app.post('/convert')\ndef convert():\n    with tempfile.NamedTemporaryFile('wb') as tmp:\n        tmp.write(request.data)\n    return ''\n",
-        "with open('boot.log', 'a') as f:\n    f.write('started')\n",
-        "def view(request):\n    obj = Thing()\n    obj.save()\n",
-        "from flask import Flask\napp = Flask(__name__)\n@app.post('/u')\ndef upload():\n    storage.upload_fileobj(request.files['f'], 'bucket', 'key')\n    return ''\n",
-        "import io\ndef export(request):\n    buf = io.BytesIO()\n    df.to_csv(buf)\n    return buf.getvalue()\n",
+    valid = examples(
+        """
+            from flask import Flask
+            app = Flask(__name__)
+            @app.get('/r')
+            def read():
+                with open('data.txt') as f:
+                    return f.read()
+        """,
+        """
+            import tempfile
+            from flask import Flask, request
+            app = Flask(__name__)
+            @app.post('/convert')
+            def convert():
+                with tempfile.NamedTemporaryFile('wb') as tmp:
+                    tmp.write(request.data)
+                return ''
+        """,
+        """
+            with open('boot.log', 'a') as f:
+                f.write('started')
+        """,
+        """
+            def view(request):
+                obj = Thing()
+                obj.save()
+        """,
+        """
+            from flask import Flask
+            app = Flask(__name__)
+            @app.post('/u')
+            def upload():
+                storage.upload_fileobj(request.files['f'], 'bucket', 'key')
+                return ''
+        """,
+        """
+            import io
+            def export(request):
+                buf = io.BytesIO()
+                df.to_csv(buf)
+                return buf.getvalue()
+        """,
     )
-    invalid = (
-        "import os\nfrom flask import Flask, request\napp = Flask(__name__)\n@app.post('/upload')\ndef upload():\n    f = request.files['file']\n    f.save(os.path.join(app.config['UPLOAD_FOLDER'], f.filename))\n    return 'ok'\n",
-        "from fastapi import FastAPI, UploadFile\napp = FastAPI()\n@app.post('/up')\nasync def up(file: UploadFile):\n    with open(f'uploads/{file.filename}', 'wb') as out:\n        out.write(await file.read())\n",
-        "from pathlib import Path\ndef export(request):\n    Path('exports/report.csv').write_text(build())\n",
-        "from django.views import View\nclass Export(View):\n    def post(self, request):\n        df.to_csv('/srv/exports/out.csv')\n",
-        "import shutil\nfrom flask import Flask, request\napp = Flask(__name__)\n@app.post('/copy')\ndef copy():\n    shutil.copy(request.form['src'], 'media/copy.bin')\n    return ''\n",
-        "def upload_avatar(request):\n    with open('media/avatars/%s.png' % request.user.pk, mode='wb+') as f:\n        f.write(request.FILES['a'].read())\n",
+    invalid = examples(
+        """
+            import os
+            from flask import Flask, request
+            app = Flask(__name__)
+            @app.post('/upload')
+            def upload():
+                f = request.files['file']
+                f.save(os.path.join(app.config['UPLOAD_FOLDER'], f.filename))
+                return 'ok'
+        """,
+        """
+            from fastapi import FastAPI, UploadFile
+            app = FastAPI()
+            @app.post('/up')
+            async def up(file: UploadFile):
+                with open(f'uploads/{file.filename}', 'wb') as out:
+                    out.write(await file.read())
+        """,
+        """
+            from pathlib import Path
+            def export(request):
+                Path('exports/report.csv').write_text(build())
+        """,
+        """
+            from django.views import View
+            class Export(View):
+                def post(self, request):
+                    df.to_csv('/srv/exports/out.csv')
+        """,
+        """
+            import shutil
+            from flask import Flask, request
+            app = Flask(__name__)
+            @app.post('/copy')
+            def copy():
+                shutil.copy(request.form['src'], 'media/copy.bin')
+                return ''
+        """,
+        """
+            def upload_avatar(request):
+                with open('media/avatars/%s.png' % request.user.pk, mode='wb+') as f:
+                    f.write(request.FILES['a'].read())
+        """,
     )
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -144,20 +218,67 @@ class LocalMediaRoot(Rule):
         '(`STORAGES = {"default": {"BACKEND": "storages.backends.s3.S3Storage"}}`)'
     )
     fix_hint = "Configure django-storages (S3/GCS/Azure) as the default storage backend."
-    valid = (
-        '# file: settings.py\nMEDIA_ROOT = BASE_DIR / "media"\nSTORAGES = {"default": {"BACKEND": "storages.backends.s3.S3Storage"}}\n',
-        '# file: settings.py\nMEDIA_ROOT = "/m"\nDEFAULT_FILE_STORAGE = "storages.backends.gcloud.GoogleCloudStorage"\n',
-        '# file: settings.py\nMEDIA_URL = "/media/"\n',
-        'def f():\n    MEDIA_ROOT = "/x"\n    return MEDIA_ROOT\n',
-        '# file: settings.py\nMEDIA_ROOT = ""\n',
+    valid = examples(
+        """
+            # file: settings.py
+            MEDIA_ROOT = BASE_DIR / "media"
+            STORAGES = {"default": {"BACKEND": "storages.backends.s3.S3Storage"}}
+        """,
+        """
+            # file: settings.py
+            MEDIA_ROOT = "/m"
+            DEFAULT_FILE_STORAGE = "storages.backends.gcloud.GoogleCloudStorage"
+        """,
+        """
+            # file: settings.py
+            MEDIA_URL = "/media/"
+        """,
+        """
+            def f():
+                MEDIA_ROOT = "/x"
+                return MEDIA_ROOT
+        """,
+        """
+            # file: settings.py
+            MEDIA_ROOT = ""
+        """,
     )
-    invalid = (
-        '# file: settings.py\nMEDIA_ROOT = BASE_DIR / "media"\n',
-        '# file: settings.py\nimport os\nMEDIA_ROOT = os.path.join(BASE_DIR, "media")\n',
-        '# file: settings.py\nMEDIA_ROOT = "/srv/media"\nSTORAGES = {"default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}\n',
-        '# file: config/settings/base.py\nMEDIA_ROOT = str(APPS_DIR / "media")\n',
-        '# file: settings.py\nMEDIA_ROOT: str = "/data/media"\n',
+    invalid = examples(
+        """
+            # file: settings.py
+            MEDIA_ROOT = BASE_DIR / "media"
+        """,
+        """
+            # file: settings.py
+            import os
+            MEDIA_ROOT = os.path.join(BASE_DIR, "media")
+        """,
+        """
+            # file: settings.py
+            MEDIA_ROOT = "/srv/media"
+            STORAGES = {"default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}
+        """,
+        """
+            # file: config/settings/base.py
+            MEDIA_ROOT = str(APPS_DIR / "media")
+        """,
+        """
+            # file: settings.py
+            MEDIA_ROOT: str = "/data/media"
+        """,
     )
+
+    @classmethod
+    def project(cls, facts: Facts) -> list[Finding]:
+        """``MEDIA_ROOT`` settings, unless some module of the project configures shared storage."""
+        if any(f.get("shared_storage") for f in facts.values()):
+            return []
+        subject = "`MEDIA_ROOT` on local disk with no shared storage backend"
+        return [
+            cls.finding_at(path, own["media_root"], subject)
+            for path, own in sorted(facts.items())
+            if "media_root" in own
+        ]
 
     def visit_Assign(self, node: cst.Assign) -> None:
         self._check(node)
@@ -170,13 +291,7 @@ class LocalMediaRoot(Rule):
             if not isinstance(where, cst.Name):
                 continue
             if key == "MEDIA_ROOT" and string_value(value) != "":
-                pos = self.ctx.positions[where]
-                self.ctx.facts["media_root"] = {
-                    "line": pos.start.line,
-                    "column": pos.start.column + 1,
-                    "end_line": pos.end.line,
-                    "end_column": pos.end.column + 1,
-                }
+                self.ctx.facts["media_root"] = self.position(where)
             elif key == "DEFAULT_FILE_STORAGE":
                 backend = literal_or_default(self.ctx, value)[0]
                 if backend not in LOCAL_STORAGE:
