@@ -19,7 +19,7 @@ from libcst.metadata import (
     Scope,
     ScopeProvider,
 )
-from sessionkit.lint._handlers import ModuleFacts, analyse
+from sessionkit.lint._handlers import ModuleFacts, analyse, singletons
 from sessionkit.lint._walk import walk as _walk
 
 ENV_GETTERS = frozenset(
@@ -192,6 +192,25 @@ class FileContext:
             if fn in facts.request_time:
                 return True
         return False
+
+    def deferred(self, node: cst.CSTNode) -> str | None:
+        """The name other modules call the function around ``node`` by, when it is neither
+        startup code nor a request handler of this module: ``name`` for a module-level function,
+        ``instance.method`` for a method of a module-level object. The cross-file phase decides
+        whether request handlers elsewhere in the project call it."""
+        functions = self.enclosing_functions(node)
+        if not functions or any(fn in self.functions.startup for fn in functions):
+            return None
+        outer = functions[-1]
+        holder = self.parents.get(outer)
+        if isinstance(holder, cst.Module):
+            return outer.name.value
+        owner = self.parents.get(holder) if holder is not None else None
+        if isinstance(owner, cst.ClassDef) and isinstance(self.parents.get(owner), cst.Module):
+            for instance, cls in singletons(self.module).items():
+                if cls is owner:
+                    return f"{instance}.{outer.name.value}"
+        return None
 
     def is_websocket_handler(self, node: cst.CSTNode) -> bool:
         return any(fn in self.functions.websocket_handlers for fn in self.enclosing_functions(node))

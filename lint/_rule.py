@@ -6,6 +6,7 @@ import textwrap
 from typing import Any, ClassVar
 
 import libcst as cst
+from sessionkit.lint import _links as links
 from sessionkit.lint._context import FileContext
 from sessionkit.lint._types import Finding, Remedy, Severity
 
@@ -100,15 +101,60 @@ class Rule:
             )
         )
 
-    @classmethod
-    def project(cls, facts: Facts) -> list[Finding]:
-        """Findings that need several files' facts (``{path: facts}``); none by default."""
-        return []
+    def report_request_time(self, node: cst.CSTNode, subject: str, deferred: str | None) -> None:
+        """:meth:`report` code that runs at request time in this module; :meth:`defer` code in a
+        function (``deferred``) that only other modules may call per request."""
+        if deferred is None:
+            self.report(node, subject)
+        else:
+            self.defer(node, deferred, subject)
+
+    def defer(self, node: cst.CSTNode, function: str, subject: str) -> None:
+        """Report ``node`` only if request handlers in another module of the project call
+        ``function`` (decided in the cross-file phase by the default :meth:`project`)."""
+        self.ctx.facts.setdefault("deferred", []).append(
+            {"code": self.code, "function": function, "subject": subject, **self.position(node)}
+        )
 
     @classmethod
-    def finding_at(cls, path: str, where: dict[str, Any], subject: str, guard: str | None = None) -> Finding:
-        """A finding of this rule at a position recorded in the facts (see :func:`position`)."""
-        severity = LOWER[cls.severity] if guard else cls.severity
+    def project(cls, facts: Facts) -> list[Finding]:
+        """Findings that need several files' facts (``{path: facts}``).
+
+        By default: the :meth:`defer`-red findings whose function is called by request-handling
+        modules of the project, at one severity lower than the rule's (the call graph is read
+        lexically, so it is strong evidence but not proof).
+        """
+        wanted = [
+            (path, item)
+            for path, own in sorted(facts.items())
+            for item in own.get("deferred", ())
+            if item["code"] == cls.code
+        ]
+        if not wanted:
+            return []
+        callers = links.reached(facts, [(path, item["function"]) for path, item in wanted])
+        out = []
+        for path, item in wanted:
+            caller = callers.get((path, item["function"]))
+            if caller is not None:
+                subject = (
+                    f"{item['subject']} (in `{item['function']}()`, called by request handlers in {caller})"
+                )
+                out.append(cls.finding_at(path, item, subject, severity=LOWER[cls.severity]))
+        return out
+
+    @classmethod
+    def finding_at(
+        cls,
+        path: str,
+        where: dict[str, Any],
+        subject: str,
+        guard: str | None = None,
+        severity: Severity | None = None,
+    ) -> Finding:
+        """A finding of this rule at a position recorded in the facts (see :meth:`position`)."""
+        level = severity or cls.severity
+        severity = LOWER[level] if guard else level
         message = f"{subject}: {cls.message}"
         if guard:
             message += f" (guarded: {guard}; still wrong whenever the guard does not hold)"

@@ -79,6 +79,9 @@ class Mutation:
     node: cst.CSTNode
     name: str
     role: Role
+    #: Not in a request handler of this module: the function other modules call (see
+    #: ``FileContext.deferred``); the cross-file phase decides.
+    deferred: str | None = None
 
 
 def module_containers(ctx: FileContext) -> dict[str, Kind]:
@@ -157,7 +160,7 @@ def request_time_mutations(ctx: FileContext) -> list[Mutation]:
     if isinstance(cached, list):
         return cached
     out: list[Mutation] = []
-    if not ctx.functions.request_time:
+    if not ctx.functions.functions:
         ctx.memo["mutations"] = out
         return out
     containers = module_containers(ctx)
@@ -171,7 +174,9 @@ def request_time_mutations(ctx: FileContext) -> list[Mutation]:
         # `remove(conn)` in `disconnect()` carries no websocket hint of its own).
         registries = {m.name for m in collector.found if m.role == "websocket"}
         out = [
-            Mutation(m.node, m.name, "websocket") if m.name in registries and m.role == "state" else m
+            Mutation(m.node, m.name, "websocket", m.deferred)
+            if m.name in registries and m.role == "state"
+            else m
             for m in collector.found
         ]
     ctx.memo["mutations"] = out
@@ -190,7 +195,8 @@ class _Mutations:
         attr = self._singleton_attr(name_node, where)
         if attr is None and (not isinstance(name_node, cst.Name) or name_node.value not in self.containers):
             return
-        if not self.ctx.is_request_time(where):
+        deferred = None if self.ctx.is_request_time(where) else self.ctx.deferred(where)
+        if deferred is None and not self.ctx.is_request_time(where):
             return
         name = attr if attr is not None else self.ctx.module_binding(name_node)
         if name is None or name not in self.containers:
@@ -200,7 +206,7 @@ class _Mutations:
         if key in self.seen:
             return
         self.seen.add(key)
-        self.found.append(Mutation(where, name, self._role(name, where, added)))
+        self.found.append(Mutation(where, name, self._role(name, where, added), deferred))
 
     def _singleton_attr(self, node: cst.BaseExpression, where: cst.CSTNode) -> str | None:
         """``self.attr`` inside a method of a class with one module-level instance, when ``attr``
@@ -264,7 +270,10 @@ class _Mutations:
                         name = f"{instance}.{target.attr.value}"
         elif owner.value in self.singletons and self.ctx.module_binding(owner) is not None:
             name = f"{owner.value}.{target.attr.value}"
-        if name is None or not self.ctx.is_request_time(where):
+        if name is None:
+            return
+        deferred = None if self.ctx.is_request_time(where) else self.ctx.deferred(where)
+        if deferred is None and not self.ctx.is_request_time(where):
             return
         functions = self.ctx.enclosing_functions(where)
         key = (name, id(functions[0]) if functions else 0)
@@ -272,7 +281,7 @@ class _Mutations:
             return
         self.seen.add(key)
         role: Role = "cache" if CACHE_NAMES.search(name) else "state"
-        self.found.append(Mutation(where, name, role))
+        self.found.append(Mutation(where, name, role, deferred))
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:

@@ -414,4 +414,8 @@ class InMemoryJobQueue(Rule):
     def visit_Module(self, node: cst.Module) -> None:
         for mutation in request_time_mutations(self.ctx):
             if mutation.role == "jobs":
-                self.report(mutation.node, f"in-memory job store `{mutation.name}` written at request time")
+                self.report_request_time(
+                    mutation.node,
+                    f"in-memory job store `{mutation.name}` written at request time",
+                    mutation.deferred,
+                )

@@ -7,7 +7,6 @@ import re
 import libcst as cst
 from sessionkit.lint._rule import Facts, Rule, examples
 from sessionkit.lint._types import Finding
-from sessionkit.lint._vocab import HANDLER_PATTERN
 from sessionkit.lint.rules._util import dict_entries, literal_or_default, settings_in, string_value, walk
 
 WRITE_MODE = re.compile(r"[wax+]")
@@ -53,7 +52,6 @@ class RequestTimeFileWrite(Rule):
         r"open\(.*['\"][rbt]*[wax+]|mode\s*=|write_text\(|write_bytes\(|to_csv\(|to_excel\("
         r"|savefig\(|shutil\.(copy|move)|extractall\(|to_json\(|to_parquet\("
         r"|\.save\(\s*(os\.path|Path|f?['\"]|\w*(path|dest|file|target|out|name))",
-        HANDLER_PATTERN,
     )
     message = (
         "the file is written to this replica's local disk, so later requests served by other "
@@ -152,11 +150,12 @@ class RequestTimeFileWrite(Rule):
     )
 
     def visit_Call(self, node: cst.Call) -> None:
-        if not self.ctx.is_request_time(node):
+        deferred = None if self.ctx.is_request_time(node) else self.ctx.deferred(node)
+        if deferred is None and not self.ctx.is_request_time(node):
             return
         subject = self._write(node)
         if subject and not self._temporary(node):
-            self.report(node, subject)
+            self.report_request_time(node, subject, deferred)
 
     def _write(self, node: cst.Call) -> str | None:
         func = node.func

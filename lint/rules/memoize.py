@@ -289,4 +289,8 @@ class ModuleCacheAtRequestTime(Rule):
     def visit_Module(self, node: cst.Module) -> None:
         for mutation in request_time_mutations(self.ctx):
             if mutation.role == "cache":
-                self.report(mutation.node, f"module-level cache `{mutation.name}` filled at request time")
+                self.report_request_time(
+                    mutation.node,
+                    f"module-level cache `{mutation.name}` filled at request time",
+                    mutation.deferred,
+                )

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import libcst as cst
 from sessionkit.lint._rule import Rule, examples
-from sessionkit.lint._vocab import HANDLER_PATTERN, VIEW_CLASS_PATTERN
+from sessionkit.lint._vocab import VIEW_CLASS_PATTERN
 from sessionkit.lint.rules._state import request_time_mutations
 
-#: A module-level container and a sign of request handling must both occur in the file.
+#: A module-level container (changed by this module's handlers, or by functions other modules'
+#: handlers call: see ``Rule.defer``).
 CONTAINER_PREFILTER = (
     # a module-level container, or a module-level instance of a class (which may hold containers)
     r"(?m)^(\w+\s*(:[^=\n]+)?=\s*(\[|\{|[\w.]*(dict|list|set|Dict|Counter|deque|Queue|Cache)\()"
     r"|[a-z_]\w*\s*=\s*[A-Z]\w*\()"
     # a class-based view (its mutable class attributes are shared by every request)
     rf"|{VIEW_CLASS_PATTERN}",
-    HANDLER_PATTERN,
 )
 
 
@@ -227,7 +227,11 @@ class ModuleStateMutation(Rule):
     def visit_Module(self, node: cst.Module) -> None:
         for mutation in request_time_mutations(self.ctx):
             if mutation.role == "state":
-                self.report(mutation.node, f"module-level `{mutation.name}` is changed at request time")
+                self.report_request_time(
+                    mutation.node,
+                    f"module-level `{mutation.name}` is changed at request time",
+                    mutation.deferred,
+                )
 
 
 class GlobalRebinding(Rule):
@@ -241,7 +245,7 @@ class GlobalRebinding(Rule):
     category = "global-rebinding"
     severity = "error"
     remedy = "refactor"
-    prefilter = (r"\bglobal\b", HANDLER_PATTERN)
+    prefilter = (r"\bglobal\b",)
     message = (
         "rebinding a module global at request time changes it in one process only, so replicas "
         "disagree and the value is lost on restart; store it in Redis or the database"
@@ -338,13 +342,16 @@ class GlobalRebinding(Rule):
 
     def visit_Global(self, node: cst.Global) -> None:
         functions = self.ctx.enclosing_functions(node)
-        if not functions or not self.ctx.is_request_time(node):
+        if not functions:
+            return
+        deferred = None if self.ctx.is_request_time(node) else self.ctx.deferred(node)
+        if deferred is None and not self.ctx.is_request_time(node):
             return
         assigned = _assigned_names(functions[0])
         names = [item.name.value for item in node.names if item.name.value in assigned]
         if names:
             listed = ", ".join(f"`{n}`" for n in names)
-            self.report(node, f"`global` {listed} rebound at request time")
+            self.report_request_time(node, f"`global` {listed} rebound at request time", deferred)
 
 
 def _assigned_names(fn: cst.FunctionDef) -> set[str]:

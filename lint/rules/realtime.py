@@ -130,7 +130,8 @@ class WebsocketRegistry(Rule):
     def visit_Module(self, node: cst.Module) -> None:
         for mutation in request_time_mutations(self.ctx):
             if mutation.role == "websocket":
-                self.report(mutation.node, f"module-level connection registry `{mutation.name}`")
+                subject = f"module-level connection registry `{mutation.name}`"
+                self.report_request_time(mutation.node, subject, mutation.deferred)
 
 
 class SocketIOWithoutMessageQueue(Rule):
