@@ -51,6 +51,9 @@ class Config:
     cache_dir: str | None = None
     baseline: str | None = None
     max_file_size: int = 2_000_000
+    #: Per-file limits of the worker that parses and analyses it (SK009 past them).
+    file_timeout: float = 60.0
+    file_memory_mb: int = 2048
     root: Path = field(default_factory=Path.cwd)
 
     def set(self, key: str, value: Any, source: str) -> None:
@@ -76,9 +79,12 @@ class Config:
         elif name == "severity":
             if value not in SEVERITIES:
                 raise ConfigError(f"{source}: `{key}` must be one of {', '.join(SEVERITIES)}, not {value!r}")
-        elif name == "max_file_size":
+        elif name in {"max_file_size", "file_memory_mb"}:
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ConfigError(f"{source}: `{key}` must be a positive integer")
+        elif name == "file_timeout":
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+                raise ConfigError(f"{source}: `{key}` must be a positive number of seconds")
         elif name in {"cache_dir", "baseline"} and not isinstance(value, str):
             raise ConfigError(f"{source}: `{key}` must be a string")
         setattr(self, name, value)

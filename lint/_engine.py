@@ -6,21 +6,20 @@ import os
 import sys
 import time
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sessionkit.lint import _baseline, _project, _suppress
+from sessionkit.lint import _baseline, _precheck, _project, _suppress
 from sessionkit.lint import _diagnostics as diag
 from sessionkit.lint._analyze import FileResult, analyse_bytes
 from sessionkit.lint._cache import ResultCache, cache_key
 from sessionkit.lint._config import Config
 from sessionkit.lint._discover import discover, excluded
+from sessionkit.lint._sandbox import Failure, Limits, run_limited
 from sessionkit.lint._types import SEVERITY_RANK, Finding
 
-#: Below this many files to analyse, a process pool costs more than it saves.
+#: Below this many files to analyse, one worker process is enough.
 POOL_THRESHOLD = 8
 
 
@@ -55,6 +54,9 @@ Item = tuple[str, bytes, int, bool]
 
 def _work(item: Item) -> tuple[str, dict[str, Any]]:
     display, data, max_bytes, force = item
+    problem = _precheck.check_syntax(display, data) if len(data) <= max_bytes else None
+    if problem is not None:
+        return display, FileResult(findings=[problem]).to_json()
     result = analyse_bytes(display, data, max_bytes, force)
     _add_suppressions(result, data)
     return display, result.to_json()
@@ -94,10 +96,9 @@ def run(options: Options) -> Report:
     keys: dict[str, str] = {}
     problems = list(found.problems)
     for absolute, display in found.files:
-        try:
-            data = absolute.read_bytes()
-        except OSError as exc:
-            problems.append(diag.UNREADABLE.finding(display, exc.strerror or str(exc)))
+        data = _precheck.read_source(absolute, display, config.max_file_size)
+        if isinstance(data, Finding):
+            problems.append(data)
             continue
         report.files += 1
         report.lines += data.count(b"\n")
@@ -116,7 +117,7 @@ def run(options: Options) -> Report:
     for display, payload in _analyse_all(pending, options):
         result = FileResult.from_json(payload)
         results[display] = result
-        if cache is not None:
+        if cache is not None and not _aborted(result):
             cache.put(keys[display], payload)
     report.parsed = sum(1 for r in results.values() if r.parsed)
     raw = problems + [f for r in results.values() for f in r.findings]
@@ -139,6 +140,11 @@ def run(options: Options) -> Report:
     return report
 
 
+def _aborted(result: FileResult) -> bool:
+    # A time or memory limit may be hit only on a loaded machine: never cache it.
+    return any(f.code == diag.ABORTED.code for f in result.findings)
+
+
 def _cache_dir(config: Config) -> Path:
     chosen = config.cache_dir or os.environ.get("SESSIONKIT_LINT_CACHE_DIR")
     if chosen:
@@ -147,42 +153,28 @@ def _cache_dir(config: Config) -> Path:
 
 
 def _analyse_all(pending: list[Item], options: Options) -> Iterable[tuple[str, dict[str, Any]]]:
+    """Analyse in worker processes under per-file limits; a failed worker costs one file (SK009)."""
     jobs = options.jobs or os.cpu_count() or 1
+    if len(pending) < POOL_THRESHOLD:
+        jobs = 1
+    config = options.config
+    limits = Limits(seconds=config.file_timeout, memory_mb=config.file_memory_mb)
     bar = _progress(len(pending)) if options.progress and len(pending) > 50 else None
+    # Largest files first, so one big file does not finish last on an idle pool.
+    ordered = sorted(pending, key=lambda item: -len(item[1]))
     try:
-        if jobs <= 1 or len(pending) < POOL_THRESHOLD:
-            for item in pending:
-                yield _work(item)
-                if bar is not None:
-                    bar.update(1)
-            return
-        # Largest files first, so one big file does not finish last on an idle pool.
-        ordered = sorted(pending, key=lambda item: -len(item[1]))
-        done: set[str] = set()
-        try:
-            with ProcessPoolExecutor(max_workers=min(jobs, len(ordered))) as pool:
-                for out in pool.map(_work, ordered, chunksize=4):
-                    done.add(out[0])
-                    yield out
-                    if bar is not None:
-                        bar.update(1)
-        except BrokenProcessPool:
-            # A native crash in a worker: isolate each remaining file so only the culprit is lost.
-            for item in ordered:
-                if item[0] not in done:
-                    yield _isolated(item)
+        for index, out in run_limited(_work, ordered, jobs, limits):
+            if isinstance(out, Failure):
+                display = ordered[index][0]
+                result = FileResult(findings=[diag.ABORTED.finding(display, out.reason)])
+                yield display, result.to_json()
+            else:
+                yield out
+            if bar is not None:
+                bar.update(1)
     finally:
         if bar is not None:
             bar.close()
-
-
-def _isolated(item: Item) -> tuple[str, dict[str, Any]]:
-    try:
-        with ProcessPoolExecutor(max_workers=1) as pool:
-            return pool.submit(_work, item).result()
-    except BrokenProcessPool:
-        crash = diag.INTERNAL_ERROR.finding(item[0], "the parser crashed on this file")
-        return item[0], FileResult(findings=[crash]).to_json()
 
 
 def _progress(total: int) -> Any:
