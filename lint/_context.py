@@ -38,7 +38,12 @@ ENV_METHODS = frozenset({"str", "bool", "int", "get_value", "db", "cache", "url"
 GUARD_WORDS = re.compile(
     r"\b(DEBUG|TESTING|TEST|DEVELOPMENT|DEV|LOCAL|environ|getenv|ENV|ENVIRONMENT|argv|pytest)\b"
 )
-DEV_FILE = re.compile(r"(^|/)(dev|develop|development|local|test|tests|testing|ci)(_settings)?\.py$")
+DEV_FILE = re.compile(r"(^|/)(dev|develop|development|local|ci)(_settings)?\.py$")
+#: Test configuration: a settings module for tests, or a config class named like ``TestingConfig``.
+TEST_FILE = re.compile(
+    r"(^|/)((tests?|testing)(_?settings|_?config)?|(settings|config)_?(tests?|testing)|conftest)\.py$"
+)
+TEST_CLASS = re.compile(r"Test")
 SETTINGS_FILE = re.compile(r"(^|/)(settings|config|conf|configuration)(/[^/]+|_?\w*)?\.py$")
 
 
@@ -229,6 +234,15 @@ class FileContext:
             return name.value
         return None
 
+    def in_test_config(self, node: cst.CSTNode) -> bool:
+        """``node`` is test configuration (a tests settings module, a ``TestingConfig`` class):
+        it never runs in production, so rules do not report it."""
+        if TEST_FILE.search(self.path):
+            return True
+        return any(
+            isinstance(a, cst.ClassDef) and TEST_CLASS.search(a.name.value) for a in self.ancestors(node)
+        )
+
     # -- guards -------------------------------------------------------------------------------
     def is_env_read(self, node: cst.CSTNode) -> str | None:
         """If ``node`` reads an environment variable, a short description of it."""
@@ -271,7 +285,7 @@ class FileContext:
                     return f"inside `if {test}`"
             if isinstance(parent, cst.FunctionDef | cst.ClassDef):
                 if isinstance(parent, cst.ClassDef) and re.search(
-                    r"(Dev|Develop|Local|Test|Debug)", parent.name.value
+                    r"(Dev|Develop|Local|Debug)", parent.name.value
                 ):
                     return f"in config class {parent.name.value}"
                 break

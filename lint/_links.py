@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sessionkit.lint._vocab import HANDLER_PATTERN, STARTUP_NAMES
+from sessionkit.lint._vocab import HANDLER_PATTERN, STARTUP_NAMES, STARTUP_PREFIXES
 
 _HANDLER = re.compile(HANDLER_PATTERN.encode())
 _FROM = re.compile(rb"^[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#;]*)", re.M)
@@ -99,7 +99,9 @@ def _body_lines(data: bytes) -> list[bytes]:
 
 
 def _startup(name: str) -> bool:
-    return name in STARTUP_NAMES or "lifespan" in name or "startup" in name
+    return (
+        name in STARTUP_NAMES or name.startswith(STARTUP_PREFIXES) or "lifespan" in name or "startup" in name
+    )
 
 
 def module_names(path: str) -> set[str]:

@@ -78,7 +78,12 @@ class Rule:
         guard: str | None = None,
         severity: Severity | None = None,
     ) -> None:
-        """Record a finding at ``node``; ``subject`` names what was found, the class says why."""
+        """Record a finding at ``node``; ``subject`` names what was found, the class says why.
+
+        Nothing is recorded for test configuration (see ``FileContext.in_test_config``).
+        """
+        if self.ctx.in_test_config(node):
+            return
         level = severity or self.severity
         message = f"{subject}: {self.message}"
         if guard:
@@ -112,6 +117,8 @@ class Rule:
     def defer(self, node: cst.CSTNode, function: str, subject: str) -> None:
         """Report ``node`` only if request handlers in another module of the project call
         ``function`` (decided in the cross-file phase by the default :meth:`project`)."""
+        if self.ctx.in_test_config(node):
+            return
         self.ctx.facts.setdefault("deferred", []).append(
             {"code": self.code, "function": function, "subject": subject, **self.position(node)}
         )

@@ -78,6 +78,8 @@ STARTUP_NAMES = frozenset(
         "get_application",
     }
 )
+#: Function names starting like this set the app up (``register_tasks``, ``init_db``...).
+STARTUP_PREFIXES = ("register_", "init_", "setup_", "configure_", "create_app", "install_", "load_")
 REQUEST_PARAM_NAMES = frozenset({"request", "req", "websocket", "ws"})
 REQUEST_ANNOTATIONS = frozenset(
     {"Request", "HttpRequest", "WebSocket", "HTTPConnection", "ASGIRequest", "WSGIRequest", "Websocket"}

@@ -237,9 +237,21 @@ class _Mutations:
         adds_socket = isinstance(added, cst.Name) and added.value in {"websocket", "ws", "sid", "socket"}
         if adds_socket or (self.ctx.is_websocket_handler(where) and WS_NAMES.search(name)):
             return "websocket"
-        if WS_NAMES.search(name) and self.ctx.is_websocket_handler(where):
+        if WS_NAMES.search(name) and self._takes_websocket(where):
             return "websocket"
         return "state"
+
+    def _takes_websocket(self, where: cst.CSTNode) -> bool:
+        """In a websocket handler, or a method given the websocket (``manager.connect(ws)``)."""
+        if self.ctx.is_websocket_handler(where):
+            return True
+        for fn in self.ctx.enclosing_functions(where)[:1]:
+            for param in fn.params.params:
+                annotation = param.annotation
+                text = self.ctx.module.code_for_node(annotation.annotation) if annotation else ""
+                if param.name.value in {"websocket", "ws", "socket"} or "WebSocket" in text:
+                    return True
+        return False
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 import libcst as cst
 from sessionkit.lint._context import FileContext
@@ -130,22 +130,55 @@ def dict_entries(node: cst.CSTNode) -> Iterator[tuple[str, cst.BaseExpression, c
                 yield arg.keyword.value, arg.value, arg.keyword
 
 
-def literal_or_default(ctx: FileContext, value: cst.BaseExpression) -> tuple[str | None, cst.CSTNode]:
-    """A string setting value, looking through ``os.environ.get("X", "default")``-style reads.
+def literal_or_default(
+    ctx: FileContext, value: cst.BaseExpression, wanted: Collection[str] = ()
+) -> tuple[str | None, cst.CSTNode]:
+    """A string setting value, looking through ``os.environ.get("X", "default")``-style reads,
+    ``a or b`` fallbacks and ``a if DEBUG else b`` choices.
 
-    Returns the string and the node holding it (so a guard can be computed for it).
+    Returns the string and the node holding it (so a guard can be computed for it). Where the
+    value has alternatives, the first one in ``wanted`` wins (so the production branch of
+    ``"null" if DEBUG else "simple"`` is seen), else the first string found.
     """
+    found = list(_alternatives(ctx, value))
+    for text, holder in found:
+        if text in wanted:
+            return text, holder
+    return found[0] if found else (None, value)
+
+
+def _alternatives(ctx: FileContext, value: cst.BaseExpression) -> Iterator[tuple[str, cst.CSTNode]]:
     text = string_value(value)
     if text is not None:
-        return text, value
-    if isinstance(value, cst.Call) and ctx.is_env_read(value):
+        yield text, value
+    elif isinstance(value, cst.Call) and ctx.is_env_read(value):
         for arg in value.args[1:]:
             if arg.keyword is None or arg.keyword.value == "default":
-                text = string_value(arg.value)
-                if text is not None:
-                    return text, arg.value
-    if isinstance(value, cst.BooleanOperation):
-        text = string_value(value.right)
-        if text is not None:
-            return text, value.right
-    return None, value
+                yield from _alternatives(ctx, arg.value)
+    elif isinstance(value, cst.BooleanOperation):
+        yield from _alternatives(ctx, value.left)
+        yield from _alternatives(ctx, value.right)
+    elif isinstance(value, cst.IfExp):
+        yield from _alternatives(ctx, value.body)
+        yield from _alternatives(ctx, value.orelse)
+
+
+SERVE_CALLS = frozenset({"run", "run_app", "serve", "run_simple"})
+
+
+def under_main_guard(ctx: FileContext, node: cst.CSTNode) -> bool:
+    """Inside ``if __name__ == "__main__":`` that does not also start the web app there.
+
+    A script's main block runs once, in a process of its own, unless that block is how the web
+    server is started (``app.run()``, ``uvicorn.run(...)``, ``web.run_app(app)``): then the code
+    beside it runs in the web process.
+    """
+    for parent in ctx.ancestors(node):
+        if isinstance(parent, cst.If) and "__main__" in ctx.module.code_for_node(parent.test):
+            return not any(
+                isinstance(sub, cst.Call)
+                and isinstance(sub.func, cst.Attribute | cst.Name)
+                and (sub.func.attr if isinstance(sub.func, cst.Attribute) else sub.func).value in SERVE_CALLS
+                for sub in walk(parent.body)
+            )
+    return False

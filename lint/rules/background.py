@@ -1,136 +1,15 @@
-"""Categories 13–15: schedulers, background threads and job queues inside the web process."""
+"""Categories 14–15: background threads and job queues inside the web process."""
 
 from __future__ import annotations
 
 import libcst as cst
 from sessionkit.lint._rule import Rule, examples
 from sessionkit.lint.rules._state import module_containers, request_time_mutations
-from sessionkit.lint.rules._util import keyword, walk
+from sessionkit.lint.rules._util import keyword, under_main_guard, walk
 from sessionkit.lint.rules.module_state import CONTAINER_PREFILTER
 
-SCHEDULERS = frozenset(
-    {
-        "apscheduler.schedulers.background.BackgroundScheduler",
-        "apscheduler.schedulers.asyncio.AsyncIOScheduler",
-        "apscheduler.schedulers.gevent.GeventScheduler",
-        "apscheduler.schedulers.tornado.TornadoScheduler",
-        "apscheduler.schedulers.qt.QtScheduler",
-        "apscheduler.BackgroundScheduler",
-        "apscheduler.AsyncScheduler",
-        "flask_apscheduler.APScheduler",
-        "schedule.every",
-        "rocketry.Rocketry",
-        "fastapi_utils.tasks.repeat_every",
-        "fastapi_utilities.repeat_every",
-    }
-)
-TIMER = frozenset({"threading.Timer"})
 THREAD = frozenset({"threading.Thread"})
-WORKER_ENTRYPOINTS = frozenset({"main", "handle", "run_worker", "worker", "run_scheduler"})
-
-
-def _under_main_guard(rule: Rule, node: cst.CSTNode) -> bool:
-    for parent in rule.ctx.ancestors(node):
-        if isinstance(parent, cst.If) and "__main__" in rule.ctx.module.code_for_node(parent.test):
-            return True
-    return False
-
-
-class InProcessScheduler(Rule):
-    """APScheduler, Flask-APScheduler, ``schedule`` or an import-time ``threading.Timer`` in the app.
-
-    Every replica (and every worker process) runs its own scheduler, so each job runs N times.
-    """
-
-    code = "SK113"
-    name = "in-process-scheduler"
-    category = "scheduler"
-    severity = "error"
-    remedy = "refactor"
-    prefilter = (r"Scheduler|schedule|Timer|Rocketry|repeat_every",)
-    message = (
-        "each replica starts its own scheduler, so every job runs once per replica (duplicate "
-        "e-mails, double charges) and jobs stop when that pod dies; run one scheduler process "
-        "(a separate deployment with one replica, Celery beat, a Kubernetes CronJob)"
-    )
-    fix_hint = "Move scheduled jobs to a single dedicated scheduler process or a CronJob."
-    valid = examples(
-        """
-            from apscheduler.schedulers.blocking import BlockingScheduler
-            sched = BlockingScheduler()
-        """,
-        """
-            from apscheduler.schedulers.background import BackgroundScheduler
-            if __name__ == '__main__':
-                BackgroundScheduler().start()
-        """,
-        """
-            from apscheduler.schedulers.background import BackgroundScheduler
-            def main():
-                s = BackgroundScheduler()
-                s.start()
-        """,
-        """
-            import threading
-            def later(fn):
-                threading.Timer(5, fn).start()
-        """,
-        """
-            class BackgroundScheduler:
-                pass
-            s = BackgroundScheduler()
-        """,
-    )
-    invalid = examples(
-        """
-            from apscheduler.schedulers.background import BackgroundScheduler
-            scheduler = BackgroundScheduler()
-            scheduler.add_job(cleanup, 'interval', minutes=5)
-            scheduler.start()
-        """,
-        """
-            from flask_apscheduler import APScheduler
-            scheduler = APScheduler()
-            scheduler.init_app(app)
-            scheduler.start()
-        """,
-        """
-            import schedule
-            schedule.every(10).minutes.do(job)
-        """,
-        """
-            import threading
-            threading.Timer(60, refresh).start()
-        """,
-        """
-            from apscheduler.schedulers.asyncio import AsyncIOScheduler
-            from fastapi import FastAPI
-            app = FastAPI()
-            @app.on_event('startup')
-            async def boot():
-                AsyncIOScheduler().start()
-        """,
-        """
-            from fastapi_utils.tasks import repeat_every
-            @app.on_event('startup')
-            @repeat_every(seconds=60)
-            def purge():
-                pass
-        """,
-    )
-
-    def visit_Call(self, node: cst.Call) -> None:
-        if self.ctx.calls(node, SCHEDULERS):
-            self._maybe(node, f"`{self.ctx.module.code_for_node(node.func)}()` scheduler")
-        elif self.ctx.calls(node, TIMER) and self.ctx.is_import_time(node):
-            self._maybe(node, "`threading.Timer` started at import")
-
-    def _maybe(self, node: cst.Call, subject: str) -> None:
-        if _under_main_guard(self, node):
-            return
-        if any(fn.name.value in WORKER_ENTRYPOINTS for fn in self.ctx.enclosing_functions(node)):
-            return
-        self.report(node, subject, guard=self.ctx.guard(node))
+TIMER = frozenset({"threading.Timer"})
 
 
 class BackgroundThreadState(Rule):
@@ -141,7 +20,7 @@ class BackgroundThreadState(Rule):
     category = "background-thread"
     severity = "warning"
     remedy = "refactor"
-    prefilter = (r"Thread\(",)
+    prefilter = (r"Thread\(|Timer\(",)
     message = (
         "the thread runs in every replica and updates only its own process's copy of the state, "
         "so replicas answer from different data (and work is duplicated); have one worker write "
@@ -180,6 +59,14 @@ class BackgroundThreadState(Rule):
             class Thread2:
                 pass
             Thread2()
+        """,
+        """
+            import threading
+            from flask import Flask
+            app = Flask(__name__)
+            def ping():
+                print("alive")
+            threading.Timer(60, ping).start()
         """,
     )
     invalid = examples(
@@ -244,13 +131,28 @@ class BackgroundThreadState(Rule):
                     return cache['k']
                 return app
         """,
+        """
+            import threading
+            from flask import Flask, jsonify
+            app = Flask(__name__)
+            readings = {}
+            def sample():
+                readings["temp"] = read_sensor()
+                threading.Timer(1.0, sample).start()
+            threading.Timer(1.0, sample).start()
+            @app.get("/temp")
+            def temp():
+                return jsonify(readings)
+        """,
     )
 
     def visit_Call(self, node: cst.Call) -> None:
         target = keyword(node, "target")
-        if target is None or not isinstance(target.value, cst.Name):
+        if target is None and self.ctx.calls(node, TIMER):  # Timer(interval, function)
+            target = keyword(node, "function") or (node.args[1] if len(node.args) > 1 else None)
+        elif not self.ctx.calls(node, THREAD):
             return
-        if not self.ctx.calls(node, THREAD) or _under_main_guard(self, node):
+        if target is None or not isinstance(target.value, cst.Name) or under_main_guard(self.ctx, node):
             return
         if self.ctx.is_request_time(node):
             return

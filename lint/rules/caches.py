@@ -148,7 +148,7 @@ class LocalCacheBackend(Rule):
     def visit_DictElement(self, node: cst.DictElement) -> None:
         key = string_value(node.key)
         if key == "BACKEND":
-            value, holder = literal_or_default(self.ctx, node.value)
+            value, holder = literal_or_default(self.ctx, node.value, DJANGO_LOCAL)
             if value in DJANGO_LOCAL:
                 self.report(
                     holder, f"Django cache `{value.rsplit('.', 1)[-1]}`", guard=self.ctx.guard(holder)
@@ -206,6 +206,6 @@ class LocalCacheBackend(Rule):
         return out
 
     def _flask(self, value: cst.BaseExpression) -> None:
-        kind, holder = literal_or_default(self.ctx, value)
+        kind, holder = literal_or_default(self.ctx, value, FLASK_CACHING_LOCAL)
         if kind in FLASK_CACHING_LOCAL:
             self.report(holder, f'flask-caching `CACHE_TYPE = "{kind}"`', guard=self.ctx.guard(holder))

@@ -27,6 +27,19 @@ PATH_WRITERS = frozenset(
 )
 SHUTIL_WRITERS = frozenset({"shutil.copy", "shutil.copyfile", "shutil.copy2", "shutil.move"})
 TEMP_HINT = re.compile(r"(?i)tmp|temp")
+PATH_NAMES = re.compile(r"(?i)path|dest|file|target|out|dir|folder")
+UPLOAD_KEYS = frozenset({"UPLOAD_FOLDER", "UPLOAD_DIR", "UPLOADED_FILES_DEST", "UPLOADS_DEFAULT_DEST"})
+OBJECT_STORAGE = (
+    "boto3.",
+    "botocore",
+    "minio.",
+    "google.cloud.storage",
+    "azure.storage",
+    "s3fs",
+    "storages.",
+)
+#: A write under the upload folder is an upload, whoever calls the function.
+UPLOAD_ROOTS = re.compile(r"MEDIA_ROOT|UPLOAD_(FOLDER|DIR|PATH|ROOT)|UPLOADS?_DEST")
 LOCAL_STORAGE = frozenset(
     {
         "django.core.files.storage.FileSystemStorage",
@@ -155,6 +168,8 @@ class RequestTimeFileWrite(Rule):
             return
         subject = self._write(node)
         if subject and not self._temporary(node):
+            if deferred is not None and UPLOAD_ROOTS.search(self.ctx.module.code_for_node(node)):
+                deferred = None
             self.report_request_time(node, subject, deferred)
 
     def _write(self, node: cst.Call) -> str | None:
@@ -186,7 +201,9 @@ class RequestTimeFileWrite(Rule):
         if isinstance(node, cst.Call):
             return any(n.startswith(("os.path.join", "pathlib.")) for n in self.ctx.qnames(node.func))
         if isinstance(node, cst.Name):
-            return bool(re.search(r"(?i)path|dest|file|target|out", node.value))
+            return bool(PATH_NAMES.search(node.value))
+        if isinstance(node, cst.Attribute):  # ``f.save(f.filename)``, ``save(form.dest)``
+            return bool(PATH_NAMES.search(node.attr.value))
         return False
 
     def _temporary(self, node: cst.Call) -> bool:
@@ -199,10 +216,13 @@ class RequestTimeFileWrite(Rule):
 
 
 class LocalMediaRoot(Rule):
-    """Django ``MEDIA_ROOT`` with no shared storage backend configured anywhere in the project.
+    """Django ``MEDIA_ROOT`` or a Flask/Quart ``UPLOAD_FOLDER`` with no shared storage configured
+    anywhere in the project.
 
     Uploaded files land on the pod that handled the upload; the other replicas answer 404.
-    Resolved across files: a ``STORAGES``/``DEFAULT_FILE_STORAGE`` in any settings module counts.
+    Resolved across files: a ``STORAGES``/``DEFAULT_FILE_STORAGE`` in any settings module (also
+    set conditionally, ``STORAGES["default"]["BACKEND"] = ...``) or a module that talks to object
+    storage (boto3, MinIO, Google Cloud Storage, Azure Blob) counts as shared storage.
     """
 
     code = "SK216"
@@ -210,7 +230,10 @@ class LocalMediaRoot(Rule):
     category = "local-files"
     severity = "warning"
     remedy = "refactor"
-    prefilter = (r"MEDIA_ROOT|STORAGES|DEFAULT_FILE_STORAGE",)
+    prefilter = (
+        r"MEDIA_ROOT|STORAGES|DEFAULT_FILE_STORAGE|UPLOAD_FOLDER|UPLOAD_DIR|UPLOADED_\w+_DEST"
+        r"|boto3|minio|google\.cloud|azure\.storage",
+    )
     message = (
         "uploads are stored under MEDIA_ROOT on the pod that received them, so other replicas "
         "cannot serve them and they vanish with the pod; configure shared storage "
@@ -272,12 +295,27 @@ class LocalMediaRoot(Rule):
         """``MEDIA_ROOT`` settings, unless some module of the project configures shared storage."""
         if any(f.get("shared_storage") for f in facts.values()):
             return []
-        subject = "`MEDIA_ROOT` on local disk with no shared storage backend"
         return [
-            cls.finding_at(path, own["media_root"], subject)
+            cls.finding_at(
+                path,
+                own["media_root"],
+                f"`{own['media_root'].get('key', 'MEDIA_ROOT')}` on local disk, no shared storage backend",
+            )
             for path, own in sorted(facts.items())
             if "media_root" in own
         ]
+
+    def visit_Import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            self._storage_module(self.ctx.module.code_for_node(alias.name))
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if node.module is not None and not node.relative:
+            self._storage_module(self.ctx.module.code_for_node(node.module))
+
+    def _storage_module(self, module: str) -> None:
+        if module.startswith(OBJECT_STORAGE) or module in {"boto3", "minio"}:
+            self.ctx.facts["shared_storage"] = True
 
     def visit_Assign(self, node: cst.Assign) -> None:
         self._check(node)
@@ -286,7 +324,23 @@ class LocalMediaRoot(Rule):
         self._check(node)
 
     def _check(self, node: cst.CSTNode) -> None:
+        if isinstance(node, cst.Assign) and isinstance(node.targets[0].target, cst.Subscript):
+            root = node.targets[0].target
+            while isinstance(root, cst.Subscript):
+                root = root.value
+            backend = string_value(node.value)
+            target = self.ctx.module.code_for_node(node.targets[0].target)
+            if (
+                isinstance(root, cst.Name)
+                and root.value == "STORAGES"
+                and backend not in LOCAL_STORAGE
+                and backend
+                and "staticfiles" not in target
+            ):
+                self.ctx.facts["shared_storage"] = True
         for key, value, where in settings_in(self.ctx, node):
+            if key in UPLOAD_KEYS and "media_root" not in self.ctx.facts and string_value(value) != "":
+                self.ctx.facts["media_root"] = {**self.position(node), "key": key}
             if not isinstance(where, cst.Name):
                 continue
             if key == "MEDIA_ROOT" and string_value(value) != "":

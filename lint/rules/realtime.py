@@ -287,12 +287,12 @@ class ChannelsInMemoryLayer(Rule):
 
     def visit_DictElement(self, node: cst.DictElement) -> None:
         if string_value(node.key) == "BACKEND":
-            value, holder = literal_or_default(self.ctx, node.value)
+            value, holder = literal_or_default(self.ctx, node.value, {CHANNELS_IN_MEMORY})
             if value == CHANNELS_IN_MEMORY:
                 self.report(holder, "`InMemoryChannelLayer`", guard=self.ctx.guard(holder))
 
     def visit_Arg(self, node: cst.Arg) -> None:
         if node.keyword is not None and node.keyword.value == "BACKEND":
-            value, holder = literal_or_default(self.ctx, node.value)
+            value, holder = literal_or_default(self.ctx, node.value, {CHANNELS_IN_MEMORY})
             if value == CHANNELS_IN_MEMORY:
                 self.report(holder, "`InMemoryChannelLayer`", guard=self.ctx.guard(holder))

@@ -19,6 +19,7 @@ DJANGO_CACHE_ENGINES = frozenset(
     {"django.contrib.sessions.backends.cache", "django.contrib.sessions.backends.cached_db"}
 )
 FLASK_LOCAL_TYPES = frozenset({"filesystem", "cachelib"})
+DJANGO_LOCAL_ENGINES = DJANGO_CACHE_ENGINES | {DJANGO_FILE_ENGINE}
 FLASK_LOCAL_INTERFACES = frozenset(
     {
         "flask_session.FileSystemSessionInterface",
@@ -198,7 +199,7 @@ class DjangoLocalSessions(Rule):
                 self.ctx.facts["session_cache_alias"] = literal_or_default(self.ctx, value)[0]
             if key != "SESSION_ENGINE":
                 continue
-            engine, holder = literal_or_default(self.ctx, value)
+            engine, holder = literal_or_default(self.ctx, value, DJANGO_LOCAL_ENGINES)
             if engine == DJANGO_FILE_ENGINE:
                 self.report(
                     holder,
@@ -319,7 +320,7 @@ class FlaskLocalSessions(Rule):
     def _check(self, node: cst.CSTNode) -> None:
         for key, value, _ in settings_in(self.ctx, node):
             if key == "SESSION_TYPE":
-                kind, holder = literal_or_default(self.ctx, value)
+                kind, holder = literal_or_default(self.ctx, value, FLASK_LOCAL_TYPES)
                 if kind in FLASK_LOCAL_TYPES:
                     self.report(holder, f'`SESSION_TYPE = "{kind}"`', guard=self.ctx.guard(holder))
 
