@@ -151,6 +151,8 @@ def analyse_bytes(
     try:
         module = cst.parse_module(data)
     except cst.ParserSyntaxError as exc:
+        if not path.endswith(".py"):
+            return FileResult()  # a *.cfg that is INI, not Python: not ours to judge
         kind = diag.PYTHON2 if _PY2.search(data) else diag.SYNTAX_ERROR
         result.findings.append(kind.finding(path, exc.message, exc.raw_line or 1, exc.raw_column))
         return result

@@ -41,7 +41,8 @@ GUARD_WORDS = re.compile(
 DEV_FILE = re.compile(r"(^|/)(dev|develop|development|local|ci)(_settings)?\.py$")
 #: Test configuration: a settings module for tests, or a config class named like ``TestingConfig``.
 TEST_FILE = re.compile(
-    r"(^|/)((tests?|testing)(_?settings|_?config)?|(settings|config)_?(tests?|testing)|conftest)\.py$"
+    r"(^|/)((settings|config|conf)/(tests?|testing)|(tests?|testing)_(settings|config)"
+    r"|(settings|config)_(tests?|testing)|conftest)\.py$"
 )
 TEST_CLASS = re.compile(r"Test")
 SETTINGS_FILE = re.compile(r"(^|/)(settings|config|conf|configuration)(/[^/]+|_?\w*)?\.py$")

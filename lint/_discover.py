@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import fnmatch
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +39,19 @@ def excluded(rel: str, patterns: list[str]) -> bool:
         elif any(fnmatch.fnmatch(part, pattern) for part in parts):
             return True
     return False
+
+
+#: Python config files Flask loads with ``app.config.from_pyfile(...)`` (and their templates).
+PYFILE_CONFIG = re.compile(r"\.cfg(\.(template|example|sample|dist|in))?$")
+NOT_PYFILE_CONFIG = frozenset({"setup.cfg", "tox.cfg", "pip.cfg", "mypy.cfg", ".coveragerc.cfg"})
+
+
+def is_source(name: str) -> bool:
+    """A file the linter reads: Python modules and Python-syntax config files (``*.cfg``).
+
+    A ``*.cfg`` that turns out not to be Python (an INI file) is skipped silently by the analysis.
+    """
+    return name.endswith(".py") or (bool(PYFILE_CONFIG.search(name)) and name not in NOT_PYFILE_CONFIG)
 
 
 def discover(paths: list[Path], root: Path, patterns: list[str]) -> Discovered:
@@ -105,6 +119,6 @@ def _walk(
                 )
                 continue
             _walk(path, base, root, patterns, out, ancestors | {key}, seen_files)
-        elif is_file and entry.name.endswith(".py") and shown not in seen_files:
+        elif is_file and is_source(entry.name) and shown not in seen_files:
             seen_files.add(shown)
             out.files.append((path, shown))

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 from sessionkit.lint._vocab import (
     LITESTAR_HANDLERS,
+    RAW_APP_SIGNATURES,
     REGISTRATION_FUNCS,
     REGISTRATION_KWARGS,
     REQUEST_ANNOTATIONS,
@@ -133,6 +134,11 @@ def _first_param(fn: cst.FunctionDef, in_class: bool) -> cst.Param | None:
 
 
 def _takes_request(fn: cst.FunctionDef, in_class: bool) -> bool:
+    names = tuple(p.name.value for p in fn.params.params)
+    if in_class and names and names[0] in {"self", "cls"}:
+        names = names[1:]
+    if names in RAW_APP_SIGNATURES:  # a raw ASGI/WSGI application is called per request
+        return True
     first = _first_param(fn, in_class)
     candidates = [first] if first is not None else []
     candidates += [p for p in fn.params.params if p.annotation is not None]

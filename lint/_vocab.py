@@ -179,6 +179,8 @@ REQUEST_DECORATOR_QNAMES = frozenset(
 )
 
 
+#: Parameter lists of raw ASGI and WSGI applications and middleware.
+RAW_APP_SIGNATURES = frozenset({("scope", "receive", "send"), ("environ", "start_response")})
 #: Keyword arguments of registration calls that name the view function.
 REGISTRATION_KWARGS = frozenset({"view_func", "endpoint", "view"})
 #: Class names that make a class a class-based view, besides the suffixes.
@@ -203,6 +205,7 @@ def is_view_base(name: str) -> bool:
 
 def _handler_pattern() -> str:
     names = {n.lower() for n in REQUEST_PARAM_NAMES | REQUEST_ANNOTATIONS}
+    names |= {sig[1] for sig in RAW_APP_SIGNATURES}  # "receive", "start_response"
     long_names = _minimal(n for n in names if len(n) >= 5)
     short_names = {n for n in names if len(n) < 5 and not any(o in n for o in long_names)}
     decorators = (

@@ -17,7 +17,7 @@ from sessionkit.lint._handlers import is_view_class, singletons
 from sessionkit.lint._walk import walk
 
 Kind = Literal["container", "queue", "cache"]
-Role = Literal["state", "websocket", "jobs", "cache"]
+Role = Literal["state", "websocket", "jobs", "cache", "app"]
 
 CONTAINER_CALLS: dict[str, Kind] = {
     "builtins.dict": "container",
@@ -70,8 +70,35 @@ MUTATORS = frozenset(
 WS_NAMES = re.compile(
     r"(?i)conn|client|socket|subscriber|websocket|(^|_)ws|peer|listener|room|channel|online|(^|_)sids?($|_)"
 )
+#: Events pushed to connected clients (SSE, websockets): a registry of their streams.
+PUSH_NAMES = re.compile(r"(?i)notif|broadcast|(^|[._])sse($|_)|event_stream")
 JOB_NAMES = re.compile(r"(?i)job|task|result|status|progress|queue|pending|work")
 CACHE_NAMES = re.compile(r"(?i)cache|memo")
+
+
+#: Containers the application object holds: ``app["k"]`` (aiohttp), ``app.state.k``
+#: (Starlette/FastAPI/Litestar), ``app.ctx.k`` (Sanic), also through ``request.app``.
+APP_HELD = re.compile(r"\bapp(\[|\.(state|ctx)\.)")
+APP_OWNERS = frozenset({"app", "application"})
+
+
+def _app_object(node: cst.BaseExpression) -> bool:
+    if isinstance(node, cst.Name):
+        return node.value in APP_OWNERS
+    return isinstance(node, cst.Attribute) and node.attr.value == "app"
+
+
+def _app_held(node: cst.BaseExpression) -> str | None:
+    """``app["sockets"]`` -> ``app["sockets"]``; ``request.app.state.rooms`` -> ``app.state.rooms``."""
+    if isinstance(node, cst.Subscript) and _app_object(node.value) and len(node.slice) == 1:
+        index = node.slice[0].slice
+        if isinstance(index, cst.Index) and isinstance(index.value, cst.SimpleString):
+            return f"app[{index.value.value}]"
+    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Attribute):
+        holder = node.value
+        if holder.attr.value in {"state", "ctx"} and _app_object(holder.value):
+            return f"app.{holder.attr.value}.{node.attr.value}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -164,7 +191,7 @@ def request_time_mutations(ctx: FileContext) -> list[Mutation]:
         ctx.memo["mutations"] = out
         return out
     containers = module_containers(ctx)
-    if containers or singletons(ctx.module):
+    if containers or singletons(ctx.module) or APP_HELD.search(ctx.module.code):
         collector = _Mutations(ctx, containers)
         for node in walk(ctx.module):
             handler = _DISPATCH.get(type(node))
@@ -192,6 +219,12 @@ class _Mutations:
         self.singletons = singletons(ctx.module)
 
     def _hit(self, name_node: cst.BaseExpression, where: cst.CSTNode, added: cst.CSTNode | None) -> None:
+        held = _app_held(name_node)
+        if held is not None:
+            if self.ctx.is_request_time(where):
+                role = self._role_of(held, "container", where, added)
+                self.found.append(Mutation(where, held, "app" if role == "state" else role))
+            return
         attr = self._singleton_attr(name_node, where)
         if attr is None and (not isinstance(name_node, cst.Name) or name_node.value not in self.containers):
             return
@@ -229,9 +262,13 @@ class _Mutations:
         return None
 
     def _role(self, name: str, where: cst.CSTNode, added: cst.CSTNode | None) -> Role:
-        kind = self.containers[name]
+        return self._role_of(name, self.containers[name], where, added)
+
+    def _role_of(self, name: str, kind: Kind, where: cst.CSTNode, added: cst.CSTNode | None) -> Role:
         if kind == "cache" or CACHE_NAMES.search(name):
             return "cache"
+        if PUSH_NAMES.search(name):
+            return "websocket"
         if kind == "queue" or JOB_NAMES.search(name):
             return "jobs"
         adds_socket = isinstance(added, cst.Name) and added.value in {"websocket", "ws", "sid", "socket"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 from sessionkit.lint._rule import Rule, examples
 from sessionkit.lint._vocab import HANDLER_PATTERN, REQUEST_PARAM_NAMES
+from sessionkit.lint.rules._state import request_time_mutations
 
 APP_NAMES = frozenset({"app", "application", "current_app", "api", "server"})
 SETTINGS = frozenset({"django.conf.settings"})
@@ -24,9 +25,10 @@ class AppStateAtRequestTime(Rule):
     severity = "error"
     remedy = "refactor"
     prefilter = (
-        r"(\.state\.\w+|\.(config|extensions)\[[^\]\n]+\]|settings\.\w+"
+        r"(\.(state|ctx)\.\w+|\.(config|extensions)\[[^\]\n]+\]|settings\.\w+"
         r"|\b(app|application|current_app|api|server)\.\w+)\s*[-+*|/]?=(?!=)"
-        r"|\.config\.(update|from_mapping|setdefault|pop|from_object)\(|setattr\(\s*settings",
+        r"|\.config\.(update|from_mapping|setdefault|pop|from_object)\(|setattr\(\s*settings"
+        r"|\bapp\[[\"']|\.(state|ctx)\.\w+(\.\w+\(|\[)",
         HANDLER_PATTERN,
     )
     message = (
@@ -97,6 +99,15 @@ class AppStateAtRequestTime(Rule):
             async def boot():
                 app.counter = 1
         """,
+        """
+            from aiohttp import web
+            async def init(app):
+                app["db"] = await connect()
+            app = web.Application()
+            app.on_startup.append(init)
+            async def index(request):
+                return web.json_response(await request.app["db"].fetch())
+        """,
     )
     invalid = examples(
         """
@@ -148,7 +159,31 @@ class AppStateAtRequestTime(Rule):
             async def mode(request: Request, value: str):
                 request.app.mode = value
         """,
+        """
+            from sanic import Sanic
+            from sanic.response import text
+            app = Sanic("keys")
+            @app.post("/apikey")
+            async def issue(request):
+                key, digest = make_token()
+                request.app.ctx.api_key_digest = digest
+                return text(key)
+        """,
+        """
+            from aiohttp import web
+            async def vote(request):
+                request.app["votes"][request.match_info["id"]] += 1
+                return web.Response(text="ok")
+            app = web.Application()
+            app["votes"] = {}
+            app.router.add_post("/vote/{id}", vote)
+        """,
     )
+
+    def visit_Module(self, node: cst.Module) -> None:
+        for mutation in request_time_mutations(self.ctx):
+            if mutation.role == "app":
+                self.report(mutation.node, f"`{mutation.name}` changed at request time")
 
     def _is_app(self, node: cst.BaseExpression) -> bool:
         if isinstance(node, cst.Attribute):
@@ -181,7 +216,11 @@ class AppStateAtRequestTime(Rule):
             owner = target.value
             if self._app_object(owner):
                 return f"`{self.ctx.module.code_for_node(target)}` assigned"
-            if isinstance(owner, cst.Attribute) and owner.attr.value == "state" and self._is_app(owner.value):
+            if (
+                isinstance(owner, cst.Attribute)
+                and owner.attr.value in {"state", "ctx"}
+                and self._is_app(owner.value)
+            ):
                 return f"`{self.ctx.module.code_for_node(target)}` assigned"
             if self.ctx.refers_to(owner, SETTINGS):
                 return f"Django `settings.{target.attr.value}` assigned"

@@ -64,7 +64,7 @@ class RequestTimeFileWrite(Rule):
     prefilter = (
         r"open\(.*['\"][rbt]*[wax+]|mode\s*=|write_text\(|write_bytes\(|to_csv\(|to_excel\("
         r"|savefig\(|shutil\.(copy|move)|extractall\(|to_json\(|to_parquet\("
-        r"|\.save\(\s*(os\.path|Path|f?['\"]|\w*(path|dest|file|target|out|name))",
+        r"|\.save\(\s*(os\.path|Path|f?['\"]|[\w.]*(path|dest|file|target|out|name|dir|folder))",
     )
     message = (
         "the file is written to this replica's local disk, so later requests served by other "
@@ -339,7 +339,8 @@ class LocalMediaRoot(Rule):
             ):
                 self.ctx.facts["shared_storage"] = True
         for key, value, where in settings_in(self.ctx, node):
-            if key in UPLOAD_KEYS and "media_root" not in self.ctx.facts and string_value(value) != "":
+            plain_name = isinstance(where, cst.Name) and not self.ctx.is_settings
+            if key in UPLOAD_KEYS and not plain_name and string_value(value) != "":
                 self.ctx.facts["media_root"] = {**self.position(node), "key": key}
             if not isinstance(where, cst.Name):
                 continue

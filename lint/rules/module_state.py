@@ -14,7 +14,9 @@ CONTAINER_PREFILTER = (
     r"(?m)^(\w+\s*(:[^=\n]+)?=\s*(\[|\{|[\w.]*(dict|list|set|Dict|Counter|deque|Queue|Cache)\()"
     r"|[a-z_]\w*\s*=\s*[A-Z]\w*\()"
     # a class-based view (its mutable class attributes are shared by every request)
-    rf"|{VIEW_CLASS_PATTERN}",
+    rf"|{VIEW_CLASS_PATTERN}"
+    # a container the application object holds (aiohttp ``app["k"]``, ``app.state.k``, Sanic ``app.ctx.k``)
+    r"|\bapp(\[[\"']|\.(state|ctx)\.)",
 )
 
 

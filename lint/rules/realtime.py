@@ -125,6 +125,17 @@ class WebsocketRegistry(Rule):
             async def ws(websocket: WebSocket):
                 await manager.connect(websocket)
         """,
+        """
+            from aiohttp import web
+            async def chat(request):
+                ws = web.WebSocketResponse()
+                await ws.prepare(request)
+                request.app["sockets"].append(ws)
+                async for msg in ws:
+                    for peer in request.app["sockets"]:
+                        await peer.send_str(msg.data)
+                return ws
+        """,
     )
 
     def visit_Module(self, node: cst.Module) -> None:

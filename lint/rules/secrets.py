@@ -42,6 +42,8 @@ SIGNER_CALLS = frozenset(
         "itsdangerous.Signer",
         "itsdangerous.Serializer",
         "itsdangerous.TimedSerializer",
+        "aiohttp_session.cookie_storage.EncryptedCookieStorage",
+        "aiohttp_session.nacl_storage.NaClCookieStorage",
     }
 )
 _PREFILTER = r"urandom|token_(bytes|hex|urlsafe)|randbits|uuid[14]|get_random_s|random|generate_key|choice"
@@ -50,7 +52,7 @@ _PREFILTER = r"urandom|token_(bytes|hex|urlsafe)|randbits|uuid[14]|get_random_s|
 class _RandomSecret(Rule):
     category = "secret-key"
     remedy = "refactor"
-    prefilter = (_PREFILTER, r"(?i)secret|signer|serializer|salt|signing")
+    prefilter = (_PREFILTER, r"(?i)secret|signer|serializer|salt|signing|CookieStorage")
     guarded: bool
 
     def _random_call(self, value: cst.CSTNode) -> cst.Call | None:
