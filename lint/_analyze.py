@@ -14,6 +14,7 @@ from typing import Any
 
 from sessionkit.lint import _diagnostics as diag
 from sessionkit.lint import _links as links
+from sessionkit.lint._templates import untemplate
 from sessionkit.lint._types import Finding
 
 MAX_BYTES_DEFAULT = 2_000_000
@@ -148,6 +149,8 @@ def analyse_bytes(
         return result
     import libcst as cst
 
+    if not path.endswith(".py"):
+        data = untemplate(data)
     try:
         module = cst.parse_module(data)
     except cst.ParserSyntaxError as exc:

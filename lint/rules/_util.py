@@ -6,6 +6,7 @@ from collections.abc import Collection, Iterator
 
 import libcst as cst
 from sessionkit.lint._context import FileContext
+from sessionkit.lint._templates import branches
 from sessionkit.lint._walk import walk
 
 __all__ = ["walk"]
@@ -151,6 +152,8 @@ def _alternatives(ctx: FileContext, value: cst.BaseExpression) -> Iterator[tuple
     text = string_value(value)
     if text is not None:
         yield text, value
+        if "{%" in text:  # a templated config file: each branch is a possible value
+            yield from ((piece, value) for piece in branches(text))
     elif isinstance(value, cst.Call) and ctx.is_env_read(value):
         for arg in value.args[1:]:
             if arg.keyword is None or arg.keyword.value == "default":

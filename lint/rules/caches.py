@@ -100,6 +100,17 @@ class LocalCacheBackend(Rule):
             def bump(request):
                 cache.incr("hits")
         """,
+        """
+            class Config:
+                CACHE_TYPE = "RedisCache"
+            class TestingConfig(Config):
+                CACHE_TYPE = "SimpleCache"
+        """,
+        """
+            # file: setup.cfg
+            [metadata]
+            name = shop
+        """,
     )
     invalid = examples(
         """
@@ -142,6 +153,22 @@ class LocalCacheBackend(Rule):
             INSTALLED_APPS = ["shop"]
             def bump(request):
                 cache.incr("hits")
+        """,
+        """
+            # file: instance/production.cfg
+            DEBUG = False
+            CACHE_TYPE = "SimpleCache"
+        """,
+        """
+            # file: configs/config.cfg.template
+            SECURE = {% if use_https %}True{% else %}False{% endif %}
+            CACHE_TYPE = "{% if redis_enabled %}RedisCache{% else %}SimpleCache{% endif %}"
+        """,
+        """
+            import os
+            class Config:
+                DEBUG = bool(os.environ.get("DEBUG"))
+                CACHE_TYPE = "NullCache" if DEBUG else "simple"
         """,
     )
 

@@ -102,7 +102,7 @@ class InMemoryRateLimit(Rule):
                 if not self._configured_elsewhere():
                     self.report(node, "rate limiter without `storage_uri` (defaults to memory://)")
                 return
-            uri, holder = literal_or_default(self.ctx, arg.value)
+            uri, holder = literal_or_default(self.ctx, arg.value, {"memory://"})
             if uri is not None and uri.startswith("memory://"):
                 self.report(holder, "rate limiter `storage_uri` is memory://", guard=self.ctx.guard(holder))
         elif (
@@ -118,7 +118,7 @@ class InMemoryRateLimit(Rule):
 
     def _setting(self, key: str, value: cst.BaseExpression) -> None:
         if key in STORAGE_KEYS:
-            uri, holder = literal_or_default(self.ctx, value)
+            uri, holder = literal_or_default(self.ctx, value, {"memory://"})
             if uri is not None and uri.startswith("memory://"):
                 self.report(holder, f"`{key}` is memory://", guard=self.ctx.guard(holder))
 
