@@ -212,6 +212,7 @@ def _run_rules(path: str, module: Any, rules: list[Any], result: FileResult) -> 
         for kid in kids:
             parents[kid] = node
         stack.extend(reversed(kids))
+    ctx.order = order
     for node in order:
         handlers = table.get(type(node))
         if handlers:

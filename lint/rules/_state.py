@@ -193,10 +193,8 @@ def request_time_mutations(ctx: FileContext) -> list[Mutation]:
     containers = module_containers(ctx)
     if containers or singletons(ctx.module) or APP_HELD.search(ctx.module.code):
         collector = _Mutations(ctx, containers)
-        for node in walk(ctx.module):
-            handler = _DISPATCH.get(type(node))
-            if handler is not None:
-                handler(collector, node)
+        for node in ctx.nodes(*_DISPATCH):
+            _DISPATCH[type(node)](collector, node)
         # One container, one role: a registry is a registry where sockets leave it too (a
         # `remove(conn)` in `disconnect()` carries no websocket hint of its own).
         registries = {m.name for m in collector.found if m.role == "websocket"}

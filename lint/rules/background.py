@@ -186,7 +186,7 @@ class BackgroundThreadState(Rule):
         return written
 
     def _read_by_handler(self, name: str) -> bool:
-        for node in walk(self.ctx.module):
+        for node in self.ctx.nodes(cst.Name):
             if isinstance(node, cst.Name) and node.value == name and self.ctx.is_request_time(node):
                 return self.ctx.module_binding(node) == name
         return False

@@ -207,8 +207,11 @@ class RequestTimeFileWrite(Rule):
         return False
 
     def _temporary(self, node: cst.Call) -> bool:
-        for sub in walk(node):
-            if any(n.startswith("tempfile.") for n in self.ctx.qnames(sub)):
+        uses_tempfile = any(q.startswith("tempfile") for q in self.ctx.import_table.values())
+        for sub in walk(node) if uses_tempfile or self.ctx.star_import else ():
+            if isinstance(sub, cst.Name | cst.Attribute) and any(
+                n.startswith("tempfile.") for n in self.ctx.qnames(sub)
+            ):
                 return True
         return (
             bool(TEMP_HINT.search(self.ctx.module.code_for_node(node.args[0].value))) if node.args else False

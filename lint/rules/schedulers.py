@@ -179,7 +179,7 @@ class InProcessScheduler(Rule):
         name = self.ctx.module.code_for_node(target)
         return [
             call
-            for call in walk(self.ctx.module)
+            for call in self.ctx.nodes(cst.Call)
             if isinstance(call, cst.Call)
             and isinstance(call.func, cst.Attribute)
             and call.func.attr.value == "start"
