@@ -310,6 +310,9 @@ class FileContext:
             elif isinstance(node, cst.Lambda):
                 continue
             stack.extend(children(node))
+        for node in self.nodes(cst.Global):  # ``global X`` then ``X = ...`` in a function binds it too
+            if isinstance(node, cst.Global):
+                found.update(item.name.value for item in node.names)
         return frozenset(found) | frozenset(self.import_table)
 
     def _locals(self, fn: cst.FunctionDef) -> frozenset[str]:

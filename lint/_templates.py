@@ -51,3 +51,16 @@ def branches(text: str) -> list[str]:
     """The literal pieces of a templated string value: ``"{% if r %}Redis{% else %}Simple{% endif %}"``
     -> ``["Redis", "Simple"]``."""
     return [piece for piece in TEMPLATE_BRANCHES.split(text) if piece]
+
+
+def as_python(data: bytes) -> bytes | None:
+    """A non-``.py`` source (``*.cfg``) as Python: template tags neutralised; ``None`` when it is
+    not Python at all (an INI file), which is then skipped without a diagnostic."""
+    import ast
+
+    source = untemplate(data)
+    try:
+        ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    return source

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterator
 
 import libcst as cst
@@ -12,6 +13,7 @@ from sessionkit.lint._walk import walk
 __all__ = ["walk"]
 
 CONFIG_OWNERS = frozenset({"config", "settings", "conf"})
+SECRET_ATTRS = re.compile(r"(?i)secret_key|signing_key|jwt_secret|session_secret")
 
 
 def string_value(node: cst.CSTNode | None) -> str | None:
@@ -49,8 +51,8 @@ def setting_target(ctx: FileContext, target: cst.BaseExpression) -> str | None:
         )
         if isinstance(index, cst.Index) and owner_name in CONFIG_OWNERS:
             return string_value(index.value)
-    if isinstance(target, cst.Attribute) and target.attr.value == "secret_key":
-        return "SECRET_KEY"
+    if isinstance(target, cst.Attribute) and SECRET_ATTRS.search(target.attr.value):
+        return target.attr.value.upper()  # ``app.secret_key``, ``self.auth_secret_key``
     return None
 
 

@@ -110,6 +110,12 @@ class PerUserMemoization(Rule):
             def get_user(user_id):
                 return User.objects.get(pk=user_id)
         """,
+        """
+            from functools import lru_cache
+            @lru_cache
+            def template_names():
+                return sorted(os.listdir("templates"))
+        """,
     )
     invalid = examples(
         """
@@ -149,6 +155,12 @@ class PerUserMemoization(Rule):
                 def orders(self, customer_id):
                     return list(self.db.query(Order).filter_by(customer_id=customer_id))
         """,
+        """
+            from functools import cache
+            @cache
+            def active_products():
+                return list(Product.objects.filter(active=True))
+        """,
     )
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
@@ -160,8 +172,8 @@ class PerUserMemoization(Rule):
             for p in (*node.params.posonly_params, *node.params.params)
             if p.name.value not in {"self", "cls"}
         ]
-        if not params:
-            return
+        # Without parameters only a function that reads changing data (the database, an API)
+        # is a stale cache; with them, per-user parameters count too.
         if not (any(PER_USER.search(p) for p in params) or self._reads_data(node)):
             return
         for dec in node.decorators:

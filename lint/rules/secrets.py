@@ -105,6 +105,14 @@ class _RandomSecret(Rule):
             if SECRET_KEYS.search(key):
                 self._check(value, f"`{key}`")
 
+    def visit_Param(self, node: cst.Param) -> None:
+        """``def __init__(self, app, secret_key=os.urandom(32))``: the default is evaluated once
+        per process, when the function is defined."""
+        if node.default is not None and (
+            node.name.value in SECRET_KWARGS or SECRET_KEYS.search(node.name.value)
+        ):
+            self._check(node.default, f"the default of `{node.name.value}`")
+
     def visit_Call(self, node: cst.Call) -> None:
         self._settings(node)
         for name in SECRET_KWARGS:
@@ -185,6 +193,17 @@ class RandomSecretKey(_RandomSecret):
             import os, secrets
             SECRET_KEY = os.environ.get("SECRET_KEY", secrets.token_hex())
         """,
+        """
+            import secrets
+            def invite(user):
+                user.invite_token = secrets.token_urlsafe(16)
+                user.save()
+        """,
+        """
+            import os
+            def make_nonce(length=16):
+                return os.urandom(length)
+        """,
     )
     invalid = examples(
         """
@@ -260,6 +279,28 @@ class RandomSecretKey(_RandomSecret):
                 app = Flask(__name__)
                 app.config.update(config)
                 return app
+        """,
+        """
+            import os
+            class SignedCookieMiddleware:
+                def __init__(self, app, secret_key=os.urandom(32)):
+                    self.app = app
+                    self.secret_key = secret_key
+        """,
+        """
+            from uuid import uuid4
+            class AuthSettings:
+                def load_secret(self):
+                    self.auth_secret_key = uuid4().hex
+        """,
+        """
+            import base64
+            from aiohttp import web
+            from aiohttp_session import setup
+            from aiohttp_session.cookie_storage import EncryptedCookieStorage
+            from cryptography import fernet
+            app = web.Application()
+            setup(app, EncryptedCookieStorage(base64.urlsafe_b64decode(fernet.Fernet.generate_key())))
         """,
     )
 
