@@ -43,6 +43,19 @@ class Discovered:
     projects: list[str] = field(default_factory=list)
 
 
+#: Python config files Flask loads with ``app.config.from_pyfile(...)`` (and their templates).
+PYFILE_CONFIG = re.compile(r"\.cfg(\.(template|example|sample|dist|in))?$")
+NOT_PYFILE_CONFIG = frozenset({"setup.cfg", "tox.cfg", "pip.cfg", "mypy.cfg", ".coveragerc.cfg"})
+
+
+def is_source(name: str) -> bool:
+    """A file the linter reads: Python modules and Python-syntax config files (``*.cfg``).
+
+    A ``*.cfg`` that turns out not to be Python (an INI file) is skipped silently by the analysis.
+    """
+    return name.endswith(".py") or (bool(PYFILE_CONFIG.search(name)) and name not in NOT_PYFILE_CONFIG)
+
+
 def display_path(path: Path, root: Path) -> str:
     try:
         return path.relative_to(root).as_posix()
@@ -166,7 +179,7 @@ class _Walker:
                     self.out.problems.append(problem)
                     continue
                 self.walk(path, anchor, ancestors | {key})
-            elif is_file and entry.name.endswith(".py"):
+            elif is_file and is_source(entry.name):
                 self.add(path, shown)
 
     def _broken_link(self, path: Path, shown: str, name: str) -> None:

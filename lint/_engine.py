@@ -17,6 +17,7 @@ from sessionkit.lint._cache import ResultCache, cache_key
 from sessionkit.lint._config import DEFAULT_EXCLUDE, Config
 from sessionkit.lint._discover import discover, display_path, excluded
 from sessionkit.lint._sandbox import Failure, Limits, run_limited
+from sessionkit.lint._templates import as_python
 from sessionkit.lint._types import SEVERITY_RANK, Finding
 
 #: Below this many files to analyse, one worker process is enough.
@@ -63,6 +64,11 @@ Item = tuple[str, bytes, int, bool]
 
 def _work(item: Item) -> tuple[str, dict[str, Any]]:
     display, data, max_bytes, force = item
+    if not display.endswith(".py"):  # a Python config file (*.cfg), perhaps a template, or INI
+        python = as_python(data) if len(data) <= max_bytes else None
+        if python is None:
+            return display, FileResult().to_json()
+        data = python
     problem = _precheck.check_syntax(display, data) if len(data) <= max_bytes else None
     if problem is not None:
         return display, FileResult(findings=[problem]).to_json()
