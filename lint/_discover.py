@@ -18,6 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import pathspec
+
 from sessionkit.lint import _diagnostics as diag
 from sessionkit.lint._types import Finding
 

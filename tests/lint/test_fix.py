@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from sessionkit.lint._fix import fix_source
 from sessionkit.lint._types import Finding
 

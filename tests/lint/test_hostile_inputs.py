@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from sessionkit.lint._sandbox import Failure, Limits, run_limited
 
 RunJson = Callable[..., tuple[int, dict[str, Any]]]
