@@ -228,3 +228,17 @@ def test_without_the_lint_extra_one_line_and_exit_2(tmp_path: Path) -> None:
         "sessionkit lint: error: libcst is not installed: the linter needs the [lint] extra, "
         "pip install 'sessionkit[lint]'"
     ]
+
+
+def test_the_lint_path_imports_neither_redis_nor_the_stores(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text(ENGINE)
+    code = (
+        "import sys\nfrom sessionkit.cli import main\nrc = main(['lint', '--no-cache', 'a.py'])\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] == 'redis' or m in "
+        "('sessionkit._store', 'sessionkit._async_store', 'sessionkit._connect'))\n"
+        "print(rc, loaded)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=False
+    )
+    assert out.stdout.splitlines()[-1] == "1 []", out.stderr
