@@ -190,12 +190,14 @@ def _lint(args: argparse.Namespace, config: Any, paths: list[Path], baseline: Pa
             file=sys.stderr,
         )
     if report.files == 0 and not report.all_findings:
-        print(
-            f"sessionkit lint: warning: no Python file found in {' '.join(map(str, paths))}"
-            f"{_skipped_note(report)}",
-            file=sys.stderr,
-        )
-        return 2
+        left_out = sum(report.skipped.values()) + report.gitignored + report.excluded_named
+        where = " ".join(map(str, paths))
+        if not left_out:  # nothing to lint at all: most likely a wrong path
+            print(f"sessionkit lint: warning: no Python file found in {where}", file=sys.stderr)
+            return 2
+        # Only excluded files (pre-commit passing staged test files): nothing to check is fine.
+        print(f"sessionkit lint: warning: 0 files checked in {where}{_skipped_note(report)}", file=sys.stderr)
+        return 0
     if args.write_baseline:
         _baseline.write(args.write_baseline, report.all_findings, report.contents, config.root)
         print(f"wrote {len(report.all_findings)} findings to {args.write_baseline}", file=sys.stderr)
@@ -215,6 +217,8 @@ def _lint(args: argparse.Namespace, config: Any, paths: list[Path], baseline: Pa
 def _skipped_note(report: Any) -> str:
     skipped = sum(report.skipped.values())
     parts = [f"{skipped} Python files skipped by the default excludes"] if skipped else []
+    if report.excluded_named:
+        parts.append(f"{report.excluded_named} named files matched an exclude")
     if report.gitignored:
         parts.append(f"{report.gitignored} gitignored paths skipped (--no-respect-gitignore lints them)")
     return f" ({'; '.join(parts)})" if parts else ""

@@ -40,6 +40,8 @@ class Discovered:
     skipped: Counter[str] = field(default_factory=Counter)
     skipped_dirs: int = 0
     gitignored: int = 0
+    #: Files named on the command line that an exclude matches (pre-commit passes staged files).
+    excluded_named: int = 0
     #: Skipped folders that look like a runnable project (``tests/site/settings.py``...).
     projects: list[str] = field(default_factory=list)
 
@@ -239,4 +241,6 @@ def discover(
             walker.walk(absolute, anchor, {(st.st_dev, st.st_ino)})
         elif not excluded(absolute.name, patterns):
             walker.add(absolute, shown)
+        else:
+            walker.out.excluded_named += 1
     return walker.out

@@ -54,6 +54,7 @@ class Report:
     skipped: dict[str, int] = field(default_factory=dict)
     skipped_dirs: int = 0
     gitignored: int = 0
+    excluded_named: int = 0
     skipped_projects: list[str] = field(default_factory=list)
     #: Findings left out because they are in code that is not web runtime (see _classify).
     not_runtime: int = 0
@@ -116,6 +117,7 @@ def run(options: Options) -> Report:
     )
     report.skipped = dict(found.skipped)
     report.skipped_dirs, report.gitignored = found.skipped_dirs, found.gitignored
+    report.excluded_named = found.excluded_named
     report.skipped_projects = found.projects
     results: dict[str, FileResult] = {}
     cache = ResultCache(cache_dir(config)) if options.use_cache and not options.force else None

@@ -71,12 +71,14 @@ def test_no_python_file_is_a_warning_and_exit_2(tmp_path: Path) -> None:
     (tmp_path / "docs" / "index.md").write_text("# docs\n")
     (tmp_path / "tests").mkdir()
     (tmp_path / "tests" / "test_x.py").write_text(ENGINE)
-    out = lint("docs", "tests/..", cwd=tmp_path)
-    assert out.returncode == 2
-    assert (
-        "no Python file found" in out.stderr
-        and "1 Python files skipped by the default excludes" in out.stderr
-    )
+    out = lint("docs", cwd=tmp_path)
+    assert out.returncode == 2 and "warning: no Python file found in docs" in out.stderr
+    # Python files that the excludes skipped: a warning saying so, exit 0 (pre-commit on test files).
+    out = lint(".", cwd=tmp_path)
+    assert out.returncode == 0
+    assert "0 files checked in . (1 Python files skipped by the default excludes)" in out.stderr
+    out = lint("tests/test_x.py", cwd=tmp_path)
+    assert out.returncode == 0 and "(1 named files matched an exclude)" in out.stderr
 
 
 def test_the_summary_counts_what_the_default_excludes_skipped(tmp_path: Path) -> None:
