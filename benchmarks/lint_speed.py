@@ -157,7 +157,10 @@ def no_crash(jobs: int) -> None:
     stdlib = Path(sysconfig.get_paths()["stdlib"])
     paths = [Path(django.__file__).parent, Path(flask.__file__).parent, stdlib]
     config = Config(exclude=["site-packages", "dist-packages"])
-    report = run(Options(paths=paths, config=config, jobs=jobs, use_cache=False, force=True))
+    options = Options(
+        paths=paths, config=config, jobs=jobs, use_cache=False, force=True, respect_gitignore=False
+    )
+    report = run(options)
     diagnostics = [f for f in report.findings if f.code.startswith("SK0")]
     crashes = [f for f in diagnostics if f.code == "SK008"]
     by_code: dict[str, int] = {}
