@@ -15,8 +15,8 @@ from _load import Load, load
 from _probes import commands, forged_cookie, lost_updates, outage, write_survives_reads
 from peers import APP, CONFIGS
 
-from sessionkit._procs import Replica, find_binary, gunicorn_argv, uvicorn_argv
-from sessionkit._servers import ServerProcess, free_port
+from sessionkit.demo._procs import Replica, find_binary, gunicorn_argv, uvicorn_argv
+from sessionkit.demo._servers import ServerProcess, free_port
 
 HERE = Path(__file__).resolve().parent
 SESSIONLESS = ("none",)

@@ -25,7 +25,7 @@ import redis
 
 import sessionkit
 from sessionkit import RedisStore
-from sessionkit._servers import ServerProcess
+from sessionkit.demo._servers import ServerProcess
 
 DATA = {"user": "ann", "cart": ["apple", "pear"], "csrf": "x" * 32, "flash": [], "n": 0}
 

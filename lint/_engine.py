@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sessionkit.lint import _baseline, _precheck, _project, _suppress
+from sessionkit.lint import _baseline, _classify, _precheck, _project, _suppress
 from sessionkit.lint import _diagnostics as diag
 from sessionkit.lint._analyze import FileResult, analyse_bytes
 from sessionkit.lint._cache import ResultCache, cache_key
-from sessionkit.lint._config import Config
-from sessionkit.lint._discover import discover, excluded
+from sessionkit.lint._config import DEFAULT_EXCLUDE, Config
+from sessionkit.lint._discover import discover, display_path, excluded
 from sessionkit.lint._sandbox import Failure, Limits, run_limited
 from sessionkit.lint._templates import as_python
 from sessionkit.lint._types import SEVERITY_RANK, Finding
@@ -34,6 +34,7 @@ class Options:
     baseline: Path | None = None
     #: Parse every file and run every rule, bypassing the prefilter (the no-crash sweep).
     force: bool = False
+    respect_gitignore: bool = True
 
 
 @dataclass
@@ -48,6 +49,14 @@ class Report:
     baselined: int = 0
     seconds: float = 0.0
     contents: dict[str, bytes] = field(default_factory=dict, repr=False)
+    #: What discovery left out: Python files per default exclude, folders, gitignored entries,
+    #: and skipped test folders that hold a runnable project.
+    skipped: dict[str, int] = field(default_factory=dict)
+    skipped_dirs: int = 0
+    gitignored: int = 0
+    skipped_projects: list[str] = field(default_factory=list)
+    #: Findings left out because they are in code that is not web runtime (see _classify).
+    not_runtime: int = 0
 
 
 Item = tuple[str, bytes, int, bool]
@@ -85,9 +94,11 @@ def _selected(code: str, path: str, config: Config) -> bool:
             return False
     elif not matches(config.select) or matches(config.ignore):
         return False
-    for pattern, codes in config.per_file_ignores.items():
-        if excluded(path, [pattern]) and matches(codes):
-            return False
+    if config.per_file_ignores:
+        rel = display_path(Path(os.path.abspath(path)), config.root)  # keys are root-relative
+        for pattern, codes in config.per_file_ignores.items():
+            if excluded(rel, [pattern]) and matches(codes):
+                return False
     return True
 
 
@@ -95,9 +106,19 @@ def run(options: Options) -> Report:
     started = time.perf_counter()
     config = options.config
     report = Report()
-    found = discover(options.paths, Path.cwd(), config.exclude + config.extend_exclude)
+    found = discover(
+        options.paths,
+        Path.cwd(),
+        config.exclude + config.extend_exclude,
+        root=config.root,
+        defaults=frozenset(DEFAULT_EXCLUDE) & set(config.exclude),
+        respect_gitignore=options.respect_gitignore,
+    )
+    report.skipped = dict(found.skipped)
+    report.skipped_dirs, report.gitignored = found.skipped_dirs, found.gitignored
+    report.skipped_projects = found.projects
     results: dict[str, FileResult] = {}
-    cache = ResultCache(_cache_dir(config)) if options.use_cache and not options.force else None
+    cache = ResultCache(cache_dir(config)) if options.use_cache and not options.force else None
     pending: list[Item] = []
     keys: dict[str, str] = {}
     problems = list(found.problems)
@@ -125,6 +146,8 @@ def run(options: Options) -> Report:
         results[display] = result
         if cache is not None and not _aborted(result):
             cache.put(keys[display], payload)
+    if cache is not None:
+        cache.prune()
     report.parsed = sum(1 for r in results.values() if r.parsed)
     raw = problems + [f for r in results.values() for f in r.findings]
     raw += _project.resolve({p: r.facts for p, r in results.items() if r.facts})
@@ -137,9 +160,14 @@ def run(options: Options) -> Report:
             report.suppressed += 1
             continue
         kept.append(finding)
+    if config.runtime_only:
+        rel_of = {p: display_path(Path(os.path.abspath(p)), config.root) for p in {f.path for f in kept}}
+        kept, dropped = _classify.split(kept, rel_of, report.contents)
+        report.not_runtime = len(dropped)
     report.all_findings = kept
     if options.baseline is not None:
-        kept, report.baselined = _baseline.apply(kept, _baseline.load(options.baseline))
+        loaded = _baseline.load(options.baseline)
+        kept, report.baselined = _baseline.apply(kept, loaded, report.contents, config.root)
     threshold = SEVERITY_RANK[config.severity]
     report.findings = [f for f in kept if SEVERITY_RANK[f.severity] >= threshold]
     report.seconds = time.perf_counter() - started
@@ -151,8 +179,11 @@ def _aborted(result: FileResult) -> bool:
     return any(f.code == diag.ABORTED.code for f in result.findings)
 
 
-def _cache_dir(config: Config) -> Path:
-    chosen = config.cache_dir or os.environ.get("SESSIONKIT_LINT_CACHE_DIR")
+def cache_dir(config: Config) -> Path:
+    """Where the result cache of ``config`` lives."""
+    if config.cache_dir:  # already absolute: resolved against the file or flag that set it
+        return Path(config.cache_dir)
+    chosen = os.environ.get("SESSIONKIT_LINT_CACHE_DIR")
     if chosen:
         return Path(chosen).expanduser()
     return config.root / ".sessionkit_cache" / "lint"

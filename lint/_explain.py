@@ -103,3 +103,11 @@ def explain(code: str) -> str | None:
             head = f"## {d.code} `{d.name}`\n\n- severity: `{d.severity}`\n\n"
             return f"{head}{d.message}.\n\n**Fix:** {d.fix_hint}\n"
     return None
+
+
+def name_of(code: str) -> str:
+    """The kebab-case name of a rule or diagnostic code (``""`` when unknown)."""
+    rule = RULES_BY_CODE.get(code)
+    if rule is not None:
+        return rule.name
+    return next((d.name for d in ALL_DIAGNOSTICS if d.code == code), "")

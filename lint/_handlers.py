@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import libcst as cst
+
 from sessionkit.lint._vocab import (
     LITESTAR_HANDLERS,
     RAW_APP_SIGNATURES,

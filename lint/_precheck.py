@@ -89,6 +89,8 @@ def check_syntax(display: str, data: bytes) -> Finding | None:
         tree = ast.parse(data, display)
     except SyntaxError as exc:
         message = str(exc.msg)
+        if "nest" not in message and _newer_syntax(data):
+            return None  # e.g. a 3.12 f-string on an older interpreter: libcst reads it
         kind = diag.PYTHON2 if message.startswith(_PY2_HINTS) else diag.SYNTAX_ERROR
         return kind.finding(display, message, exc.lineno or 1, max((exc.offset or 1) - 1, 0))
     except (RecursionError, MemoryError):
@@ -100,6 +102,19 @@ def check_syntax(display: str, data: bytes) -> Finding | None:
     if max(map(len, data.splitlines()), default=0) > _LONG_LINE and _depth(tree) > _MAX_DEPTH:
         return diag.SYNTAX_ERROR.finding(display, "nesting too deep for the parser")
     return None
+
+
+def _newer_syntax(data: bytes) -> bool:
+    """Whether libcst parses what this interpreter's parser rejected (syntax of a newer Python).
+
+    Runs in the limited worker, like every libcst parse."""
+    import libcst as cst
+
+    try:
+        cst.parse_module(data)
+    except Exception:
+        return False
+    return True
 
 
 def _frames() -> int:

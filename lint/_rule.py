@@ -6,6 +6,7 @@ import textwrap
 from typing import Any, ClassVar
 
 import libcst as cst
+
 from sessionkit.lint import _links as links
 from sessionkit.lint._context import FileContext
 from sessionkit.lint._types import Finding, Remedy, Severity

@@ -1,15 +1,18 @@
 """Run one function over many items in worker processes, each item under a time and memory limit.
 
 A native parser can crash (signal 11) or grow without bound on a small hostile file. Each worker
-caps its own address space (``RLIMIT_AS``) and handles one item at a time; the parent waits on the
-workers' pipes with a per-item deadline. A worker that dies, runs out of memory or overruns its
-deadline is killed and replaced, and only the item it held is lost: the caller gets a
-:class:`Failure` naming what happened for that item, never an exception for the whole run.
+caps its own address space (``RLIMIT_AS``) and, before each item, its CPU time (``RLIMIT_CPU``:
+CPU seconds, so a loaded machine does not turn slow into "too slow"); it handles one item at a
+time, and the parent waits on the workers' pipes with a wall-clock backstop per item. A worker
+that dies, runs out of memory or overruns is killed and replaced, and only the item it held is
+lost: the caller gets a :class:`Failure` naming what happened for that item, never an exception
+for the whole run.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import multiprocessing
 import os
 import signal
@@ -23,10 +26,16 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Limits:
-    """Per-item budget: wall-clock ``seconds`` and ``memory_mb`` of address space above start-up."""
+    """Per-item budget: CPU ``seconds``, ``memory_mb`` of address space above the worker's start-up
+    size, and a wall-clock backstop (default: ten times the CPU budget, at least five minutes)."""
 
     seconds: float = 60.0
     memory_mb: int = 2048
+    wall_seconds: float | None = None
+
+    @property
+    def wall(self) -> float:
+        return self.wall_seconds if self.wall_seconds is not None else max(10 * self.seconds, 300.0)
 
 
 @dataclass(frozen=True)
@@ -53,7 +62,20 @@ def _limit_memory(megabytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (wanted, hard))
 
 
-def _serve(conn: Connection, fn: Callable[[Any], Any], megabytes: int) -> None:
+def _limit_cpu(seconds: float) -> None:
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not POSIX: the wall-clock backstop still holds
+        return
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    soft = math.ceil(usage.ru_utime + usage.ru_stime + seconds)
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+    resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+
+
+def _serve(conn: Connection, fn: Callable[[Any], Any], megabytes: int, seconds: float) -> None:
     _limit_memory(megabytes)
     parent = os.getppid()
     while True:
@@ -67,6 +89,7 @@ def _serve(conn: Connection, fn: Callable[[Any], Any], megabytes: int) -> None:
             return
         if item is None:
             return
+        _limit_cpu(seconds)
         try:
             reply: tuple[str, Any] = ("ok", fn(item))
         except MemoryError:
@@ -76,12 +99,14 @@ def _serve(conn: Connection, fn: Callable[[Any], Any], megabytes: int) -> None:
         conn.send(reply)
 
 
-def _death(exitcode: int | None) -> str:
+def _death(exitcode: int | None, limits: Limits) -> str:
     if exitcode is not None and exitcode < 0:
         try:
             name = signal.Signals(-exitcode).name
         except ValueError:
             name = f"signal {-exitcode}"
+        if name == "SIGXCPU":
+            return f"took more than the {limits.seconds:g} s CPU limit"
         if name == "SIGKILL":
             return "the worker was killed (SIGKILL; out of memory?)"
         return f"the worker crashed ({name})"
@@ -89,9 +114,10 @@ def _death(exitcode: int | None) -> str:
 
 
 class _Worker:
-    def __init__(self, ctx: Any, fn: Callable[[Any], Any], megabytes: int) -> None:
+    def __init__(self, ctx: Any, fn: Callable[[Any], Any], limits: Limits) -> None:
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=_serve, args=(child, fn, megabytes), daemon=True)
+        args = (child, fn, limits.memory_mb, limits.seconds)
+        self.process = ctx.Process(target=_serve, args=args, daemon=True)
         self.process.start()
         child.close()
         self.index: int | None = None
@@ -139,12 +165,12 @@ def run_limited(
         return
     ctx = _context()
     queue = deque(enumerate(items))
-    workers: list[_Worker] = [_Worker(ctx, fn, limits.memory_mb) for _ in range(min(jobs, len(items)))]
+    workers: list[_Worker] = [_Worker(ctx, fn, limits) for _ in range(min(jobs, len(items)))]
     try:
         while True:
             for worker in workers:
                 if worker.index is None and queue:
-                    worker.give(*queue.popleft(), limits.seconds)
+                    worker.give(*queue.popleft(), limits.wall)
             busy = [w for w in workers if w.index is not None]
             if not busy:
                 return
@@ -161,15 +187,15 @@ def run_limited(
                         yield index, got[1] if got[0] == "ok" else Failure(got[1])
                         continue
                     worker.process.join()
-                    reason = _death(worker.process.exitcode)
+                    reason = _death(worker.process.exitcode, limits)
                 elif time.monotonic() >= worker.deadline:
-                    reason = f"took longer than the {limits.seconds:g} s limit"
+                    reason = f"took longer than {limits.wall:g} s (wall clock)"
                 else:
                     continue
                 worker.stop(kill=True)
                 workers.remove(worker)
                 if queue:
-                    workers.append(_Worker(ctx, fn, limits.memory_mb))
+                    workers.append(_Worker(ctx, fn, limits))
                 yield index, Failure(reason)
     finally:
         for worker in workers:

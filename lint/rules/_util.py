@@ -6,6 +6,7 @@ import re
 from collections.abc import Collection, Iterator
 
 import libcst as cst
+
 from sessionkit.lint._context import FileContext
 from sessionkit.lint._templates import branches
 from sessionkit.lint._walk import walk

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import libcst as cst
+
 from sessionkit.lint._rule import Rule, examples
 from sessionkit.lint._vocab import HANDLER_PATTERN, REQUEST_PARAM_NAMES
 from sessionkit.lint.rules._state import request_time_mutations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import libcst as cst
+
 from sessionkit.lint._rule import Facts, Rule, examples
 from sessionkit.lint._types import Finding
 from sessionkit.lint.rules._django import has_caches

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import libcst as cst
+
 from sessionkit.lint._rule import Rule, examples
 from sessionkit.lint.rules._util import CONFIG_OWNERS, literal_or_default, settings_in, string_value, walk
 

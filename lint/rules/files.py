@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import libcst as cst
+
 from sessionkit.lint._rule import Facts, Rule, examples
 from sessionkit.lint._types import Finding
 from sessionkit.lint.rules._util import dict_entries, literal_or_default, settings_in, string_value, walk

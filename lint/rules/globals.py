@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import libcst as cst
+
 from sessionkit.lint._rule import Rule, examples
 from sessionkit.lint._walk import children
 from sessionkit.lint.rules._state import CACHE_NAMES

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import libcst as cst
+
 from sessionkit.lint._context import FileContext
 from sessionkit.lint._rule import Rule, examples
 from sessionkit.lint._types import Finding

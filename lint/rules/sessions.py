@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import libcst as cst
+
 from sessionkit.lint._rule import DJANGO_STORE, FLASK_STORE, STARLETTE_STORE, Facts, Rule, examples
 from sessionkit.lint._types import Finding
 from sessionkit.lint.rules._django import DEFAULT_CACHE, LOCAL_CACHES, caches_for, project_caches

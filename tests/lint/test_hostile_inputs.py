@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from sessionkit.lint._sandbox import Failure, Limits, run_limited
 
 RunJson = Callable[..., tuple[int, dict[str, Any]]]
@@ -79,13 +80,13 @@ def test_only_regular_files_are_read(tmp_path: Path, kind: str) -> None:
 
 def test_a_file_over_the_time_limit_is_a_diagnostic_not_a_hang(tmp_path: Path) -> None:
     # Legal, shallow enough for the pre-check, but libcst needs seconds for it.
-    slow = OK_LINE + "".join(f"x{i} = " + "1 + " * 550 + "1\n" for i in range(60))
+    slow = OK_LINE + "".join(f"x{i} = " + "1 + " * 550 + "1\n" for i in range(150))
     (tmp_path / "slow.py").write_text(slow)
     (tmp_path / "ok.py").write_text(OK_LINE)
-    (tmp_path / "pyproject.toml").write_text("[tool.sessionkit.lint]\nfile-timeout = 0.5\n")
+    (tmp_path / "pyproject.toml").write_text("[tool.sessionkit.lint]\nfile-timeout = 1\n")
     rc, codes, stderr = _lint(tmp_path, ".")
     assert rc == 1, stderr
-    assert codes["slow.py"].startswith("SK009") and "took longer than the 0.5 s limit" in codes["slow.py"]
+    assert codes["slow.py"].startswith("SK009") and "took more than the 1 s CPU limit" in codes["slow.py"]
     assert codes["ok.py"].startswith("SK102")
 
 
@@ -119,6 +120,20 @@ def test_memory_limit_per_item() -> None:
     assert got == {0: 2**20, 1: Failure("exceeded the memory limit (300 MB)"), 2: 2 * 2**20}
 
 
-def test_time_limit_per_item() -> None:
-    got = dict(run_limited(_sleep, [0.0, 600.0, 0.0], jobs=1, limits=Limits(seconds=1)))
-    assert got == {0: 0.0, 1: Failure("took longer than the 1 s limit"), 2: 0.0}
+def _spin(seconds: float) -> float:
+    import time
+
+    end = time.process_time() + seconds
+    while time.process_time() < end:
+        pass
+    return seconds
+
+
+def test_cpu_time_limit_per_item() -> None:
+    got = dict(run_limited(_spin, [0.0, 600.0, 0.0], jobs=1, limits=Limits(seconds=1)))
+    assert got == {0: 0.0, 1: Failure("took more than the 1 s CPU limit"), 2: 0.0}
+
+
+def test_wall_clock_backstop_per_item() -> None:
+    got = dict(run_limited(_sleep, [0.0, 600.0, 0.0], jobs=1, limits=Limits(seconds=1, wall_seconds=2)))
+    assert got == {0: 0.0, 1: Failure("took longer than 2 s (wall clock)"), 2: 0.0}
