@@ -70,7 +70,7 @@ class ResultCache:
             pass  # a cache that cannot be written only costs speed
 
     def entries(self) -> list[tuple[float, int, str]]:
-        out = []
+        out: list[tuple[float, int, str]] = []
         try:
             shards = [e for e in os.scandir(self.directory) if e.is_dir(follow_symlinks=False)]
         except OSError:

@@ -80,8 +80,10 @@ def not_runtime(finding: Finding, rel: str, data: bytes | None) -> bool:
     block = _main_block(data)
     if block is not None and block[0] <= finding.line <= block[1] and not _SERVES.search(block[2]):
         return True
-    read_only = _READ_ONLY_URI.search(data) or (_SQL_SELECT.search(data) and not _SQL_WRITE.search(data))
-    return finding.code == SQLITE_RULE and read_only is not None and read_only is not False
+    if finding.code != SQLITE_RULE:
+        return False
+    selects_only = _SQL_SELECT.search(data) is not None and _SQL_WRITE.search(data) is None
+    return selects_only or _READ_ONLY_URI.search(data) is not None
 
 
 def split(

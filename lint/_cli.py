@@ -214,7 +214,10 @@ def _lint(args: argparse.Namespace, config: Any, paths: list[Path], baseline: Pa
 
 def _skipped_note(report: Any) -> str:
     skipped = sum(report.skipped.values())
-    return f" ({skipped} Python files skipped by the default excludes)" if skipped else ""
+    parts = [f"{skipped} Python files skipped by the default excludes"] if skipped else []
+    if report.gitignored:
+        parts.append(f"{report.gitignored} gitignored paths skipped (--no-respect-gitignore lints them)")
+    return f" ({'; '.join(parts)})" if parts else ""
 
 
 def _emit(args: argparse.Namespace, report: Any) -> int:

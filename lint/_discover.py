@@ -65,7 +65,7 @@ def display_path(path: Path, root: Path) -> str:
 
 
 @lru_cache(maxsize=256)
-def spec(patterns: tuple[str, ...]) -> pathspec.PathSpec:
+def spec(patterns: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
     return pathspec.GitIgnoreSpec.from_lines(patterns)
 
 
@@ -88,8 +88,8 @@ class _Walker:
         self.root, self.cwd, self.patterns, self.defaults, self.git = root, cwd, patterns, defaults, git
         self.out = Discovered()
         self.seen: set[str] = set()
-        self.ignores: dict[Path, pathspec.PathSpec | None] = {}
-        self.chains: dict[Path, list[tuple[Path, pathspec.PathSpec]]] = {}
+        self.ignores: dict[Path, pathspec.GitIgnoreSpec | None] = {}
+        self.chains: dict[Path, list[tuple[Path, pathspec.GitIgnoreSpec]]] = {}
 
     def rel(self, path: Path, anchor: Path) -> str:
         return path.relative_to(anchor).as_posix()
@@ -102,7 +102,7 @@ class _Walker:
                 return True
         return False
 
-    def _chain(self, directory: Path) -> list[tuple[Path, pathspec.PathSpec]]:
+    def _chain(self, directory: Path) -> list[tuple[Path, pathspec.GitIgnoreSpec]]:
         """The ``.gitignore`` specs that apply in ``directory``: up to the repository top, or
         up to the project root outside a repository."""
         if directory not in self.chains:
@@ -112,7 +112,7 @@ class _Walker:
             self.chains[directory] = here + ([] if top else self._chain(directory.parent))
         return self.chains[directory]
 
-    def _ignore_file(self, directory: Path) -> pathspec.PathSpec | None:
+    def _ignore_file(self, directory: Path) -> pathspec.GitIgnoreSpec | None:
         if directory not in self.ignores:
             try:
                 lines = (directory / ".gitignore").read_text(encoding="utf-8", errors="replace").splitlines()
