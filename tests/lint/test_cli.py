@@ -303,18 +303,7 @@ def test_json_report_feeds_ingress(tmp_path: Path, run_cli: Run) -> None:
 
 
 def test_concurrent_runs_share_the_cache_safely(project: Path) -> None:
-    args = [
-        sys.executable,
-        "-m",
-        "sessionkit",
-        "lint",
-        "--no-progress",
-        "--format",
-        "json",
-        "--cache-dir",
-        "shared-cache",
-        ".",
-    ]
+    args = [sys.executable, "-m", "sessionkit", "lint", "--no-progress", "--format", "json", "--cache-dir", "shared-cache", "."]
     runs = [
         subprocess.Popen(args, cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for _ in range(4)
