@@ -210,13 +210,13 @@ def _assignments(fn: cst.FunctionDef) -> list[tuple[cst.CSTNode, set[str]]]:
         elif isinstance(node, cst.AugAssign | cst.AnnAssign | cst.Del):
             _collect(node.target, names)
         elif isinstance(node, cst.For | cst.With):
-            targets = (
+            targets: list[cst.BaseExpression] = (
                 [node.target]
                 if isinstance(node, cst.For)
                 else [item.asname.name for item in node.items if item.asname is not None]
             )
-            for target in targets:
-                _collect(target, names)
+            for bound in targets:
+                _collect(bound, names)
         if names:
             out.append((node, names))
         if not isinstance(node, cst.FunctionDef | cst.ClassDef | cst.Lambda):
