@@ -111,12 +111,16 @@ def score(labels: list[Label], findings: dict[str, list[dict[str, Any]]]) -> dic
     return {"found": found, "tp": true_positives, "fp": false_positives, "misses": misses}
 
 
-def report(split: str, apps: int, files: int, labels: list[Label], result: dict[str, Any], show: bool) -> None:
+def report(
+    split: str, apps: int, files: int, labels: list[Label], result: dict[str, Any], show: bool
+) -> None:
     runtime = [la for la in labels if la.runtime]
     fp_by = Counter(f["category"] for _, f, _ in result["fp"])
     rows = sorted({la.category for la in labels} | set(fp_by) | set(result["tp"]))
-    print(f"split={split}: {apps} apps, {files} files, {len(runtime)} runtime labels, "
-          f"{len(labels) - len(runtime)} not-a-hazard labels, tolerance ±{TOLERANCE} lines")
+    print(
+        f"split={split}: {apps} apps, {files} files, {len(runtime)} runtime labels, "
+        f"{len(labels) - len(runtime)} not-a-hazard labels, tolerance ±{TOLERANCE} lines"
+    )
     print(f"{'category':<20}{'labels':>7}{'found':>7}{'recall':>8}{'TP':>5}{'FP':>5}{'precision':>11}")
     for cat in rows:
         n = sum(1 for la in runtime if la.category == cat)
@@ -128,20 +132,26 @@ def report(split: str, apps: int, files: int, labels: list[Label], result: dict[
     tp, fp = sum(result["tp"].values()), len(result["fp"])
     recall = len(result["found"]) / len(runtime) if runtime else 0.0
     precision = tp / (tp + fp) if tp + fp else 0.0
-    print(f"{'overall':<20}{len(runtime):>7}{len(result['found']):>7}{recall:>8.2f}{tp:>5}{fp:>5}{precision:>11.2f}")
+    print(
+        f"{'overall':<20}{len(runtime):>7}{len(result['found']):>7}{recall:>8.2f}{tp:>5}{fp:>5}{precision:>11.2f}"
+    )
     if show:
         for la in result["misses"]:
             print(f"MISS {la.app}/{la.path}:{la.line}-{la.end_line} {la.category}: {la.note}")
         for app, f, la in result["fp"]:
             why = f"on a not-a-hazard label ({la.note})" if la else "on no label"
-            print(f"FP   {app}/{f['path']}:{f['line']} {f['code']} {f['category']} {why}: {f['message'][:100]}")
+            print(
+                f"FP   {app}/{f['path']}:{f['line']} {f['code']} {f['category']} {why}: {f['message'][:100]}"
+            )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", choices=("tune", "holdout"), required=True)
     parser.add_argument("--mirror", type=Path, default=Path("/work/.mirror"), help="directory of git mirrors")
-    parser.add_argument("--data", type=Path, default=HERE, help="directory with manifest.jsonl and labels.jsonl")
+    parser.add_argument(
+        "--data", type=Path, default=HERE, help="directory with manifest.jsonl and labels.jsonl"
+    )
     parser.add_argument("--app", action="append", help="only these apps")
     parser.add_argument("--show", action="store_true", help="list every miss and false positive")
     args = parser.parse_args()
@@ -150,7 +160,9 @@ def main() -> None:
         apps = [a for a in apps if a["app"] in args.app]
     names = {a["app"] for a in apps}
     labels = [
-        Label(d["app"], d["path"], d["line"], d["end_line"], d["category"], d["scope"] == "runtime", d["note"])
+        Label(
+            d["app"], d["path"], d["line"], d["end_line"], d["category"], d["scope"] == "runtime", d["note"]
+        )
         for d in _jsonl(args.data / "labels.jsonl")
         if d["split"] == args.split and d["app"] in names
     ]

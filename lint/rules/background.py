@@ -21,7 +21,7 @@ class BackgroundThreadState(Rule):
     category = "background-thread"
     severity = "warning"
     remedy = "refactor"
-    prefilter = (r"Thread\(|Timer\(",)
+    prefilter = (r"Thread\(|Timer\(|start_background_task\(",)
     message = (
         "the thread runs in every replica and updates only its own process's copy of the state, "
         "so replicas answer from different data (and work is duplicated); have one worker write "
@@ -68,6 +68,15 @@ class BackgroundThreadState(Rule):
             def ping():
                 print("alive")
             threading.Timer(60, ping).start()
+        """,
+        """
+            import socketio
+            sio = socketio.AsyncServer()
+            async def notify(sid):
+                await sio.emit("done", to=sid)
+            @sio.event
+            async def submit(sid, data):
+                sio.start_background_task(notify, sid)
         """,
     )
     invalid = examples(
@@ -145,9 +154,27 @@ class BackgroundThreadState(Rule):
             def temp():
                 return jsonify(readings)
         """,
+        """
+            import socketio
+            from sanic import Sanic
+            sio = socketio.AsyncServer(async_mode="sanic", client_manager=socketio.AsyncRedisManager(url))
+            app = Sanic("feed")
+            sio.attach(app)
+            async def ticker():
+                while True:
+                    await sio.sleep(10)
+                    await sio.emit("tick", {"price": await price()})
+            @app.listener("before_server_start")
+            def start(app, loop):
+                sio.start_background_task(ticker)
+        """,
     )
 
     def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "start_background_task":
+            self._socketio_task(node)
+            return
         target = keyword(node, "target")
         if target is None and self.ctx.calls(node, TIMER):  # Timer(interval, function)
             target = keyword(node, "function") or (node.args[1] if len(node.args) > 1 else None)
@@ -165,6 +192,21 @@ class BackgroundThreadState(Rule):
         if read:
             listed = ", ".join(f"`{n}`" for n in read)
             self.report(node, f"thread `{fn.name.value}` writes {listed} that handlers read")
+
+    def _socketio_task(self, node: cst.Call) -> None:
+        """``sio.start_background_task(loop)`` at import or startup, ``loop`` repeating forever:
+        every replica runs its own copy (one event stream per replica, work done N times)."""
+        first = node.args[0].value if node.args else None
+        if (
+            not isinstance(first, cst.Name)
+            or self.ctx.is_request_time(node)
+            or under_main_guard(self.ctx, node)
+        ):
+            return
+        for fn in self.ctx.functions.functions:
+            if fn.name.value == first.value and any(isinstance(n, cst.While) for n in walk(fn.body)):
+                self.report(node, f"background task `{fn.name.value}` started in every replica")
+                return
 
     def _written_state(self, fn: cst.FunctionDef) -> set[str]:
         containers = module_containers(self.ctx)

@@ -329,7 +329,7 @@ class LocalMediaRoot(Rule):
 
     def _check(self, node: cst.CSTNode) -> None:
         if isinstance(node, cst.Assign) and isinstance(node.targets[0].target, cst.Subscript):
-            root = node.targets[0].target
+            root: cst.BaseExpression = node.targets[0].target
             while isinstance(root, cst.Subscript):
                 root = root.value
             backend = string_value(node.value)

@@ -8,10 +8,12 @@ import libcst as cst
 
 from sessionkit.lint._rule import Rule, examples
 from sessionkit.lint._walk import children
+from sessionkit.lint.rules._state import CACHE_NAMES
 
 
 class GlobalRebinding(Rule):
-    """``global x`` followed by an assignment inside a request handler.
+    """``global x`` followed by an assignment inside a request handler (a global named like a
+    cache, ``_cache``/``memo``, is memoization: SK208).
 
     The new value exists only in the process that served the request.
     """
@@ -166,6 +168,9 @@ class GlobalRebinding(Rule):
         """,
     )
 
+    #: ``True``: only globals named like caches (reported as memoization, SK208); ``False``: the others.
+    caches = False
+
     def visit_Global(self, node: cst.Global) -> None:
         functions = self.ctx.enclosing_functions(node)
         if not functions:
@@ -173,7 +178,9 @@ class GlobalRebinding(Rule):
         deferred = None if self.ctx.is_request_time(node) else self.ctx.deferred(node)
         if deferred is None and not self.ctx.is_request_time(node):
             return
-        declared = {item.name.value for item in node.names}
+        declared = {
+            item.name.value for item in node.names if bool(CACHE_NAMES.search(item.name.value)) == self.caches
+        }
         for statement, names in _assignments(functions[0]):
             rebound = sorted(names & declared)
             if rebound and not any(self._lazy(statement, name, functions[0]) for name in rebound):
@@ -203,13 +210,13 @@ def _assignments(fn: cst.FunctionDef) -> list[tuple[cst.CSTNode, set[str]]]:
         elif isinstance(node, cst.AugAssign | cst.AnnAssign | cst.Del):
             _collect(node.target, names)
         elif isinstance(node, cst.For | cst.With):
-            targets = (
+            targets: list[cst.BaseExpression] = (
                 [node.target]
                 if isinstance(node, cst.For)
                 else [item.asname.name for item in node.items if item.asname is not None]
             )
-            for target in targets:
-                _collect(target, names)
+            for bound in targets:
+                _collect(bound, names)
         if names:
             out.append((node, names))
         if not isinstance(node, cst.FunctionDef | cst.ClassDef | cst.Lambda):

@@ -6,9 +6,12 @@ import re
 
 import libcst as cst
 
+from sessionkit.lint._context import FileContext
 from sessionkit.lint._rule import Rule, examples
+from sessionkit.lint._types import Finding
 from sessionkit.lint.rules._state import request_time_mutations
 from sessionkit.lint.rules._util import walk
+from sessionkit.lint.rules.globals import GlobalRebinding
 from sessionkit.lint.rules.module_state import CONTAINER_PREFILTER
 
 MEMOIZERS = frozenset(
@@ -203,14 +206,15 @@ class PerUserMemoization(Rule):
 
 
 class ModuleCacheAtRequestTime(Rule):
-    """A module-level cache dict (or cachetools cache) filled while handling requests."""
+    """A module-level cache dict (or cachetools cache) filled while handling requests, or a
+    module-level cache rebound behind ``global`` (``global _cache; _cache = load()``)."""
 
     code = "SK208"
     name = "module-cache-at-request-time"
     category = "memoization"
     severity = "warning"
     remedy = "refactor"
-    prefilter = CONTAINER_PREFILTER
+    prefilter = (CONTAINER_PREFILTER[0] + r"|\bglobal\s+[\w, ]*(?i:cache|memo)",)
     message = (
         "each replica fills its own copy of this cache, so entries differ between replicas and "
         "go stale when another replica changes the data; use Redis with explicit invalidation"
@@ -297,9 +301,41 @@ class ModuleCacheAtRequestTime(Rule):
                 remember('a', 1)
                 return ''
         """,
+        """
+            # file: app/settings_cache.py
+            _settings_cache = {}
+            def reload_settings(session):
+                global _settings_cache
+                _settings_cache = {row.key: row.value for row in session.query(Setting)}
+            # file: app/admin.py
+            from fastapi import APIRouter
+            from app.settings_cache import reload_settings
+            router = APIRouter()
+            @router.post("/admin/settings")
+            async def save(session=Depends(db)):
+                reload_settings(session)
+        """,
     )
 
-    def visit_Module(self, node: cst.Module) -> None:
+    visit_Global = GlobalRebinding.visit_Global
+    _lazy = GlobalRebinding._lazy
+    caches = True
+
+    def __init__(self, ctx: FileContext, sink: list[Finding]) -> None:
+        super().__init__(ctx, sink)
+        self._functions: set[cst.FunctionDef | None] = set()
+
+    def report_request_time(self, node: cst.CSTNode, subject: str, deferred: str | None) -> None:
+        # One finding per function: a cache rebuilt behind ``global`` and filled in the same
+        # function is one thing to change.
+        functions = self.ctx.enclosing_functions(node)
+        key = functions[-1] if functions else None
+        if key in self._functions:
+            return
+        self._functions.add(key)
+        super().report_request_time(node, subject, deferred)
+
+    def leave_Module(self, node: cst.Module) -> None:
         for mutation in request_time_mutations(self.ctx):
             if mutation.role == "cache":
                 self.report_request_time(
