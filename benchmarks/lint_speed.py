@@ -190,6 +190,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (median and range)")
     parser.add_argument("--jobs", type=int, default=1, help="worker processes, the same for every tool")
+    parser.add_argument("--subtree", default="", help="only this part of Django (e.g. utils)")
     parser.add_argument("--no-fixit", action="store_true")
     parser.add_argument("--no-crash", action="store_true", help="also run the full no-crash sweep")
     args = parser.parse_args()
@@ -198,10 +199,11 @@ def main() -> None:
     # A copy outside any repository: no tool skips it as gitignored (site-packages in a .venv).
     work = Path(tempfile.mkdtemp(prefix="lint-speed-"))
     root = work / "django"
-    shutil.copytree(Path(django.__file__).parent, root, ignore=shutil.ignore_patterns("__pycache__"))
+    source = Path(django.__file__).parent / args.subtree
+    shutil.copytree(source, root, ignore=shutil.ignore_patterns("__pycache__"))
     files, lines = count_lines(root)
     load = os.getloadavg()[0]
-    print(f"tree: Django {django.__version__} ({files} files, {lines} lines)")
+    print(f"tree: Django {django.__version__} {args.subtree or '(all)'} ({files} files, {lines} lines)")
     print(f"jobs={args.jobs}, cpus={os.cpu_count()}, load average at start={load:.1f}")
     rules_dir = None if args.no_fixit else fixit_setup()
     if isinstance(rules_dir, str):
@@ -218,7 +220,9 @@ def main() -> None:
         runs["libcst parse of every file (1 process)"] = lambda: full_parse(root)
         for _ in range(args.rounds):
             for name, run in runs.items():
-                samples.setdefault(name, []).append(run())
+                sample = run()
+                samples.setdefault(name, []).append(sample)
+                print(f"  {name}: wall {sample[0]:.2f} s, CPU {sample[1]:.2f} s", flush=True)
     print(f"\n{args.rounds} interleaved rounds; median (min–max); CPU = user+sys of all processes\n")
     print("| run | wall | CPU | lines/s (wall) |\n|---|---|---|---|")
     for name, got in samples.items():
