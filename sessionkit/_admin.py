@@ -11,6 +11,7 @@ import sys
 from typing import Any
 
 from sessionkit._errors import SessionError
+from sessionkit._plan import F_META
 from sessionkit._policy import check_server_policy
 
 
@@ -65,9 +66,10 @@ def collect_stats(client: Any, prefix: str, limit: int = 0) -> dict[str, Any]:
         for key in batch:
             pipe.memory_usage(key, samples=0)
             pipe.pttl(key)
+            pipe.hexists(key, F_META)  # a regenerate's "replaced" marker has no metadata: not a session
         replies = pipe.execute()
-        for size, ttl in zip(replies[::2], replies[1::2]):
-            if size is not None and ttl is not None and ttl >= 0:
+        for size, ttl, live in zip(replies[::3], replies[1::3], replies[2::3]):
+            if live and size is not None and ttl is not None and ttl >= 0:
                 sizes.append(float(size))
                 ttls.append(ttl / 1000)
         batch.clear()

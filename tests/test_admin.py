@@ -41,6 +41,16 @@ def test_stats_counts_sizes_and_ttls(redis_url: str, key_prefix: str, redis_clie
     assert "sessions under" in text.stdout and ": 12" in text.stdout
 
 
+def test_stats_do_not_count_the_marker_a_regenerate_leaves(redis_url: str, key_prefix: str, redis_client) -> None:
+    store = RedisStore(redis_url, secret_keys="s" * 20, key_prefix=key_prefix, idle_timeout=3600)
+    (cookie,) = make_sessions(store, 1)
+    session = store.open(cookie)
+    session.regenerate()
+    store.save(session)
+    assert len(list(redis_client.scan_iter(match=f"{key_prefix}s:*"))) == 2  # the session and the marker
+    assert collect_stats(redis_client, key_prefix)["sessions"] == 1
+
+
 def test_revoke_from_the_command_line(redis_url: str, key_prefix: str) -> None:
     store = RedisStore(redis_url, secret_keys="s" * 20, key_prefix=key_prefix)
     cookies = make_sessions(store, 3, user="ann")
