@@ -46,8 +46,9 @@ PEERS = {"flask": ["flask-session"], "django": ["cache-redis", "django-redis"], 
 APP = {"flask": "_app_flask:app", "django": "_app_django:app", "starlette": "_app_starlette:app"}
 
 
-def ensure_venv(argv: list[str]) -> None:
-    """Re-run inside a throwaway venv holding sessionkit (editable) and the peers."""
+def ensure_venv(argv: list[str], script: Path | None = None) -> None:
+    """Re-run ``script`` (default: this one) inside a throwaway venv holding sessionkit (editable)
+    and the peers."""
     if Path(sys.prefix).resolve() == VENV.resolve():
         return
     python, marker = VENV / "bin" / "python", VENV / "sessionkit-bench.txt"
@@ -60,7 +61,7 @@ def ensure_venv(argv: list[str]) -> None:
         subprocess.run([str(python), "-m", "pip", "install", "-q", "-e", f"{REPO}[all]", *PEER_PACKAGES],
                        check=True)
         marker.write_text(wanted)
-    os.execv(str(python), [str(python), str(Path(__file__).resolve()), *argv])
+    os.execv(str(python), [str(python), str(script or Path(__file__).resolve()), *argv])
 
 
 def versions() -> dict[str, str]:
