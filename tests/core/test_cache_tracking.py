@@ -226,3 +226,37 @@ def test_asyncio_client_gets_a_tracking_connection_too(redis_url: str, redis_cli
 
     up, left, still_up = asyncio.run(scenario())
     assert up and still_up and left == 0
+
+
+def test_store_cache_checks_expiry_from_the_session_metadata(redis_client: redis.Redis,
+                                                             key_prefix: str) -> None:
+    from sessionkit._cached import StoreCache
+    from sessionkit._config import StoreConfig
+
+    clock = [1_000_000.0]
+    config = StoreConfig(key_prefix=key_prefix, idle_timeout=100.0, absolute_timeout=1000.0)
+    factory = connection_factory(redis_client)
+    assert factory is not None
+    cached = StoreCache(CacheConfig(max_age=10_000.0), config, factory, clock=lambda: clock[0])
+    key = config.session_key("meta")
+    # created 950 s ago, last written 50 s ago
+    redis_client.hset(key, mapping={"user": '"ann"', "\x00m": f"1|{clock[0] - 950}|{clock[0] - 50}|"})
+    try:
+        assert cached.lookup(key) is None
+        ticket = cached.begin(key)
+        cached.offer(key, ticket, redis_client.hgetall(key))
+        assert cached.lookup(key) is not None
+        clock[0] += 49.9
+        assert cached.lookup(key) is not None
+        clock[0] += 0.1  # idle for 100 s: expired, whatever the cache's own max_age says
+        assert cached.lookup(key) is None and len(cached.cache) == 0
+        redis_client.hset(key, "\x00m", f"1|{clock[0] - 999.5}|{clock[0]}|")
+        assert cached.lookup(key) is None  # a store reads through lookup (drain) before begin
+        cached.offer(key, cached.begin(key), redis_client.hgetall(key))
+        assert cached.lookup(key) is not None
+        clock[0] += 0.5  # 1000 s since creation: the absolute lifetime is over
+        assert cached.lookup(key) is None
+        cached.offer(key, cached.begin(key), {b"x": b"1"})  # no metadata: never served
+        assert cached.lookup(key) is None
+    finally:
+        cached.close()
