@@ -17,8 +17,8 @@ from _probes import commands, forged_cookie, lost_updates, outage, write_survive
 from _sched import outside_share, sample
 from peers import APP, CONFIGS
 
-from sessionkit._procs import Replica, find_binary, gunicorn_argv, uvicorn_argv
-from sessionkit._servers import ServerProcess, free_port
+from sessionkit.demo._procs import Replica, find_binary, gunicorn_argv, uvicorn_argv
+from sessionkit.demo._servers import ServerProcess, free_port
 
 HERE = Path(__file__).resolve().parent
 SESSIONLESS = ("none",)

@@ -51,7 +51,7 @@ def measure_config(framework: str, config: str, sessions: int, requests: int, wo
     from _http import cookie_header, get, login
     from _run import _server
 
-    from sessionkit._servers import ServerProcess
+    from sessionkit.demo._servers import ServerProcess
 
     server = ServerProcess()
     server.start()

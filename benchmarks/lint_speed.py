@@ -117,6 +117,7 @@ def fixit_seconds(root: Path) -> float | str:
 def no_crash(jobs: int) -> None:
     import django
     import flask
+
     from sessionkit.lint._config import Config
     from sessionkit.lint._engine import Options, run
 

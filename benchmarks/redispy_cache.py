@@ -25,7 +25,7 @@ import redis
 from redis.cache import CacheConfig
 from redis.connection import CacheProxyConnection
 
-from sessionkit._servers import ServerProcess
+from sessionkit.demo._servers import ServerProcess
 
 FIELDS = {"user": '"ann"', "cart": '["apple","pear"]', "csrf": '"' + "x" * 32 + '"', "n": "0",
           "\x00m": "1|1700000000.0|1700000000.0|"}

@@ -33,7 +33,7 @@ import redis
 
 import sessionkit
 from sessionkit import AsyncRedisStore, RedisStore
-from sessionkit._servers import ServerProcess
+from sessionkit.demo._servers import ServerProcess
 
 DATA = {"user": "ann", "cart": ["apple", "pear"], "csrf": "x" * 32, "flash": [], "n": 0}
 SECRET = "bench-secret-0123456789"

@@ -140,6 +140,7 @@ def analyse_bytes(
 
 def _run_rules(path: str, module: Any, rules: list[Any], result: FileResult) -> None:
     import libcst as cst
+
     from sessionkit.lint._context import FileContext
     from sessionkit.lint._walk import children
 

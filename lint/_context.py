@@ -19,6 +19,7 @@ from libcst.metadata import (
     Scope,
     ScopeProvider,
 )
+
 from sessionkit.lint._handlers import ModuleFacts, analyse
 from sessionkit.lint._walk import walk as _walk
 

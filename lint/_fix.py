@@ -14,6 +14,7 @@ import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 from libcst.metadata import MetadataWrapper, PositionProvider
+
 from sessionkit.lint._types import Finding
 
 DJANGO_ENGINE = "sessionkit.adapters.django"

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import libcst as cst
+
 from sessionkit.lint._walk import children
 
 ROUTE_ATTRS = frozenset(

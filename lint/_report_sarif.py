@@ -7,12 +7,11 @@ import os
 from pathlib import Path
 from typing import Any
 
+from sessionkit._version import __version__
 from sessionkit.lint._diagnostics import ALL_DIAGNOSTICS
 from sessionkit.lint._engine import Report
 from sessionkit.lint._explain import render_rule
 from sessionkit.lint.rules import ALL_RULES
-
-from sessionkit._version import __version__
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 import libcst as cst
+
 from sessionkit.lint._context import FileContext
 from sessionkit.lint._types import Finding, Remedy, Severity
 

@@ -18,7 +18,7 @@ from sessionkit._version import __version__
 
 # name -> module exposing ``register(subparsers: argparse._SubParsersAction) -> None``.
 _SUBCOMMANDS: tuple[str, ...] = (
-    "sessionkit._demo",
+    "sessionkit.demo._cli",
     "sessionkit.lint._cli",
     "sessionkit.ingress._cli",
     "sessionkit._admin",

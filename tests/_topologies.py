@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 import redis
 from redis.sentinel import Sentinel
 
-from sessionkit._servers import ServerProcess
+from sessionkit.demo._children import scaled
+from sessionkit.demo._servers import ServerProcess
 
 _CLIENTS: dict[int, redis.Redis] = {}
 
@@ -26,7 +27,10 @@ def close_clients() -> None:
     _CLIENTS.clear()
 
 
-def wait_until(predicate, timeout: float = 30.0, interval: float = 0.1, what: str = "condition"):
+def wait_until(predicate, timeout: float = 120.0, interval: float = 0.1, what: str = "condition"):
+    """Poll ``predicate`` until it returns a true value (returned); ``timeout`` is only the bound of a
+    wait that would hang, scaled by ``$SESSIONKIT_TIMEOUT_SCALE`` for loaded machines."""
+    timeout = scaled(timeout)
     deadline = time.monotonic() + timeout
     last_exc: Exception | None = None
     while time.monotonic() < deadline:
@@ -37,7 +41,7 @@ def wait_until(predicate, timeout: float = 30.0, interval: float = 0.1, what: st
         except Exception as exc:  # servers are coming up or failing over: keep polling
             last_exc = exc
         time.sleep(interval)
-    raise TimeoutError(f"timed out after {timeout}s waiting for {what}; last error: {last_exc!r}")
+    raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}; last error: {last_exc!r}")
 
 
 @dataclass
@@ -95,7 +99,7 @@ class SentinelGroup:
                 s.close()
         return int(port)
 
-    def kill_master_and_wait_for_failover(self, timeout: float = 60.0) -> int:
+    def kill_master_and_wait_for_failover(self, timeout: float = 180.0) -> int:
         """SIGKILL the current master; return the port of the replica the sentinels promoted.
 
         The killed server is then restarted; the sentinels turn it into a replica of the new

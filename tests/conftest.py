@@ -5,6 +5,10 @@
   suite did not start is never flushed.
 - ``sentinel_group``: master + replica + three sentinels, with ``kill_master_and_wait_for_failover()``.
 - ``redis_cluster``: three masters with one replica each.
+
+Tests that start a Sentinel group, a Cluster or an end-to-end deployment are marked ``slow``
+(``pytest -m "not slow"`` skips them locally). Every server is started through
+``sessionkit.demo._children``: when the run ends, a process no fixture ended is killed and fails the run.
 """
 
 from __future__ import annotations
@@ -17,9 +21,20 @@ import pytest
 import redis
 from _topologies import Cluster, SentinelGroup
 
-from sessionkit._servers import ServerProcess
+from sessionkit.demo import _children
+from sessionkit.demo._servers import ServerProcess
 
 _STARTED: list[str] = []
+_LEFT_BEHIND: list[int] = []
+_SLOW_MARKERS = {"e2e", "sentinel", "cluster"}
+_SLOW_FIXTURES = {"sentinel_group", "redis_cluster", "e2e_redis"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        markers = {m.name for m in item.iter_markers()}
+        if markers & _SLOW_MARKERS or _SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 class StandaloneServer:
@@ -103,7 +118,18 @@ def redis_cluster() -> Iterator[Cluster]:
         cluster.cleanup()
 
 
+@pytest.hookimpl(trylast=True)  # after pytest's own sessionfinish, which tears down the fixtures left
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Every fixture has run its teardown by now: a child still running was left behind by a test."""
+    _LEFT_BEHIND.extend(_children.end_all())
+    if _LEFT_BEHIND:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _LEFT_BEHIND:
+        terminalreporter.section("processes left running by the tests (now killed)", red=True)
+        terminalreporter.write_line(f"PIDs {_LEFT_BEHIND}: a fixture must end every process it starts")
     if _STARTED:
         terminalreporter.section("servers used")
         for line in _STARTED:

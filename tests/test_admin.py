@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 
 import pytest
 from _topologies import Cluster
@@ -24,7 +25,7 @@ def make_sessions(store: RedisStore, n: int, user: str | None = None) -> list[st
 
 
 def sk(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["sessionkit", *args], capture_output=True, text=True, check=False)
+    return subprocess.run([sys.executable, "-m", "sessionkit", *args], capture_output=True, text=True, check=False)
 
 
 def test_stats_counts_sizes_and_ttls(redis_url: str, key_prefix: str, redis_client) -> None:

@@ -1,23 +1,31 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 
 import sessionkit
 
+CLI = [sys.executable, "-m", "sessionkit"]  # the running interpreter's install, not whatever is on PATH
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, check=False)
+
 
 def test_version_and_help() -> None:
-    out = subprocess.run(["sessionkit", "--version"], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == f"sessionkit {sessionkit.__version__}"
-    out = subprocess.run(["sessionkit", "--help"], capture_output=True, text=True, check=True)
-    assert "usage: sessionkit" in out.stdout
+    out = run("--version")
+    assert out.returncode == 0 and out.stdout.strip() == f"sessionkit {sessionkit.__version__}"
+    out = run("--help")
+    assert out.returncode == 0 and "usage: sessionkit" in out.stdout
+    for command in ("demo", "lint", "ingress", "sessions"):
+        assert command in out.stdout
 
 
 def test_no_command_is_a_usage_error() -> None:
-    out = subprocess.run(["sessionkit"], capture_output=True, text=True, check=False)
-    assert out.returncode == 2
+    assert run().returncode == 2
 
 
 def test_unknown_command_is_a_usage_error() -> None:
-    out = subprocess.run(["sessionkit", "frobnicate"], capture_output=True, text=True, check=False)
+    out = run("frobnicate")
     assert out.returncode == 2
     assert "invalid choice" in out.stderr

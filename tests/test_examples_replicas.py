@@ -15,7 +15,8 @@ import pytest
 import redis
 from _topologies import wait_until
 
-from sessionkit._servers import free_port
+from sessionkit.demo._children import end, spawn
+from sessionkit.demo._servers import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -37,7 +38,7 @@ def replicas(redis_url: str) -> Iterator[Callable[[str], list[str]]]:
         env = {**os.environ, "REDIS_URL": redis_url, "SECRET_KEY": "same-secret-on-every-replica-0123456789"}
         for _ in range(2):
             port = free_port()
-            procs.append(subprocess.Popen(
+            procs.append(spawn(
                 [sys.executable, "-m", "gunicorn", module, "-b", f"127.0.0.1:{port}", "--workers", "1"],
                 cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
             urls.append(f"http://127.0.0.1:{port}")
@@ -47,8 +48,7 @@ def replicas(redis_url: str) -> Iterator[Callable[[str], list[str]]]:
 
     yield start
     for proc in procs:
-        proc.terminate()
-        proc.wait(timeout=10)
+        end(proc, grace=10)
 
 
 @pytest.mark.parametrize("framework", ["flask", "django"])

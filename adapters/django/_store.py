@@ -15,11 +15,11 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError, SessionBase
 from django.utils.crypto import get_random_string
-from sessionkit.adapters.django import _conf, _ops
 
 from sessionkit import Session
 from sessionkit._ops import adrive, drive
 from sessionkit._session import IMMUTABLE
+from sessionkit.adapters.django import _conf, _ops
 
 
 class SessionStore(SessionBase):  # type: ignore[misc]

@@ -7,9 +7,9 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import Error, Warning, register
 from django.core.exceptions import ImproperlyConfigured
-from sessionkit.adapters.django import _conf
 
 from sessionkit import SessionError
+from sessionkit.adapters.django import _conf
 
 ENGINE = "sessionkit.adapters.django"
 _LOCAL_CACHES = (

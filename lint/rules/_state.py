@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import libcst as cst
+
 from sessionkit.lint._context import FileContext
 from sessionkit.lint._handlers import singletons
 from sessionkit.lint._walk import walk

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import libcst as cst
+
 from sessionkit.lint._context import FileContext
 from sessionkit.lint._walk import walk
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import libcst as cst
+
 from sessionkit.lint._handlers import REQUEST_PARAM_NAMES
 from sessionkit.lint._rule import Rule
 from sessionkit.lint.rules.module_state import HANDLER_PREFILTER

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import libcst as cst
+
 from sessionkit.lint._rule import Rule
 from sessionkit.lint.rules._util import dict_entries, literal_or_default, settings_in, string_value, walk
 from sessionkit.lint.rules.module_state import HANDLER_PREFILTER

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import libcst as cst
+
 from sessionkit.lint._rule import Rule
 from sessionkit.lint.rules._state import request_time_mutations
 from sessionkit.lint.rules._util import walk

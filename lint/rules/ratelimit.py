@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import libcst as cst
+
 from sessionkit.lint._rule import Rule
 from sessionkit.lint.rules._util import keyword, literal_or_default, settings_in, walk
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import libcst as cst
+
 from sessionkit.lint._rule import DJANGO_STORE, FLASK_STORE, STARLETTE_STORE, Rule
 from sessionkit.lint.rules._util import (
     dict_entries,

@@ -12,7 +12,7 @@ import redis
 from _topologies import wait_until
 
 from sessionkit._cache import CacheConfig, LocalCache
-from sessionkit._servers import ServerProcess
+from sessionkit.demo._servers import ServerProcess
 from sessionkit._tracking import Tracker, connection_factory
 
 Make = Callable[..., Tracker]

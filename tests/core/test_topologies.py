@@ -11,7 +11,7 @@ import redis
 from _topologies import Cluster, SentinelGroup, node, wait_until
 
 from sessionkit import RedisStore, SessionBackendUnavailable
-from sessionkit._servers import ServerProcess
+from sessionkit.demo._servers import ServerProcess
 
 SECRET = "topology-secret-0123456789"
 

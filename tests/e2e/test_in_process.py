@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from e2e._deploy import Deployment
 
-from sessionkit._journey import walk
+from sessionkit.demo._journey import walk
 
 pytestmark = pytest.mark.e2e
 

@@ -8,8 +8,9 @@ import time
 import pytest
 from e2e._deploy import Deployment
 
-from sessionkit._journey import Tally, User, walk
-from sessionkit._servers import ServerProcess
+from sessionkit.demo._children import scaled
+from sessionkit.demo._journey import Tally, User, walk
+from sessionkit.demo._servers import ServerProcess
 
 pytestmark = pytest.mark.e2e
 
@@ -86,7 +87,7 @@ def test_redis_outage_gives_503_and_recovers(healed_after: Deployment, e2e_redis
         time.sleep(1.5)
     finally:
         stop.set()
-        load.join(60)
+        load.join(scaled(120))
     tally = result[0]
     tally.merge(final_check(users))
     print(f"\n[{deploy.framework}] sessionkit, Redis down 3 s: statuses {dict(tally.statuses)}")
@@ -109,7 +110,7 @@ def test_rolling_restart_loses_nothing(healed_after: Deployment) -> None:
     pids = [r.pid for r in deploy.replicas]
     stop = threading.Event()
     result: list[Tally] = []
-    load = threading.Thread(target=lambda: result.append(walk(users, steps=3000, stop=stop, max_seconds=90)))
+    load = threading.Thread(target=lambda: result.append(walk(users, steps=3000, stop=stop, max_seconds=180)))
     load.start()
     try:
         for replica in deploy.replicas:
@@ -121,7 +122,7 @@ def test_rolling_restart_loses_nothing(healed_after: Deployment) -> None:
         time.sleep(0.5)
     finally:
         stop.set()
-        load.join(120)
+        load.join(scaled(240))
     tally = result[0]
     tally.merge(final_check(users))
     print(f"\n[{deploy.framework}] sessionkit, rolling restart: {tally.requests} requests, "

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
 from typing import Any
 
 import kubernetes_validate
@@ -86,5 +87,5 @@ def k8s_valid(obj: dict[str, Any]) -> None:
 def run(*args: str, cwd: str | None = None) -> subprocess.CompletedProcess[str]:
     """Run ``sessionkit ingress ARGS`` and capture text output."""
     return subprocess.run(
-        ["sessionkit", "ingress", *args], capture_output=True, text=True, check=False, cwd=cwd
+        [sys.executable, "-m", "sessionkit", "ingress", *args], capture_output=True, text=True, check=False, cwd=cwd
     )

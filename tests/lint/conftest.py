@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+
 from sessionkit.lint._analyze import analyse_bytes
 from sessionkit.lint._project import resolve
 from sessionkit.lint._types import Finding
@@ -27,7 +29,7 @@ def lint_snippet(source: str) -> list[Finding]:
 
 def cli(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["sessionkit", "lint", "--no-progress", *map(str, args)],
+        [sys.executable, "-m", "sessionkit", "lint", "--no-progress", *map(str, args)],
         capture_output=True,
         text=True,
         cwd=cwd,

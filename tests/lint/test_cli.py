@@ -14,6 +14,7 @@ from typing import Any
 
 import libcst
 import pytest
+
 from sessionkit.lint._types import JSON_FIELDS
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -290,7 +291,7 @@ def test_json_report_feeds_ingress(tmp_path: Path, run_cli: Run) -> None:
     doc = json.loads((tmp_path / "report.json").read_text())
     assert {f["remedy"] for f in doc["findings"]} <= {"externalize", "refactor", "affinity"}
     out = subprocess.run(
-        ["sessionkit", "ingress", "--from-lint", "report.json"],
+        [sys.executable, "-m", "sessionkit", "ingress", "--from-lint", "report.json"],
         capture_output=True,
         text=True,
         cwd=tmp_path,
@@ -301,7 +302,7 @@ def test_json_report_feeds_ingress(tmp_path: Path, run_cli: Run) -> None:
 
 
 def test_concurrent_runs_share_the_cache_safely(project: Path) -> None:
-    args = ["sessionkit", "lint", "--no-progress", "--format", "json", "--cache-dir", "shared-cache", "."]
+    args = [sys.executable, "-m", "sessionkit", "lint", "--no-progress", "--format", "json", "--cache-dir", "shared-cache", "."]
     runs = [
         subprocess.Popen(args, cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for _ in range(4)

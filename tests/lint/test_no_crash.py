@@ -10,6 +10,8 @@ from pathlib import Path
 
 import django
 import flask
+import pytest
+
 from sessionkit.lint._config import Config
 from sessionkit.lint._engine import Options, run
 
@@ -17,6 +19,7 @@ STDLIB = Path(sysconfig.get_paths()["stdlib"])
 STDLIB_SLICE = ("json", "email", "http", "logging", "concurrent", "urllib", "xml", "asyncio")
 
 
+@pytest.mark.slow  # ~100 s on 2 cores
 def test_no_crash_on_django_flask_and_stdlib_slice() -> None:
     config = Config(exclude=[])
     paths = [Path(django.__file__).parent, Path(flask.__file__).parent]

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 
 import pytest
+
 from sessionkit.lint._rule import Rule
 from sessionkit.lint._types import Finding
 from sessionkit.lint.rules import ALL_RULES

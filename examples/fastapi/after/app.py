@@ -18,6 +18,7 @@ from urllib.parse import parse_qs
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+
 from sessionkit.adapters.starlette import SessionMiddleware, regenerate
 
 DEMO = os.environ.get("SESSIONKIT_DEMO") == "1"

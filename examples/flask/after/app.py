@@ -16,9 +16,9 @@ import os
 from typing import Any
 
 from flask import Flask, flash, get_flashed_messages, jsonify, request, session
-from sessionkit.adapters.flask import SessionKit, regenerate
 
 from sessionkit import ConfigurationError
+from sessionkit.adapters.flask import SessionKit, regenerate
 
 
 def field(name: str) -> str:

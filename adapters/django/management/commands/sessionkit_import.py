@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.sessions.backends.base import CreateError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+
 from sessionkit.adapters.django import SessionStore
 
 

