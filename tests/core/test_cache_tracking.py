@@ -12,8 +12,8 @@ import redis
 from _topologies import wait_until
 
 from sessionkit._cache import CacheConfig, LocalCache
-from sessionkit.demo._servers import ServerProcess
 from sessionkit._tracking import Tracker, connection_factory
+from sessionkit.demo._servers import ServerProcess
 
 Make = Callable[..., Tracker]
 
