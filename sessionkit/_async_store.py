@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from redis.exceptions import NoScriptError
+
 from sessionkit import _ops
 from sessionkit._connect import adrop_connections, async_client, translate_errors
 from sessionkit._core import SaveResult, StoreCore
@@ -43,10 +45,18 @@ class AsyncRedisStore(StoreCore):
             raise
 
     def _send(self, target: Any, name: str, args: tuple[Any, ...]) -> Any:
-        if name == "write":
-            key, argv = args
+        if name != "write":
+            return getattr(target, name)(*args)
+        key, argv = args
+        if target is not self.client:  # a pipeline loads its scripts itself
             return self._script(keys=[key], args=argv, client=target)
-        return getattr(target, name)(*args)
+        return self._evalsha(key, argv)
+
+    async def _evalsha(self, key: str, argv: list[Any]) -> Any:
+        try:
+            return await self.client.evalsha(self._script.sha, 1, key, *argv)
+        except NoScriptError:  # EVAL caches it on that server only (SCRIPT LOAD would go to all)
+            return await self.client.eval(WRITE, 1, key, *argv)
 
     async def _guarded(self, call: _ops.Call) -> Any:
         with translate_errors(call[0]):
