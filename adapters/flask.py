@@ -199,6 +199,7 @@ class SessionKit:
             idle_timeout=idle, absolute_timeout=setting("ABSOLUTE_TIMEOUT", timedelta(days=30)),
             refresh_interval=refresh, max_size=setting("MAX_SIZE", 65536),
             degraded=setting("DEGRADED", False), wait_replicas=setting("WAIT_REPLICAS", 0),
+            local_cache=setting("LOCAL_CACHE", True),
         )
         same_site = cfg["SESSION_COOKIE_SAMESITE"]
         cookie = CookieSettings(

@@ -60,7 +60,9 @@ class AsyncRedisStore(StoreCore):
 
     async def _guarded(self, call: _ops.Call) -> Any:
         with translate_errors(call[0]):
-            return await self._call(call)
+            if self.local_cache is None:
+                return await self._call(call)
+            return await self.local_cache.acall(call[0], call[1], lambda: self._call(call))
 
     async def _run(self, operation: Operation, make: Any, *args: Any) -> Any:
         with observed(self.hooks, operation) as out:
@@ -106,4 +108,6 @@ class AsyncRedisStore(StoreCore):
         return int(await self._run("revoke_user", _ops.revoke_user, str(user_id)))
 
     async def aclose(self) -> None:
+        if self.local_cache is not None:
+            self.local_cache.close()
         await self.client.aclose()

@@ -18,16 +18,19 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from sessionkit._cache import CacheConfig, CacheOutcome, LocalCache
 from sessionkit._config import StoreConfig
+from sessionkit._observe import Hook, OperationEvent
 from sessionkit._plan import F_META
-from sessionkit._tracking import ConnectionFactory, Tracker
+from sessionkit._tracking import ConnectionFactory, Tracker, connection_factory
 
 log = logging.getLogger("sessionkit")
 _F_META_B = F_META.encode()
+# Commands that change no key; every other command a store sends may change its first key.
+_READS = frozenset({"hgetall", "exists", "hexists", "smembers", "ttl", "pttl", "scan"})
 
 
 def _expired(raw: dict[bytes, bytes], config: StoreConfig, now: float) -> bool:
@@ -89,9 +92,91 @@ class StoreCache:
         if ticket is not None:
             self.cache.end(key, ticket, raw if isinstance(raw, dict) else None, self._clock())
 
+    def read(self, key: str, fetch: Callable[[], Any]) -> Any:
+        """``HGETALL key`` through the cache: from memory if fresh, else ``fetch()`` (kept if safe)."""
+        raw = self.lookup(key)
+        if raw is not None:
+            return raw
+        ticket, reply = self.begin(key), None
+        try:
+            reply = fetch()
+        finally:
+            self.offer(key, ticket, reply)
+        return reply
+
+    async def aread(self, key: str, fetch: Callable[[], Awaitable[Any]]) -> Any:
+        """``read`` for asyncio."""
+        raw = await self.alookup(key)
+        if raw is not None:
+            return raw
+        ticket, reply = self.begin(key), None
+        try:
+            reply = await fetch()
+        finally:
+            self.offer(key, ticket, reply)
+        return reply
+
+    def call(self, name: str, args: tuple[Any, ...], execute: Callable[[], Any]) -> Any:
+        """Run one store command (``execute()``) through the cache: reads of a session hash may be
+        served from memory, and a write drops this replica's copy of its key before and after."""
+        if name == "hgetall":
+            return self.read(args[0], execute)
+        if name in _READS or not args or not isinstance(args[0], str):
+            return execute()
+        self.forget(args[0])
+        try:
+            return execute()
+        finally:
+            self.forget(args[0])
+
+    async def acall(self, name: str, args: tuple[Any, ...], execute: Callable[[], Awaitable[Any]]) -> Any:
+        """``call`` for asyncio."""
+        if name == "hgetall":
+            return await self.aread(args[0], execute)
+        if name in _READS or not args or not isinstance(args[0], str):
+            return await execute()
+        self.forget(args[0])
+        try:
+            return await execute()
+        finally:
+            self.forget(args[0])
+
     def forget(self, key: str) -> None:
         """This replica writes or deletes ``key``: drop its copy and any read of it in flight."""
         self.cache.invalidate(key)
 
     def close(self) -> None:
         self.tracker.close()
+
+
+def make_store_cache(
+    setting: bool | CacheConfig,
+    store: StoreConfig,
+    client: Any,
+    hooks: Sequence[Hook] = (),
+    tracking_client: Callable[[], Any] | None = None,
+) -> StoreCache | None:
+    """The cache a store's ``local_cache`` setting asks for, or ``None`` (off, or not available).
+
+    ``tracking_client`` builds a blocking client to take the tracking connection's settings from
+    when ``client`` cannot provide them (an asyncio Sentinel client built from a URL).
+    """
+    if setting is False:
+        return None
+    config = setting if isinstance(setting, CacheConfig) else CacheConfig()
+    if not config.enabled:
+        return None
+    factory = connection_factory(client)
+    if factory is None and tracking_client is not None:
+        factory = connection_factory(tracking_client())
+    if factory is None:
+        log.warning("local session cache off: not available for %s (Redis Cluster, or an asyncio "
+                    "client whose settings cannot be reused: pass the URL instead)", type(client).__name__)
+        return None
+    emit = None
+    if hooks:
+        def emit(outcome: CacheOutcome) -> None:
+            event = OperationEvent("cache", outcome, 0.0)
+            for hook in hooks:
+                hook(event)
+    return StoreCache(config, store, factory, emit)

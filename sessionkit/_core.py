@@ -10,8 +10,10 @@ from datetime import timedelta
 from functools import cached_property
 from typing import Any, Literal
 
+from sessionkit._cache import CacheConfig
+from sessionkit._cached import StoreCache, make_store_cache
 from sessionkit._config import Seconds, StoreConfig, seconds
-from sessionkit._connect import is_cluster, mask_url
+from sessionkit._connect import is_cluster, mask_url, sync_client
 from sessionkit._cookie import CookieCodec, SecretKeys, new_session_id, redis_key_suffix
 from sessionkit._errors import ConfigurationError, SessionNotReplicated
 from sessionkit._observe import Hook
@@ -81,6 +83,9 @@ class StoreCore:
         pool_size: connections per process (a blocking pool, URL only; Cluster: per node).
         pool_timeout: seconds to wait for a free connection before ``PoolExhausted``.
         hooks: callbacks receiving an ``OperationEvent`` per operation.
+        local_cache: serve repeated reads from a replica-local cache kept exact by Redis
+            (``CLIENT TRACKING``; see docs/cache.md): ``True`` (default limits), a ``CacheConfig``,
+            or ``False`` (off).
     """
 
     client: Any
@@ -103,6 +108,7 @@ class StoreCore:
         pool_size: int = 50,
         pool_timeout: Seconds = 5,
         hooks: Sequence[Hook] = (),
+        local_cache: bool | CacheConfig = True,
     ) -> None:
         if (url is None) == (client is None):
             raise ConfigurationError(
@@ -128,6 +134,10 @@ class StoreCore:
         self._url = url
         self.client = client if client is not None else self._connect(url or "")
         self._setup()
+        self.local_cache: StoreCache | None = make_store_cache(
+            local_cache, self.config, self.client, self.hooks,
+            (lambda: sync_client(url)) if url is not None else None,
+        )
 
     def _connect(self, url: str) -> Any:
         raise NotImplementedError

@@ -16,7 +16,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
-Operation = Literal["load", "save", "delete", "regenerate", "revoke_user"]
+# "cache": the replica-local cache (outcome hit, miss, evict, invalidate or flush; seconds 0).
+Operation = Literal["load", "save", "delete", "regenerate", "revoke_user", "cache"]
 
 
 @dataclass(frozen=True)

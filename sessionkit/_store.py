@@ -51,7 +51,9 @@ class RedisStore(StoreCore):
 
     def _guarded(self, call: _ops.Call) -> Any:
         with translate_errors(call[0]):
-            return self._call(call)
+            if self.local_cache is None:
+                return self._call(call)
+            return self.local_cache.call(call[0], call[1], lambda: self._call(call))
 
     def _run(self, operation: Operation, make: Any, *args: Any) -> Any:
         with observed(self.hooks, operation) as out:
@@ -101,4 +103,6 @@ class RedisStore(StoreCore):
         return int(self._run("revoke_user", _ops.revoke_user, str(user_id)))
 
     def close(self) -> None:
+        if self.local_cache is not None:
+            self.local_cache.close()
         self.client.close()

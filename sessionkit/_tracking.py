@@ -21,6 +21,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import select
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -35,6 +37,7 @@ from sessionkit._cache import LocalCache
 log = logging.getLogger("sessionkit")
 
 CHANNEL = "__redis__:invalidate"
+CLIENT_NAME = "sessionkit-tracking"  # how the tracking connection shows in CLIENT LIST
 RETRY_AFTER = 1.0  # seconds between attempts to rebuild a lost tracking connection
 State = Literal["down", "connecting", "up", "refused"]
 ConnectionFactory = Callable[[], Any]
@@ -62,12 +65,27 @@ def connection_factory(client: Any) -> ConnectionFactory | None:
         if sync_cls is None:  # e.g. asyncio Sentinel: the store builds a sync twin from its URL
             return None
         cls, kwargs = sync_cls, {k: v for k, v in kwargs.items() if k in _PORTABLE}
-    kwargs.update(protocol=2, decode_responses=False)
+    kwargs.update(protocol=2, decode_responses=False, client_name=CLIENT_NAME)
 
     def make() -> Any:
         return cls(**kwargs)
 
     return make
+
+
+def _poller(conn: Any) -> Any:
+    """A poll object on the connection's socket, or ``None`` (then every drain asks redis-py).
+
+    redis-py keeps the socket in ``_sock``; after a drain its reply parser holds no complete
+    message, so an idle socket means nothing new has arrived.
+    """
+    sock = getattr(conn, "_sock", None)
+    # TLS may hold decrypted bytes the socket no longer shows: ask redis-py every time there.
+    if sock is None or isinstance(sock, ssl.SSLSocket) or not hasattr(select, "poll"):
+        return None
+    poller = select.poll()
+    poller.register(sock, select.POLLIN | select.POLLPRI)
+    return poller
 
 
 class Tracker:
@@ -87,6 +105,7 @@ class Tracker:
         self._factory = factory
         self._clock = clock
         self._conn: Any = None
+        self._poll: Any = None  # a poll object on the connection's socket: the 1 µs "anything new?"
         self._retry_at = 0.0
         self._last_pong = 0.0
         self._ping_sent: float | None = None
@@ -102,18 +121,24 @@ class Tracker:
         if self.state != "up":
             if self.state == "down" and self._clock() >= self._retry_at:
                 self.connect()
-            return self.state == "up"
+            return self.up
         with self._lock:
             conn = self._conn
             if conn is None or self.state != "up":
                 return False
             try:
-                while conn.can_read(timeout=0):
-                    self._handle(conn.read_response(disconnect_on_error=False))
+                if self._poll is None or self._poll.poll(0):
+                    while conn.can_read(timeout=0):
+                        self._handle(conn.read_response(disconnect_on_error=False))
                 self._check_alive(conn)
             except Exception as exc:  # any doubt at all: nothing cached may be served
                 self._lose(f"tracking connection lost ({type(exc).__name__}: {exc})")
                 return False
+        return self.state == "up"
+
+    @property
+    def up(self) -> bool:
+        """Whether tracking is established right now."""
         return self.state == "up"
 
     async def ausable(self) -> bool:
@@ -154,6 +179,7 @@ class Tracker:
                 log.debug("tracking connection not established: %s", exc)
                 return
             self._conn = conn
+            self._poll = _poller(conn)
             self._last_pong = self._clock()
             self._ping_sent = None
             self.cache.flush()
@@ -164,6 +190,7 @@ class Tracker:
             if self._conn is not None:
                 self._conn.disconnect()
                 self._conn = None
+                self._poll = None
             if self.state != "refused":
                 self.state = "down"
                 self._retry_at = float("inf")
@@ -176,6 +203,7 @@ class Tracker:
             with contextlib.suppress(Exception):  # already broken; nothing else to release
                 self._conn.disconnect()
             self._conn = None
+        self._poll = None
         self.state = "down"
         self._retry_at = self._clock()  # retry on the next read (then back off on failure)
         log.warning("local session cache flushed: %s", why)

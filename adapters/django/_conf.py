@@ -27,6 +27,7 @@ DEFAULTS: dict[str, Any] = {
     "SESSIONKIT_ABSOLUTE_TIMEOUT": None,
     "SESSIONKIT_FALLBACK_ENGINE": None,
     "SESSIONKIT_USER_KEY": "_auth_user_id",
+    "SESSIONKIT_LOCAL_CACHE": True,
 }
 
 
@@ -131,6 +132,7 @@ def _build() -> Conf:
         "absolute_timeout": setting("SESSIONKIT_ABSOLUTE_TIMEOUT"),
         "refresh_interval": setting("SESSIONKIT_REFRESH_INTERVAL"),
         "max_size": setting("SESSIONKIT_MAX_SIZE"),
+        "local_cache": setting("SESSIONKIT_LOCAL_CACHE"),
     }
     try:
         store = RedisStore(url, client=client, **options)
