@@ -34,12 +34,14 @@ PEER_PACKAGES = ["Flask-Session", "django-redis", "starsessions", "hiredis"]
 
 CONFIGS: dict[str, list[tuple[str, str]]] = {
     "flask": [("none", "no session"), ("cookie", "Flask cookie session"),
-              ("flask-session", "Flask-Session (Redis)"), ("sessionkit", "sessionkit")],
+              ("flask-session", "Flask-Session (Redis)"), ("sessionkit", "sessionkit"),
+              ("sessionkit-nocache", "sessionkit, local cache off")],
     "django": [("none", "no session"), ("signed-cookies", "signed_cookies engine"),
                ("cache-redis", "cache engine + RedisCache"), ("django-redis", "cache engine + django-redis"),
-               ("sessionkit", "sessionkit")],
+               ("sessionkit", "sessionkit"), ("sessionkit-nocache", "sessionkit, local cache off")],
     "starlette": [("none", "no session"), ("cookie", "Starlette SessionMiddleware"),
-                  ("starsessions", "starsessions RedisStore"), ("sessionkit", "sessionkit")],
+                  ("starsessions", "starsessions RedisStore"), ("sessionkit", "sessionkit"),
+                  ("sessionkit-nocache", "sessionkit, local cache off")],
 }
 COOKIE = {"flask": "cookie", "django": "signed-cookies", "starlette": "cookie"}
 PEERS = {"flask": ["flask-session"], "django": ["cache-redis", "django-redis"], "starlette": ["starsessions"]}
@@ -110,7 +112,11 @@ def main(argv: list[str]) -> int:
     report = render(frameworks, loads, probes, versions(), server_version, loader, args)
     print(report)
     if args.write_docs:
-        Path(args.output).write_text(report)
+        out = Path(args.output)
+        old = out.read_text() if out.exists() else ""
+        if "\n## Capacity\n" in old:  # written by capacity.py: keep it
+            report = report.rstrip("\n") + "\n\n## Capacity\n" + old.split("\n## Capacity\n", 1)[1]
+        out.write_text(report)
         print(f"wrote {args.output}")
     return 0
 

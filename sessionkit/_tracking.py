@@ -21,10 +21,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import select
 import ssl
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -111,6 +113,9 @@ class Tracker:
         self._ping_sent: float | None = None
         self.pongs = 0  # liveness answers received (for tests and debugging)
         self._lock = threading.Lock()
+        if hasattr(os, "register_at_fork"):  # a forked worker must not read its parent's socket
+            ref = weakref.ref(self)
+            os.register_at_fork(after_in_child=lambda: (t := ref()) is not None and t._forked())
 
     # -- the gate in front of the cache ------------------------------------------------------
     def usable(self) -> bool:
@@ -195,6 +200,14 @@ class Tracker:
                 self.state = "down"
                 self._retry_at = float("inf")
             self.cache.flush()
+
+    def _forked(self) -> None:
+        """In a child process: the connection (and what was cached through it) is the parent's."""
+        self._lock = threading.Lock()
+        self._conn = self._poll = None  # not disconnect(): that would shut the parent's socket down
+        self.cache.flush()
+        if self.state != "refused":
+            self.state, self._retry_at = "down", 0.0
 
     def _lose(self, why: str) -> None:
         """Called with the lock held: forget the connection and everything cached."""

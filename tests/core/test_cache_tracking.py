@@ -12,7 +12,7 @@ import redis
 from _topologies import wait_until
 
 from sessionkit._cache import CacheConfig, LocalCache
-from sessionkit._tracking import Tracker, connection_factory
+from sessionkit._tracking import CLIENT_NAME, Tracker, connection_factory
 from sessionkit.demo._servers import ServerProcess
 
 Make = Callable[..., Tracker]
@@ -260,3 +260,34 @@ def test_store_cache_checks_expiry_from_the_session_metadata(redis_client: redis
         assert cached.lookup(key) is None
     finally:
         cached.close()
+
+
+def test_a_forked_child_builds_its_own_tracking_connection(make_tracker: Make, redis_client: redis.Redis,
+                                                           key_prefix: str) -> None:
+    import os
+
+    tracker = make_tracker()
+    key = key_prefix + "s:fork"
+    redis_client.hset(key, "n", "0")
+    cache_read(tracker, redis_client, key)
+    url = redis_client.connection_pool.connection_kwargs
+
+    def trackers() -> int:
+        admin = redis.Redis(host=url["host"], port=url["port"])
+        return sum(c["name"] == CLIENT_NAME for c in admin.client_list())
+
+    before = trackers()
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: no pytest machinery here, only the verdict through the pipe
+        ok = len(tracker.cache) == 0 and tracker.state == "down" and tracker.usable()
+        ok = ok and trackers() == before + 1  # its own, beside the parent's
+        os.write(write_end, b"1" if ok else b"0")
+        os._exit(0)
+    os.close(write_end)
+    verdict = os.read(read_end, 1)
+    os.waitpid(pid, 0)
+    os.close(read_end)
+    assert verdict == b"1"
+    redis_client.hset(key, "n", "1")  # the parent's connection still works after the child's exit
+    assert tracker.usable() and tracker.cache.get(key, time.time()) is None
