@@ -305,3 +305,42 @@ def test_write_racing_reads_survives(counter: Deployment) -> None:
     print(f"\n[{counter.framework}] write racing 49 reads: survived {survived}/5 (reads after: {seen}); "
           f"{time.monotonic() - started:.1f} s")
     assert survived == 5, seen
+
+
+def _reads_from_redis(client: Client, admin: redis.Redis, reads: int, expect: str) -> int:
+    """``reads`` reads of the counter, each checked against ``expect``; how many HGETALL they cost."""
+    before = commandstats(admin)["hgetall"]
+    values = [client.request("GET", "/get?key=counter").body["value"] for _ in range(reads)]
+    assert values == [expect] * reads
+    return commandstats(admin)["hgetall"] - before
+
+
+def test_lost_tracking_connection_flushes_every_replica(counter: Deployment, admin: redis.Redis) -> None:
+    """Redis drops every replica's tracking connection, then a write lands: no replica serves its
+    older copy (each flushes on the dropped connection), and tracking and memory reads come back."""
+    started = time.monotonic()
+    client = Client(rr_port(counter))
+    try:
+        assert client.request("POST", "/set", {"key": "counter", "value": "v0"}).status == 200
+        _reads_from_redis(client, admin, 6, "v0")  # every replica reads it twice: cached
+        assert _reads_from_redis(client, admin, 3, "v0") == 0  # one read per replica, all from memory
+        tracking = [c["id"] for c in admin.client_list() if c.get("name") == TRACKING_NAME]
+        assert len(tracking) >= 3
+        for client_id in tracking:
+            admin.execute_command("CLIENT", "KILL", "ID", client_id)
+        assert client.request("POST", "/set", {"key": "counter", "value": "v1"}).status == 200
+        after_drop = _reads_from_redis(client, admin, 3, "v1")  # the first read on each replica
+        deadline = time.monotonic() + scaled(30)
+        while tracking_connections(admin) < 3 and time.monotonic() < deadline:
+            _reads_from_redis(client, admin, 3, "v1")  # a replica reconnects on its next read
+        reconnected = tracking_connections(admin)
+        _reads_from_redis(client, admin, 3, "v1")  # cached again after the reconnect
+        warm = _reads_from_redis(client, admin, 3, "v1")
+    finally:
+        client.close()
+    print(f"\n[{counter.framework}] {len(tracking)} tracking connections killed, then a write: first reads "
+          f"cost {after_drop} HGETALL, {reconnected} tracking connections back, warm reads cost {warm} "
+          f"HGETALL; {time.monotonic() - started:.1f} s")
+    assert after_drop == 3  # nothing was served from memory while tracking was in doubt
+    assert reconnected >= 3
+    assert warm == 0
