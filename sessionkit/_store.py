@@ -48,7 +48,7 @@ class RedisStore(StoreCore):
         # client is a plain ``Redis`` (Sentinel's too): redis-py's per-command wrappers cost about
         # as much as the round trip itself. Cluster clients route by slot: they keep the methods.
         fast = isinstance(self.client, redis.Redis) and getattr(self.client, "connection", None) is None
-        self._pool = self.client.connection_pool if fast else None
+        self._pool: Any = self.client.connection_pool if fast else None
 
     def _direct(self, *args: Any) -> Any:
         """One command on one pooled connection, reconnecting and retrying on a dropped connection
