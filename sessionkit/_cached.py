@@ -4,8 +4,9 @@ Both stores call the same few methods around their ``HGETALL`` and their writes:
 
 - ``lookup(key)`` / ``await alookup(key)``: drain pending invalidations, then the cached hash or
   ``None`` (also ``None`` when tracking is down, and for a session whose metadata says it expired);
-- on a miss, ``begin(key)`` before the read and ``offer(key, ticket, raw)`` after it;
-- ``forget(key)`` before and after every write or delete of ``key`` by this replica.
+- on a miss, ``begin(key)`` before the read and ``offer(key, ticket, raw)`` after it (``read``
+  and ``aread`` do all three around the store's own ``HGETALL``);
+- ``forget_command(command)`` before every command of this replica that writes.
 
 A writing request bases its conditional write on the snapshot it read — from memory when the
 cache served it: the write sends only the fields whose bytes changed, conditional on the key still
@@ -29,8 +30,6 @@ from sessionkit._tracking import ConnectionFactory, Tracker, connection_factory
 
 log = logging.getLogger("sessionkit")
 _F_META_B = F_META.encode()
-# Commands that change no key; every other command a store sends may change its first key.
-_READS = frozenset({"hgetall", "exists", "hexists", "smembers", "ttl", "pttl", "scan"})
 
 
 def _expired(raw: dict[bytes, bytes], config: StoreConfig, now: float) -> bool:
@@ -92,54 +91,36 @@ class StoreCache:
         if ticket is not None:
             self.cache.end(key, ticket, raw if isinstance(raw, dict) else None, self._clock())
 
-    def read(self, key: str, fetch: Callable[[], Any]) -> Any:
-        """``HGETALL key`` through the cache: from memory if fresh, else ``fetch()`` (kept if safe)."""
+    def read(self, key: str, fetch: Callable[[str], Any]) -> Any:
+        """``HGETALL key`` through the cache: from memory if fresh, else ``fetch(key)`` (kept if safe)."""
         raw = self.lookup(key)
         if raw is not None:
             return raw
         ticket, reply = self.begin(key), None
         try:
-            reply = fetch()
+            reply = fetch(key)
         finally:
             self.offer(key, ticket, reply)
         return reply
 
-    async def aread(self, key: str, fetch: Callable[[], Awaitable[Any]]) -> Any:
+    async def aread(self, key: str, fetch: Callable[[str], Awaitable[Any]]) -> Any:
         """``read`` for asyncio."""
         raw = await self.alookup(key)
         if raw is not None:
             return raw
         ticket, reply = self.begin(key), None
         try:
-            reply = await fetch()
+            reply = await fetch(key)
         finally:
             self.offer(key, ticket, reply)
         return reply
 
-    def call(self, name: str, args: tuple[Any, ...], execute: Callable[[], Any]) -> Any:
-        """Run one store command (``execute()``) through the cache: reads of a session hash may be
-        served from memory, and a write drops this replica's copy of its key before and after."""
-        if name == "hgetall":
-            return self.read(args[0], execute)
-        if name in _READS or not args or not isinstance(args[0], str):
-            return execute()
-        self.forget(args[0])
-        try:
-            return execute()
-        finally:
-            self.forget(args[0])
-
-    async def acall(self, name: str, args: tuple[Any, ...], execute: Callable[[], Awaitable[Any]]) -> Any:
-        """``call`` for asyncio."""
-        if name == "hgetall":
-            return await self.aread(args[0], execute)
-        if name in _READS or not args or not isinstance(args[0], str):
-            return await execute()
-        self.forget(args[0])
-        try:
-            return await execute()
-        finally:
-            self.forget(args[0])
+    def forget_command(self, command: Any) -> None:
+        """Before this replica sends a command that writes: drop the copy of the key it changes
+        (a read of it in flight is then not kept either; Redis's invalidation follows)."""
+        key = getattr(command, "key", None)
+        if isinstance(key, str):
+            self.cache.invalidate(key)
 
     def forget(self, key: str) -> None:
         """This replica writes or deletes ``key``: drop its copy and any read of it in flight."""

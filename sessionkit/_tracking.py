@@ -115,7 +115,13 @@ class Tracker:
         self._lock = threading.Lock()
         if hasattr(os, "register_at_fork"):  # a forked worker must not read its parent's socket
             ref = weakref.ref(self)
-            os.register_at_fork(after_in_child=lambda: (t := ref()) is not None and t._forked())
+
+            def forked() -> None:
+                tracker = ref()
+                if tracker is not None:
+                    tracker._forked()
+
+            os.register_at_fork(after_in_child=forked)
 
     # -- the gate in front of the cache ------------------------------------------------------
     def usable(self) -> bool:
@@ -200,6 +206,12 @@ class Tracker:
                 self.state = "down"
                 self._retry_at = float("inf")
             self.cache.flush()
+
+    def reset(self, why: str) -> None:
+        """Distrust the connection: flush everything and reconnect on the next read."""
+        with self._lock:
+            if self.state == "up":
+                self._lose(why)
 
     def _forked(self) -> None:
         """In a child process: the connection (and what was cached through it) is the parent's."""

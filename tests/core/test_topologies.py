@@ -247,7 +247,9 @@ def test_sentinel_failover_under_load_loses_no_acknowledged_write_or_logout(
 
 @pytest.mark.cluster
 def test_cluster_new_session_on_a_dead_shard_retries_with_a_new_id(redis_cluster: Cluster, monkeypatch) -> None:
-    from sessionkit._core import StoreCore
+    from dataclasses import replace
+
+    from sessionkit._cookie import new_session_id
 
     store = RedisStore(f"redis+cluster://127.0.0.1:{redis_cluster.masters[1].port}", secret_keys=SECRET,
                        key_prefix="deadshard:")
@@ -256,11 +258,11 @@ def test_cluster_new_session_on_a_dead_shard_retries_with_a_new_id(redis_cluster
         r for r in redis_cluster.replicas
         if node(r.port).info("replication").get("master_port") == dead.port
     )
-    ids = [StoreCore.new_id() for _ in range(100)]
+    ids = [new_session_id() for _ in range(100)]
     on_dead = [i for i in ids if store.client.get_node_from_key(store.key(i)).port == dead.port]
     unlucky, lucky = on_dead[0], next(i for i in ids if i not in on_dead)
     issued = [lucky, unlucky]  # the random IDs the store will draw, controlled: first a dead shard's
-    monkeypatch.setattr(StoreCore, "new_id", staticmethod(issued.pop))
+    monkeypatch.setattr(store, "ctx", replace(store.ctx, new_id=issued.pop))
     dead_replica.stop()  # replica first: no failover can take over the slots
     dead.stop()
     try:
@@ -276,3 +278,25 @@ def test_cluster_new_session_on_a_dead_shard_retries_with_a_new_id(redis_cluster
                                for n in redis_cluster.masters + redis_cluster.replicas),
                    timeout=120, what="the cluster to heal")
         store.close()
+
+
+@pytest.mark.sentinel
+def test_async_store_on_sentinel_uses_a_bounded_pool(sentinel_group: SentinelGroup) -> None:
+    import asyncio
+
+    from sessionkit import AsyncRedisStore
+
+    async def main() -> list[object]:
+        store = AsyncRedisStore(sentinel_group.url, secret_keys=SECRET, key_prefix="asent:", pool_size=5)
+
+        async def request(i: int) -> None:
+            s = await store.open(None)
+            s["i"] = i
+            assert (await store.open((await store.save(s)).value))["i"] == i
+
+        results = await asyncio.gather(*(request(i) for i in range(100)), return_exceptions=True)
+        assert store.client.connection_pool.max_connections == 5
+        await store.aclose()
+        return [r for r in results if r is not None]
+
+    assert asyncio.run(main()) == []
