@@ -69,7 +69,7 @@ def test_stats_and_check_server_policy_warn_about_eviction_and_no_persistence() 
     import redis
 
     from sessionkit import check_server_policy
-    from sessionkit._servers import ServerProcess
+    from sessionkit.demo._servers import ServerProcess
 
     server = ServerProcess(extra_config=["maxmemory-policy allkeys-lru"])  # and no persistence
     server.start()
