@@ -25,9 +25,9 @@ elif CONFIG in ("cache-redis", "django-redis"):
     options["SESSION_ENGINE"] = "django.contrib.sessions.backends.cache"
     options["CACHES"] = {"default": {"BACKEND": backend, "LOCATION": REDIS_URL,
                                      "KEY_PREFIX": f"bench:{CONFIG}"}}
-elif CONFIG == "sessionkit":
+elif CONFIG in ("sessionkit", "sessionkit-nocache"):
     options.update(SESSION_ENGINE="sessionkit.adapters.django", SESSIONKIT_REDIS_URL=REDIS_URL,
-                   SESSIONKIT_KEY_PREFIX="bench:skd:")
+                   SESSIONKIT_KEY_PREFIX=f"bench:{CONFIG}:", SESSIONKIT_LOCAL_CACHE=CONFIG == "sessionkit")
     SESSION_MIDDLEWARE = "sessionkit.adapters.django.middleware.SessionMiddleware"
 elif CONFIG != "none":
     raise RuntimeError(f"unknown BENCH_CONFIG {CONFIG!r}")

@@ -25,10 +25,11 @@ if CONFIG == "flask-session":
     app.config.update(SESSION_TYPE="redis", SESSION_REDIS=redis.Redis.from_url(REDIS_URL),
                       SESSION_KEY_PREFIX="bench:fs:")
     Session(app)
-elif CONFIG == "sessionkit":
+elif CONFIG in ("sessionkit", "sessionkit-nocache"):
     from sessionkit.adapters.flask import SessionKit
 
-    app.config.update(SESSIONKIT_REDIS_URL=REDIS_URL, SESSIONKIT_KEY_PREFIX="bench:skf:")
+    app.config.update(SESSIONKIT_REDIS_URL=REDIS_URL, SESSIONKIT_KEY_PREFIX=f"bench:{CONFIG}:",
+                      SESSIONKIT_LOCAL_CACHE=CONFIG == "sessionkit")
     SessionKit(app)
 elif CONFIG not in ("none", "cookie"):
     raise RuntimeError(f"unknown BENCH_CONFIG {CONFIG!r}")

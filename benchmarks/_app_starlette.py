@@ -32,11 +32,11 @@ elif CONFIG == "starsessions":
 
     middleware.append(Middleware(StarSessionMiddleware, store=RedisStore(REDIS_URL, prefix="bench:ss:"),
                                  cookie_https_only=False, lifetime=14 * 86400))
-elif CONFIG == "sessionkit":
+elif CONFIG in ("sessionkit", "sessionkit-nocache"):
     from sessionkit.adapters.starlette import SessionMiddleware as SkSessionMiddleware
 
     middleware.append(Middleware(SkSessionMiddleware, secret_key=SECRET, redis_url=REDIS_URL,
-                                 key_prefix="bench:sks:"))
+                                 key_prefix=f"bench:{CONFIG}:", local_cache=CONFIG == "sessionkit"))
 elif CONFIG != "none":
     raise RuntimeError(f"unknown BENCH_CONFIG {CONFIG!r}")
 

@@ -32,6 +32,7 @@ class Load:
     p50_ms: float
     p99_ms: float
     errors: int  # non-2xx answers and socket errors
+    outside_cpu: float = 0.0  # share of the machine's CPU used by processes outside the benchmark
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ import redis
 from _http import cookie_header, login
 from _load import Load, load
 from _probes import commands, forged_cookie, lost_updates, outage, write_survives_reads
+from _sched import outside_share, sample
 from peers import APP, CONFIGS
 
 from sessionkit.demo._procs import Replica, find_binary, gunicorn_argv, uvicorn_argv
@@ -54,7 +56,8 @@ def _redis(work: Path, *, persistent: bool) -> Iterator[ServerProcess]:
 
 def throughput(frameworks: list[str], seconds: float, rounds: int,
                work: Path) -> tuple[dict[tuple[str, str], list[Load]], str, str]:
-    """Every configuration under the same load, interleaved: round r runs them all, in alternating order."""
+    """Every configuration under the same load, interleaved: round r runs them all, the order rotated
+    by one each round (so no configuration always follows the same neighbour or runs first)."""
     loader = "wrk 16 connections, 2 threads" if shutil.which("wrk") else "Python fallback, 16 threads"
     results: dict[tuple[str, str], list[Load]] = {}
     servers: dict[tuple[str, str], Replica] = {}
@@ -72,12 +75,15 @@ def throughput(frameworks: list[str], seconds: float, rounds: int,
             for key in order:  # warm-up: imports, connection pools, JIT-free but cache-warm
                 load(servers[key].port, cookies[key], 1.0)
             for r in range(rounds):
-                for key in order if r % 2 == 0 else reversed(order):
+                shift = r % len(order)
+                for key in order[shift:] + order[:shift]:
+                    before = sample()
                     result = load(servers[key].port, cookies[key], seconds)
+                    result = dataclasses.replace(result, outside_cpu=outside_share(before, sample()))
                     results.setdefault(key, []).append(result)
-                    print(f"round {r + 1}: {key[0]:9} {key[1]:15} {result.rps:8.0f} req/s  p50 "
-                          f"{result.p50_ms:6.2f} ms  p99 {result.p99_ms:6.2f} ms  errors {result.errors}",
-                          flush=True)
+                    print(f"round {r + 1}: {key[0]:9} {key[1]:20} {result.rps:8.0f} req/s  p50 "
+                          f"{result.p50_ms:6.2f} ms  p99 {result.p99_ms:6.2f} ms  errors {result.errors}  "
+                          f"outside CPU {result.outside_cpu:4.0%}", flush=True)
         finally:
             for replica in servers.values():
                 replica.stop()

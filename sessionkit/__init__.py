@@ -13,6 +13,7 @@ from sessionkit._version import __version__
 
 if TYPE_CHECKING:
     from sessionkit._async_store import AsyncRedisStore
+    from sessionkit._cache import CacheConfig
     from sessionkit._errors import (
         ConfigurationError,
         PoolExhausted,
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 
 _WHERE = {
     "AsyncRedisStore": "_async_store",
+    "CacheConfig": "_cache",
     "ConfigurationError": "_errors",
     "Hook": "_observe",
     "JSONSerializer": "_serializers",
@@ -52,6 +54,7 @@ _WHERE = {
 
 __all__ = [
     "AsyncRedisStore",
+    "CacheConfig",
     "ConfigurationError",
     "Hook",
     "JSONSerializer",

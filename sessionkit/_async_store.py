@@ -71,6 +71,8 @@ class AsyncRedisStore(StoreCore):
             return await target.eval(WRITE, 1, key, *argv)
 
     async def _execute(self, command: Command) -> Any:
+        if self.local_cache is not None and command.writes:
+            self.local_cache.forget_command(command)
         try:
             if not (self.config.wait_replicas and command.writes):
                 return await self._send(self.client, command)
@@ -83,10 +85,12 @@ class AsyncRedisStore(StoreCore):
             return self.check_acks(*(await pipe.execute()))
         except SessionNotReplicated:
             await adrop_connections(self.client)
+            self.distrust_cache()
             raise
         except _REDIS_ERRORS as exc:
             if isinstance(exc, ReadOnlyError):  # the server was demoted: find the master again
                 await adrop_connections(self.client)
+                self.distrust_cache()
             raise translated(exc, command.name) from exc
 
     async def _run(self, operation: Operation, op: _ops.Op[Any]) -> Any:
@@ -103,7 +107,9 @@ class AsyncRedisStore(StoreCore):
     # -- the read ----------------------------------------------------------------------------
     async def _read(self, session: Session, session_id: str, degrade: bool) -> str:
         try:
-            raw = await self.client.hgetall(self.config.key_for(session_id))
+            key = self.config.key_for(session_id)
+            cache = self.local_cache
+            raw = await (self.client.hgetall(key) if cache is None else cache.aread(key, self.client.hgetall))
         except _REDIS_ERRORS as exc:
             error = translated(exc, "read")
             if not degrade or not isinstance(error, SessionBackendUnavailable):
@@ -174,4 +180,6 @@ class AsyncRedisStore(StoreCore):
         return int(await self._run("revoke_user", _ops.revoke_user(self.ctx, str(user_id))))
 
     async def aclose(self) -> None:
+        if self.local_cache is not None:
+            self.local_cache.close()
         await self.client.aclose()

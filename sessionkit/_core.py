@@ -7,8 +7,10 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
+from sessionkit._cache import CacheConfig
+from sessionkit._cached import StoreCache, make_store_cache
 from sessionkit._config import Seconds, StoreConfig, seconds
-from sessionkit._connect import is_cluster, mask_url
+from sessionkit._connect import is_cluster, mask_url, sync_client
 from sessionkit._cookie import CookieCodec, SecretKeys, new_session_id
 from sessionkit._errors import ConfigurationError, SessionNotReplicated
 from sessionkit._observe import Hook
@@ -43,6 +45,9 @@ class StoreCore:
         pool_size: connections per process (a blocking pool, URL only; Cluster: per node).
         pool_timeout: seconds to wait for a free connection before ``PoolExhausted``.
         hooks: callbacks receiving an ``OperationEvent`` per operation.
+        local_cache: serve repeated reads from a replica-local cache kept exact by Redis
+            (``CLIENT TRACKING``; see docs/cache.md): ``True`` (default limits), a ``CacheConfig``,
+            or ``False`` (off).
     """
 
     client: Any
@@ -65,6 +70,7 @@ class StoreCore:
         pool_size: int = 50,
         pool_timeout: Seconds = 5,
         hooks: Sequence[Hook] = (),
+        local_cache: bool | CacheConfig = True,
     ) -> None:
         if (url is None) == (client is None):
             raise ConfigurationError(
@@ -92,9 +98,19 @@ class StoreCore:
         self.ctx = Context(self.config, self.serializer, time.time, new_session_id,
                            self.codec.sign if self.codec is not None else None, self.sharded)
         self._setup()
+        self.local_cache: StoreCache | None = make_store_cache(
+            local_cache, self.config, self.client, self.hooks,
+            (lambda: sync_client(url)) if url is not None else None,
+        )
 
     def _connect(self, url: str) -> Any:
         raise NotImplementedError
+
+    def distrust_cache(self) -> None:
+        """The server may have changed role (READONLY, a failed WAIT): flush the local cache and
+        rebuild its tracking connection on the next read."""
+        if self.local_cache is not None:
+            self.local_cache.tracker.reset("the server may have failed over")
 
     def _setup(self) -> None:
         raise NotImplementedError

@@ -15,7 +15,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-Operation = Literal["load", "save", "delete", "regenerate", "revoke_user"]
+# "cache": the replica-local cache (outcome hit, miss, evict, invalidate or flush; seconds 0).
+Operation = Literal["load", "save", "delete", "regenerate", "revoke_user", "cache"]
 
 
 @dataclass(frozen=True)

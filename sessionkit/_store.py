@@ -109,6 +109,8 @@ class RedisStore(StoreCore):
             return target.eval(WRITE, 1, key, *argv)
 
     def _execute(self, command: Command) -> Any:
+        if self.local_cache is not None and command.writes:
+            self.local_cache.forget_command(command)
         try:
             if not (self.config.wait_replicas and command.writes):
                 return self._send(self.client, command)
@@ -119,10 +121,12 @@ class RedisStore(StoreCore):
             return self.check_acks(*pipe.execute())
         except SessionNotReplicated:
             drop_connections(self.client)
+            self.distrust_cache()
             raise
         except _REDIS_ERRORS as exc:
             if isinstance(exc, ReadOnlyError):  # the server was demoted: find the master again
                 drop_connections(self.client)
+                self.distrust_cache()
             raise translated(exc, command.name) from exc
 
     def _run(self, operation: Operation, op: _ops.Op[Any]) -> Any:
@@ -139,7 +143,9 @@ class RedisStore(StoreCore):
     # -- the read ----------------------------------------------------------------------------
     def _read(self, session: Session, session_id: str, degrade: bool) -> str:
         try:
-            raw = self._hgetall(self.config.key_for(session_id))
+            key = self.config.key_for(session_id)
+            cache = self.local_cache
+            raw = self._hgetall(key) if cache is None else cache.read(key, self._hgetall)
         except _REDIS_ERRORS as exc:
             error = translated(exc, "read")
             if not degrade or not isinstance(error, SessionBackendUnavailable):
@@ -214,4 +220,6 @@ class RedisStore(StoreCore):
         return int(self._run("revoke_user", _ops.revoke_user(self.ctx, str(user_id))))
 
     def close(self) -> None:
+        if self.local_cache is not None:
+            self.local_cache.close()
         self.client.close()

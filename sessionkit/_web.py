@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal, cast
 
+from sessionkit._cache import CacheConfig
 from sessionkit._core import SaveResult
 from sessionkit._errors import ConfigurationError, SessionBackendUnavailable
 from sessionkit._session import Session
@@ -244,6 +245,12 @@ def _any(value: Any, name: str) -> Any:
     return value
 
 
+def _local_cache(value: Any, name: str) -> Any:
+    if not isinstance(value, (bool, CacheConfig)):
+        raise ConfigurationError(f"{name} must be True, False or a sessionkit.CacheConfig, not {value!r}")
+    return value
+
+
 STORE_OPTIONS: dict[str, Callable[[Any, str], Any]] = {
     "key_prefix": _text,
     "idle_timeout": duration,
@@ -256,6 +263,7 @@ STORE_OPTIONS: dict[str, Callable[[Any, str], Any]] = {
     "pool_size": _count,
     "pool_timeout": duration,
     "hooks": _hooks,
+    "local_cache": _local_cache,
     "serializer": _any,
 }
 

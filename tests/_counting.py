@@ -9,7 +9,11 @@ from typing import Any
 
 import redis
 
-HANDSHAKE = {"hello", "client|setinfo", "client|setname", "auth", "select"}
+from sessionkit._tracking import CLIENT_NAME
+
+HANDSHAKE = {"hello", "client|setinfo", "client|setname", "auth", "select",
+             # the local cache's tracking connection: set up once per store, PINGed now and then
+             "client|id", "client|tracking", "subscribe", "ping"}
 
 
 class CountingConnection(redis.Connection):
@@ -18,7 +22,8 @@ class CountingConnection(redis.Connection):
     round_trips = 0
 
     def send_packed_command(self, command: Any, check_health: bool = True) -> None:
-        type(self).round_trips += 1
+        if self.client_name != CLIENT_NAME:  # the local cache's tracking connection is no request's
+            type(self).round_trips += 1
         super().send_packed_command(command, check_health)
 
 

@@ -8,6 +8,7 @@ import sessionkit
 def test_exported_names() -> None:
     assert sorted(sessionkit.__all__) == [
         "AsyncRedisStore",
+        "CacheConfig",
         "ConfigurationError",
         "Hook",
         "JSONSerializer",

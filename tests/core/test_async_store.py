@@ -48,8 +48,9 @@ def test_lifecycle(redis_url: str, key_prefix: str) -> None:
 
 
 def test_costs(redis_url: str, key_prefix: str, redis_client: redis.Redis) -> None:
+    """The protocol without the local cache (its budgets: tests/core/test_cache_store.py)."""
     async def main() -> dict:
-        store = AsyncRedisStore(redis_url, secret_keys=SECRET, key_prefix=key_prefix)
+        store = AsyncRedisStore(redis_url, secret_keys=SECRET, key_prefix=key_prefix, local_cache=False)
         cookie = await new_cookie(store, a=1)
         costs = {}
         with measure(redis_client) as costs["forged"]:

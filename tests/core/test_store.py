@@ -113,7 +113,8 @@ def test_non_json_value_is_a_clear_error_and_nothing_is_written(store: RedisStor
 
 # -- cost budget -------------------------------------------------------------------------------
 def test_cost_budget_per_request_type(make_store, redis_client: redis.Redis) -> None:
-    store = make_store(refresh_interval=60)
+    """The protocol without the local cache (its budgets: tests/core/test_cache_store.py)."""
+    store = make_store(refresh_interval=60, local_cache=False)
     cookie = new_cookie(store, a=1)  # also loads the Lua script into the server
 
     with measure(redis_client) as untouched:
@@ -139,7 +140,7 @@ def test_cost_budget_per_request_type(make_store, redis_client: redis.Redis) -> 
 
 
 def test_read_only_requests_refresh_the_ttl_at_most_once_per_interval(make_store, redis_client) -> None:
-    eager = make_store(refresh_interval=0)
+    eager = make_store(refresh_interval=0, local_cache=False)
     cookie = new_cookie(eager, a=1)
     with measure(redis_client) as refresh:
         eager.open(cookie).get("a")
@@ -148,7 +149,7 @@ def test_read_only_requests_refresh_the_ttl_at_most_once_per_interval(make_store
         eager.save(s)
     assert refresh.commands.get("evalsha") == 1
 
-    lazy = make_store(refresh_interval=60)
+    lazy = make_store(refresh_interval=60, local_cache=False)
     lazy.exists("warm-up")  # open the pool's connection (HELLO) outside the measurement
     with measure(redis_client) as quiet:
         for _ in range(5):
@@ -393,7 +394,7 @@ def test_wait_replicas_without_replicas_fails_clearly(make_store) -> None:
 
 def test_hooks_receive_every_operation(make_store) -> None:
     events: list[OperationEvent] = []
-    store = make_store(hooks=[events.append])
+    store = make_store(hooks=[events.append], local_cache=False)  # cache events: test_cache_store.py
     cookie = new_cookie(store, a=1)
     s = store.open(cookie)
     s.get("a")
@@ -412,7 +413,7 @@ def test_repr_masks_the_password() -> None:
 
 def test_hooks_see_regenerates_and_conflicts(make_store) -> None:
     events: list[OperationEvent] = []
-    store = make_store(hooks=[events.append])
+    store = make_store(hooks=[events.append], local_cache=False)  # cache events: test_cache_store.py
     cookie = new_cookie(store, a=1)
     racing = store.open(cookie)
     racing.get("a")

@@ -26,6 +26,7 @@ OPTIONS = {
     "absolute_timeout": "SESSIONKIT_ABSOLUTE_TIMEOUT",
     "refresh_interval": "SESSIONKIT_REFRESH_INTERVAL",
     "max_size": "SESSIONKIT_MAX_SIZE",
+    "local_cache": "SESSIONKIT_LOCAL_CACHE",
 }
 
 

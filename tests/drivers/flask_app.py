@@ -11,7 +11,8 @@ from flask.sessions import SecureCookieSessionInterface
 from sessionkit.adapters.flask import SessionKit, regenerate
 
 SECRET = "flask-driver-secret-0123456789"
-STORE_OPTIONS = ("degraded", "idle_timeout", "absolute_timeout", "refresh_interval", "max_size")
+STORE_OPTIONS = ("degraded", "idle_timeout", "absolute_timeout", "refresh_interval", "max_size",
+                 "local_cache")
 
 
 def make_app(redis_url: str, key_prefix: str, **options: Any) -> Flask:

@@ -22,7 +22,8 @@ with warnings.catch_warnings():  # Starlette 1.x prefers httpx2 and warns when i
     from starlette.testclient import TestClient
 
 SECRET = "starlette-driver-secret-0123456789"
-STORE_OPTIONS = ("degraded", "idle_timeout", "absolute_timeout", "refresh_interval", "max_size")
+STORE_OPTIONS = ("degraded", "idle_timeout", "absolute_timeout", "refresh_interval", "max_size",
+                 "local_cache")
 
 
 async def login(request: Request) -> JSONResponse:
@@ -86,12 +87,22 @@ class StarletteDriver:
         self.app = make_app(redis_url, key_prefix, **options)
         self.cookie_name = options.get("session_cookie", "session")
         self.secret = options.get("secret_key", SECRET)
+        self._serving: Starlette | None = None
+
+    def _client(self) -> TestClient:
+        """One event loop for every request, as in a server process (uvicorn): the store, its
+        connections and its local cache live as long as the driver (or until ``app`` is replaced)."""
+        if self._serving is not self.app:
+            self.close()
+            self.client = TestClient(self.app, raise_server_exceptions=False)
+            self.client.__enter__()
+            self._serving = self.app
+        return self.client
 
     def request(self, method: str, path: str, cookie: str | None = None) -> Reply:
         headers = {"cookie": f"{self.cookie_name}={cookie}"} if cookie is not None else {}
-        # `with` runs the lifespan: one event loop for the call, its Redis connection closed after.
-        with TestClient(self.app, raise_server_exceptions=False) as client:
-            response = client.request(method, path, headers=headers)
+        self._client().cookies.clear()  # the caller says which cookie each request carries
+        response = self.client.request(method, path, headers=headers)
         value, attrs = parse_set_cookie(response.headers.get_list("set-cookie"), self.cookie_name)
         try:
             body = response.json()
@@ -105,7 +116,9 @@ class StarletteDriver:
         return itsdangerous.TimestampSigner(self.secret).sign(payload).decode()
 
     def close(self) -> None:
-        pass
+        if self._serving is not None:
+            self.client.__exit__(None, None, None)
+            self._serving = None
 
 
 def make_driver(redis_url: str, key_prefix: str, **options: Any) -> StarletteDriver:

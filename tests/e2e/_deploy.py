@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[2]
 Variant = Literal["before", "after"]
 
 # framework -> server that runs it (gunicorn sync workers for WSGI, uvicorn for ASGI)
-SERVERS = {"flask": "gunicorn", "django": "gunicorn", "fastapi": "uvicorn"}
+SERVERS = {"flask": "gunicorn", "django": "gunicorn", "fastapi": "uvicorn", "starlette": "uvicorn"}
 
 
 def import_root(workdir: Path) -> Path:
@@ -28,25 +28,30 @@ def import_root(workdir: Path) -> Path:
     if not root.exists():
         root.mkdir(parents=True)
         (root / "examples").symlink_to(REPO / "examples", target_is_directory=True)
+        (root / "e2e").symlink_to(REPO / "tests" / "e2e", target_is_directory=True)  # the test apps
     return root
 
 
 class Deployment:
-    """Three replicas of ``examples/<framework>/<variant>`` and nginx in front of them."""
+    """Three replicas of ``examples/<framework>/<variant>`` and nginx in front of them.
+
+    ``app`` (``"e2e.<module>:<name>"``) runs one of the apps next to the tests instead, with
+    ``env`` added to the replicas' environment."""
 
     def __init__(self, framework: str, variant: Variant, redis_url: str, workdir: Path,
-                 replicas: int = 3) -> None:
+                 replicas: int = 3, *, app: str | None = None, env: dict[str, str] | None = None) -> None:
         self.framework, self.variant = framework, variant
-        self.dir = workdir / f"{framework}-{variant}"
+        self.dir = workdir / (f"{framework}-{variant}" if app is None else app.replace(":", "-"))
         self.dir.mkdir(parents=True, exist_ok=True)
         root = import_root(workdir)
-        app = f"examples.{framework}.{variant}.app:app"
+        app = app or f"examples.{framework}.{variant}.app:app"
         make_argv = gunicorn_argv if SERVERS[framework] == "gunicorn" else uvicorn_argv
         env = {
             **_base_env(),
             "PYTHONPATH": str(root),
             "REDIS_URL": redis_url,
             "SECRET_KEY": secrets.token_urlsafe(50),  # the same on every replica
+            **(env or {}),
         }
         self.replicas: list[Replica] = []
         for n in range(replicas):

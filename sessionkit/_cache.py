@@ -1,0 +1,183 @@
+"""The replica-local session cache: a bounded LRU of raw session hashes with a hard maximum age.
+
+No I/O here. ``_tracking`` keeps it exact: every invalidation Redis pushes for a session key removes
+that key, and any doubt about the tracking connection flushes everything. A read that was in flight
+while its key was invalidated (or the cache flushed) is not stored, so an answer that raced a write
+can never outlive the invalidation that followed it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from sessionkit._errors import ConfigurationError
+
+CacheOutcome = Literal["hit", "miss", "evict", "invalidate", "flush"]
+Emit = Callable[[CacheOutcome], None]
+# Rough per-entry and per-field overhead of the Python objects around the payload bytes.
+ENTRY_OVERHEAD = 240
+FIELD_OVERHEAD = 70
+
+
+@dataclass(frozen=True)
+class CacheConfig:
+    """Limits of the replica-local cache.
+
+    Args:
+        enabled: ``False`` turns the cache off (every read goes to Redis).
+        max_entries: most sessions kept; the least recently used is evicted beyond it.
+        max_bytes: most bytes kept (field names + values + a fixed per-entry estimate).
+        max_age: seconds an entry may be served at most, whatever Redis says.
+        ping_interval: seconds between liveness checks of the tracking connection.
+        ping_timeout: seconds without an answer after which the tracking connection is distrusted
+            (the cache is flushed and the connection rebuilt).
+    """
+
+    enabled: bool = True
+    max_entries: int = 10_000
+    max_bytes: int = 64 * 1024 * 1024
+    max_age: float = 60.0
+    ping_interval: float = 1.0
+    ping_timeout: float = 5.0
+
+    def __post_init__(self) -> None:
+        for name in ("max_entries", "max_bytes"):
+            if getattr(self, name) <= 0:
+                raise ConfigurationError(f"CacheConfig.{name} must be > 0, got {getattr(self, name)!r}")
+        for name in ("max_age", "ping_interval", "ping_timeout"):
+            if not getattr(self, name) > 0:
+                raise ConfigurationError(
+                    f"CacheConfig.{name} must be > 0 seconds, got {getattr(self, name)!r}"
+                )
+
+
+@dataclass
+class CacheStats:
+    """Counters since the cache was created."""
+
+    hits: int = 0
+    misses: int = 0
+    evictions: int = 0
+    invalidations: int = 0
+    flushes: int = 0
+
+
+class _Entry:
+    __slots__ = ("raw", "size", "stored_at")
+
+    def __init__(self, raw: dict[bytes, bytes], size: int, stored_at: float) -> None:
+        self.raw, self.size, self.stored_at = raw, size, stored_at
+
+
+def entry_size(raw: dict[bytes, bytes]) -> int:
+    """The bytes an entry counts against ``max_bytes``."""
+    return ENTRY_OVERHEAD + sum(len(k) + len(v) + FIELD_OVERHEAD for k, v in raw.items())
+
+
+class LocalCache:
+    """Raw ``HGETALL`` replies by Redis key, least recently used first. Thread-safe.
+
+    Reads go ``begin(key)`` → Redis → ``end(key, ticket, raw, now)``; ``end`` stores the reply only
+    if neither ``invalidate(key)`` nor ``flush()`` happened in between.
+    """
+
+    def __init__(self, config: CacheConfig, emit: Emit | None = None) -> None:
+        self.config = config
+        self.stats = CacheStats()
+        self.bytes = 0
+        self._emit = emit
+        self._entries: OrderedDict[str, _Entry] = OrderedDict()
+        self._inflight: dict[str, list[int]] = {}  # key -> [reads in flight, tainted (0/1)]
+        self._epoch = 0
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def _count(self, outcome: CacheOutcome) -> None:
+        if self._emit is not None:
+            self._emit(outcome)
+
+    def get(self, key: str, now: float) -> dict[bytes, bytes] | None:
+        """The cached hash of ``key`` (do not mutate it), or ``None``; entries past ``max_age`` go."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and now - entry.stored_at < self.config.max_age:
+                self._entries.move_to_end(key)
+                self.stats.hits += 1
+                hit = True
+            else:
+                if entry is not None:
+                    self._drop(key)
+                self.stats.misses += 1
+                hit = False
+        self._count("hit" if hit else "miss")
+        return entry.raw if hit and entry is not None else None
+
+    def begin(self, key: str) -> int:
+        """Note a Redis read of ``key`` about to start; returns the ticket ``end`` needs."""
+        with self._lock:
+            slot = self._inflight.get(key)
+            if slot is None:
+                self._inflight[key] = [1, 0]
+            else:
+                slot[0] += 1
+            return self._epoch
+
+    def end(self, key: str, ticket: int, raw: dict[bytes, bytes] | None, now: float) -> bool:
+        """Finish a read begun with ``begin``; store ``raw`` unless it may be stale. True if stored."""
+        evicted = 0
+        with self._lock:
+            slot = self._inflight.get(key)
+            tainted = slot is None or slot[1] == 1
+            if slot is not None:
+                slot[0] -= 1
+                if slot[0] <= 0:
+                    del self._inflight[key]
+            if not raw or tainted or ticket != self._epoch:
+                return False
+            size = entry_size(raw)
+            if size > self.config.max_bytes:
+                return False
+            if key in self._entries:
+                self._drop(key)
+            self._entries[key] = _Entry(raw, size, now)
+            self.bytes += size
+            while len(self._entries) > self.config.max_entries or self.bytes > self.config.max_bytes:
+                oldest = next(iter(self._entries))
+                self._drop(oldest)
+                evicted += 1
+            self.stats.evictions += evicted
+        for _ in range(evicted):
+            self._count("evict")
+        return True
+
+    def invalidate(self, key: str) -> None:
+        """Redis says ``key`` changed: forget it, and refuse any read of it still in flight."""
+        with self._lock:
+            slot = self._inflight.get(key)
+            if slot is not None:
+                slot[1] = 1
+            if key not in self._entries:
+                return
+            self._drop(key)
+            self.stats.invalidations += 1
+        self._count("invalidate")
+
+    def flush(self) -> None:
+        """Forget everything, including reads in flight (tracking was lost or is in doubt)."""
+        with self._lock:
+            self._entries.clear()
+            self.bytes = 0
+            self._epoch += 1
+            for slot in self._inflight.values():
+                slot[1] = 1
+            self.stats.flushes += 1
+        self._count("flush")
+
+    def _drop(self, key: str) -> None:
+        self.bytes -= self._entries.pop(key).size

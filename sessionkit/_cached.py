@@ -1,0 +1,163 @@
+"""What a store holds to serve reads from memory: the cache, its tracking connection, expiry checks.
+
+Both stores call the same few methods around their ``HGETALL`` and their writes:
+
+- ``lookup(key)`` / ``await alookup(key)``: drain pending invalidations, then the cached hash or
+  ``None`` (also ``None`` when tracking is down, and for a session whose metadata says it expired);
+- on a miss, ``begin(key)`` before the read and ``offer(key, ticket, raw)`` after it (``read``
+  and ``aread`` do all three around the store's own ``HGETALL``);
+- ``forget_command(command)`` before every command of this replica that writes.
+
+A writing request bases its conditional write on the snapshot it read — from memory when the
+cache served it: the write sends only the fields whose bytes changed, conditional on the key still
+existing, exactly as after a read from Redis. The cached copy is as fresh as a read from Redis at
+that moment (every invalidation Redis had sent is applied first), so the cache adds no window for
+lost updates beyond the one between any read and its write.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from sessionkit._cache import CacheConfig, CacheOutcome, LocalCache
+from sessionkit._config import StoreConfig
+from sessionkit._observe import Hook, OperationEvent
+from sessionkit._plan import F_META
+from sessionkit._tracking import ConnectionFactory, Tracker, connection_factory
+
+log = logging.getLogger("sessionkit")
+_F_META_B = F_META.encode()
+
+
+def _expired(raw: dict[bytes, bytes], config: StoreConfig, now: float) -> bool:
+    """Idle or absolute expiry from the session's own metadata (unreadable: treat as expired)."""
+    try:
+        _, created, touched, _ = raw[_F_META_B].split(b"|", 3)
+        if now - float(touched) >= config.idle_timeout:
+            return True
+        return config.absolute_timeout is not None and now - float(created) >= config.absolute_timeout
+    except (KeyError, ValueError):
+        return True
+
+
+class StoreCache:
+    """The replica-local cache of one store (see ``CacheConfig`` for the limits)."""
+
+    def __init__(
+        self,
+        config: CacheConfig,
+        store: StoreConfig,
+        factory: ConnectionFactory,
+        emit: Callable[[CacheOutcome], None] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.cache = LocalCache(config, emit)
+        self.tracker = Tracker(factory, store.session_key(""), self.cache)
+        self._store = store
+        self._clock = clock
+
+    @property
+    def active(self) -> bool:
+        """False once the server refused tracking (the cache stays off for this store)."""
+        return self.tracker.state != "refused"
+
+    def lookup(self, key: str) -> dict[bytes, bytes] | None:
+        if not self.tracker.usable():
+            return None
+        return self._fresh(key)
+
+    async def alookup(self, key: str) -> dict[bytes, bytes] | None:
+        if not await self.tracker.ausable():
+            return None
+        return self._fresh(key)
+
+    def _fresh(self, key: str) -> dict[bytes, bytes] | None:
+        now = self._clock()
+        raw = self.cache.get(key, now)
+        if raw is not None and _expired(raw, self._store, now):
+            self.cache.invalidate(key)
+            return None
+        return raw
+
+    def begin(self, key: str) -> int | None:
+        """Before a Redis read of ``key``; ``None`` when the reply must not be cached."""
+        return self.cache.begin(key) if self.tracker.state == "up" else None
+
+    def offer(self, key: str, ticket: int | None, raw: Any) -> None:
+        """After the read: keep the reply unless an invalidation or a flush raced it."""
+        if ticket is not None:
+            self.cache.end(key, ticket, raw if isinstance(raw, dict) else None, self._clock())
+
+    def read(self, key: str, fetch: Callable[[str], Any]) -> Any:
+        """``HGETALL key`` through the cache: from memory if fresh, else ``fetch(key)`` (kept if safe)."""
+        raw = self.lookup(key)
+        if raw is not None:
+            return raw
+        ticket, reply = self.begin(key), None
+        try:
+            reply = fetch(key)
+        finally:
+            self.offer(key, ticket, reply)
+        return reply
+
+    async def aread(self, key: str, fetch: Callable[[str], Awaitable[Any]]) -> Any:
+        """``read`` for asyncio."""
+        raw = await self.alookup(key)
+        if raw is not None:
+            return raw
+        ticket, reply = self.begin(key), None
+        try:
+            reply = await fetch(key)
+        finally:
+            self.offer(key, ticket, reply)
+        return reply
+
+    def forget_command(self, command: Any) -> None:
+        """Before this replica sends a command that writes: drop the copy of the key it changes
+        (a read of it in flight is then not kept either; Redis's invalidation follows)."""
+        key = getattr(command, "key", None)
+        if isinstance(key, str):
+            self.cache.invalidate(key)
+
+    def forget(self, key: str) -> None:
+        """This replica writes or deletes ``key``: drop its copy and any read of it in flight."""
+        self.cache.invalidate(key)
+
+    def close(self) -> None:
+        self.tracker.close()
+
+
+def make_store_cache(
+    setting: bool | CacheConfig,
+    store: StoreConfig,
+    client: Any,
+    hooks: Sequence[Hook] = (),
+    tracking_client: Callable[[], Any] | None = None,
+) -> StoreCache | None:
+    """The cache a store's ``local_cache`` setting asks for, or ``None`` (off, or not available).
+
+    ``tracking_client`` builds a blocking client to take the tracking connection's settings from
+    when ``client`` cannot provide them (an asyncio Sentinel client built from a URL).
+    """
+    if setting is False:
+        return None
+    config = setting if isinstance(setting, CacheConfig) else CacheConfig()
+    if not config.enabled:
+        return None
+    factory = connection_factory(client)
+    if factory is None and tracking_client is not None:
+        factory = connection_factory(tracking_client())
+    if factory is None:
+        log.warning("local session cache off: not available for %s (Redis Cluster, or an asyncio "
+                    "client whose settings cannot be reused: pass the URL instead)", type(client).__name__)
+        return None
+    emit = None
+    if hooks:
+        def emit(outcome: CacheOutcome) -> None:
+            event = OperationEvent("cache", outcome, 0.0)
+            for hook in hooks:
+                hook(event)
+    return StoreCache(config, store, factory, emit)

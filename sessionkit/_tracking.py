@@ -1,0 +1,263 @@
+"""The tracking connection that keeps ``LocalCache`` exact (Redis server-assisted client-side caching).
+
+One dedicated connection per store: ``CLIENT TRACKING on REDIRECT <itself> BCAST PREFIX <session
+keys>`` then ``SUBSCRIBE __redis__:invalidate`` (RESP2, so it works on every server since Redis 6 and
+on Valkey). In BCAST mode Redis reports every write, expiry or eviction of *any* session key, by any
+client, so no per-key registration is needed and the connections that read and write stay ordinary.
+
+``usable()`` is the gate in front of the cache: it reads what Redis has pushed so far without
+blocking (read-your-writes across replicas), and answers False while tracking is not established.
+Anything unexpected — a dropped or reconnected connection, a failover, an unanswered ``PING``, a
+message it cannot read — flushes the whole cache before the connection is rebuilt. Where the server
+refuses ``CLIENT TRACKING`` (old servers, ACL users without it, proxies) the cache turns itself off
+with one log line.
+
+The drain is plain non-blocking socket work, so the sync and the asyncio store share this class; the
+asyncio store runs the (blocking, short-timeout) handshake in a worker thread via ``aensure``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import select
+import ssl
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from typing import Any, Literal
+
+import redis
+import redis.asyncio
+from redis.exceptions import ResponseError
+
+from sessionkit._cache import LocalCache
+
+log = logging.getLogger("sessionkit")
+
+CHANNEL = "__redis__:invalidate"
+CLIENT_NAME = "sessionkit-tracking"  # how the tracking connection shows in CLIENT LIST
+RETRY_AFTER = 1.0  # seconds between attempts to rebuild a lost tracking connection
+State = Literal["down", "connecting", "up", "refused"]
+ConnectionFactory = Callable[[], Any]
+
+# Connection settings that carry over from an asyncio client to the tracking connection.
+_PORTABLE = ("host", "port", "path", "db", "username", "password", "socket_timeout",
+             "socket_connect_timeout", "client_name", "ssl_keyfile", "ssl_certfile", "ssl_cert_reqs",
+             "ssl_ca_certs", "ssl_ca_data", "ssl_check_hostname", "ssl_min_version", "ssl_ciphers")
+_SYNC_CLASSES = {
+    redis.asyncio.connection.Connection: redis.connection.Connection,
+    redis.asyncio.connection.SSLConnection: redis.connection.SSLConnection,
+    redis.asyncio.connection.UnixDomainSocketConnection: redis.connection.UnixDomainSocketConnection,
+}
+
+
+def connection_factory(client: Any) -> ConnectionFactory | None:
+    """How to open tracking connections to wherever ``client`` sends its commands; ``None`` where
+    that is not supported (Redis Cluster, custom connection classes)."""
+    pool = getattr(client, "connection_pool", None)
+    if pool is None:  # RedisCluster: one tracking connection per master is not built yet
+        return None
+    cls, kwargs = pool.connection_class, dict(pool.connection_kwargs)
+    if isinstance(client, redis.asyncio.Redis):
+        sync_cls = _SYNC_CLASSES.get(cls)
+        if sync_cls is None:  # e.g. asyncio Sentinel: the store builds a sync twin from its URL
+            return None
+        cls, kwargs = sync_cls, {k: v for k, v in kwargs.items() if k in _PORTABLE}
+    kwargs.update(protocol=2, decode_responses=False, client_name=CLIENT_NAME)
+
+    def make() -> Any:
+        return cls(**kwargs)
+
+    return make
+
+
+def _poller(conn: Any) -> Any:
+    """A poll object on the connection's socket, or ``None`` (then every drain asks redis-py).
+
+    redis-py keeps the socket in ``_sock``; after a drain its reply parser holds no complete
+    message, so an idle socket means nothing new has arrived.
+    """
+    sock = getattr(conn, "_sock", None)
+    # TLS may hold decrypted bytes the socket no longer shows: ask redis-py every time there.
+    if sock is None or isinstance(sock, ssl.SSLSocket) or not hasattr(select, "poll"):
+        return None
+    poller = select.poll()
+    poller.register(sock, select.POLLIN | select.POLLPRI)
+    return poller
+
+
+class Tracker:
+    """Owns the tracking connection of one store and feeds its invalidations to ``cache``."""
+
+    def __init__(
+        self,
+        factory: ConnectionFactory,
+        prefix: str,
+        cache: LocalCache,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.prefix = prefix
+        self.cache = cache
+        self.state: State = "down"
+        self._factory = factory
+        self._clock = clock
+        self._conn: Any = None
+        self._poll: Any = None  # a poll object on the connection's socket: the 1 µs "anything new?"
+        self._retry_at = 0.0
+        self._last_pong = 0.0
+        self._ping_sent: float | None = None
+        self.pongs = 0  # liveness answers received (for tests and debugging)
+        self._lock = threading.Lock()
+        if hasattr(os, "register_at_fork"):  # a forked worker must not read its parent's socket
+            ref = weakref.ref(self)
+
+            def forked() -> None:
+                tracker = ref()
+                if tracker is not None:
+                    tracker._forked()
+
+            os.register_at_fork(after_in_child=forked)
+
+    # -- the gate in front of the cache ------------------------------------------------------
+    def usable(self) -> bool:
+        """Apply every invalidation Redis has sent so far; True if the cache may be used now.
+
+        Never blocks on the network, except the sync store's reconnect attempt (short timeouts).
+        """
+        if self.state != "up":
+            if self.state == "down" and self._clock() >= self._retry_at:
+                self.connect()
+            return self.up
+        with self._lock:
+            conn = self._conn
+            if conn is None or self.state != "up":
+                return False
+            try:
+                if self._poll is None or self._poll.poll(0):
+                    while conn.can_read(timeout=0):
+                        self._handle(conn.read_response(disconnect_on_error=False))
+                self._check_alive(conn)
+            except Exception as exc:  # any doubt at all: nothing cached may be served
+                self._lose(f"tracking connection lost ({type(exc).__name__}: {exc})")
+                return False
+        return self.state == "up"
+
+    @property
+    def up(self) -> bool:
+        """Whether tracking is established right now."""
+        return self.state == "up"
+
+    async def ausable(self) -> bool:
+        """``usable`` for asyncio: the reconnect handshake runs in a worker thread."""
+        if self.state == "down" and self._clock() >= self._retry_at:
+            await asyncio.to_thread(self.connect)
+        return self.usable() if self.state == "up" else False
+
+    # -- connection lifecycle --------------------------------------------------------------
+    def connect(self) -> None:
+        """Open the tracking connection (blocking). The cache is flushed once tracking is on:
+        nothing read before it was established may be served."""
+        with self._lock:
+            if self.state in ("up", "refused", "connecting"):
+                return
+            self.state = "connecting"
+            conn = self._factory()
+            try:
+                conn.connect()
+                conn.send_command("CLIENT", "ID")
+                client_id = conn.read_response()
+                conn.send_command("CLIENT", "TRACKING", "on", "REDIRECT", client_id, "BCAST",
+                                  "PREFIX", self.prefix)
+                conn.read_response()
+                conn.send_command("SUBSCRIBE", CHANNEL)
+                reply = conn.read_response()
+                if not (isinstance(reply, list) and reply and reply[0] in (b"subscribe", "subscribe")):
+                    raise ResponseError(f"unexpected reply to SUBSCRIBE {CHANNEL}: {reply!r}")
+            except ResponseError as exc:
+                conn.disconnect()
+                self.state = "refused"
+                log.warning("local session cache off: the server refused CLIENT TRACKING (%s)", exc)
+                return
+            except Exception as exc:  # unreachable, timed out, or anything unexpected: retry later
+                conn.disconnect()
+                self.state = "down"
+                self._retry_at = self._clock() + RETRY_AFTER
+                log.debug("tracking connection not established: %s", exc)
+                return
+            self._conn = conn
+            self._poll = _poller(conn)
+            self._last_pong = self._clock()
+            self._ping_sent = None
+            self.cache.flush()
+            self.state = "up"
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.disconnect()
+                self._conn = None
+                self._poll = None
+            if self.state != "refused":
+                self.state = "down"
+                self._retry_at = float("inf")
+            self.cache.flush()
+
+    def reset(self, why: str) -> None:
+        """Distrust the connection: flush everything and reconnect on the next read."""
+        with self._lock:
+            if self.state == "up":
+                self._lose(why)
+
+    def _forked(self) -> None:
+        """In a child process: the connection (and what was cached through it) is the parent's."""
+        self._lock = threading.Lock()
+        self._conn = self._poll = None  # not disconnect(): that would shut the parent's socket down
+        self.cache.flush()
+        if self.state != "refused":
+            self.state, self._retry_at = "down", 0.0
+
+    def _lose(self, why: str) -> None:
+        """Called with the lock held: forget the connection and everything cached."""
+        self.cache.flush()
+        if self._conn is not None:
+            with contextlib.suppress(Exception):  # already broken; nothing else to release
+                self._conn.disconnect()
+            self._conn = None
+        self._poll = None
+        self.state = "down"
+        self._retry_at = self._clock()  # retry on the next read (then back off on failure)
+        log.warning("local session cache flushed: %s", why)
+
+    # -- messages --------------------------------------------------------------------------
+    def _check_alive(self, conn: Any) -> None:
+        interval = self.cache.config.ping_interval
+        now = self._clock()
+        if self._ping_sent is not None:
+            if now - self._ping_sent > self.cache.config.ping_timeout:
+                raise TimeoutError(f"no answer to PING within {self.cache.config.ping_timeout} s")
+        elif now - self._last_pong >= interval:
+            conn.send_command("PING")
+            self._ping_sent = now
+
+    def _handle(self, message: Any) -> None:
+        if not isinstance(message, list) or not message:
+            raise ValueError(f"unexpected message on the tracking connection: {message!r}")
+        kind = message[0]
+        if kind == b"message" and len(message) == 3:
+            keys = message[2]
+            if keys is None:  # FLUSHDB / FLUSHALL, or the server lost track: drop everything
+                self.cache.flush()
+                return
+            for key in keys:
+                self.cache.invalidate(key.decode())
+        elif kind == b"pong":
+            self._ping_sent = None
+            self._last_pong = self._clock()
+            self.pongs += 1
+        elif kind != b"subscribe":
+            raise ValueError(f"unexpected message on the tracking connection: {message!r}")

@@ -1,0 +1,293 @@
+"""The tracking connection against a real server: invalidations, drain before serve, flush on doubt."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+import redis
+from _topologies import wait_until
+
+from sessionkit._cache import CacheConfig, LocalCache
+from sessionkit._tracking import CLIENT_NAME, Tracker, connection_factory
+from sessionkit.demo._servers import ServerProcess
+
+Make = Callable[..., Tracker]
+
+
+@pytest.fixture
+def make_tracker(redis_client: redis.Redis, key_prefix: str) -> Iterator[Make]:
+    trackers: list[Tracker] = []
+
+    def make(client: redis.Redis | None = None, **limits: float) -> Tracker:
+        factory = connection_factory(client or redis_client)
+        assert factory is not None
+        tracker = Tracker(factory, key_prefix + "s:", LocalCache(CacheConfig(**limits)))
+        trackers.append(tracker)
+        return tracker
+
+    yield make
+    for tracker in trackers:
+        tracker.close()
+
+
+def cache_read(tracker: Tracker, client: redis.Redis, key: str) -> dict[bytes, bytes] | None:
+    """What a store does on a read: drain, try the cache, else read Redis and offer the reply."""
+    cache = tracker.cache
+    if tracker.usable():
+        hit = cache.get(key, time.time())
+        if hit is not None:
+            return hit
+        ticket = cache.begin(key)
+        raw = client.hgetall(key)
+        if tracker.usable():
+            cache.end(key, ticket, raw, time.time())
+        return raw
+    return client.hgetall(key)
+
+
+def test_write_by_another_client_invalidates(make_tracker: Make, redis_client: redis.Redis,
+                                             redis_url: str, key_prefix: str) -> None:
+    tracker = make_tracker()
+    key = key_prefix + "s:one"
+    redis_client.hset(key, "n", "0")
+    assert cache_read(tracker, redis_client, key) == {b"n": b"0"}
+    assert tracker.usable() and tracker.cache.get(key, time.time()) == {b"n": b"0"}
+    other = redis.Redis.from_url(redis_url)
+    other.hset(key, "n", "1")
+    other.close()
+    assert tracker.usable()  # no sleep: the invalidation is on the socket before the writer's reply
+    assert tracker.cache.get(key, time.time()) is None
+    assert cache_read(tracker, redis_client, key) == {b"n": b"1"}
+
+
+def test_drain_before_serve_never_serves_an_older_value(make_tracker: Make, redis_url: str,
+                                                        key_prefix: str) -> None:
+    """Two replicas, alternating: write on one, read through the other's cache at once; 0 stale."""
+    reader, writer = redis.Redis.from_url(redis_url), redis.Redis.from_url(redis_url)
+    tracker = make_tracker(reader)
+    key = key_prefix + "s:ryw"
+    writer.hset(key, "n", "0")
+    stale = hits = 0
+    for i in range(1, 501):
+        writer.hset(key, "n", str(i))
+        for _ in range(3):  # the first read fills the cache, the next two are served from it
+            raw = cache_read(tracker, reader, key)
+            stale += raw != {b"n": str(i).encode()}
+    hits = tracker.cache.stats.hits
+    reader.close()
+    writer.close()
+    assert stale == 0
+    assert hits >= 500  # the cache really served reads in between
+
+
+def test_expiry_in_redis_invalidates(make_tracker: Make, redis_client: redis.Redis, key_prefix: str) -> None:
+    tracker = make_tracker()
+    key = key_prefix + "s:exp"
+    redis_client.hset(key, "n", "0")
+    cache_read(tracker, redis_client, key)
+    redis_client.pexpire(key, 50)
+    wait_until(lambda: not redis_client.exists(key), timeout=10, what="key expiry")
+    wait_until(lambda: tracker.usable() and tracker.cache.stats.invalidations == 1, timeout=10,
+               what="invalidation of the expired key")
+    assert tracker.cache.get(key, time.time()) is None
+
+
+def test_keys_outside_the_prefix_do_not_invalidate(make_tracker: Make, redis_client: redis.Redis,
+                                                   key_prefix: str) -> None:
+    tracker = make_tracker()
+    key = key_prefix + "s:mine"
+    redis_client.hset(key, "n", "0")
+    cache_read(tracker, redis_client, key)
+    redis_client.sadd(key_prefix + "u:someone", "x")  # the user index is not a session key
+    redis_client.set(f"unrelated:{uuid.uuid4().hex}", "1")
+    assert tracker.usable() and tracker.cache.get(key, time.time()) is not None
+
+
+def test_flushdb_flushes_the_cache(make_tracker: Make, key_prefix: str) -> None:
+    server = ServerProcess()
+    server.start()
+    try:
+        client = redis.Redis.from_url(server.url)
+        tracker = make_tracker(client)
+        key = key_prefix + "s:f"
+        client.hset(key, "n", "0")
+        cache_read(tracker, client, key)
+        client.flushdb()
+        wait_until(lambda: tracker.usable() and len(tracker.cache) == 0, timeout=10, what="flush")
+        assert tracker.cache.stats.flushes == 2  # one at connect, one for FLUSHDB
+        client.close()
+    finally:
+        server.cleanup()
+
+
+def test_killed_tracking_connection_flushes_then_reconnects(make_tracker: Make, redis_client: redis.Redis,
+                                                            key_prefix: str, caplog) -> None:
+    tracker = make_tracker()
+    key = key_prefix + "s:k"
+    redis_client.hset(key, "n", "0")
+    cache_read(tracker, redis_client, key)
+    assert len(tracker.cache) == 1
+    killed = redis_client.client_kill_filter(_type="pubsub")
+    assert killed >= 1
+    with caplog.at_level(logging.WARNING, logger="sessionkit"):
+        wait_until(lambda: len(tracker.cache) == 0 or not tracker.usable(), timeout=10, what="loss noticed")
+    assert len(tracker.cache) == 0
+    assert "local session cache flushed" in caplog.text
+    wait_until(tracker.usable, timeout=10, what="tracking re-established")
+    redis_client.hset(key, "n", "1")  # tracking works again after the reconnect
+    assert cache_read(tracker, redis_client, key) == {b"n": b"1"}
+    redis_client.hset(key, "n", "2")
+    assert cache_read(tracker, redis_client, key) == {b"n": b"2"}
+
+
+def test_server_restart_flushes(make_tracker: Make, key_prefix: str) -> None:
+    server = ServerProcess()
+    server.start()
+    try:
+        client = redis.Redis.from_url(server.url)
+        tracker = make_tracker(client)
+        key = key_prefix + "s:r"
+        client.hset(key, "n", "0")
+        cache_read(tracker, client, key)
+        server.stop()
+        wait_until(lambda: not tracker.usable(), timeout=10, what="loss noticed")
+        assert len(tracker.cache) == 0
+        server.start()
+        client.hset(key, "n", "after")
+        wait_until(tracker.usable, timeout=15, what="tracking back after restart")
+        assert cache_read(tracker, client, key) == {b"n": b"after"}
+        client.close()
+    finally:
+        server.cleanup()
+
+
+def test_unanswered_ping_means_doubt(make_tracker: Make, redis_client: redis.Redis, key_prefix: str) -> None:
+    tracker = make_tracker(ping_interval=0.05, ping_timeout=0.3)
+    key = key_prefix + "s:p"
+    redis_client.hset(key, "n", "0")
+    cache_read(tracker, redis_client, key)
+    wait_until(lambda: tracker.usable() and tracker.pongs > 0, timeout=10, interval=0.05,
+               what="a PING answered")
+    redis_client.client_pause(3000, all=True)  # the server stops answering clients for 3 s
+    try:
+        wait_until(lambda: not tracker.usable(), timeout=10, interval=0.05, what="unanswered PING noticed")
+        assert len(tracker.cache) == 0
+    finally:
+        redis_client.client_unpause()
+
+
+def test_tracking_refused_turns_the_cache_off(redis_client: redis.Redis, redis_url: str, key_prefix: str,
+                                              caplog) -> None:
+    user, password = f"nocache-{uuid.uuid4().hex[:8]}", "pw-" + uuid.uuid4().hex
+    redis_client.acl_setuser(user, enabled=True, passwords=[f"+{password}"], keys=["*"], channels=["*"],
+                             commands=["+@all", "-client|tracking"])
+    limited = redis.Redis.from_url(redis_url, username=user, password=password)
+    try:
+        factory = connection_factory(limited)
+        assert factory is not None
+        tracker = Tracker(factory, key_prefix + "s:", LocalCache(CacheConfig()))
+        with caplog.at_level(logging.WARNING, logger="sessionkit"):
+            assert not tracker.usable()
+            assert not tracker.usable()
+        assert tracker.state == "refused"
+        assert caplog.text.count("refused CLIENT TRACKING") == 1
+        tracker.close()
+    finally:
+        limited.close()
+        redis_client.acl_deluser(user)
+
+
+def test_asyncio_client_gets_a_tracking_connection_too(redis_url: str, redis_client: redis.Redis,
+                                                       key_prefix: str) -> None:
+    import asyncio
+
+    import redis.asyncio
+
+    async def scenario() -> tuple[bool, int, bool]:
+        client = redis.asyncio.Redis.from_url(redis_url)
+        factory = connection_factory(client)
+        assert factory is not None
+        tracker = Tracker(factory, key_prefix + "s:", LocalCache(CacheConfig()))
+        key = key_prefix + "s:a"
+        await client.hset(key, "n", "0")
+        up = await tracker.ausable()
+        ticket = tracker.cache.begin(key)
+        tracker.cache.end(key, ticket, await client.hgetall(key), time.time())
+        await client.hset(key, "n", "1")
+        still_up = await tracker.ausable()
+        left = len(tracker.cache)
+        tracker.close()
+        await client.aclose()
+        return up, left, still_up
+
+    up, left, still_up = asyncio.run(scenario())
+    assert up and still_up and left == 0
+
+
+def test_store_cache_checks_expiry_from_the_session_metadata(redis_client: redis.Redis,
+                                                             key_prefix: str) -> None:
+    from sessionkit._cached import StoreCache
+    from sessionkit._config import StoreConfig
+
+    clock = [1_000_000.0]
+    config = StoreConfig(key_prefix=key_prefix, idle_timeout=100.0, absolute_timeout=1000.0)
+    factory = connection_factory(redis_client)
+    assert factory is not None
+    cached = StoreCache(CacheConfig(max_age=10_000.0), config, factory, clock=lambda: clock[0])
+    key = config.session_key("meta")
+    # created 950 s ago, last written 50 s ago
+    redis_client.hset(key, mapping={"user": '"ann"', "\x00m": f"1|{clock[0] - 950}|{clock[0] - 50}|"})
+    try:
+        assert cached.lookup(key) is None
+        ticket = cached.begin(key)
+        cached.offer(key, ticket, redis_client.hgetall(key))
+        assert cached.lookup(key) is not None
+        clock[0] += 49.9
+        assert cached.lookup(key) is not None
+        clock[0] += 0.1  # idle for 100 s: expired, whatever the cache's own max_age says
+        assert cached.lookup(key) is None and len(cached.cache) == 0
+        redis_client.hset(key, "\x00m", f"1|{clock[0] - 999.5}|{clock[0]}|")
+        assert cached.lookup(key) is None  # a store reads through lookup (drain) before begin
+        cached.offer(key, cached.begin(key), redis_client.hgetall(key))
+        assert cached.lookup(key) is not None
+        clock[0] += 0.5  # 1000 s since creation: the absolute lifetime is over
+        assert cached.lookup(key) is None
+        cached.offer(key, cached.begin(key), {b"x": b"1"})  # no metadata: never served
+        assert cached.lookup(key) is None
+    finally:
+        cached.close()
+
+
+def test_a_forked_child_builds_its_own_tracking_connection(make_tracker: Make, redis_client: redis.Redis,
+                                                           key_prefix: str) -> None:
+    import os
+
+    tracker = make_tracker()
+    key = key_prefix + "s:fork"
+    redis_client.hset(key, "n", "0")
+    cache_read(tracker, redis_client, key)
+    url = redis_client.connection_pool.connection_kwargs
+
+    def trackers() -> int:
+        admin = redis.Redis(host=url["host"], port=url["port"])
+        return sum(c["name"] == CLIENT_NAME for c in admin.client_list())
+
+    before = trackers()
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: no pytest machinery here, only the verdict through the pipe
+        ok = len(tracker.cache) == 0 and tracker.state == "down" and tracker.usable()
+        ok = ok and trackers() == before + 1  # its own, beside the parent's
+        os.write(write_end, b"1" if ok else b"0")
+        os._exit(0)
+    os.close(write_end)
+    verdict = os.read(read_end, 1)
+    os.waitpid(pid, 0)
+    os.close(read_end)
+    assert verdict == b"1"
+    redis_client.hset(key, "n", "1")  # the parent's connection still works after the child's exit
+    assert tracker.usable() and tracker.cache.get(key, time.time()) is None
