@@ -161,7 +161,8 @@ def run(args: argparse.Namespace) -> int:
         Path(config.baseline) if config.baseline and not args.write_baseline else None
     )
     if baseline is not None and not baseline.is_file():
-        return _fail(f"--baseline {baseline}: no such file")
+        origin = "--baseline" if args.baseline else "baseline (pyproject.toml)"
+        return _fail(f"{origin} {baseline}: no such file (create it with --write-baseline)")
     return _lint(args, config, paths, baseline)
 
 

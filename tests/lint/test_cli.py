@@ -54,6 +54,15 @@ def test_bad_config_names_the_option(project: Path, run_cli: Run) -> None:
     assert out.returncode == 2 and "severity" in out.stderr
 
 
+def test_a_missing_configured_baseline_names_the_config_key(project: Path, run_cli: Run) -> None:
+    (project / "pyproject.toml").write_text("[tool.sessionkit.lint]\nbaseline = 'sessionkit-baseline.json'\n")
+    out = run_cli("clean_app", cwd=project)
+    assert out.returncode == 2
+    assert "baseline (pyproject.toml)" in out.stderr and "--write-baseline" in out.stderr
+    assert run_cli("--write-baseline", "sessionkit-baseline.json", "clean_app", cwd=project).returncode == 0
+    assert run_cli("clean_app", cwd=project).returncode == 0
+
+
 def test_text_is_grouped_by_file_with_summary(project: Path, run_cli: Run) -> None:
     out = run_cli("flask_app", "django_site", cwd=project)
     assert out.returncode == 1
