@@ -13,6 +13,8 @@ from io import BytesIO
 from typing import Any
 
 from sessionkit.lint import _diagnostics as diag
+from sessionkit.lint import _links as links
+from sessionkit.lint._templates import untemplate
 from sessionkit.lint._types import Finding
 
 MAX_BYTES_DEFAULT = 2_000_000
@@ -36,15 +38,37 @@ class FileResult:
 
 
 class _Prefilter:
-    """One regex per rule; a rule runs on a file only when all of its patterns occur."""
+    """Regexes per rule; a rule runs on a file only when all of its patterns occur.
+
+    Rules share patterns (the handler vocabulary, the container shapes): each distinct pattern is
+    compiled once and searched at most once per file.
+    """
 
     def __init__(self) -> None:
         from sessionkit.lint.rules import ALL_RULES
 
-        self.rules = [(rule, [re.compile(p.encode()) for p in rule.prefilter]) for rule in ALL_RULES]
+        compiled: dict[str, int] = {}
+        self.patterns: list[re.Pattern[bytes]] = []
+        for rule in ALL_RULES:
+            for p in rule.prefilter:
+                if p not in compiled:
+                    compiled[p] = len(self.patterns)
+                    self.patterns.append(re.compile(p.encode()))
+        self.rules = [(rule, [compiled[p] for p in rule.prefilter]) for rule in ALL_RULES]
 
     def matching(self, data: bytes) -> list[Any]:
-        return [rule for rule, patterns in self.rules if all(p.search(data) for p in patterns)]
+        seen: dict[int, bool] = {}
+        out = []
+        for rule, indexes in self.rules:
+            for i in indexes:
+                hit = seen.get(i)
+                if hit is None:
+                    hit = seen[i] = self.patterns[i].search(data) is not None
+                if not hit:
+                    break
+            else:
+                out.append(rule)
+        return out
 
 
 _PREFILTER: _Prefilter | None = None
@@ -112,6 +136,7 @@ def analyse_bytes(
         result.findings.append(diag.BINARY.finding(path))
         return result
     rules = [rule for rule, _ in _prefilter().rules] if force else _prefilter().matching(data)
+    result.facts = links.scan(data)  # the call graph needs every handler module, parsed or not
     if not rules or not data.strip():
         return result
     text = decode(data)
@@ -124,9 +149,13 @@ def analyse_bytes(
         return result
     import libcst as cst
 
+    if not path.endswith(".py"):
+        data = untemplate(data)
     try:
         module = cst.parse_module(data)
     except cst.ParserSyntaxError as exc:
+        if not path.endswith(".py"):
+            return FileResult()  # a *.cfg that is INI, not Python: not ours to judge
         kind = diag.PYTHON2 if _PY2.search(data) else diag.SYNTAX_ERROR
         result.findings.append(kind.finding(path, exc.message, exc.raw_line or 1, exc.raw_column))
         return result
@@ -184,6 +213,7 @@ def _run_rules(path: str, module: Any, rules: list[Any], result: FileResult) -> 
         for kid in kids:
             parents[kid] = node
         stack.extend(reversed(kids))
+    ctx.order = order
     for node in order:
         handlers = table.get(type(node))
         if handlers:
@@ -194,4 +224,4 @@ def _run_rules(path: str, module: Any, rules: list[Any], result: FileResult) -> 
             if handlers:
                 call(handlers, node)
     result.findings.extend(sorted(set(findings)))
-    result.facts = ctx.facts
+    result.facts = {**result.facts, **ctx.facts}

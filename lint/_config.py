@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -34,6 +35,10 @@ DEFAULT_EXCLUDE: tuple[str, ...] = (
 )
 
 
+#: The keys ``[tool.sessionkit]`` may hold.
+KNOWN_TABLES: tuple[str, ...] = ("lint",)
+
+
 class ConfigError(ValueError):
     """Bad configuration or flags; the CLI exits with code 2 and prints the message."""
 
@@ -51,12 +56,19 @@ class Config:
     cache_dir: str | None = None
     baseline: str | None = None
     max_file_size: int = 2_000_000
+    #: Per-file limits of the worker that parses and analyses it (SK009 past them).
+    file_timeout: float = 60.0
+    file_memory_mb: int = 2048
+    #: Leave out findings in code that is not web runtime (CLI tools, dev scripts, commands).
+    runtime_only: bool = True
     root: Path = field(default_factory=Path.cwd)
+    #: From ``[tool.ruff]``/``[tool.black]`` (fixes keep to it); not a ``[tool.sessionkit.lint]`` key.
+    line_length: int = 88
 
     def set(self, key: str, value: Any, source: str) -> None:
         """Set one option from ``source`` (a file name or ``--flag``), validating its type."""
         name = key.replace("-", "_")
-        known = {f.name for f in fields(self)} - {"root"}
+        known = {f.name for f in fields(self)} - {"root", "line_length"}
         if name not in known:
             names = ", ".join(sorted(k.replace("_", "-") for k in known))
             raise ConfigError(f"{source}: unknown option `{key}` (known: {names})")
@@ -76,12 +88,25 @@ class Config:
         elif name == "severity":
             if value not in SEVERITIES:
                 raise ConfigError(f"{source}: `{key}` must be one of {', '.join(SEVERITIES)}, not {value!r}")
-        elif name == "max_file_size":
+        elif name in {"max_file_size", "file_memory_mb"}:
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ConfigError(f"{source}: `{key}` must be a positive integer")
+        elif name == "runtime_only":
+            if not isinstance(value, bool):
+                raise ConfigError(f"{source}: `{key}` must be true or false")
+        elif name == "file_timeout":
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+                raise ConfigError(f"{source}: `{key}` must be a positive number of seconds")
         elif name in {"cache_dir", "baseline"} and not isinstance(value, str):
             raise ConfigError(f"{source}: `{key}` must be a string")
         setattr(self, name, value)
+
+    def resolve_paths(self, base: Path) -> None:
+        """Make ``baseline`` and ``cache-dir`` absolute, relative to ``base``."""
+        if self.baseline is not None:
+            self.baseline = os.path.join(base, os.path.expanduser(self.baseline))
+        if self.cache_dir is not None:
+            self.cache_dir = os.path.join(base, os.path.expanduser(self.cache_dir))
 
 
 def _check_codes(codes: list[str], source: str, key: str) -> None:
@@ -107,7 +132,7 @@ def load(pyproject: Path | None) -> Config:
     config = Config()
     if pyproject is None:
         return config
-    config.root = pyproject.parent.resolve()
+    config.root = Path(os.path.abspath(pyproject.parent))
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover
@@ -116,9 +141,30 @@ def load(pyproject: Path | None) -> Config:
         data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{pyproject}: cannot read configuration: {exc}") from exc
-    table = data.get("tool", {}).get("sessionkit", {}).get("lint", {})
+    config.line_length = _line_length(data)
+    tool = data.get("tool", {}).get("sessionkit", {})
+    if not isinstance(tool, dict):
+        raise ConfigError(f"{pyproject}: [tool.sessionkit] must be a table")
+    for key in tool:
+        if key not in KNOWN_TABLES:
+            known = ", ".join(KNOWN_TABLES)
+            raise ConfigError(f"{pyproject.name} [tool.sessionkit]: unknown option `{key}` (known: {known})")
+    table = tool.get("lint", {})
     if not isinstance(table, dict):
         raise ConfigError(f"{pyproject}: [tool.sessionkit.lint] must be a table")
     for key, value in table.items():
         config.set(key, value, f"{pyproject.name} [tool.sessionkit.lint]")
+    # Paths in the file are relative to the file's directory, wherever the run starts (as ruff).
+    config.resolve_paths(config.root)
     return config
+
+
+def _line_length(pyproject: object) -> int:
+    """The project's line length: ``[tool.ruff]``, then ``[tool.black]``, else black's 88."""
+    if isinstance(pyproject, dict):
+        tool = pyproject.get("tool", {})
+        for section in ("ruff", "black"):
+            value = tool.get(section, {}).get("line-length") if isinstance(tool, dict) else None
+            if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+                return value
+    return 88

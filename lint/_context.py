@@ -20,7 +20,8 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
-from sessionkit.lint._handlers import ModuleFacts, analyse
+from sessionkit.lint._handlers import ModuleFacts, analyse, singletons
+from sessionkit.lint._walk import children
 from sessionkit.lint._walk import walk as _walk
 
 ENV_GETTERS = frozenset(
@@ -39,7 +40,13 @@ ENV_METHODS = frozenset({"str", "bool", "int", "get_value", "db", "cache", "url"
 GUARD_WORDS = re.compile(
     r"\b(DEBUG|TESTING|TEST|DEVELOPMENT|DEV|LOCAL|environ|getenv|ENV|ENVIRONMENT|argv|pytest)\b"
 )
-DEV_FILE = re.compile(r"(^|/)(dev|develop|development|local|test|tests|testing|ci)(_settings)?\.py$")
+DEV_FILE = re.compile(r"(^|/)(dev|develop|development|local|ci)(_settings)?\.py$")
+#: Test configuration: a settings module for tests, or a config class named like ``TestingConfig``.
+TEST_FILE = re.compile(
+    r"(^|/)((settings|config|conf)/(tests?|testing)|(tests?|testing)_(settings|config)"
+    r"|(settings|config)_(tests?|testing)|conftest)\.py$"
+)
+TEST_CLASS = re.compile(r"Test")
 SETTINGS_FILE = re.compile(r"(^|/)(settings|config|conf|configuration)(/[^/]+|_?\w*)?\.py$")
 
 
@@ -61,6 +68,25 @@ class FileContext:
         self.facts: dict[str, Any] = {}
         #: Per-file analyses shared between rules (never serialised).
         self.memo: dict[str, Any] = {}
+        self._locals_memo: dict[cst.FunctionDef, frozenset[str]] = {}
+        #: Every node in document order; the engine fills it during its single walk.
+        self.order: list[cst.CSTNode] | None = None
+        self._by_type: dict[type, list[cst.CSTNode]] | None = None
+
+    def nodes(self, *types: type[cst.CSTNode]) -> list[cst.CSTNode]:
+        """Every node of one of ``types``, in document order (from the engine's walk when there
+        was one, so rules need not walk the tree again)."""
+        if self.order is None:
+            self.order = list(_walk(self.module))
+        if self._by_type is None:
+            by_type: dict[type, list[cst.CSTNode]] = {}
+            for node in self.order:
+                by_type.setdefault(type(node), []).append(node)
+            self._by_type = by_type
+        if len(types) == 1:
+            return self._by_type.get(types[0], [])
+        wanted = set(types)
+        return [node for node in self.order if type(node) in wanted]
 
     @cached_property
     def scopes(self) -> Mapping[cst.CSTNode, Scope | None]:
@@ -92,6 +118,9 @@ class FileContext:
 
     # -- names -------------------------------------------------------------------------------
     def qnames(self, node: cst.CSTNode) -> set[str]:
+        fast = self._fast_qname(node)
+        if fast is not None:
+            return {fast}
         value = self.qualified.get(node, ())
         if callable(value):  # libcst stores some metadata as lazily computed values
             value = value()
@@ -126,11 +155,63 @@ class FileContext:
                     return True  # an unshadowed builtin such as ``open`` or ``dict``
         return not self.qnames(node).isdisjoint(names)
 
+    def _fast_qname(self, node: cst.CSTNode) -> str | None:
+        """The qualified name of a dotted chain whose head is an import that nothing else in the
+        file rebinds, read from the import statements (no scope analysis, which costs about as
+        much as parsing); ``None`` when only the full analysis can tell."""
+        if self.star_import or not isinstance(node, cst.Name | cst.Attribute):
+            return None
+        parts: list[str] = []
+        current: cst.CSTNode = node
+        while isinstance(current, cst.Attribute):
+            parts.append(current.attr.value)
+            current = current.value
+        if not isinstance(current, cst.Name):
+            return None
+        target = self.import_table.get(current.value)
+        if target is None or current.value in self.defined:
+            return None
+        return ".".join([target, *reversed(parts)])
+
+    @cached_property
+    def import_table(self) -> Mapping[str, str]:
+        """Local name -> qualified name for every import; a name imported twice differently is left
+        out (only the full analysis can tell which binding applies)."""
+        table: dict[str, str] = {}
+        clashes: set[str] = set()
+        for node in self.nodes(cst.Import, cst.ImportFrom):
+            pairs: list[tuple[str, str]] = []
+            if isinstance(node, cst.Import):
+                for alias in node.names:
+                    dotted = self.module.code_for_node(alias.name)
+                    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                        pairs.append((alias.asname.name.value, dotted))
+                    else:
+                        pairs.append((dotted.split(".")[0], dotted.split(".")[0]))
+            elif isinstance(node, cst.ImportFrom) and not isinstance(node.names, cst.ImportStar):
+                if node.relative or node.module is None:
+                    continue
+                base = self.module.code_for_node(node.module)
+                for alias in node.names:
+                    name = self.module.code_for_node(alias.name)
+                    local = (
+                        alias.asname.name.value
+                        if alias.asname is not None and isinstance(alias.asname.name, cst.Name)
+                        else name
+                    )
+                    pairs.append((local, f"{base}.{name}"))
+            for local, qualified in pairs:
+                if table.setdefault(local, qualified) != qualified:
+                    clashes.add(local)
+        for name in clashes:
+            del table[name]
+        return table
+
     @cached_property
     def aliases(self) -> frozenset[str]:
         """Names bound by ``import x as y`` / ``from x import y as z``."""
         found: set[str] = set()
-        for node in _walk(self.module):
+        for node in self.nodes(cst.ImportAlias):
             if (
                 isinstance(node, cst.ImportAlias)
                 and node.asname is not None
@@ -143,7 +224,7 @@ class FileContext:
     def imported(self) -> frozenset[str]:
         """Names bound by imports anywhere in the file (the local name of each import)."""
         found: set[str] = set()
-        for node in _walk(self.module):
+        for node in self.nodes(cst.Import, cst.ImportFrom):
             if isinstance(node, cst.Import | cst.ImportFrom) and not isinstance(node.names, cst.ImportStar):
                 for alias in node.names:
                     if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
@@ -156,7 +237,7 @@ class FileContext:
     def defined(self) -> frozenset[str]:
         """Names any function, class, assignment or parameter in the file binds (cheap, unscoped)."""
         found: set[str] = set()
-        for node in _walk(self.module):
+        for node in self.nodes(cst.FunctionDef, cst.ClassDef, cst.Param, cst.AssignTarget):
             if isinstance(node, cst.FunctionDef | cst.ClassDef):
                 found.add(node.name.value)
             elif isinstance(node, cst.Param | cst.AssignTarget):
@@ -169,7 +250,7 @@ class FileContext:
     def star_import(self) -> bool:
         return any(
             isinstance(node, cst.ImportFrom) and isinstance(node.names, cst.ImportStar)
-            for node in _walk(self.module)
+            for node in self.nodes(cst.ImportFrom)
         )
 
     # -- where code runs --------------------------------------------------------------------
@@ -194,6 +275,86 @@ class FileContext:
                 return True
         return False
 
+    def deferred(self, node: cst.CSTNode) -> str | None:
+        """The name other modules call the function around ``node`` by, when it is neither
+        startup code nor a request handler of this module: ``name`` for a module-level function,
+        ``instance.method`` for a method of a module-level object. The cross-file phase decides
+        whether request handlers elsewhere in the project call it."""
+        functions = self.enclosing_functions(node)
+        if not functions or any(fn in self.functions.startup for fn in functions):
+            return None
+        outer = functions[-1]
+        holder = self.parents.get(outer)
+        if isinstance(holder, cst.Module):
+            return outer.name.value
+        owner = self.parents.get(holder) if holder is not None else None
+        if isinstance(owner, cst.ClassDef) and isinstance(self.parents.get(owner), cst.Module):
+            for instance, cls in singletons(self.module).items():
+                if cls is owner:
+                    return f"{instance}.{outer.name.value}"
+        return None
+
+    @cached_property
+    def module_level_names(self) -> frozenset[str]:
+        """Names bound by the module's own statements (not inside functions or classes)."""
+        found: set[str] = set()
+        stack: list[cst.CSTNode] = list(self.module.body)
+        while stack:
+            node = stack.pop()
+            if isinstance(node, cst.FunctionDef | cst.ClassDef):
+                found.add(node.name.value)
+                continue
+            if isinstance(node, cst.AssignTarget | cst.AnnAssign | cst.AugAssign | cst.For):
+                _bound(node.target, found)
+            elif isinstance(node, cst.WithItem) and node.asname is not None:
+                _bound(node.asname.name, found)
+            elif isinstance(node, cst.Lambda):
+                continue
+            stack.extend(children(node))
+        for node in self.nodes(cst.Global):  # ``global X`` then ``X = ...`` in a function binds it too
+            if isinstance(node, cst.Global):
+                found.update(item.name.value for item in node.names)
+        return frozenset(found) | frozenset(self.import_table)
+
+    def _locals(self, fn: cst.FunctionDef) -> frozenset[str]:
+        cached = self._locals_memo.get(fn)
+        if cached is not None:
+            return cached
+        params = fn.params
+        found = {p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)}
+        for star in (params.star_arg, params.star_kwarg):
+            if isinstance(star, cst.Param):
+                found.add(star.name.value)
+        declared: set[str] = set()
+        stack: list[cst.CSTNode] = [fn.body]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, cst.FunctionDef | cst.ClassDef):
+                found.add(node.name.value)
+                continue
+            if isinstance(node, cst.Lambda):
+                continue
+            if isinstance(node, cst.Global | cst.Nonlocal):
+                declared.update(item.name.value for item in node.names)
+            elif isinstance(node, cst.AssignTarget | cst.AnnAssign | cst.AugAssign | cst.For | cst.CompFor):
+                _bound(node.target, found)
+            elif isinstance(node, cst.WithItem) and node.asname is not None:
+                _bound(node.asname.name, found)
+            elif isinstance(node, cst.ExceptHandler) and node.name is not None:
+                _bound(node.name.name, found)
+            elif isinstance(node, cst.NamedExpr):
+                _bound(node.target, found)
+            elif isinstance(node, cst.ImportAlias):
+                local = node.asname.name if node.asname is not None else node.name
+                if isinstance(local, cst.Name):
+                    found.add(local.value)
+                elif isinstance(local, cst.Attribute):
+                    found.add(self.module.code_for_node(local).split(".")[0])
+            stack.extend(children(node))
+        result = frozenset(found - declared)
+        self._locals_memo[fn] = result
+        return result
+
     def is_websocket_handler(self, node: cst.CSTNode) -> bool:
         return any(fn in self.functions.websocket_handlers for fn in self.enclosing_functions(node))
 
@@ -201,6 +362,15 @@ class FileContext:
         """The module-level name that ``name`` (used inside a function) refers to, if any."""
         if not isinstance(name, cst.Name):
             return None
+        if not self.star_import:
+            # Syntactic scoping (no scope analysis): bound at module level, and not a parameter or
+            # local of any enclosing function (unless declared ``global`` there).
+            functions = self.enclosing_functions(name)
+            if not functions or name.value not in self.module_level_names:
+                return None
+            if any(name.value in self._locals(fn) for fn in functions):
+                return None
+            return name.value
         scope = self.scopes.get(name)
         if callable(scope):
             scope = scope()
@@ -210,6 +380,15 @@ class FileContext:
         if assignments and all(isinstance(a.scope, GlobalScope) for a in assignments):
             return name.value
         return None
+
+    def in_test_config(self, node: cst.CSTNode) -> bool:
+        """``node`` is test configuration (a tests settings module, a ``TestingConfig`` class):
+        it never runs in production, so rules do not report it."""
+        if TEST_FILE.search(self.path):
+            return True
+        return any(
+            isinstance(a, cst.ClassDef) and TEST_CLASS.search(a.name.value) for a in self.ancestors(node)
+        )
 
     # -- guards -------------------------------------------------------------------------------
     def is_env_read(self, node: cst.CSTNode) -> str | None:
@@ -253,7 +432,7 @@ class FileContext:
                     return f"inside `if {test}`"
             if isinstance(parent, cst.FunctionDef | cst.ClassDef):
                 if isinstance(parent, cst.ClassDef) and re.search(
-                    r"(Dev|Develop|Local|Test|Debug)", parent.name.value
+                    r"(Dev|Develop|Local|Debug)", parent.name.value
                 ):
                     return f"in config class {parent.name.value}"
                 break
@@ -284,6 +463,16 @@ def _pairs(names: Collection[str]) -> frozenset[tuple[str, str]]:
         pairs = {tuple(n.split(".")[-2:]) for n in names if "." in n}
         cached = _PAIRS_BY_SET[key] = frozenset((a, b) for a, b in pairs)
     return cached
+
+
+def _bound(target: cst.CSTNode, found: set[str]) -> None:
+    if isinstance(target, cst.Name):
+        found.add(target.value)
+    elif isinstance(target, cst.Tuple | cst.List):
+        for element in target.elements:
+            _bound(element.value, found)
+    elif isinstance(target, cst.StarredElement):
+        _bound(target.value, found)
 
 
 def _head_tail(node: cst.CSTNode) -> tuple[str | None, str | None]:

@@ -94,6 +94,13 @@ INTERNAL_ERROR = Diagnostic(
     "a rule failed on this file; other rules still ran",
     "Please report this with the file attached; exclude the file meanwhile.",
 )
+ABORTED = Diagnostic(
+    "SK009",
+    "analysis-aborted",
+    "warning",
+    "the analysis of this file was stopped (parser crash, time or memory limit), so it was not checked",
+    "Exclude the (probably generated) file, or raise `file-timeout`/`file-memory-mb`; please report it.",
+)
 
 ALL_DIAGNOSTICS: tuple[Diagnostic, ...] = (
     SYNTAX_ERROR,
@@ -104,4 +111,5 @@ ALL_DIAGNOSTICS: tuple[Diagnostic, ...] = (
     TOO_LARGE,
     SYMLINK_LOOP,
     INTERNAL_ERROR,
+    ABORTED,
 )

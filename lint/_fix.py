@@ -2,23 +2,31 @@
 
 Only rewrites whose meaning is unambiguous: the exact node a finding points at, a plain string
 literal or a missing keyword argument. Everything else in the file keeps its formatting. A fix is
-kept only when the new source parses; running the fixes again changes nothing.
+kept only when the new source parses; running the fixes again changes nothing. Fixes follow the
+linter's own advice: the Redis URL is a required setting (``os.environ["..."]``, no localhost
+fallback), ``import os`` goes where isort puts it, and a call that would pass the project's line
+length is wrapped one argument per line. The file keeps its encoding (PEP 263) and its BOM.
 """
 
 from __future__ import annotations
 
+import codecs
 import difflib
+import tokenize
 from collections.abc import Sequence
+from io import BytesIO
+from pathlib import Path
+from typing import Any
 
 import libcst as cst
-from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import AddImportsVisitor
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from sessionkit.lint._fix_layout import add_import, one_arg_per_line
 from sessionkit.lint._types import Finding
 
 DJANGO_ENGINE = "sessionkit.adapters.django"
-REDIS_DEFAULT = "redis://localhost:6379/0"
+SESSION_SETTING = "SESSIONKIT_REDIS_URL"
+LIMITER_SETTING = "RATELIMIT_STORAGE_URI"
 FIXABLE = frozenset({"SK102", "SK109"})
 
 
@@ -30,8 +38,9 @@ def _quote_like(node: cst.SimpleString, value: str) -> str:
 class _Fixer(cst.CSTTransformer):
     METADATA_DEPENDENCIES = (PositionProvider,)
 
-    def __init__(self, findings: Sequence[Finding]) -> None:
+    def __init__(self, findings: Sequence[Finding], wrap: bool = False) -> None:
         super().__init__()
+        self.wrap = wrap
         self.at: dict[tuple[int, int], str] = {(f.line, f.column): f.code for f in findings}
         self.changed = False
         self.needs_os = False
@@ -82,7 +91,7 @@ class _Fixer(cst.CSTTransformer):
             for a in original.args
         ):
             return updated
-        redis = cst.parse_expression(f'os.environ.get("RATELIMIT_STORAGE_URI", "{REDIS_DEFAULT}")')
+        redis = cst.parse_expression(f'os.environ["{LIMITER_SETTING}"]')
         args = list(updated.args)
         for i, arg in enumerate(args):
             if arg.keyword is not None and arg.keyword.value == "storage_uri":
@@ -106,7 +115,13 @@ class _Fixer(cst.CSTTransformer):
             )
         self.changed = True
         self.needs_os = True
-        return updated.with_changes(args=args)
+        fixed = updated.with_changes(args=args)
+        split = cst.ParenthesizedWhitespace
+        multiline = isinstance(updated.whitespace_before_args, split) or any(
+            isinstance(a.comma, cst.Comma) and isinstance(a.comma.whitespace_after, split)
+            for a in updated.args
+        )
+        return one_arg_per_line(fixed) if self.wrap or multiline else fixed
 
     def leave_Module(self, original: cst.Module, updated: cst.Module) -> cst.Module:
         if self.engine_stmt is None or self.has_redis_setting:
@@ -114,36 +129,60 @@ class _Fixer(cst.CSTTransformer):
         body = list(updated.body)
         for i, stmt in enumerate(body):
             if stmt is self.engine_stmt:
-                line = cst.parse_statement(
-                    f'SESSIONKIT_REDIS_URL = os.environ.get("SESSIONKIT_REDIS_URL", "{REDIS_DEFAULT}")\n'
-                )
+                line = cst.parse_statement(f'{SESSION_SETTING} = os.environ["{SESSION_SETTING}"]\n')
                 body.insert(i + 1, line)
                 self.needs_os = True
                 break
         return updated.with_changes(body=body)
 
 
-def fix_source(source: str, findings: Sequence[Finding]) -> str:
+def fix_source(source: str, findings: Sequence[Finding], line_length: int = 88) -> str:
     """The fixed source, or ``source`` unchanged when nothing applies or the result is invalid."""
     wanted = [f for f in findings if f.code in FIXABLE]
     if not wanted:
         return source
     try:
         module = cst.parse_module(source)
-        fixer = _Fixer(wanted)
-        fixed = MetadataWrapper(module).visit(fixer)
-        if not fixer.changed:
+        code = _apply(module, wanted, wrap=False)
+        if code is None:
             return source
-        if fixer.needs_os:
-            context = CodemodContext()
-            AddImportsVisitor.add_needed_import(context, "os")
-            fixed = AddImportsVisitor(context).transform_module(fixed)
-        code = fixed.code
+        before = set(source.splitlines())
+        if any(len(line) > line_length for line in code.splitlines() if line not in before):
+            code = _apply(module, wanted, wrap=True) or code
         cst.parse_module(code)  # must still parse
         compile(code, "<fixed>", "exec")
     except Exception:  # a fix that cannot be applied safely is skipped, never half-applied
         return source
     return code
+
+
+def _apply(module: cst.Module, findings: Sequence[Finding], wrap: bool) -> str | None:
+    fixer = _Fixer(findings, wrap)
+    fixed = MetadataWrapper(module).visit(fixer)
+    if not fixer.changed:
+        return None
+    if fixer.needs_os:
+        fixed = add_import(fixed, "os")
+    return fixed.code
+
+
+def encoding_of(data: bytes) -> str:
+    """The codec that reads ``data`` back exactly: its PEP 263 cookie, ``utf-8-sig`` with a BOM."""
+    try:
+        encoding, _ = tokenize.detect_encoding(BytesIO(data).readline)
+        return codecs.lookup(encoding).name
+    except (SyntaxError, LookupError):
+        return "utf-8"
+
+
+def fix_bytes(data: bytes, findings: Sequence[Finding], line_length: int = 88) -> tuple[str, str, str]:
+    """``(encoding, before, after)``: the file's text before and after the fixes, and its codec.
+
+    Writing ``after.encode(encoding)`` keeps a latin-1 file latin-1 and a UTF-8 BOM in place.
+    """
+    encoding = encoding_of(data)
+    before = data.decode(encoding)
+    return encoding, before, fix_source(before, findings, line_length)
 
 
 def unified_diff(path: str, before: str, after: str) -> str:
@@ -155,3 +194,22 @@ def unified_diff(path: str, before: str, after: str) -> str:
             tofile=f"b/{path}",
         )
     )
+
+
+def apply_fixes(report: Any, diff: bool, line_length: int = 88) -> tuple[int, str]:
+    """Fix (or, with ``diff``, only show) every fixable finding of ``report``: ``(files, diff text)``."""
+    by_path: dict[str, list[Finding]] = {}
+    for finding in report.findings:
+        if finding.code in FIXABLE:
+            by_path.setdefault(finding.path, []).append(finding)
+    changed, out = 0, []
+    for path, findings in sorted(by_path.items()):
+        encoding, before, after = fix_bytes(report.contents[path], findings, line_length)
+        if after == before:
+            continue
+        changed += 1
+        if diff:
+            out.append(unified_diff(path, before, after))
+        else:
+            Path(path).write_bytes(after.encode(encoding))
+    return changed, "".join(out)

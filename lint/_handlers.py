@@ -15,172 +15,23 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from sessionkit.lint._vocab import (
+    LITESTAR_HANDLERS,
+    RAW_APP_SIGNATURES,
+    REGISTRATION_FUNCS,
+    REGISTRATION_KWARGS,
+    REQUEST_ANNOTATIONS,
+    REQUEST_DECORATOR_QNAMES,
+    REQUEST_PARAM_NAMES,
+    ROUTE_ATTRS,
+    STARTUP_ATTRS,
+    STARTUP_EVENTS,
+    STARTUP_NAMES,
+    VIEW_METHODS,
+    WEBSOCKET_ATTRS,
+    is_view_base,
+)
 from sessionkit.lint._walk import children
-
-ROUTE_ATTRS = frozenset(
-    {
-        "route",
-        "get",
-        "post",
-        "put",
-        "patch",
-        "delete",
-        "head",
-        "options",
-        "trace",
-        "api_route",
-        "websocket",
-        "websocket_route",
-        "on",
-        "event",
-        "before_request",
-        "after_request",
-        "teardown_request",
-        "context_processor",
-        "endpoint",
-        "middleware",
-        "exception_handler",
-        "errorhandler",
-        "view",
-    }
-)
-WEBSOCKET_ATTRS = frozenset({"websocket", "websocket_route", "on", "event"})
-STARTUP_ATTRS = frozenset(
-    {
-        "before_serving",
-        "before_first_request",
-        "on_startup",
-        "after_serving",
-        "on_shutdown",
-        "listener",
-        "before_server_start",
-        "after_server_start",
-        "cli",
-        "command",
-        "shell_context_processor",
-    }
-)
-STARTUP_EVENTS = frozenset({"startup", "shutdown"})
-STARTUP_NAMES = frozenset(
-    {
-        "create_app",
-        "make_app",
-        "init_app",
-        "setup_app",
-        "configure_app",
-        "app_factory",
-        "main",
-        "lifespan",
-        "startup",
-        "on_startup",
-        "ready",
-        "setup",
-        "configure",
-        "register_extensions",
-        "register_blueprints",
-        "handle",
-        "add_arguments",
-        "get_application",
-    }
-)
-REQUEST_PARAM_NAMES = frozenset({"request", "req", "websocket", "ws"})
-REQUEST_ANNOTATIONS = frozenset(
-    {"Request", "HttpRequest", "WebSocket", "HTTPConnection", "ASGIRequest", "WSGIRequest", "Websocket"}
-)
-VIEW_METHODS = frozenset(
-    {
-        "get",
-        "post",
-        "put",
-        "patch",
-        "delete",
-        "head",
-        "options",
-        "dispatch",
-        "get_context_data",
-        "get_queryset",
-        "get_object",
-        "form_valid",
-        "form_invalid",
-        "perform_create",
-        "perform_update",
-        "perform_destroy",
-        "list",
-        "create",
-        "retrieve",
-        "update",
-        "partial_update",
-        "destroy",
-        "on_get",
-        "on_post",
-        "on_put",
-        "on_delete",
-        "connect",
-        "disconnect",
-        "receive",
-        "receive_json",
-        "websocket_connect",
-        "websocket_receive",
-        "websocket_disconnect",
-        "on_connect",
-        "on_receive",
-        "on_disconnect",
-        "handle_request",
-        "get_response",
-        "__call__",
-        "process_request",
-        "process_response",
-        "process_view",
-    }
-)
-VIEW_BASE_SUFFIXES = (
-    "View",
-    "ViewSet",
-    "APIView",
-    "Resource",
-    "Endpoint",
-    "Controller",
-    "Handler",
-    "Consumer",
-    "Middleware",
-    "Namespace",
-)
-REGISTRATION_FUNCS = frozenset(
-    {
-        "Route",
-        "WebSocketRoute",
-        "path",
-        "re_path",
-        "url",
-        "add_url_rule",
-        "add_api_route",
-        "add_route",
-        "add_websocket_route",
-        "add_api_websocket_route",
-        "route",
-        "register_view",
-    }
-)
-LITESTAR_HANDLERS = frozenset(
-    {"get", "post", "put", "patch", "delete", "head", "route", "websocket", "websocket_listener"}
-)
-REQUEST_DECORATOR_QNAMES = frozenset(
-    {
-        "django.contrib.auth.decorators.login_required",
-        "django.contrib.auth.decorators.permission_required",
-        "django.views.decorators.http.require_http_methods",
-        "django.views.decorators.http.require_GET",
-        "django.views.decorators.http.require_POST",
-        "django.views.decorators.http.require_safe",
-        "django.views.decorators.csrf.csrf_exempt",
-        "rest_framework.decorators.api_view",
-        "rest_framework.decorators.action",
-        "flask_login.login_required",
-        "flask_login.utils.login_required",
-        "flask_socketio.SocketIO.on",
-    }
-)
-
 
 _QUALIFIED_TAILS = frozenset(
     {n.rsplit(".", 1)[-1] for n in REQUEST_DECORATOR_QNAMES}
@@ -255,7 +106,7 @@ class _Collector:
         if last in REGISTRATION_FUNCS:
             for arg in node.args:
                 if isinstance(arg.value, cst.Name | cst.Attribute) and (
-                    arg.keyword is None or arg.keyword.value in {"view_func", "endpoint", "view"}
+                    arg.keyword is None or arg.keyword.value in REGISTRATION_KWARGS
                 ):
                     self.registered.add(_dotted(arg.value).rsplit(".", 1)[-1])
         if last == "add_event_handler" and len(node.args) >= 2:
@@ -270,12 +121,10 @@ class _Collector:
                         self.registered_startup.add(_dotted(inner))
 
 
-def _is_view_class(cls: cst.ClassDef) -> bool:
-    for base in cls.bases:
-        name = _dotted(base.value).rsplit(".", 1)[-1]
-        if name.endswith(VIEW_BASE_SUFFIXES) or name in {"View", "MethodView", "HTTPEndpoint"}:
-            return True
-    return False
+def is_view_class(cls: cst.ClassDef) -> bool:
+    """A class-based view (Django ``View``/DRF ``APIView``, Flask ``MethodView``, Starlette
+    ``HTTPEndpoint``, Litestar ``Controller``...): one class shared by every request."""
+    return any(is_view_base(_dotted(base.value).rsplit(".", 1)[-1]) for base in cls.bases)
 
 
 def _first_param(fn: cst.FunctionDef, in_class: bool) -> cst.Param | None:
@@ -286,6 +135,11 @@ def _first_param(fn: cst.FunctionDef, in_class: bool) -> cst.Param | None:
 
 
 def _takes_request(fn: cst.FunctionDef, in_class: bool) -> bool:
+    names = tuple(p.name.value for p in fn.params.params)
+    if in_class and names and names[0] in {"self", "cls"}:
+        names = names[1:]
+    if names in RAW_APP_SIGNATURES:  # a raw ASGI/WSGI application is called per request
+        return True
     first = _first_param(fn, in_class)
     candidates = [first] if first is not None else []
     candidates += [p for p in fn.params.params if p.annotation is not None]
@@ -356,7 +210,7 @@ def analyse(module: cst.Module, qnames: Callable[[cst.CSTNode], set[str]]) -> Mo
             "request" in kinds
             or name in collector.registered
             or _takes_request(fn, in_class)
-            or (owner is not None and name in VIEW_METHODS and _is_view_class(owner))
+            or (owner is not None and name in VIEW_METHODS and is_view_class(owner))
         ):
             facts.handlers.add(fn)
         first = _first_param(fn, in_class)

@@ -26,6 +26,9 @@ def document(report: Report) -> dict[str, Any]:
             "by_remedy": dict(Counter(f.remedy for f in findings)),
             "suppressed": report.suppressed,
             "baselined": report.baselined,
+            "not_runtime": report.not_runtime,
+            "skipped_by_default_excludes": sum(report.skipped.values()),
+            "gitignored": report.gitignored,
         },
     }
 

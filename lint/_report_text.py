@@ -22,7 +22,13 @@ REMEDY_NOTES = {
 }
 
 
-def render(report: Report, colour: bool = False) -> str:
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' * (n != 1)}"
+
+
+def render(report: Report, colour: bool = False, quiet: bool = False) -> str:
+    """The grouped findings, then (unless ``quiet``) the summary and what was not checked."""
+
     def c(kind: str, text: str) -> str:
         return f"{_COLOURS[kind]}{text}{_COLOURS['reset']}" if colour else text
 
@@ -33,14 +39,14 @@ def render(report: Report, colour: bool = False) -> str:
             lines.append(f"  {f.line}:{f.column}  {c(f.severity, f'{f.severity:<7}')}  {f.code}  {f.message}")
             lines.append(c("dim", f"      fix: {f.fix_hint}"))
         lines.append("")
+    if quiet:
+        return "\n".join(lines) + "\n" if lines else ""
     total = len(report.findings)
     files = len({f.path for f in report.findings})
     if total:
         severities = Counter(f.severity for f in report.findings)
-        parts = ", ".join(f"{n} {s}" for s, n in sorted(severities.items()))
-        lines.append(
-            f"Found {total} finding{'s' * (total != 1)} in {files} file{'s' * (files != 1)} ({parts})."
-        )
+        parts = ", ".join(_count(n, s) for s, n in sorted(severities.items()))
+        lines.append(f"Found {_count(total, 'finding')} in {_count(files, 'file')} ({parts}).")
         lines.append("By category:")
         for category, n in Counter(f.category for f in report.findings).most_common():
             lines.append(f"  {category:<20} {n}")
@@ -54,10 +60,41 @@ def render(report: Report, colour: bool = False) -> str:
         extra.append(f"{report.suppressed} suppressed inline")
     if report.baselined:
         extra.append(f"{report.baselined} in baseline")
+    if report.not_runtime:
+        extra.append(f"{report.not_runtime} in CLI/dev-script code (`runtime-only = false` shows them)")
     lines.append(
-        f"Checked {report.files} files ({report.lines} lines, {report.parsed} parsed, "
+        f"Checked {_count(report.files, 'file')} ({_count(report.lines, 'line')}, {report.parsed} parsed, "
         f"{report.cache_hits} from cache) in {report.seconds:.2f}s"
         + (f"; {', '.join(extra)}" if extra else "")
         + "."
     )
+    skipped = skipped_summary(report)
+    if skipped:
+        lines.append(skipped)
     return "\n".join(lines) + "\n"
+
+
+def skipped_summary(report: Report) -> str:
+    """One line on what discovery left out, or ``""``."""
+    parts = []
+    if report.skipped:
+        detail = ", ".join(f"{pattern} {n}" for pattern, n in sorted(report.skipped.items()))
+        parts.append(f"{_count(sum(report.skipped.values()), 'Python file')} ({detail})")
+    if report.skipped_dirs:
+        parts.append(_count(report.skipped_dirs, "VCS/virtualenv/cache folder"))
+    text = f"Not checked (default excludes): {', '.join(parts)}." if parts else ""
+    if report.gitignored:
+        text += (" " if text else "") + f"{_count(report.gitignored, 'gitignored path')} skipped."
+    return text
+
+
+def statistics(report: Report) -> str:
+    """ruff-style ``--statistics``: count, code and name per code, most frequent first."""
+    from sessionkit.lint._explain import name_of
+
+    counts = Counter(f.code for f in report.findings)
+    rows = [
+        f"{n:>5}  {code:<6} {name_of(code)}"
+        for code, n in sorted(counts.items(), key=lambda x: (-x[1], x[0]))
+    ]
+    return "\n".join(rows) + "\n" if rows else ""

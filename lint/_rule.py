@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+import textwrap
+from typing import Any, ClassVar
 
 import libcst as cst
 
+from sessionkit.lint import _links as links
 from sessionkit.lint._context import FileContext
 from sessionkit.lint._types import Finding, Remedy, Severity
 
@@ -29,12 +31,28 @@ AFFINITY = (
 )
 
 
+def examples(*blocks: str) -> tuple[str, ...]:
+    """Rule examples written as indented triple-quoted blocks (Fixit-style), dedented.
+
+    Each block starts with a newline after the opening quotes; the result is the snippet's source
+    with one trailing newline.
+    """
+    return tuple(textwrap.dedent(block).lstrip("\n") for block in blocks)
+
+
+Facts = dict[str, dict[str, Any]]
+
+
 class Rule:
     """Base class. Subclasses set the class attributes and define ``visit_<Node>`` methods.
 
     ``prefilter`` holds regular expressions that must *all* occur in a file's bytes for the rule to
     possibly match; files that pass no rule's prefilter are never parsed. Examples are source
     snippets; a first line ``# file: NAME`` sets the file name the snippet is linted as.
+
+    A rule whose decision depends on several files stores JSON facts in ``self.ctx.facts`` while
+    visiting and overrides :meth:`project`, which the cross-file phase calls once per run with
+    every file's facts.
     """
 
     code: ClassVar[str]
@@ -61,7 +79,12 @@ class Rule:
         guard: str | None = None,
         severity: Severity | None = None,
     ) -> None:
-        """Record a finding at ``node``; ``subject`` names what was found, the class says why."""
+        """Record a finding at ``node``; ``subject`` names what was found, the class says why.
+
+        Nothing is recorded for test configuration (see ``FileContext.in_test_config``).
+        """
+        if self.ctx.in_test_config(node):
+            return
         level = severity or self.severity
         message = f"{subject}: {self.message}"
         if guard:
@@ -83,6 +106,89 @@ class Rule:
                 fix_hint=self.fix_hint,
             )
         )
+
+    def report_request_time(self, node: cst.CSTNode, subject: str, deferred: str | None) -> None:
+        """:meth:`report` code that runs at request time in this module; :meth:`defer` code in a
+        function (``deferred``) that only other modules may call per request."""
+        if deferred is None:
+            self.report(node, subject)
+        else:
+            self.defer(node, deferred, subject)
+
+    def defer(self, node: cst.CSTNode, function: str, subject: str) -> None:
+        """Report ``node`` only if request handlers in another module of the project call
+        ``function`` (decided in the cross-file phase by the default :meth:`project`)."""
+        if self.ctx.in_test_config(node):
+            return
+        self.ctx.facts.setdefault("deferred", []).append(
+            {"code": self.code, "function": function, "subject": subject, **self.position(node)}
+        )
+
+    @classmethod
+    def project(cls, facts: Facts) -> list[Finding]:
+        """Findings that need several files' facts (``{path: facts}``).
+
+        By default: the :meth:`defer`-red findings whose function is called by request-handling
+        modules of the project, at one severity lower than the rule's (the call graph is read
+        lexically, so it is strong evidence but not proof).
+        """
+        wanted = [
+            (path, item)
+            for path, own in sorted(facts.items())
+            for item in own.get("deferred", ())
+            if item["code"] == cls.code
+        ]
+        if not wanted:
+            return []
+        callers = links.reached(facts, [(path, item["function"]) for path, item in wanted])
+        out = []
+        for path, item in wanted:
+            caller = callers.get((path, item["function"]))
+            if caller is not None:
+                subject = (
+                    f"{item['subject']} (in `{item['function']}()`, called by request handlers in {caller})"
+                )
+                out.append(cls.finding_at(path, item, subject, severity=LOWER[cls.severity]))
+        return out
+
+    @classmethod
+    def finding_at(
+        cls,
+        path: str,
+        where: dict[str, Any],
+        subject: str,
+        guard: str | None = None,
+        severity: Severity | None = None,
+    ) -> Finding:
+        """A finding of this rule at a position recorded in the facts (see :meth:`position`)."""
+        level = severity or cls.severity
+        severity = LOWER[level] if guard else level
+        message = f"{subject}: {cls.message}"
+        if guard:
+            message += f" (guarded: {guard}; still wrong whenever the guard does not hold)"
+        return Finding(
+            path=path,
+            line=where["line"],
+            column=where["column"],
+            code=cls.code,
+            category=cls.category,
+            severity=severity,
+            remedy=cls.remedy,
+            end_line=where["end_line"],
+            end_column=where["end_column"],
+            message=message,
+            fix_hint=cls.fix_hint,
+        )
+
+    def position(self, node: cst.CSTNode) -> dict[str, int]:
+        """``node``'s range as JSON facts, for :meth:`finding_at` in the cross-file phase."""
+        where = self.ctx.positions[node]
+        return {
+            "line": where.start.line,
+            "column": where.start.column + 1,
+            "end_line": where.end.line,
+            "end_column": where.end.column + 1,
+        }
 
     @classmethod
     def description(cls) -> str:

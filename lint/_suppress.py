@@ -1,11 +1,15 @@
-"""Inline suppressions: ``# noqa: SK101`` and ``# sessionkit: ignore[SK101]`` (bare = all codes)."""
+"""Inline suppressions: ``# noqa: SK101`` and ``# sessionkit: ignore[SK101]`` (bare = all codes).
+
+Both markers are case-insensitive (``# NOQA: sk101``), as in flake8 and ruff.
+"""
 
 from __future__ import annotations
 
 import re
 
 _NOQA = re.compile(
-    r"#\s*(?:noqa(?::\s*(?P<noqa>[A-Za-z0-9,\s]+))?|sessionkit:\s*ignore(?:\[(?P<sk>[A-Za-z0-9,\s]+)\])?)"
+    r"#\s*(?:noqa(?::\s*(?P<noqa>[A-Za-z0-9,\s]+))?|sessionkit:\s*ignore(?:\[(?P<sk>[A-Za-z0-9,\s]+)\])?)",
+    re.IGNORECASE,
 )
 ALL = "*"
 
@@ -13,7 +17,8 @@ ALL = "*"
 def scan(text: str) -> dict[int, list[str]]:
     """Line number -> suppressed codes (``["*"]`` for all)."""
     out: dict[int, list[str]] = {}
-    if "noqa" not in text and "sessionkit:" not in text:
+    folded = text.lower()
+    if "noqa" not in folded and "sessionkit:" not in folded:
         return out
     for number, line in enumerate(text.splitlines(), start=1):
         if "#" not in line:

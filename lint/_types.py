@@ -42,7 +42,7 @@ class Finding:
         return cls(**{key: data[key] for key in JSON_FIELDS})
 
     def fingerprint(self) -> str:
-        """Identity for baselines: survives moving code up and down within the file."""
+        """Path, code and message: version-1 baselines and SARIF ``partialFingerprints``."""
         return f"{self.path}::{self.code}::{self.message}"
 
 

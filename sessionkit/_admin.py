@@ -10,7 +10,6 @@ import statistics
 import sys
 from typing import Any
 
-from sessionkit._connect import mask_url, sync_client
 from sessionkit._errors import SessionError
 from sessionkit._policy import check_server_policy
 
@@ -37,6 +36,8 @@ def _client(args: argparse.Namespace) -> Any:
     if not args.url:
         print("sessionkit sessions: no Redis URL; pass --url or set SESSIONKIT_REDIS_URL", file=sys.stderr)
         raise SystemExit(2)
+    from sessionkit._connect import sync_client  # redis-py only when a command runs, not for --help
+
     try:
         return sync_client(args.url)
     except SessionError as exc:
@@ -101,6 +102,8 @@ def _stats(args: argparse.Namespace) -> int:
     try:
         result = collect_stats(client, args.prefix, args.limit)
     except Exception as exc:
+        from sessionkit._connect import mask_url
+
         print(f"sessionkit sessions: cannot read {mask_url(args.url)}: {exc}", file=sys.stderr)
         return 1
     result["warnings"] = _policy_warnings(client)

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from sessionkit.lint._rule import Rule
 from sessionkit.lint.rules.app_state import AppStateAtRequestTime
-from sessionkit.lint.rules.background import BackgroundThreadState, InMemoryJobQueue, InProcessScheduler
+from sessionkit.lint.rules.background import BackgroundThreadState, InMemoryJobQueue
 from sessionkit.lint.rules.caches import LocalCacheBackend
 from sessionkit.lint.rules.databases import LocalDatabase
 from sessionkit.lint.rules.files import LocalMediaRoot, RequestTimeFileWrite
+from sessionkit.lint.rules.globals import GlobalRebinding
+from sessionkit.lint.rules.logfiles import LocalLogFile
 from sessionkit.lint.rules.memoize import ModuleCacheAtRequestTime, PerUserMemoization
-from sessionkit.lint.rules.module_state import GlobalRebinding, ModuleStateMutation
+from sessionkit.lint.rules.module_state import ModuleStateMutation
 from sessionkit.lint.rules.ratelimit import InMemoryRateLimit
 from sessionkit.lint.rules.realtime import (
     ChannelsInMemoryLayer,
     SocketIOWithoutMessageQueue,
     WebsocketRegistry,
 )
+from sessionkit.lint.rules.schedulers import InProcessScheduler
 from sessionkit.lint.rules.secrets import RandomSecretKey, RandomSecretKeyFallback
 from sessionkit.lint.rules.sessions import AsgiMemorySessions, DjangoLocalSessions, FlaskLocalSessions
 from sessionkit.lint.rules.threadlocal import ThreadLocalStorage
@@ -52,6 +55,7 @@ ALL_RULES: tuple[type[Rule], ...] = tuple(
             InMemoryJobQueue,
             RequestTimeFileWrite,
             LocalMediaRoot,
+            LocalLogFile,
             ThreadLocalStorage,
         ),
         key=_key,

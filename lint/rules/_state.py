@@ -14,11 +14,11 @@ from typing import Any, Literal
 import libcst as cst
 
 from sessionkit.lint._context import FileContext
-from sessionkit.lint._handlers import singletons
+from sessionkit.lint._handlers import is_view_class, singletons
 from sessionkit.lint._walk import walk
 
 Kind = Literal["container", "queue", "cache"]
-Role = Literal["state", "websocket", "jobs", "cache"]
+Role = Literal["state", "websocket", "jobs", "cache", "app"]
 
 CONTAINER_CALLS: dict[str, Kind] = {
     "builtins.dict": "container",
@@ -71,8 +71,35 @@ MUTATORS = frozenset(
 WS_NAMES = re.compile(
     r"(?i)conn|client|socket|subscriber|websocket|(^|_)ws|peer|listener|room|channel|online|(^|_)sids?($|_)"
 )
+#: Events pushed to connected clients (SSE, websockets): a registry of their streams.
+PUSH_NAMES = re.compile(r"(?i)notif|broadcast|(^|[._])sse($|_)|event_stream")
 JOB_NAMES = re.compile(r"(?i)job|task|result|status|progress|queue|pending|work")
 CACHE_NAMES = re.compile(r"(?i)cache|memo")
+
+
+#: Containers the application object holds: ``app["k"]`` (aiohttp), ``app.state.k``
+#: (Starlette/FastAPI/Litestar), ``app.ctx.k`` (Sanic), also through ``request.app``.
+APP_HELD = re.compile(r"\bapp(\[|\.(state|ctx)\.)")
+APP_OWNERS = frozenset({"app", "application"})
+
+
+def _app_object(node: cst.BaseExpression) -> bool:
+    if isinstance(node, cst.Name):
+        return node.value in APP_OWNERS
+    return isinstance(node, cst.Attribute) and node.attr.value == "app"
+
+
+def _app_held(node: cst.BaseExpression) -> str | None:
+    """``app["sockets"]`` -> ``app["sockets"]``; ``request.app.state.rooms`` -> ``app.state.rooms``."""
+    if isinstance(node, cst.Subscript) and _app_object(node.value) and len(node.slice) == 1:
+        index = node.slice[0].slice
+        if isinstance(index, cst.Index) and isinstance(index.value, cst.SimpleString):
+            return f"app[{index.value.value}]"
+    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Attribute):
+        holder = node.value
+        if holder.attr.value in {"state", "ctx"} and _app_object(holder.value):
+            return f"app.{holder.attr.value}.{node.attr.value}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -80,6 +107,9 @@ class Mutation:
     node: cst.CSTNode
     name: str
     role: Role
+    #: Not in a request handler of this module: the function other modules call (see
+    #: ``FileContext.deferred``); the cross-file phase decides.
+    deferred: str | None = None
 
 
 def module_containers(ctx: FileContext) -> dict[str, Kind]:
@@ -100,7 +130,7 @@ def module_containers(ctx: FileContext) -> dict[str, Kind]:
             if isinstance(target, cst.Name):
                 found[target.value] = kind
     for view in ctx.module.body:
-        if isinstance(view, cst.ClassDef) and _is_view_class(view):
+        if isinstance(view, cst.ClassDef) and is_view_class(view):
             for small in _top_level(view.body.body):
                 if isinstance(small, cst.Assign):
                     targets, value = [t.target for t in small.targets], small.value
@@ -128,21 +158,6 @@ def module_containers(ctx: FileContext) -> dict[str, Kind]:
                 elif kind is not None and isinstance(t, cst.Name):
                     found[f"{instance}.{t.value}"] = kind
     return found
-
-
-VIEW_BASES = re.compile(r"(View|ViewSet|Endpoint|Resource|Controller|Handler)$")
-
-
-def _is_view_class(cls: cst.ClassDef) -> bool:
-    """A class-based view (Django ``View``/DRF ``APIView``, Flask ``MethodView``, Starlette
-    ``HTTPEndpoint``, Litestar ``Controller``...): one class shared by every request, so a mutable
-    class attribute is process-wide state."""
-    for base in cls.bases:
-        value = base.value
-        name = value.attr.value if isinstance(value, cst.Attribute) else getattr(value, "value", "")
-        if isinstance(name, str) and VIEW_BASES.search(name):
-            return True
-    return False
 
 
 def _top_level(body: object) -> list[cst.BaseSmallStatement]:
@@ -173,21 +188,21 @@ def request_time_mutations(ctx: FileContext) -> list[Mutation]:
     if isinstance(cached, list):
         return cached
     out: list[Mutation] = []
-    if not ctx.functions.request_time:
+    if not ctx.functions.functions:
         ctx.memo["mutations"] = out
         return out
     containers = module_containers(ctx)
-    if containers or singletons(ctx.module):
+    if containers or singletons(ctx.module) or APP_HELD.search(ctx.module.code):
         collector = _Mutations(ctx, containers)
-        for node in walk(ctx.module):
-            handler = _DISPATCH.get(type(node))
-            if handler is not None:
-                handler(collector, node)
+        for node in ctx.nodes(*_DISPATCH):
+            _DISPATCH[type(node)](collector, node)
         # One container, one role: a registry is a registry where sockets leave it too (a
         # `remove(conn)` in `disconnect()` carries no websocket hint of its own).
         registries = {m.name for m in collector.found if m.role == "websocket"}
         out = [
-            Mutation(m.node, m.name, "websocket") if m.name in registries and m.role == "state" else m
+            Mutation(m.node, m.name, "websocket", m.deferred)
+            if m.name in registries and m.role == "state"
+            else m
             for m in collector.found
         ]
     ctx.memo["mutations"] = out
@@ -203,10 +218,17 @@ class _Mutations:
         self.singletons = singletons(ctx.module)
 
     def _hit(self, name_node: cst.BaseExpression, where: cst.CSTNode, added: cst.CSTNode | None) -> None:
+        held = _app_held(name_node)
+        if held is not None:
+            if self.ctx.is_request_time(where):
+                role = self._role_of(held, "container", where, added)
+                self.found.append(Mutation(where, held, "app" if role == "state" else role))
+            return
         attr = self._singleton_attr(name_node, where)
         if attr is None and (not isinstance(name_node, cst.Name) or name_node.value not in self.containers):
             return
-        if not self.ctx.is_request_time(where):
+        deferred = None if self.ctx.is_request_time(where) else self.ctx.deferred(where)
+        if deferred is None and not self.ctx.is_request_time(where):
             return
         name = attr if attr is not None else self.ctx.module_binding(name_node)
         if name is None or name not in self.containers:
@@ -216,7 +238,7 @@ class _Mutations:
         if key in self.seen:
             return
         self.seen.add(key)
-        self.found.append(Mutation(where, name, self._role(name, where, added)))
+        self.found.append(Mutation(where, name, self._role(name, where, added), deferred))
 
     def _singleton_attr(self, node: cst.BaseExpression, where: cst.CSTNode) -> str | None:
         """``self.attr`` inside a method of a class with one module-level instance, when ``attr``
@@ -239,17 +261,33 @@ class _Mutations:
         return None
 
     def _role(self, name: str, where: cst.CSTNode, added: cst.CSTNode | None) -> Role:
-        kind = self.containers[name]
+        return self._role_of(name, self.containers[name], where, added)
+
+    def _role_of(self, name: str, kind: Kind, where: cst.CSTNode, added: cst.CSTNode | None) -> Role:
         if kind == "cache" or CACHE_NAMES.search(name):
             return "cache"
+        if PUSH_NAMES.search(name):
+            return "websocket"
         if kind == "queue" or JOB_NAMES.search(name):
             return "jobs"
         adds_socket = isinstance(added, cst.Name) and added.value in {"websocket", "ws", "sid", "socket"}
         if adds_socket or (self.ctx.is_websocket_handler(where) and WS_NAMES.search(name)):
             return "websocket"
-        if WS_NAMES.search(name) and self.ctx.is_websocket_handler(where):
+        if WS_NAMES.search(name) and self._takes_websocket(where):
             return "websocket"
         return "state"
+
+    def _takes_websocket(self, where: cst.CSTNode) -> bool:
+        """In a websocket handler, or a method given the websocket (``manager.connect(ws)``)."""
+        if self.ctx.is_websocket_handler(where):
+            return True
+        for fn in self.ctx.enclosing_functions(where)[:1]:
+            for param in fn.params.params:
+                annotation = param.annotation
+                text = self.ctx.module.code_for_node(annotation.annotation) if annotation else ""
+                if param.name.value in {"websocket", "ws", "socket"} or "WebSocket" in text:
+                    return True
+        return False
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
@@ -280,7 +318,10 @@ class _Mutations:
                         name = f"{instance}.{target.attr.value}"
         elif owner.value in self.singletons and self.ctx.module_binding(owner) is not None:
             name = f"{owner.value}.{target.attr.value}"
-        if name is None or not self.ctx.is_request_time(where):
+        if name is None:
+            return
+        deferred = None if self.ctx.is_request_time(where) else self.ctx.deferred(where)
+        if deferred is None and not self.ctx.is_request_time(where):
             return
         functions = self.ctx.enclosing_functions(where)
         key = (name, id(functions[0]) if functions else 0)
@@ -288,7 +329,7 @@ class _Mutations:
             return
         self.seen.add(key)
         role: Role = "cache" if CACHE_NAMES.search(name) else "state"
-        self.found.append(Mutation(where, name, role))
+        self.found.append(Mutation(where, name, role, deferred))
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:

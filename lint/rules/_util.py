@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Collection, Iterator
 
 import libcst as cst
 
 from sessionkit.lint._context import FileContext
+from sessionkit.lint._templates import branches
 from sessionkit.lint._walk import walk
 
 __all__ = ["walk"]
 
 CONFIG_OWNERS = frozenset({"config", "settings", "conf"})
+SECRET_ATTRS = re.compile(r"(?i)secret_key|signing_key|jwt_secret|session_secret")
 
 
 def string_value(node: cst.CSTNode | None) -> str | None:
@@ -49,8 +52,8 @@ def setting_target(ctx: FileContext, target: cst.BaseExpression) -> str | None:
         )
         if isinstance(index, cst.Index) and owner_name in CONFIG_OWNERS:
             return string_value(index.value)
-    if isinstance(target, cst.Attribute) and target.attr.value == "secret_key":
-        return "SECRET_KEY"
+    if isinstance(target, cst.Attribute) and SECRET_ATTRS.search(target.attr.value):
+        return target.attr.value.upper()  # ``app.secret_key``, ``self.auth_secret_key``
     return None
 
 
@@ -131,22 +134,57 @@ def dict_entries(node: cst.CSTNode) -> Iterator[tuple[str, cst.BaseExpression, c
                 yield arg.keyword.value, arg.value, arg.keyword
 
 
-def literal_or_default(ctx: FileContext, value: cst.BaseExpression) -> tuple[str | None, cst.CSTNode]:
-    """A string setting value, looking through ``os.environ.get("X", "default")``-style reads.
+def literal_or_default(
+    ctx: FileContext, value: cst.BaseExpression, wanted: Collection[str] = ()
+) -> tuple[str | None, cst.CSTNode]:
+    """A string setting value, looking through ``os.environ.get("X", "default")``-style reads,
+    ``a or b`` fallbacks and ``a if DEBUG else b`` choices.
 
-    Returns the string and the node holding it (so a guard can be computed for it).
+    Returns the string and the node holding it (so a guard can be computed for it). Where the
+    value has alternatives, the first one in ``wanted`` wins (so the production branch of
+    ``"null" if DEBUG else "simple"`` is seen), else the first string found.
     """
+    found = list(_alternatives(ctx, value))
+    for text, holder in found:
+        if text in wanted:
+            return text, holder
+    return found[0] if found else (None, value)
+
+
+def _alternatives(ctx: FileContext, value: cst.BaseExpression) -> Iterator[tuple[str, cst.CSTNode]]:
     text = string_value(value)
     if text is not None:
-        return text, value
-    if isinstance(value, cst.Call) and ctx.is_env_read(value):
+        yield text, value
+        if "{%" in text:  # a templated config file: each branch is a possible value
+            yield from ((piece, value) for piece in branches(text))
+    elif isinstance(value, cst.Call) and ctx.is_env_read(value):
         for arg in value.args[1:]:
             if arg.keyword is None or arg.keyword.value == "default":
-                text = string_value(arg.value)
-                if text is not None:
-                    return text, arg.value
-    if isinstance(value, cst.BooleanOperation):
-        text = string_value(value.right)
-        if text is not None:
-            return text, value.right
-    return None, value
+                yield from _alternatives(ctx, arg.value)
+    elif isinstance(value, cst.BooleanOperation):
+        yield from _alternatives(ctx, value.left)
+        yield from _alternatives(ctx, value.right)
+    elif isinstance(value, cst.IfExp):
+        yield from _alternatives(ctx, value.body)
+        yield from _alternatives(ctx, value.orelse)
+
+
+SERVE_CALLS = frozenset({"run", "run_app", "serve", "run_simple"})
+
+
+def under_main_guard(ctx: FileContext, node: cst.CSTNode) -> bool:
+    """Inside ``if __name__ == "__main__":`` that does not also start the web app there.
+
+    A script's main block runs once, in a process of its own, unless that block is how the web
+    server is started (``app.run()``, ``uvicorn.run(...)``, ``web.run_app(app)``): then the code
+    beside it runs in the web process.
+    """
+    for parent in ctx.ancestors(node):
+        if isinstance(parent, cst.If) and "__main__" in ctx.module.code_for_node(parent.test):
+            return not any(
+                isinstance(sub, cst.Call)
+                and isinstance(sub.func, cst.Attribute | cst.Name)
+                and (sub.func.attr if isinstance(sub.func, cst.Attribute) else sub.func).value in SERVE_CALLS
+                for sub in walk(parent.body)
+            )
+    return False

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from sessionkit.lint._handlers import REQUEST_PARAM_NAMES
-from sessionkit.lint._rule import Rule
-from sessionkit.lint.rules.module_state import HANDLER_PREFILTER
+from sessionkit.lint._rule import Rule, examples
+from sessionkit.lint._vocab import HANDLER_PATTERN, REQUEST_PARAM_NAMES
+from sessionkit.lint.rules._state import request_time_mutations
 
 APP_NAMES = frozenset({"app", "application", "current_app", "api", "server"})
 SETTINGS = frozenset({"django.conf.settings"})
@@ -26,10 +26,11 @@ class AppStateAtRequestTime(Rule):
     severity = "error"
     remedy = "refactor"
     prefilter = (
-        r"(\.state\.\w+|\.(config|extensions)\[[^\]\n]+\]|settings\.\w+"
+        r"(\.(state|ctx)\.\w+|\.(config|extensions)\[[^\]\n]+\]|settings\.\w+"
         r"|\b(app|application|current_app|api|server)\.\w+)\s*[-+*|/]?=(?!=)"
-        r"|\.config\.(update|from_mapping|setdefault|pop|from_object)\(|setattr\(\s*settings",
-        HANDLER_PREFILTER,
+        r"|\.config\.(update|from_mapping|setdefault|pop|from_object)\(|setattr\(\s*settings"
+        r"|\bapp\[[\"']|\.(state|ctx)\.\w+(\.\w+\(|\[)",
+        HANDLER_PATTERN,
     )
     message = (
         "application-wide state changed while serving a request exists only in this replica, so "
@@ -37,26 +38,153 @@ class AppStateAtRequestTime(Rule):
         "and treat app config as read-only after startup"
     )
     fix_hint = "Move the value to shared storage; set app config only at startup."
-    valid = (
-        "from fastapi import FastAPI, Request\napp = FastAPI()\n@app.get('/')\nasync def index(request: Request):\n    request.state.user = 1\n",
-        "from flask import Flask, g\napp = Flask(__name__)\n@app.get('/')\ndef index():\n    g.user = 1\n    return ''\n",
-        "from flask import Flask\napp = Flask(__name__)\napp.config['DEBUG'] = False\n",
-        "from fastapi import FastAPI\napp = FastAPI()\n@app.on_event('startup')\nasync def boot():\n    app.state.pool = make_pool()\n",
-        "from contextlib import asynccontextmanager\n@asynccontextmanager\nasync def lifespan(app):\n    app.state.db = connect()\n    yield\n",
-        "from django.conf import settings\ndef view(request):\n    return settings.DEBUG\n",
-        "def create_app():\n    app = Flask(__name__)\n    app.config['X'] = 1\n    return app\n",
-        "from fastapi import FastAPI\napp = FastAPI()\n@app.post('/apps/{i}')\ndef rename(i: int, name: str):\n    app = Application.get(i)\n    app.name = name\n",
-        "from fastapi import FastAPI\napp = FastAPI()\napp.counter = 0\n@app.on_event('startup')\nasync def boot():\n    app.counter = 1\n",
+    valid = examples(
+        """
+            from fastapi import FastAPI, Request
+            app = FastAPI()
+            @app.get('/')
+            async def index(request: Request):
+                request.state.user = 1
+        """,
+        """
+            from flask import Flask, g
+            app = Flask(__name__)
+            @app.get('/')
+            def index():
+                g.user = 1
+                return ''
+        """,
+        """
+            from flask import Flask
+            app = Flask(__name__)
+            app.config['DEBUG'] = False
+        """,
+        """
+            from fastapi import FastAPI
+            app = FastAPI()
+            @app.on_event('startup')
+            async def boot():
+                app.state.pool = make_pool()
+        """,
+        """
+            from contextlib import asynccontextmanager
+            @asynccontextmanager
+            async def lifespan(app):
+                app.state.db = connect()
+                yield
+        """,
+        """
+            from django.conf import settings
+            def view(request):
+                return settings.DEBUG
+        """,
+        """
+            def create_app():
+                app = Flask(__name__)
+                app.config['X'] = 1
+                return app
+        """,
+        """
+            from fastapi import FastAPI
+            app = FastAPI()
+            @app.post('/apps/{i}')
+            def rename(i: int, name: str):
+                app = Application.get(i)
+                app.name = name
+        """,
+        """
+            from fastapi import FastAPI
+            app = FastAPI()
+            app.counter = 0
+            @app.on_event('startup')
+            async def boot():
+                app.counter = 1
+        """,
+        """
+            from aiohttp import web
+            async def init(app):
+                app["db"] = await connect()
+            app = web.Application()
+            app.on_startup.append(init)
+            async def index(request):
+                return web.json_response(await request.app["db"].fetch())
+        """,
     )
-    invalid = (
-        "from fastapi import FastAPI\napp = FastAPI()\n@app.post('/mode')\nasync def mode(value: str):\n    app.state.mode = value\n",
-        "from flask import Flask, current_app\napp = Flask(__name__)\n@app.post('/feature')\ndef feature():\n    current_app.config['FEATURE'] = True\n    return ''\n",
-        "from django.conf import settings\ndef toggle(request):\n    settings.MAINTENANCE = True\n",
-        "from starlette.requests import Request\nasync def set_theme(request: Request):\n    request.app.state.theme = 'dark'\n",
-        "from flask import Flask\napp = Flask(__name__)\n@app.route('/cfg', methods=['POST'])\ndef cfg():\n    app.config.update(LIMIT=5)\n    return ''\n",
-        "from fastapi import FastAPI\napp = FastAPI()\napp.counter = 0\n@app.get('/counter')\ndef counter():\n    app.counter += 1\n    return app.counter\n",
-        "from fastapi import FastAPI, Request\napp = FastAPI()\n@app.post('/mode')\nasync def mode(request: Request, value: str):\n    request.app.mode = value\n",
+    invalid = examples(
+        """
+            from fastapi import FastAPI
+            app = FastAPI()
+            @app.post('/mode')
+            async def mode(value: str):
+                app.state.mode = value
+        """,
+        """
+            from flask import Flask, current_app
+            app = Flask(__name__)
+            @app.post('/feature')
+            def feature():
+                current_app.config['FEATURE'] = True
+                return ''
+        """,
+        """
+            from django.conf import settings
+            def toggle(request):
+                settings.MAINTENANCE = True
+        """,
+        """
+            from starlette.requests import Request
+            async def set_theme(request: Request):
+                request.app.state.theme = 'dark'
+        """,
+        """
+            from flask import Flask
+            app = Flask(__name__)
+            @app.route('/cfg', methods=['POST'])
+            def cfg():
+                app.config.update(LIMIT=5)
+                return ''
+        """,
+        """
+            from fastapi import FastAPI
+            app = FastAPI()
+            app.counter = 0
+            @app.get('/counter')
+            def counter():
+                app.counter += 1
+                return app.counter
+        """,
+        """
+            from fastapi import FastAPI, Request
+            app = FastAPI()
+            @app.post('/mode')
+            async def mode(request: Request, value: str):
+                request.app.mode = value
+        """,
+        """
+            from sanic import Sanic
+            from sanic.response import text
+            app = Sanic("keys")
+            @app.post("/apikey")
+            async def issue(request):
+                key, digest = make_token()
+                request.app.ctx.api_key_digest = digest
+                return text(key)
+        """,
+        """
+            from aiohttp import web
+            async def vote(request):
+                request.app["votes"][request.match_info["id"]] += 1
+                return web.Response(text="ok")
+            app = web.Application()
+            app["votes"] = {}
+            app.router.add_post("/vote/{id}", vote)
+        """,
     )
+
+    def visit_Module(self, node: cst.Module) -> None:
+        for mutation in request_time_mutations(self.ctx):
+            if mutation.role == "app":
+                self.report(mutation.node, f"`{mutation.name}` changed at request time")
 
     def _is_app(self, node: cst.BaseExpression) -> bool:
         if isinstance(node, cst.Attribute):
@@ -89,7 +217,11 @@ class AppStateAtRequestTime(Rule):
             owner = target.value
             if self._app_object(owner):
                 return f"`{self.ctx.module.code_for_node(target)}` assigned"
-            if isinstance(owner, cst.Attribute) and owner.attr.value == "state" and self._is_app(owner.value):
+            if (
+                isinstance(owner, cst.Attribute)
+                and owner.attr.value in {"state", "ctx"}
+                and self._is_app(owner.value)
+            ):
                 return f"`{self.ctx.module.code_for_node(target)}` assigned"
             if self.ctx.refers_to(owner, SETTINGS):
                 return f"Django `settings.{target.attr.value}` assigned"

@@ -1,88 +1,16 @@
-"""Categories 13–15: schedulers, background threads and job queues inside the web process."""
+"""Categories 14–15: background threads and job queues inside the web process."""
 
 from __future__ import annotations
 
 import libcst as cst
 
-from sessionkit.lint._rule import Rule
+from sessionkit.lint._rule import Rule, examples
 from sessionkit.lint.rules._state import module_containers, request_time_mutations
-from sessionkit.lint.rules._util import keyword, walk
+from sessionkit.lint.rules._util import keyword, under_main_guard, walk
 from sessionkit.lint.rules.module_state import CONTAINER_PREFILTER
 
-SCHEDULERS = frozenset(
-    {
-        "apscheduler.schedulers.background.BackgroundScheduler",
-        "apscheduler.schedulers.asyncio.AsyncIOScheduler",
-        "apscheduler.schedulers.gevent.GeventScheduler",
-        "apscheduler.schedulers.tornado.TornadoScheduler",
-        "apscheduler.schedulers.qt.QtScheduler",
-        "apscheduler.BackgroundScheduler",
-        "apscheduler.AsyncScheduler",
-        "flask_apscheduler.APScheduler",
-        "schedule.every",
-        "rocketry.Rocketry",
-        "fastapi_utils.tasks.repeat_every",
-        "fastapi_utilities.repeat_every",
-    }
-)
-TIMER = frozenset({"threading.Timer"})
 THREAD = frozenset({"threading.Thread"})
-WORKER_ENTRYPOINTS = frozenset({"main", "handle", "run_worker", "worker", "run_scheduler"})
-
-
-def _under_main_guard(rule: Rule, node: cst.CSTNode) -> bool:
-    for parent in rule.ctx.ancestors(node):
-        if isinstance(parent, cst.If) and "__main__" in rule.ctx.module.code_for_node(parent.test):
-            return True
-    return False
-
-
-class InProcessScheduler(Rule):
-    """APScheduler, Flask-APScheduler, ``schedule`` or an import-time ``threading.Timer`` in the app.
-
-    Every replica (and every worker process) runs its own scheduler, so each job runs N times.
-    """
-
-    code = "SK113"
-    name = "in-process-scheduler"
-    category = "scheduler"
-    severity = "error"
-    remedy = "refactor"
-    prefilter = (r"Scheduler|schedule|Timer|Rocketry|repeat_every",)
-    message = (
-        "each replica starts its own scheduler, so every job runs once per replica (duplicate "
-        "e-mails, double charges) and jobs stop when that pod dies; run one scheduler process "
-        "(a separate deployment with one replica, Celery beat, a Kubernetes CronJob)"
-    )
-    fix_hint = "Move scheduled jobs to a single dedicated scheduler process or a CronJob."
-    valid = (
-        "from apscheduler.schedulers.blocking import BlockingScheduler\nsched = BlockingScheduler()\n",
-        "from apscheduler.schedulers.background import BackgroundScheduler\nif __name__ == '__main__':\n    BackgroundScheduler().start()\n",
-        "from apscheduler.schedulers.background import BackgroundScheduler\ndef main():\n    s = BackgroundScheduler()\n    s.start()\n",
-        "import threading\ndef later(fn):\n    threading.Timer(5, fn).start()\n",
-        "class BackgroundScheduler:\n    pass\ns = BackgroundScheduler()\n",
-    )
-    invalid = (
-        "from apscheduler.schedulers.background import BackgroundScheduler\nscheduler = BackgroundScheduler()\nscheduler.add_job(cleanup, 'interval', minutes=5)\nscheduler.start()\n",
-        "from flask_apscheduler import APScheduler\nscheduler = APScheduler()\nscheduler.init_app(app)\nscheduler.start()\n",
-        "import schedule\nschedule.every(10).minutes.do(job)\n",
-        "import threading\nthreading.Timer(60, refresh).start()\n",
-        "from apscheduler.schedulers.asyncio import AsyncIOScheduler\nfrom fastapi import FastAPI\napp = FastAPI()\n@app.on_event('startup')\nasync def boot():\n    AsyncIOScheduler().start()\n",
-        "from fastapi_utils.tasks import repeat_every\n@app.on_event('startup')\n@repeat_every(seconds=60)\ndef purge():\n    pass\n",
-    )
-
-    def visit_Call(self, node: cst.Call) -> None:
-        if self.ctx.calls(node, SCHEDULERS):
-            self._maybe(node, f"`{self.ctx.module.code_for_node(node.func)}()` scheduler")
-        elif self.ctx.calls(node, TIMER) and self.ctx.is_import_time(node):
-            self._maybe(node, "`threading.Timer` started at import")
-
-    def _maybe(self, node: cst.Call, subject: str) -> None:
-        if _under_main_guard(self, node):
-            return
-        if any(fn.name.value in WORKER_ENTRYPOINTS for fn in self.ctx.enclosing_functions(node)):
-            return
-        self.report(node, subject, guard=self.ctx.guard(node))
+TIMER = frozenset({"threading.Timer"})
 
 
 class BackgroundThreadState(Rule):
@@ -93,33 +21,166 @@ class BackgroundThreadState(Rule):
     category = "background-thread"
     severity = "warning"
     remedy = "refactor"
-    prefilter = (r"Thread\(",)
+    prefilter = (r"Thread\(|Timer\(|start_background_task\(",)
     message = (
         "the thread runs in every replica and updates only its own process's copy of the state, "
         "so replicas answer from different data (and work is duplicated); have one worker write "
         "the data to Redis or the database and let handlers read it from there"
     )
     fix_hint = "Run the loop in a single worker and share its output through Redis/the database."
-    valid = (
-        "import threading\ndef work():\n    print('x')\nthreading.Thread(target=work, daemon=True).start()\n",
-        "import threading\nstate = {}\ndef poll():\n    state['x'] = 1\ndef view(request):\n    threading.Thread(target=poll).start()\n",
-        "import threading\nstate = {}\ndef poll():\n    state['x'] = 1\nthreading.Thread(target=poll).start()\n",
-        "import threading\nif __name__ == '__main__':\n    threading.Thread(target=run).start()\n",
-        "from threading import Thread\nclass Thread2:\n    pass\nThread2()\n",
+    valid = examples(
+        """
+            import threading
+            def work():
+                print('x')
+            threading.Thread(target=work, daemon=True).start()
+        """,
+        """
+            import threading
+            state = {}
+            def poll():
+                state['x'] = 1
+            def view(request):
+                threading.Thread(target=poll).start()
+        """,
+        """
+            import threading
+            state = {}
+            def poll():
+                state['x'] = 1
+            threading.Thread(target=poll).start()
+        """,
+        """
+            import threading
+            if __name__ == '__main__':
+                threading.Thread(target=run).start()
+        """,
+        """
+            from threading import Thread
+            class Thread2:
+                pass
+            Thread2()
+        """,
+        """
+            import threading
+            from flask import Flask
+            app = Flask(__name__)
+            def ping():
+                print("alive")
+            threading.Timer(60, ping).start()
+        """,
+        """
+            import socketio
+            sio = socketio.AsyncServer()
+            async def notify(sid):
+                await sio.emit("done", to=sid)
+            @sio.event
+            async def submit(sid, data):
+                sio.start_background_task(notify, sid)
+        """,
     )
-    invalid = (
-        "import threading\nfrom flask import Flask\napp = Flask(__name__)\nrates = {}\ndef refresh():\n    while True:\n        rates.update(fetch())\nthreading.Thread(target=refresh, daemon=True).start()\n@app.get('/rates')\ndef get_rates():\n    return rates\n",
-        "import threading\nLATEST = None\ndef poll():\n    global LATEST\n    LATEST = fetch()\nthreading.Thread(target=poll).start()\ndef view(request):\n    return LATEST\n",
-        "from threading import Thread\nfrom fastapi import FastAPI\napp = FastAPI()\nprices = {}\ndef loop():\n    prices['btc'] = 1\n@app.on_event('startup')\ndef boot():\n    Thread(target=loop, daemon=True).start()\n@app.get('/p')\ndef p():\n    return prices['btc']\n",
-        "import threading\nstatus = []\ndef watch():\n    status.append(check())\nt = threading.Thread(target=watch)\nt.start()\nasync def health(request):\n    return status[-1]\n",
-        "import threading\nfrom flask import Flask\ncache = {}\ndef warm():\n    cache['k'] = load()\ndef create_app():\n    app = Flask(__name__)\n    threading.Thread(target=warm).start()\n    @app.get('/k')\n    def k():\n        return cache['k']\n    return app\n",
+    invalid = examples(
+        """
+            import threading
+            from flask import Flask
+            app = Flask(__name__)
+            rates = {}
+            def refresh():
+                while True:
+                    rates.update(fetch())
+            threading.Thread(target=refresh, daemon=True).start()
+            @app.get('/rates')
+            def get_rates():
+                return rates
+        """,
+        """
+            import threading
+            LATEST = None
+            def poll():
+                global LATEST
+                LATEST = fetch()
+            threading.Thread(target=poll).start()
+            def view(request):
+                return LATEST
+        """,
+        """
+            from threading import Thread
+            from fastapi import FastAPI
+            app = FastAPI()
+            prices = {}
+            def loop():
+                prices['btc'] = 1
+            @app.on_event('startup')
+            def boot():
+                Thread(target=loop, daemon=True).start()
+            @app.get('/p')
+            def p():
+                return prices['btc']
+        """,
+        """
+            import threading
+            status = []
+            def watch():
+                status.append(check())
+            t = threading.Thread(target=watch)
+            t.start()
+            async def health(request):
+                return status[-1]
+        """,
+        """
+            import threading
+            from flask import Flask
+            cache = {}
+            def warm():
+                cache['k'] = load()
+            def create_app():
+                app = Flask(__name__)
+                threading.Thread(target=warm).start()
+                @app.get('/k')
+                def k():
+                    return cache['k']
+                return app
+        """,
+        """
+            import threading
+            from flask import Flask, jsonify
+            app = Flask(__name__)
+            readings = {}
+            def sample():
+                readings["temp"] = read_sensor()
+                threading.Timer(1.0, sample).start()
+            threading.Timer(1.0, sample).start()
+            @app.get("/temp")
+            def temp():
+                return jsonify(readings)
+        """,
+        """
+            import socketio
+            from sanic import Sanic
+            sio = socketio.AsyncServer(async_mode="sanic", client_manager=socketio.AsyncRedisManager(url))
+            app = Sanic("feed")
+            sio.attach(app)
+            async def ticker():
+                while True:
+                    await sio.sleep(10)
+                    await sio.emit("tick", {"price": await price()})
+            @app.listener("before_server_start")
+            def start(app, loop):
+                sio.start_background_task(ticker)
+        """,
     )
 
     def visit_Call(self, node: cst.Call) -> None:
-        target = keyword(node, "target")
-        if target is None or not isinstance(target.value, cst.Name):
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "start_background_task":
+            self._socketio_task(node)
             return
-        if not self.ctx.calls(node, THREAD) or _under_main_guard(self, node):
+        target = keyword(node, "target")
+        if target is None and self.ctx.calls(node, TIMER):  # Timer(interval, function)
+            target = keyword(node, "function") or (node.args[1] if len(node.args) > 1 else None)
+        elif not self.ctx.calls(node, THREAD):
+            return
+        if target is None or not isinstance(target.value, cst.Name) or under_main_guard(self.ctx, node):
             return
         if self.ctx.is_request_time(node):
             return
@@ -131,6 +192,21 @@ class BackgroundThreadState(Rule):
         if read:
             listed = ", ".join(f"`{n}`" for n in read)
             self.report(node, f"thread `{fn.name.value}` writes {listed} that handlers read")
+
+    def _socketio_task(self, node: cst.Call) -> None:
+        """``sio.start_background_task(loop)`` at import or startup, ``loop`` repeating forever:
+        every replica runs its own copy (one event stream per replica, work done N times)."""
+        first = node.args[0].value if node.args else None
+        if (
+            not isinstance(first, cst.Name)
+            or self.ctx.is_request_time(node)
+            or under_main_guard(self.ctx, node)
+        ):
+            return
+        for fn in self.ctx.functions.functions:
+            if fn.name.value == first.value and any(isinstance(n, cst.While) for n in walk(fn.body)):
+                self.report(node, f"background task `{fn.name.value}` started in every replica")
+                return
 
     def _written_state(self, fn: cst.FunctionDef) -> set[str]:
         containers = module_containers(self.ctx)
@@ -153,7 +229,7 @@ class BackgroundThreadState(Rule):
         return written
 
     def _read_by_handler(self, name: str) -> bool:
-        for node in walk(self.ctx.module):
+        for node in self.ctx.nodes(cst.Name):
             if isinstance(node, cst.Name) and node.value == name and self.ctx.is_request_time(node):
                 return self.ctx.module_binding(node) == name
         return False
@@ -178,23 +254,113 @@ class InMemoryJobQueue(Rule):
         "keep job status in Redis"
     )
     fix_hint = "Enqueue with RQ/Celery/arq and store job status in Redis."
-    valid = (
-        "import queue\njobs = queue.Queue()\ndef worker():\n    while True:\n        jobs.get()\n",
-        "from flask import Flask\napp = Flask(__name__)\n@app.post('/jobs')\ndef submit():\n    job = queue_job.delay()\n    return job.id\n",
-        "from fastapi import FastAPI, BackgroundTasks\napp = FastAPI()\n@app.post('/send')\nasync def send(tasks: BackgroundTasks):\n    tasks.add_task(notify)\n",
-        "TASKS = {}\nTASKS['boot'] = 'done'\n",
-        "from flask import Flask\napp = Flask(__name__)\nTASKS = {}\n@app.get('/tasks/<tid>')\ndef status(tid):\n    return TASKS.get(tid, 'unknown')\n",
+    valid = examples(
+        """
+            import queue
+            jobs = queue.Queue()
+            def worker():
+                while True:
+                    jobs.get()
+        """,
+        """
+            from flask import Flask
+            app = Flask(__name__)
+            @app.post('/jobs')
+            def submit():
+                job = queue_job.delay()
+                return job.id
+        """,
+        """
+            from fastapi import FastAPI, BackgroundTasks
+            app = FastAPI()
+            @app.post('/send')
+            async def send(tasks: BackgroundTasks):
+                tasks.add_task(notify)
+        """,
+        """
+            TASKS = {}
+            TASKS['boot'] = 'done'
+        """,
+        """
+            from flask import Flask
+            app = Flask(__name__)
+            TASKS = {}
+            @app.get('/tasks/<tid>')
+            def status(tid):
+                return TASKS.get(tid, 'unknown')
+        """,
     )
-    invalid = (
-        "import uuid, threading\nfrom flask import Flask\napp = Flask(__name__)\njobs = {}\n@app.post('/export')\ndef export():\n    jid = str(uuid.uuid4())\n    jobs[jid] = {'status': 'running'}\n    threading.Thread(target=run, args=(jid,)).start()\n    return jid\n",
-        "import queue\nfrom flask import Flask, request\napp = Flask(__name__)\nwork = queue.Queue()\n@app.post('/enqueue')\ndef enqueue():\n    work.put(request.json)\n    return ''\n",
-        "import asyncio\nfrom fastapi import FastAPI\napp = FastAPI()\npending = asyncio.Queue()\n@app.post('/q')\nasync def q(item: dict):\n    await pending.put(item)\n",
-        "from collections import deque\nfrom django.http import JsonResponse\nresults = deque(maxlen=100)\ndef run_report(request):\n    results.append(make_report())\n    return JsonResponse({})\n",
-        "from fastapi import FastAPI, BackgroundTasks\napp = FastAPI()\ntask_status: dict[str, str] = {}\ndef work(tid):\n    task_status[tid] = 'done'\n@app.post('/t')\nasync def start(tasks: BackgroundTasks):\n    task_status['1'] = 'queued'\n    tasks.add_task(work, '1')\n",
-        "from flask import Flask\napp = Flask(__name__)\nclass JobStore:\n    jobs = {}\n    def add(self, jid):\n        self.jobs[jid] = 'queued'\nstore = JobStore()\n@app.post('/jobs/<jid>')\ndef submit(jid):\n    store.add(jid)\n    return jid\n",
+    invalid = examples(
+        """
+            import uuid, threading
+            from flask import Flask
+            app = Flask(__name__)
+            jobs = {}
+            @app.post('/export')
+            def export():
+                jid = str(uuid.uuid4())
+                jobs[jid] = {'status': 'running'}
+                threading.Thread(target=run, args=(jid,)).start()
+                return jid
+        """,
+        """
+            import queue
+            from flask import Flask, request
+            app = Flask(__name__)
+            work = queue.Queue()
+            @app.post('/enqueue')
+            def enqueue():
+                work.put(request.json)
+                return ''
+        """,
+        """
+            import asyncio
+            from fastapi import FastAPI
+            app = FastAPI()
+            pending = asyncio.Queue()
+            @app.post('/q')
+            async def q(item: dict):
+                await pending.put(item)
+        """,
+        """
+            from collections import deque
+            from django.http import JsonResponse
+            results = deque(maxlen=100)
+            def run_report(request):
+                results.append(make_report())
+                return JsonResponse({})
+        """,
+        """
+            from fastapi import FastAPI, BackgroundTasks
+            app = FastAPI()
+            task_status: dict[str, str] = {}
+            def work(tid):
+                task_status[tid] = 'done'
+            @app.post('/t')
+            async def start(tasks: BackgroundTasks):
+                task_status['1'] = 'queued'
+                tasks.add_task(work, '1')
+        """,
+        """
+            from flask import Flask
+            app = Flask(__name__)
+            class JobStore:
+                jobs = {}
+                def add(self, jid):
+                    self.jobs[jid] = 'queued'
+            store = JobStore()
+            @app.post('/jobs/<jid>')
+            def submit(jid):
+                store.add(jid)
+                return jid
+        """,
     )
 
     def visit_Module(self, node: cst.Module) -> None:
         for mutation in request_time_mutations(self.ctx):
             if mutation.role == "jobs":
-                self.report(mutation.node, f"in-memory job store `{mutation.name}` written at request time")
+                self.report_request_time(
+                    mutation.node,
+                    f"in-memory job store `{mutation.name}` written at request time",
+                    mutation.deferred,
+                )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from sessionkit.lint._rule import Rule
+from sessionkit.lint._rule import Facts, Rule, examples
+from sessionkit.lint._types import Finding
+from sessionkit.lint.rules._django import has_caches
 from sessionkit.lint.rules._util import keyword, literal_or_default, settings_in, string_value
 
 DJANGO_LOCAL = frozenset(
@@ -64,31 +66,117 @@ class LocalCacheBackend(Rule):
         "(Django `django.core.cache.backends.redis.RedisCache`, flask-caching `RedisCache`)"
     )
     fix_hint = "Point the cache at Redis (the same server SESSIONKIT_REDIS_URL uses is fine)."
-    valid = (
-        'CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://r"}}\n',
-        'CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}\n',
-        'from flask_caching import Cache\ncache = Cache(config={"CACHE_TYPE": "RedisCache"})\n',
-        'app.config["CACHE_TYPE"] = "NullCache"\n',
-        "from cachelib import RedisCache\ncache = RedisCache(host='r')\n",
-        "class SimpleCache:\n    pass\nc = SimpleCache()\n",
-        "from aiocache import Cache\ncache = Cache(Cache.REDIS, endpoint='r')\n",
-        '# file: settings.py\nfrom django.core.cache import cache\nINSTALLED_APPS = []\nCACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache"}}\ndef bump(request):\n    cache.incr("hits")\n',
+    valid = examples(
+        """
+            CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://r"}}
+        """,
+        """
+            CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+        """,
+        """
+            from flask_caching import Cache
+            cache = Cache(config={"CACHE_TYPE": "RedisCache"})
+        """,
+        """
+            app.config["CACHE_TYPE"] = "NullCache"
+        """,
+        """
+            from cachelib import RedisCache
+            cache = RedisCache(host='r')
+        """,
+        """
+            class SimpleCache:
+                pass
+            c = SimpleCache()
+        """,
+        """
+            from aiocache import Cache
+            cache = Cache(Cache.REDIS, endpoint='r')
+        """,
+        """
+            # file: settings.py
+            from django.core.cache import cache
+            INSTALLED_APPS = []
+            CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache"}}
+            def bump(request):
+                cache.incr("hits")
+        """,
+        """
+            class Config:
+                CACHE_TYPE = "RedisCache"
+            class TestingConfig(Config):
+                CACHE_TYPE = "SimpleCache"
+        """,
+        """
+            # file: setup.cfg
+            [metadata]
+            name = shop
+        """,
     )
-    invalid = (
-        'CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}\n',
-        'CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": "/var/tmp/c"}}\n',
-        'from flask_caching import Cache\ncache = Cache(config={"CACHE_TYPE": "SimpleCache"})\n',
-        'class Config:\n    CACHE_TYPE = "filesystem"\n    CACHE_DIR = "/tmp/cache"\n',
-        "from cachelib.simple import SimpleCache\ncache = SimpleCache()\n",
-        "from aiocache import SimpleMemoryCache\ncache = SimpleMemoryCache()\n",
-        "from aiocache import cached\n@cached(ttl=10)\nasync def get_user(uid):\n    return await db.fetch(uid)\n",
-        '# file: settings.py\nfrom django.core.cache import cache\nINSTALLED_APPS = ["shop"]\ndef bump(request):\n    cache.incr("hits")\n',
+    invalid = examples(
+        """
+            CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+        """,
+        """
+            CACHES = {
+                "default": {
+                    "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                    "LOCATION": "/var/tmp/c",
+                }
+            }
+        """,
+        """
+            from flask_caching import Cache
+            cache = Cache(config={"CACHE_TYPE": "SimpleCache"})
+        """,
+        """
+            class Config:
+                CACHE_TYPE = "filesystem"
+                CACHE_DIR = "/tmp/cache"
+        """,
+        """
+            from cachelib.simple import SimpleCache
+            cache = SimpleCache()
+        """,
+        """
+            from aiocache import SimpleMemoryCache
+            cache = SimpleMemoryCache()
+        """,
+        """
+            from aiocache import cached
+            @cached(ttl=10)
+            async def get_user(uid):
+                return await db.fetch(uid)
+        """,
+        """
+            # file: settings.py
+            from django.core.cache import cache
+            INSTALLED_APPS = ["shop"]
+            def bump(request):
+                cache.incr("hits")
+        """,
+        """
+            # file: instance/production.cfg
+            DEBUG = False
+            CACHE_TYPE = "SimpleCache"
+        """,
+        """
+            # file: configs/config.cfg.template
+            SECURE = {% if use_https %}True{% else %}False{% endif %}
+            CACHE_TYPE = "{% if redis_enabled %}RedisCache{% else %}SimpleCache{% endif %}"
+        """,
+        """
+            import os
+            class Config:
+                DEBUG = bool(os.environ.get("DEBUG"))
+                CACHE_TYPE = "NullCache" if DEBUG else "simple"
+        """,
     )
 
     def visit_DictElement(self, node: cst.DictElement) -> None:
         key = string_value(node.key)
         if key == "BACKEND":
-            value, holder = literal_or_default(self.ctx, node.value)
+            value, holder = literal_or_default(self.ctx, node.value, DJANGO_LOCAL)
             if value in DJANGO_LOCAL:
                 self.report(
                     holder, f"Django cache `{value.rsplit('.', 1)[-1]}`", guard=self.ctx.guard(holder)
@@ -127,16 +215,25 @@ class LocalCacheBackend(Rule):
             and isinstance(func.value, cst.Name)
             and self.ctx.refers_to(func.value, DJANGO_DEFAULT_CACHE)
         ):
-            where = self.ctx.positions[node]
-            self.ctx.facts["django_cache_use"] = {
-                "line": where.start.line,
-                "column": where.start.column + 1,
-                "end_line": where.end.line,
-                "end_column": where.end.column + 1,
-                "call": func.attr.value,
-            }
+            self.ctx.facts["django_cache_use"] = {**self.position(node), "call": func.attr.value}
+
+    @classmethod
+    def project(cls, facts: Facts) -> list[Finding]:
+        """Writes through ``django.core.cache.cache`` in a Django project that sets no ``CACHES``."""
+        if not any(f.get("django_settings") for f in facts.values()) or has_caches(facts):
+            return []
+        out: list[Finding] = []
+        for path, own in sorted(facts.items()):
+            use = own.get("django_cache_use")
+            if use:
+                subject = (
+                    f"`cache.{use['call']}()` writes to Django's default cache, a per-process "
+                    "LocMemCache (no CACHES setting in the project)"
+                )
+                out.append(cls.finding_at(path, use, subject))
+        return out
 
     def _flask(self, value: cst.BaseExpression) -> None:
-        kind, holder = literal_or_default(self.ctx, value)
+        kind, holder = literal_or_default(self.ctx, value, FLASK_CACHING_LOCAL)
         if kind in FLASK_CACHING_LOCAL:
             self.report(holder, f'flask-caching `CACHE_TYPE = "{kind}"`', guard=self.ctx.guard(holder))

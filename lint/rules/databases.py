@@ -6,10 +6,13 @@ import re
 
 import libcst as cst
 
-from sessionkit.lint._rule import Rule
-from sessionkit.lint.rules._util import literal_or_default, string_value
+from sessionkit.lint._rule import Rule, examples
+from sessionkit.lint.rules._util import CONFIG_OWNERS, literal_or_default, settings_in, string_value, walk
 
 SQLITE_URL = re.compile(r"^sqlite(\+\w+)?:///(?!:memory:|$)")
+SQLITE_PREFIX = re.compile(r"^sqlite(\+\w+)?:////?")
+DB_KEY = re.compile(r"(?i)(^|_)(DATABASE|DB|SQLITE)(_|$)")
+DB_FILE = re.compile(r"\.(sqlite3?|db3?)$")
 FILE_DB_CALLS = frozenset(
     {
         "shelve.open",
@@ -41,7 +44,7 @@ class LocalDatabase(Rule):
     remedy = "refactor"
     prefilter = (
         r"sqlite3|sqlite(\+\w+)?:///|shelve|dbm"
-        r"|TinyDB|pickledb|SqliteDict|aiosqlite",
+        r"|TinyDB|pickledb|SqliteDict|aiosqlite|\.(sqlite3?|db3?)['\"]",
     )
     message = (
         "the database file lives on one pod's disk, so each replica sees different data and the "
@@ -49,46 +52,164 @@ class LocalDatabase(Rule):
         "or Redis"
     )
     fix_hint = "Read the database URL from the environment and point it at a shared server."
-    valid = (
-        'DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": "app"}}\n',
-        'import sqlite3\nconn = sqlite3.connect(":memory:")\n',
-        'SQLALCHEMY_DATABASE_URI = "postgresql://db/app"\n',
-        'from sqlalchemy import create_engine\nengine = create_engine("sqlite://")\n',
-        '"""Docs mention sqlite:///app.db here."""\nx = 1\n',
-        "import shelve\nprint(shelve.__doc__)\n",
+    valid = examples(
+        """
+            DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": "app"}}
+        """,
+        """
+            import sqlite3
+            conn = sqlite3.connect(":memory:")
+        """,
+        """
+            SQLALCHEMY_DATABASE_URI = "postgresql://db/app"
+        """,
+        """
+            from sqlalchemy import create_engine
+            engine = create_engine("sqlite://")
+        """,
+        '''
+            """Docs mention sqlite:///app.db here."""
+            x = 1
+        ''',
+        """
+            import shelve
+            print(shelve.__doc__)
+        """,
+        """
+            import sqlite3
+            from flask import current_app, g
+            def get_db():
+                if "db" not in g:
+                    g.db = sqlite3.connect(current_app.config["DATABASE"])
+                return g.db
+        """,
+        """
+            class Config:
+                SQLALCHEMY_DATABASE_URI = "postgresql://db/app"
+            class TestingConfig(Config):
+                SQLALCHEMY_DATABASE_URI = "sqlite:///test.db"
+        """,
     )
-    invalid = (
-        'DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3"}}\n',
-        'import sqlite3\ndef get_db():\n    return sqlite3.connect("app.db")\n',
-        'app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///app.db"\n',
-        'from sqlalchemy import create_engine\nengine = create_engine("sqlite:///./data.db", connect_args={"check_same_thread": False})\n',
-        'import shelve\ndef save(k, v):\n    with shelve.open("store") as db:\n        db[k] = v\n',
-        'import os\nSQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", "sqlite:///dev.db")\n',
-        'from sqlite3 import connect\nDB = connect("/data/app.sqlite")\n',
+    invalid = examples(
+        """
+            DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3"}}
+        """,
+        """
+            import sqlite3
+            def get_db():
+                return sqlite3.connect("app.db")
+        """,
+        """
+            app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///app.db"
+        """,
+        """
+            from sqlalchemy import create_engine
+            engine = create_engine("sqlite:///./data.db", connect_args={"check_same_thread": False})
+        """,
+        """
+            import shelve
+            def save(k, v):
+                with shelve.open("store") as db:
+                    db[k] = v
+        """,
+        """
+            import os
+            SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", "sqlite:///dev.db")
+        """,
+        """
+            from sqlite3 import connect
+            DB = connect("/data/app.sqlite")
+        """,
+        """
+            import os
+            basedir = os.path.abspath(os.path.dirname(__file__))
+            class Config:
+                SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or \\
+                    "sqlite:///" + os.path.join(basedir, "app.db")
+        """,
+        """
+            DB_NAME = "shop.db"
+            SQLALCHEMY_DATABASE_URI = f"sqlite:///{DB_NAME}"
+        """,
+        """
+            import os
+            from flask import Flask
+            def create_app():
+                app = Flask(__name__, instance_relative_config=True)
+                app.config.from_mapping(
+                    SECRET_KEY=os.environ["SECRET_KEY"],
+                    DATABASE=os.path.join(app.instance_path, "blog.sqlite"),
+                )
+                return app
+        """,
     )
 
     def visit_SimpleString(self, node: cst.SimpleString) -> None:
         value = string_value(node)
-        if value is None or not SQLITE_URL.match(value) or self._is_docstring(node):
+        if value is None or self._is_docstring(node):
             return
-        self.report(node, f"SQLite URL `{value}`", guard=self.ctx.guard(node))
+        if SQLITE_URL.match(value):
+            self.report(node, f"SQLite URL `{value}`", guard=self.ctx.guard(node))
+        elif SQLITE_PREFIX.match(value) and self._is_prefix(node):
+            self.report(node, "SQLite URL built from `sqlite:///`", guard=self.ctx.guard(node))
+
+    def visit_FormattedString(self, node: cst.FormattedString) -> None:
+        first = node.parts[0] if node.parts else None
+        text = first.value if isinstance(first, cst.FormattedStringText) else ""
+        if SQLITE_PREFIX.match(text) and ":memory:" not in text:
+            self.report(node, "SQLite URL built with an f-string", guard=self.ctx.guard(node))
+
+    def _is_prefix(self, node: cst.CSTNode) -> bool:
+        """``"sqlite:///" + path`` or ``"sqlite:///%s" % path``: the string starts a built URL."""
+        parent = self.ctx.parents.get(node)
+        return isinstance(parent, cst.BinaryOperation) and parent.left is node
 
     def visit_DictElement(self, node: cst.DictElement) -> None:
         if string_value(node.key) == "ENGINE":
-            value, holder = literal_or_default(self.ctx, node.value)
+            value, holder = literal_or_default(self.ctx, node.value, {DJANGO_SQLITE})
             if value == DJANGO_SQLITE:
                 self.report(holder, "Django `ENGINE` sqlite3", guard=self.ctx.guard(holder))
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        self._file_setting(node)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._file_setting(node)
+
+    def _file_setting(self, node: cst.CSTNode) -> None:
+        """A config key naming a database set to a ``.sqlite``/``.db`` path: ``DATABASE =
+        os.path.join(app.instance_path, "app.sqlite")`` (also in ``from_mapping(...)``)."""
+        for key, value, _ in settings_in(self.ctx, node):
+            if DB_KEY.search(key):
+                for sub in walk(value):
+                    text = string_value(sub)
+                    if text is not None and DB_FILE.search(text) and not text.startswith("sqlite:"):
+                        self.report(sub, f"`{key}` is a database file", guard=self.ctx.guard(sub))
+                        return
 
     def visit_Call(self, node: cst.Call) -> None:
         if self.ctx.calls(node, SQLITE_CONNECT):
             first = node.args[0].value if node.args else None
-            if string_value(first) in {":memory:", ""} or (string_value(first) is None and first is None):
+            if string_value(first) in {":memory:", ""} or first is None or _from_config(first):
                 return
             self.report(node, "`sqlite3.connect()` on a local file", guard=self.ctx.guard(node))
         elif self.ctx.calls(node, FILE_DB_CALLS):
             name = self.ctx.module.code_for_node(node.func)
             self.report(node, f"`{name}()` file database", guard=self.ctx.guard(node))
+        else:
+            self._file_setting(node)
 
     def _is_docstring(self, node: cst.CSTNode) -> bool:
         parent = self.ctx.parents.get(node)
         return isinstance(parent, cst.Expr)
+
+
+def _from_config(node: cst.BaseExpression) -> bool:
+    """``app.config["DATABASE"]``, ``settings.DB_PATH``: the path is set (and reported) elsewhere."""
+    if isinstance(node, cst.Subscript):
+        node = node.value
+    if isinstance(node, cst.Attribute):
+        owner = node.value
+        name = owner.attr.value if isinstance(owner, cst.Attribute) else getattr(owner, "value", "")
+        return name in CONFIG_OWNERS or node.attr.value in CONFIG_OWNERS
+    return isinstance(node, cst.Name) and node.value in CONFIG_OWNERS

@@ -6,9 +6,12 @@ import re
 
 import libcst as cst
 
-from sessionkit.lint._rule import Rule
+from sessionkit.lint._context import FileContext
+from sessionkit.lint._rule import Rule, examples
+from sessionkit.lint._types import Finding
 from sessionkit.lint.rules._state import request_time_mutations
 from sessionkit.lint.rules._util import walk
+from sessionkit.lint.rules.globals import GlobalRebinding
 from sessionkit.lint.rules.module_state import CONTAINER_PREFILTER
 
 MEMOIZERS = frozenset(
@@ -79,20 +82,89 @@ class PerUserMemoization(Rule):
         "invalidation, or do not cache per-user data in process"
     )
     fix_hint = "Use a shared cache (Redis) with invalidation, or drop the in-process memoization."
-    valid = (
-        "from functools import lru_cache\n@lru_cache\ndef get_settings():\n    return Settings()\n",
-        "from functools import lru_cache\n@lru_cache(maxsize=None)\ndef slug(text):\n    return text.lower().replace(' ', '-')\n",
-        "import functools\n@functools.cache\ndef fib(n):\n    return n if n < 2 else fib(n - 1) + fib(n - 2)\n",
-        "from functools import lru_cache\n@lru_cache()\ndef load_config(path):\n    return open(path).read()\n",
-        "def lru_cache(f):\n    return f\n@lru_cache\ndef get_user(user_id):\n    return User.objects.get(pk=user_id)\n",
+    valid = examples(
+        """
+            from functools import lru_cache
+            @lru_cache
+            def get_settings():
+                return Settings()
+        """,
+        """
+            from functools import lru_cache
+            @lru_cache(maxsize=None)
+            def slug(text):
+                return text.lower().replace(' ', '-')
+        """,
+        """
+            import functools
+            @functools.cache
+            def fib(n):
+                return n if n < 2 else fib(n - 1) + fib(n - 2)
+        """,
+        """
+            from functools import lru_cache
+            @lru_cache()
+            def load_config(path):
+                return open(path).read()
+        """,
+        """
+            def lru_cache(f):
+                return f
+            @lru_cache
+            def get_user(user_id):
+                return User.objects.get(pk=user_id)
+        """,
+        """
+            from functools import lru_cache
+            @lru_cache
+            def template_names():
+                return sorted(os.listdir("templates"))
+        """,
     )
-    invalid = (
-        "from functools import lru_cache\n@lru_cache(maxsize=1024)\ndef get_user(user_id):\n    return User.objects.get(pk=user_id)\n",
-        "import functools\n@functools.cache\ndef permissions_for(user):\n    return list(user.groups.all())\n",
-        "from cachetools import cached, TTLCache\n@cached(TTLCache(100, 60))\ndef fetch_profile(uid):\n    return requests.get(f'https://api/users/{uid}').json()\n",
-        "from functools import lru_cache\n@lru_cache\ndef product_price(pk):\n    return db.session.query(Product).get(pk).price\n",
-        "from async_lru import alru_cache\n@alru_cache\nasync def account_balance(account_id):\n    return await conn.fetchrow('select ...', account_id)\n",
-        "from functools import lru_cache\nclass Repo:\n    @lru_cache\n    def orders(self, customer_id):\n        return list(self.db.query(Order).filter_by(customer_id=customer_id))\n",
+    invalid = examples(
+        """
+            from functools import lru_cache
+            @lru_cache(maxsize=1024)
+            def get_user(user_id):
+                return User.objects.get(pk=user_id)
+        """,
+        """
+            import functools
+            @functools.cache
+            def permissions_for(user):
+                return list(user.groups.all())
+        """,
+        """
+            from cachetools import cached, TTLCache
+            @cached(TTLCache(100, 60))
+            def fetch_profile(uid):
+                return requests.get(f'https://api/users/{uid}').json()
+        """,
+        """
+            from functools import lru_cache
+            @lru_cache
+            def product_price(pk):
+                return db.session.query(Product).get(pk).price
+        """,
+        """
+            from async_lru import alru_cache
+            @alru_cache
+            async def account_balance(account_id):
+                return await conn.fetchrow('select ...', account_id)
+        """,
+        """
+            from functools import lru_cache
+            class Repo:
+                @lru_cache
+                def orders(self, customer_id):
+                    return list(self.db.query(Order).filter_by(customer_id=customer_id))
+        """,
+        """
+            from functools import cache
+            @cache
+            def active_products():
+                return list(Product.objects.filter(active=True))
+        """,
     )
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
@@ -104,8 +176,8 @@ class PerUserMemoization(Rule):
             for p in (*node.params.posonly_params, *node.params.params)
             if p.name.value not in {"self", "cls"}
         ]
-        if not params:
-            return
+        # Without parameters only a function that reads changing data (the database, an API)
+        # is a stale cache; with them, per-user parameters count too.
         if not (any(PER_USER.search(p) for p in params) or self._reads_data(node)):
             return
         for dec in node.decorators:
@@ -134,35 +206,140 @@ class PerUserMemoization(Rule):
 
 
 class ModuleCacheAtRequestTime(Rule):
-    """A module-level cache dict (or cachetools cache) filled while handling requests."""
+    """A module-level cache dict (or cachetools cache) filled while handling requests, or a
+    module-level cache rebound behind ``global`` (``global _cache; _cache = load()``)."""
 
     code = "SK208"
     name = "module-cache-at-request-time"
     category = "memoization"
     severity = "warning"
     remedy = "refactor"
-    prefilter = CONTAINER_PREFILTER
+    prefilter = (CONTAINER_PREFILTER[0] + r"|\bglobal\s+[\w, ]*(?i:cache|memo)",)
     message = (
         "each replica fills its own copy of this cache, so entries differ between replicas and "
         "go stale when another replica changes the data; use Redis with explicit invalidation"
     )
     fix_hint = "Replace the module-level cache with a shared Redis cache."
-    valid = (
-        "_cache = {}\ndef warm():\n    _cache['a'] = 1\nwarm()\n",
-        "from flask import Flask\napp = Flask(__name__)\n_cache = {'a': 1}\n@app.get('/')\ndef index():\n    return _cache['a']\n",
-        "from flask import Flask\napp = Flask(__name__)\n@app.get('/')\ndef index():\n    cache = {}\n    cache['a'] = 1\n    return cache\n",
-        "from cachetools import TTLCache\nCACHE = TTLCache(10, 60)\nCACHE['boot'] = 1\n",
-        "from fastapi import FastAPI\napp = FastAPI()\n_cache = {}\n@app.on_event('startup')\nasync def boot():\n    _cache.update(load())\n",
+    valid = examples(
+        """
+            _cache = {}
+            def warm():
+                _cache['a'] = 1
+            warm()
+        """,
+        """
+            from flask import Flask
+            app = Flask(__name__)
+            _cache = {'a': 1}
+            @app.get('/')
+            def index():
+                return _cache['a']
+        """,
+        """
+            from flask import Flask
+            app = Flask(__name__)
+            @app.get('/')
+            def index():
+                cache = {}
+                cache['a'] = 1
+                return cache
+        """,
+        """
+            from cachetools import TTLCache
+            CACHE = TTLCache(10, 60)
+            CACHE['boot'] = 1
+        """,
+        """
+            from fastapi import FastAPI
+            app = FastAPI()
+            _cache = {}
+            @app.on_event('startup')
+            async def boot():
+                _cache.update(load())
+        """,
     )
-    invalid = (
-        "from flask import Flask\napp = Flask(__name__)\n_cache = {}\n@app.get('/user/<uid>')\ndef user(uid):\n    if uid not in _cache:\n        _cache[uid] = load(uid)\n    return _cache[uid]\n",
-        "from cachetools import TTLCache\nfrom fastapi import FastAPI\napp = FastAPI()\nPROFILE = TTLCache(maxsize=100, ttl=60)\n@app.get('/p/{pk}')\nasync def profile(pk: int):\n    PROFILE[pk] = await fetch(pk)\n",
-        "memo = {}\ndef view(request, pk):\n    memo.setdefault(pk, compute(pk))\n",
-        "from starlette.routing import Route\nRESULT_CACHE = dict()\nasync def page(request):\n    RESULT_CACHE[request.url.path] = render()\nroutes = [Route('/', page)]\n",
-        "from flask import Blueprint\nbp = Blueprint('x', __name__)\ncache = {}\ndef remember(k, v):\n    cache[k] = v\n@bp.get('/k')\ndef k():\n    remember('a', 1)\n    return ''\n",
+    invalid = examples(
+        """
+            from flask import Flask
+            app = Flask(__name__)
+            _cache = {}
+            @app.get('/user/<uid>')
+            def user(uid):
+                if uid not in _cache:
+                    _cache[uid] = load(uid)
+                return _cache[uid]
+        """,
+        """
+            from cachetools import TTLCache
+            from fastapi import FastAPI
+            app = FastAPI()
+            PROFILE = TTLCache(maxsize=100, ttl=60)
+            @app.get('/p/{pk}')
+            async def profile(pk: int):
+                PROFILE[pk] = await fetch(pk)
+        """,
+        """
+            memo = {}
+            def view(request, pk):
+                memo.setdefault(pk, compute(pk))
+        """,
+        """
+            from starlette.routing import Route
+            RESULT_CACHE = dict()
+            async def page(request):
+                RESULT_CACHE[request.url.path] = render()
+            routes = [Route('/', page)]
+        """,
+        """
+            from flask import Blueprint
+            bp = Blueprint('x', __name__)
+            cache = {}
+            def remember(k, v):
+                cache[k] = v
+            @bp.get('/k')
+            def k():
+                remember('a', 1)
+                return ''
+        """,
+        """
+            # file: app/settings_cache.py
+            _settings_cache = {}
+            def reload_settings(session):
+                global _settings_cache
+                _settings_cache = {row.key: row.value for row in session.query(Setting)}
+            # file: app/admin.py
+            from fastapi import APIRouter
+            from app.settings_cache import reload_settings
+            router = APIRouter()
+            @router.post("/admin/settings")
+            async def save(session=Depends(db)):
+                reload_settings(session)
+        """,
     )
 
-    def visit_Module(self, node: cst.Module) -> None:
+    visit_Global = GlobalRebinding.visit_Global
+    _lazy = GlobalRebinding._lazy
+    caches = True
+
+    def __init__(self, ctx: FileContext, sink: list[Finding]) -> None:
+        super().__init__(ctx, sink)
+        self._functions: set[cst.FunctionDef | None] = set()
+
+    def report_request_time(self, node: cst.CSTNode, subject: str, deferred: str | None) -> None:
+        # One finding per function: a cache rebuilt behind ``global`` and filled in the same
+        # function is one thing to change.
+        functions = self.ctx.enclosing_functions(node)
+        key = functions[-1] if functions else None
+        if key in self._functions:
+            return
+        self._functions.add(key)
+        super().report_request_time(node, subject, deferred)
+
+    def leave_Module(self, node: cst.Module) -> None:
         for mutation in request_time_mutations(self.ctx):
             if mutation.role == "cache":
-                self.report(mutation.node, f"module-level cache `{mutation.name}` filled at request time")
+                self.report_request_time(
+                    mutation.node,
+                    f"module-level cache `{mutation.name}` filled at request time",
+                    mutation.deferred,
+                )

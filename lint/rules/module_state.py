@@ -4,25 +4,21 @@ from __future__ import annotations
 
 import libcst as cst
 
-from sessionkit.lint._rule import Rule
+from sessionkit.lint._rule import Rule, examples
+from sessionkit.lint._vocab import VIEW_CLASS_PATTERN
 from sessionkit.lint.rules._state import request_time_mutations
 
-#: A module-level container and a sign of request handling must both occur in the file.
+#: A module-level container (changed by this module's handlers, or by functions other modules'
+#: handlers call: see ``Rule.defer``).
 CONTAINER_PREFILTER = (
     # a module-level container, or a module-level instance of a class (which may hold containers)
     r"(?m)^(\w+\s*(:[^=\n]+)?=\s*(\[|\{|[\w.]*(dict|list|set|Dict|Counter|deque|Queue|Cache)\()"
     r"|[a-z_]\w*\s*=\s*[A-Z]\w*\()"
     # a class-based view (its mutable class attributes are shared by every request)
-    r"|^class\s+\w+\([^)]*(View|ViewSet|Endpoint|Resource|Controller|Handler)\b",
-    # every way _handlers recognises a handler: parameter names and annotations, decorators,
-    # registrations and class-based views
-    r"(?i:request|\breq\b|\bws\b|websocket|httpconnection|route|endpoint|consumer|middleware)"
-    r"|\b(path|re_path|url)\(|View|Resource|Controller|Handler|Namespace"
-    r"|@(\w+\.)?(get|post|put|patch|delete|head|options|trace|on|event|api_view|action"
-    r"|errorhandler|exception_handler|context_processor|login_required|permission_required"
-    r"|require_\w+|csrf_exempt)\b",
+    rf"|{VIEW_CLASS_PATTERN}"
+    # a container the application object holds (aiohttp ``app["k"]``, ``app.state.k``, Sanic ``app.ctx.k``)
+    r"|\bapp(\[[\"']|\.(state|ctx)\.)",
 )
-HANDLER_PREFILTER = CONTAINER_PREFILTER[1]
 
 
 class ModuleStateMutation(Rule):
@@ -43,106 +39,199 @@ class ModuleStateMutation(Rule):
         "lost on restart; keep the data in Redis or the database (or in the session, via sessionkit)"
     )
     fix_hint = "Move the data to Redis/the database; keep module-level containers read-only."
-    valid = (
-        "from flask import Flask\napp = Flask(__name__)\nDEFAULTS = {'a': 1}\n@app.get('/')\ndef index():\n    return dict(DEFAULTS)\n",
-        "REGISTRY = {}\ndef register(fn):\n    REGISTRY[fn.__name__] = fn\n    return fn\n",
-        "from flask import Flask\napp = Flask(__name__)\n@app.get('/')\ndef index():\n    items = []\n    items.append(1)\n    return items\n",
-        "ITEMS = []\nITEMS.append(1)\nfor i in range(3):\n    ITEMS.append(i)\n",
-        "from fastapi import FastAPI\napp = FastAPI()\nSEEN = set()\n@app.on_event('startup')\nasync def boot():\n    SEEN.add('x')\n",
-        "from flask import Flask, g\napp = Flask(__name__)\n@app.before_request\ndef load():\n    g.items = []\n    g.items.append(1)\n",
-        "from fastapi import FastAPI\napp = FastAPI()\nSTORE = {}\n@app.get('/')\ndef index(STORE: dict = {}):\n    STORE['x'] = 1\n",
-        "from fastapi import FastAPI\napp = FastAPI()\nclass Stats:\n    def __init__(self):\n        self.count = 0\nstats = Stats()\nstats.count = 5\n@app.get('/hit')\nasync def hit():\n    return stats.count\n",
-        "from fastapi import FastAPI\napp = FastAPI()\nclass Form:\n    pass\n@app.post('/f')\nasync def f(v: str):\n    form = Form()\n    form.value = v\n    return form.value\n",
-        "from django.views.generic import ListView\nclass ItemList(ListView):\n    fields = ['a', 'b']\n    def get(self, request):\n        extra = list(self.fields)\n        extra.append('c')\n        return extra\n",
-        "from pydantic import BaseModel\nfrom fastapi import FastAPI\napp = FastAPI()\nclass Cart(BaseModel):\n    items: list = []\n    def add(self, x):\n        self.items.append(x)\n@app.post('/c')\nasync def c(cart: Cart):\n    cart.add(1)\n    return cart\n",
+    valid = examples(
+        """
+            from flask import Flask
+            app = Flask(__name__)
+            DEFAULTS = {'a': 1}
+            @app.get('/')
+            def index():
+                return dict(DEFAULTS)
+        """,
+        """
+            REGISTRY = {}
+            def register(fn):
+                REGISTRY[fn.__name__] = fn
+                return fn
+        """,
+        """
+            from flask import Flask
+            app = Flask(__name__)
+            @app.get('/')
+            def index():
+                items = []
+                items.append(1)
+                return items
+        """,
+        """
+            ITEMS = []
+            ITEMS.append(1)
+            for i in range(3):
+                ITEMS.append(i)
+        """,
+        """
+            from fastapi import FastAPI
+            app = FastAPI()
+            SEEN = set()
+            @app.on_event('startup')
+            async def boot():
+                SEEN.add('x')
+        """,
+        """
+            from flask import Flask, g
+            app = Flask(__name__)
+            @app.before_request
+            def load():
+                g.items = []
+                g.items.append(1)
+        """,
+        """
+            from fastapi import FastAPI
+            app = FastAPI()
+            STORE = {}
+            @app.get('/')
+            def index(STORE: dict = {}):
+                STORE['x'] = 1
+        """,
+        """
+            from fastapi import FastAPI
+            app = FastAPI()
+            class Stats:
+                def __init__(self):
+                    self.count = 0
+            stats = Stats()
+            stats.count = 5
+            @app.get('/hit')
+            async def hit():
+                return stats.count
+        """,
+        """
+            from fastapi import FastAPI
+            app = FastAPI()
+            class Form:
+                pass
+            @app.post('/f')
+            async def f(v: str):
+                form = Form()
+                form.value = v
+                return form.value
+        """,
+        """
+            from django.views.generic import ListView
+            class ItemList(ListView):
+                fields = ['a', 'b']
+                def get(self, request):
+                    extra = list(self.fields)
+                    extra.append('c')
+                    return extra
+        """,
+        """
+            from pydantic import BaseModel
+            from fastapi import FastAPI
+            app = FastAPI()
+            class Cart(BaseModel):
+                items: list = []
+                def add(self, x):
+                    self.items.append(x)
+            @app.post('/c')
+            async def c(cart: Cart):
+                cart.add(1)
+                return cart
+        """,
     )
-    invalid = (
-        "from flask import Flask, request\napp = Flask(__name__)\nCARTS = {}\n@app.post('/cart')\ndef add():\n    CARTS.setdefault(request.remote_addr, []).append(request.json)\n    return 'ok'\n",
-        "from fastapi import FastAPI\napp = FastAPI()\nvisits = []\n@app.get('/')\nasync def index():\n    visits.append(1)\n    return len(visits)\n",
-        "from django.http import HttpResponse\nLAST = {}\ndef view(request):\n    LAST[request.user.pk] = request.path\n    return HttpResponse('ok')\n",
-        "from flask import Blueprint\nbp = Blueprint('b', __name__)\nusers: dict[str, dict] = {}\ndef remember(name):\n    users[name] = {}\n@bp.route('/login', methods=['POST'])\ndef login():\n    remember('x')\n    return ''\n",
-        "from starlette.routing import Route\nhits = set()\nasync def home(request):\n    hits.add(request.client.host)\nroutes = [Route('/', home)]\n",
-        "from django.views import View\nVOTES = {}\nclass VoteView(View):\n    def post(self, request):\n        VOTES[request.POST['id']] += 1\n",
-        "from fastapi import FastAPI\napp = FastAPI()\nclass Stats:\n    def __init__(self):\n        self.count = 0\nstats = Stats()\n@app.get('/hit')\nasync def hit():\n    stats.count += 1\n    return stats.count\n",
-        "from flask import Flask\napp = Flask(__name__)\nclass Game:\n    def __init__(self):\n        self.turn = 'x'\n    def play(self):\n        self.turn = 'o' if self.turn == 'x' else 'x'\ngame = Game()\n@app.post('/play')\ndef play():\n    game.play()\n    return game.turn\n",
-        "from django.http import JsonResponse\nfrom django.views import View\nclass CounterView(View):\n    hits = {}\n    def get(self, request):\n        self.hits[request.user.pk] = self.hits.get(request.user.pk, 0) + 1\n        return JsonResponse({})\n",
+    invalid = examples(
+        """
+            from flask import Flask, request
+            app = Flask(__name__)
+            CARTS = {}
+            @app.post('/cart')
+            def add():
+                CARTS.setdefault(request.remote_addr, []).append(request.json)
+                return 'ok'
+        """,
+        """
+            from fastapi import FastAPI
+            app = FastAPI()
+            visits = []
+            @app.get('/')
+            async def index():
+                visits.append(1)
+                return len(visits)
+        """,
+        """
+            from django.http import HttpResponse
+            LAST = {}
+            def view(request):
+                LAST[request.user.pk] = request.path
+                return HttpResponse('ok')
+        """,
+        """
+            from flask import Blueprint
+            bp = Blueprint('b', __name__)
+            users: dict[str, dict] = {}
+            def remember(name):
+                users[name] = {}
+            @bp.route('/login', methods=['POST'])
+            def login():
+                remember('x')
+                return ''
+        """,
+        """
+            from starlette.routing import Route
+            hits = set()
+            async def home(request):
+                hits.add(request.client.host)
+            routes = [Route('/', home)]
+        """,
+        """
+            from django.views import View
+            VOTES = {}
+            class VoteView(View):
+                def post(self, request):
+                    VOTES[request.POST['id']] += 1
+        """,
+        """
+            from fastapi import FastAPI
+            app = FastAPI()
+            class Stats:
+                def __init__(self):
+                    self.count = 0
+            stats = Stats()
+            @app.get('/hit')
+            async def hit():
+                stats.count += 1
+                return stats.count
+        """,
+        """
+            from flask import Flask
+            app = Flask(__name__)
+            class Game:
+                def __init__(self):
+                    self.turn = 'x'
+                def play(self):
+                    self.turn = 'o' if self.turn == 'x' else 'x'
+            game = Game()
+            @app.post('/play')
+            def play():
+                game.play()
+                return game.turn
+        """,
+        """
+            from django.http import JsonResponse
+            from django.views import View
+            class CounterView(View):
+                hits = {}
+                def get(self, request):
+                    self.hits[request.user.pk] = self.hits.get(request.user.pk, 0) + 1
+                    return JsonResponse({})
+        """,
     )
 
     def visit_Module(self, node: cst.Module) -> None:
         for mutation in request_time_mutations(self.ctx):
             if mutation.role == "state":
-                self.report(mutation.node, f"module-level `{mutation.name}` is changed at request time")
-
-
-class GlobalRebinding(Rule):
-    """``global x`` followed by an assignment inside a request handler.
-
-    The new value exists only in the process that served the request.
-    """
-
-    code = "SK106"
-    name = "global-rebinding"
-    category = "global-rebinding"
-    severity = "error"
-    remedy = "refactor"
-    prefilter = (r"\bglobal\b", HANDLER_PREFILTER)
-    message = (
-        "rebinding a module global at request time changes it in one process only, so replicas "
-        "disagree and the value is lost on restart; store it in Redis or the database"
-    )
-    fix_hint = "Replace the global with shared storage (Redis, database)."
-    valid = (
-        "counter = 0\ndef bump():\n    global counter\n    counter += 1\n",
-        "from flask import Flask\napp = Flask(__name__)\nclient = None\n@app.before_serving\ndef boot():\n    global client\n    client = connect()\n",
-        "from flask import Flask\napp = Flask(__name__)\nX = 1\n@app.get('/')\ndef index():\n    global X\n    return str(X)\n",
-        "from fastapi import FastAPI\napp = FastAPI()\n_db = None\nasync def lifespan(app):\n    global _db\n    _db = make()\n    yield\n",
-        "def create_app():\n    global app\n    app = Flask(__name__)\n    return app\n",
-    )
-    invalid = (
-        "from flask import Flask\napp = Flask(__name__)\ncounter = 0\n@app.route('/hit')\ndef hit():\n    global counter\n    counter += 1\n    return str(counter)\n",
-        "from fastapi import FastAPI\napp = FastAPI()\nlatest = None\n@app.post('/latest')\nasync def set_latest(item: dict):\n    global latest\n    latest = item\n",
-        "current_user = None\ndef login_view(request):\n    global current_user\n    current_user = request.user\n",
-        "from flask import Flask\napp = Flask(__name__)\nTOKEN = None\ndef refresh():\n    global TOKEN\n    TOKEN = fetch()\n@app.get('/t')\ndef t():\n    refresh()\n    return TOKEN\n",
-        "from starlette.routing import Route\nmode = 'a'\nasync def switch(request):\n    global mode\n    mode = 'b' if mode == 'a' else 'a'\nroutes = [Route('/s', switch)]\n",
-    )
-
-    def visit_Global(self, node: cst.Global) -> None:
-        functions = self.ctx.enclosing_functions(node)
-        if not functions or not self.ctx.is_request_time(node):
-            return
-        assigned = _assigned_names(functions[0])
-        names = [item.name.value for item in node.names if item.name.value in assigned]
-        if names:
-            listed = ", ".join(f"`{n}`" for n in names)
-            self.report(node, f"`global` {listed} rebound at request time")
-
-
-def _assigned_names(fn: cst.FunctionDef) -> set[str]:
-    names: set[str] = set()
-
-    class _Targets(cst.CSTVisitor):
-        def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-            _collect(node.target, names)
-
-        def visit_AugAssign(self, node: cst.AugAssign) -> None:
-            _collect(node.target, names)
-
-        def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-            _collect(node.target, names)
-
-        def visit_Del(self, node: cst.Del) -> None:
-            _collect(node.target, names)
-
-        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-            return node is fn
-
-    fn.visit(_Targets())
-    return names
-
-
-def _collect(target: cst.BaseExpression, names: set[str]) -> None:
-    if isinstance(target, cst.Name):
-        names.add(target.value)
-    elif isinstance(target, cst.Tuple | cst.List):
-        for element in target.elements:
-            _collect(element.value, names)
+                self.report_request_time(
+                    mutation.node,
+                    f"module-level `{mutation.name}` is changed at request time",
+                    mutation.deferred,
+                )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from sessionkit.lint._rule import Rule
+from sessionkit.lint._rule import Rule, examples
 from sessionkit.lint.rules._util import keyword, literal_or_default, settings_in, walk
 
 FLASK_LIMITER = frozenset({"flask_limiter.Limiter", "flask_limiter.extension.Limiter"})
@@ -34,21 +34,64 @@ class InMemoryRateLimit(Rule):
         "counters reset on every restart; use Redis storage, e.g. "
         '`storage_uri=os.environ["SESSIONKIT_REDIS_URL"]`'
     )
-    fix_hint = 'Limiter(..., storage_uri=os.environ.get("RATELIMIT_STORAGE_URI", "redis://localhost:6379/0")) (`--fix` does it for Flask-Limiter).'
-    valid = (
-        'from flask_limiter import Limiter\nlimiter = Limiter(get_remote_address, app=app, storage_uri="redis://redis:6379")\n',
-        "from slowapi import Limiter\nlimiter = Limiter(key_func=f, storage_uri=REDIS_URL)\n",
-        'from flask_limiter import Limiter\nlimiter = Limiter(get_remote_address)\napp.config["RATELIMIT_STORAGE_URI"] = "redis://r:6379"\n',
-        "class Limiter:\n    pass\nlimiter = Limiter()\n",
-        'from litestar.middleware.rate_limit import RateLimitConfig\nfrom litestar.stores.redis import RedisStore\nconfig = RateLimitConfig(rate_limit=("minute", 10))\napp = Litestar(middleware=[config.middleware], stores={"rate_limit": RedisStore.with_client()})\n',
+    fix_hint = (
+        'Limiter(..., storage_uri=os.environ.get("RATELIMIT_STORAGE_URI", "redis://localhost:6379/0")) '
+        "(`--fix` does it for Flask-Limiter)."
     )
-    invalid = (
-        "from flask_limiter import Limiter\nfrom flask_limiter.util import get_remote_address\nlimiter = Limiter(get_remote_address, app=app)\n",
-        'from flask_limiter import Limiter\nlimiter = Limiter(get_remote_address, app=app, storage_uri="memory://")\n',
-        "from slowapi import Limiter\nfrom slowapi.util import get_remote_address\nlimiter = Limiter(key_func=get_remote_address)\n",
-        'class Config:\n    RATELIMIT_STORAGE_URI = "memory://"\n',
-        'from litestar.middleware.rate_limit import RateLimitConfig\nconfig = RateLimitConfig(rate_limit=("minute", 10))\n',
-        'import os\nfrom flask_limiter import Limiter\nlimiter = Limiter(key, storage_uri=os.environ.get("LIMITER_URI", "memory://"))\n',
+    valid = examples(
+        """
+            from flask_limiter import Limiter
+            limiter = Limiter(get_remote_address, app=app, storage_uri="redis://redis:6379")
+        """,
+        """
+            from slowapi import Limiter
+            limiter = Limiter(key_func=f, storage_uri=REDIS_URL)
+        """,
+        """
+            from flask_limiter import Limiter
+            limiter = Limiter(get_remote_address)
+            app.config["RATELIMIT_STORAGE_URI"] = "redis://r:6379"
+        """,
+        """
+            class Limiter:
+                pass
+            limiter = Limiter()
+        """,
+        """
+            from litestar.middleware.rate_limit import RateLimitConfig
+            from litestar.stores.redis import RedisStore
+            config = RateLimitConfig(rate_limit=("minute", 10))
+            app = Litestar(middleware=[config.middleware], stores={"rate_limit": RedisStore.with_client()})
+        """,
+    )
+    invalid = examples(
+        """
+            from flask_limiter import Limiter
+            from flask_limiter.util import get_remote_address
+            limiter = Limiter(get_remote_address, app=app)
+        """,
+        """
+            from flask_limiter import Limiter
+            limiter = Limiter(get_remote_address, app=app, storage_uri="memory://")
+        """,
+        """
+            from slowapi import Limiter
+            from slowapi.util import get_remote_address
+            limiter = Limiter(key_func=get_remote_address)
+        """,
+        """
+            class Config:
+                RATELIMIT_STORAGE_URI = "memory://"
+        """,
+        """
+            from litestar.middleware.rate_limit import RateLimitConfig
+            config = RateLimitConfig(rate_limit=("minute", 10))
+        """,
+        """
+            import os
+            from flask_limiter import Limiter
+            limiter = Limiter(key, storage_uri=os.environ.get("LIMITER_URI", "memory://"))
+        """,
     )
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -60,7 +103,7 @@ class InMemoryRateLimit(Rule):
                 if not self._configured_elsewhere():
                     self.report(node, "rate limiter without `storage_uri` (defaults to memory://)")
                 return
-            uri, holder = literal_or_default(self.ctx, arg.value)
+            uri, holder = literal_or_default(self.ctx, arg.value, {"memory://"})
             if uri is not None and uri.startswith("memory://"):
                 self.report(holder, "rate limiter `storage_uri` is memory://", guard=self.ctx.guard(holder))
         elif (
@@ -76,7 +119,7 @@ class InMemoryRateLimit(Rule):
 
     def _setting(self, key: str, value: cst.BaseExpression) -> None:
         if key in STORAGE_KEYS:
-            uri, holder = literal_or_default(self.ctx, value)
+            uri, holder = literal_or_default(self.ctx, value, {"memory://"})
             if uri is not None and uri.startswith("memory://"):
                 self.report(holder, f"`{key}` is memory://", guard=self.ctx.guard(holder))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from sessionkit.lint._rule import AFFINITY, Rule
+from sessionkit.lint._rule import AFFINITY, Rule, examples
 from sessionkit.lint.rules._state import request_time_mutations
 from sessionkit.lint.rules._util import keyword, literal_or_default, string_value, walk
 from sessionkit.lint.rules.module_state import CONTAINER_PREFILTER
@@ -35,26 +35,115 @@ class WebsocketRegistry(Rule):
         "channels_redis) and keep only local sockets here"
     )
     fix_hint = "Publish through Redis pub/sub; each replica delivers to its own sockets."
-    valid = (
-        "from fastapi import FastAPI, WebSocket\napp = FastAPI()\n@app.websocket('/ws')\nasync def ws(websocket: WebSocket):\n    await websocket.accept()\n    conns = [websocket]\n",
-        "clients = set()\nclients.add('boot')\n",
-        "from fastapi import FastAPI, WebSocket\napp = FastAPI()\nclients = set()\n@app.websocket('/ws')\nasync def ws(websocket: WebSocket):\n    for c in clients:\n        await c.send_text('hi')\n",
-        "from broadcaster import Broadcast\nbroadcast = Broadcast('redis://r')\nasync def chat(websocket):\n    await broadcast.publish(channel='c', message='m')\n",
-        "import asyncio\nclients = set()\nasync def main():\n    clients.add(1)\nasyncio.run(main())\n",
+    valid = examples(
+        """
+            from fastapi import FastAPI, WebSocket
+            app = FastAPI()
+            @app.websocket('/ws')
+            async def ws(websocket: WebSocket):
+                await websocket.accept()
+                conns = [websocket]
+        """,
+        """
+            clients = set()
+            clients.add('boot')
+        """,
+        """
+            from fastapi import FastAPI, WebSocket
+            app = FastAPI()
+            clients = set()
+            @app.websocket('/ws')
+            async def ws(websocket: WebSocket):
+                for c in clients:
+                    await c.send_text('hi')
+        """,
+        """
+            from broadcaster import Broadcast
+            broadcast = Broadcast('redis://r')
+            async def chat(websocket):
+                await broadcast.publish(channel='c', message='m')
+        """,
+        """
+            import asyncio
+            clients = set()
+            async def main():
+                clients.add(1)
+            asyncio.run(main())
+        """,
     )
-    invalid = (
-        "from fastapi import FastAPI, WebSocket\napp = FastAPI()\nclients = set()\n@app.websocket('/ws')\nasync def ws(websocket: WebSocket):\n    await websocket.accept()\n    clients.add(websocket)\n",
-        "from fastapi import FastAPI, WebSocket\napp = FastAPI()\nactive_connections: list[WebSocket] = []\n@app.websocket('/chat')\nasync def chat(websocket: WebSocket):\n    active_connections.append(websocket)\n",
-        "from starlette.routing import WebSocketRoute\nROOMS = {}\nasync def room(websocket):\n    ROOMS.setdefault('lobby', set()).add(websocket)\nroutes = [WebSocketRoute('/r', room)]\n",
-        "from flask_sock import Sock\nsock = Sock(app)\nsubscribers = []\n@sock.route('/feed')\ndef feed(ws):\n    subscribers.append(ws)\n",
-        "import socketio\nsio = socketio.AsyncServer(client_manager=mgr)\nonline = {}\n@sio.event\nasync def connect(sid, environ):\n    online[sid] = environ\n",
-        "from fastapi import FastAPI, WebSocket\napp = FastAPI()\nclass ConnectionManager:\n    def __init__(self):\n        self.active_connections: list[WebSocket] = []\n    async def connect(self, websocket: WebSocket):\n        await websocket.accept()\n        self.active_connections.append(websocket)\nmanager = ConnectionManager()\n@app.websocket('/ws')\nasync def ws(websocket: WebSocket):\n    await manager.connect(websocket)\n",
+    invalid = examples(
+        """
+            from fastapi import FastAPI, WebSocket
+            app = FastAPI()
+            clients = set()
+            @app.websocket('/ws')
+            async def ws(websocket: WebSocket):
+                await websocket.accept()
+                clients.add(websocket)
+        """,
+        """
+            from fastapi import FastAPI, WebSocket
+            app = FastAPI()
+            active_connections: list[WebSocket] = []
+            @app.websocket('/chat')
+            async def chat(websocket: WebSocket):
+                active_connections.append(websocket)
+        """,
+        """
+            from starlette.routing import WebSocketRoute
+            ROOMS = {}
+            async def room(websocket):
+                ROOMS.setdefault('lobby', set()).add(websocket)
+            routes = [WebSocketRoute('/r', room)]
+        """,
+        """
+            from flask_sock import Sock
+            sock = Sock(app)
+            subscribers = []
+            @sock.route('/feed')
+            def feed(ws):
+                subscribers.append(ws)
+        """,
+        """
+            import socketio
+            sio = socketio.AsyncServer(client_manager=mgr)
+            online = {}
+            @sio.event
+            async def connect(sid, environ):
+                online[sid] = environ
+        """,
+        """
+            from fastapi import FastAPI, WebSocket
+            app = FastAPI()
+            class ConnectionManager:
+                def __init__(self):
+                    self.active_connections: list[WebSocket] = []
+                async def connect(self, websocket: WebSocket):
+                    await websocket.accept()
+                    self.active_connections.append(websocket)
+            manager = ConnectionManager()
+            @app.websocket('/ws')
+            async def ws(websocket: WebSocket):
+                await manager.connect(websocket)
+        """,
+        """
+            from aiohttp import web
+            async def chat(request):
+                ws = web.WebSocketResponse()
+                await ws.prepare(request)
+                request.app["sockets"].append(ws)
+                async for msg in ws:
+                    for peer in request.app["sockets"]:
+                        await peer.send_str(msg.data)
+                return ws
+        """,
     )
 
     def visit_Module(self, node: cst.Module) -> None:
         for mutation in request_time_mutations(self.ctx):
             if mutation.role == "websocket":
-                self.report(mutation.node, f"module-level connection registry `{mutation.name}`")
+                subject = f"module-level connection registry `{mutation.name}`"
+                self.report_request_time(mutation.node, subject, mutation.deferred)
 
 
 class SocketIOWithoutMessageQueue(Rule):
@@ -76,19 +165,55 @@ class SocketIOWithoutMessageQueue(Rule):
         f"(flask-socketio) or `client_manager=socketio.AsyncRedisManager(...)`, and {AFFINITY}"
     )
     fix_hint = 'SocketIO(app, message_queue=os.environ["SESSIONKIT_REDIS_URL"]) plus cookie affinity.'
-    valid = (
-        'from flask_socketio import SocketIO\nsocketio = SocketIO(app, message_queue="redis://r:6379")\n',
-        "import socketio\nmgr = socketio.AsyncRedisManager('redis://r')\nsio = socketio.AsyncServer(client_manager=mgr)\n",
-        "from flask_socketio import SocketIO\nsocketio = SocketIO()\ndef create_app():\n    socketio.init_app(app, message_queue=REDIS)\n",
-        "class SocketIO:\n    pass\ns = SocketIO()\n",
-        "import socketio\nsio = socketio.Client()\n",
+    valid = examples(
+        """
+            from flask_socketio import SocketIO
+            socketio = SocketIO(app, message_queue="redis://r:6379")
+        """,
+        """
+            import socketio
+            mgr = socketio.AsyncRedisManager('redis://r')
+            sio = socketio.AsyncServer(client_manager=mgr)
+        """,
+        """
+            from flask_socketio import SocketIO
+            socketio = SocketIO()
+            def create_app():
+                socketio.init_app(app, message_queue=REDIS)
+        """,
+        """
+            class SocketIO:
+                pass
+            s = SocketIO()
+        """,
+        """
+            import socketio
+            sio = socketio.Client()
+        """,
     )
-    invalid = (
-        "from flask_socketio import SocketIO\nsocketio = SocketIO(app)\n",
-        "import socketio\nsio = socketio.AsyncServer(async_mode='asgi')\n",
-        "import socketio\nsio = socketio.Server(cors_allowed_origins='*')\n",
-        "from flask_socketio import SocketIO\nsocketio = SocketIO()\ndef create_app():\n    socketio.init_app(app, cors_allowed_origins='*')\n",
-        "from socketio import AsyncServer\nsio = AsyncServer()\n",
+    invalid = examples(
+        """
+            from flask_socketio import SocketIO
+            socketio = SocketIO(app)
+        """,
+        """
+            import socketio
+            sio = socketio.AsyncServer(async_mode='asgi')
+        """,
+        """
+            import socketio
+            sio = socketio.Server(cors_allowed_origins='*')
+        """,
+        """
+            from flask_socketio import SocketIO
+            socketio = SocketIO()
+            def create_app():
+                socketio.init_app(app, cors_allowed_origins='*')
+        """,
+        """
+            from socketio import AsyncServer
+            sio = AsyncServer()
+        """,
     )
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -125,30 +250,61 @@ class ChannelsInMemoryLayer(Rule):
         'never reach clients on other replicas; use `"channels_redis.core.RedisChannelLayer"` '
         "with your Redis"
     )
-    fix_hint = 'CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}'
-    valid = (
-        'CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer"}}\n',
-        'CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer"}}\n',
-        '"""Do not use channels.layers.InMemoryChannelLayer in production."""\n',
-        'LAYER = "redis"\n',
-        "CHANNEL_LAYERS = {}\n",
+    fix_hint = (
+        'CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", '
+        '"CONFIG": {"hosts": [REDIS_URL]}}}'
     )
-    invalid = (
-        'CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}\n',
-        'CHANNEL_LAYERS = dict(default={"BACKEND": "channels.layers.InMemoryChannelLayer"})\n',
-        'import os\nCHANNEL_LAYERS = {"default": {"BACKEND": os.environ.get("LAYER", "channels.layers.InMemoryChannelLayer")}}\n',
-        'if DEBUG:\n    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}\n',
-        'CHANNEL_LAYERS = {\n    "default": {\n        "BACKEND": "channels.layers.InMemoryChannelLayer",\n    },\n}\n',
+    valid = examples(
+        """
+            CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer"}}
+        """,
+        """
+            CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer"}}
+        """,
+        '''
+            """Do not use channels.layers.InMemoryChannelLayer in production."""
+        ''',
+        """
+            LAYER = "redis"
+        """,
+        """
+            CHANNEL_LAYERS = {}
+        """,
+    )
+    invalid = examples(
+        """
+            CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+        """,
+        """
+            CHANNEL_LAYERS = dict(default={"BACKEND": "channels.layers.InMemoryChannelLayer"})
+        """,
+        """
+            import os
+            CHANNEL_LAYERS = {
+                "default": {"BACKEND": os.environ.get("LAYER", "channels.layers.InMemoryChannelLayer")}
+            }
+        """,
+        """
+            if DEBUG:
+                CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+        """,
+        """
+            CHANNEL_LAYERS = {
+                "default": {
+                    "BACKEND": "channels.layers.InMemoryChannelLayer",
+                },
+            }
+        """,
     )
 
     def visit_DictElement(self, node: cst.DictElement) -> None:
         if string_value(node.key) == "BACKEND":
-            value, holder = literal_or_default(self.ctx, node.value)
+            value, holder = literal_or_default(self.ctx, node.value, {CHANNELS_IN_MEMORY})
             if value == CHANNELS_IN_MEMORY:
                 self.report(holder, "`InMemoryChannelLayer`", guard=self.ctx.guard(holder))
 
     def visit_Arg(self, node: cst.Arg) -> None:
         if node.keyword is not None and node.keyword.value == "BACKEND":
-            value, holder = literal_or_default(self.ctx, node.value)
+            value, holder = literal_or_default(self.ctx, node.value, {CHANNELS_IN_MEMORY})
             if value == CHANNELS_IN_MEMORY:
                 self.report(holder, "`InMemoryChannelLayer`", guard=self.ctx.guard(holder))

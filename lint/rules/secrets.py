@@ -6,7 +6,7 @@ import re
 
 import libcst as cst
 
-from sessionkit.lint._rule import Rule
+from sessionkit.lint._rule import Rule, examples
 from sessionkit.lint.rules._util import keyword, settings_in, walk
 
 RANDOM_SOURCES = frozenset(
@@ -43,6 +43,8 @@ SIGNER_CALLS = frozenset(
         "itsdangerous.Signer",
         "itsdangerous.Serializer",
         "itsdangerous.TimedSerializer",
+        "aiohttp_session.cookie_storage.EncryptedCookieStorage",
+        "aiohttp_session.nacl_storage.NaClCookieStorage",
     }
 )
 _PREFILTER = r"urandom|token_(bytes|hex|urlsafe)|randbits|uuid[14]|get_random_s|random|generate_key|choice"
@@ -51,7 +53,7 @@ _PREFILTER = r"urandom|token_(bytes|hex|urlsafe)|randbits|uuid[14]|get_random_s|
 class _RandomSecret(Rule):
     category = "secret-key"
     remedy = "refactor"
-    prefilter = (_PREFILTER, r"(?i)secret|signer|serializer|salt|signing")
+    prefilter = (_PREFILTER, r"(?i)secret|signer|serializer|salt|signing|CookieStorage")
     guarded: bool
 
     def _random_call(self, value: cst.CSTNode) -> cst.Call | None:
@@ -104,6 +106,14 @@ class _RandomSecret(Rule):
             if SECRET_KEYS.search(key):
                 self._check(value, f"`{key}`")
 
+    def visit_Param(self, node: cst.Param) -> None:
+        """``def __init__(self, app, secret_key=os.urandom(32))``: the default is evaluated once
+        per process, when the function is defined."""
+        if node.default is not None and (
+            node.name.value in SECRET_KWARGS or SECRET_KEYS.search(node.name.value)
+        ):
+            self._check(node.default, f"the default of `{node.name.value}`")
+
     def visit_Call(self, node: cst.Call) -> None:
         self._settings(node)
         for name in SECRET_KWARGS:
@@ -131,34 +141,168 @@ class RandomSecretKey(_RandomSecret):
         "environment or a secret manager instead"
     )
     fix_hint = 'Read the key from the environment: SECRET_KEY = os.environ["SECRET_KEY"].'
-    valid = (
-        'import os\nSECRET_KEY = os.environ["SECRET_KEY"]\n',
-        "from flask import Flask\napp = Flask(__name__)\napp.secret_key = load_secret()\n",
-        "import secrets\ndef new_token():\n    return secrets.token_urlsafe(32)\n",
-        "import os\nnonce = os.urandom(16)\nNONCE = nonce\n",
-        "from starlette.middleware.sessions import SessionMiddleware\napp.add_middleware(SessionMiddleware, secret_key=settings.secret)\n",
-        "import uuid\nREQUEST_ID = uuid.uuid4()\n",
-        'import os\nfrom django.conf import settings\nsettings.configure(SECRET_KEY=os.environ["SECRET_KEY"], DEBUG=False)\n',
-        "import random\nCOLORS = ['red', 'blue']\nTHEME = random.choice(COLORS)\n",
-        "import os\ndef sign(data):\n    key = os.urandom(16)\n    return Signer(key).sign(data)\n",
-        'import os\nCHOICES = {"SECRET_KEY": os.urandom(4)}\nregister(**CHOICES)\n',
-        'import os, secrets\nSECRET_KEY = os.environ.get("SECRET_KEY", secrets.token_hex())\n',
+    valid = examples(
+        """
+            import os
+            SECRET_KEY = os.environ["SECRET_KEY"]
+        """,
+        """
+            from flask import Flask
+            app = Flask(__name__)
+            app.secret_key = load_secret()
+        """,
+        """
+            import secrets
+            def new_token():
+                return secrets.token_urlsafe(32)
+        """,
+        """
+            import os
+            nonce = os.urandom(16)
+            NONCE = nonce
+        """,
+        """
+            from starlette.middleware.sessions import SessionMiddleware
+            app.add_middleware(SessionMiddleware, secret_key=settings.secret)
+        """,
+        """
+            import uuid
+            REQUEST_ID = uuid.uuid4()
+        """,
+        """
+            import os
+            from django.conf import settings
+            settings.configure(SECRET_KEY=os.environ["SECRET_KEY"], DEBUG=False)
+        """,
+        """
+            import random
+            COLORS = ['red', 'blue']
+            THEME = random.choice(COLORS)
+        """,
+        """
+            import os
+            def sign(data):
+                key = os.urandom(16)
+                return Signer(key).sign(data)
+        """,
+        """
+            import os
+            CHOICES = {"SECRET_KEY": os.urandom(4)}
+            register(**CHOICES)
+        """,
+        """
+            import os, secrets
+            SECRET_KEY = os.environ.get("SECRET_KEY", secrets.token_hex())
+        """,
+        """
+            import secrets
+            def invite(user):
+                user.invite_token = secrets.token_urlsafe(16)
+                user.save()
+        """,
+        """
+            import os
+            def make_nonce(length=16):
+                return os.urandom(length)
+        """,
     )
-    invalid = (
-        "import os\nSECRET_KEY = os.urandom(24)\n",
-        "import secrets\nfrom flask import Flask\napp = Flask(__name__)\napp.secret_key = secrets.token_hex(32)\n",
-        "from django.core.management.utils import get_random_secret_key\nSECRET_KEY = get_random_secret_key()\n",
-        'import os\napp.config["SECRET_KEY"] = os.urandom(32).hex()\n',
-        "from secrets import token_urlsafe\nfrom starlette.middleware.sessions import SessionMiddleware\napp.add_middleware(SessionMiddleware, secret_key=token_urlsafe(32))\n",
-        "import os\nclass Config:\n    SECRET_KEY = os.urandom(32)\n",
-        "import uuid\nfrom itsdangerous import URLSafeTimedSerializer\nsigner = URLSafeTimedSerializer(str(uuid.uuid4()))\n",
-        "import secrets as s\ndef create_app():\n    app = Flask(__name__)\n    app.config.update(SECRET_KEY=s.token_bytes(32))\n    return app\n",
-        "import random, string\napp.config['SECRET_KEY'] = ''.join(random.choice(string.ascii_letters) for _ in range(32))\n",
-        'import secrets\nSECRET_KEY = "".join(secrets.choice("abcdef0123456789") for i in range(50))\n',
-        "import os\n_key = os.urandom(24)\napp = Flask(__name__)\napp.secret_key = _key\n",
-        "from django.conf import settings\nfrom django.core.management.utils import get_random_secret_key\nsettings.configure(DEBUG=False, SECRET_KEY=get_random_secret_key())\n",
-        'from django.conf import settings\nfrom django.utils.crypto import get_random_string\nSETTINGS = {"DEBUG": False, "SECRET_KEY": get_random_string(50)}\nif not settings.configured:\n    settings.configure(**SETTINGS)\n',
-        'import os\ndef create_app():\n    config = {"SECRET_KEY": os.urandom(24), "DEBUG": False}\n    app = Flask(__name__)\n    app.config.update(config)\n    return app\n',
+    invalid = examples(
+        """
+            import os
+            SECRET_KEY = os.urandom(24)
+        """,
+        """
+            import secrets
+            from flask import Flask
+            app = Flask(__name__)
+            app.secret_key = secrets.token_hex(32)
+        """,
+        """
+            from django.core.management.utils import get_random_secret_key
+            SECRET_KEY = get_random_secret_key()
+        """,
+        """
+            import os
+            app.config["SECRET_KEY"] = os.urandom(32).hex()
+        """,
+        """
+            from secrets import token_urlsafe
+            from starlette.middleware.sessions import SessionMiddleware
+            app.add_middleware(SessionMiddleware, secret_key=token_urlsafe(32))
+        """,
+        """
+            import os
+            class Config:
+                SECRET_KEY = os.urandom(32)
+        """,
+        """
+            import uuid
+            from itsdangerous import URLSafeTimedSerializer
+            signer = URLSafeTimedSerializer(str(uuid.uuid4()))
+        """,
+        """
+            import secrets as s
+            def create_app():
+                app = Flask(__name__)
+                app.config.update(SECRET_KEY=s.token_bytes(32))
+                return app
+        """,
+        """
+            import random, string
+            app.config['SECRET_KEY'] = ''.join(random.choice(string.ascii_letters) for _ in range(32))
+        """,
+        """
+            import secrets
+            SECRET_KEY = "".join(secrets.choice("abcdef0123456789") for i in range(50))
+        """,
+        """
+            import os
+            _key = os.urandom(24)
+            app = Flask(__name__)
+            app.secret_key = _key
+        """,
+        """
+            from django.conf import settings
+            from django.core.management.utils import get_random_secret_key
+            settings.configure(DEBUG=False, SECRET_KEY=get_random_secret_key())
+        """,
+        """
+            from django.conf import settings
+            from django.utils.crypto import get_random_string
+            SETTINGS = {"DEBUG": False, "SECRET_KEY": get_random_string(50)}
+            if not settings.configured:
+                settings.configure(**SETTINGS)
+        """,
+        """
+            import os
+            def create_app():
+                config = {"SECRET_KEY": os.urandom(24), "DEBUG": False}
+                app = Flask(__name__)
+                app.config.update(config)
+                return app
+        """,
+        """
+            import os
+            class SignedCookieMiddleware:
+                def __init__(self, app, secret_key=os.urandom(32)):
+                    self.app = app
+                    self.secret_key = secret_key
+        """,
+        """
+            from uuid import uuid4
+            class AuthSettings:
+                def load_secret(self):
+                    self.auth_secret_key = uuid4().hex
+        """,
+        """
+            import base64
+            from aiohttp import web
+            from aiohttp_session import setup
+            from aiohttp_session.cookie_storage import EncryptedCookieStorage
+            from cryptography import fernet
+            app = web.Application()
+            setup(app, EncryptedCookieStorage(base64.urlsafe_b64decode(fernet.Fernet.generate_key())))
+        """,
     )
 
 
@@ -179,19 +323,62 @@ class RandomSecretKeyFallback(_RandomSecret):
         "of generating one"
     )
     fix_hint = 'Drop the random default: SECRET_KEY = os.environ["SECRET_KEY"].'
-    valid = (
-        'import os\nSECRET_KEY = os.environ["SECRET_KEY"]\n',
-        'import os\nSECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")\n',
-        "import os\nSECRET_KEY = os.urandom(24)\n",
-        'import os\nTOKEN = os.environ.get("TOKEN", os.urandom(4))\n',
-        "import secrets\ndef make():\n    return secrets.token_hex()\n",
+    valid = examples(
+        """
+            import os
+            SECRET_KEY = os.environ["SECRET_KEY"]
+        """,
+        """
+            import os
+            SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+        """,
+        """
+            import os
+            SECRET_KEY = os.urandom(24)
+        """,
+        """
+            import os
+            TOKEN = os.environ.get("TOKEN", os.urandom(4))
+        """,
+        """
+            import secrets
+            def make():
+                return secrets.token_hex()
+        """,
     )
-    invalid = (
-        'import os\nSECRET_KEY = os.environ.get("SECRET_KEY", os.urandom(24))\n',
-        'import os, secrets\nSECRET_KEY = os.getenv("SECRET_KEY") or secrets.token_hex(32)\n',
-        'import os\nfrom django.core.management.utils import get_random_secret_key\nSECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", default=get_random_secret_key())\n',
-        "import os, secrets\nif DEBUG:\n    SECRET_KEY = secrets.token_hex()\n",
-        'import os, secrets\napp.config["SECRET_KEY"] = os.environ.get("SECRET_KEY", secrets.token_urlsafe(32))\n',
-        'import os\nfrom starlette.middleware.sessions import SessionMiddleware\napp.add_middleware(SessionMiddleware, secret_key=os.getenv("SESSION_SECRET", os.urandom(16).hex()))\n',
-        "import os, random, string\ndefault_secret_key = ''.join(random.choice(string.ascii_uppercase) for _ in range(20))\nFLASK_SECRET_KEY = os.environ.get('FLASK_SECRET_KEY', default_secret_key)\n",
+    invalid = examples(
+        """
+            import os
+            SECRET_KEY = os.environ.get("SECRET_KEY", os.urandom(24))
+        """,
+        """
+            import os, secrets
+            SECRET_KEY = os.getenv("SECRET_KEY") or secrets.token_hex(32)
+        """,
+        """
+            import os
+            from django.core.management.utils import get_random_secret_key
+            SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", default=get_random_secret_key())
+        """,
+        """
+            import os, secrets
+            if DEBUG:
+                SECRET_KEY = secrets.token_hex()
+        """,
+        """
+            import os, secrets
+            app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY", secrets.token_urlsafe(32))
+        """,
+        """
+            import os
+            from starlette.middleware.sessions import SessionMiddleware
+            app.add_middleware(
+                SessionMiddleware, secret_key=os.getenv("SESSION_SECRET", os.urandom(16).hex())
+            )
+        """,
+        """
+            import os, random, string
+            default_secret_key = ''.join(random.choice(string.ascii_uppercase) for _ in range(20))
+            FLASK_SECRET_KEY = os.environ.get('FLASK_SECRET_KEY', default_secret_key)
+        """,
     )

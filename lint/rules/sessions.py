@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from sessionkit.lint._rule import DJANGO_STORE, FLASK_STORE, STARLETTE_STORE, Rule
+from sessionkit.lint._rule import DJANGO_STORE, FLASK_STORE, STARLETTE_STORE, Facts, Rule, examples
+from sessionkit.lint._types import Finding
+from sessionkit.lint.rules._django import DEFAULT_CACHE, LOCAL_CACHES, caches_for, project_caches
 from sessionkit.lint.rules._util import (
     dict_entries,
     keyword,
@@ -18,6 +20,7 @@ DJANGO_CACHE_ENGINES = frozenset(
     {"django.contrib.sessions.backends.cache", "django.contrib.sessions.backends.cached_db"}
 )
 FLASK_LOCAL_TYPES = frozenset({"filesystem", "cachelib"})
+DJANGO_LOCAL_ENGINES = DJANGO_CACHE_ENGINES | {DJANGO_FILE_ENGINE}
 FLASK_LOCAL_INTERFACES = frozenset(
     {
         "flask_session.FileSystemSessionInterface",
@@ -66,26 +69,103 @@ class DjangoLocalSessions(Rule):
         f"replica has no session (user logged out); {DJANGO_STORE}"
     )
     fix_hint = 'SESSION_ENGINE = "sessionkit.adapters.django" (`sessionkit lint --fix` does it).'
-    valid = (
-        '# file: settings.py\nSESSION_ENGINE = "django.contrib.sessions.backends.db"\n',
-        '# file: settings.py\nSESSION_ENGINE = "sessionkit.adapters.django"\n',
-        '# file: settings.py\nSESSION_ENGINE = "django.contrib.sessions.backends.cache"\nCACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://r:6379"}}\n',
-        '# file: settings.py\nSESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"\n',
-        '# file: settings.py\nSESSION_ENGINE = "django.contrib.sessions.backends.cached_db"\nCACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache"}}\n',
-        'def engine_name():\n    SESSION_ENGINE = "django.contrib.sessions.backends.file"\n    return SESSION_ENGINE\n',
-        'from django.conf import settings\nsettings.configure(SESSION_ENGINE="django.contrib.sessions.backends.signed_cookies", INSTALLED_APPS=[])\n',
-        'from django.conf import settings\nSETTINGS = {"SESSION_ENGINE": "django.contrib.sessions.backends.cache", "CACHES": {"default": {"BACKEND": "django_redis.cache.RedisCache"}}}\nsettings.configure(**SETTINGS)\n',
+    valid = examples(
+        """
+            # file: settings.py
+            SESSION_ENGINE = "django.contrib.sessions.backends.db"
+        """,
+        """
+            # file: settings.py
+            SESSION_ENGINE = "sessionkit.adapters.django"
+        """,
+        """
+            # file: settings.py
+            SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+            CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://r:6379"}}
+        """,
+        """
+            # file: settings.py
+            SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+        """,
+        """
+            # file: settings.py
+            SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+            CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache"}}
+        """,
+        """
+            def engine_name():
+                SESSION_ENGINE = "django.contrib.sessions.backends.file"
+                return SESSION_ENGINE
+        """,
+        """
+            from django.conf import settings
+            settings.configure(
+                SESSION_ENGINE="django.contrib.sessions.backends.signed_cookies", INSTALLED_APPS=[]
+            )
+        """,
+        """
+            from django.conf import settings
+            SETTINGS = {
+                "SESSION_ENGINE": "django.contrib.sessions.backends.cache",
+                "CACHES": {"default": {"BACKEND": "django_redis.cache.RedisCache"}},
+            }
+            settings.configure(**SETTINGS)
+        """,
     )
-    invalid = (
-        '# file: settings.py\nSESSION_ENGINE = "django.contrib.sessions.backends.file"\n',
-        '# file: settings.py\nSESSION_ENGINE = "django.contrib.sessions.backends.cache"\n',
-        '# file: settings.py\nSESSION_ENGINE = "django.contrib.sessions.backends.cached_db"\nCACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}\n',
-        '# file: mysite/settings.py\nSESSION_ENGINE = "django.contrib.sessions.backends.cache"\nSESSION_CACHE_ALIAS = "sessions"\nCACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache"}, "sessions": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": "/var/tmp/s"}}\n',
-        '# file: settings.py\nimport os\nSESSION_ENGINE = os.environ.get("SESSION_ENGINE", "django.contrib.sessions.backends.file")\n',
-        '# file: config/settings/base.py\nSESSION_ENGINE: str = "django.contrib.sessions.backends.file"\nSESSION_FILE_PATH = "/tmp/sessions"\n',
-        'from django.conf import settings\nsettings.configure(INSTALLED_APPS=["django.contrib.sessions"], SESSION_ENGINE="django.contrib.sessions.backends.cache", CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}})\n',
-        'from django.conf import settings\nSETTINGS = {"ROOT_URLCONF": __name__, "SESSION_ENGINE": "django.contrib.sessions.backends.cache"}\nif not settings.configured:\n    settings.configure(**SETTINGS)\n',
-        'from django.conf import settings\nsettings.configure(SESSION_ENGINE="django.contrib.sessions.backends.file")\n',
+    invalid = examples(
+        """
+            # file: settings.py
+            SESSION_ENGINE = "django.contrib.sessions.backends.file"
+        """,
+        """
+            # file: settings.py
+            SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+        """,
+        """
+            # file: settings.py
+            SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+            CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+        """,
+        """
+            # file: mysite/settings.py
+            SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+            SESSION_CACHE_ALIAS = "sessions"
+            CACHES = {
+                "default": {"BACKEND": "django_redis.cache.RedisCache"},
+                "sessions": {
+                    "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                    "LOCATION": "/var/tmp/s",
+                },
+            }
+        """,
+        """
+            # file: settings.py
+            import os
+            SESSION_ENGINE = os.environ.get("SESSION_ENGINE", "django.contrib.sessions.backends.file")
+        """,
+        """
+            # file: config/settings/base.py
+            SESSION_ENGINE: str = "django.contrib.sessions.backends.file"
+            SESSION_FILE_PATH = "/tmp/sessions"
+        """,
+        """
+            from django.conf import settings
+            settings.configure(
+                INSTALLED_APPS=["django.contrib.sessions"],
+                SESSION_ENGINE="django.contrib.sessions.backends.cache",
+                CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
+            )
+        """,
+        """
+            from django.conf import settings
+            SETTINGS = {"ROOT_URLCONF": __name__, "SESSION_ENGINE": "django.contrib.sessions.backends.cache"}
+            if not settings.configured:
+                settings.configure(**SETTINGS)
+        """,
+        """
+            from django.conf import settings
+            settings.configure(SESSION_ENGINE="django.contrib.sessions.backends.file")
+        """,
     )
 
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -120,7 +200,7 @@ class DjangoLocalSessions(Rule):
                 self.ctx.facts["session_cache_alias"] = literal_or_default(self.ctx, value)[0]
             if key != "SESSION_ENGINE":
                 continue
-            engine, holder = literal_or_default(self.ctx, value)
+            engine, holder = literal_or_default(self.ctx, value, DJANGO_LOCAL_ENGINES)
             if engine == DJANGO_FILE_ENGINE:
                 self.report(
                     holder,
@@ -128,15 +208,39 @@ class DjangoLocalSessions(Rule):
                     guard=self.ctx.guard(holder),
                 )
             elif engine in DJANGO_CACHE_ENGINES:
-                where = self.ctx.positions[holder]
                 self.ctx.facts["session_engine"] = {
                     "engine": engine,
-                    "line": where.start.line,
-                    "column": where.start.column + 1,
-                    "end_line": where.end.line,
-                    "end_column": where.end.column + 1,
+                    **self.position(holder),
                     "guard": self.ctx.guard(holder),
                 }
+
+    @classmethod
+    def project(cls, facts: Facts) -> list[Finding]:
+        """A cache session engine over the ``CACHES`` its settings module ends up with."""
+        out: list[Finding] = []
+        for path, own in sorted(facts.items()):
+            engine = own.get("session_engine")
+            if not engine:
+                continue
+            alias = own.get("session_cache_alias") or "default"
+            caches = caches_for(path, facts)
+            if caches is None:
+                # No CACHES reachable from this module: elsewhere in the project, or Django's default.
+                shared = project_caches(facts, alias)
+                if shared and all(c not in LOCAL_CACHES for c in shared):
+                    continue
+                backend = shared[0] if shared else DEFAULT_CACHE
+                why = "Django's default CACHES" if not shared else f"CACHES[{alias!r}]"
+            else:
+                backend = caches.get(alias, DEFAULT_CACHE if alias == "default" else "")
+                why = f"CACHES[{alias!r}]"
+            if backend in LOCAL_CACHES:
+                short = engine["engine"].rsplit(".", 1)[-1]
+                subject = (
+                    f"`SESSION_ENGINE` {short!r} over {why} = {backend.rsplit('.', 1)[-1]} (per process)"
+                )
+                out.append(cls.finding_at(path, engine, subject, engine.get("guard")))
+        return out
 
 
 class FlaskLocalSessions(Rule):
@@ -153,20 +257,53 @@ class FlaskLocalSessions(Rule):
         f"another replica finds no session; {FLASK_STORE}"
     )
     fix_hint = "Replace Flask-Session with SessionKit(app) and set SESSIONKIT_REDIS_URL."
-    valid = (
-        'app.config["SESSION_TYPE"] = "redis"\n',
-        'class Config:\n    SESSION_TYPE = "redis"\n',
-        'SESSION_TYPE = "memcached"\n',
-        'def handler():\n    SESSION_TYPE = "filesystem"\n    return SESSION_TYPE\n',
-        'from flask_session import RedisSessionInterface\napp.session_interface = RedisSessionInterface(r, "s:")\n',
+    valid = examples(
+        """
+            app.config["SESSION_TYPE"] = "redis"
+        """,
+        """
+            class Config:
+                SESSION_TYPE = "redis"
+        """,
+        """
+            SESSION_TYPE = "memcached"
+        """,
+        """
+            def handler():
+                SESSION_TYPE = "filesystem"
+                return SESSION_TYPE
+        """,
+        """
+            from flask_session import RedisSessionInterface
+            app.session_interface = RedisSessionInterface(r, "s:")
+        """,
     )
-    invalid = (
-        'from flask import Flask\nfrom flask_session import Session\napp = Flask(__name__)\napp.config["SESSION_TYPE"] = "filesystem"\nSession(app)\n',
-        'class Config:\n    SESSION_TYPE = "filesystem"\n',
-        'SESSION_TYPE = "cachelib"\n',
-        'app.config.update(SESSION_TYPE="filesystem", SESSION_PERMANENT=False)\n',
-        'from flask_session import FileSystemSessionInterface\napp.session_interface = FileSystemSessionInterface("/tmp/s")\n',
-        'import os\napp.config["SESSION_TYPE"] = os.environ.get("SESSION_TYPE", "filesystem")\n',
+    invalid = examples(
+        """
+            from flask import Flask
+            from flask_session import Session
+            app = Flask(__name__)
+            app.config["SESSION_TYPE"] = "filesystem"
+            Session(app)
+        """,
+        """
+            class Config:
+                SESSION_TYPE = "filesystem"
+        """,
+        """
+            SESSION_TYPE = "cachelib"
+        """,
+        """
+            app.config.update(SESSION_TYPE="filesystem", SESSION_PERMANENT=False)
+        """,
+        """
+            from flask_session import FileSystemSessionInterface
+            app.session_interface = FileSystemSessionInterface("/tmp/s")
+        """,
+        """
+            import os
+            app.config["SESSION_TYPE"] = os.environ.get("SESSION_TYPE", "filesystem")
+        """,
     )
 
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -184,7 +321,7 @@ class FlaskLocalSessions(Rule):
     def _check(self, node: cst.CSTNode) -> None:
         for key, value, _ in settings_in(self.ctx, node):
             if key == "SESSION_TYPE":
-                kind, holder = literal_or_default(self.ctx, value)
+                kind, holder = literal_or_default(self.ctx, value, FLASK_LOCAL_TYPES)
                 if kind in FLASK_LOCAL_TYPES:
                     self.report(holder, f'`SESSION_TYPE = "{kind}"`', guard=self.ctx.guard(holder))
 
@@ -208,19 +345,56 @@ class AsgiMemorySessions(Rule):
         f"replica; {STARLETTE_STORE} (Litestar: register a RedisStore under `stores=`)"
     )
     fix_hint = "Use a Redis-backed session store shared by all replicas."
-    valid = (
-        "from litestar import Litestar\nfrom litestar.middleware.session.server_side import ServerSideSessionConfig\nfrom litestar.stores.redis import RedisStore\napp = Litestar(middleware=[ServerSideSessionConfig().middleware], stores={'sessions': RedisStore.with_client()})\n",
-        "from starsessions import RedisStore, SessionMiddleware\napp.add_middleware(SessionMiddleware, store=RedisStore(url))\n",
-        "from starlette.middleware.sessions import SessionMiddleware\napp.add_middleware(SessionMiddleware, secret_key=key)\n",
-        "class MemoryStore:\n    pass\nstore = MemoryStore()\n",
-        "from litestar.stores.redis import RedisStore\nstore = RedisStore.with_client(url='redis://r')\n",
+    valid = examples(
+        """
+            from litestar import Litestar
+            from litestar.middleware.session.server_side import ServerSideSessionConfig
+            from litestar.stores.redis import RedisStore
+            app = Litestar(
+                middleware=[ServerSideSessionConfig().middleware],
+                stores={'sessions': RedisStore.with_client()},
+            )
+        """,
+        """
+            from starsessions import RedisStore, SessionMiddleware
+            app.add_middleware(SessionMiddleware, store=RedisStore(url))
+        """,
+        """
+            from starlette.middleware.sessions import SessionMiddleware
+            app.add_middleware(SessionMiddleware, secret_key=key)
+        """,
+        """
+            class MemoryStore:
+                pass
+            store = MemoryStore()
+        """,
+        """
+            from litestar.stores.redis import RedisStore
+            store = RedisStore.with_client(url='redis://r')
+        """,
     )
-    invalid = (
-        "from litestar import Litestar\nfrom litestar.middleware.session.server_side import ServerSideSessionConfig\napp = Litestar(route_handlers=[], middleware=[ServerSideSessionConfig().middleware])\n",
-        "from litestar.stores.memory import MemoryStore\nstores = {'sessions': MemoryStore()}\n",
-        "from starsessions import InMemoryStore, SessionMiddleware\napp.add_middleware(SessionMiddleware, store=InMemoryStore())\n",
-        "from fastapi_sessions.backends.implementations import InMemoryBackend\nbackend = InMemoryBackend[UUID, SessionData]()\n",
-        "import starsessions\nstore = starsessions.InMemoryStore()\n",
+    invalid = examples(
+        """
+            from litestar import Litestar
+            from litestar.middleware.session.server_side import ServerSideSessionConfig
+            app = Litestar(route_handlers=[], middleware=[ServerSideSessionConfig().middleware])
+        """,
+        """
+            from litestar.stores.memory import MemoryStore
+            stores = {'sessions': MemoryStore()}
+        """,
+        """
+            from starsessions import InMemoryStore, SessionMiddleware
+            app.add_middleware(SessionMiddleware, store=InMemoryStore())
+        """,
+        """
+            from fastapi_sessions.backends.implementations import InMemoryBackend
+            backend = InMemoryBackend[UUID, SessionData]()
+        """,
+        """
+            import starsessions
+            store = starsessions.InMemoryStore()
+        """,
     )
 
     def visit_Call(self, node: cst.Call) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from sessionkit.lint._rule import Rule
+from sessionkit.lint._rule import Rule, examples
 from sessionkit.lint.rules._util import walk
 
 THREAD_LOCALS = frozenset({"threading.local", "_threading_local.local", "werkzeug.local.Local"})
@@ -29,19 +29,81 @@ class ThreadLocalStorage(Rule):
         "(`contextvars`, `flask.g`, `request.state`) or shared storage"
     )
     fix_hint = "Reset it per request (contextvars) or move the data to shared storage."
-    valid = (
-        "import threading\n_local = threading.local()\n",
-        "import threading\n_local = threading.local()\ndef get():\n    return _local.value\n",
-        "import threading\ndef f():\n    loc = threading.local()\n    if not hasattr(loc, 'x'):\n        loc.x = 1\n",
-        "class local:\n    pass\n_l = local()\nif not hasattr(_l, 'x'):\n    _l.x = 1\n",
-        "import contextvars\nuser = contextvars.ContextVar('user')\ndef f():\n    user.set(1)\n",
+    valid = examples(
+        """
+            import threading
+            _local = threading.local()
+        """,
+        """
+            import threading
+            _local = threading.local()
+            def get():
+                return _local.value
+        """,
+        """
+            import threading
+            def f():
+                loc = threading.local()
+                if not hasattr(loc, 'x'):
+                    loc.x = 1
+        """,
+        """
+            class local:
+                pass
+            _l = local()
+            if not hasattr(_l, 'x'):
+                _l.x = 1
+        """,
+        """
+            import contextvars
+            user = contextvars.ContextVar('user')
+            def f():
+                user.set(1)
+        """,
     )
-    invalid = (
-        "import threading\n_local = threading.local()\ndef get_conn():\n    if not hasattr(_local, 'conn'):\n        _local.conn = connect()\n    return _local.conn\n",
-        "import threading\nstorage = threading.local()\ndef current_cart():\n    cart = getattr(storage, 'cart', None)\n    if cart is None:\n        storage.cart = cart = []\n    return cart\n",
-        "from threading import local\n_cache = local()\ndef user_prefs(uid):\n    prefs = getattr(_cache, 'prefs', {})\n    _cache.prefs = prefs\n    return prefs\n",
-        "from werkzeug.local import Local\nctx = Local()\ndef set_user(u):\n    if not hasattr(ctx, 'user'):\n        ctx.user = u\n",
-        "import threading\ntl = threading.local()\ndef client():\n    try:\n        return tl.client\n    except AttributeError:\n        tl.client = make()\n        return tl.client\n",
+    invalid = examples(
+        """
+            import threading
+            _local = threading.local()
+            def get_conn():
+                if not hasattr(_local, 'conn'):
+                    _local.conn = connect()
+                return _local.conn
+        """,
+        """
+            import threading
+            storage = threading.local()
+            def current_cart():
+                cart = getattr(storage, 'cart', None)
+                if cart is None:
+                    storage.cart = cart = []
+                return cart
+        """,
+        """
+            from threading import local
+            _cache = local()
+            def user_prefs(uid):
+                prefs = getattr(_cache, 'prefs', {})
+                _cache.prefs = prefs
+                return prefs
+        """,
+        """
+            from werkzeug.local import Local
+            ctx = Local()
+            def set_user(u):
+                if not hasattr(ctx, 'user'):
+                    ctx.user = u
+        """,
+        """
+            import threading
+            tl = threading.local()
+            def client():
+                try:
+                    return tl.client
+                except AttributeError:
+                    tl.client = make()
+                    return tl.client
+        """,
     )
 
     def visit_Module(self, node: cst.Module) -> None:

@@ -20,11 +20,21 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def lint_snippet(source: str) -> list[Finding]:
-    """Findings for one example (a first line ``# file: NAME`` sets its path), cross-file phase included."""
-    match = re.match(r"# file: (\S+)\n", source)
-    path = match.group(1) if match else "app.py"
-    result = analyse_bytes(path, source.encode())
-    return result.findings + resolve({path: result.facts})
+    """Findings for one example, cross-file phase included.
+
+    A line ``# file: NAME`` starts a file of that name (several make a small project); without
+    one the snippet is ``app.py``.
+    """
+    parts = re.split(r"^# file: (\S+)\n", source, flags=re.M)
+    files = {"app.py": parts[0]} if parts[0].strip() else {}
+    files.update(zip(parts[1::2], parts[2::2], strict=True))
+    findings: list[Finding] = []
+    facts = {}
+    for path, text in files.items():
+        result = analyse_bytes(path, text.encode())
+        findings += result.findings
+        facts[path] = result.facts
+    return findings + resolve(facts)
 
 
 def cli(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -213,14 +213,15 @@ def test_diff_and_fix_are_idempotent(project: Path, run_cli: Run) -> None:
     for text in (after_app, after_prod):
         libcst.parse_module(text)
     assert "SK102" not in fixed.stdout and "SK109" not in fixed.stdout
-    # untouched lines keep their exact formatting: only the Limiter call changed, `import os`
-    # was already there; prod.py only gained the engine value and the Redis URL setting
+    # untouched lines keep their exact formatting: only the Limiter call changed (wrapped to the
+    # default line length of 88), `import os` was already there; prod.py only gained the engine
+    # value and the Redis URL setting
     removed = set(before_app.splitlines()) - set(after_app.splitlines())
     assert removed == {"limiter = Limiter(get_remote_address, app=app)"}
-    assert len(after_app.splitlines()) == len(before_app.splitlines())
+    assert len(after_app.splitlines()) == len(before_app.splitlines()) + 4
     removed_prod = set(before_prod.splitlines()) - set(after_prod.splitlines())
     assert removed_prod == {'SESSION_ENGINE = "django.contrib.sessions.backends.cache"'}
-    assert before_prod.splitlines()[0] == after_prod.splitlines()[0]
+    assert after_prod.splitlines()[:3] == ["import os", "", before_prod.splitlines()[0]]  # isort order
     again = run_cli("--fix", "flask_app", "django_site", cwd=project)
     assert app.read_text() == after_app and prod.read_text() == after_prod
     assert "fixed 0 files" in again.stderr
@@ -302,7 +303,18 @@ def test_json_report_feeds_ingress(tmp_path: Path, run_cli: Run) -> None:
 
 
 def test_concurrent_runs_share_the_cache_safely(project: Path) -> None:
-    args = [sys.executable, "-m", "sessionkit", "lint", "--no-progress", "--format", "json", "--cache-dir", "shared-cache", "."]
+    args = [
+        sys.executable,
+        "-m",
+        "sessionkit",
+        "lint",
+        "--no-progress",
+        "--format",
+        "json",
+        "--cache-dir",
+        "shared-cache",
+        ".",
+    ]
     runs = [
         subprocess.Popen(args, cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for _ in range(4)

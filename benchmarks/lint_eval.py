@@ -1,0 +1,180 @@
+"""Score ``sessionkit lint`` against hand-labelled real applications (precision/recall per kind).
+
+The set lives in ``benchmarks/lint_eval/``: ``manifest.jsonl`` (one app per line: repository,
+commit, split, files with their git blob ids) and ``labels.jsonl`` (one hazard per line: app, split,
+path, line, end_line, category, scope ``runtime`` or ``not-a-hazard``, note). The labels were
+written by reading the code, without linter output. No third-party source is stored here: the files
+are re-materialised from local git mirrors (``<mirror>/<owner>+<name>/repo``, e.g. made with
+``git clone --mirror``), and each blob id is verified.
+
+Matching: a finding matches a label when it is in the same file, has the label's category, and its
+line lies within ``[line - TOLERANCE, end_line + TOLERANCE]``. A runtime label with a matching
+finding is found (several findings on one label count once); a runtime label without one is a miss.
+A finding that matches no runtime label (a "not-a-hazard" label or no label) is a false positive.
+
+    python benchmarks/lint_eval.py --split tune [--mirror /work/.mirror] [--show]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent / "lint_eval"
+#: Lines a finding may sit before or after the labelled range (a label may mark the value while the
+#: finding marks the statement around it, or the reverse).
+TOLERANCE = 2
+
+
+@dataclass(frozen=True)
+class Label:
+    app: str
+    path: str
+    line: int
+    end_line: int
+    category: str
+    runtime: bool
+    note: str
+
+    def matches(self, finding: dict[str, Any]) -> bool:
+        return (
+            finding["path"] == self.path
+            and finding["category"] == self.category
+            and self.line - TOLERANCE <= finding["line"] <= self.end_line + TOLERANCE
+        )
+
+
+def _jsonl(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def materialise(app: dict[str, Any], mirror: Path, into: Path) -> None:
+    """Write the app's files under ``into`` from the git mirror, verifying every blob id."""
+    git_dir = mirror / app["repo"].replace("/", "+") / "repo"
+    if not git_dir.is_dir():
+        raise SystemExit(f"no mirror for {app['repo']} at {git_dir} (fetch or clone it --mirror)")
+    for entry in app["files"]:
+        spec = f"{app['commit']}:{entry['path']}"
+        blob = subprocess.run(
+            ["git", f"--git-dir={git_dir}", "rev-parse", spec], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        if blob != entry["blob"]:
+            raise SystemExit(f"{app['app']}: {entry['path']} is blob {blob}, manifest says {entry['blob']}")
+        data = subprocess.run(["git", f"--git-dir={git_dir}", "show", spec], capture_output=True, check=True)
+        out = into / entry["path"]
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(data.stdout)
+
+
+def lint(root: Path) -> list[dict[str, Any]]:
+    """Findings of ``sessionkit lint`` (default configuration, no cache) on ``root``."""
+    out = subprocess.run(
+        [sys.executable, "-m", "sessionkit", "lint", ".", "--format", "json", "--no-cache", "--no-progress"],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        check=False,
+    )
+    if out.returncode not in (0, 1):
+        raise SystemExit(f"sessionkit lint failed in {root}: {out.stderr}")
+    findings: list[dict[str, Any]] = json.loads(out.stdout)["findings"]
+    return [f for f in findings if f["category"] != "input"]
+
+
+def score(labels: list[Label], findings: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Per-category counts plus the lists of misses and false positives."""
+    found: set[Label] = set()
+    false_positives: list[tuple[str, dict[str, Any], Label | None]] = []
+    true_positives = Counter[str]()
+    by_app: dict[str, list[Label]] = {}
+    for label in labels:
+        by_app.setdefault(label.app, []).append(label)
+    for app, app_findings in findings.items():
+        for finding in app_findings:
+            hits = [la for la in by_app.get(app, []) if la.matches(finding)]
+            runtime = [la for la in hits if la.runtime]
+            if runtime:
+                new = [la for la in runtime if la not in found]
+                found.update(runtime)
+                if new:
+                    true_positives[finding["category"]] += 1
+            else:
+                false_positives.append((app, finding, hits[0] if hits else None))
+    misses = [la for la in labels if la.runtime and la not in found]
+    return {"found": found, "tp": true_positives, "fp": false_positives, "misses": misses}
+
+
+def report(
+    split: str, apps: int, files: int, labels: list[Label], result: dict[str, Any], show: bool
+) -> None:
+    runtime = [la for la in labels if la.runtime]
+    fp_by = Counter(f["category"] for _, f, _ in result["fp"])
+    rows = sorted({la.category for la in labels} | set(fp_by) | set(result["tp"]))
+    print(
+        f"split={split}: {apps} apps, {files} files, {len(runtime)} runtime labels, "
+        f"{len(labels) - len(runtime)} not-a-hazard labels, tolerance ±{TOLERANCE} lines"
+    )
+    print(f"{'category':<20}{'labels':>7}{'found':>7}{'recall':>8}{'TP':>5}{'FP':>5}{'precision':>11}")
+    for cat in rows:
+        n = sum(1 for la in runtime if la.category == cat)
+        f = sum(1 for la in result["found"] if la.category == cat)
+        tp, fp = result["tp"][cat], fp_by[cat]
+        rec = f"{f / n:.2f}" if n else "-"
+        prec = f"{tp / (tp + fp):.2f}" if tp + fp else "-"
+        print(f"{cat:<20}{n:>7}{f:>7}{rec:>8}{tp:>5}{fp:>5}{prec:>11}")
+    tp, fp = sum(result["tp"].values()), len(result["fp"])
+    recall = len(result["found"]) / len(runtime) if runtime else 0.0
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    print(
+        f"{'overall':<20}{len(runtime):>7}{len(result['found']):>7}{recall:>8.2f}{tp:>5}{fp:>5}{precision:>11.2f}"
+    )
+    if show:
+        for la in result["misses"]:
+            print(f"MISS {la.app}/{la.path}:{la.line}-{la.end_line} {la.category}: {la.note}")
+        for app, f, la in result["fp"]:
+            why = f"on a not-a-hazard label ({la.note})" if la else "on no label"
+            print(
+                f"FP   {app}/{f['path']}:{f['line']} {f['code']} {f['category']} {why}: {f['message'][:100]}"
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--split", choices=("tune", "holdout"), required=True)
+    parser.add_argument("--mirror", type=Path, default=Path("/work/.mirror"), help="directory of git mirrors")
+    parser.add_argument(
+        "--data", type=Path, default=HERE, help="directory with manifest.jsonl and labels.jsonl"
+    )
+    parser.add_argument("--app", action="append", help="only these apps")
+    parser.add_argument("--show", action="store_true", help="list every miss and false positive")
+    args = parser.parse_args()
+    apps = [a for a in _jsonl(args.data / "manifest.jsonl") if a["split"] == args.split]
+    if args.app:
+        apps = [a for a in apps if a["app"] in args.app]
+    names = {a["app"] for a in apps}
+    labels = [
+        Label(
+            d["app"], d["path"], d["line"], d["end_line"], d["category"], d["scope"] == "runtime", d["note"]
+        )
+        for d in _jsonl(args.data / "labels.jsonl")
+        if d["split"] == args.split and d["app"] in names
+    ]
+    findings: dict[str, list[dict[str, Any]]] = {}
+    with tempfile.TemporaryDirectory(prefix="sessionkit-lint-eval-") as tmp:
+        for app in apps:
+            root = Path(tmp) / app["app"]
+            materialise(app, args.mirror, root)
+            findings[app["app"]] = lint(root)
+    files = sum(len(a["files"]) for a in apps)
+    report(args.split, len(apps), files, labels, score(labels, findings), args.show)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,217 @@
+"""Category 13: schedulers inside the web process."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from sessionkit.lint._rule import Rule, examples
+from sessionkit.lint.rules._util import under_main_guard, walk
+
+SCHEDULERS = frozenset(
+    {
+        "apscheduler.schedulers.background.BackgroundScheduler",
+        "apscheduler.schedulers.asyncio.AsyncIOScheduler",
+        "apscheduler.schedulers.gevent.GeventScheduler",
+        "apscheduler.schedulers.tornado.TornadoScheduler",
+        "apscheduler.schedulers.qt.QtScheduler",
+        "apscheduler.BackgroundScheduler",
+        "apscheduler.AsyncScheduler",
+        "flask_apscheduler.APScheduler",
+        "schedule.every",
+        "rocketry.Rocketry",
+        "fastapi_utils.tasks.repeat_every",
+        "fastapi_utilities.repeat_every",
+    }
+)
+TASK_STARTERS = frozenset({"asyncio.create_task", "asyncio.ensure_future"})
+WORKER_ENTRYPOINTS = frozenset({"main", "handle", "run_worker", "worker", "run_scheduler"})
+
+
+class InProcessScheduler(Rule):
+    """APScheduler, Flask-APScheduler, ``schedule``, or a periodic asyncio loop started with the app.
+
+    (A ``threading.Timer`` that keeps state for handlers is a background thread, SK114.)
+
+    Every replica (and every worker process) runs its own scheduler, so each job runs N times.
+    """
+
+    code = "SK113"
+    name = "in-process-scheduler"
+    category = "scheduler"
+    severity = "error"
+    remedy = "refactor"
+    prefilter = (r"Scheduler|schedule|Timer|Rocketry|repeat_every|create_task|ensure_future",)
+    message = (
+        "each replica starts its own scheduler, so every job runs once per replica (duplicate "
+        "e-mails, double charges) and jobs stop when that pod dies; run one scheduler process "
+        "(a separate deployment with one replica, Celery beat, a Kubernetes CronJob)"
+    )
+    fix_hint = "Move scheduled jobs to a single dedicated scheduler process or a CronJob."
+    valid = examples(
+        """
+            from apscheduler.schedulers.blocking import BlockingScheduler
+            sched = BlockingScheduler()
+        """,
+        """
+            from apscheduler.schedulers.background import BackgroundScheduler
+            if __name__ == '__main__':
+                BackgroundScheduler().start()
+        """,
+        """
+            from apscheduler.schedulers.background import BackgroundScheduler
+            def main():
+                s = BackgroundScheduler()
+                s.start()
+        """,
+        """
+            import threading
+            def later(fn):
+                threading.Timer(5, fn).start()
+        """,
+        """
+            class BackgroundScheduler:
+                pass
+            s = BackgroundScheduler()
+        """,
+        """
+            import asyncio
+            from fastapi import FastAPI
+            app = FastAPI()
+            async def warm_up():
+                await load_templates()
+            @app.on_event("startup")
+            async def boot():
+                asyncio.create_task(warm_up())
+        """,
+    )
+    invalid = examples(
+        """
+            from apscheduler.schedulers.background import BackgroundScheduler
+            scheduler = BackgroundScheduler()
+            scheduler.add_job(cleanup, 'interval', minutes=5)
+            scheduler.start()
+        """,
+        """
+            from flask_apscheduler import APScheduler
+            scheduler = APScheduler()
+            scheduler.init_app(app)
+            scheduler.start()
+        """,
+        """
+            import schedule
+            schedule.every(10).minutes.do(job)
+        """,
+        """
+            from apscheduler.schedulers.background import BackgroundScheduler
+            from flask import Flask
+            def create_app():
+                app = Flask(__name__)
+                scheduler = BackgroundScheduler(daemon=True)
+                scheduler.add_job(send_digest, "cron", hour=7)
+                scheduler.start()
+                return app
+        """,
+        """
+            from apscheduler.schedulers.asyncio import AsyncIOScheduler
+            from fastapi import FastAPI
+            app = FastAPI()
+            @app.on_event('startup')
+            async def boot():
+                AsyncIOScheduler().start()
+        """,
+        """
+            from fastapi_utils.tasks import repeat_every
+            @app.on_event('startup')
+            @repeat_every(seconds=60)
+            def purge():
+                pass
+        """,
+        """
+            from flask import Flask
+            from flask_apscheduler import APScheduler
+            scheduler = APScheduler()
+            @scheduler.task("interval", id="sync", seconds=30)
+            def sync():
+                pull()
+            if __name__ == "__main__":
+                app = Flask(__name__)
+                scheduler.init_app(app)
+                scheduler.start()
+                app.run()
+        """,
+        """
+            import asyncio
+            from contextlib import asynccontextmanager
+            from fastapi import FastAPI
+            async def refresh_rates():
+                while True:
+                    await update_rates()
+                    await asyncio.sleep(600)
+            @asynccontextmanager
+            async def lifespan(app):
+                asyncio.create_task(refresh_rates())
+                yield
+            app = FastAPI(lifespan=lifespan)
+        """,
+    )
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.ctx.calls(node, SCHEDULERS):
+            subject = f"`{self.ctx.module.code_for_node(node.func)}()` scheduler"
+            starts = self._starts(node)
+            for start in starts:
+                self._maybe(start, f"{subject} started")
+            if not starts:
+                self._maybe(node, subject)
+        elif self._periodic_task(node):
+            self._maybe(node, "a periodic loop started with the app")
+
+    def _starts(self, node: cst.Call) -> list[cst.Call]:
+        """The ``name.start()`` calls of the scheduler that ``name = Scheduler()`` binds (the
+        line a person changes is the one that starts it)."""
+        statement = self.ctx.parents.get(node)
+        if isinstance(statement, cst.AssignTarget):
+            return []
+        if not (isinstance(statement, cst.Assign) and len(statement.targets) == 1):
+            return []
+        target = statement.targets[0].target
+        if not isinstance(target, cst.Name | cst.Attribute):
+            return []
+        name = self.ctx.module.code_for_node(target)
+        return [
+            call
+            for call in self.ctx.nodes(cst.Call)
+            if isinstance(call, cst.Call)
+            and isinstance(call.func, cst.Attribute)
+            and call.func.attr.value == "start"
+            and self.ctx.module.code_for_node(call.func.value) == name
+        ]
+
+    def _periodic_task(self, node: cst.Call) -> bool:
+        """``asyncio.create_task(loop())`` at import or startup, where ``loop`` is a coroutine of
+        this module that repeats forever with a sleep: a timer every replica runs."""
+        func = node.func
+        starter = self.ctx.calls(node, TASK_STARTERS) or (
+            isinstance(func, cst.Attribute) and func.attr.value == "create_task"
+        )
+        if not starter or not node.args or self.ctx.is_request_time(node):
+            return False
+        inner = node.args[0].value
+        if not (isinstance(inner, cst.Call) and isinstance(inner.func, cst.Name)):
+            return False
+        for fn in self.ctx.functions.functions:
+            if fn.name.value == inner.func.value and fn.asynchronous is not None:
+                loops = [n for n in walk(fn.body) if isinstance(n, cst.While)]
+                return any(
+                    isinstance(n, cst.Call) and "sleep" in self.ctx.module.code_for_node(n.func)
+                    for loop in loops
+                    for n in walk(loop)
+                )
+        return False
+
+    def _maybe(self, node: cst.Call, subject: str) -> None:
+        if under_main_guard(self.ctx, node):
+            return
+        if any(fn.name.value in WORKER_ENTRYPOINTS for fn in self.ctx.enclosing_functions(node)):
+            return
+        self.report(node, subject, guard=self.ctx.guard(node))
