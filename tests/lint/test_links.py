@@ -1,0 +1,88 @@
+"""The lexical cross-file call graph (sessionkit.lint._links) and Jinja-templated config files."""
+
+from __future__ import annotations
+
+import ast
+
+from sessionkit.lint._links import module_names, reached, scan
+from sessionkit.lint._templates import as_python, branches, untemplate
+
+ROUTES = b"""from flask import Blueprint
+from .services import add_item, manager as m
+import app.jobs as jobs
+from app import store
+from app.helpers import *
+bp = Blueprint("b", __name__)
+def create_app():
+    seed_items()
+    add_item("boot")
+@bp.post("/items")
+def post_item():
+    add_item(1)
+    m.connect(2)
+    jobs.enqueue(3)
+    store.put(4)
+    remember(5)
+if __name__ == "__main__":
+    m.start()
+"""
+
+
+def test_scan_records_calls_in_function_bodies_of_handler_modules() -> None:
+    calls = {tuple(c) for c in scan(ROUTES)["calls"]}
+    assert {(".services", "add_item"), (".services", "manager.connect"), ("app.jobs", "enqueue")} <= calls
+    assert ("app", "store.put") in calls
+    assert ("app.helpers", "remember") in calls  # through the star import
+    assert (".services", "manager.start") not in calls  # the __main__ block is a script
+    assert ("app.helpers", "seed_items") not in calls  # create_app() is startup code
+
+
+def test_scan_ignores_modules_without_request_handling() -> None:
+    assert scan(b"from app.services import add_item\ndef job():\n    add_item(1)\n") == {}
+
+
+def test_reached_resolves_relative_absolute_and_module_attribute_calls() -> None:
+    facts = {"app/routes.py": scan(ROUTES)}
+    wanted = [
+        ("app/services.py", "add_item"),
+        ("app/services.py", "manager.connect"),
+        ("app/store.py", "put"),
+        ("app/jobs.py", "enqueue"),
+        ("app/services.py", "unused"),
+        ("app/services.py", "manager.start"),
+    ]
+    found = reached(facts, wanted)
+    assert set(found) == {
+        ("app/services.py", "add_item"),
+        ("app/services.py", "manager.connect"),
+        ("app/store.py", "put"),
+        ("app/jobs.py", "enqueue"),
+    }
+    assert set(found.values()) == {"app/routes.py"}
+
+
+def test_module_names_cover_every_package_suffix() -> None:
+    assert module_names("src/app/services.py") == {"src.app.services", "app.services", "services"}
+    assert module_names("app/api/__init__.py") == {"app.api", "api"}
+
+
+def test_templated_config_keeps_lines_and_parses() -> None:
+    source = (
+        b"SECURE = {% if https %}True{% else %}False{% endif %}\n"
+        b"URL = {{ redis_uri }}\n"
+        b'CACHE_TYPE = "{% if redis %}RedisCache{% else %}SimpleCache{% endif %}"\n'
+    )
+    out = untemplate(source)
+    assert out.count(b"\n") == source.count(b"\n")
+    tree = ast.parse(out)
+    assert [type(s.value).__name__ for s in tree.body] == ["Constant", "Constant", "Constant"]  # type: ignore[attr-defined]
+    assert b"{% if redis %}RedisCache" in out  # tags inside strings are left for the rules
+    assert branches("{% if redis %}RedisCache{% else %}SimpleCache{% endif %}") == [
+        "RedisCache",
+        "SimpleCache",
+    ]
+
+
+def test_ini_config_is_not_python() -> None:
+    assert as_python(b"[flake8]\nmax-line-length = 100\n") is None
+    assert as_python(b'CACHE_TYPE = "simple"\n') == b'CACHE_TYPE = "simple"\n'
