@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-INSTALL_HINT = "ruamel.yaml is missing: pip install 'sessionkit[ingress]'"
+INSTALL_HINT = "ruamel.yaml is missing: pip install 'sessionkit-redis[ingress]'"
 
 
 class MissingExtra(RuntimeError):

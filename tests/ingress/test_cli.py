@@ -308,7 +308,7 @@ def test_register_is_lazy_and_missing_extra_is_a_usage_error() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert out.returncode == 2
     assert out.stdout == ""
-    assert "pip install 'sessionkit[ingress]'" in out.stderr
+    assert "pip install 'sessionkit-redis[ingress]'" in out.stderr
 
 
 def test_patch_reports_traps_and_json(tmp_path: Path) -> None:

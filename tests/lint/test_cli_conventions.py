@@ -228,7 +228,7 @@ def test_without_the_lint_extra_one_line_and_exit_2(tmp_path: Path) -> None:
     assert out.returncode == 2, out.stderr
     assert out.stderr.splitlines() == [
         "sessionkit lint: error: libcst is not installed: the linter needs the [lint] extra, "
-        "pip install 'sessionkit[lint]'"
+        "pip install 'sessionkit-redis[lint]'"
     ]
 
 
