@@ -106,7 +106,8 @@ def run(args: argparse.Namespace) -> int:
     missing = _missing()
     if missing is not None:
         return _fail(
-            f"{missing} is not installed: the linter needs the [lint] extra, pip install 'sessionkit-redis[lint]'"
+            f"{missing} is not installed: the linter needs the [lint] extra, "
+            "pip install 'sessionkit-redis[lint]'"
         )
     from sessionkit.lint._config import ConfigError, find_pyproject, load
 
