@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from sessionkit import _ops
-from sessionkit._connect import async_client, translate_errors
+from sessionkit._connect import adrop_connections, async_client, translate_errors
 from sessionkit._core import SaveResult, StoreCore
+from sessionkit._errors import SessionNotReplicated
 from sessionkit._observe import Operation, observed
 from sessionkit._scripts import WRITE
 from sessionkit._session import Session
@@ -20,22 +21,32 @@ class AsyncRedisStore(StoreCore):
     """
 
     def _connect(self, url: str) -> Any:
-        return async_client(url)
+        return async_client(url, self.config.pool_size, self.config.pool_timeout)
 
     def _setup(self) -> None:
         self._script = self.client.register_script(WRITE)
 
     async def _call(self, call: _ops.Call) -> Any:
         name, args = call
-        if name != "write":
-            return await getattr(self.client, name)(*args)
-        key, argv = args
-        if not self.config.wait_replicas:
-            return await self._script(keys=[key], args=argv)
+        if not self.config.wait_replicas or name not in _ops.WRITES:
+            return await self._send(self.client, name, args)
+        # Every write — deletes and index updates included — is followed by WAIT.
         pipe = self.client.pipeline(transaction=False)
-        await self._script(keys=[key], args=argv, client=pipe)
+        queued = self._send(pipe, name, args)
+        if name == "write":
+            await queued  # an asyncio script call queues itself when awaited
         pipe.wait(self.config.wait_replicas, self.config.wait_timeout_ms)
-        return self.check_acks(*(await pipe.execute()))
+        try:
+            return self.check_acks(*(await pipe.execute()))
+        except SessionNotReplicated:
+            await adrop_connections(self.client)
+            raise
+
+    def _send(self, target: Any, name: str, args: tuple[Any, ...]) -> Any:
+        if name == "write":
+            key, argv = args
+            return self._script(keys=[key], args=argv, client=target)
+        return getattr(target, name)(*args)
 
     async def _guarded(self, call: _ops.Call) -> Any:
         with translate_errors(call[0]):
@@ -54,8 +65,12 @@ class AsyncRedisStore(StoreCore):
         return session
 
     async def load(self, session_id: str) -> Session | None:
-        """Read a session by ID (one round trip); ``None`` if missing or expired."""
-        session = Session(id=session_id, new=False)
+        """Read a session by ID (one round trip); ``None`` if missing or expired.
+
+        For frameworks that keep their own session keys (Django): the session keeps its ID
+        through ``clear()`` (``rotate_on_clear`` off); rotate it with ``regenerate()``.
+        """
+        session = Session(id=session_id, new=False, rotate_on_clear=False)
         await self._run("load", _ops.load, session, session_id, False)
         return None if session.new else session
 
@@ -68,8 +83,8 @@ class AsyncRedisStore(StoreCore):
         return bool(await self._run("load", _ops.simple, ("exists", (self.key(session_id),))))
 
     async def delete(self, session_id: str) -> None:
-        """Delete a session by ID (its user-index entry is pruned lazily)."""
-        await self._run("delete", _ops.simple, ("delete", (self.key(session_id),)))
+        """Delete a session by ID, and remove it from its user's index."""
+        await self._run("delete", _ops.delete_id, session_id)
 
     async def sessions_of(self, user_id: str | int) -> list[str]:
         """Redis keys of the live sessions bound to ``user_id``; stale index entries are pruned."""

@@ -30,6 +30,9 @@ class StoreConfig:
     degraded: bool = False
     wait_replicas: int = 0
     wait_timeout_ms: int = 200
+    regenerate_grace: float = 10.0
+    pool_size: int = 50
+    pool_timeout: float = 5.0
 
     def __post_init__(self) -> None:
         if self.idle_timeout <= 0:
@@ -38,6 +41,10 @@ class StoreConfig:
             raise ConfigurationError("absolute_timeout must be > 0 seconds (or None for no cap)")
         if self.max_size <= 0:
             raise ConfigurationError(f"max_size must be a positive number of bytes, got {self.max_size}")
+        if self.pool_size < 1:
+            raise ConfigurationError(f"pool_size must be >= 1 connection, got {self.pool_size}")
+        if self.regenerate_grace <= 0:
+            raise ConfigurationError("regenerate_grace must be > 0 seconds")
         if self.wait_replicas < 0:
             raise ConfigurationError("wait_replicas must be >= 0")
         if not self.key_prefix or any(c.isspace() for c in self.key_prefix):

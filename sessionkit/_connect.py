@@ -22,14 +22,23 @@ from redis.backoff import ExponentialBackoff
 from redis.exceptions import (
     ClusterDownError,
     MasterDownError,
+    MaxConnectionsError,
+    OutOfMemoryError,
     ReadOnlyError,
     RedisClusterException,
     RedisError,
     ResponseError,
     TryAgainError,
 )
+from redis.exceptions import ConnectionError as RedisConnectionError
 
-from sessionkit._errors import ConfigurationError, SessionBackendUnavailable, SessionError
+from sessionkit._errors import (
+    ConfigurationError,
+    PoolExhausted,
+    SessionBackendUnavailable,
+    SessionError,
+    SessionStorageFull,
+)
 
 SOCKET_TIMEOUT = 1.0
 CONNECT_TIMEOUT = 1.0
@@ -91,8 +100,23 @@ def _check_scheme(url: str) -> str:
     return scheme
 
 
-def sync_client(url: str) -> Any:
-    """A redis-py client for ``url`` with short timeouts and a small retry."""
+class _BlockingSentinelPool(redis.sentinel.SentinelConnectionPool, redis.BlockingConnectionPool):
+    """Sentinel master discovery with a bounded pool that waits for a free connection."""
+
+
+class _AsyncBlockingSentinelPool(
+    redis.asyncio.sentinel.SentinelConnectionPool, redis.asyncio.BlockingConnectionPool
+):
+    """The asyncio twin of ``_BlockingSentinelPool``."""
+
+
+def _pool(size: int, timeout: float) -> dict[str, Any]:
+    return {"max_connections": size, "timeout": timeout}
+
+
+def sync_client(url: str, pool_size: int = 50, pool_timeout: float = 5.0) -> Any:
+    """A redis-py client for ``url`` with short timeouts, a small retry and a blocking pool of
+    ``pool_size`` connections (Cluster: per node, without waiting)."""
     scheme, opts = _check_scheme(url), _options(False)
     if scheme == "redis+sentinel":
         hosts, service, extra = _sentinel_parts(url)
@@ -100,13 +124,18 @@ def sync_client(url: str) -> Any:
         sentinel = redis.sentinel.Sentinel(  # type: ignore[no-untyped-call]
             hosts, sentinel_kwargs=dict(opts), **opts, **extra
         )
-        return sentinel.master_for(service)  # type: ignore[no-untyped-call]
+        return sentinel.master_for(  # type: ignore[no-untyped-call]
+            service, connection_pool_class=_BlockingSentinelPool, **_pool(pool_size, pool_timeout)
+        )
     if scheme == "redis+cluster":
-        return redis.cluster.RedisCluster.from_url("redis" + url[len("redis+cluster"):], **opts)
-    return redis.Redis.from_url(url, **opts)
+        return redis.cluster.RedisCluster.from_url(
+            "redis" + url[len("redis+cluster"):], max_connections=pool_size, **opts
+        )
+    pool = redis.BlockingConnectionPool.from_url(url, **_pool(pool_size, pool_timeout), **opts)
+    return redis.Redis(connection_pool=pool)
 
 
-def async_client(url: str) -> Any:
+def async_client(url: str, pool_size: int = 50, pool_timeout: float = 5.0) -> Any:
     """The ``redis.asyncio`` twin of ``sync_client``."""
     scheme, opts = _check_scheme(url), _options(True)
     if scheme == "redis+sentinel":
@@ -114,27 +143,72 @@ def async_client(url: str) -> Any:
         sentinel = redis.asyncio.sentinel.Sentinel(  # type: ignore[no-untyped-call]
             hosts, sentinel_kwargs=dict(opts), **opts, **extra
         )
-        return sentinel.master_for(service)
+        return sentinel.master_for(
+            service, connection_pool_class=_AsyncBlockingSentinelPool,
+            **_pool(pool_size, pool_timeout),
+        )
     if scheme == "redis+cluster":
         return redis.asyncio.cluster.RedisCluster.from_url(
-            "redis" + url[len("redis+cluster"):], **opts
+            "redis" + url[len("redis+cluster"):], max_connections=pool_size, **opts
         )
-    return redis.asyncio.Redis.from_url(url, **opts)
+    pool = redis.asyncio.BlockingConnectionPool.from_url(url, **_pool(pool_size, pool_timeout), **opts)
+    return redis.asyncio.Redis(connection_pool=pool)
+
+
+def is_cluster(client: Any) -> bool:
+    """Whether ``client`` is a Redis Cluster client (sync or asyncio)."""
+    return isinstance(client, (redis.cluster.RedisCluster, redis.asyncio.cluster.RedisCluster))
+
+
+def drop_connections(client: Any) -> None:
+    """Close every pooled connection (in-use ones included) so the next command reconnects —
+    to the current master, for a Sentinel client, which asks the sentinels on connect.
+    (A Cluster client has no single pool; it re-reads the slot map on its own errors.)"""
+    pool = getattr(client, "connection_pool", None)
+    if pool is not None:
+        pool.disconnect(inuse_connections=True)
+
+
+async def adrop_connections(client: Any) -> None:
+    """``drop_connections`` for a ``redis.asyncio`` client."""
+    pool = getattr(client, "connection_pool", None)
+    if pool is not None:
+        await pool.disconnect(inuse_connections=True)
 
 
 _UNAVAILABLE_RESPONSES = (ReadOnlyError, ClusterDownError, TryAgainError, MasterDownError)
 
 
+def translated(exc: RedisError | RedisClusterException, where: str) -> SessionError:
+    """The sessionkit error for a redis-py exception raised by the session ``where`` step."""
+    if isinstance(exc, MaxConnectionsError) or (
+        type(exc) is RedisConnectionError and str(exc) == "No connection available."
+    ):
+        return PoolExhausted(
+            f"session {where} waited too long for a free Redis connection: all connections of "
+            "the pool are busy (Redis may be healthy). Raise pool_size (and Redis's maxclients) "
+            "or pool_timeout, or run fewer concurrent requests per process."
+        )
+    if isinstance(exc, OutOfMemoryError):
+        return SessionStorageFull(
+            f"session {where} refused: Redis is out of memory (maxmemory reached, policy "
+            "noeviction); nothing was written. Give Redis more memory or shorten idle_timeout; "
+            "do not switch to an allkeys-* policy, which logs users out silently."
+        )
+    if isinstance(exc, ResponseError) and not isinstance(exc, _UNAVAILABLE_RESPONSES):
+        return SessionError(f"Redis refused the session {where}: {exc}")
+    return SessionBackendUnavailable(
+        f"session {where} failed: Redis is unreachable ({type(exc).__name__}: {exc}). "
+        "Check the Redis URL and that the server is up; requests get 503 until it returns "
+        "(or enable degraded mode to serve empty sessions meanwhile). A write that timed out "
+        "may still have been applied."
+    )
+
+
 @contextmanager
 def translate_errors(where: str) -> Iterator[None]:
-    """Turn redis-py exceptions into ``SessionBackendUnavailable`` / ``SessionError``."""
+    """Turn redis-py exceptions into sessionkit's (see ``translated``)."""
     try:
         yield
     except (RedisError, RedisClusterException) as exc:
-        if isinstance(exc, ResponseError) and not isinstance(exc, _UNAVAILABLE_RESPONSES):
-            raise SessionError(f"Redis refused the session {where}: {exc}") from exc
-        raise SessionBackendUnavailable(
-            f"session {where} failed: Redis is unreachable ({type(exc).__name__}: {exc}). "
-            "Check the Redis URL and that the server is up; requests get 503 until it returns "
-            "(or enable degraded mode to serve empty sessions meanwhile)."
-        ) from exc
+        raise translated(exc, where) from exc

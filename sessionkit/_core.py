@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cached_property
 from typing import Any, Literal
 
 from sessionkit._config import Seconds, StoreConfig, seconds
-from sessionkit._connect import mask_url
+from sessionkit._connect import is_cluster, mask_url
 from sessionkit._cookie import CookieCodec, SecretKeys, new_session_id, redis_key_suffix
-from sessionkit._errors import ConfigurationError, SessionBackendUnavailable
+from sessionkit._errors import ConfigurationError, SessionNotReplicated
 from sessionkit._observe import Hook
-from sessionkit._plan import Decoded, WritePlan, decode_hash, expired
+from sessionkit._plan import decode_hash, expired, replaced
 from sessionkit._serializers import JSONSerializer, Serializer
 from sessionkit._session import Session
 
 log = logging.getLogger("sessionkit")
+
+
+ConflictKind = Literal["deleted", "regenerated", "exists"]
 
 
 @dataclass(frozen=True)
@@ -28,14 +32,30 @@ class SaveResult:
     ``cookie``: ``"set"`` (send ``value``: new or regenerated session), ``"delete"`` (the session
     ended) or ``"keep"`` (leave the browser's cookie as it is; ``value`` is still the signed ID of
     a live session, for frameworks that resend it to slide the cookie's expiry).
-    ``conflict``: the write was refused — an update of a session deleted meanwhile (a logout won
-    the race), a create under a caller-chosen ID that exists, or a regenerate that lost to another.
+    ``value`` is signed when first read, so a result whose cookie is not sent costs no HMAC.
+    ``conflict`` (``None`` when the write went through or nothing needed writing):
+
+    - ``"deleted"``: the session was deleted meanwhile (a logout or revoke won the race); nothing
+      was written, ``cookie`` is ``"delete"``.
+    - ``"regenerated"``: another request replaced this session's ID moments ago (a login's
+      ``regenerate()``); this request's changes were NOT applied. ``cookie`` is ``"keep"``: the
+      browser already has, or is about to get, the new cookie — do not touch it, and answer with
+      an error (e.g. 409) rather than a silent 200, so the client can retry with the new cookie.
+    - ``"exists"``: a create under a caller-chosen ID (Django's keys) found the ID taken.
     """
 
     cookie: Literal["set", "delete", "keep"]
-    value: str | None
+    session_id: str | None
     written: bool
-    conflict: bool = False
+    conflict: ConflictKind | None = None
+    signer: Callable[[str], str] | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def value(self) -> str | None:
+        """The signed cookie value for ``session_id`` (``None`` when there is nothing to send)."""
+        if self.session_id is None or self.signer is None:
+            return None
+        return self.signer(self.session_id)
 
 
 class StoreCore:
@@ -54,7 +74,12 @@ class StoreCore:
         refresh_interval: a read-only request refreshes the TTL at most this often.
         max_size: serialized session size limit in bytes (``SessionTooLarge`` above it).
         degraded: serve empty sessions (cookie untouched) instead of failing when Redis is down.
-        wait_replicas: after each write, ``WAIT`` for this many replica acknowledgements.
+        wait_replicas: after each write — deletes included — ``WAIT`` for this many replica
+            acknowledgements; fewer raise ``SessionNotReplicated`` (applied, not replicated).
+        regenerate_grace: how long (seconds) the old ID of a regenerated session is remembered
+            as "replaced", so a request still carrying it is told apart from one after a logout.
+        pool_size: connections per process (a blocking pool, URL only; Cluster: per node).
+        pool_timeout: seconds to wait for a free connection before ``PoolExhausted``.
         hooks: callbacks receiving an ``OperationEvent`` per operation.
     """
 
@@ -74,6 +99,9 @@ class StoreCore:
         max_size: int = 64 * 1024,
         degraded: bool = False,
         wait_replicas: int = 0,
+        regenerate_grace: Seconds = 10,
+        pool_size: int = 50,
+        pool_timeout: Seconds = 5,
         hooks: Sequence[Hook] = (),
     ) -> None:
         if (url is None) == (client is None):
@@ -90,6 +118,9 @@ class StoreCore:
             max_size=max_size,
             degraded=degraded,
             wait_replicas=wait_replicas,
+            regenerate_grace=seconds(regenerate_grace, "regenerate_grace"),
+            pool_size=pool_size,
+            pool_timeout=seconds(pool_timeout, "pool_timeout"),
         )
         self.serializer: Serializer = serializer or JSONSerializer()
         self.codec = CookieCodec(secret_keys) if secret_keys is not None else None
@@ -105,11 +136,17 @@ class StoreCore:
         raise NotImplementedError
 
     def check_acks(self, status: Any, acked: Any) -> Any:
-        """Reply of a write followed by ``WAIT``: fail unless enough replicas acknowledged it."""
+        """Reply of a write followed by ``WAIT``: fail unless enough replicas acknowledged it.
+
+        Too few acknowledgements mean the server we wrote to may no longer be the master (a
+        failover in progress): the store then drops its pooled connections.
+        """
         if int(acked) < self.config.wait_replicas:
-            raise SessionBackendUnavailable(
-                f"session write acknowledged by {acked} of {self.config.wait_replicas} replicas "
-                f"within {self.config.wait_timeout_ms} ms; check replication or lower wait_replicas"
+            raise SessionNotReplicated(
+                f"session write applied but not replicated: acknowledged by {acked} of "
+                f"{self.config.wait_replicas} replicas within {self.config.wait_timeout_ms} ms, so "
+                "a failover may roll it back. Check replication (or lower wait_replicas); "
+                "requests get 503 until replicas acknowledge again."
             )
         return status
 
@@ -138,35 +175,33 @@ class StoreCore:
     def fill(self, session: Session, session_id: str, raw: dict[bytes, bytes], now: float) -> bool:
         """Fill ``session`` from an ``HGETALL`` reply. False when missing, unreadable or expired
         (the session is then a fresh empty one: a client-chosen ID is never adopted)."""
-        decoded: Decoded | None = decode_hash(raw, self.serializer, session_id[:6] + "…")
-        if decoded is None or expired(decoded, self.config, now):
-            session._replace(id=None, new=True, data={}, snapshot={}, created_at=0.0,
-                             touched_at=0.0, user_id=None)
+        if replaced(raw):
+            session.reset(replaced=True)
             return False
-        session._replace(id=session_id, new=False, data=decoded.data, snapshot=decoded.snapshot,
-                         created_at=decoded.created_at, touched_at=decoded.touched_at,
-                         user_id=decoded.user_id)
+        record = decode_hash(raw, self.serializer, session_id[:6] + "…")
+        if record is None or expired(record, self.config, now):
+            session.reset()
+            return False
+        session.restore(session_id, record)
         return True
 
     def degrade(self, session: Session, exc: Exception) -> None:
         log.warning("Redis unavailable, serving an empty degraded session: %s", exc)
-        session._replace(id=session.id, new=True, data={}, snapshot={}, created_at=0.0,
-                         touched_at=0.0, user_id=None, degraded=True)
+        session.reset(degraded=True)
 
-    def assign_new_id(self, session: Session) -> str:
-        """Pick the ID for a create/regenerate plan; returns the new Redis key."""
-        session.id = new_session_id()
-        return self.key(session.id)
+    def result(self, session_id: str | None, cookie: Literal["set", "delete", "keep"],
+               written: bool, conflict: ConflictKind | None = None) -> SaveResult:
+        signer = self.codec.sign if self.codec is not None else None
+        return SaveResult(cookie, session_id, written, conflict, signer)
 
-    def result(self, session: Session, plan: WritePlan, applied: bool) -> SaveResult:
-        if plan.kind == "delete" or (plan.kind == "update" and not applied):
-            session.id = None  # ended here, or by a concurrent logout: never resurrected
-            return SaveResult("delete", None, applied, conflict=not applied)
-        value = self.cookie_value(session) if self.codec and session.id else None
-        if plan.kind in ("create", "regenerate"):
-            return SaveResult("set" if applied else "keep", value if applied else None, applied,
-                              conflict=not applied)
-        return SaveResult("keep", value, applied)
+    @property
+    def sharded(self) -> bool:
+        """Whether the client is a Redis Cluster client (keys live on different shards)."""
+        return is_cluster(self.client)
+
+    @staticmethod
+    def new_id() -> str:
+        return new_session_id()
 
     @staticmethod
     def now() -> float:

@@ -21,6 +21,30 @@ class SessionBackendUnavailable(SessionError, ConnectionError):
         self.retry_after = retry_after
 
 
+class PoolExhausted(SessionBackendUnavailable):
+    """Every connection of the store's pool stayed busy for ``pool_timeout`` seconds.
+
+    Redis itself may be healthy: the process runs more concurrent session operations than
+    ``pool_size``. Raise ``pool_size`` (and Redis's ``maxclients``) or ``pool_timeout``.
+    """
+
+
+class SessionStorageFull(SessionBackendUnavailable):
+    """Redis refused the write because it reached ``maxmemory`` (policy ``noeviction``).
+
+    Nothing was written. Give Redis more memory, or shorten ``idle_timeout``; never switch to an
+    ``allkeys-*`` eviction policy, which logs users out silently (see docs/core.md).
+    """
+
+
+class SessionNotReplicated(SessionBackendUnavailable):
+    """The write WAS applied on the server the store talked to, but fewer than ``wait_replicas``
+    replicas acknowledged it in time: it may be rolled back by a failover.
+
+    The store dropped its connections so the next operation finds the current master.
+    """
+
+
 class SessionTooLarge(SessionError, ValueError):
     """The serialized session exceeds the configured size limit; nothing was written."""
 

@@ -7,36 +7,40 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 from sessionkit._config import StoreConfig
 from sessionkit._errors import SessionTooLarge
 from sessionkit._serializers import Serializer
-from sessionkit._session import META_PREFIX, Session
+from sessionkit._session import META_PREFIX, Record, Session
 
 FORMAT_VERSION = "1"
 # All metadata in one field (fewer fields = a cheaper HGETALL reply on every read):
 # "<format version>|<created-at>|<last write or refresh>|<bound user, may be empty>".
 F_META = META_PREFIX + "m"
 _F_META_B = F_META.encode()
+# The only field of a regenerated session's old key, for ``regenerate_grace`` seconds.
+F_REPLACED = META_PREFIX + "r"
+_F_REPLACED_B = F_REPLACED.encode()
+
+security_log = logging.getLogger("sessionkit.security")
 
 
 def meta_value(session: Session, now: float) -> bytes:
     return f"{FORMAT_VERSION}|{session.created_at!r}|{now!r}|{session.user_id or ''}".encode()
 
-security_log = logging.getLogger("sessionkit.security")
+
+def meta_user(meta: bytes | None) -> str | None:
+    """The bound user in a metadata field (``None``: no session, or no user bound)."""
+    return (meta.decode().split("|", 3)[3] or None) if meta else None
 
 
-@dataclass
-class Decoded:
-    data: dict[str, Any]
-    snapshot: dict[str, bytes]
-    created_at: float
-    touched_at: float
-    user_id: str | None
+def replaced(raw: dict[bytes, bytes]) -> bool:
+    """Whether an ``HGETALL`` reply is the marker a regenerate left at the old key."""
+    return _F_REPLACED_B in raw and _F_META_B not in raw
 
 
-def decode_hash(raw: dict[bytes, bytes], serializer: Serializer, key: str) -> Decoded | None:
+def decode_hash(raw: dict[bytes, bytes], serializer: Serializer, key: str) -> Record | None:
     """Decode an ``HGETALL`` reply; ``None`` if missing or unreadable (logged as a security event)."""
     if not raw:
         return None
@@ -44,33 +48,45 @@ def decode_hash(raw: dict[bytes, bytes], serializer: Serializer, key: str) -> De
         version, created, touched, user = raw[_F_META_B].decode().split("|", 3)
         if version != FORMAT_VERSION:
             raise ValueError(f"unknown format version {version!r}")
-        data: dict[str, Any] = {}
-        snapshot: dict[str, bytes] = {}
+        data = {}
+        stored = {}
+        loads = serializer.loads
         for name_b, value in raw.items():
             if name_b != _F_META_B:
                 name = name_b.decode()
-                data[name] = serializer.loads(value)
-                snapshot[name] = value
-        return Decoded(data, snapshot, float(created), float(touched), user or None)
+                data[name] = loads(value)
+                stored[name] = value
+        return Record(data, stored, float(created), float(touched), user or None)
     except Exception as exc:  # any undecodable content: never crash the request
         security_log.warning("undecodable session data at %s, serving an empty session: %r", key, exc)
         return None
 
 
-def expired(decoded: Decoded, config: StoreConfig, now: float) -> bool:
-    return config.absolute_timeout is not None and now - decoded.created_at >= config.absolute_timeout
+def expired(record: Record, config: StoreConfig, now: float) -> bool:
+    return config.absolute_timeout is not None and now - record.created_at >= config.absolute_timeout
+
+
+PlanKind = Literal["none", "create", "update", "empty", "delete", "regenerate"]
 
 
 @dataclass
 class WritePlan:
-    """What to send. ``kind`` selects the script mode; index ops go to other keys (other slots)."""
+    """What to send. ``kind`` selects the script mode; index ops go to other keys (other slots).
 
-    kind: Literal["none", "create", "update", "delete", "regenerate"]
+    ``data_changed``: the request changed data (not only the TTL refresh or metadata), so losing
+    the write to a concurrent regenerate is a conflict the adapter must report.
+    """
+
+    kind: PlanKind
     fields: dict[str, bytes] = field(default_factory=dict)
     deleted: list[str] = field(default_factory=list)
     ttl_ms: int = 0
     index_add: str | None = None  # user index to add this session to
     index_remove: str | None = None  # user index to remove it from
+    data_changed: bool = False
+
+
+NOTHING = WritePlan("none")
 
 
 def ttl_ms(session: Session, config: StoreConfig, now: float) -> int:
@@ -90,65 +106,70 @@ def plan_save(
 ) -> WritePlan:
     """Decide the single write a session needs at the end of a request."""
     if session.degraded or not session.loaded or not session.accessed:
-        return WritePlan("none")
-    index_old = config.user_index_key(session._loaded_user_id) if session._loaded_user_id else None
-    if session.destroyed or (destroy_if_empty and not session._data and not session.new):
-        return WritePlan("delete", index_remove=index_old) if not session.new else WritePlan("none")
-
-    # Unchanged keys reuse their loaded bytes: only keys that were assigned, or whose mutable
-    # value was handed out, are serialized again (a read-only request serializes nothing).
-    snapshot, dirty = session._snapshot, session._dirty
-    serialized = {
-        k: snapshot[k] if k in snapshot and k not in dirty else serializer.dumps(v)
-        for k, v in session._data.items()
-    }
-    size = sum(len(k) + len(v) for k, v in serialized.items())
+        return NOTHING
+    old_user = session.loaded_user_id
+    index_old = config.user_index_key(old_user) if old_user else None
+    if session.destroyed:
+        return NOTHING if session.new else WritePlan("delete", index_remove=index_old)
+    changes = session.changes(serializer.dumps)
+    if destroy_if_empty and not changes.serialized:
+        if session.new:
+            return NOTHING  # an empty new session writes nothing and sets no cookie
+        # Emptied here: the script deletes the hash only if no other request added a key.
+        return WritePlan("empty", fields={F_META: meta_value(session, now)},
+                         deleted=changes.deleted, ttl_ms=ttl_ms(session, config, now),
+                         index_remove=index_old, data_changed=True)
+    size = sum(len(k) + len(v) for k, v in changes.serialized.items())
     if size > config.max_size:
         raise SessionTooLarge(size, config.max_size)
 
-    user_changed = session.user_changed
     index_new = config.user_index_key(session.user_id) if session.user_id else None
     if session.new or session.regenerating:
-        if not serialized and destroy_if_empty:
-            return WritePlan("none")  # an empty new session writes nothing and sets no cookie
         if session.new:
             session.created_at = now
-        fields = dict(serialized)
+        fields = dict(changes.serialized)
         fields[F_META] = meta_value(session, now)
-        return WritePlan(
-            "create" if session.new else "regenerate",
-            fields=fields,
-            ttl_ms=ttl_ms(session, config, now),
-            index_add=index_new,
-            index_remove=index_old,
-        )
+        return WritePlan("create" if session.new else "regenerate", fields=fields,
+                         ttl_ms=ttl_ms(session, config, now), index_add=index_new,
+                         index_remove=index_old, data_changed=True)
 
-    changed = {k: v for k, v in serialized.items() if snapshot.get(k) != v}
-    deleted = [k for k in snapshot if k not in serialized]
+    changed, deleted = changes.changed, changes.deleted
+    user_changed = session.user_changed
     fresh = now - session.touched_at < config.refresh_interval
     if not changed and not deleted and not user_changed and fresh:
-        return WritePlan("none")
+        return NOTHING
+    data_changed = bool(changed or deleted or user_changed)
     changed[F_META] = meta_value(session, now)
-    return WritePlan(
-        "update",
-        fields=changed,
-        deleted=deleted,
-        ttl_ms=ttl_ms(session, config, now),
-        index_add=index_new if user_changed else None,
-        index_remove=index_old if user_changed else None,
-    )
+    touch_index = user_changed or (index_new is not None and _index_due(session, config, now))
+    return WritePlan("update", fields=changed, deleted=deleted,
+                     ttl_ms=ttl_ms(session, config, now),
+                     index_add=index_new if touch_index else None,
+                     index_remove=index_old if user_changed else None, data_changed=data_changed)
 
 
-def commit(session: Session, plan: WritePlan, now: float) -> None:
+def _index_due(session: Session, config: StoreConfig, now: float) -> bool:
+    """Whether this write must extend the user index's TTL.
+
+    With an absolute lifetime, the TTL set on adding a member covers every member's whole life.
+    Without one, a bound session lives as long as it is used. The index then gets twice the idle
+    timeout whenever a write is the session's first in a new half-idle-timeout window, which
+    keeps it alive at least as long as its longest-lived member (and lets it expire after the last).
+    """
+    if config.absolute_timeout is not None:
+        return False
+    if session.ttl is not None and session.ttl > config.idle_timeout:
+        return True
+    half = config.idle_timeout / 2
+    return now // half != session.touched_at // half
+
+
+def index_ttl_ms(plan: WritePlan, config: StoreConfig) -> int:
+    """The TTL an index must have at least (see ``_index_due``)."""
+    if config.absolute_timeout is not None:
+        return int((config.absolute_timeout + 60) * 1000)
+    return max(plan.ttl_ms, int(config.idle_timeout * 1000)) * 2 + 60_000
+
+
+def commit(session: Session, session_id: str, plan: WritePlan, now: float) -> None:
     """After a successful write, make the session's snapshot match what Redis now holds."""
-    if plan.kind in ("create", "update", "regenerate"):
-        for name, value in plan.fields.items():
-            if not name.startswith(META_PREFIX):
-                session._snapshot[name] = value
-        for name in plan.deleted:
-            session._snapshot.pop(name, None)
-        session._dirty.clear()
-        session.touched_at = now
-        session.new = False
-        session._regenerate = False
-        session._loaded_user_id = session.user_id
+    session.mark_saved(session_id, plan.fields, plan.deleted, now)

@@ -1,12 +1,15 @@
 """The session: a mapping that knows what was loaded, so the store can write only what changed.
 
 No I/O here. A session may be *lazy*: it holds a loader callback and calls it on first access, so
-a request that never touches the session costs nothing.
+a request that never touches the session costs nothing. Its change tracking is its own: stores
+and adapters use ``restore``/``reset`` (fill it from a read), ``changes`` (what to write) and
+``mark_saved`` (after the write), never its private attributes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, MutableMapping
+from dataclasses import dataclass
 from typing import Any
 
 META_PREFIX = "\x00"  # metadata field names start with NUL; user keys may not
@@ -14,14 +17,42 @@ META_PREFIX = "\x00"  # metadata field names start with NUL; user keys may not
 IMMUTABLE = (str, int, float, bool, bytes, type(None))
 
 
+@dataclass(frozen=True)
+class Record:
+    """A session as read from the store: decoded values, their stored bytes, and metadata."""
+
+    data: dict[str, Any]
+    stored: dict[str, bytes]
+    created_at: float
+    touched_at: float
+    user_id: str | None
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What a save must send: every field's bytes, the changed ones and the removed keys."""
+
+    serialized: dict[str, bytes]
+    changed: dict[str, bytes]
+    deleted: list[str]
+
+
 class Session(MutableMapping[str, Any]):
     """A server-side session. Behaves like a ``dict`` of JSON-able values.
 
     Nested mutation (``session["cart"].append(x)``) needs no ``modified = True``: the store
     compares serialized bytes per key when saving.
+
+    Args:
+        rotate_on_clear: a session emptied with ``clear()`` that is filled again in the same
+            request gets a new ID on save, like ``regenerate()`` (hand-rolled logins are
+            ``session.clear(); session["user"] = ...``: this closes session fixation for them).
+            Default: on, except for a new session created under a caller-chosen ``id``
+            (frameworks with their own keys, like Django, rotate with ``regenerate``).
     """
 
     __slots__ = (
+        "_cleared",
         "_data",
         "_destroy",
         "_dirty",
@@ -34,6 +65,8 @@ class Session(MutableMapping[str, Any]):
         "created_at",
         "degraded",
         "id",
+        "replaced",
+        "rotate_on_clear",
         "touched_at",
         "ttl",
         "user_id",
@@ -51,11 +84,14 @@ class Session(MutableMapping[str, Any]):
         user_id: str | None = None,
         loader: Callable[[Session], None] | None = None,
         degraded: bool = False,
+        rotate_on_clear: bool | None = None,
     ) -> None:
         self.id = id
         self._new = new
         self.accessed = False
         self.degraded = degraded
+        self.replaced = False  # the cookie's session was just replaced by a regenerate elsewhere
+        self.rotate_on_clear = not (new and id is not None) if rotate_on_clear is None else rotate_on_clear
         self.created_at = created_at
         self.touched_at = touched_at
         self.user_id = user_id
@@ -69,11 +105,13 @@ class Session(MutableMapping[str, Any]):
         self._loader = loader
         self._destroy = False
         self._regenerate = False
+        self._cleared = False
 
     # -- loading ---------------------------------------------------------------------------
     def _touch(self) -> dict[str, Any]:
         self.accessed = True
-        self._load()
+        if self._loader is not None:
+            self._load()
         return self._data
 
     def _load(self) -> None:
@@ -100,24 +138,58 @@ class Session(MutableMapping[str, Any]):
         """False while a lazy session has not been read from the store yet."""
         return self._loader is None
 
-    def _replace(
-        self,
-        *,
-        id: str | None,
-        new: bool,
-        data: dict[str, Any],
-        snapshot: dict[str, bytes],
-        created_at: float,
-        touched_at: float,
-        user_id: str | None,
-        degraded: bool = False,
-    ) -> None:
-        """Fill the session from a store read (called by stores and loaders)."""
-        self.id, self._new, self.degraded = id, new, degraded
-        self._data, self._snapshot = data, snapshot
-        self._dirty = set()
-        self.created_at, self.touched_at = created_at, touched_at
-        self.user_id = self._loaded_user_id = user_id
+    def restore(self, session_id: str, record: Record) -> None:
+        """Fill the session from a store read of ``session_id``."""
+        self.id, self._new, self.degraded, self.replaced = session_id, False, False, False
+        self._data, self._snapshot, self._dirty = record.data, dict(record.stored), set()
+        self.created_at, self.touched_at = record.created_at, record.touched_at
+        self.user_id = self._loaded_user_id = record.user_id
+
+    def reset(self, *, degraded: bool = False, replaced: bool = False) -> None:
+        """Make it a new empty session (nothing found, unreadable, expired, or Redis down).
+
+        ``degraded``: Redis was unreachable — it keeps its ID so the cookie is left alone, and
+        nothing is written. ``replaced``: the ID was replaced by a regenerate moments ago.
+        """
+        self.id = self.id if degraded else None
+        self._new, self.degraded, self.replaced = True, degraded, replaced
+        self._data, self._snapshot, self._dirty = {}, {}, set()
+        self.created_at = self.touched_at = 0.0
+        self.user_id = self._loaded_user_id = None
+
+    # -- change tracking -------------------------------------------------------------------
+    def changes(self, dumps: Callable[[Any], bytes]) -> Changes:
+        """Serialize what may have changed: unchanged keys reuse their loaded bytes, so a
+        read-only request serializes nothing."""
+        snapshot, dirty = self._snapshot, self._dirty
+        serialized = {
+            k: snapshot[k] if k in snapshot and k not in dirty else dumps(v)
+            for k, v in self._data.items()
+        }
+        changed = {k: v for k, v in serialized.items() if snapshot.get(k) != v}
+        return Changes(serialized, changed, [k for k in snapshot if k not in serialized])
+
+    def mark_saved(self, session_id: str, written: dict[str, bytes], deleted: list[str],
+                   now: float) -> None:
+        """After a successful write: the session is now stored under ``session_id`` as written."""
+        for name, value in written.items():
+            if not name.startswith(META_PREFIX):
+                self._snapshot[name] = value
+        for name in deleted:
+            self._snapshot.pop(name, None)
+        self._dirty.clear()
+        self.id, self._new, self.touched_at = session_id, False, now
+        self._regenerate = self._cleared = False
+        self._loaded_user_id = self.user_id
+
+    def stored(self, key: str) -> bytes | None:
+        """The bytes ``key`` had when loaded or last saved (``None``: not stored)."""
+        return self._snapshot.get(key)
+
+    @property
+    def stored_keys(self) -> frozenset[str]:
+        """The keys the store holds for this session, as of the load or the last save."""
+        return frozenset(self._snapshot)
 
     # -- mapping protocol ------------------------------------------------------------------
     def __getitem__(self, key: str) -> Any:
@@ -143,6 +215,12 @@ class Session(MutableMapping[str, Any]):
 
     def __contains__(self, key: object) -> bool:
         return key in self._touch()
+
+    def clear(self) -> None:
+        """Remove every key. Filled again in the same request, the session gets a new ID on save
+        (unless ``rotate_on_clear`` is off)."""
+        self._touch().clear()
+        self._cleared = True
 
     def __repr__(self) -> str:
         state = "new" if self._new else "existing"
@@ -174,7 +252,15 @@ class Session(MutableMapping[str, Any]):
 
     @property
     def regenerating(self) -> bool:
-        return self._regenerate
+        """True if the save gives a new ID: ``regenerate()``, or refilled after ``clear()``."""
+        return self._regenerate or (
+            self._cleared and self.rotate_on_clear and bool(self._data) and not self._new
+        )
+
+    @property
+    def loaded_user_id(self) -> str | None:
+        """The user bound to the session as stored (before this request's ``bind_user``)."""
+        return self._loaded_user_id
 
     @property
     def user_changed(self) -> bool:

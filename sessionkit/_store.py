@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from sessionkit import _ops
-from sessionkit._connect import sync_client, translate_errors
+from sessionkit._connect import drop_connections, sync_client, translate_errors
 from sessionkit._core import SaveResult, StoreCore
+from sessionkit._errors import SessionNotReplicated
 from sessionkit._observe import Operation, observed
 from sessionkit._scripts import WRITE
 from sessionkit._session import Session
@@ -16,22 +17,30 @@ class RedisStore(StoreCore):
     """Server-side sessions in Redis, one hash per session (see ``StoreCore`` for the arguments)."""
 
     def _connect(self, url: str) -> Any:
-        return sync_client(url)
+        return sync_client(url, self.config.pool_size, self.config.pool_timeout)
 
     def _setup(self) -> None:
         self._script = self.client.register_script(WRITE)
 
     def _call(self, call: _ops.Call) -> Any:
         name, args = call
-        if name != "write":
-            return getattr(self.client, name)(*args)
-        key, argv = args
-        if not self.config.wait_replicas:
-            return self._script(keys=[key], args=argv)
+        if not self.config.wait_replicas or name not in _ops.WRITES:
+            return self._send(self.client, name, args)
+        # Every write — deletes and index updates included — is followed by WAIT.
         pipe = self.client.pipeline(transaction=False)
-        self._script(keys=[key], args=argv, client=pipe)
+        self._send(pipe, name, args)
         pipe.wait(self.config.wait_replicas, self.config.wait_timeout_ms)
-        return self.check_acks(*pipe.execute())
+        try:
+            return self.check_acks(*pipe.execute())
+        except SessionNotReplicated:
+            drop_connections(self.client)
+            raise
+
+    def _send(self, target: Any, name: str, args: tuple[Any, ...]) -> Any:
+        if name == "write":
+            key, argv = args
+            return self._script(keys=[key], args=argv, client=target)
+        return getattr(target, name)(*args)
 
     def _guarded(self, call: _ops.Call) -> Any:
         with translate_errors(call[0]):
@@ -54,8 +63,12 @@ class RedisStore(StoreCore):
                        loader=lambda s: self._run("load", _ops.load, s, session_id, degrade))
 
     def load(self, session_id: str) -> Session | None:
-        """Read a session by ID (one round trip); ``None`` if missing or expired."""
-        session = Session(id=session_id, new=False)
+        """Read a session by ID (one round trip); ``None`` if missing or expired.
+
+        For frameworks that keep their own session keys (Django): the session keeps its ID
+        through ``clear()`` (``rotate_on_clear`` off); rotate it with ``regenerate()``.
+        """
+        session = Session(id=session_id, new=False, rotate_on_clear=False)
         self._run("load", _ops.load, session, session_id, False)
         return None if session.new else session
 
@@ -68,8 +81,8 @@ class RedisStore(StoreCore):
         return bool(self._run("load", _ops.simple, ("exists", (self.key(session_id),))))
 
     def delete(self, session_id: str) -> None:
-        """Delete a session by ID (its user-index entry is pruned lazily)."""
-        self._run("delete", _ops.simple, ("delete", (self.key(session_id),)))
+        """Delete a session by ID, and remove it from its user's index."""
+        self._run("delete", _ops.delete_id, session_id)
 
     def sessions_of(self, user_id: str | int) -> list[str]:
         """Redis keys of the live sessions bound to ``user_id``; stale index entries are pruned."""

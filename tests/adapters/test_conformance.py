@@ -165,7 +165,7 @@ def test_redis_command_budget_per_request_type(app: Driver, redis_client: redis.
     assert untouched_no_cookie.commands == {}
     assert read.commands == {"hgetall": 1}, "a read costs one HGETALL and never writes"
     assert write.commands.get("evalsha") == 1 and write.commands.get("hgetall") == 1
-    assert set(write.commands) <= {"hgetall", "evalsha", "exists", "hset", "hdel", "pexpire"}
+    assert set(write.commands) <= {"hgetall", "evalsha", "hexists", "hset", "hdel", "pexpire"}
 
 
 def test_redis_down_gives_503_with_retry_after_then_recovers(app: Driver, redis_server) -> None:

@@ -30,7 +30,8 @@ from sessionkit._scripts import WRITE
 from sessionkit._web import UNAVAILABLE_BODY
 from sessionkit.adapters.starlette import SessionMiddleware, get_session, get_store, regenerate
 
-WRITE_SCRIPT = {"evalsha": 1, "exists": 1, "hset": 1, "pexpire": 1}  # one atomic update
+WRITE_SCRIPT = {"evalsha": 1, "hexists": 1, "hset": 1, "pexpire": 1}  # one atomic update
+CREATE_SCRIPT = {"evalsha": 1, "exists": 1, "hset": 1, "pexpire": 1}  # conditional on absence
 
 
 def session_keys(client: redis.Redis, prefix: str) -> list[bytes]:
@@ -175,11 +176,13 @@ def test_login_and_logout_command_counts(client, redis_client) -> None:
     call(client, "POST", "/login/warm-up")  # opens the pooled connection (HELLO)
     with measure(redis_client) as login:
         _, _, cookie = call(client, "POST", "/login/ann")
-    # create: the script (EXISTS + HSET + PEXPIRE), then the user index (SADD + EXPIRE)
-    assert login.commands == {**WRITE_SCRIPT, "sadd": 1, "expire": 1}
+    # create: the script (EXISTS + HSET + PEXPIRE), then the user index script (SADD + PTTL + PEXPIRE)
+    assert login.commands == {**CREATE_SCRIPT, "evalsha": 2, "sadd": 1, "pttl": 1, "pexpire": 2}
     with measure(redis_client) as logout:
         call(client, "POST", "/logout", cookie)
-    assert logout.commands == {"hgetall": 1, "del": 1, "srem": 1}
+    # clear(): the script removes this request's keys and deletes the hash as nothing else is left
+    assert logout.commands == {"hgetall": 1, "evalsha": 1, "hexists": 1, "hset": 1, "hdel": 1,
+                               "hlen": 1, "del": 1, "srem": 1}
 
 
 def test_refresh_interval_zero_refreshes_the_ttl_on_reads(redis_url, key_prefix, redis_client) -> None:
@@ -188,7 +191,7 @@ def test_refresh_interval_zero_refreshes_the_ttl_on_reads(redis_url, key_prefix,
         _, _, cookie = call(c, "POST", "/login/ann")
         with measure(redis_client) as read:
             _, _, resent = call(c, "GET", "/whoami", cookie)
-    assert read.commands == {"hgetall": 1, "evalsha": 1, "exists": 1, "hset": 1, "pexpire": 1}
+    assert read.commands == {"hgetall": 1, "evalsha": 1, "hexists": 1, "hset": 1, "pexpire": 1}
     assert resent == cookie  # the cookie's Max-Age slides with the Redis TTL
 
 
@@ -461,7 +464,7 @@ def test_migration_costs_one_create(client, redis_client) -> None:
     with measure(redis_client) as cost:
         status, body, cookie = call(client, "GET", "/whoami", starlette_cookie({"user": "ann"}))
     assert (status, body) == (200, {"user": "ann"}) and cookie
-    assert cost.commands == WRITE_SCRIPT
+    assert cost.commands == CREATE_SCRIPT
 
 
 def test_websocket_new_session_cookie_rides_on_the_handshake(redis_url, key_prefix) -> None:

@@ -68,7 +68,7 @@ def test_costs(redis_url: str, key_prefix: str, redis_client: redis.Redis) -> No
     costs = run(main())
     assert costs["forged"].commands == {}
     assert costs["read"].commands == {"hgetall": 1}
-    assert costs["write"].commands == {"hgetall": 1, "evalsha": 1, "exists": 1, "hset": 1, "pexpire": 1}
+    assert costs["write"].commands == {"hgetall": 1, "evalsha": 1, "hexists": 1, "hset": 1, "pexpire": 1}
 
 
 def test_fifty_concurrent_writers_lose_nothing(redis_url: str, key_prefix: str) -> None:

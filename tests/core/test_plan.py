@@ -74,10 +74,13 @@ def test_size_limit_is_checked_before_anything_is_planned() -> None:
     assert info.value.limit == 1000 and info.value.size > 2000
 
 
-def test_emptied_session_is_deleted() -> None:
-    s = existing({"a": 1})
-    s.clear()
-    assert plan_save(s, ser, cfg, 1.0).kind == "delete"
+def test_emptied_session_is_deleted_only_if_no_other_key_exists() -> None:
+    s = existing({"a": 1, "b": 2})
+    del s["a"]
+    del s["b"]
+    plan = plan_save(s, ser, cfg, 1.0)
+    # "empty": the script HDELs what this request removed and deletes the hash only if nothing is left
+    assert (plan.kind, plan.deleted, list(plan.fields)) == ("empty", ["a", "b"], [F_META])
 
 
 def test_metadata_names_cannot_be_used_as_keys() -> None:
@@ -120,7 +123,7 @@ def test_any_mutation_sequence_applies_exactly(initial: dict, mutations: list) -
         stored.update({k: v for k, v in plan.fields.items() if not k.startswith("\x00")})
         for k in plan.deleted:
             stored.pop(k)
-        commit(session, plan, 5000.0)
+        commit(session, session.id, plan, 5000.0)
     else:
         assert plan.kind == "none" and initial == model
     assert {k: ser.loads(v) for k, v in stored.items()} == model
