@@ -59,3 +59,17 @@ def test_observability_snippets_feed_their_metrics(monkeypatch: pytest.MonkeyPat
         ("prom", ("load", "miss")), ("otel", {"operation": "load", "outcome": "miss"}),
     ]
     store.close()
+
+
+# The files the distribution rename covers so far; the other docs follow with the same rule.
+INSTALL_DOCS = ["README.md", "docs/demo.md", "docs/e2e.md", ".pre-commit-hooks.yaml"]
+
+
+@pytest.mark.parametrize("name", INSTALL_DOCS)
+def test_install_lines_name_our_distribution_not_the_unrelated_sessionkit(name: str) -> None:
+    """`sessionkit` on the package index is another project: an install line must say
+    `sessionkit-redis[...]` (or a path such as `./sessionkit[flask]` / `.[all]`)."""
+    text = (DOCS.parent / name).read_text()
+    wrong = re.findall(r"(?<![/\w.-])sessionkit\[[a-z,]+\]|pip install ['\"]?sessionkit(?![\w\[/-])", text)
+    assert wrong == []
+    assert "sessionkit-redis" in text or name == "docs/e2e.md"
