@@ -5,51 +5,36 @@
 
 from __future__ import annotations
 
-import json
 import logging
+import time
 from dataclasses import replace
-from datetime import timedelta
 from typing import Any
 
-from flask import Flask, Request, Response, current_app, session
-from flask.json.provider import DefaultJSONProvider
+from flask import Flask, Request, Response, current_app, request, session
 from flask.json.tag import TaggedJSONSerializer
-from flask.sessions import SecureCookieSessionInterface, SessionInterface, SessionMixin
-from itsdangerous import BadSignature
+from flask.sessions import SessionInterface, SessionMixin
 
-from sessionkit import ConfigurationError, RedisStore, SerializationError, Session, SessionBackendUnavailable
-from sessionkit._web import UNAVAILABLE_BODY, CookieSettings, migrated_session, unavailable_headers
+from sessionkit import ConfigurationError, RedisStore, Session, SessionBackendUnavailable
+from sessionkit._web import (
+    CONFLICT_BODY,
+    CONFLICT_HEADERS,
+    CookieSettings,
+    PlainHttpWarning,
+    cookie_action,
+    local_http,
+    lost_write,
+    migrated_session,
+    remaining_lifetime,
+    set_cookie_header,
+)
+from sessionkit.adapters import _flask_conf
+from sessionkit.adapters._flask_conf import TaggedSerializer
 
 __all__ = ["FlaskSession", "RedisSessionInterface", "SessionKit", "TaggedSerializer", "get_store",
            "regenerate"]
 
 log = logging.getLogger("sessionkit.flask")
 PERMANENT = "_permanent"  # where Flask keeps ``session.permanent``
-
-
-class TaggedSerializer:
-    """Flask's tagged JSON (tuple, bytes, datetime, UUID, ``Markup``...) as compact, key-sorted UTF-8.
-
-    Values round-trip as with Flask's cookie session; register extra types as a ``JSONTag`` on
-    ``app.session_interface.serializer``, exactly as with Flask's own session.
-    """
-
-    def __init__(self, tagger: TaggedJSONSerializer | None = None) -> None:
-        self.tagger = tagger or TaggedJSONSerializer()
-
-    def dumps(self, value: Any) -> bytes:
-        try:  # not the app's JSON provider: bytes must not depend on the app context
-            return json.dumps(self.tagger.tag(value), separators=(",", ":"), sort_keys=True,
-                              ensure_ascii=False, default=DefaultJSONProvider.default).encode()
-        except (TypeError, ValueError) as exc:
-            raise SerializationError(
-                f"{exc}; Flask session values must be JSON types or types Flask's tagged JSON knows "
-                "(tuple, bytes, datetime, UUID, Markup). Register a flask.json.tag.JSONTag on "
-                "app.session_interface.serializer for others."
-            ) from exc
-
-    def loads(self, data: bytes) -> Any:
-        return self.tagger.loads(data.decode())
 
 
 class FlaskSession(SessionMixin):
@@ -98,29 +83,18 @@ class RedisSessionInterface(SessionInterface):
     pickle_based = False
 
     def __init__(self, store: RedisStore, cookie: CookieSettings, tagger: TaggedJSONSerializer,
-                 *, migrate: bool = True) -> None:
+                 *, migrate: bool = True, secure_setting: str = "SESSION_COOKIE_SECURE") -> None:
         self.store, self.cookie, self.serializer, self.migrate = store, cookie, tagger, migrate
+        self.plain_http = PlainHttpWarning(cookie.secure, secure_setting)
 
     def open_session(self, app: Flask, request: Request) -> FlaskSession:
         value = request.cookies.get(self.cookie.name)
         core = self.store.open(value)  # lazy: no Redis command until the data is used
         if value and core.id is None and self.migrate:
-            data = self._flask_cookie(app, value)  # not ours; maybe Flask's own signed cookie session
+            data = _flask_conf.flask_cookie_data(app, value, self.serializer)  # Flask's own cookie?
             if data:
                 return FlaskSession(migrated_session(data), migrated=True)
         return FlaskSession(core)
-
-    def _flask_cookie(self, app: Flask, value: str) -> dict[str, Any] | None:
-        legacy = SecureCookieSessionInterface()
-        legacy.serializer = self.serializer
-        signer = legacy.get_signing_serializer(app)
-        if signer is None:
-            return None
-        try:
-            data = signer.loads(value, max_age=int(app.permanent_session_lifetime.total_seconds()))
-        except (BadSignature, AttributeError, ValueError, TypeError):
-            return None
-        return data if isinstance(data, dict) else None
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         if not isinstance(session, FlaskSession) or session.saved:
@@ -131,35 +105,29 @@ class RedisSessionInterface(SessionInterface):
             response.vary.add("Cookie")
         if not core.accessed or not core.loaded:
             return  # untouched (or unreadable): zero Redis commands, cookie left alone
-        delete = self.cookie.header("", delete=True)
         if core.new and set(core) <= {PERMANENT}:  # nothing worth storing for a flag alone
-            if session.migrated:
-                response.headers.add("Set-Cookie", delete)
-            return
-        try:
-            result = self.store.save(core)
-        except SessionBackendUnavailable as exc:
-            if self.store.config.degraded:
+            result = None
+        else:
+            try:
+                result = self.store.save(core)
+            except SessionBackendUnavailable as exc:
+                if not self.store.config.degraded:
+                    _flask_conf.become(response, app.make_response(app.handle_user_exception(exc)))
+                    return
                 log.warning("session not saved, cookie left untouched (degraded mode): %s", exc)
-            else:
-                _become(response, app.make_response(app.handle_user_exception(exc)))
+                return
+        if lost_write(result):
+            _flask_conf.become(response, Response(CONFLICT_BODY, 409, CONFLICT_HEADERS))
             return
-        if result.cookie == "delete" or (session.migrated and result.cookie != "set"):
-            response.headers.add("Set-Cookie", delete)
-        elif result.value and (result.cookie == "set" or (result.written and session.permanent)):
-            settings = self.cookie if session.permanent else replace(self.cookie, max_age=None)
-            response.headers.add("Set-Cookie", settings.header(result.value))
-
-
-def _become(response: Response, other: Response) -> None:
-    response.close()  # replaced in place: save_session cannot return a new response
-    response.status, response.headers, response.response = other.status, other.headers, other.response
-    response.direct_passthrough = other.direct_passthrough
-
-
-def _unavailable(exc: SessionBackendUnavailable) -> Response:
-    log.error("%s", exc)
-    return Response(UNAVAILABLE_BODY, 503, unavailable_headers(exc))
+        action = cookie_action(result, migrated=session.migrated, slide=session.permanent)
+        if action == "leave":
+            return  # the common case: nothing more to compute
+        settings = self.cookie if session.permanent else replace(self.cookie, max_age=None)
+        local = local_http(request.scheme, request.host)
+        left = remaining_lifetime(self.store.config.absolute_timeout, core.created_at, time.time())
+        if header := set_cookie_header(action, result, settings, local_http=local, max_age=left):
+            self.plain_http.check(local)
+            response.headers.add("Set-Cookie", header)
 
 
 class SessionKit:
@@ -178,45 +146,30 @@ class SessionKit:
     def init_app(self, app: Flask) -> None:
         """Install the Redis session interface, the 503 handler and the Flask-Login hooks."""
         cfg = app.config
-
-        def setting(name: str, default: Any) -> Any:
-            return cfg.get(f"SESSIONKIT_{name}", default)
-
         if not cfg.get("SECRET_KEY"):
             raise ConfigurationError("set SECRET_KEY (the same on every replica): it signs session cookies")
-        client = self.client if self.client is not None else setting("REDIS", None)
-        url = None if client is not None else setting("REDIS_URL", None)
+        client = self.client if self.client is not None else cfg.get("SESSIONKIT_REDIS_CLIENT",
+                                                                     cfg.get("SESSIONKIT_REDIS"))
+        url = None if client is not None else cfg.get("SESSIONKIT_REDIS_URL")
         if url is None and client is None:
-            raise ConfigurationError("set SESSIONKIT_REDIS_URL = 'redis://host:6379/0' (or SESSIONKIT_REDIS "
-                                     "to an existing redis client)")
-        idle = setting("IDLE_TIMEOUT", None) or app.permanent_session_lifetime
-        # SESSION_REFRESH_EACH_REQUEST=False: only writes extend the session, as with Flask's cookie.
-        refresh = setting("REFRESH_INTERVAL", 60) if cfg["SESSION_REFRESH_EACH_REQUEST"] else 1e18
+            raise ConfigurationError("set SESSIONKIT_REDIS_URL = 'redis://host:6379/0' (or "
+                                     "SESSIONKIT_REDIS_CLIENT to an existing redis client)")
         tagger = TaggedJSONSerializer()
-        store = RedisStore(
-            url, client=client, secret_keys=[cfg["SECRET_KEY"], *(cfg.get("SECRET_KEY_FALLBACKS") or ())],
-            serializer=TaggedSerializer(tagger), key_prefix=setting("KEY_PREFIX", "sessionkit:"),
-            idle_timeout=idle, absolute_timeout=setting("ABSOLUTE_TIMEOUT", timedelta(days=30)),
-            refresh_interval=refresh, max_size=setting("MAX_SIZE", 65536),
-            degraded=setting("DEGRADED", False), wait_replicas=setting("WAIT_REPLICAS", 0),
-        )
-        same_site = cfg["SESSION_COOKIE_SAMESITE"]
-        cookie = CookieSettings(
-            name=cfg["SESSION_COOKIE_NAME"],
-            path=cfg["SESSION_COOKIE_PATH"] or cfg["APPLICATION_ROOT"],
-            domain=cfg["SESSION_COOKIE_DOMAIN"] or None,
-            secure=bool(cfg["SESSION_COOKIE_SECURE"] or setting("COOKIE_SECURE", True)),
-            httponly=cfg["SESSION_COOKIE_HTTPONLY"],
-            same_site=same_site.lower() if same_site else "lax",
-            partitioned=cfg.get("SESSION_COOKIE_PARTITIONED", False),
-            max_age=int(store.config.idle_timeout),
-        )
-        migrate = setting("MIGRATE_FLASK_COOKIES", True)
-        app.session_interface = RedisSessionInterface(store, cookie, tagger, migrate=migrate)
+        store = RedisStore(url, client=client, serializer=TaggedSerializer(tagger),
+                           secret_keys=[cfg["SECRET_KEY"], *(cfg.get("SECRET_KEY_FALLBACKS") or ())],
+                           **_flask_conf.settings(app))
+        config = store.config  # the cookie never outlives the session's absolute cap
+        lifetime = min(config.idle_timeout, config.absolute_timeout or config.idle_timeout)
+        cookie, secure_setting = _flask_conf.cookie_settings(app, int(lifetime))
+        app.session_interface = RedisSessionInterface(
+            store, cookie, tagger, migrate=cfg.get("SESSIONKIT_MIGRATE_FLASK_COOKIES", True),
+            secure_setting=secure_setting)
         app.extensions["sessionkit"] = app.session_interface
-        app.register_error_handler(SessionBackendUnavailable, _unavailable)
-        if setting("REGENERATE_ON_LOGIN", True):
-            _connect_flask_login(app)
+        if app.debug:  # a debug server is plain http: say so at start-up
+            app.session_interface.plain_http.check(True)
+        app.register_error_handler(SessionBackendUnavailable, _flask_conf.unavailable_response)
+        if cfg.get("SESSIONKIT_REGENERATE_ON_LOGIN", True):
+            _flask_conf.connect_flask_login(app, regenerate, _logged_out)
 
 
 def get_store(app: Flask | None = None) -> RedisStore:
@@ -238,21 +191,6 @@ def regenerate(user_id: str | int | None = None) -> None:
         current.core.bind_user(user_id)
 
 
-def _connect_flask_login(app: Flask) -> None:
-    """Flask-Login: a new session ID on every login (bound to the user) and logout (unbound)."""
-    try:
-        import flask_login  # type: ignore[import-untyped]
-    except ImportError:
-        return
-    flask_login.user_logged_in.connect(_logged_in, app, weak=False)
-    flask_login.user_loaded_from_cookie.connect(_logged_in, app, weak=False)
-    flask_login.user_logged_out.connect(_logged_out, app, weak=False)
-
-
-def _logged_in(sender: Flask, user: Any = None, **extra: Any) -> None:
-    regenerate(user.get_id() if user is not None else None)
-
-
-def _logged_out(sender: Flask, user: Any = None, **extra: Any) -> None:
+def _logged_out() -> None:
     regenerate()
     session._get_current_object().core.bind_user(None)  # type: ignore[attr-defined]

@@ -2,40 +2,37 @@
 
 from __future__ import annotations
 
-import asyncio
-import binascii
-import json
 import logging
-import threading
-import weakref
-from base64 import b64decode
+import time
 from collections.abc import Sequence
 from functools import partial
 from typing import Any, Literal, cast
 
-import itsdangerous
-from starlette.datastructures import MutableHeaders, Secret
+from starlette.datastructures import Headers, MutableHeaders, Secret
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sessionkit import AsyncRedisStore, ConfigurationError, Session, SessionBackendUnavailable
-from sessionkit._web import UNAVAILABLE_BODY, CookieSettings, migrated_session, unavailable_headers
+from sessionkit import _web as web
+from sessionkit.adapters import _asgi
 
-__all__ = ["SessionMiddleware", "get_session", "get_store", "regenerate"]
+__all__ = ["SessionMiddleware", "get_session", "get_store", "load_session", "regenerate"]
 
 log = logging.getLogger("sessionkit.starlette")
 STORE_SCOPE_KEY = "sessionkit.store"
+_LOAD, _MIGRATED = "sessionkit.load", "sessionkit.migrated"
 
 
 class SessionMiddleware:
     """Server-side sessions for Starlette/FastAPI, with the arguments of Starlette's own middleware.
 
-    ``secret_key`` signs the session-ID cookie (a list rotates: the first signs, all verify) and
-    verifies old Starlette cookies. The cookie arguments mean what they mean in Starlette;
-    ``max_age`` is also the default Redis idle timeout. Sessions live at ``redis_url`` (any URL
-    ``AsyncRedisStore`` takes; ``**store_options`` are its options) or in ``store=``, an
-    ``AsyncRedisStore`` built with ``secret_keys``. ``migrate_starlette_cookies`` moves a valid
-    Starlette cookie session into Redis on first contact.
+    ``secret_key`` signs the session-ID cookie (a list rotates: the first signs, all verify). The
+    cookie arguments mean what they mean in Starlette (``https_only=None``: Secure except on
+    plain-http localhost); ``max_age`` is also the default idle timeout. Sessions live at
+    ``redis_url``, on ``redis_client`` (``**store_options`` are ``AsyncRedisStore``'s options) or
+    in ``store=``. ``migrate_starlette_cookies`` moves Starlette cookie sessions into Redis.
+    ``exclude_paths`` get no session at all; with ``lazy=True`` only ``await load_session(request)``
+    reads it, so endpoints that never call it cost no Redis command.
     """
 
     def __init__(
@@ -45,65 +42,54 @@ class SessionMiddleware:
         session_cookie: str = "session",
         max_age: int | None = 14 * 24 * 60 * 60,
         path: str = "/",
-        same_site: Literal["lax", "strict", "none"] = "lax",
-        https_only: bool = False,
+        same_site: Literal["lax", "strict", "none", "Lax", "Strict", "None"] = "lax",
+        https_only: bool | None = None,
         domain: str | None = None,
         partitioned: bool = False,
         *,
         redis_url: str | None = None,
+        redis_client: Any = None,
         store: AsyncRedisStore | None = None,
         migrate_starlette_cookies: bool = True,
+        exclude_paths: Sequence[str] = (),
+        lazy: bool = False,
         **store_options: Any,
     ) -> None:
-        self.app = app
-        keys = [secret_key] if isinstance(secret_key, (str, Secret)) else list(secret_key)
-        self._secrets = [str(k) for k in keys]
-        if not self._secrets or not all(self._secrets):
-            raise ConfigurationError("secret_key must be a non-empty secret, the same on every replica")
-        self.cookie = CookieSettings(name=session_cookie, path=path, domain=domain, secure=https_only,
-                                     same_site=same_site, partitioned=partitioned, max_age=max_age)
-        self.max_age = max_age
-        if (redis_url is None) == (store is None):
-            raise ConfigurationError("pass exactly one of redis_url='redis://host:6379/0' or store=...")
-        if store is not None and (store_options or store.codec is None):
-            raise ConfigurationError("with store=, configure it yourself: AsyncRedisStore(url, "
-                                     "secret_keys=..., idle_timeout=...); pass no store options here")
-        if max_age:
+        self.app, self.lazy, self._excluded = app, lazy, _asgi.path_matcher(exclude_paths)
+        secrets = _asgi.secret_list(secret_key)
+        secure = None if https_only is None else web.flag(https_only, "SessionMiddleware(https_only=...)")
+        self.cookie = web.CookieSettings(
+            name=session_cookie, path=path, domain=domain, secure=secure, partitioned=partitioned,
+            same_site=web.same_site(same_site, "SessionMiddleware(same_site=...)"), max_age=max_age)
+        self._plain_http = web.PlainHttpWarning(secure, "SessionMiddleware(https_only=True)")
+        if max_age and store is None:
             store_options.setdefault("idle_timeout", max_age)
-        self._shared, self._make = store, partial(AsyncRedisStore, redis_url, secret_keys=self._secrets,
-                                                  **store_options)
-        # redis.asyncio connections belong to one event loop: a URL-built store is made per loop.
-        self._stores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncRedisStore]
-        self._stores, self._lock = weakref.WeakKeyDictionary(), threading.Lock()
-        if store is None:
-            self._make()  # fail at startup on a bad URL or option
-        # Starlette's own cookies, to migrate (itsdangerous signs with the last key: the current one).
-        self._legacy = migrate_starlette_cookies and itsdangerous.TimestampSigner(self._secrets[::-1])
+        self._shared, self._stores = _asgi.stores(secrets, redis_url, redis_client, store, store_options)
+        self._legacy = _asgi.StarletteCookie(secrets, max_age) if migrate_starlette_cookies else None
 
     def store(self) -> AsyncRedisStore:
         """The store serving the running event loop."""
-        if self._shared is not None:
-            return self._shared
-        loop = asyncio.get_running_loop()
-        with self._lock:
-            if (store := self._stores.get(loop)) is None:
-                store = self._stores[loop] = self._make()
-        return store
+        return self._shared if self._shared is not None else self._stores.get()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
-            await self.app(scope, receive, self._closing(send) if scope["type"] == "lifespan" else send)
+        if scope["type"] not in ("http", "websocket") or self._excluded(scope["path"]):
+            lifespan = scope["type"] == "lifespan"
+            await self.app(scope, receive, self._stores.closing(send) if lifespan else send)
             return
         store = self.store()
         cookie = HTTPConnection(scope).cookies.get(self.cookie.name)
-        try:
-            session, migrated = await self._open(store, cookie)
-        except SessionBackendUnavailable as exc:
-            if scope["type"] == "websocket":
-                await receive()  # the handshake's websocket.connect, answered by the denial
-            await _unavailable(scope, send, exc)
-            return
-        scope["session"], scope[STORE_SCOPE_KEY] = session, store
+        scope[STORE_SCOPE_KEY] = store
+        if self.lazy and (session_id := store.session_id_from_cookie(cookie)) is not None:
+            scope["session"] = Session(id=session_id, new=False, loader=_asgi.not_loaded)
+            scope[_LOAD] = partial(self._install, scope, store, cookie)
+        else:
+            try:
+                await self._install(scope, store, cookie)
+            except SessionBackendUnavailable as exc:
+                if scope["type"] == "websocket":
+                    await receive()  # the handshake's websocket.connect, answered by the denial
+                await _asgi.error_reply(scope, send, exc)
+                return
         replied = started = False  # replied: a 503 replaced the app's response, drop the rest
 
         async def send_wrapper(message: Message) -> None:
@@ -112,11 +98,12 @@ class SessionMiddleware:
                 return
             if message["type"] in ("http.response.start", "websocket.accept"):
                 started = True
+                session = scope["session"]
                 try:
-                    set_cookie = await self._commit(store, session, migrated)
-                except SessionBackendUnavailable as exc:
+                    set_cookie = await self._commit(scope, store, session)
+                except (SessionBackendUnavailable, _asgi.LostWrite) as exc:
                     replied = True
-                    await _unavailable(scope, send, exc)
+                    await _asgi.error_reply(scope, send, exc)
                     return
                 message.setdefault("headers", [])
                 headers = MutableHeaders(scope=message)
@@ -128,31 +115,34 @@ class SessionMiddleware:
 
         try:
             await self.app(scope, receive, send_wrapper)
-        except SessionBackendUnavailable as exc:  # from the endpoint, e.g. revoke_user()
+        except SessionBackendUnavailable as exc:  # from the endpoint: revoke_user(), load_session()
             if started:
                 raise
-            await _unavailable(scope, send, exc)
+            await _asgi.error_reply(scope, send, exc)
             return
-        if scope["type"] == "websocket" and not session.new and not replied:
+        session = scope["session"]
+        if scope["type"] == "websocket" and session.loaded and not session.new and not replied:
             try:  # changes made after the handshake; no cookie can be sent any more
                 await store.save(session)
             except SessionBackendUnavailable as exc:
                 log.warning("session changes of a websocket were not saved: %s", exc)
 
-    async def _open(self, store: AsyncRedisStore, cookie: str | None) -> tuple[Session, bool]:
-        """The request's session, and whether it was imported from a Starlette cookie session."""
+    async def _install(self, scope: Scope, store: AsyncRedisStore, cookie: str | None) -> Session:
+        """Read the request's session into the scope (imported from a Starlette cookie if it is one)."""
         session = await store.open(cookie)  # verifies the signature once; no I/O if it fails
+        migrated = False
         if cookie and self._legacy and session.id is None:
-            try:  # not ours: maybe Starlette's own (same secret, still within max_age)
-                data = json.loads(b64decode(self._legacy.unsign(cookie, max_age=self.max_age)))
-            except (itsdangerous.BadSignature, binascii.Error, ValueError):
-                data = None
-            if data and isinstance(data, dict):
-                return migrated_session(data), True
-        return session, False
+            data = self._legacy.data(cookie)  # not ours: maybe Starlette's own (same secret, max_age)
+            if data is not None:
+                session, migrated = web.migrated_session(data), True
+        scope["session"], scope[_MIGRATED] = session, migrated
+        scope.pop(_LOAD, None)
+        return session
 
-    async def _commit(self, store: AsyncRedisStore, session: Session, migrated: bool) -> str | None:
+    async def _commit(self, scope: Scope, store: AsyncRedisStore, session: Session) -> str | None:
         """Save the session; return the ``Set-Cookie`` value to send, if any."""
+        if not session.loaded:
+            return None  # lazy and never loaded: nothing to save, the cookie stays
         try:
             result = await store.save(session)
         except SessionBackendUnavailable as exc:
@@ -160,42 +150,36 @@ class SessionMiddleware:
                 raise
             log.warning("session not saved, cookie left untouched (degraded mode): %s", exc)
             return None
-        if result.cookie == "delete" or (migrated and result.cookie != "set"):
-            return self.cookie.header("", delete=True)
-        if result.value and (result.cookie == "set" or result.written):
-            return self.cookie.header(result.value)  # a write also slides the cookie's Max-Age
-        return None
-
-    def _closing(self, send: Send) -> Send:
-        async def closing_send(message: Message) -> None:
-            if message["type"] == "lifespan.shutdown.complete":
-                with self._lock:
-                    store = self._stores.pop(asyncio.get_running_loop(), None)
-                if store is not None:
-                    await store.aclose()
-            await send(message)
-
-        return closing_send
-
-
-async def _unavailable(scope: Scope, send: Send, exc: SessionBackendUnavailable) -> None:
-    """503 + Retry-After; a websocket gets it as a denial response where the server allows."""
-    log.error("%s", exc)
-    if scope["type"] == "websocket" and "websocket.http.response" not in scope.get("extensions", {}):
-        await send({"type": "websocket.close", "code": 1013, "reason": "Try Again Later"})
-        return
-    kind = "websocket.http" if scope["type"] == "websocket" else "http"
-    headers = [(k.lower().encode(), v.encode()) for k, v in unavailable_headers(exc).items()]
-    await send({"type": f"{kind}.response.start", "status": 503, "headers": headers})
-    await send({"type": f"{kind}.response.body", "body": UNAVAILABLE_BODY.encode()})
+        if web.lost_write(result):
+            raise _asgi.LostWrite
+        slide = self.cookie.max_age is not None
+        action = web.cookie_action(result, migrated=scope.get(_MIGRATED, False), slide=slide)
+        if action == "leave":
+            return None
+        local = web.local_http(scope.get("scheme", "http"), Headers(scope=scope).get("host"))
+        left = web.remaining_lifetime(store.config.absolute_timeout, session.created_at, time.time())
+        header = web.set_cookie_header(action, result, self.cookie, local_http=local, max_age=left)
+        if header:  # a write also slides the Max-Age
+            self._plain_http.check(local)
+        return header
 
 
 def get_session(conn: HTTPConnection) -> Session:
     """``request.session`` typed as sessionkit's ``Session`` (``regenerate``, ``destroy``, ...)."""
     session = conn.scope.get("session")
     if not isinstance(session, Session):
-        raise ConfigurationError("no sessionkit session: add sessionkit.adapters.starlette.SessionMiddleware")
+        raise ConfigurationError("no sessionkit session: add sessionkit.adapters.starlette.SessionMiddleware "
+                                 "(and keep this path out of its exclude_paths)")
     return session
+
+
+async def load_session(conn: HTTPConnection) -> Session:
+    """The request's session, read from Redis now if the middleware is ``lazy`` (else already read).
+
+    Raises ``SessionBackendUnavailable`` (answered with 503) when Redis is unreachable.
+    """
+    load = conn.scope.get(_LOAD)
+    return cast(Session, await load()) if load is not None else get_session(conn)
 
 
 def get_store(conn: HTTPConnection) -> AsyncRedisStore:

@@ -13,7 +13,6 @@ from sessionkit._version import __version__
 
 if TYPE_CHECKING:
     from sessionkit._async_store import AsyncRedisStore
-    from sessionkit._core import SaveResult
     from sessionkit._errors import (
         ConfigurationError,
         PoolExhausted,
@@ -25,6 +24,7 @@ if TYPE_CHECKING:
         SessionTooLarge,
     )
     from sessionkit._observe import Hook, OperationEvent
+    from sessionkit._ops import SaveResult
     from sessionkit._policy import check_server_policy
     from sessionkit._serializers import JSONSerializer, Serializer
     from sessionkit._session import Session
@@ -38,7 +38,7 @@ _WHERE = {
     "OperationEvent": "_observe",
     "PoolExhausted": "_errors",
     "RedisStore": "_store",
-    "SaveResult": "_core",
+    "SaveResult": "_ops",
     "SerializationError": "_errors",
     "Serializer": "_serializers",
     "Session": "_session",

@@ -1,4 +1,5 @@
-"""``sessionkit sessions``: operator commands (stats over SCAN, revoke a user's sessions)."""
+"""``sessionkit sessions``: operator commands (stats over SCAN with server-policy warnings,
+revoke a user's sessions)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 
 from sessionkit._connect import mask_url, sync_client
 from sessionkit._errors import SessionError
+from sessionkit._policy import check_server_policy
 
 
 def register(subparsers: Any) -> None:
@@ -80,6 +82,20 @@ def collect_stats(client: Any, prefix: str, limit: int = 0) -> dict[str, Any]:
     return {"sessions": len(sizes), "bytes": _percentiles(sizes), "ttl_seconds": _percentiles(ttls)}
 
 
+def _policy_warnings(client: Any) -> list[str]:
+    nodes = client.get_primaries() if hasattr(client, "get_primaries") else [None]
+    warnings: list[str] = []
+    for node in nodes:
+        target = client if node is None else client.get_redis_connection(node)
+        try:
+            problems = check_server_policy(target)
+        except Exception as exc:  # e.g. CONFIG disabled by the provider: say so, do not fail
+            problems = [f"cannot read the server's configuration ({exc}); check maxmemory-policy by hand"]
+        where = "" if node is None else f"{node.host}:{node.port}: "
+        warnings.extend(where + p for p in problems if where + p not in warnings)
+    return warnings
+
+
 def _stats(args: argparse.Namespace) -> int:
     client = _client(args)
     try:
@@ -87,6 +103,9 @@ def _stats(args: argparse.Namespace) -> int:
     except Exception as exc:
         print(f"sessionkit sessions: cannot read {mask_url(args.url)}: {exc}", file=sys.stderr)
         return 1
+    result["warnings"] = _policy_warnings(client)
+    for warning in result["warnings"]:
+        print(f"warning: {warning}", file=sys.stderr)
     if args.json:
         print(json.dumps(result, indent=2))
         return 0

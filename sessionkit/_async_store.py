@@ -1,16 +1,33 @@
-"""``AsyncRedisStore``: drives the sans-IO operations of ``_ops`` with ``redis.asyncio``."""
+"""``AsyncRedisStore``: executes the sans-IO operations of ``_ops`` with ``redis.asyncio``."""
 
 from __future__ import annotations
 
+import inspect
+import time
 from typing import Any
 
+from redis.exceptions import NoScriptError, ReadOnlyError, RedisClusterException, RedisError
+
 from sessionkit import _ops
-from sessionkit._connect import adrop_connections, async_client, translate_errors
+from sessionkit._commands import (
+    Command,
+    Delete,
+    Exists,
+    IndexAdd,
+    IndexRemove,
+    Members,
+    ReadHash,
+    Write,
+)
+from sessionkit._connect import adrop_connections, async_client, translated
 from sessionkit._core import SaveResult, StoreCore
-from sessionkit._errors import SessionNotReplicated
-from sessionkit._observe import Operation, observed
+from sessionkit._errors import SessionBackendUnavailable, SessionNotReplicated
+from sessionkit._observe import Operation, emit
+from sessionkit._plan import plan_save
 from sessionkit._scripts import WRITE
 from sessionkit._session import Session
+
+_REDIS_ERRORS = (RedisError, RedisClusterException)
 
 
 class AsyncRedisStore(StoreCore):
@@ -26,42 +43,96 @@ class AsyncRedisStore(StoreCore):
     def _setup(self) -> None:
         self._script = self.client.register_script(WRITE)
 
-    async def _call(self, call: _ops.Call) -> Any:
-        name, args = call
-        if not self.config.wait_replicas or name not in _ops.WRITES:
-            return await self._send(self.client, name, args)
-        # Every write — deletes and index updates included — is followed by WAIT.
-        pipe = self.client.pipeline(transaction=False)
-        queued = self._send(pipe, name, args)
-        if name == "write":
-            await queued  # an asyncio script call queues itself when awaited
-        pipe.wait(self.config.wait_replicas, self.config.wait_timeout_ms)
+    # -- executing commands ----------------------------------------------------------------
+    def _send(self, target: Any, command: Command) -> Any:
+        """The command's awaitable (or, on a pipeline, the queued pipeline)."""
+        match command:
+            case ReadHash(key):
+                return target.hgetall(key)
+            case Write(key, argv):
+                return self._eval(target, key, argv)
+            case IndexAdd(index, member, ttl_ms):
+                return self._eval(target, index, ["index", ttl_ms, member])
+            case IndexRemove(index, member):
+                return target.srem(index, member)
+            case Delete(key):
+                return target.delete(key)
+            case Members(index):
+                return target.smembers(index)
+            case Exists(key):
+                return target.exists(key)
+
+    async def _eval(self, target: Any, key: str, argv: list[Any]) -> Any:
+        if target is not self.client:  # a pipeline loads its scripts itself
+            return await self._script(keys=[key], args=argv, client=target)
         try:
+            return await target.evalsha(self._script.sha, 1, key, *argv)
+        except NoScriptError:  # EVAL caches it on that server only (SCRIPT LOAD would go to all)
+            return await target.eval(WRITE, 1, key, *argv)
+
+    async def _execute(self, command: Command) -> Any:
+        try:
+            if not (self.config.wait_replicas and command.writes):
+                return await self._send(self.client, command)
+            # Every write — deletes and index updates included — is followed by WAIT.
+            pipe = self.client.pipeline(transaction=False)
+            queued = self._send(pipe, command)
+            if inspect.isawaitable(queued):  # a script call queues itself when awaited
+                await queued
+            pipe.wait(self.config.wait_replicas, self.config.wait_timeout_ms)
             return self.check_acks(*(await pipe.execute()))
         except SessionNotReplicated:
             await adrop_connections(self.client)
             raise
+        except _REDIS_ERRORS as exc:
+            if isinstance(exc, ReadOnlyError):  # the server was demoted: find the master again
+                await adrop_connections(self.client)
+            raise translated(exc, command.name) from exc
 
-    def _send(self, target: Any, name: str, args: tuple[Any, ...]) -> Any:
-        if name == "write":
-            key, argv = args
-            return self._script(keys=[key], args=argv, client=target)
-        return getattr(target, name)(*args)
+    async def _run(self, operation: Operation, op: _ops.Op[Any]) -> Any:
+        if not self.hooks:
+            return await _ops.adrive(op, self._execute)
+        start, outcome = time.perf_counter(), "error"
+        try:
+            result = await _ops.adrive(op, self._execute)
+            outcome = "conflict" if isinstance(result, SaveResult) and result.conflict else "ok"
+            return result
+        finally:
+            emit(self.hooks, operation, outcome, start)
 
-    async def _guarded(self, call: _ops.Call) -> Any:
-        with translate_errors(call[0]):
-            return await self._call(call)
+    # -- the read ----------------------------------------------------------------------------
+    async def _read(self, session: Session, session_id: str, degrade: bool) -> str:
+        try:
+            raw = await self.client.hgetall(self.config.key_for(session_id))
+        except _REDIS_ERRORS as exc:
+            error = translated(exc, "read")
+            if not degrade or not isinstance(error, SessionBackendUnavailable):
+                raise error from exc
+            _ops.degrade(session, error)
+            return "degraded"
+        outcome, cleanup = _ops.after_read(self.ctx, session, session_id, raw)
+        if cleanup is not None:
+            await self._execute(cleanup)
+        return outcome
 
-    async def _run(self, operation: Operation, make: Any, *args: Any) -> Any:
-        with observed(self.hooks, operation) as out:
-            return await _ops.adrive(make(self, *args, out), self._guarded)
+    async def _load(self, session: Session, session_id: str, degrade: bool) -> None:
+        if not self.hooks:
+            await self._read(session, session_id, degrade)
+            return
+        start, outcome = time.perf_counter(), "error"
+        try:
+            outcome = await self._read(session, session_id, degrade)
+        finally:
+            emit(self.hooks, "load", outcome, start)
 
+    # -- the public API ----------------------------------------------------------------------
     async def open(self, cookie: str | None) -> Session:
         """The session for a request's cookie; a bad or missing cookie costs no Redis command."""
         session_id = self.session_id_from_cookie(cookie)
-        session = Session() if session_id is None else Session(id=session_id, new=False)
-        if session_id is not None:
-            await self._run("load", _ops.load, session, session_id, self.config.degraded)
+        if session_id is None:
+            return Session()
+        session = Session(id=session_id, new=False)
+        await self._load(session, session_id, self.config.degraded)
         return session
 
     async def load(self, session_id: str) -> Session | None:
@@ -71,29 +142,36 @@ class AsyncRedisStore(StoreCore):
         through ``clear()`` (``rotate_on_clear`` off); rotate it with ``regenerate()``.
         """
         session = Session(id=session_id, new=False, rotate_on_clear=False)
-        await self._run("load", _ops.load, session, session_id, False)
+        await self._load(session, session_id, False)
         return None if session.new else session
 
     async def save(self, session: Session, *, destroy_if_empty: bool = True) -> SaveResult:
         """Write what changed: one atomic round trip that never resurrects a deleted session."""
-        result: SaveResult = await self._run("save", _ops.save, session, destroy_if_empty)
-        return result
+        now = self.ctx.now()
+        plan = plan_save(session, self.serializer, self.config, now, destroy_if_empty=destroy_if_empty)
+        if plan.kind != "none" and plan.kind != "refused":
+            operation: Operation = "regenerate" if plan.kind == "regenerate" else "save"
+            result: SaveResult = await self._run(operation, _ops.save(self.ctx, session, plan, now))
+            return result
+        if self.hooks:
+            emit(self.hooks, "save", "noop" if plan.kind == "none" else "conflict", time.perf_counter())
+        return _ops.settled(self.ctx, session, plan)
 
     async def exists(self, session_id: str) -> bool:
-        return bool(await self._run("load", _ops.simple, ("exists", (self.key(session_id),))))
+        return bool(await self._run("load", _ops.exists(self.ctx, session_id)))
 
     async def delete(self, session_id: str) -> None:
         """Delete a session by ID, and remove it from its user's index."""
-        await self._run("delete", _ops.delete_id, session_id)
+        await self._run("delete", _ops.delete_id(self.ctx, session_id))
 
     async def sessions_of(self, user_id: str | int) -> list[str]:
         """Redis keys of the live sessions bound to ``user_id``; stale index entries are pruned."""
-        keys: list[str] = await self._run("load", _ops.sessions_of, str(user_id))
+        keys: list[str] = await self._run("load", _ops.sessions_of(self.ctx, str(user_id)))
         return keys
 
     async def revoke_user(self, user_id: str | int) -> int:
         """End every session of ``user_id`` ("log out everywhere"); returns how many ended."""
-        return int(await self._run("revoke_user", _ops.revoke_user, str(user_id)))
+        return int(await self._run("revoke_user", _ops.revoke_user(self.ctx, str(user_id))))
 
     async def aclose(self) -> None:
         await self.client.aclose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sessionkit._cookie import redis_key_suffix
 from sessionkit._errors import ConfigurationError
 
 Seconds = float | int | timedelta
@@ -51,6 +52,10 @@ class StoreConfig:
             raise ConfigurationError(
                 f"key_prefix must be a non-empty string without whitespace, got {self.key_prefix!r}"
             )
+
+    def key_for(self, session_id: str) -> str:
+        """The Redis key of a session ID (a hash of it: Redis never holds a usable ID)."""
+        return f"{self.key_prefix}s:{redis_key_suffix(session_id)}"
 
     def session_key(self, suffix: str) -> str:
         return f"{self.key_prefix}s:{suffix}"

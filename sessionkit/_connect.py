@@ -54,13 +54,21 @@ def mask_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+RETRIES = 2  # two quick retries with backoff absorb a dropped connection or a failover blip
+_BACKOFF = ExponentialBackoff(cap=0.2, base=0.02)
+
+
+def backoff(attempt: int) -> float:
+    """Seconds to wait before retry ``attempt + 1`` (the clients' own policy)."""
+    return float(_BACKOFF.compute(attempt + 1))
+
+
 def _options(asynchronous: bool) -> dict[str, Any]:
     retry_cls = redis.asyncio.retry.Retry if asynchronous else redis.retry.Retry
     return {
         "socket_timeout": SOCKET_TIMEOUT,
         "socket_connect_timeout": CONNECT_TIMEOUT,
-        # Two quick retries with backoff absorb a dropped connection or a failover blip.
-        "retry": retry_cls(ExponentialBackoff(cap=0.2, base=0.02), 2),
+        "retry": retry_cls(_BACKOFF, RETRIES),
     }
 
 

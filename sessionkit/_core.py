@@ -1,61 +1,23 @@
-"""What the sync and async stores share: settings, cookie codec and the sans-IO steps around I/O."""
+"""What the sync and async stores share: settings, the cookie codec, the operations' context."""
 
 from __future__ import annotations
 
-import logging
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import timedelta
-from functools import cached_property
-from typing import Any, Literal
+from typing import Any
 
 from sessionkit._config import Seconds, StoreConfig, seconds
 from sessionkit._connect import is_cluster, mask_url
-from sessionkit._cookie import CookieCodec, SecretKeys, new_session_id, redis_key_suffix
+from sessionkit._cookie import CookieCodec, SecretKeys, new_session_id
 from sessionkit._errors import ConfigurationError, SessionNotReplicated
 from sessionkit._observe import Hook
-from sessionkit._plan import decode_hash, expired, replaced
+from sessionkit._ops import ConflictKind, Context, SaveResult
 from sessionkit._serializers import JSONSerializer, Serializer
 from sessionkit._session import Session
 
-log = logging.getLogger("sessionkit")
+__all__ = ["ConflictKind", "SaveResult", "StoreCore"]
 
-
-ConflictKind = Literal["deleted", "regenerated", "exists"]
-
-
-@dataclass(frozen=True)
-class SaveResult:
-    """What the adapter must do with the cookie after ``save``.
-
-    ``cookie``: ``"set"`` (send ``value``: new or regenerated session), ``"delete"`` (the session
-    ended) or ``"keep"`` (leave the browser's cookie as it is; ``value`` is still the signed ID of
-    a live session, for frameworks that resend it to slide the cookie's expiry).
-    ``value`` is signed when first read, so a result whose cookie is not sent costs no HMAC.
-    ``conflict`` (``None`` when the write went through or nothing needed writing):
-
-    - ``"deleted"``: the session was deleted meanwhile (a logout or revoke won the race); nothing
-      was written, ``cookie`` is ``"delete"``.
-    - ``"regenerated"``: another request replaced this session's ID moments ago (a login's
-      ``regenerate()``); this request's changes were NOT applied. ``cookie`` is ``"keep"``: the
-      browser already has, or is about to get, the new cookie — do not touch it, and answer with
-      an error (e.g. 409) rather than a silent 200, so the client can retry with the new cookie.
-    - ``"exists"``: a create under a caller-chosen ID (Django's keys) found the ID taken.
-    """
-
-    cookie: Literal["set", "delete", "keep"]
-    session_id: str | None
-    written: bool
-    conflict: ConflictKind | None = None
-    signer: Callable[[str], str] | None = field(default=None, repr=False, compare=False)
-
-    @cached_property
-    def value(self) -> str | None:
-        """The signed cookie value for ``session_id`` (``None`` when there is nothing to send)."""
-        if self.session_id is None or self.signer is None:
-            return None
-        return self.signer(self.session_id)
 
 
 class StoreCore:
@@ -127,6 +89,8 @@ class StoreCore:
         self.hooks = tuple(hooks)
         self._url = url
         self.client = client if client is not None else self._connect(url or "")
+        self.ctx = Context(self.config, self.serializer, time.time, new_session_id,
+                           self.codec.sign if self.codec is not None else None, self.sharded)
         self._setup()
 
     def _connect(self, url: str) -> Any:
@@ -170,39 +134,10 @@ class StoreCore:
 
     # -- sans-IO steps ---------------------------------------------------------------------
     def key(self, session_id: str) -> str:
-        return self.config.session_key(redis_key_suffix(session_id))
-
-    def fill(self, session: Session, session_id: str, raw: dict[bytes, bytes], now: float) -> bool:
-        """Fill ``session`` from an ``HGETALL`` reply. False when missing, unreadable or expired
-        (the session is then a fresh empty one: a client-chosen ID is never adopted)."""
-        if replaced(raw):
-            session.reset(replaced=True)
-            return False
-        record = decode_hash(raw, self.serializer, session_id[:6] + "…")
-        if record is None or expired(record, self.config, now):
-            session.reset()
-            return False
-        session.restore(session_id, record)
-        return True
-
-    def degrade(self, session: Session, exc: Exception) -> None:
-        log.warning("Redis unavailable, serving an empty degraded session: %s", exc)
-        session.reset(degraded=True)
-
-    def result(self, session_id: str | None, cookie: Literal["set", "delete", "keep"],
-               written: bool, conflict: ConflictKind | None = None) -> SaveResult:
-        signer = self.codec.sign if self.codec is not None else None
-        return SaveResult(cookie, session_id, written, conflict, signer)
+        """The Redis key of a session ID."""
+        return self.config.key_for(session_id)
 
     @property
     def sharded(self) -> bool:
         """Whether the client is a Redis Cluster client (keys live on different shards)."""
         return is_cluster(self.client)
-
-    @staticmethod
-    def new_id() -> str:
-        return new_session_id()
-
-    @staticmethod
-    def now() -> float:
-        return time.time()

@@ -11,8 +11,7 @@ Feed them to Prometheus or OpenTelemetry with a few lines (see docs/observabilit
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -32,28 +31,11 @@ class OperationEvent:
 Hook = Callable[[OperationEvent], None]
 
 
-class Outcome:
-    """Mutable outcome slot for ``observed``; the operation sets ``value`` when not ``ok``."""
+def emit(hooks: Sequence[Hook], operation: Operation, outcome: str, start: float) -> None:
+    """Send one ``OperationEvent`` (started at ``perf_counter()`` value ``start``) to every hook.
 
-    __slots__ = ("value",)
-
-    def __init__(self) -> None:
-        self.value = "ok"
-
-
-@contextmanager
-def observed(hooks: Sequence[Hook], operation: Operation) -> Iterator[Outcome]:
-    outcome = Outcome()
-    if not hooks:
-        yield outcome
-        return
-    start = time.perf_counter()
-    try:
-        yield outcome
-    except BaseException:
-        outcome.value = "error"
-        raise
-    finally:
-        event = OperationEvent(operation, outcome.value, time.perf_counter() - start)
-        for hook in hooks:
-            hook(event)
+    Stores call it only when hooks are installed: without hooks an operation costs no timing.
+    """
+    event = OperationEvent(operation, outcome, time.perf_counter() - start)
+    for hook in hooks:
+        hook(event)

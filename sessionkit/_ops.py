@@ -1,136 +1,205 @@
-"""Store operations as sans-IO generators.
+"""The store's operations, sans-IO: what to send to Redis for a read, a save, a delete, a revoke.
 
-Each operation yields the Redis calls it needs as ``Call`` tuples and receives their replies; it
-never touches a socket. ``RedisStore`` and ``AsyncRedisStore`` drive the same generators, one with
-plain calls and one with ``await``, so every decision exists exactly once. A failed call is thrown
-back into the generator as ``SessionBackendUnavailable`` (that is how degraded mode is decided).
+The read and a save that writes nothing are straight-line functions (``after_read``, ``settled``):
+the hot paths run no generator. Every operation that writes is a generator
+``Generator[Command, Reply, Result]``: it yields typed commands (``sessionkit._commands``) and gets
+their replies; ``RedisStore`` and ``AsyncRedisStore`` execute them (``drive``/``adrive``), so every
+decision exists once. A failed command is thrown back into the generator as
+``SessionBackendUnavailable``. Operations get a ``Context`` (settings, serializer, clock, ID
+source, signer), never the store.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Generator
-from typing import Any, TypeVar
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Literal, TypeVar
 
+from sessionkit._commands import Command, Delete, Exists, IndexAdd, IndexRemove, Members, Write
+from sessionkit._config import StoreConfig
 from sessionkit._cookie import redis_key_suffix
-from sessionkit._core import SaveResult, StoreCore
 from sessionkit._errors import SessionBackendUnavailable, SessionNotReplicated
-from sessionkit._observe import Outcome
-from sessionkit._plan import WritePlan, commit, index_ttl_ms, meta_user, plan_save
+from sessionkit._plan import (
+    WritePlan,
+    decode_hash,
+    expired,
+    index_ttl_ms,
+    meta_user,
+    replaced,
+)
 from sessionkit._scripts import EMPTIED, GONE, REPLACED, WRITTEN, write_args
+from sessionkit._serializers import Serializer
 from sessionkit._session import Session
 
-# (method name on the client, positional args); "write" runs the Lua script: (key, args)
-Call = tuple[str, tuple[Any, ...]]
-Op = Generator[Call, Any, Any]
-WRITES = frozenset({"write", "delete", "srem", "sadd", "expire"})  # followed by WAIT if asked
+log = logging.getLogger("sessionkit")
+ConflictKind = Literal["deleted", "regenerated", "exists"]
+T = TypeVar("T")
+Op = Generator[Command, Any, T]
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    """What the adapter must do with the cookie after ``save``.
+
+    ``cookie``: ``"set"`` (send ``value``: new or regenerated session), ``"delete"`` (the session
+    ended) or ``"keep"`` (leave the browser's cookie as it is; ``value`` is still the signed ID of
+    a live session, for frameworks that resend it to slide the cookie's expiry).
+    ``value`` is signed when first read, so a result whose cookie is not sent costs no HMAC.
+    ``conflict`` (``None`` when the write went through or nothing needed writing):
+
+    - ``"deleted"``: the session was deleted meanwhile (a logout or revoke won the race); nothing
+      was written, ``cookie`` is ``"delete"``.
+    - ``"regenerated"``: another request replaced this session's ID moments ago (a login's
+      ``regenerate()``); this request's changes were NOT applied. ``cookie`` is ``"keep"``: the
+      browser already has, or is about to get, the new cookie — do not touch it, and answer with
+      an error (e.g. 409) rather than a silent 200, so the client can retry with the new cookie.
+    - ``"exists"``: a create under a caller-chosen ID (Django's keys) found the ID taken.
+    """
+
+    cookie: Literal["set", "delete", "keep"]
+    session_id: str | None
+    written: bool
+    conflict: ConflictKind | None = None
+    signer: Callable[[str], str] | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def value(self) -> str | None:
+        """The signed cookie value for ``session_id`` (``None`` when there is nothing to send)."""
+        if self.session_id is None or self.signer is None:
+            return None
+        return self.signer(self.session_id)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the operations need from their store, and nothing else."""
+
+    config: StoreConfig
+    serializer: Serializer
+    now: Callable[[], float]
+    new_id: Callable[[], str]
+    sign: Callable[[str], str] | None = None
+    sharded: bool = False  # Redis Cluster: a new ID lands on another shard
+
+    def result(self, session_id: str | None, cookie: Literal["set", "delete", "keep"],
+               written: bool, conflict: ConflictKind | None = None) -> SaveResult:
+        return SaveResult(cookie, session_id, written, conflict, self.sign)
+
+
 C = TypeVar("C")
 
 
-def drive(op: Generator[C, Any, Any], execute: Callable[[C], Any]) -> Any:
-    """Run a sans-IO operation: execute each call it yields, send back the reply (or throw back
+def drive(op: Generator[C, Any, T], execute: Callable[[C], Any]) -> T:
+    """Run a sans-IO operation: execute each command it yields, send back the reply (or throw back
     ``SessionBackendUnavailable``), and return the operation's result."""
     try:
-        call = next(op)
+        command = next(op)
         while True:
             try:
-                reply = execute(call)
+                reply = execute(command)
             except SessionBackendUnavailable as exc:
-                call = op.throw(exc)
+                command = op.throw(exc)
             else:
-                call = op.send(reply)
+                command = op.send(reply)
     except StopIteration as stop:
-        return stop.value
+        return stop.value  # type: ignore[no-any-return]
 
 
-async def adrive(op: Generator[C, Any, Any], execute: Callable[[C], Awaitable[Any]]) -> Any:
+async def adrive(op: Generator[C, Any, T], execute: Callable[[C], Awaitable[Any]]) -> T:
     """``drive`` for asyncio: ``execute`` returns an awaitable."""
     try:
-        call = next(op)
+        command = next(op)
         while True:
             try:
-                reply = await execute(call)
+                reply = await execute(command)
             except SessionBackendUnavailable as exc:
-                call = op.throw(exc)
+                command = op.throw(exc)
             else:
-                call = op.send(reply)
+                command = op.send(reply)
     except StopIteration as stop:
-        return stop.value
+        return stop.value  # type: ignore[no-any-return]
 
 
-def load(core: StoreCore, session: Session, session_id: str, degrade: bool, out: Outcome) -> Op:
-    key = core.key(session_id)
-    try:
-        raw = yield ("hgetall", (key,))
-    except SessionBackendUnavailable as exc:
-        if not degrade:
-            raise
-        core.degrade(session, exc)
-        out.value = "degraded"
-        return None
-    if not core.fill(session, session_id, raw, core.now()):
-        out.value = "miss"
-        if raw and not session.replaced:  # expired by absolute lifetime, or unreadable: remove it now
-            yield ("delete", (key,))
-    return None
+# -- the read: straight-line ------------------------------------------------------------------
+def after_read(ctx: Context, session: Session, session_id: str,
+               raw: dict[bytes, bytes]) -> tuple[str, Delete | None]:
+    """Fill ``session`` from the ``HGETALL`` reply for ``session_id``. Returns the outcome
+    (``ok``/``miss``) and the clean-up to run, if any (an expired or unreadable hash).
+
+    A missing, unreadable or expired session becomes a fresh empty one: a client-chosen ID is
+    never adopted.
+    """
+    if not raw:
+        session.reset()
+        return "miss", None
+    if replaced(raw):
+        session.reset(replaced=True)
+        return "miss", None
+    record = decode_hash(raw, ctx.serializer, session_id[:6] + "…")
+    if record is None or expired(record, ctx.config, ctx.now()):
+        session.reset()
+        return "miss", Delete(ctx.config.key_for(session_id))
+    session.restore(session_id, record)
+    return "ok", None
 
 
-def save(core: StoreCore, session: Session, destroy_if_empty: bool, out: Outcome) -> Op:
-    now = core.now()
-    plan = plan_save(session, core.serializer, core.config, now, destroy_if_empty=destroy_if_empty)
-    if plan.kind == "none":
-        out.value = "noop"
-        return core.result(session.id, "keep", False)
-    if plan.kind == "create" and session.replaced:
+def degrade(session: Session, exc: Exception) -> None:
+    log.warning("Redis unavailable, serving an empty degraded session: %s", exc)
+    session.reset(degraded=True)
+
+
+# -- the save ------------------------------------------------------------------------------------
+def settled(ctx: Context, session: Session, plan: WritePlan) -> SaveResult:
+    """The result of a save that sends nothing (``plan.kind`` is ``none`` or ``refused``)."""
+    if plan.kind == "refused":
         # The cookie's session was just regenerated by another request (a login): creating a new
         # session here would replace the new login cookie. Report it instead.
-        out.value = "conflict"
-        return core.result(None, "keep", False, "regenerated")
-    result: SaveResult = yield from _execute(core, session, plan, now)
-    if result.conflict:
-        out.value = "conflict"
-    return result
+        return ctx.result(None, "keep", False, "regenerated")
+    return ctx.result(session.id, "keep", False)
 
 
-def _execute(
-    core: StoreCore, session: Session, plan: WritePlan, now: float
-) -> Generator[Call, Any, SaveResult]:
-    old_id = session.id
+def save(ctx: Context, session: Session, plan: WritePlan, now: float) -> Op[SaveResult]:
+    """Execute a plan that writes (see ``plan_save``)."""
+    config, old_id = ctx.config, session.id
     if plan.kind == "delete" and old_id:
-        yield from delete_id(core, old_id)
+        yield from delete_id(ctx, old_id)
         session.id = None
-        return core.result(None, "delete", True)
+        return ctx.result(None, "delete", True)
     if plan.kind in ("update", "empty", "regenerate") and old_id:
-        key, suffix = core.key(old_id), redis_key_suffix(old_id)
-        if plan.kind == "regenerate":
-            ms = int(core.config.regenerate_grace * 1000)
-            status = yield ("write", (key, write_args("replace", ms, {}, [])))
+        key, suffix = config.key_for(old_id), redis_key_suffix(old_id)
+        if plan.kind == "regenerate":  # the claim: of two concurrent regenerates one sees 1
+            argv = write_args("replace", int(config.regenerate_grace * 1000), {}, [])
         else:
-            status = yield ("write", (key, write_args(plan.kind, plan.ttl_ms, plan.fields, plan.deleted)))
+            argv = write_args(plan.kind, plan.ttl_ms, plan.fields, plan.deleted)
+        status = yield Write(key, argv)
         if status in (GONE, REPLACED):  # a logout, or a regenerate, won the race
             session.id = None
             if status == GONE:
-                return core.result(None, "delete", False, "deleted")
-            return core.result(None, "keep", False, "regenerated" if plan.data_changed else None)
-        if plan.index_remove:
-            yield ("srem", (plan.index_remove, suffix))
-        if status == EMPTIED:
+                return ctx.result(None, "delete", False, "deleted")
+            return ctx.result(None, "keep", False, "regenerated" if plan.data_changed else None)
+        if status == EMPTIED:  # nothing else was left: the session ended here
+            if plan.index_remove:
+                yield IndexRemove(plan.index_remove, suffix)
             session.id = None
-            return core.result(None, "delete", True)
+            return ctx.result(None, "delete", True)
+        if plan.index_remove and plan.kind != "empty":  # an emptied session that lives on stays
+            yield IndexRemove(plan.index_remove, suffix)
         if plan.kind != "regenerate":
             if plan.index_add:
-                yield from _index(core, plan, plan.index_add, suffix)
-            commit(session, old_id, plan, now)
-            return core.result(old_id, "keep", True)
+                yield IndexAdd(plan.index_add, suffix, index_ttl_ms(plan, config))
+            session.mark_saved(old_id, plan.fields, plan.deleted, now)
+            return ctx.result(old_id, "keep", True)
     # A new session given an ID by the caller (Django's own keys) is created under it and fails
     # on collision; otherwise a fresh 256-bit ID, retried on a (2**-256) collision, and once
     # more on a sharded server if the ID's shard is down (another ID lands on another shard).
     fixed = old_id if plan.kind == "create" else None
-    retry = core.sharded and not fixed
+    retry = ctx.sharded and not fixed
     while True:
-        new_id = fixed or core.new_id()
-        args = write_args("create", plan.ttl_ms, plan.fields, [])
+        new_id = fixed or ctx.new_id()
         try:
-            status = yield ("write", (core.key(new_id), args))
+            status = yield Write(config.key_for(new_id), write_args("create", plan.ttl_ms, plan.fields, []))
         except SessionBackendUnavailable as exc:
             if not retry or isinstance(exc, SessionNotReplicated):
                 raise
@@ -139,49 +208,45 @@ def _execute(
         if status == WRITTEN:
             break
         if fixed:
-            return core.result(None, "keep", False, "exists")
+            return ctx.result(None, "keep", False, "exists")
     if plan.index_add:
-        yield from _index(core, plan, plan.index_add, redis_key_suffix(new_id))
-    commit(session, new_id, plan, now)
-    return core.result(new_id, "set", True)
+        yield IndexAdd(plan.index_add, redis_key_suffix(new_id), index_ttl_ms(plan, config))
+    session.mark_saved(new_id, plan.fields, plan.deleted, now)
+    return ctx.result(new_id, "set", True)
 
 
-def _index(core: StoreCore, plan: WritePlan, index: str, suffix: str) -> Generator[Call, Any, None]:
-    yield ("write", (index, ["index", index_ttl_ms(plan, core.config), suffix]))
-
-
-def delete_id(core: StoreCore, session_id: str, out: Outcome | None = None) -> Op:
+# -- by ID, and per user -----------------------------------------------------------------------
+def delete_id(ctx: Context, session_id: str) -> Op[bool]:
     """Delete a session and remove it from its user's index (the user is read in the same step)."""
-    meta = yield ("write", (core.key(session_id), ["delete", 0, 0]))
+    meta = yield Write(ctx.config.key_for(session_id), ["delete", 0, 0])
     user = meta_user(meta)
     if user:
-        yield ("srem", (core.config.user_index_key(user), redis_key_suffix(session_id)))
+        yield IndexRemove(ctx.config.user_index_key(user), redis_key_suffix(session_id))
     return meta is not None
 
 
-def sessions_of(core: StoreCore, user_id: str, out: Outcome) -> Op:
-    index = core.config.user_index_key(user_id)
-    members = yield ("smembers", (index,))
-    suffixes = sorted(m.decode() for m in members)
+def exists(ctx: Context, session_id: str) -> Op[bool]:
+    return bool((yield Exists(ctx.config.key_for(session_id))))
+
+
+def sessions_of(ctx: Context, user_id: str) -> Op[list[str]]:
+    index = ctx.config.user_index_key(user_id)
+    members = yield Members(index)
     alive: list[str] = []
-    for suffix in suffixes:
-        key = core.config.session_key(suffix)
-        if (yield ("exists", (key,))):
+    for suffix in sorted(m.decode() for m in members):
+        key = ctx.config.session_key(suffix)
+        if (yield Exists(key)):
             alive.append(key)
         else:
-            yield ("srem", (index, suffix))
+            yield IndexRemove(index, suffix)
     return alive
 
 
-def revoke_user(core: StoreCore, user_id: str, out: Outcome) -> Op:
-    index = core.config.user_index_key(user_id)
-    members = yield ("smembers", (index,))
+def revoke_user(ctx: Context, user_id: str) -> Op[int]:
+    index = ctx.config.user_index_key(user_id)
+    members = yield Members(index)
     ended = 0
-    for member in members:  # one key per call: session keys live in different cluster slots
-        ended += int((yield ("delete", (core.config.session_key(member.decode()),))))
-    yield ("delete", (index,))
+    for member in members:  # one key per command: session keys live in different cluster slots
+        ended += int((yield Delete(ctx.config.session_key(member.decode()))))
+    yield Delete(index)
     return ended
-
-
-def simple(core: StoreCore, call: Call, out: Outcome) -> Op:
-    return (yield call)

@@ -66,12 +66,13 @@ def expired(record: Record, config: StoreConfig, now: float) -> bool:
     return config.absolute_timeout is not None and now - record.created_at >= config.absolute_timeout
 
 
-PlanKind = Literal["none", "create", "update", "empty", "delete", "regenerate"]
+PlanKind = Literal["none", "refused", "create", "update", "empty", "delete", "regenerate"]
 
 
 @dataclass
 class WritePlan:
     """What to send. ``kind`` selects the script mode; index ops go to other keys (other slots).
+    ``none``: nothing to send; ``refused``: nothing may be sent (see ``plan_save``).
 
     ``data_changed``: the request changed data (not only the TTL refresh or metadata), so losing
     the write to a concurrent regenerate is a conflict the adapter must report.
@@ -87,6 +88,7 @@ class WritePlan:
 
 
 NOTHING = WritePlan("none")
+REFUSED = WritePlan("refused")
 
 
 def ttl_ms(session: Session, config: StoreConfig, now: float) -> int:
@@ -104,7 +106,11 @@ def plan_save(
     *,
     destroy_if_empty: bool = True,
 ) -> WritePlan:
-    """Decide the single write a session needs at the end of a request."""
+    """Decide the single write a session needs at the end of a request.
+
+    A new session created from a cookie whose session was just regenerated elsewhere is
+    ``refused``: creating it would replace the login's new cookie.
+    """
     if session.degraded or not session.loaded or not session.accessed:
         return NOTHING
     old_user = session.loaded_user_id
@@ -125,6 +131,8 @@ def plan_save(
 
     index_new = config.user_index_key(session.user_id) if session.user_id else None
     if session.new or session.regenerating:
+        if session.new and session.replaced:
+            return REFUSED  # the cookie's ID was just replaced by a login: no new session here
         if session.new:
             session.created_at = now
         fields = dict(changes.serialized)
@@ -169,7 +177,3 @@ def index_ttl_ms(plan: WritePlan, config: StoreConfig) -> int:
         return int((config.absolute_timeout + 60) * 1000)
     return max(plan.ttl_ms, int(config.idle_timeout * 1000)) * 2 + 60_000
 
-
-def commit(session: Session, session_id: str, plan: WritePlan, now: float) -> None:
-    """After a successful write, make the session's snapshot match what Redis now holds."""
-    session.mark_saved(session_id, plan.fields, plan.deleted, now)

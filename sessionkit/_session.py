@@ -44,8 +44,8 @@ class Session(MutableMapping[str, Any]):
     compares serialized bytes per key when saving.
 
     Args:
-        rotate_on_clear: a session emptied with ``clear()`` that is filled again in the same
-            request gets a new ID on save, like ``regenerate()`` (hand-rolled logins are
+        rotate_on_clear: a session emptied (``clear()``, or its last key removed) that is filled
+            again in the same request gets a new ID on save, like ``regenerate()`` (hand-rolled logins are
             ``session.clear(); session["user"] = ...``: this closes session fixation for them).
             Default: on, except for a new session created under a caller-chosen ``id``
             (frameworks with their own keys, like Django, rotate with ``regenerate``).
@@ -205,7 +205,10 @@ class Session(MutableMapping[str, Any]):
         self._dirty.add(key)
 
     def __delitem__(self, key: str) -> None:
-        del self._touch()[key]
+        data = self._touch()
+        del data[key]
+        if not data:  # emptied key by key (MutableMapping.clear, pop): the same as clear()
+            self._cleared = True
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._touch())

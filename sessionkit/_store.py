@@ -1,16 +1,39 @@
-"""``RedisStore``: drives the sans-IO operations of ``_ops`` with redis-py (blocking)."""
+"""``RedisStore``: executes the sans-IO operations of ``_ops`` with redis-py (blocking).
+
+The read and a save that writes nothing run straight-line code: no generator, and without hooks
+no timing. Everything that writes is an ``_ops`` generator driven by ``_execute``.
+"""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+import redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import NoScriptError, ReadOnlyError, RedisClusterException, RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
 from sessionkit import _ops
-from sessionkit._connect import drop_connections, sync_client, translate_errors
+from sessionkit._commands import (
+    Command,
+    Delete,
+    Exists,
+    IndexAdd,
+    IndexRemove,
+    Members,
+    ReadHash,
+    Write,
+)
+from sessionkit._connect import RETRIES, backoff, drop_connections, sync_client, translated
 from sessionkit._core import SaveResult, StoreCore
-from sessionkit._errors import SessionNotReplicated
-from sessionkit._observe import Operation, observed
+from sessionkit._errors import SessionBackendUnavailable, SessionNotReplicated
+from sessionkit._observe import Operation, emit
+from sessionkit._plan import plan_save
 from sessionkit._scripts import WRITE
 from sessionkit._session import Session
+
+_REDIS_ERRORS = (RedisError, RedisClusterException)
 
 
 class RedisStore(StoreCore):
@@ -21,35 +44,127 @@ class RedisStore(StoreCore):
 
     def _setup(self) -> None:
         self._script = self.client.register_script(WRITE)
+        # The two hot commands (HGETALL, EVALSHA) go straight to a pooled connection when the
+        # client is a plain ``Redis`` (Sentinel's too): redis-py's per-command wrappers cost about
+        # as much as the round trip itself. Cluster clients route by slot: they keep the methods.
+        fast = isinstance(self.client, redis.Redis) and getattr(self.client, "connection", None) is None
+        self._pool: Any = self.client.connection_pool if fast else None
 
-    def _call(self, call: _ops.Call) -> Any:
-        name, args = call
-        if not self.config.wait_replicas or name not in _ops.WRITES:
-            return self._send(self.client, name, args)
-        # Every write — deletes and index updates included — is followed by WAIT.
-        pipe = self.client.pipeline(transaction=False)
-        self._send(pipe, name, args)
-        pipe.wait(self.config.wait_replicas, self.config.wait_timeout_ms)
+    def _direct(self, *args: Any) -> Any:
+        """One command on one pooled connection, reconnecting and retrying on a dropped connection
+        like the client's own retry policy (``_connect.RETRIES``, exponential backoff)."""
+        pool = self._pool
+        conn = pool.get_connection()
+        attempt = 0
         try:
+            while True:
+                try:
+                    conn.send_command(*args)
+                    return conn.read_response()
+                except (RedisConnectionError, RedisTimeoutError):
+                    conn.disconnect()
+                    if attempt == RETRIES:
+                        raise
+                    time.sleep(backoff(attempt))
+                    attempt += 1
+        finally:
+            pool.release(conn)
+
+    def _hgetall(self, key: str) -> dict[bytes, bytes]:
+        if self._pool is None:
+            raw: dict[bytes, bytes] = self.client.hgetall(key)
+            return raw
+        reply = self._direct("HGETALL", key)
+        if isinstance(reply, dict):  # RESP3
+            return reply
+        it = iter(reply)
+        return dict(zip(it, it))
+
+    # -- executing commands ----------------------------------------------------------------
+    def _send(self, target: Any, command: Command) -> Any:
+        match command:
+            case ReadHash(key):
+                return self._hgetall(key) if target is self.client else target.hgetall(key)
+            case Write(key, argv):
+                return self._eval(target, key, argv)
+            case IndexAdd(index, member, ttl_ms):
+                return self._eval(target, index, ["index", ttl_ms, member])
+            case IndexRemove(index, member):
+                return target.srem(index, member)
+            case Delete(key):
+                return target.delete(key)
+            case Members(index):
+                return target.smembers(index)
+            case Exists(key):
+                return target.exists(key)
+
+    def _eval(self, target: Any, key: str, argv: list[Any]) -> Any:
+        if target is not self.client:  # a pipeline loads its scripts itself
+            return self._script(keys=[key], args=argv, client=target)
+        try:
+            if self._pool is not None:
+                return self._direct("EVALSHA", self._script.sha, 1, key, *argv)
+            return target.evalsha(self._script.sha, 1, key, *argv)
+        except NoScriptError:  # EVAL caches it on that server only (SCRIPT LOAD would go to all)
+            return target.eval(WRITE, 1, key, *argv)
+
+    def _execute(self, command: Command) -> Any:
+        try:
+            if not (self.config.wait_replicas and command.writes):
+                return self._send(self.client, command)
+            # Every write — deletes and index updates included — is followed by WAIT.
+            pipe = self.client.pipeline(transaction=False)
+            self._send(pipe, command)
+            pipe.wait(self.config.wait_replicas, self.config.wait_timeout_ms)
             return self.check_acks(*pipe.execute())
         except SessionNotReplicated:
             drop_connections(self.client)
             raise
+        except _REDIS_ERRORS as exc:
+            if isinstance(exc, ReadOnlyError):  # the server was demoted: find the master again
+                drop_connections(self.client)
+            raise translated(exc, command.name) from exc
 
-    def _send(self, target: Any, name: str, args: tuple[Any, ...]) -> Any:
-        if name == "write":
-            key, argv = args
-            return self._script(keys=[key], args=argv, client=target)
-        return getattr(target, name)(*args)
+    def _run(self, operation: Operation, op: _ops.Op[Any]) -> Any:
+        if not self.hooks:
+            return _ops.drive(op, self._execute)
+        start, outcome = time.perf_counter(), "error"
+        try:
+            result = _ops.drive(op, self._execute)
+            outcome = "conflict" if isinstance(result, SaveResult) and result.conflict else "ok"
+            return result
+        finally:
+            emit(self.hooks, operation, outcome, start)
 
-    def _guarded(self, call: _ops.Call) -> Any:
-        with translate_errors(call[0]):
-            return self._call(call)
+    # -- the read ----------------------------------------------------------------------------
+    def _read(self, session: Session, session_id: str, degrade: bool) -> str:
+        try:
+            raw = self._hgetall(self.config.key_for(session_id))
+        except _REDIS_ERRORS as exc:
+            error = translated(exc, "read")
+            if not degrade or not isinstance(error, SessionBackendUnavailable):
+                raise error from exc
+            _ops.degrade(session, error)
+            return "degraded"
+        outcome, cleanup = _ops.after_read(self.ctx, session, session_id, raw)
+        if cleanup is not None:
+            self._execute(cleanup)
+        return outcome
 
-    def _run(self, operation: Operation, make: Any, *args: Any) -> Any:
-        with observed(self.hooks, operation) as out:
-            return _ops.drive(make(self, *args, out), self._guarded)
+    def _load(self, session: Session, session_id: str, degrade: bool) -> None:
+        if not self.hooks:
+            self._read(session, session_id, degrade)
+            return
+        start, outcome = time.perf_counter(), "error"
+        try:
+            outcome = self._read(session, session_id, degrade)
+        finally:
+            emit(self.hooks, "load", outcome, start)
 
+    def _lazy_load(self, session: Session) -> None:
+        self._load(session, session.id or "", self.config.degraded)
+
+    # -- the public API ----------------------------------------------------------------------
     def open(self, cookie: str | None) -> Session:
         """The session for a request's cookie, read lazily on first access (zero commands until then).
 
@@ -58,9 +173,7 @@ class RedisStore(StoreCore):
         session_id = self.session_id_from_cookie(cookie)
         if session_id is None:
             return Session()
-        degrade = self.config.degraded
-        return Session(id=session_id, new=False,
-                       loader=lambda s: self._run("load", _ops.load, s, session_id, degrade))
+        return Session(id=session_id, new=False, loader=self._lazy_load)
 
     def load(self, session_id: str) -> Session | None:
         """Read a session by ID (one round trip); ``None`` if missing or expired.
@@ -69,29 +182,36 @@ class RedisStore(StoreCore):
         through ``clear()`` (``rotate_on_clear`` off); rotate it with ``regenerate()``.
         """
         session = Session(id=session_id, new=False, rotate_on_clear=False)
-        self._run("load", _ops.load, session, session_id, False)
+        self._load(session, session_id, False)
         return None if session.new else session
 
     def save(self, session: Session, *, destroy_if_empty: bool = True) -> SaveResult:
         """Write what changed: one atomic round trip that never resurrects a deleted session."""
-        result: SaveResult = self._run("save", _ops.save, session, destroy_if_empty)
-        return result
+        now = self.ctx.now()
+        plan = plan_save(session, self.serializer, self.config, now, destroy_if_empty=destroy_if_empty)
+        if plan.kind != "none" and plan.kind != "refused":
+            operation: Operation = "regenerate" if plan.kind == "regenerate" else "save"
+            result: SaveResult = self._run(operation, _ops.save(self.ctx, session, plan, now))
+            return result
+        if self.hooks:
+            emit(self.hooks, "save", "noop" if plan.kind == "none" else "conflict", time.perf_counter())
+        return _ops.settled(self.ctx, session, plan)
 
     def exists(self, session_id: str) -> bool:
-        return bool(self._run("load", _ops.simple, ("exists", (self.key(session_id),))))
+        return bool(self._run("load", _ops.exists(self.ctx, session_id)))
 
     def delete(self, session_id: str) -> None:
         """Delete a session by ID, and remove it from its user's index."""
-        self._run("delete", _ops.delete_id, session_id)
+        self._run("delete", _ops.delete_id(self.ctx, session_id))
 
     def sessions_of(self, user_id: str | int) -> list[str]:
         """Redis keys of the live sessions bound to ``user_id``; stale index entries are pruned."""
-        keys: list[str] = self._run("load", _ops.sessions_of, str(user_id))
+        keys: list[str] = self._run("load", _ops.sessions_of(self.ctx, str(user_id)))
         return keys
 
     def revoke_user(self, user_id: str | int) -> int:
         """End every session of ``user_id`` ("log out everywhere"); returns how many ended."""
-        return int(self._run("revoke_user", _ops.revoke_user, str(user_id)))
+        return int(self._run("revoke_user", _ops.revoke_user(self.ctx, str(user_id))))
 
     def close(self) -> None:
         self.client.close()

@@ -63,3 +63,29 @@ def test_stats_scan_every_cluster_primary(redis_cluster: Cluster) -> None:
     store = RedisStore(url, secret_keys="s" * 20, key_prefix="statstest:")
     make_sessions(store, 30)
     assert collect_stats(store.client, "statstest:")["sessions"] == 30
+
+
+def test_stats_and_check_server_policy_warn_about_eviction_and_no_persistence() -> None:
+    import redis
+
+    from sessionkit import check_server_policy
+    from sessionkit.demo._servers import ServerProcess
+
+    server = ServerProcess(extra_config=["maxmemory-policy allkeys-lru"])  # and no persistence
+    server.start()
+    try:
+        client = redis.Redis.from_url(server.url)
+        problems = check_server_policy(client)
+        assert len(problems) == 2
+        assert "allkeys-lru" in problems[0] and "logging users out" in problems[0]
+        assert "persistence is off" in problems[1]
+        out = sk("sessions", "stats", "--url", server.url, "--json")
+        assert out.returncode == 0 and "warning: maxmemory-policy is allkeys-lru" in out.stderr
+        assert json.loads(out.stdout)["warnings"] == problems
+        client.config_set("maxmemory-policy", "noeviction")
+        client.config_set("appendonly", "yes")
+        assert check_server_policy(client) == []
+        assert "warning" not in sk("sessions", "stats", "--url", server.url).stderr
+        client.close()
+    finally:
+        server.cleanup()

@@ -6,32 +6,39 @@ import asyncio
 import json
 import threading
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import import_module
 from typing import Any
 
+from asgiref.sync import sync_to_async
+from django.apps import apps
 from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
+from django.db import DatabaseError, connections, router
 from django.utils.module_loading import import_string
 
 from sessionkit import AsyncRedisStore, ConfigurationError, RedisStore, Serializer
+from sessionkit import _web as web
 
+DB_ENGINE = "django.contrib.sessions.backends.db"
+_UNSET = object()
 DEFAULTS: dict[str, Any] = {
     "SESSIONKIT_REDIS_URL": None,
     "SESSIONKIT_REDIS_CLIENT": None,
-    "SESSIONKIT_KEY_PREFIX": "sessionkit:",
     "SESSIONKIT_DEGRADED": False,
-    "SESSIONKIT_MAX_SIZE": 64 * 1024,
-    "SESSIONKIT_REFRESH_INTERVAL": 60,
-    "SESSIONKIT_ABSOLUTE_TIMEOUT": None,
-    "SESSIONKIT_FALLBACK_ENGINE": None,
     "SESSIONKIT_USER_KEY": "_auth_user_id",
 }
+# Store options as SESSIONKIT_<NAME> settings (the idle timeout is Django's SESSION_COOKIE_AGE).
+STORE_SETTINGS = {f"SESSIONKIT_{name.upper()}": name for name in web.STORE_OPTIONS
+                  if name not in ("serializer", "idle_timeout", "degraded")}  # degraded: the adapter's
+STORE_NAMES = {option: name for name, option in STORE_SETTINGS.items()}
+KNOWN = sorted({*DEFAULTS, *STORE_SETTINGS, "SESSIONKIT_FALLBACK_ENGINE"})
 
 
 def setting(name: str) -> Any:
-    return getattr(settings, name, DEFAULTS[name])
+    return getattr(settings, name, DEFAULTS.get(name))
 
 
 def serializer() -> Serializer:
@@ -60,8 +67,11 @@ class Conf:
     options: dict[str, Any]
     degraded: bool
     user_key: str
-    fallback: str | None
-    _async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncRedisStore]
+    fallback: str | None  # the previous engine, read through on a Redis miss (zero-logout)
+    implicit: bool  # the fallback is Django's default db engine, used only if its table exists
+    _async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncRedisStore] = field(
+        default_factory=weakref.WeakKeyDictionary)
+    _usable: bool | None = None
 
     def astore(self) -> AsyncRedisStore | None:
         """The asyncio store of the running event loop (asyncio clients are bound to one loop);
@@ -74,9 +84,41 @@ class Conf:
             found = self._async[loop] = AsyncRedisStore(self.url, **self.options)
         return found
 
-    def fallback_store(self, session_key: str | None) -> Any:
-        assert self.fallback is not None
-        return import_module(self.fallback).SessionStore(session_key)
+    def fallback_store(self, session_key: str) -> SessionBase | None:
+        """The previous engine's store for ``session_key``; ``None`` without a usable fallback."""
+        if self.fallback is None:
+            return None
+        if self._usable is None:
+            self._usable = not self.implicit or db_sessions_table_exists()
+        return import_module(self.fallback).SessionStore(session_key) if self._usable else None
+
+    async def afallback_store(self, session_key: str) -> SessionBase | None:
+        if self.fallback is not None and self._usable is None:  # the table check queries the db
+            return await sync_to_async(self.fallback_store)(session_key)
+        return self.fallback_store(session_key)
+
+
+def fallback_engine() -> tuple[str | None, bool]:
+    """``SESSIONKIT_FALLBACK_ENGINE``, or when unset the engine Django would have used: the db
+    engine if ``django.contrib.sessions`` is installed (second item: True when implicit)."""
+    value = getattr(settings, "SESSIONKIT_FALLBACK_ENGINE", _UNSET)
+    if value is None or isinstance(value, str):
+        return value, False
+    if value is not _UNSET:
+        raise ImproperlyConfigured(f"SESSIONKIT_FALLBACK_ENGINE must be an engine's module path or None, "
+                                   f"not {value!r}")
+    return (DB_ENGINE, True) if apps.is_installed("django.contrib.sessions") else (None, False)
+
+
+def db_sessions_table_exists() -> bool:
+    """Whether ``django.contrib.sessions``' table exists (checked once per settings)."""
+    from django.contrib.sessions.models import Session as DbSession
+
+    try:
+        connection = connections[router.db_for_read(DbSession)]
+        return DbSession._meta.db_table in connection.introspection.table_names()
+    except (DatabaseError, ImproperlyConfigured):  # no table, or no database configured at all
+        return False
 
 
 _CACHE: dict[tuple[Any, ...], Conf] = {}
@@ -105,11 +147,17 @@ def current() -> Conf:
     return conf
 
 
+def _hashable(value: Any) -> Any:
+    try:
+        hash(value)
+    except TypeError:  # hooks lists, client objects...: the same object means the same settings
+        return id(value)
+    return id(value) if hasattr(value, "connection_pool") else value
+
+
 def _lookup() -> Conf:
-    names = sorted(DEFAULTS)
-    values = tuple(setting(n) for n in names)
-    ident = (*(id(v) if n == "SESSIONKIT_REDIS_CLIENT" else v for n, v in zip(names, values)),
-             settings.SESSION_COOKIE_AGE, settings.SESSION_SERIALIZER)
+    ident = (*(_hashable(getattr(settings, name, None)) for name in KNOWN),
+             settings.SESSION_COOKIE_AGE, settings.SESSION_SERIALIZER, fallback_engine())
     with _LOCK:
         conf = _CACHE.get(ident)
         if conf is None:
@@ -124,17 +172,15 @@ def _build() -> Conf:
             "set SESSIONKIT_REDIS_URL = 'redis://host:6379/0' (or SESSIONKIT_REDIS_CLIENT = an "
             "existing redis-py client) to use SESSION_ENGINE = 'sessionkit.adapters.django'"
         )
-    options: dict[str, Any] = {
-        "serializer": serializer(),
-        "key_prefix": setting("SESSIONKIT_KEY_PREFIX"),
-        "idle_timeout": settings.SESSION_COOKIE_AGE,
-        "absolute_timeout": setting("SESSIONKIT_ABSOLUTE_TIMEOUT"),
-        "refresh_interval": setting("SESSIONKIT_REFRESH_INTERVAL"),
-        "max_size": setting("SESSIONKIT_MAX_SIZE"),
-    }
+    given = {option: getattr(settings, name) for name, option in STORE_SETTINGS.items()
+             if hasattr(settings, name)}
+    given.setdefault("absolute_timeout", None)  # Django has no absolute lifetime
+    given["idle_timeout"] = settings.SESSION_COOKIE_AGE
     try:
+        options = web.store_options(given, lambda option: STORE_NAMES.get(option, "SESSION_COOKIE_AGE"))
+        options["serializer"] = serializer()
+        degraded = web.flag(setting("SESSIONKIT_DEGRADED"), "SESSIONKIT_DEGRADED")
         store = RedisStore(url, client=client, **options)
     except ConfigurationError as exc:
         raise ImproperlyConfigured(f"sessionkit: {exc}") from exc
-    return Conf(store, url, options, bool(setting("SESSIONKIT_DEGRADED")), setting("SESSIONKIT_USER_KEY"),
-                setting("SESSIONKIT_FALLBACK_ENGINE"), weakref.WeakKeyDictionary())
+    return Conf(store, url, options, degraded, setting("SESSIONKIT_USER_KEY"), *fallback_engine())

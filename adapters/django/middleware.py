@@ -9,13 +9,14 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from django.conf import settings
 from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 from django.core.signals import got_request_exception
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_vary_headers
 
 from sessionkit import SessionBackendUnavailable
-from sessionkit._web import UNAVAILABLE_BODY, unavailable_headers
+from sessionkit._web import UNAVAILABLE_BODY, PlainHttpWarning, local_http, unavailable_headers
 
 _FLAG = "_sessionkit_unavailable"
 
@@ -39,7 +40,25 @@ got_request_exception.connect(_remember, dispatch_uid="sessionkit.django.unavail
 
 
 class SessionMiddleware(DjangoSessionMiddleware):  # type: ignore[misc]
-    """Django's session middleware with sessionkit's failure policy."""
+    """Django's session middleware with sessionkit's failure policy and Secure rule: unless
+    ``SESSION_COOKIE_SECURE`` is set, the cookie is Secure except on plain-http localhost."""
+
+    def __init__(self, get_response: Any) -> None:
+        super().__init__(get_response)
+        secure = settings.SESSION_COOKIE_SECURE if settings.is_overridden("SESSION_COOKIE_SECURE") else None
+        self._secure, self._plain_http = secure, PlainHttpWarning(secure, "SESSION_COOKIE_SECURE")
+        if settings.DEBUG:  # runserver is plain http: say so at start-up
+            self._plain_http.check(True)
+
+    def _secure_rule(self, request: HttpRequest, response: HttpResponse) -> None:
+        morsel = response.cookies.get(settings.SESSION_COOKIE_NAME)
+        if morsel is None or not morsel.value:
+            return  # no cookie sent, or a deletion
+        host = request.META.get("HTTP_HOST") or request.META.get("SERVER_NAME")
+        local = local_http(request.scheme or "http", host)
+        self._plain_http.check(local)
+        if self._secure is None and not local:
+            morsel["secure"] = True
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, SessionBackendUnavailable):
@@ -58,4 +77,5 @@ class SessionMiddleware(DjangoSessionMiddleware):  # type: ignore[misc]
         cause = getattr(request, _FLAG, None)
         if cause is not None and response.status_code == 500:
             return unavailable_response(cause)
+        self._secure_rule(request, response)
         return response

@@ -18,9 +18,12 @@ modes (default: generate):
   sessionkit ingress                               annotations for ingress-nginx
   sessionkit ingress --output manifest --host app.example.com --service web --port 8080
   sessionkit ingress --patch k8s/app.yaml [--in-place] [--name app]
-  sessionkit ingress --check k8s/app.yaml
+  sessionkit ingress --check k8s/app.yaml [--target aws --deregistration-delay 30]
+  sessionkit ingress --drain --target aws --name web --namespace shop
+  sessionkit ingress --convert k8s/app.yaml --target gateway|traefik|aws|f5|emissary|istio|...
   sessionkit ingress --from-lint lint-report.json --output manifest
-  sessionkit ingress --target gateway|traefik|traefik-ingressroute|aws|f5 ...
+  sessionkit ingress --target gateway|traefik|traefik-ingressroute|aws|f5|emissary|istio|
+                    envoy-gateway|contour ...
 
 exit codes: 0 ok, 1 --check found problems, 2 usage or configuration error (nothing written)
 """
@@ -49,6 +52,10 @@ def register(subparsers: Any) -> None:
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--patch", metavar="FILE", help="add/update annotations in FILE's Ingress")
     mode.add_argument("--check", metavar="FILE", help="audit FILE's affinity config; exit 1 on problems")
+    mode.add_argument("--drain", action="store_true", help="strategic-merge patch for the app's "
+                      "Deployment (preStop, grace period, PDB) so deploys drop no requests")
+    mode.add_argument("--convert", metavar="FILE", help="convert FILE's ingress-nginx Ingresses to "
+                      "--target, keeping the affinity; says what cannot carry over")
     p.add_argument("--in-place", action="store_true", help="with --patch: rewrite FILE atomically")
     p.add_argument("--from-lint", metavar="REPORT", help="sessionkit lint JSON report")
     c = p.add_argument_group("cookie")
@@ -74,6 +81,12 @@ def register(subparsers: Any) -> None:
     g.add_argument("--gateway", metavar="NAME", help="gateway: parent Gateway name (default: gateway)")
     g.add_argument("--gateway-namespace", metavar="NAMESPACE", help="gateway: parent Gateway namespace")
     g.add_argument("--stickiness", metavar="TYPE", help="aws: lb_cookie (default) or app_cookie")
+    d = p.add_argument_group("drain (--drain, and --check on Deployments)")
+    d.add_argument("--deregistration-delay", metavar="SECONDS", help="how long the balancer keeps "
+                   "sending to a terminating pod (default: aws 30, others 10)")
+    d.add_argument("--request-timeout", metavar="SECONDS", default="30",
+                   help="longest in-flight request (default: 30)")
+    d.add_argument("--container", metavar="NAME", help="container to patch (default: --name)")
     o = p.add_argument_group("object")
     o.add_argument("--name", metavar="NAME", help="metadata.name (with --patch: which Ingress)")
     o.add_argument("--namespace", metavar="NAMESPACE")
@@ -84,6 +97,10 @@ def register(subparsers: Any) -> None:
     o.add_argument("--port", metavar="PORT", help="Service port number or name (default: 80)")
     o.add_argument("--tls-secret", metavar="SECRET", help="TLS Secret name")
     o.add_argument("--ingress-class", metavar="CLASS", help="spec.ingressClassName")
+    o.add_argument("--selector", metavar="K=V,...", help="traefik manifest: Service selector "
+                   "(default: app=SERVICE)")
+    o.add_argument("--target-port", metavar="PORT", help="traefik manifest: Service targetPort "
+                   "(default: --port)")
     p.set_defaults(func=run)
 
 
@@ -97,6 +114,10 @@ def run(args: argparse.Namespace) -> int:
             raise AffinityConfigError("--in-place needs --patch FILE")
         if args.check:
             return _check(args)
+        if args.convert:
+            return _convert(args)
+        if args.drain:
+            return _drain(args)
         return _generate(args)
     except MissingExtra as exc:
         print(f"sessionkit ingress: {exc}", file=sys.stderr)
@@ -111,16 +132,65 @@ def _check(args: argparse.Namespace) -> int:
     from sessionkit.ingress._nginx import DEFAULT_PREFIX
     from sessionkit.ingress._validate import AffinityConfigError, dns1123_subdomain
 
-    if args.target != "nginx" or args.from_lint or args.in_place:
-        raise AffinityConfigError("--check audits ingress-nginx affinity only; drop --target, "
-                                  "--from-lint and --in-place")
+    if args.from_lint or args.in_place:
+        raise AffinityConfigError("--check audits a file; drop --from-lint and --in-place")
     prefix = dns1123_subdomain(args.annotations_prefix or DEFAULT_PREFIX, "--annotations-prefix")
-    reports = _check.audit_file(args.check, prefix, args.app_cookie)
+    plan = _drain_plan(args)
+    reports = _check.audit_file(args.check, prefix, args.app_cookie, plan)
     if args.format == "json":
         sys.stdout.write(json.dumps(_check.as_dict(args.check, reports), indent=2) + "\n")
     else:
         sys.stdout.write(_check.render_text(args.check, reports))
     return 1 if not reports or _check.count(reports, "problem") else 0
+
+
+def _drain_plan(args: argparse.Namespace) -> Any:
+    from sessionkit.ingress._drain import DrainPlan
+
+    return DrainPlan(args.target, args.deregistration_delay, args.request_timeout)
+
+
+def _drain(args: argparse.Namespace) -> int:
+    from sessionkit.ingress import _drain, _render, _traefik
+    from sessionkit.ingress._validate import dns1123_label, object_name
+
+    plan = _drain_plan(args)
+    name = object_name(args.name or "app", "--name")
+    namespace = dns1123_label(args.namespace, "--namespace") if args.namespace else None
+    container = dns1123_label(args.container or name, "--container")
+    docs = [_drain.deployment_patch(plan, name, namespace, container),
+            _drain.pod_disruption_budget(name, namespace, _traefik.parse_selector(args.selector, name))]
+    if args.target == "aws":
+        docs.append(_drain.namespace_patch(namespace or "default"))
+    out = _render.Output(args.target, "drain", tuple(docs), plan.reasons())
+    sys.stdout.write(_render.to_json(out) if args.format == "json" else _render.to_yaml(out))
+    return 0
+
+
+def _convert(args: argparse.Namespace) -> int:
+    from sessionkit.ingress import _convert, _convert_out, _render
+    from sessionkit.ingress._nginx import DEFAULT_PREFIX
+    from sessionkit.ingress._validate import AffinityConfigError
+
+    if args.target not in _convert_out.BUILDERS:
+        raise AffinityConfigError(f"--convert needs --target, one of "
+                                  f"{', '.join(_convert_out.BUILDERS)}")
+    prefix = args.annotations_prefix or DEFAULT_PREFIX
+    results = [(src, _convert_out.convert(src, args.target))
+               for src in _convert.read_sources(args.convert, prefix)]
+    if args.format == "json":
+        payload = {"file": args.convert, "target": args.target, "ingresses": [
+            {"name": src.name, "line": src.line, "kept": r.kept,
+             "dropped": [{"setting": what, "reason": why} for what, why in r.dropped],
+             "documents": r.documents} for src, r in results]}
+        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+        return 0
+    header = [f"Converted from ingress-nginx ({args.convert}) for --target {args.target}."]
+    for src, r in results:
+        header += _convert.header(src, r)
+    docs = tuple(d for _, r in results for d in r.documents)
+    sys.stdout.write(_render.to_yaml(_render.Output(args.target, "manifest", docs, tuple(header))))
+    return 0
 
 
 def _generate(args: argparse.Namespace) -> int:
@@ -155,28 +225,35 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _patch(args: argparse.Namespace, out: Any, lint_lines: tuple[str, ...]) -> int:
-    from sessionkit.ingress import _patch, _yamlio
+    from sessionkit.ingress import _fileio, _patch
     from sessionkit.ingress._nginx import DEFAULT_PREFIX, RETIREMENT_NOTE
     from sessionkit.ingress._validate import AffinityConfigError
 
     if args.target not in ("nginx", "aws", "f5") or out.form != "annotations":
         raise AffinityConfigError("--patch adds Ingress annotations: use it with --target nginx, "
                                   "aws or f5 and without --output")
-    annotations = out.documents[0]
+    annotations = dict(out.documents[0])
+    if args.in_place:
+        _fileio.check_rewritable(args.patch)
     prefix = args.annotations_prefix or DEFAULT_PREFIX
-    comment = (*RETIREMENT_NOTE, *lint_lines) if args.target == "nginx" else lint_lines
-    result = _patch.apply(args.patch, annotations, prefix, args.name, comment)
+    canary_key = f"{prefix}/affinity-canary-behavior"
+    canary_extra = ({canary_key: annotations.pop(canary_key, "sticky")}
+                    if args.target == "nginx" else {})
+    notes = (*RETIREMENT_NOTE, *lint_lines) if args.target == "nginx" else lint_lines
+    result = _patch.apply(args.patch, annotations, prefix, args.name, canary_extra)
     findings = list(result.findings)
     if args.in_place:
-        _yamlio.atomic_write(args.patch, result.text)
+        _fileio.atomic_write(args.patch, result.text)
     if args.format == "json":
         payload = {"file": args.patch, "in_place": bool(args.in_place),
                    "patched": list(result.patched), "findings": [f.as_dict() for f in findings],
-                   "warnings": list(out.warnings)}
+                   "warnings": list(out.warnings), "notes": list(notes)}
         if not args.in_place:
             payload["text"] = result.text
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
         return 0
+    for line in notes:
+        print(f"note: {line}", file=sys.stderr)
     for warning in out.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     for f in findings:

@@ -42,7 +42,8 @@ EXTRA_SUFFIXES: tuple[str, ...] = ("session-cookie-partitioned",)
 RETIREMENT_NOTE: tuple[str, ...] = (
     "ingress-nginx was retired upstream (announced November 2025, no fixes after March 2026).",
     "Alternatives: Gateway API, Traefik, F5 NGINX Ingress Controller, cloud LB controllers",
-    "(sessionkit ingress --target gateway|traefik|traefik-ingressroute|aws|f5).",
+    "(sessionkit ingress --target gateway|traefik|aws|f5|emissary|istio|envoy-gateway|contour;",
+    "sessionkit ingress --convert FILE --target X moves existing Ingresses, keeping the affinity).",
 )
 # Framework defaults that are the app's own session cookie, never an affinity cookie.
 APP_SESSION_COOKIES = frozenset(
@@ -68,6 +69,7 @@ class NginxAffinity:
     change_on_failure: bool = True
     app_cookie: str | None = None
     prefix: str = DEFAULT_PREFIX
+    canary: bool = False
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
@@ -114,6 +116,11 @@ def _cross_checks(o: NginxAffinity) -> None:
             f"--cookie-name: {o.cookie_name!r} is the app's session cookie (--app-cookie); the "
             "controller would overwrite it and log every user out. Pick another name, e.g. 'route'"
         )
+    if o.conditional_samesite_none and o.samesite != "None":
+        raise AffinityConfigError(
+            "--conditional-samesite-none: only acts with --samesite None (the controller ignores "
+            "it otherwise); drop it"
+        )
     if o.samesite == "None" and not o.secure:
         raise AffinityConfigError(
             "--samesite None needs --secure: browsers drop SameSite=None cookies without Secure"
@@ -137,8 +144,6 @@ def _option_warnings(o: NginxAffinity) -> list[str]:
             f"cookie name {o.cookie_name!r} is a common framework session cookie name; make sure "
             "it is not the app's own session cookie (pass --app-cookie NAME to check)"
         )
-    if o.conditional_samesite_none and o.samesite != "None":
-        out.append("--conditional-samesite-none only has an effect with --samesite None")
     if not o.secure:
         out.append("--no-secure: the affinity cookie is also sent over plain HTTP")
     if o.mode == "balanced":
@@ -147,23 +152,35 @@ def _option_warnings(o: NginxAffinity) -> list[str]:
 
 
 def nginx_annotations(o: NginxAffinity) -> dict[str, str]:
-    """The 12 affinity annotations for ``o``, every value a string, in the controller's order."""
+    """The affinity annotations for ``o``, every value a string, in the controller's order.
+
+    Two are emitted only where they act: ``affinity-canary-behavior`` on a canary Ingress
+    (``o.canary``), ``session-cookie-conditional-samesite-none`` with SameSite None.
+    """
     expires = o.expires if o.expires is not None else o.max_age
     values = (
         "cookie",
         o.mode,
-        o.canary_behavior,
+        o.canary_behavior if o.canary else None,
         o.cookie_name,
         o.cookie_path,
         o.cookie_domain,
         o.samesite,
-        _bool(o.conditional_samesite_none),
+        _bool(o.conditional_samesite_none) if o.samesite == "None" else None,
         str(expires),
         str(o.max_age),
         _bool(o.secure),
         _bool(o.change_on_failure),
     )
-    return {f"{o.prefix}/{suffix}": value for suffix, value in zip(SUFFIXES, values)}
+    return {f"{o.prefix}/{suffix}": value for suffix, value in zip(SUFFIXES, values)
+            if value is not None}
+
+
+CANARY_NOTE: tuple[str, ...] = (
+    "Canary pairs: give the canary Ingress the same annotations plus affinity-canary-behavior",
+    "(sticky keeps canary users on the canary, legacy lets canary traffic ignore affinity):",
+    "sessionkit ingress --patch FILE does both Ingresses of a pair.",
+)
 
 
 def nginx_reasons(o: NginxAffinity) -> dict[str, str]:
@@ -176,13 +193,14 @@ def nginx_reasons(o: NginxAffinity) -> dict[str, str]:
         "session-cookie-path": "explicit: the default is the Ingress path, wrong for regex paths",
         "session-cookie-domain": "empty: host-only cookie (the controller treats empty as unset)",
         "session-cookie-samesite": "sent on top-level navigation, not on cross-site subrequests",
-        "session-cookie-conditional-samesite-none": "only relevant with SameSite=None",
+        "session-cookie-conditional-samesite-none": "true: no SameSite=None for browsers that reject it",
         "session-cookie-expires": "Expires for old browsers, same lifetime as Max-Age",
         "session-cookie-max-age": "seconds the pin lasts (172800 = 48h); set with expires",
         "session-cookie-secure": "Secure even when TLS ends before the controller",
         "session-cookie-change-on-failure": "re-pin to a live pod when the pinned one fails",
     }
-    return {f"{o.prefix}/{suffix}": reasons[suffix] for suffix in SUFFIXES}
+    present = nginx_annotations(o)
+    return {f"{o.prefix}/{s}": reasons[s] for s in SUFFIXES if f"{o.prefix}/{s}" in present}
 
 
 def _bool(value: bool) -> str:

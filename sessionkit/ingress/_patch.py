@@ -1,8 +1,9 @@
 """Add or update affinity annotations in an existing multi-document manifest.
 
-Only the chosen Ingress documents are re-emitted (ruamel.yaml round-trip keeps their comments,
-key order and quoting); every other document keeps its exact text. Any error leaves the file
-untouched.
+Annotations are set line by line (:mod:`._splice`), so every byte the patch does not change stays
+as it was; only shapes that cannot be edited by line (flow-style ``metadata``) are re-emitted with
+ruamel.yaml round-trip. A canary pair (one main Ingress and its ``canary: "true"`` twin) is patched
+as a pair. Any error leaves the file untouched.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sessionkit.ingress import _yamlio
-from sessionkit.ingress._traps import duplicate_routes, ingress_traps
+from sessionkit.ingress._splice import splice
+from sessionkit.ingress._traps import duplicate_routes, host_paths, ingress_traps, is_canary
 from sessionkit.ingress._validate import AffinityConfigError, Finding
 
 
@@ -34,7 +36,7 @@ def _name(doc: Mapping[str, Any]) -> str:
 
 
 def _select(
-    chunks: list[_yamlio.Chunk], path: str, name: str | None
+    chunks: list[_yamlio.Chunk], path: str, name: str | None, prefix: str
 ) -> tuple[list[tuple[int, Mapping[str, Any]]], list[int]]:
     ingresses: list[tuple[int, Mapping[str, Any]]] = []
     for index, chunk in enumerate(chunks):
@@ -48,12 +50,21 @@ def _select(
     if not chosen:
         which = f" named {name!r}" if name else ""
         raise AffinityConfigError(f"--patch {path}: no Ingress{which} in the file")
-    if len(chosen) > 1 and name is None:
+    if len(chosen) > 1 and name is None and not _is_pair(ingresses, prefix):
         names = ", ".join(_name(doc) or f"document {i}" for i, doc in ingresses)
         raise AffinityConfigError(
             f"--patch {path}: {len(chosen)} Ingresses ({names}); pass --name to choose one"
         )
     return ingresses, chosen
+
+
+def _is_pair(ingresses: list[tuple[int, Mapping[str, Any]]], prefix: str) -> bool:
+    """One main Ingress and canaries that route only what it routes."""
+    mains = [doc for _, doc in ingresses if not is_canary(doc, prefix)]
+    if len(mains) != 1:
+        return False
+    routes = set(host_paths(mains[0]))
+    return all(set(host_paths(doc)) <= routes for _, doc in ingresses if is_canary(doc, prefix))
 
 
 def _annotations(doc: Any, path: str, index: int) -> Any:
@@ -76,24 +87,17 @@ def _annotations(doc: Any, path: str, index: int) -> Any:
     return ann
 
 
-def _key_column(doc: Any, ann: Any, step: int) -> int:
-    if len(ann):
-        return int(ann.lc.key(next(iter(ann)))[1])
-    meta = doc["metadata"]
-    first = next(iter(meta))
-    return int(meta.lc.key(first)[1]) + step if first != "annotations" else step * 2
-
-
 def apply(
     path: str, annotations: dict[str, str], prefix: str, name: str | None = None,
-    comment: tuple[str, ...] = (),
+    canary_extra: Mapping[str, str] | None = None,
 ) -> PatchResult:
-    """Return the patched text of ``path``; raise :class:`AffinityConfigError` on anything odd."""
-    from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+    """Return the patched text of ``path``; raise :class:`AffinityConfigError` on anything odd.
 
+    ``canary_extra`` (e.g. ``affinity-canary-behavior``) is added to canary Ingresses only.
+    """
     _, chunks = _yamlio.load(path, "--patch")
-    ingresses, chosen = _select(chunks, path, name)
-    dupes = duplicate_routes((chunks[i].start_line, doc) for i, doc in ingresses)
+    ingresses, chosen = _select(chunks, path, name, prefix)
+    dupes = duplicate_routes(((chunks[i].start_line, doc) for i, doc in ingresses), prefix)
     if dupes:
         raise AffinityConfigError(f"--patch {path}: {dupes[0].message}")
     findings: list[Finding] = []
@@ -106,15 +110,20 @@ def apply(
                 f"--patch {path}: document {index} is {doc['apiVersion']}, not served since "
                 "Kubernetes 1.22; migrate it to networking.k8s.io/v1 first"
             )
-        ann = _annotations(doc, path, index)
-        column = _key_column(doc, ann, chunk.indent[0])
-        for key, value in annotations.items():
-            ann[key] = DoubleQuotedScalarString(value)
-        # The note goes above the first annotation we manage, once: re-patching keeps one copy.
-        if comment and comment[0] not in chunk.text:
-            first = next(iter(annotations))
-            ann.yaml_set_comment_before_after_key(first, before="\n".join(comment), indent=column)
-        chunk.text = _yamlio.dump(chunk)
+        wanted = dict(annotations)
+        if is_canary(doc, prefix):
+            wanted.update(canary_extra or {})
+        _set(chunk, doc, wanted, path, index)
         findings.extend(ingress_traps(doc, prefix))
         patched.append(_name(doc))
     return PatchResult(_yamlio.join(chunks), tuple(patched), tuple(findings))
+
+
+def _set(chunk: _yamlio.Chunk, doc: Any, wanted: dict[str, str], path: str, index: int) -> None:
+    from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+
+    text = splice(chunk.text, doc, wanted, chunk.indent[0])
+    ann = _annotations(doc, path, index)
+    for key, value in wanted.items():
+        ann[key] = DoubleQuotedScalarString(value)
+    chunk.text = text if text is not None else _yamlio.dump(chunk)

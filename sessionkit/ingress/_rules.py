@@ -84,9 +84,13 @@ def value_problem(suffix: str, value: object) -> str | None:
 
 
 def audit_annotations(
-    annotations: Mapping[str, object], prefix: str, app_cookie: str | None = None
+    annotations: Mapping[str, object], prefix: str, app_cookie: str | None = None,
+    canary: bool = False,
 ) -> list[Finding]:
-    """Every problem and warning in one Ingress's affinity annotations under ``prefix``."""
+    """Every problem and warning in one Ingress's affinity annotations under ``prefix``.
+
+    A canary Ingress without any affinity annotation is reported by :mod:`._traps` instead.
+    """
     found: list[Finding] = []
     ours = {k[len(prefix) + 1 :]: val for k, val in annotations.items() if k.startswith(prefix + "/")}
     for suffix, value in ours.items():
@@ -100,6 +104,8 @@ def audit_annotations(
                 Finding("warning", key, "not read by the controller's affinity parser (typo?)")
             )
     if "affinity" not in ours:
+        if canary and not any(s in ours for s in SUFFIXES[1:]):
+            return found
         if any(s in ours for s in SUFFIXES[1:]):
             found.append(
                 Finding("problem", f"{prefix}/affinity", 'missing: session-cookie-* annotations '

@@ -10,12 +10,14 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from sessionkit.ingress import _aws, _f5, _gateway, _nginx, _traefik
+from sessionkit.ingress import _aws, _envoy, _f5, _gateway, _nginx, _traefik
+from sessionkit.ingress import _validate as v
 from sessionkit.ingress._manifest import Backend, ingress_manifest, merge_patch
 from sessionkit.ingress._render import Output
 from sessionkit.ingress._validate import AffinityConfigError
 
-TARGETS = ("nginx", "gateway", "traefik", "traefik-ingressroute", "aws", "f5")
+TARGETS = ("nginx", "gateway", "traefik", "traefik-ingressroute", "aws", "f5", "emissary", "istio",
+           "envoy-gateway", "contour")
 COMMON = {"cookie_name", "app_cookie", "max_age", "name", "namespace", "host", "path",
           "path_type", "service", "port", "tls_secret"}
 APPLIES: dict[str, set[str]] = {
@@ -23,10 +25,17 @@ APPLIES: dict[str, set[str]] = {
                        "conditional_samesite_none", "expires", "secure", "change_on_failure",
                        "annotations_prefix", "ingress_class"},
     "gateway": COMMON | {"absolute_timeout", "lifetime", "gateway", "gateway_namespace"},
-    "traefik": COMMON | {"secure", "httponly", "samesite", "ingress_class"},
+    "traefik": COMMON | {"secure", "httponly", "samesite", "ingress_class", "selector",
+                         "target_port"},
     "traefik-ingressroute": COMMON | {"secure", "httponly", "samesite"},
     "aws": (COMMON - {"cookie_name"}) | {"stickiness", "ingress_class"},
     "f5": COMMON | {"cookie_path", "cookie_domain", "secure", "httponly", "ingress_class"},
+    "emissary": {"cookie_name", "app_cookie", "max_age", "cookie_path", "name", "namespace", "host",
+                 "path", "service", "port"},
+    "istio": {"cookie_name", "app_cookie", "max_age", "cookie_path", "name", "namespace", "service"},
+    "envoy-gateway": {"cookie_name", "app_cookie", "max_age", "cookie_path", "samesite", "name",
+                      "namespace"},
+    "contour": {"name", "namespace", "host", "path", "service", "port", "tls_secret"},
 }
 REGEX_CHARS = "()[]{}|*+?^$\\"
 STAY_NOTE = (
@@ -68,7 +77,7 @@ def nginx_options(args: argparse.Namespace) -> _nginx.NginxAffinity:
              conditional_samesite_none="conditional_samesite_none")
     if args.samesite is not None:
         kw["samesite"] = _nginx.parse_samesite(args.samesite)
-    return _nginx.NginxAffinity(**kw)
+    return _nginx.NginxAffinity(canary=args.canary_behavior is not None, **kw)
 
 
 def _form(args: argparse.Namespace) -> str:
@@ -77,8 +86,12 @@ def _form(args: argparse.Namespace) -> str:
 
 def _nginx_output(args: argparse.Namespace, form: str) -> Output:
     o = nginx_options(args)
+    if o.canary and form != "annotations":
+        raise AffinityConfigError(
+            "--canary-behavior acts only on a canary Ingress: use it with the annotations "
+            "fragment for the canary, or --patch a file holding the pair")
     ann = _nginx.nginx_annotations(o)
-    header = (*_nginx.RETIREMENT_NOTE, *STAY_NOTE)
+    header = (*_nginx.RETIREMENT_NOTE, *STAY_NOTE, *(() if o.canary else _nginx.CANARY_NOTE))
     warnings = o.warnings
     if form == "annotations":
         docs: tuple[dict[str, Any], ...] = (ann,)
@@ -126,9 +139,12 @@ def _traefik_output(args: argparse.Namespace, form: str) -> Output:
     elif form == "patch":
         docs = (service_patch,)
     else:
-        docs = (ingress_manifest(b, {}), service_patch)
-    return Output("traefik", form, docs, (*_traefik.NOTE, *STAY_NOTE),
-                  annotations_root=form == "annotations")
+        target_port = v.port(args.target_port, "--target-port") if args.target_port else b.port
+        service = _traefik.service_manifest(b, ann, _traefik.parse_selector(args.selector, b.service),
+                                            target_port)
+        docs = (ingress_manifest(b, {}), service)
+    note = (*_traefik.NOTE, *(_traefik.SERVICE_NOTE if form == "manifest" else ()), *STAY_NOTE)
+    return Output("traefik", form, docs, note, annotations_root=form == "annotations")
 
 
 def _ingressroute_output(args: argparse.Namespace, form: str) -> Output:
@@ -172,6 +188,35 @@ def _ingress_annotation_output(target: str, note: tuple[str, ...], default_class
     return build
 
 
+def _envoy_output(args: argparse.Namespace, form: str) -> Output:
+    if form == "patch":
+        raise AffinityConfigError(f"--output patch does not apply to --target {args.target}; use "
+                                  "manifest, or annotations for the fragment")
+    kw = _kw(args, cookie_name="cookie_name", max_age="max_age", cookie_path="cookie_path",
+             app_cookie="app_cookie")
+    if args.max_age is not None:
+        v.positive_seconds(args.max_age, "--max-age")  # 0 (a session cookie) only via --convert
+    if args.samesite is not None:
+        kw["samesite"] = _nginx.parse_samesite(args.samesite)
+    o = _envoy.EnvoyCookie(**kw)
+    b = backend(args, None)
+    fragments: dict[str, Callable[[], dict[str, Any]]] = {
+        "emissary": lambda: {"load_balancer": _envoy.emissary_load_balancer(o)},
+        "istio": lambda: {"trafficPolicy": _envoy.istio_traffic_policy(o)},
+        "envoy-gateway": lambda: {"loadBalancer": _envoy.envoy_gateway_load_balancer(o)},
+        "contour": lambda: {"loadBalancerPolicy": _envoy.contour_route_policy()},
+    }
+    manifests: dict[str, Callable[[], dict[str, Any]]] = {
+        "emissary": lambda: _envoy.mapping(o, b),
+        "istio": lambda: _envoy.destination_rule(o, b),
+        "envoy-gateway": lambda: _envoy.backend_traffic_policy(o, b),
+        "contour": lambda: _envoy.httpproxy(b),
+    }
+    doc = (fragments if form == "annotations" else manifests)[args.target]()
+    note = (*_envoy.NOTES[args.target], *_envoy.RING_HASH_NOTE, *STAY_NOTE)
+    return Output(args.target, form, (doc,), note)
+
+
 BUILDERS: dict[str, Callable[[argparse.Namespace, str], Output]] = {
     "nginx": _nginx_output,
     "gateway": _gateway_output,
@@ -181,6 +226,10 @@ BUILDERS: dict[str, Callable[[argparse.Namespace, str], Output]] = {
                                       aws_annotations),
     "f5": _ingress_annotation_output("f5-nginx-ingress-controller", _f5.NOTE, "nginx",
                                      f5_annotations),
+    "emissary": _envoy_output,
+    "istio": _envoy_output,
+    "envoy-gateway": _envoy_output,
+    "contour": _envoy_output,
 }
 
 

@@ -9,6 +9,7 @@ those lowercase spellings are emitted.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -63,6 +64,46 @@ def service_annotations(o: TraefikAffinity) -> dict[str, str]:
         f"{PREFIX}.samesite": o.samesite,
         f"{PREFIX}.maxage": str(o.max_age),
     }
+
+
+def parse_selector(text: str | None, service: str) -> dict[str, str]:
+    """``app=web,tier=front`` as a Service selector; default ``app=<service>``."""
+    if text is None:
+        return {"app": service}
+    selector: dict[str, str] = {}
+    for item in text.split(","):
+        key, sep, value = item.partition("=")
+        if not sep or not key or not _LABEL_VALUE.fullmatch(value) or not _LABEL_KEY.fullmatch(key):
+            raise AffinityConfigError(
+                f"--selector: {item!r} is not KEY=VALUE with Kubernetes label syntax (e.g. app=web)")
+        selector[key] = value
+    return selector
+
+
+_LABEL_KEY = re.compile(r"([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?")
+_LABEL_VALUE = re.compile(r"([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?")
+
+
+def service_manifest(b: Backend, annotations: dict[str, str], selector: dict[str, str],
+                     target_port: int | str) -> dict[str, Any]:
+    """A complete ``v1`` Service (selector and port) carrying the sticky-cookie annotations."""
+    if not isinstance(b.port, int):
+        raise AffinityConfigError(
+            f"--port: {b.port!r}: a complete Service needs a port number; or use --output patch "
+            "to annotate the existing Service")
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": metadata(Backend(name=b.service, namespace=b.namespace), annotations),
+        "spec": {"selector": selector,
+                 "ports": [{"name": "http", "port": b.port, "targetPort": target_port}]},
+    }
+
+
+SERVICE_NOTE: tuple[str, ...] = (
+    "The Service below is complete and replaces yours on kubectl apply: check its selector and",
+    "targetPort (--selector, --target-port), or use --output patch to only annotate your Service.",
+)
 
 
 def sticky(o: TraefikAffinity) -> dict[str, Any]:

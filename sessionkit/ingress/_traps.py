@@ -20,6 +20,12 @@ def annotations_of(doc: Mapping[str, Any]) -> Mapping[str, Any]:
     return ann if isinstance(ann, Mapping) else {}
 
 
+def sub(doc: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """``doc[key]`` when it is a mapping, else an empty mapping."""
+    value = doc.get(key)
+    return value if isinstance(value, Mapping) else {}
+
+
 def _true(value: object) -> bool:
     return (isinstance(value, str) and value.strip().lower() == "true") or value is True
 
@@ -55,13 +61,24 @@ def ingress_traps(doc: Mapping[str, Any], prefix: str) -> list[Finding]:
                 "warning", key,
                 "an F5 NGINX Ingress Controller annotation: ingress-nginx ignores it (use "
                 "--target f5 if that is your controller)"))
-    if _true(ann.get(f"{prefix}/canary")):
+    canary = is_canary(doc, prefix)
+    if canary and f"{prefix}/affinity" not in ann:
         found.append(Finding(
-            "warning", f"{prefix}/canary",
-            "canary Ingress: with affinity, users who reach the canary stay on it (the default "
-            'affinity-canary-behavior "sticky"); set "legacy" here to let canary traffic ignore '
-            "affinity, and keep the cookie settings identical to the main Ingress"))
+            "warning", f"{prefix}/affinity",
+            "canary Ingress without affinity: users the canary serves are not pinned to it and "
+            "move between canary and main pods; give it the main Ingress's affinity annotations "
+            "(sessionkit ingress --patch FILE does both of a pair)"))
+    if not canary and f"{prefix}/affinity-canary-behavior" in ann:
+        found.append(Finding(
+            "warning", f"{prefix}/affinity-canary-behavior",
+            'has no effect on a non-canary Ingress; the controller reads it from the Ingress '
+            'marked canary: "true" (remove it here)'))
     return found
+
+
+def is_canary(doc: Mapping[str, Any], prefix: str) -> bool:
+    """True for an ingress-nginx canary Ingress (``canary: "true"``)."""
+    return _true(annotations_of(doc).get(f"{prefix}/canary"))
 
 
 def host_paths(doc: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
@@ -79,24 +96,72 @@ def host_paths(doc: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
                 yield host, str(item.get("path") or "/")
 
 
-def duplicate_routes(ingresses: Iterable[tuple[int, Mapping[str, Any]]]) -> list[Finding]:
+def duplicate_routes(
+    ingresses: Iterable[tuple[int, Mapping[str, Any]]], prefix: str = "nginx.ingress.kubernetes.io"
+) -> list[Finding]:
     """One problem per host/path routed by several Ingresses (of one namespace) in a file.
 
-    ``ingresses`` pairs each document's first line number with the document.
+    ``ingresses`` pairs each document's first line number with the document. A canary Ingress
+    routing the same host/path as one main Ingress is the canary pattern, not a duplicate.
     """
-    seen: dict[tuple[str, str, str], int] = {}
+    seen: dict[tuple[str, str, str, bool], int] = {}
     found: list[Finding] = []
     for index, doc in ingresses:
         meta = doc.get("metadata")
         ns = str(meta.get("namespace") or "") if isinstance(meta, Mapping) else ""
+        canary = is_canary(doc, prefix)
         for host, path in set(host_paths(doc)):
-            key = (ns, host, path)
+            key = (ns, host, path, canary)
             if key in seen:
                 found.append(Finding(
                     "problem", "spec.rules",
-                    f"the Ingresses at lines {seen[key]} and {index} both route host {host} path "
-                    f"{path}; the controller merges them and which affinity settings win is "
-                    "unclear"))
+                    f"the {'canary ' if canary else ''}Ingresses at lines {seen[key]} and {index} "
+                    f"both route host {host} path {path}; the controller merges them and which "
+                    "affinity settings win is unclear"))
             else:
                 seen[key] = index
     return found
+
+
+_PAIR_IGNORED = ("canary", "canary-weight", "canary-weight-total", "canary-by-header",
+                 "canary-by-header-value", "canary-by-header-pattern", "canary-by-cookie",
+                 "affinity-canary-behavior")
+
+
+def canary_mismatches(
+    ingresses: Iterable[tuple[int, Mapping[str, Any]]], prefix: str
+) -> list[Finding]:
+    """Warn where a canary's affinity annotations differ from its main Ingress's."""
+    mains: dict[tuple[str, str, str], tuple[int, Mapping[str, Any]]] = {}
+    canaries: list[tuple[int, Mapping[str, Any]]] = []
+    for line, doc in ingresses:
+        if is_canary(doc, prefix):
+            canaries.append((line, doc))
+            continue
+        meta = doc.get("metadata")
+        ns = str(meta.get("namespace") or "") if isinstance(meta, Mapping) else ""
+        for host, path in host_paths(doc):
+            mains.setdefault((ns, host, path), (line, doc))
+    found: list[Finding] = []
+    for line, doc in canaries:
+        meta = doc.get("metadata")
+        ns = str(meta.get("namespace") or "") if isinstance(meta, Mapping) else ""
+        pair = next((mains[(ns, h, p)] for h, p in host_paths(doc) if (ns, h, p) in mains), None)
+        if pair is None or f"{prefix}/affinity" not in annotations_of(doc):
+            continue
+        mine, theirs = _affinity(annotations_of(doc), prefix), _affinity(annotations_of(pair[1]), prefix)
+        differ = sorted({key.split("/", 1)[1] for key, _ in mine ^ theirs})
+        if differ:
+            found.append(Finding(
+                "warning", f"{prefix}/session-cookie-*",
+                f"the canary at line {line} and its main Ingress at line {pair[0]} differ in "
+                f"{', '.join(differ)}; keep the cookie settings identical so a "
+                "user's cookie means the same on both"))
+    return found
+
+
+def _affinity(ann: Mapping[str, Any], prefix: str) -> set[tuple[str, str]]:
+    return {(str(k), str(v)) for k, v in ann.items()
+            if str(k).startswith(f"{prefix}/") and str(k)[len(prefix) + 1:].startswith(
+                ("affinity", "session-cookie-"))
+            and str(k)[len(prefix) + 1:] not in _PAIR_IGNORED}

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import io
 import itertools
-import os
 import re
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from sessionkit.ingress._fileio import read_text
 from sessionkit.ingress._render import yaml_module
 from sessionkit.ingress._validate import AffinityConfigError
 
@@ -31,15 +29,6 @@ class Chunk:
     start_line: int
     data: Any = None
     indent: tuple[int, int, int] = (2, 2, 0)
-
-
-def read_text(path: str, option: str) -> str:
-    """Read ``path`` as UTF-8, raising a usage error naming ``option`` when it cannot."""
-    try:
-        with open(path, encoding="utf-8", newline="") as handle:  # keep CRLF as it is
-            return handle.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise AffinityConfigError(f"{option} {path}: cannot read: {exc}") from exc
 
 
 def split(text: str, source: str) -> list[Chunk]:
@@ -65,6 +54,37 @@ def split(text: str, source: str) -> list[Chunk]:
     return chunks
 
 
+MAX_DEPTH = 64
+
+
+def _refuse_hostile(yaml: Any, chunk: Chunk, option: str, path: str) -> None:
+    """Refuse aliases (billion laughs; an alias also shares one node between two places, so a
+    patch of one would change the other) and nesting deeper than any manifest needs."""
+    from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent
+
+    depth = 0
+    for event in yaml.parse(chunk.text):
+        line = chunk.start_line + (event.start_mark.line if event.start_mark else 0)
+        if isinstance(event, AliasEvent):
+            raise AffinityConfigError(
+                f"{option} {path}:{line}: YAML aliases (*{event.anchor}) are not supported; "
+                "expand them (kubectl and Helm output never uses them)")
+        if isinstance(event, CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise AffinityConfigError(
+                    f"{option} {path}:{line}: nested deeper than {MAX_DEPTH} levels; not a manifest")
+        elif isinstance(event, CollectionEndEvent):
+            depth -= 1
+
+
+def new_loader() -> Any:
+    """A round-trip loader that keeps quotes (``"yes"``, ``"on"``, ``"1:20"`` stay strings)."""
+    yaml = yaml_module().YAML()
+    yaml.preserve_quotes = True
+    return yaml
+
+
 def load(path: str, option: str) -> tuple[str, list[Chunk]]:
     """Read and parse every document of ``path`` round-trip; YAML errors name file and line."""
     ruamel = yaml_module()
@@ -74,12 +94,17 @@ def load(path: str, option: str) -> tuple[str, list[Chunk]]:
     chunks = split(text, path)
     for chunk in chunks:
         try:
-            data, indent, block_seq_indent = load_yaml_guess_indent(chunk.text)
+            _refuse_hostile(new_loader(), chunk, option, path)
+            data, indent, block_seq_indent = load_yaml_guess_indent(chunk.text, yaml=new_loader())
         except ruamel.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = chunk.start_line + (mark.line if mark is not None else 0)
             problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
             raise AffinityConfigError(f"{option} {path}:{line}: not valid YAML: {problem}") from exc
+        except RecursionError as exc:
+            raise AffinityConfigError(
+                f"{option} {path}:{chunk.start_line}: nested too deeply to parse; not a manifest"
+            ) from exc
         chunk.data = data
         mapping = guess_mapping_indent(chunk.text)
         offset = block_seq_indent or 0
@@ -141,21 +166,3 @@ def dump(chunk: Chunk) -> str:
 def join(chunks: list[Chunk]) -> str:
     """Concatenate chunks back into file text."""
     return "".join(chunk.separator + chunk.text for chunk in chunks)
-
-
-def atomic_write(path: str, text: str) -> None:
-    """Replace ``path`` with ``text`` via a temp file in the same directory and ``os.replace``."""
-    target = Path(path)
-    mode = target.stat().st_mode & 0o7777
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise

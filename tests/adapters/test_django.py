@@ -157,6 +157,19 @@ def test_an_emptied_session_is_kept_like_djangos_backends(configured) -> None:
     assert dict(SessionStore(s.session_key).items()) == {}
 
 
+def test_clear_then_refill_keeps_djangos_key(configured, key_prefix) -> None:
+    s = SessionStore()
+    s.update({"a": 1, "b": 2})
+    s.save()
+    s = SessionStore(s.session_key)
+    assert s["a"] == 1
+    s.clear()  # Django's clear: a new dict, the record is filled from it on save
+    s["c"] = 3
+    s.save()
+    assert dict(SessionStore(s.session_key).items()) == {"c": 3}
+    assert len(session_keys(configured, key_prefix)) == 1  # same key, no second record
+
+
 def test_only_changed_fields_are_written(configured, key_prefix) -> None:
     s = SessionStore()
     s["a"], s["b"] = "x", "y"
@@ -168,6 +181,27 @@ def test_only_changed_fields_are_written(configured, key_prefix) -> None:
     assert cost.commands == UPDATE
     (key,) = session_keys(configured, key_prefix)
     assert configured.hget(key, "b") == b'"z"'
+
+
+@override_settings(SESSION_SERIALIZER="drivers.django_settings.CountingSerializer")
+def test_a_save_serializes_only_the_keys_that_changed(configured) -> None:
+    from drivers.django_settings import CountingSerializer
+
+    s = SessionStore()
+    s.update({f"k{i}": [i, "value"] for i in range(10)})
+    s.save()
+    before = CountingSerializer.dumps_calls
+    s = SessionStore(s.session_key)
+    s["k3"] = ["changed"]  # one changed key of ten
+    s.save()
+    assert CountingSerializer.dumps_calls - before == 1
+    before = CountingSerializer.dumps_calls
+    s = SessionStore(s.session_key)
+    s["k4"].append("more")  # in place: serialized when checked (modified) and when saved
+    assert s.modified
+    s.save()
+    assert CountingSerializer.dumps_calls - before == 2
+    assert SessionStore(s.session_key)["k4"] == [4, "value", "more"]
 
 
 def test_expiry_maps_to_the_redis_ttl(configured, key_prefix) -> None:
@@ -428,6 +462,21 @@ def test_logout_racing_a_write_does_not_resurrect(driver, redis_client, key_pref
     assert session_keys(redis_client, key_prefix) == []
 
 
+def test_a_write_racing_a_login_is_an_error_never_a_silent_loss(configured, key_prefix) -> None:
+    s = SessionStore()
+    s["cart"] = ["apple"]
+    s.save()
+    late = SessionStore(s.session_key)
+    assert late["cart"] == ["apple"]
+    login = SessionStore(s.session_key)
+    login.cycle_key()  # what django.contrib.auth.login does, in a concurrent request
+    late["note"] = "lost?"
+    with pytest.raises(UpdateError):  # Django's middleware answers 400 SessionInterrupted
+        late.save()
+    assert dict(SessionStore(login.session_key).items()) == {"cart": ["apple"]}
+    assert len(session_keys(configured, key_prefix)) == 1  # nothing resurrected under the old key
+
+
 # -- zero-logout migration -----------------------------------------------------------------------------
 def test_fallback_engine_moves_a_legacy_session_on_first_use(driver, redis_client, key_prefix) -> None:
     legacy = driver.legacy_cookie({"user": "carol", "cart": ["apple"]})
@@ -452,6 +501,39 @@ def test_a_user_logged_in_with_the_db_engine_stays_logged_in(database, configure
         assert SessionStore("neverexisted12345").load() == {}
 
 
+def test_zero_logout_is_the_default_with_django_contrib_sessions(database, configured, key_prefix) -> None:
+    old = DbSessionStore()
+    old.update({"_auth_user_id": "11", "cart": ["fig"]})
+    old.create()
+    with override_settings(SESSIONKIT_FALLBACK_ENGINE=None):  # switched off: not read through
+        assert SessionStore(old.session_key).load() == {}
+    s = SessionStore(old.session_key)  # SESSIONKIT_FALLBACK_ENGINE not set
+    assert dict(s.items()) == {"_auth_user_id": "11", "cart": ["fig"]} and s.session_key == old.session_key
+    assert not DbSessionStore().exists(old.session_key)  # moved on first contact
+    assert len(_conf.current().store.sessions_of("11")) == 1
+
+
+def test_default_fallback_needs_django_contrib_sessions(configured) -> None:
+    assert _conf.fallback_engine() == (DB, True)
+    apps = [a for a in django_settings.BASE["INSTALLED_APPS"] if a != "django.contrib.sessions"]
+    with override_settings(INSTALLED_APPS=apps):
+        assert _conf.fallback_engine() == (None, False)
+
+
+def test_logout_removes_the_session_from_its_users_index(configured, key_prefix) -> None:
+    s = SessionStore()
+    s["_auth_user_id"] = "12"
+    s.save()
+    store = _conf.current().store
+    index = store.config.user_index_key("12")
+    assert configured.scard(index) == 1
+    assert configured.ttl(index) > 0  # the index expires (-1 would be forever)
+    s = SessionStore(s.session_key)
+    assert s["_auth_user_id"] == "12"  # what django.contrib.auth.logout reads first
+    s.flush()
+    assert configured.scard(index) == 0
+
+
 def test_import_command_copies_db_sessions(database, configured, key_prefix) -> None:
     keys = []
     for i in range(3):
@@ -469,6 +551,49 @@ def test_import_command_copies_db_sessions(database, configured, key_prefix) -> 
     assert "sessions: 3" in out.getvalue() and "users with bound sessions: 3" in out.getvalue()
 
 
+DB = "django.contrib.sessions.backends.db"
+
+
+def test_import_then_logout_does_not_resurrect_through_the_fallback(database, configured, key_prefix) -> None:
+    old = DbSessionStore()
+    old.update({"_auth_user_id": "8"})
+    old.create()
+    call_command("sessionkit_import", "--from", DB, stdout=StringIO())  # the documented default
+    with override_settings(SESSIONKIT_FALLBACK_ENGINE=DB):
+        s = SessionStore(old.session_key)
+        assert s["_auth_user_id"] == "8"
+        s.flush()  # logout
+        assert SessionStore(old.session_key).load() == {}  # not read through from the db again
+    assert session_keys(configured, key_prefix) == []
+    assert not DbSessionStore().exists(old.session_key)  # moved, not copied
+
+
+def test_fallback_read_through_then_logout_does_not_resurrect(database, configured, key_prefix) -> None:
+    old = DbSessionStore()
+    old.update({"_auth_user_id": "9"})
+    old.create()
+    with override_settings(SESSIONKIT_FALLBACK_ENGINE=DB):
+        s = SessionStore(old.session_key)
+        assert s["_auth_user_id"] == "9"  # moved into Redis on first contact
+        s.flush()
+        assert SessionStore(old.session_key).load() == {}
+        never_loaded = DbSessionStore()
+        never_loaded.update({"_auth_user_id": "10"})
+        never_loaded.create()
+        SessionStore(never_loaded.session_key).flush()  # logout without reading the session first
+        assert SessionStore(never_loaded.session_key).load() == {}
+    assert session_keys(configured, key_prefix) == []
+
+
+def test_import_keep_leaves_the_old_rows(database, configured) -> None:
+    old = DbSessionStore()
+    old.update({"n": 1})
+    old.create()
+    call_command("sessionkit_import", "--from", DB, "--keep", "--key", old.session_key, stdout=StringIO())
+    assert DbSessionStore().exists(old.session_key) and SessionStore(old.session_key)["n"] == 1
+    DbSessionStore(old.session_key).delete()
+
+
 def test_revoke_user_command_ends_every_session_of_the_user(configured, key_prefix) -> None:
     keys = []
     for user in ("42", "42", "43"):
@@ -483,19 +608,51 @@ def test_revoke_user_command_ends_every_session_of_the_user(configured, key_pref
 
 
 # -- system checks -------------------------------------------------------------------------------------
-def check_ids() -> set[str]:
-    return {m.id for m in run_checks(tags=["sessionkit"])}
+def check_ids(deploy: bool = False) -> set[str]:
+    return {m.id for m in run_checks(tags=["sessionkit"], include_deployment_checks=deploy)}
 
 
 def test_checks_pass_with_a_reachable_redis(configured) -> None:
     assert check_ids() == set()
+    configured.config_set("appendonly", "yes")  # the test server runs without persistence
+    try:
+        assert check_ids(deploy=True) == set()
+    finally:
+        configured.config_set("appendonly", "no")
+
+
+def test_deploy_checks_warn_about_an_eviction_policy_that_logs_users_out(configured) -> None:
+    policy = configured.config_get("maxmemory-policy")["maxmemory-policy"]
+    configured.config_set("maxmemory-policy", "allkeys-lru")
+    try:
+        messages = [m for m in run_checks(tags=["sessionkit"], include_deployment_checks=True)
+                    if m.id == "sessionkit.W003"]
+    finally:
+        configured.config_set("maxmemory-policy", policy)
+    assert len(messages) == 2  # the policy, and no persistence on the test server
+    assert "allkeys-lru" in messages[0].msg and "persistence is off" in messages[1].msg
+
+
+def test_check_warns_about_db_sessions_stranded_by_a_disabled_fallback(database, configured) -> None:
+    old = DbSessionStore()
+    old.update({"_auth_user_id": "3"})
+    old.create()
+    try:
+        assert check_ids() == set()  # the default fallback moves them on first contact
+        with override_settings(SESSIONKIT_FALLBACK_ENGINE=None):
+            assert check_ids() == {"sessionkit.W002"}
+        with override_settings(SESSIONKIT_FALLBACK_ENGINE=DB):
+            assert check_ids() == set()
+    finally:
+        old.delete()
 
 
 def test_checks_report_misconfigurations(redis_url, configured) -> None:
     with override_settings(SESSIONKIT_REDIS_URL=None):
         assert check_ids() == {"sessionkit.E001"}
     with override_settings(SESSIONKIT_REDIS_URL="redis://127.0.0.1:1/0"):
-        assert check_ids() == {"sessionkit.E005"}
+        assert check_ids() == set()  # manage.py check (and createsuperuser) work while Redis is down
+        assert check_ids(deploy=True) == {"sessionkit.E005"}  # check --deploy
     with override_settings(SESSION_SERIALIZER="drivers.django_settings.PickleSerializer"):
         assert check_ids() == {"sessionkit.E002"}
     with override_settings(MIDDLEWARE=["django.contrib.sessions.middleware.SessionMiddleware"]):
@@ -503,6 +660,58 @@ def test_checks_report_misconfigurations(redis_url, configured) -> None:
     with override_settings(SESSION_ENGINE="django.contrib.sessions.backends.cache",
                            CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}):
         assert check_ids() == {"sessionkit.E003"}
+
+
+def test_check_warns_about_an_unknown_setting_with_the_closest_name(configured) -> None:
+    with override_settings(SESSIONKIT_ABSOLUTE_TIMOUT=60):
+        messages = [m for m in run_checks(tags=["sessionkit"]) if m.id == "sessionkit.W004"]
+    assert [m.msg for m in messages] == [
+        "unknown setting SESSIONKIT_ABSOLUTE_TIMOUT (did you mean 'SESSIONKIT_ABSOLUTE_TIMEOUT'?)"]
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    ({"SESSIONKIT_ABSOLUTE_TIMEOUT": "a week"}, "SESSIONKIT_ABSOLUTE_TIMEOUT must be a number of seconds"),
+    ({"SESSIONKIT_WAIT_REPLICAS": -1}, "SESSIONKIT_WAIT_REPLICAS must be a whole number"),
+    ({"SESSIONKIT_DEGRADED": "no"}, "SESSIONKIT_DEGRADED must be True or False"),
+    ({"SESSION_COOKIE_AGE": "two weeks"}, "SESSION_COOKIE_AGE must be a number of seconds"),
+])
+def test_bad_values_name_the_setting(configured, values, message) -> None:
+    with override_settings(**values), pytest.raises(ImproperlyConfigured, match=re.escape(message)):
+        SessionStore()
+
+
+def test_durations_and_the_shared_option_names(configured) -> None:
+    events: list[object] = []
+    with override_settings(SESSIONKIT_ABSOLUTE_TIMEOUT="1d", SESSIONKIT_REFRESH_INTERVAL="2m",
+                           SESSIONKIT_WAIT_REPLICAS=0, SESSIONKIT_HOOKS=[events.append]):
+        config = _conf.current().store.config
+        assert (config.absolute_timeout, config.refresh_interval) == (86400, 120)
+        s = SessionStore()
+        s["a"] = 1
+        s.save()
+    assert [e.operation for e in events] == ["save"]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("host", "secure_request", "override", "secure"), [
+    ("testserver", False, {}, False), ("localhost:8000", False, {}, False), ("example.com", False, {}, True),
+    ("testserver", True, {}, True), ("example.com", False, {"SESSION_COOKIE_SECURE": False}, False),
+    ("testserver", False, {"SESSION_COOKIE_SECURE": True}, True),
+])
+def test_the_cookie_is_secure_except_on_plain_http_localhost(driver, host, secure_request, override,
+                                                             secure) -> None:
+    with override_settings(**override):
+        client = Client()  # built after the override: the middleware reads it once
+        r = client.post("/set/a/1", HTTP_HOST=host, secure=secure_request)
+    assert bool(r.cookies["sessionid"]["secure"]) is secure
+
+
+def test_a_secure_cookie_under_debug_is_warned_about_at_start_up(driver, caplog) -> None:
+    with caplog.at_level("WARNING", logger="sessionkit"):
+        with override_settings(DEBUG=True, SESSION_COOKIE_SECURE=True):
+            assert Client().get("/untouched").status_code == 200  # builds the middleware chain
+        with override_settings(DEBUG=True):
+            assert Client().get("/untouched").status_code == 200  # the rule: nothing to warn about
+    assert [r.getMessage().split()[0] for r in caplog.records] == ["SESSION_COOKIE_SECURE"]
 
 
 # -- examples/django: before (in-process state) and after (sessionkit) --------------------------------
@@ -581,14 +790,32 @@ def blocks(lang: str) -> list[str]:
     return re.findall(rf"```{lang}\n(.*?)```", DOC, flags=re.S)
 
 
+STARTPROJECT_MIDDLEWARE = (
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+)
+
+
 def test_doc_python_snippets_configure_a_working_engine(database, redis_url, key_prefix, redis_client) -> None:
     snippets = blocks("python")
     assert len(snippets) == 4
     for code in snippets:
-        namespace: dict[str, object] = {}
+        # a settings.py as startproject writes it (the apps this test process can load)
+        start = {"INSTALLED_APPS": [a for a in django_settings.BASE["INSTALLED_APPS"] if "sessionkit" not in a],
+                 "MIDDLEWARE": list(STARTPROJECT_MIDDLEWARE)}
+        namespace: dict[str, object] = {k: list(v) for k, v in start.items()}
         exec(textwrap.dedent(code), namespace)
-        values = {k: v for k, v in namespace.items() if k.isupper()}
+        values = {k: v for k, v in namespace.items() if k.isupper() and v != start.get(k)}
         assert set(values.get("INSTALLED_APPS", [])) <= set(django_settings.BASE["INSTALLED_APPS"])
+        if "MIDDLEWARE" in values:  # one entry replaced, every other one kept
+            assert [m for m in values["MIDDLEWARE"] if m not in STARTPROJECT_MIDDLEWARE] == [
+                "sessionkit.adapters.django.middleware.SessionMiddleware"]
+            assert len(values["MIDDLEWARE"]) == len(STARTPROJECT_MIDDLEWARE)
         values.pop("INSTALLED_APPS", None)
         assert values  # each snippet sets something
         values.update(SESSIONKIT_REDIS_URL=redis_url, SESSIONKIT_KEY_PREFIX=key_prefix)  # the test server

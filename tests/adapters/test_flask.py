@@ -30,6 +30,7 @@ from hypothesis import strategies as st
 from markupsafe import Markup
 
 from sessionkit import ConfigurationError, SerializationError
+from sessionkit._cookie import CookieCodec
 from sessionkit._cookie import new_session_id as sessionkit_id
 from sessionkit.adapters.flask import FlaskSession, SessionKit, TaggedSerializer, get_store, regenerate
 
@@ -41,6 +42,15 @@ def make_app(redis_url: str, key_prefix: str, **config: Any) -> Flask:
     app.config.update(config)
     SessionKit(app)
     return app
+
+
+def add_setter(app: Flask) -> None:
+    """``POST /set``: writes ``session["a"] = 1``."""
+
+    @app.post("/set")
+    def set_() -> Any:
+        session["a"] = 1
+        return "ok"
 
 
 def set_cookie(response: Any, name: str = "session") -> tuple[str | None, dict[str, str]]:
@@ -58,7 +68,8 @@ def driver(redis_url: str, key_prefix: str, redis_client: redis.Redis) -> Iterat
 def test_driver_journey(driver: Any) -> None:
     login = driver.request("POST", "/login/ann")
     assert (login.status, login.json) == (200, {"user": "ann"})
-    assert login.cookie and login.cookie_attrs == {"path": "/", "secure": "", "httponly": "", "samesite": "Lax"}
+    # the test client speaks plain http to localhost: the one host where the cookie is not Secure
+    assert login.cookie and login.cookie_attrs == {"path": "/", "httponly": "", "samesite": "Lax"}
     cookie = login.cookie
     assert driver.request("GET", "/whoami", cookie).json == {"user": "ann"}
     assert driver.request("POST", "/set/color/blue", cookie).cookie is None  # not permanent: no resend
@@ -295,10 +306,7 @@ def test_refresh_each_request_false_never_writes_on_reads(redis_url: str, key_pr
     app = make_app(redis_url, key_prefix, SESSION_REFRESH_EACH_REQUEST=False,
                    SESSIONKIT_REFRESH_INTERVAL=0)
 
-    @app.post("/set")
-    def set_() -> Any:
-        session["a"] = 1
-        return "ok"
+    add_setter(app)
 
     @app.get("/get")
     def get() -> Any:
@@ -330,10 +338,7 @@ def test_flask_cookie_settings_are_honoured(redis_url: str, key_prefix: str) -> 
 def test_session_cookie_secure_true_always_wins(redis_url: str, key_prefix: str) -> None:
     app = make_app(redis_url, key_prefix, SESSION_COOKIE_SECURE=True, SESSIONKIT_COOKIE_SECURE=False)
 
-    @app.post("/set")
-    def set_() -> Any:
-        session["a"] = 1
-        return "ok"
+    add_setter(app)
 
     assert "secure" in set_cookie(app.test_client().post("/set"))[1]
 
@@ -341,12 +346,93 @@ def test_session_cookie_secure_true_always_wins(redis_url: str, key_prefix: str)
 def test_insecure_cookie_needs_an_explicit_opt_out(redis_url: str, key_prefix: str) -> None:
     app = make_app(redis_url, key_prefix, SESSIONKIT_COOKIE_SECURE=False)
 
+    add_setter(app)
+
+    assert "secure" not in set_cookie(app.test_client().post("/set", base_url="https://example.com"))[1]
+
+
+@pytest.mark.parametrize(("base_url", "secure"), [
+    ("http://localhost", False), ("http://127.0.0.1:5000", False), ("http://app.localhost", False),
+    ("https://localhost", True), ("http://example.com", True), ("https://example.com", True),
+])
+def test_the_cookie_is_secure_except_on_plain_http_localhost(redis_url: str, key_prefix: str,
+                                                             base_url: str, secure: bool) -> None:
+    app = make_app(redis_url, key_prefix)
+
+    add_setter(app)
+
+    assert ("secure" in set_cookie(app.test_client().post("/set", base_url=base_url))[1]) is secure
+
+
+def test_a_secure_cookie_on_plain_http_localhost_is_warned_about(redis_url: str, key_prefix: str,
+                                                                 caplog: pytest.LogCaptureFixture) -> None:
+    app = make_app(redis_url, key_prefix, SESSION_COOKIE_SECURE=True)
+
+    add_setter(app)
+
+    with caplog.at_level("WARNING", logger="sessionkit"):
+        assert "secure" in set_cookie(app.test_client().post("/set"))[1]  # honoured, and warned about
+    assert any("SESSION_COOKIE_SECURE" in r.getMessage() and "plain http" in r.getMessage()
+               for r in caplog.records)
+
+
+def test_a_secure_cookie_in_debug_mode_is_warned_about_at_start_up(redis_url: str, key_prefix: str,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("WARNING", logger="sessionkit"):
+        make_app(redis_url, key_prefix, DEBUG=True, SESSION_COOKIE_SECURE=True)
+        make_app(redis_url, key_prefix, DEBUG=True)  # the rule: no Secure on plain-http localhost
+    assert [r.getMessage().split()[0] for r in caplog.records] == ["SESSION_COOKIE_SECURE"]
+
+
+def test_the_permanent_cookie_never_outlives_the_absolute_cap(redis_url: str, key_prefix: str) -> None:
+    app = make_app(redis_url, key_prefix, SESSIONKIT_IDLE_TIMEOUT="8h", SESSIONKIT_ABSOLUTE_TIMEOUT="1h")
+
     @app.post("/set")
     def set_() -> Any:
+        session.permanent = True
         session["a"] = 1
         return "ok"
 
-    assert "secure" not in set_cookie(app.test_client().post("/set"))[1]
+    assert 3590 <= int(set_cookie(app.test_client().post("/set"))[1]["max-age"]) <= 3600
+
+
+@pytest.mark.parametrize(("config", "message"), [
+    ({"SESSIONKIT_IDLE_TIMEOUT": "8 hours"}, "SESSIONKIT_IDLE_TIMEOUT must be a number of seconds"),
+    ({"SESSIONKIT_ABSOLUTE_TIMEOUT": -1}, "SESSIONKIT_ABSOLUTE_TIMEOUT must be >= 0"),
+    ({"SESSIONKIT_WAIT_REPLICAS": "1"}, "SESSIONKIT_WAIT_REPLICAS must be a whole number"),
+    ({"SESSIONKIT_DEGRADED": "yes"}, "SESSIONKIT_DEGRADED must be True or False"),
+    ({"SESSIONKIT_HOOKS": [1]}, "SESSIONKIT_HOOKS must be a list of callables"),
+    ({"SESSION_COOKIE_SAMESITE": "Relaxed"}, "SESSION_COOKIE_SAMESITE must be"),
+])
+def test_bad_values_name_the_setting(redis_url: str, key_prefix: str, config: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigurationError, match=re.escape(message)):
+        make_app(redis_url, key_prefix, **config)
+
+
+def test_durations_and_same_site_are_accepted_as_written(redis_url: str, key_prefix: str) -> None:
+    app = make_app(redis_url, key_prefix, SESSIONKIT_IDLE_TIMEOUT="8h", SESSIONKIT_REFRESH_INTERVAL="1m30s",
+                   SESSION_COOKIE_SAMESITE="Strict")
+    config = get_store(app).config
+    assert (config.idle_timeout, config.refresh_interval) == (8 * 3600, 90)
+    assert app.session_interface.cookie.same_site == "strict"  # type: ignore[attr-defined]
+
+
+def test_an_unknown_setting_is_warned_about_with_the_closest_name(redis_url: str, key_prefix: str) -> None:
+    with pytest.warns(UserWarning, match=r"SESSIONKIT_IDLE_TIMOUT \(did you mean 'IDLE_TIMEOUT'\?\)"):
+        make_app(redis_url, key_prefix, SESSIONKIT_IDLE_TIMOUT=60)
+
+
+def test_the_same_setting_names_as_every_adapter(redis_url: str, key_prefix: str) -> None:
+    events: list[Any] = []
+    client = redis.Redis.from_url(redis_url)
+    app = make_app(redis_url, key_prefix, SESSIONKIT_REDIS_URL=None, SESSIONKIT_REDIS_CLIENT=client,
+                   SESSIONKIT_WAIT_REPLICAS=0, SESSIONKIT_HOOKS=[events.append])
+
+    add_setter(app)
+
+    assert app.test_client().post("/set").status_code == 200
+    assert get_store(app).client is client and [e.operation for e in events] == ["save"]
+    client.close()
 
 
 @pytest.mark.parametrize(("config", "message"), [
@@ -521,7 +607,8 @@ def test_flask_login_session_migrates_from_flask_cookie(redis_url: str, key_pref
     response = client.get("/private")
     assert response.json == {"user": "ann", "cart": ["pear"]}  # still logged in: zero-logout
     value, attrs = set_cookie(response)
-    assert value and value != cookie and attrs["max-age"] == str(31 * 86400)  # permanent kept
+    # permanent kept; Max-Age is PERMANENT_SESSION_LIFETIME (31 days) capped by the absolute 30 days
+    assert value and value != cookie and 30 * 86400 - 5 <= int(attrs["max-age"]) <= 30 * 86400
     assert client.get("/private").json == {"user": "ann", "cart": ["pear"]}
 
 
@@ -540,6 +627,89 @@ def test_migration_can_be_switched_off(redis_url: str, key_prefix: str) -> None:
     browser.set_cookie("session", cookie)
     response = browser.get("/get")
     assert (response.json, set_cookie(response)[0]) == (None, None)
+
+
+def test_signed_flask_cookie_with_an_undecodable_payload_is_no_session(redis_url: str, key_prefix: str,
+                                                                        redis_client: redis.Redis) -> None:
+    app = make_app(redis_url, key_prefix)
+
+    @app.get("/get")
+    def get() -> Any:
+        return jsonify(session.get("user"))
+
+    with app.test_request_context():
+        legacy = SecureCookieSessionInterface().get_signing_serializer(app)
+        assert legacy is not None
+        # signed with SECRET_KEY and the Flask salt, but the payload is not base64 JSON: BadPayload
+        cookie = legacy.make_signer(legacy.salt).sign(b"!!not-a-payload").decode()
+    browser = app.test_client()
+    browser.set_cookie("session", cookie)
+    with measure(redis_client) as cost:
+        response = browser.get("/get")
+    assert (response.status_code, response.json, set_cookie(response)[0]) == (200, None, None)
+    assert cost.commands == {}
+
+
+@pytest.mark.parametrize("late", ["write", "read"])
+def test_a_request_racing_a_login_leaves_the_new_cookie_alone(redis_url: str, key_prefix: str, late: str) -> None:
+    app = make_app(redis_url, key_prefix, SESSIONKIT_REFRESH_INTERVAL=0)  # every read refreshes the TTL
+    browser = app.test_client()
+
+    @app.post("/login")
+    def login() -> Any:
+        session["user"] = "ann"
+        regenerate("ann")
+        return "ok"
+
+    @app.post("/slow")
+    def slow() -> Any:
+        if late == "write":
+            session["note"] = "late"
+        else:
+            session.get("user")
+        racing = app.test_client()  # the same browser's login, answered while this request runs
+        racing.set_cookie("session", cookie)
+        assert racing.post("/login").status_code == 200
+        return "ok"
+
+    browser.post("/login")
+    cookie = browser.get_cookie("session").value  # type: ignore[union-attr]
+    response = browser.post("/slow")
+    assert set_cookie(response)[0] is None  # no Max-Age=0 that would delete the login's cookie
+    # a lost write is an error the client can retry, never a silent 200; a read loses nothing
+    assert response.status_code == (409 if late == "write" else 200)
+
+
+def test_no_hmac_is_computed_for_a_save_that_sends_no_cookie(redis_url: str, key_prefix: str,
+                                                            redis_client: redis.Redis,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    signed: list[str] = []
+    real_sign = CookieCodec.sign
+
+    def counting_sign(codec: CookieCodec, session_id: str) -> str:
+        signed.append(session_id)
+        return real_sign(codec, session_id)
+
+    monkeypatch.setattr(CookieCodec, "sign", counting_sign)
+    app = make_app(redis_url, key_prefix, SESSIONKIT_REFRESH_INTERVAL=0)  # every read writes a refresh
+
+    @app.post("/set/<value>")
+    def set_(value: str) -> Any:
+        session["k"] = value
+        return "ok"
+
+    @app.get("/get")
+    def get() -> Any:
+        return jsonify(session.get("k"))
+
+    browser = app.test_client()
+    browser.post("/set/a")
+    assert len(signed) == 1  # the new session's cookie
+    with measure(redis_client) as cost:
+        response = browser.get("/get")
+    assert cost.commands.get("evalsha") == 1 and set_cookie(response)[0] is None  # refreshed, not resent
+    assert browser.post("/set/b").status_code == 200  # a write of a browser-session cookie: not resent
+    assert len(signed) == 1
 
 
 # -- outages ----------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from starlette.websockets import WebSocket
 from sessionkit import AsyncRedisStore, ConfigurationError, Session
 from sessionkit._scripts import WRITE
 from sessionkit._web import UNAVAILABLE_BODY
-from sessionkit.adapters.starlette import SessionMiddleware, get_session, get_store, regenerate
+from sessionkit.adapters.starlette import SessionMiddleware, get_session, get_store, load_session, regenerate
 
 WRITE_SCRIPT = {"evalsha": 1, "hexists": 1, "hset": 1, "pexpire": 1}  # one atomic update
 CREATE_SCRIPT = {"evalsha": 1, "exists": 1, "hset": 1, "pexpire": 1}  # conditional on absence
@@ -185,6 +185,80 @@ def test_login_and_logout_command_counts(client, redis_client) -> None:
                                "hlen": 1, "del": 1, "srem": 1}
 
 
+def lazy_app(redis_url: str, key_prefix: str, **options: object) -> Starlette:
+    """Endpoints that use the session through ``load_session``, and ones that never touch it."""
+
+    async def login(request: Request) -> JSONResponse:
+        session = await load_session(request)
+        session["user"] = request.path_params["user"]
+        regenerate(request, user_id=request.path_params["user"])
+        return JSONResponse({"user": session["user"]})
+
+    async def whoami(request: Request) -> JSONResponse:
+        return JSONResponse({"user": (await load_session(request)).get("user")})
+
+    async def untouched(request: Request) -> JSONResponse:
+        return JSONResponse({"ok": True})
+
+    async def careless(request: Request) -> JSONResponse:
+        return JSONResponse({"user": request.session.get("user")})  # forgot load_session
+
+    routes = [Route("/login/{user}", login, methods=["POST"]), Route("/whoami", whoami),
+              Route("/untouched", untouched), Route("/health", untouched), Route("/static/app.js", untouched),
+              Route("/careless", careless)]
+    return Starlette(routes=routes, middleware=[Middleware(
+        SessionMiddleware, secret_key=SECRET, redis_url=redis_url, key_prefix=key_prefix, **options)])
+
+
+@pytest.mark.parametrize("options", [{"lazy": True}, {"exclude_paths": ["/untouched", "/health", "/static/"]}])
+def test_untouched_endpoints_cost_nothing_in_lazy_mode_and_under_excluded_paths(
+        redis_url, key_prefix, redis_client, options) -> None:
+    redis_client.script_load(WRITE)
+    with TestClient(lazy_app(redis_url, key_prefix, **options)) as c:
+        _, _, cookie = call(c, "POST", "/login/ann")
+        assert call(c, "GET", "/whoami", cookie)[1] == {"user": "ann"}  # warm connection
+        costs = {}
+        for path in ["/untouched", "/health", "/static/app.js"]:
+            with measure(redis_client) as costs[path]:
+                status, _, set_cookie = call(c, "GET", path, cookie)
+            assert (status, set_cookie) == (200, None)
+        with measure(redis_client) as read:
+            assert call(c, "GET", "/whoami", cookie)[1] == {"user": "ann"}
+    assert {path: cost.commands for path, cost in costs.items()} == {path: {} for path in costs}
+    assert read.commands == {"hgetall": 1}
+
+
+def test_lazy_mode_names_the_missing_load_session(redis_url, key_prefix, redis_client) -> None:
+    with TestClient(lazy_app(redis_url, key_prefix, lazy=True), raise_server_exceptions=True) as c:
+        _, _, cookie = call(c, "POST", "/login/ann")
+        c.cookies.clear()
+        with pytest.raises(ConfigurationError, match="load_session"):
+            c.get("/careless", headers={"cookie": f"session={cookie}"})
+        assert call(c, "GET", "/careless")[1] == {"user": None}  # no cookie: nothing to load
+
+
+@pytest.mark.parametrize("options", [{"lazy": True}, {"exclude_paths": ["/untouched", "/health"]}])
+def test_untouched_endpoints_answer_200_while_redis_is_down(redis_url, key_prefix, redis_server, options) -> None:
+    with TestClient(lazy_app(redis_url, key_prefix, **options), raise_server_exceptions=False) as c:
+        _, _, cookie = call(c, "POST", "/login/ann")
+        redis_server.stop()
+        try:
+            assert call(c, "GET", "/health", cookie)[0] == 200
+            status, _, set_cookie = call(c, "GET", "/untouched", cookie)
+            assert (status, set_cookie) == (200, None)
+            if options.get("lazy"):
+                assert call(c, "GET", "/whoami", cookie)[0] == 503  # load_session: the usual 503
+        finally:
+            redis_server.start()
+
+
+def test_exclude_paths_must_be_paths() -> None:
+    for bad in ["/health", ["health"], [None]]:
+        with pytest.raises(ConfigurationError, match=r"SessionMiddleware\(exclude_paths"):
+            SessionMiddleware(PlainTextResponse("x"), secret_key=SECRET, redis_url="redis://127.0.0.1:1",
+                              exclude_paths=bad)
+
+
 def test_refresh_interval_zero_refreshes_the_ttl_on_reads(redis_url, key_prefix, redis_client) -> None:
     redis_client.script_load(WRITE)
     with TestClient(make_app(redis_url, key_prefix, refresh_interval=0)) as c:
@@ -230,6 +304,35 @@ def test_migration_can_be_switched_off(redis_url, key_prefix, redis_client) -> N
 
 
 # -- Redis outages -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("late", ["write", "read"])
+def test_a_request_racing_a_login_leaves_the_new_cookie_alone(redis_url, key_prefix, redis_client, late) -> None:
+    import asyncio
+
+    async def login(request: Request) -> PlainTextResponse:
+        request.session["user"] = "ann"
+        regenerate(request, "ann")
+        return PlainTextResponse("ok")
+
+    async def slow(request: Request) -> PlainTextResponse:
+        if late == "write":
+            request.session["note"] = "late"
+        else:
+            request.session.get("user")
+        racing = TestClient(app)  # the same browser's login, answered while this request runs
+        racing.cookies["session"] = request.cookies["session"]
+        assert (await asyncio.to_thread(racing.post, "/login")).status_code == 200
+        return PlainTextResponse("ok")
+
+    app = Starlette(routes=[Route("/login", login, methods=["POST"]), Route("/slow", slow, methods=["POST"])],
+                    middleware=[Middleware(SessionMiddleware, secret_key=SECRET, redis_url=redis_url,
+                                           key_prefix=key_prefix, refresh_interval=0)])
+    browser = TestClient(app)
+    browser.post("/login")
+    response = browser.post("/slow")
+    assert response.status_code == (409 if late == "write" else 200)  # a lost write is never a silent 200
+    assert parse_set_cookie(response.headers.get_list("set-cookie"), "session")[0] is None  # no Max-Age=0
+
+
 def test_outage_gives_503_on_load_and_on_save_then_recovers(driver, redis_server) -> None:
     cookie = driver.request("POST", "/login/ann").cookie
     redis_server.stop()
@@ -366,7 +469,12 @@ def test_plain_starlette_session_gives_a_clear_error() -> None:
     {"store": AsyncRedisStore("redis://127.0.0.1:1/0"), },  # a store that cannot sign cookies
     {"store": AsyncRedisStore("redis://127.0.0.1:1/0", secret_keys="s"), "key_prefix": "x:"},
     {"redis_url": "http://example.com"},
-    {"redis_url": "redis://127.0.0.1:1/0", "same_site": "none"},  # browsers drop it without Secure
+    {"redis_url": "redis://127.0.0.1:1/0", "same_site": "none", "https_only": False},  # dropped without Secure
+    {"redis_url": "redis://127.0.0.1:1/0", "idle_timout": 60},  # a typo: named, with the closest option
+    {"redis_url": "redis://127.0.0.1:1/0", "idle_timeout": "8 hours"},
+    {"redis_url": "redis://127.0.0.1:1/0", "https_only": "yes"},
+    {"redis_url": "redis://127.0.0.1:1/0", "same_site": "relaxed"},
+    {"redis_url": "redis://127.0.0.1:1/0", "redis_client": object()},  # two ways at once
     {"redis_url": "redis://127.0.0.1:1/0", "session_cookie": "bad name"},
     {"redis_url": "redis://127.0.0.1:1/0", "secret_key": ""},
 ])
@@ -374,6 +482,77 @@ def test_misconfiguration_fails_at_startup(kwargs) -> None:
     kwargs.setdefault("secret_key", SECRET)
     with pytest.raises(ConfigurationError):
         SessionMiddleware(Starlette(), **kwargs)
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"idle_timout": 60}, "SessionMiddleware() got unexpected keyword arguments: idle_timout (did you mean "
+                          "'idle_timeout'?)"),
+    ({"idle_timeout": "8 hours"}, "SessionMiddleware(idle_timeout=...) must be a number of seconds"),
+    ({"wait_replicas": -1}, "SessionMiddleware(wait_replicas=...) must be a whole number"),
+    ({"https_only": "yes"}, "SessionMiddleware(https_only=...) must be True or False"),
+])
+def test_bad_arguments_name_session_middleware(kwargs, message) -> None:
+    with pytest.raises(ConfigurationError, match=re.escape(message)):
+        SessionMiddleware(Starlette(), secret_key=SECRET, redis_url="redis://127.0.0.1:1/0", **kwargs)
+
+
+def test_starlette_spellings_and_durations_are_accepted(redis_url, key_prefix) -> None:
+    middleware = SessionMiddleware(Starlette(), secret_key=SECRET, redis_url=redis_url, same_site="Lax",
+                                   idle_timeout="8h", absolute_timeout="1d")
+    assert middleware.cookie.same_site == "lax"
+
+    async def timeouts() -> tuple[float, float | None]:
+        config = middleware.store().config
+        return config.idle_timeout, config.absolute_timeout
+
+    import asyncio
+
+    assert asyncio.run(timeouts()) == (8 * 3600, 86400)
+
+
+@pytest.mark.parametrize(("base_url", "https_only", "secure"), [
+    ("http://testserver", None, False), ("http://localhost:8000", None, False), ("http://127.0.0.1", None, False),
+    ("https://testserver", None, True), ("http://example.com", None, True), ("https://example.com", None, True),
+    ("http://example.com", False, False), ("http://localhost", True, True),
+])
+def test_the_cookie_is_secure_except_on_plain_http_localhost(redis_url, key_prefix, redis_client,
+                                                             base_url, https_only, secure) -> None:
+    async def login(request: Request) -> PlainTextResponse:
+        request.session["user"] = "ann"
+        return PlainTextResponse("ok")
+
+    app = Starlette(routes=[Route("/login", login, methods=["POST"])], middleware=[Middleware(
+        SessionMiddleware, secret_key=SECRET, redis_url=redis_url, key_prefix=key_prefix, https_only=https_only)])
+    with TestClient(app, base_url=base_url) as c:
+        header = c.post("/login").headers["set-cookie"]
+    assert ("; Secure" in header) is secure
+
+
+def test_an_existing_asyncio_client_and_the_shared_option_names(redis_url, key_prefix, redis_client) -> None:
+    import redis.asyncio
+
+    events: list = []
+
+    async def scenario() -> list[str]:
+        client = redis.asyncio.Redis.from_url(redis_url)
+        app = Starlette(routes=[Route("/set", set_value, methods=["POST"])], middleware=[Middleware(
+            SessionMiddleware, secret_key=SECRET, redis_client=client, key_prefix=key_prefix,
+            wait_replicas=0, hooks=[events.append])])
+        import httpx
+
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as c:
+            assert (await c.post("/set")).status_code == 200
+        await client.aclose()
+        return [e.operation for e in events]
+
+    async def set_value(request: Request) -> PlainTextResponse:
+        request.session["a"] = 1
+        return PlainTextResponse("ok")
+
+    import asyncio
+
+    assert asyncio.run(scenario()) == ["save"]
+    assert len(session_keys(redis_client, key_prefix)) == 1
 
 
 # -- examples/fastapi: the same shop before (in-process state) and after (sessionkit) ---------------
@@ -494,10 +673,18 @@ def doc_snippets() -> list[str]:
 def test_doc_snippets_run(monkeypatch, redis_url, redis_client) -> None:
     monkeypatch.setenv("SECRET_KEY", "doc-secret-" + uuid.uuid4().hex)
     monkeypatch.setenv("REDIS_URL", redis_url)
-    quickstart, fastapi_app, settings = doc_snippets()
+    quickstart, fastapi_app, settings, lazy = doc_snippets()
     before = set(redis_client.scan_iter(match="sessionkit:*"))  # the snippets use the default prefix
     try:
         run_snippets(quickstart, fastapi_app, settings)
+        ns: dict = {}
+        exec(compile(lazy, "lazy", "exec"), ns)
+        with TestClient(ns["app"]) as c:
+            assert c.get("/me").json() == {"visits": 1}
+            with measure(redis_client) as health:
+                assert c.get("/health").json() == {"ok": True}
+            assert health.commands == {}
+            assert c.get("/me").json() == {"visits": 2}
     finally:
         leftovers = set(redis_client.scan_iter(match="sessionkit:*")) - before
         if leftovers:

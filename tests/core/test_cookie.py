@@ -65,3 +65,48 @@ def test_any_single_character_change_is_rejected(position: int, char: str) -> No
         return
     tampered = signed[:position] + char + signed[position + 1 :]
     assert codec.unsign(tampered) is None
+
+
+# -- the codec is itsdangerous's format, byte for byte -------------------------------------------
+def _reference(secrets: list[bytes]):
+    import hashlib
+
+    from itsdangerous import Signer
+
+    return Signer(list(reversed(secrets)), salt="sessionkit.session-id", key_derivation="hmac",
+                  digest_method=hashlib.sha256)
+
+
+def _reference_unsign(signer, cookie: str) -> str | None:
+    """What the codec did when it called itsdangerous, kept here as the oracle."""
+    import re
+
+    from itsdangerous import BadSignature
+
+    if not cookie or len(cookie) > 128 or not cookie.isascii():
+        return None
+    try:
+        value = signer.unsign(cookie).decode()
+    except BadSignature:
+        return None
+    return value if re.fullmatch(r"[A-Za-z0-9_-]{43}", value) else None
+
+
+secret_lists = st.lists(st.binary(min_size=1, max_size=40), min_size=1, max_size=3)
+ascii_text = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=130)
+
+
+@given(secret_lists, st.one_of(st.builds(lambda _: new_session_id(), st.none()), ascii_text))
+def test_signing_is_identical_to_itsdangerous(secrets: list[bytes], value: str) -> None:
+    assert CookieCodec(secrets).sign(value) == _reference(secrets).sign(value).decode()
+
+
+@given(secret_lists, st.integers(0, 2), st.integers(0, 120), ascii_text)
+def test_verification_is_identical_to_itsdangerous(secrets: list[bytes], which: int, cut: int,
+                                                   junk: str) -> None:
+    ours, reference = CookieCodec(secrets), _reference(secrets)
+    signer = CookieCodec(secrets[which % len(secrets)])  # current or rotated-out secrets
+    good = signer.sign(new_session_id())
+    for cookie in (good, good[:cut], good[:cut] + junk, junk, good + junk, junk + good,
+                   good.replace(".", junk[:1] or "."), good[:-1] + (junk[:1] or "A")):
+        assert ours.unsign(cookie) == _reference_unsign(reference, cookie), cookie

@@ -163,6 +163,18 @@ def test_clear_then_fill_rotates_the_session_id(make_store) -> None:
     assert dict(store.open(planted)) == {}
 
 
+def test_emptying_key_by_key_then_filling_rotates_too(make_store) -> None:
+    """Wrappers whose clear() is MutableMapping's (popitem until empty), like Flask's session."""
+    store = make_store()
+    planted = new_cookie(store, theme="dark", _permanent=True)
+    s = store.open(planted)
+    while s:
+        s.popitem()
+    s["user"] = "ann"
+    result = store.save(s)
+    assert result.cookie == "set" and session_id(result.value) != session_id(planted)
+
+
 def test_by_id_loads_keep_their_id_through_clear_and_fill(make_store) -> None:
     store = make_store()
     cookie = new_cookie(store, a=1)
@@ -300,3 +312,25 @@ def test_logouts_and_deletes_wait_for_replicas_too(make_store) -> None:
     other = new_cookie(plain, user="bob")
     with pytest.raises(SessionNotReplicated):
         store.delete(session_id(other))
+
+
+def test_a_readonly_reply_drops_the_pooled_connections(make_store, redis_client) -> None:
+    """A plain client pointed at a server that was demoted: the READONLY reply is a 503, and no
+    pooled connection to that server is reused."""
+    server = ServerProcess()
+    server.start()
+    try:
+        store = make_store(server.url)
+        cookie = new_cookie(store, a=1)
+        admin = redis.Redis.from_url(server.url)
+        admin.replicaof("127.0.0.1", redis_client.connection_pool.connection_kwargs["port"])
+        s = store.open(cookie)
+        s["a"] = 2
+        with pytest.raises(SessionBackendUnavailable, match="ReadOnlyError"):
+            store.save(s)  # a replica refuses writes
+        others = [c for c in admin.client_list() if int(c["id"]) != admin.client_id()]
+        assert others == []  # the store's connections to the demoted server are closed
+        admin.replicaof("NO", "ONE")
+        admin.close()
+    finally:
+        server.cleanup()

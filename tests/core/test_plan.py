@@ -8,16 +8,16 @@ from hypothesis import strategies as st
 
 from sessionkit import JSONSerializer, Session, SessionTooLarge
 from sessionkit._config import StoreConfig
-from sessionkit._plan import F_META, commit, plan_save
+from sessionkit._plan import F_META, plan_save
 
 ser = JSONSerializer()
 cfg = StoreConfig(refresh_interval=60, max_size=1000)
 
 
-def existing(data: dict, touched: float = 1000.0) -> Session:
+def existing(data: dict, touched: float = 1000.0, rotate_on_clear: bool = True) -> Session:
     return Session(
         data, id="x" * 43, new=False, snapshot={k: ser.dumps(v) for k, v in data.items()},
-        created_at=900.0, touched_at=touched,
+        created_at=900.0, touched_at=touched, rotate_on_clear=rotate_on_clear,
     )
 
 
@@ -83,6 +83,17 @@ def test_emptied_session_is_deleted_only_if_no_other_key_exists() -> None:
     assert (plan.kind, plan.deleted, list(plan.fields)) == ("empty", ["a", "b"], [F_META])
 
 
+def test_emptied_then_refilled_plans_a_new_id() -> None:
+    s = existing({"a": 1})
+    del s["a"]
+    s["user"] = "ann"
+    assert plan_save(s, ser, cfg, 1.0).kind == "regenerate"
+    s = existing({"a": 1}, rotate_on_clear=False)
+    s.clear()
+    s["user"] = "ann"
+    assert plan_save(s, ser, cfg, 1.0).kind == "update"
+
+
 def test_metadata_names_cannot_be_used_as_keys() -> None:
     with pytest.raises(KeyError):
         Session()["\x00c"] = 1
@@ -105,7 +116,7 @@ mutation = st.one_of(
 def test_any_mutation_sequence_applies_exactly(initial: dict, mutations: list) -> None:
     """Simulating Redis with a dict: applying the planned write to the stored fields gives the model."""
     stored = {k: ser.dumps(v) for k, v in initial.items()}
-    session = existing(dict(initial))
+    session = existing(dict(initial), rotate_on_clear=False)  # the diff alone (no new ID)
     model = ser.loads(ser.dumps(initial))
     session._data = ser.loads(ser.dumps(initial))  # independent copy, as a real load gives
     for op, key, value in mutations:
@@ -123,7 +134,7 @@ def test_any_mutation_sequence_applies_exactly(initial: dict, mutations: list) -
         stored.update({k: v for k, v in plan.fields.items() if not k.startswith("\x00")})
         for k in plan.deleted:
             stored.pop(k)
-        commit(session, session.id, plan, 5000.0)
+        session.mark_saved(session.id, plan.fields, plan.deleted, 5000.0)
     else:
         assert plan.kind == "none" and initial == model
     assert {k: ser.loads(v) for k, v in stored.items()} == model

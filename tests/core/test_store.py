@@ -408,3 +408,19 @@ def test_hooks_receive_every_operation(make_store) -> None:
 def test_repr_masks_the_password() -> None:
     store = RedisStore("redis://user:hunter2@127.0.0.1:1/0", secret_keys=SECRET)
     assert "hunter2" not in repr(store) and "***" in repr(store)
+
+
+def test_hooks_see_regenerates_and_conflicts(make_store) -> None:
+    events: list[OperationEvent] = []
+    store = make_store(hooks=[events.append])
+    cookie = new_cookie(store, a=1)
+    racing = store.open(cookie)
+    racing.get("a")
+    s = store.open(cookie)
+    s.regenerate()
+    store.save(s)
+    racing["a"] = 2
+    store.save(racing)
+    assert [(e.operation, e.outcome) for e in events][1:] == [
+        ("load", "ok"), ("load", "ok"), ("regenerate", "ok"), ("save", "conflict"),
+    ]

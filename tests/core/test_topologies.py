@@ -161,3 +161,142 @@ def test_bad_urls_are_configuration_errors() -> None:
         RedisStore(secret_keys=SECRET)
     with pytest.raises(ConfigurationError, match="exactly one"):
         RedisStore("redis://x", client=redis.Redis(), secret_keys=SECRET)
+
+
+@pytest.mark.sentinel
+def test_sentinel_failover_under_load_loses_no_acknowledged_write_or_logout(
+    sentinel_group: SentinelGroup,
+) -> None:
+    """SENTINEL FAILOVER while writers and logouts run: the old master keeps accepting writes until
+    it is demoted, then resyncs and throws them away. Nothing that was acknowledged may be among them."""
+    import threading
+    import time
+
+    store = RedisStore(sentinel_group.url, secret_keys=SECRET, wait_replicas=1, key_prefix="fo:")
+    counters = []
+    for _ in range(8):
+        s = store.open(None)
+        s["n"] = 0
+        counters.append(store.save(s).value)
+    doomed = []
+    for i in range(60):
+        s = store.open(None)
+        s["user"] = f"u{i}"
+        doomed.append(store.save(s).value)
+    acked = [0] * len(counters)
+    logged_out: list[str] = []
+    after_switch = [0]
+    stop, switched = threading.Event(), threading.Event()
+
+    def writer(i: int) -> None:
+        while not stop.is_set():
+            try:
+                s = store.open(counters[i])
+                n = s["n"] + 1
+                s["n"] = n
+                if store.save(s).written:
+                    acked[i] = n
+                    if switched.is_set():
+                        after_switch[0] += 1
+            except SessionBackendUnavailable:
+                time.sleep(0.05)  # 503: not acknowledged
+
+    def logouts() -> None:
+        for cookie in doomed:
+            if stop.is_set():
+                return
+            try:
+                s = store.open(cookie)
+                s.destroy()
+                if store.save(s).cookie == "delete":
+                    logged_out.append(cookie)
+            except SessionBackendUnavailable:
+                pass
+            time.sleep(0.2)
+
+    old = sentinel_group.master_port()
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(len(counters))]
+    for t in threads:
+        t.start()
+    time.sleep(0.5)
+    node(sentinel_group.sentinels[0].port).execute_command("SENTINEL FAILOVER", sentinel_group.service_name)
+    threads.append(threading.Thread(target=logouts))
+    threads[-1].start()
+    try:
+        wait_until(
+            lambda: node(old).info("replication")["role"] == "slave"
+            and node(old).info("replication")["master_link_status"] == "up",
+            timeout=120, what="the old master to be demoted and resynced",
+        )
+        switched.set()
+        wait_until(lambda: after_switch[0] >= 20, timeout=60, what="writes on the new master")
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert sentinel_group.master_port() != old
+    check = RedisStore(sentinel_group.url, secret_keys=SECRET, key_prefix="fo:")
+    rolled_back = [(i, check.open(c).get("n"), acked[i]) for i, c in enumerate(counters)
+                   if (check.open(c).get("n") or 0) < acked[i]]
+    resurrected = [c for c in logged_out if dict(check.open(c))]
+    assert rolled_back == [] and resurrected == [], (rolled_back, len(resurrected), len(logged_out))
+    assert logged_out, "no logout was acknowledged during the test"
+    store.close()
+    check.close()
+
+
+@pytest.mark.cluster
+def test_cluster_new_session_on_a_dead_shard_retries_with_a_new_id(redis_cluster: Cluster, monkeypatch) -> None:
+    from dataclasses import replace
+
+    from sessionkit._cookie import new_session_id
+
+    store = RedisStore(f"redis+cluster://127.0.0.1:{redis_cluster.masters[1].port}", secret_keys=SECRET,
+                       key_prefix="deadshard:")
+    dead = redis_cluster.masters[0]
+    dead_replica = next(
+        r for r in redis_cluster.replicas
+        if node(r.port).info("replication").get("master_port") == dead.port
+    )
+    ids = [new_session_id() for _ in range(100)]
+    on_dead = [i for i in ids if store.client.get_node_from_key(store.key(i)).port == dead.port]
+    unlucky, lucky = on_dead[0], next(i for i in ids if i not in on_dead)
+    issued = [lucky, unlucky]  # the random IDs the store will draw, controlled: first a dead shard's
+    monkeypatch.setattr(store, "ctx", replace(store.ctx, new_id=issued.pop))
+    dead_replica.stop()  # replica first: no failover can take over the slots
+    dead.stop()
+    try:
+        s = store.open(None)
+        s["a"] = 1
+        result = store.save(s)  # the first ID's shard is down: one more try with another ID
+        assert result.cookie == "set" and result.value.split(".")[0] == lucky and issued == []
+        assert store.open(result.value)["a"] == 1
+    finally:
+        dead.start()
+        dead_replica.start()
+        wait_until(lambda: all(node(n.port).cluster("info")["cluster_state"] == "ok"
+                               for n in redis_cluster.masters + redis_cluster.replicas),
+                   timeout=120, what="the cluster to heal")
+        store.close()
+
+
+@pytest.mark.sentinel
+def test_async_store_on_sentinel_uses_a_bounded_pool(sentinel_group: SentinelGroup) -> None:
+    import asyncio
+
+    from sessionkit import AsyncRedisStore
+
+    async def main() -> list[object]:
+        store = AsyncRedisStore(sentinel_group.url, secret_keys=SECRET, key_prefix="asent:", pool_size=5)
+
+        async def request(i: int) -> None:
+            s = await store.open(None)
+            s["i"] = i
+            assert (await store.open((await store.save(s)).value))["i"] == i
+
+        results = await asyncio.gather(*(request(i) for i in range(100)), return_exceptions=True)
+        assert store.client.connection_pool.max_connections == 5
+        await store.aclose()
+        return [r for r in results if r is not None]
+
+    assert asyncio.run(main()) == []

@@ -50,6 +50,23 @@ class PickleSerializer:
         raise NotImplementedError("never unpickle session data")
 
 
+class CountingSerializer:
+    """Django's JSON serializer, counting ``dumps`` calls (how many values a save serializes)."""
+
+    dumps_calls = 0
+
+    def dumps(self, obj: Any) -> bytes:
+        type(self).dumps_calls += 1
+        from django.core.signing import JSONSerializer
+
+        return JSONSerializer().dumps(obj)
+
+    def loads(self, data: bytes) -> Any:
+        from django.core.signing import JSONSerializer
+
+        return JSONSerializer().loads(data)
+
+
 def configure() -> None:
     """Configure Django once per process; a no-op when already configured."""
     if not settings.configured:

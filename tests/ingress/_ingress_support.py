@@ -10,12 +10,16 @@ This module is deliberately not shared with the implementation.
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import kubernetes_validate
+import pytest
 
 ALNUM = r"\-\.\_\~a-zA-Z0-9\/:"
 BASIC_CHARS = re.compile("^[/" + ALNUM + r"]*\Z")
@@ -89,3 +93,20 @@ def run(*args: str, cwd: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "sessionkit", "ingress", *args], capture_output=True, text=True, check=False, cwd=cwd
     )
+
+
+CRDS = Path(__file__).parent / "crds"
+CRD_INSTALL = f"npm ci --prefix {CRDS}"
+
+
+def crd_valid(obj: dict[str, Any]) -> None:
+    """Validate with the kubernetes-models class generated from the project's own CRD schema.
+
+    The validators (npm packages pinned in ``crds/package.json``) check types, enums and required
+    fields; they do not refuse unknown fields (structural CRD schemas prune those instead).
+    """
+    if shutil.which("node") is None or not (CRDS / "node_modules").is_dir():
+        pytest.fail(f"CRD validators are not installed: run `{CRD_INSTALL}` (needs node and npm)")
+    proc = subprocess.run(["node", str(CRDS / "validate.mjs")], input=json.dumps(obj),
+                          capture_output=True, text=True, check=False, timeout=120)
+    assert (proc.returncode, proc.stdout.strip()) == (0, "ok"), proc.stdout + proc.stderr

@@ -17,9 +17,9 @@ from sessionkit.ingress._rules import audit_annotations
 P = "nginx.ingress.kubernetes.io"
 DEFAULT = {
     f"{P}/affinity": "cookie", f"{P}/affinity-mode": "persistent",
-    f"{P}/affinity-canary-behavior": "sticky", f"{P}/session-cookie-name": "route",
+    f"{P}/session-cookie-name": "route",
     f"{P}/session-cookie-path": "/", f"{P}/session-cookie-domain": "",
-    f"{P}/session-cookie-samesite": "Lax", f"{P}/session-cookie-conditional-samesite-none": "false",
+    f"{P}/session-cookie-samesite": "Lax",
     f"{P}/session-cookie-expires": "172800", f"{P}/session-cookie-max-age": "172800",
     f"{P}/session-cookie-secure": "true", f"{P}/session-cookie-change-on-failure": "true",
 }
@@ -38,7 +38,9 @@ def test_default_is_the_annotation_fragment() -> None:
     assert out.stdout.startswith(RETIRED + "\n")
     assert "Gateway API, Traefik, F5 NGINX Ingress Controller, cloud LB controllers" in out.stdout
     value_lines = [line for line in out.stdout.splitlines() if not line.startswith("#")]
-    assert len(value_lines) == 12
+    assert len(value_lines) == 10  # no canary-behavior, no conditional-samesite-none
+    assert "affinity-canary-behavior (sticky keeps canary users" not in out.stdout
+    assert "# Canary pairs: give the canary Ingress the same annotations plus " in out.stdout
     assert all(re.fullmatch(r'[a-z./-]+: "[^"]*"', line) for line in value_lines)
 
 
@@ -84,6 +86,23 @@ def test_other_targets_manifests_validate(target: str) -> None:
     for doc in docs(out.stdout):
         k8s_valid(doc)
     assert "ingress-nginx was retired" not in out.stdout
+
+
+def test_traefik_manifest_service_is_complete() -> None:
+    out = run("--target", "traefik", "--output", "manifest", "--service", "web", "--port", "8080",
+              "--selector", "app=web,tier=front", "--target-port", "http")
+    assert out.returncode == 0, out.stderr
+    _, service = docs(out.stdout)
+    assert service["spec"] == {"selector": {"app": "web", "tier": "front"},
+                               "ports": [{"name": "http", "port": 8080, "targetPort": "http"}]}
+    assert service["metadata"]["name"] == "web"
+    k8s_valid(service)
+    assert "replaces yours on kubectl apply" in out.stdout
+    [patch] = docs(run("--target", "traefik", "--output", "patch").stdout)
+    assert "spec" not in patch
+    bad = run("--target", "traefik", "--output", "manifest", "--selector", "app")
+    assert bad.returncode == 2
+    assert "--selector: 'app' is not KEY=VALUE" in bad.stderr
 
 
 def test_gateway_and_ingressroute_manifests() -> None:
@@ -158,7 +177,7 @@ def test_check_exit_codes(tmp_path: Path) -> None:
     js = json.loads(run("--check", str(blog), "--format", "json").stdout)
     assert js == {
         "file": str(blog),
-        "ingresses": [{"document": 0, "line": 1, "name": "web", "findings": [
+        "ingresses": [{"document": 0, "line": 1, "name": "web", "kind": "Ingress", "findings": [
             {"severity": "problem", "field": f"{P}/affinity",
              "message": "'Cookie' is not \"cookie\": the controller compares case-sensitively, "
                         'logs and silently disables stickiness. Write "cookie" (lowercase)'},
@@ -204,7 +223,8 @@ def test_patch_in_place_and_atomic_refusal(tmp_path: Path) -> None:
     assert doc["metadata"]["annotations"][f"{P}/session-cookie-name"] == "pin"
     patched = target.read_text(encoding="utf-8")
     assert patched.splitlines()[:5] == BLOG.splitlines()[:5]
-    assert patched.count(RETIRED[2:]) == 1
+    assert RETIRED[2:] not in patched  # notices go to stderr, never into the user's file
+    assert f"note: {RETIRED[2:]}" in out.stderr
     assert run("--patch", str(target), "--in-place", "--cookie-name", "pin").returncode == 0
     assert target.read_text(encoding="utf-8") == patched  # idempotent
 
@@ -302,7 +322,7 @@ def test_patch_reports_traps_and_json(tmp_path: Path) -> None:
     target.write_text(text, encoding="utf-8")
     out = run("--patch", str(target))
     assert out.returncode == 0, out.stderr
-    assert out.stderr.splitlines() == [
+    assert [line for line in out.stderr.splitlines() if not line.startswith("note: ")] == [
         f'problem: {P}/service-upstream: "true" sends traffic to the Service ClusterIP, so '
         "kube-proxy picks the pod and cookie affinity has no effect; remove it",
         "warning: metadata.annotations.kubernetes.io/ingress.class: set together with "

@@ -17,12 +17,10 @@ P = "nginx.ingress.kubernetes.io"
 DEFAULT = {
     f"{P}/affinity": "cookie",
     f"{P}/affinity-mode": "persistent",
-    f"{P}/affinity-canary-behavior": "sticky",
     f"{P}/session-cookie-name": "route",
     f"{P}/session-cookie-path": "/",
     f"{P}/session-cookie-domain": "",
     f"{P}/session-cookie-samesite": "Lax",
-    f"{P}/session-cookie-conditional-samesite-none": "false",
     f"{P}/session-cookie-expires": "172800",
     f"{P}/session-cookie-max-age": "172800",
     f"{P}/session-cookie-secure": "true",
@@ -33,8 +31,21 @@ DEFAULT = {
 def test_defaults_are_the_documented_safe_set() -> None:
     ann = nginx_annotations(NginxAffinity())
     assert ann == DEFAULT
-    assert list(ann) == list(DEFAULT)  # the controller's order, all 12
+    assert list(ann) == list(DEFAULT)  # the controller's order
+    # Emitted only where they act: canary-behavior on a canary, conditional with SameSite None.
+    assert f"{P}/affinity-canary-behavior" not in ann
+    assert f"{P}/session-cookie-conditional-samesite-none" not in ann
     assert all(isinstance(value, str) for value in ann.values())
+
+
+def test_options_without_effect_are_refused_or_left_out() -> None:
+    with pytest.raises(AffinityConfigError, match="only acts with --samesite None"):
+        NginxAffinity(conditional_samesite_none=True)
+    ann = nginx_annotations(NginxAffinity(samesite="None"))
+    assert ann[f"{P}/session-cookie-conditional-samesite-none"] == "false"
+    assert nginx_annotations(NginxAffinity(canary=True))[f"{P}/affinity-canary-behavior"] == "sticky"
+    assert f"{P}/affinity-canary-behavior" not in nginx_annotations(
+        NginxAffinity(canary_behavior="legacy"))
 
 
 def test_every_default_value_is_used_by_the_controller() -> None:
@@ -49,7 +60,7 @@ def test_custom_options_and_prefix() -> None:
         cookie_name="sk_pin", mode="balanced", canary_behavior="legacy", cookie_path="/shop",
         cookie_domain=".example.com", samesite="None", conditional_samesite_none=True,
         max_age=3600, expires=7200, secure=True, change_on_failure=False,
-        prefix="ingress.example.org",
+        prefix="ingress.example.org", canary=True,
     )
     q = "ingress.example.org"
     assert nginx_annotations(o) == {

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from sessionkit.ingress import _yamlio
+from sessionkit.ingress import _fileio
 from sessionkit.ingress._nginx import NginxAffinity, nginx_annotations
 from sessionkit.ingress._patch import apply
 from sessionkit.ingress._validate import AffinityConfigError
@@ -80,7 +80,7 @@ def test_patch_keeps_every_untouched_line(tmp_path: Path) -> None:
     result = apply(write(tmp_path, MANIFEST), ANN, P)
     expected_ann = "".join(f'    {key}: "{value}"\n' for key, value in ANN.items())
     expected_ann = expected_ann.replace(
-        f'{P}/affinity: "cookie"\n', f'{P}/affinity: "cookie" # copied from a blog\n', 1
+        f'{P}/affinity: "cookie"\n', f'{P}/affinity: "cookie"   # copied from a blog\n', 1
     )
     assert result.text == (
         f"{SERVICE}---\n{INGRESS_HEAD}{expected_ann}{INGRESS_TAIL}---\n{DEPLOYMENT}"
@@ -91,26 +91,39 @@ def test_patch_keeps_every_untouched_line(tmp_path: Path) -> None:
     k8s_valid(docs[1])
 
 
-def test_patch_adds_annotations_and_retirement_comment(tmp_path: Path) -> None:
+def test_patch_adds_annotations_with_the_file_indentation(tmp_path: Path) -> None:
     text = (
         "---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n    name: api\n"
         "    labels:\n        app: api\nspec:\n    rules:\n        -   host: api.example.com\n"
     )
-    result = apply(write(tmp_path, text), ANN, P, comment=("retired upstream", "see docs"))
+    result = apply(write(tmp_path, text), ANN, P)
     body = "".join(f'        {key}: "{value}"\n' for key, value in ANN.items())
     assert result.text == (
         "---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n    name: api\n"
         "    labels:\n        app: api\n    annotations:\n"
-        "        # retired upstream\n        # see docs\n"
         f"{body}spec:\n    rules:\n        -   host: api.example.com\n"
     )
 
 
-def test_patch_twice_is_stable(tmp_path: Path) -> None:
-    path = write(tmp_path, MANIFEST)
-    once = apply(path, ANN, P, comment=("note",)).text
-    Path(path).write_text(once, encoding="utf-8")
-    assert apply(path, ANN, P, comment=("note",)).text == once
+def test_untouched_bytes_stay_identical(tmp_path: Path) -> None:
+    text = (
+        "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: web\n"
+        "  annotations:\n"
+        '    nginx.ingress.kubernetes.io/canary-weight: "20"     # odd spacing kept\n'
+        "    example.com/flow: {a: 1,   b: [x,y]}\n"
+        "    example.com/folded: >-\n      long\n      text\n"
+        f"    {P}/session-cookie-name: 'old'  # was here\n"
+        "    example.com/last: \"yes\"\n"
+        "\n# a comment between\nspec:\n  rules:\n  - host: a.example.com   # host\n"
+    )
+    result = apply(write(tmp_path, text), ANN, P)
+    assert result.text.startswith(text.split(f"    {P}/session-cookie-name")[0])
+    assert f'    {P}/session-cookie-name: "route"  # was here\n' in result.text
+    added = "".join(f'    {k}: "{v}"\n' for k, v in ANN.items() if k != f"{P}/session-cookie-name")
+    assert result.text.endswith(
+        '    example.com/last: "yes"\n' + added
+        + "\n# a comment between\nspec:\n  rules:\n  - host: a.example.com   # host\n")
+    assert YAML(typ="safe").load(result.text)["metadata"]["annotations"]["example.com/last"] == "yes"
 
 
 @pytest.mark.parametrize(
@@ -176,11 +189,11 @@ def test_atomic_write_leaves_original_on_failure(tmp_path: Path,
 
     monkeypatch.setattr(os, "replace", boom)
     with pytest.raises(OSError, match="disk full"):
-        _yamlio.atomic_write(path, "new")
+        _fileio.atomic_write(path, "new")
     assert Path(path).read_text(encoding="utf-8") == MANIFEST
     assert sorted(p.name for p in tmp_path.iterdir()) == ["app.yaml"]
     monkeypatch.undo()
-    _yamlio.atomic_write(path, "new")
+    _fileio.atomic_write(path, "new")
     assert Path(path).read_text(encoding="utf-8") == "new"
     assert os.stat(path).st_mode & 0o777 == 0o640
 

@@ -55,6 +55,7 @@ GOOD = {
     "secure": st.booleans(),
     "change_on_failure": st.booleans(),
     "conditional_samesite_none": st.booleans(),
+    "canary": st.booleans(),
     "app_cookie": st.one_of(st.none(), st.sampled_from(["session", "sessionid", "route"])),
 }
 BAD = {
@@ -77,7 +78,7 @@ def test_generator_output_is_valid_or_refused(data: st.DataObject) -> None:
         return
     event("accepted")
     ann = nginx_annotations(o)
-    assert len(ann) == 12
+    assert len(ann) == 10 + (o.samesite == "None") + o.canary
     for key, value in ann.items():
         if value:
             assert controller_uses(key.split("/", 1)[1], value), (key, value)

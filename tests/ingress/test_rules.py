@@ -114,7 +114,7 @@ def test_traps() -> None:
         ("problem", f"{P}/service-upstream"),
         ("warning", "metadata.annotations.kubernetes.io/ingress.class"),
         ("warning", "nginx.org/sticky-cookie-services"),
-        ("warning", f"{P}/canary"),
+        ("warning", f"{P}/affinity"),  # a canary without affinity: its users are not pinned
     ]
 
 

@@ -35,7 +35,7 @@ app.add_middleware(
     SessionMiddleware,
     secret_key=SECRET_KEY,
     redis_url=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
-    # Plain-HTTP demo; behind TLS in production pass https_only=True (see docs/starlette.md).
+    # https_only unset: Secure except on plain-http localhost (see docs/starlette.md).
 )
 
 

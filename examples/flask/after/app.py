@@ -45,8 +45,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(
         SECRET_KEY=secret,
         SESSIONKIT_REDIS_URL=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
-        # This demo is served over plain HTTP (gunicorn, nginx without TLS). Behind HTTPS, delete
-        # this line: sessionkit's default is a Secure cookie.
+        # This demo may be served over plain HTTP on any host (gunicorn, nginx without TLS). Behind
+        # HTTPS, delete this line: the cookie is then Secure (except on plain-http localhost).
         SESSIONKIT_COOKIE_SECURE=False,
     )
     app.config.update(config or {})

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import os
+import tempfile
 from importlib import import_module
 from typing import Any
 
 from django.conf import settings
-from django.contrib.sessions.backends.base import CreateError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from sessionkit.adapters.django import SessionStore
@@ -27,7 +28,7 @@ def _keys(engine: str, explicit: list[str]) -> list[str]:
         return list(live.values_list("session_key", flat=True))
     if engine.endswith(".file"):
         prefix = settings.SESSION_COOKIE_NAME
-        path = store_cls._get_storage_path()
+        path = settings.SESSION_FILE_PATH or tempfile.gettempdir()  # where the file engine writes
         return [name[len(prefix):] for name in os.listdir(path) if name.startswith(prefix)]
     raise CommandError(
         f"{engine!r} cannot list its sessions (a cache cannot be enumerated portably): pass the keys "
@@ -42,9 +43,12 @@ class Command(BaseCommand):  # type: ignore[misc]
         parser.add_argument("--from", dest="engine", required=True,
                             help="previous engine, e.g. django.contrib.sessions.backends.db")
         parser.add_argument("--key", action="append", default=[], help="import only this session key")
-        parser.add_argument("--delete", action="store_true", help="delete each session from the old engine")
+        parser.add_argument("--keep", action="store_true",
+                            help="keep each session in the old engine too (by default it is deleted once "
+                                 "in Redis, so a logout can never be undone by reading the old copy)")
+        parser.add_argument("--delete", action="store_true", help=argparse.SUPPRESS)  # the default now
 
-    def handle(self, *args: Any, engine: str, key: list[str], delete: bool, **options: Any) -> None:
+    def handle(self, *args: Any, engine: str, key: list[str], keep: bool, **options: Any) -> None:
         old_cls = import_module(engine).SessionStore
         moved = skipped = 0
         for session_key in _keys(engine, key):
@@ -53,14 +57,10 @@ class Command(BaseCommand):  # type: ignore[misc]
             if old.session_key is None:
                 skipped += 1  # expired or gone meanwhile
                 continue
-            new = SessionStore(session_key)
-            new._session_cache = data
-            try:
-                new.save(must_create=True)
-            except CreateError:  # already in Redis (moved on first use, or imported before)
+            if SessionStore(session_key).import_session(data):
+                moved += 1
+            else:  # already in Redis (moved on first use, or imported before)
                 skipped += 1
-                continue
-            if delete:
+            if not keep:  # a stale copy left behind would bring the session back after a logout
                 old.delete()
-            moved += 1
         self.stdout.write(f"imported {moved} session(s) into Redis, skipped {skipped}")

@@ -1,0 +1,128 @@
+"""Envoy-based targets: Emissary-ingress, Istio, Envoy Gateway, Contour, each checked against a schema.
+
+Istio, Contour and Envoy Gateway output is validated by the kubernetes-models validators generated
+from those projects' CRD schemas (``crds/package.json``). No package ships Emissary-ingress's CRD
+schema, so its Mapping is checked against ``EMISSARY_MAPPING_SUBSET`` below: a HAND-WRITTEN schema
+of only the fields we emit, transcribed from Emissary's v3alpha1 Go types (``LoadBalancer``,
+``LoadBalancerCookie``, ``MappingSpec``' required ``prefix`` and ``service``). It is not the
+project's published schema.
+"""
+
+from __future__ import annotations
+
+import jsonschema
+import pytest
+from _emissary_schema import EMISSARY_MAPPING_SUBSET
+from _ingress_support import crd_valid, run
+from ruamel.yaml import YAML
+
+from sessionkit.ingress._envoy import (
+    EnvoyCookie,
+    backend_traffic_policy,
+    destination_rule,
+    go_duration,
+    httpproxy,
+    mapping,
+)
+from sessionkit.ingress._manifest import Backend
+from sessionkit.ingress._validate import AffinityConfigError
+
+B = Backend(name="shop", namespace="prod", host="shop.example.com", path="/", service="web",
+            port=8080, tls_secret="shop-tls")
+COOKIE = EnvoyCookie(cookie_name="route", max_age=172800, cookie_path="/", samesite="Lax")
+
+
+def test_emissary_mapping() -> None:
+    doc = mapping(COOKIE, B)
+    assert doc["spec"] == {
+        "hostname": "shop.example.com", "prefix": "/", "service": "web:8080",
+        "resolver": "endpoint",
+        "load_balancer": {"policy": "ring_hash",
+                          "cookie": {"name": "route", "path": "/", "ttl": "48h"}},
+    }
+    jsonschema.validate(doc, EMISSARY_MAPPING_SUBSET)
+
+
+def test_istio_destination_rule() -> None:
+    doc = destination_rule(COOKIE, B)
+    assert doc["spec"] == {
+        "host": "web.prod.svc.cluster.local",
+        "trafficPolicy": {"loadBalancer": {"consistentHash": {"httpCookie": {
+            "name": "route", "path": "/", "ttl": "48h"}}}},
+    }
+    crd_valid(doc)
+
+
+def test_envoy_gateway_backend_traffic_policy() -> None:
+    doc = backend_traffic_policy(COOKIE, B)
+    assert doc["spec"] == {
+        "targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "name": "shop"}],
+        "loadBalancer": {"type": "ConsistentHash", "consistentHash": {"type": "Cookie", "cookie": {
+            "name": "route", "ttl": "48h", "attributes": {"Path": "/", "SameSite": "Lax"}}}},
+    }
+    crd_valid(doc)
+
+
+def test_contour_httpproxy() -> None:
+    doc = httpproxy(B)
+    assert doc["spec"] == {
+        "virtualhost": {"fqdn": "shop.example.com", "tls": {"secretName": "shop-tls"}},
+        "routes": [{"conditions": [{"prefix": "/"}], "services": [{"name": "web", "port": 8080}],
+                    "loadBalancerPolicy": {"strategy": "Cookie"}}],
+    }
+    crd_valid(doc)
+
+
+def test_the_validators_can_fail() -> None:
+    bad = destination_rule(COOKIE, B)
+    del bad["spec"]["trafficPolicy"]["loadBalancer"]["consistentHash"]["httpCookie"]["name"]
+    with pytest.raises(AssertionError, match="name"):
+        crd_valid(bad)
+    bad = backend_traffic_policy(COOKIE, B)
+    bad["spec"]["loadBalancer"]["consistentHash"]["type"] = "cookie"
+    with pytest.raises(AssertionError, match="allowed values"):
+        crd_valid(bad)
+    bad = mapping(COOKIE, B)
+    bad["spec"]["load_balancer"]["policy"] = "sticky"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, EMISSARY_MAPPING_SUBSET)
+
+
+@pytest.mark.parametrize("target", ["emissary", "istio", "envoy-gateway", "contour"])
+def test_cli_manifests_validate_and_explain_ring_hash(target: str) -> None:
+    out = run("--target", target, "--output", "manifest", "--name", "shop")
+    assert out.returncode == 0, out.stderr
+    [doc] = [d for d in YAML(typ="safe").load_all(out.stdout) if d is not None]
+    if target == "emissary":
+        jsonschema.validate(doc, EMISSARY_MAPPING_SUBSET)
+    else:
+        crd_valid(doc)
+    assert "a share of users (about 1/N when going to N pods) maps to another pod" in out.stdout
+    frag = run("--target", target)
+    assert frag.returncode == 0, frag.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--target", "istio", "--host", "a.example.com"], "--host does not apply to --target istio"),
+        (["--target", "contour", "--cookie-name", "x"], "--cookie-name does not apply"),
+        (["--target", "emissary", "--output", "patch"], "--output patch does not apply"),
+        (["--target", "envoy-gateway", "--samesite", "lax2"], "--samesite"),
+        (["--target", "istio", "--cookie-name", "sid", "--app-cookie", "sid"], "app's session"),
+    ],
+)
+def test_refusals(args: list[str], message: str) -> None:
+    out = run(*args)
+    assert out.returncode == 2
+    assert message in out.stderr
+
+
+def test_go_duration_and_options() -> None:
+    assert [go_duration(s) for s in (1, 60, 3600, 90061)] == ["1s", "1m", "1h", "25h1m1s"]
+    assert EnvoyCookie(max_age=0).max_age == 0  # --convert of a session cookie: ttl 0s
+    with pytest.raises(AffinityConfigError):
+        EnvoyCookie(max_age=-1)
+    out = run("--target", "istio", "--max-age", "0")
+    assert out.returncode == 2
+    assert "--max-age: '0' is not a positive whole number" in out.stderr
