@@ -53,11 +53,13 @@ class SentinelGroup:
     sentinels: list[ServerProcess] = field(default_factory=list)
 
     def start(self) -> None:
+        # Each server is listed before it starts, so that cleanup() ends it whatever fails next.
         master = ServerProcess()
+        self.servers = [master]
         master.start()
         replica = ServerProcess(extra_config=[f"replicaof 127.0.0.1 {master.port}"])
+        self.servers.append(replica)
         replica.start()
-        self.servers = [master, replica]
         for _ in range(3):
             sentinel = ServerProcess(
                 sentinel=True,
@@ -68,8 +70,8 @@ class SentinelGroup:
                     f"sentinel parallel-syncs {self.service_name} 1",
                 ],
             )
-            sentinel.start()
             self.sentinels.append(sentinel)
+            sentinel.start()
         client = node(replica.port)
         wait_until(lambda: client.info("replication")["master_link_status"] == "up", what="replica sync")
         wait_until(
@@ -141,9 +143,9 @@ class Cluster:
     def start(self) -> None:
         conf = ["cluster-enabled yes", "cluster-node-timeout 2000", "cluster-require-full-coverage no"]
         servers = [ServerProcess(extra_config=[*conf, "cluster-config-file nodes.conf"]) for _ in range(6)]
+        self.masters, self.replicas = servers[:3], servers[3:]  # listed first: cleanup() ends them all
         for proc in servers:
             proc.start()
-        self.masters, self.replicas = servers[:3], servers[3:]
         first = node(servers[0].port)
         for proc in servers[1:]:
             first.execute_command("CLUSTER MEET", "127.0.0.1", proc.port)

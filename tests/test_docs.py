@@ -20,8 +20,9 @@ def test_core_snippet_runs(redis_url: str, redis_client, redis_server) -> None:
     if redis_server.process is None:
         pytest.fail("docs snippets write under the default key prefix: run them on a server the suite owns")
     (code,) = snippets("core.md")
+    before = set(redis_client.scan_iter(match="sessionkit:s:*"))  # another test's default-prefix keys
     exec(compile(code.replace("redis://127.0.0.1:6379/0", redis_url), "docs/core.md", "exec"), {})
-    keys = list(redis_client.scan_iter(match="sessionkit:s:*"))
+    keys = [k for k in redis_client.scan_iter(match="sessionkit:s:*") if k not in before]
     live = [k for k in keys if redis_client.hexists(k, "\x00m")]
     # the regenerated session; the pre-login one is gone (a data-less "replaced" marker for seconds)
     assert len(live) == 1 and len(keys) == 2
@@ -66,3 +67,17 @@ def test_observability_snippets_feed_their_metrics(monkeypatch: pytest.MonkeyPat
         ("prom", ("load", "miss")), ("otel", {"operation": "load", "outcome": "miss"}),
     ]
     store.close()
+
+
+# The files the distribution rename covers so far; the other docs follow with the same rule.
+INSTALL_DOCS = ["README.md", "docs/demo.md", "docs/e2e.md", ".pre-commit-hooks.yaml"]
+
+
+@pytest.mark.parametrize("name", INSTALL_DOCS)
+def test_install_lines_name_our_distribution_not_the_unrelated_sessionkit(name: str) -> None:
+    """`sessionkit` on the package index is another project: an install line must say
+    `sessionkit-redis[...]` (or a path such as `./sessionkit[flask]` / `.[all]`)."""
+    text = (DOCS.parent / name).read_text()
+    wrong = re.findall(r"(?<![/\w.-])sessionkit\[[a-z,]+\]|pip install ['\"]?sessionkit(?![\w\[/-])", text)
+    assert wrong == []
+    assert "sessionkit-redis" in text or name == "docs/e2e.md"

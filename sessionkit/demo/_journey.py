@@ -11,6 +11,7 @@ import http.client
 import json
 import threading
 import time
+import zlib
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -64,16 +65,20 @@ class Tally:
 class User:
     """One browser: a cookie jar and the cart items the server confirmed."""
 
-    def __init__(self, name: str, ports: Sequence[int]) -> None:
+    def __init__(self, name: str, ports: Sequence[int], *, sticky: bool = False) -> None:
         self.name = name
-        self.ports = list(ports)  # one port: a balancer; several: round-robin on the client side
+        # One port: a balancer. Several: balancing on the client side, round-robin, or with
+        # ``sticky`` pinned to one replica (chosen from the name) until it refuses connections.
+        self.ports = list(ports)
+        self.sticky = sticky
         self.cookies: dict[str, str] = {}
         self.cart: list[str] = []  # items the server confirmed
         self.uncertain: set[str] = set()  # adds without an answer: they may or may not have landed
         self.logged_in = False
         self.tally = Tally()
-        self.pinned: Counter[str] = Counter()  # which replica served this user (X-Upstream)
-        self._next = 0
+        self.pinned: Counter[str] = Counter()  # which replica served this user logged in (X-Upstream)
+        self.served: Counter[str] = Counter()  # which replica answered this user at all
+        self._next = zlib.crc32(name.encode()) % len(self.ports) if sticky else 0
 
     def request(self, method: str, path: str, data: dict[str, str] | None = None) -> Reply:
         body = urlencode(data).encode() if data is not None else None
@@ -83,7 +88,7 @@ class User:
         reply = Reply(0, None)
         for _ in range(len(self.ports)):  # client-side balancing skips a replica that refuses
             port = self.ports[self._next % len(self.ports)]
-            self._next += 1
+            self._next += 0 if self.sticky else 1
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=scaled(REQUEST_TIMEOUT))
             try:
                 conn.request(method, path, body=body, headers=headers)
@@ -98,6 +103,7 @@ class User:
                 reply = Reply(resp.status, parsed, upstream, {k.lower(): v for k, v in resp.getheaders()})
                 break
             except (OSError, http.client.HTTPException):
+                self._next += 1 if self.sticky else 0  # a sticky user moves on only from a dead replica
                 continue
             finally:
                 conn.close()
@@ -120,6 +126,7 @@ class User:
         t.statuses[reply.status] += 1
         if reply.upstream:
             t.served_by[reply.upstream] += 1
+            self.served[reply.upstream] += 1
         if reply.status == 0 or reply.status >= 500:
             t.errors += 1
         if reply.status == 503 and "retry-after" not in reply.headers:

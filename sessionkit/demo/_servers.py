@@ -151,6 +151,7 @@ class ServerProcess:
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
                 err = self._proc.stderr.read().decode() if self._proc.stderr else ""
+                self.stop()  # reaped and forgotten: nothing of it is left to end
                 raise RuntimeError(f"{self.binary} exited at start: {err}\n{self.log_tail()}")
             if self.tls:
                 if "Ready to accept connections" in self.log_tail(50):

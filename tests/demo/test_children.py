@@ -114,3 +114,32 @@ def test_timeout_scale_is_validated(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SESSIONKIT_TIMEOUT_SCALE", "0")
     with pytest.raises(ValueError, match="must be positive"):
         _children.scaled(1)
+
+
+def test_the_suite_fails_a_run_that_leaves_a_process_behind(tmp_path: Path) -> None:
+    """tests/conftest.py's guard: a passing test that forgets its server still fails the run."""
+    tests = Path(__file__).resolve().parents[1]
+    (tmp_path / "conftest.py").write_text(f"""
+import importlib.util, sys
+sys.path.insert(0, {str(tests)!r})
+spec = importlib.util.spec_from_file_location("suite_conftest", {str(tests / "conftest.py")!r})
+suite = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(suite)
+pytest_sessionfinish, pytest_terminal_summary = suite.pytest_sessionfinish, suite.pytest_terminal_summary
+""")
+    pids = tmp_path / "pid"
+    (tmp_path / "test_leak.py").write_text(f"""
+from pathlib import Path
+from sessionkit.demo._servers import ServerProcess
+
+def test_forgets_its_server():
+    server = ServerProcess()
+    server.start()
+    Path({str(pids)!r}).write_text(str(server.pid))
+""")
+    run = subprocess.run([str(BIN / "pytest"), "-p", "no:cacheprovider", "test_leak.py"], cwd=tmp_path,
+                         env=_env(), capture_output=True, text=True, timeout=_children.scaled(120))
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "1 passed" in run.stdout and "processes left running by the tests (now killed)" in run.stdout
+    pid = int(pids.read_text())
+    wait_until(lambda: not _groups({pid}), timeout=10, what="the forgotten server to be killed")

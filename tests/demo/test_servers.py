@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import redis
 from _topologies import Cluster, SentinelGroup
 from redis.sentinel import Sentinel
@@ -64,3 +65,17 @@ def test_cluster_spreads_keys_over_three_masters(redis_cluster: Cluster) -> None
     counts = [redis.Redis(port=p).dbsize() for p in masters]
     assert all(c > 50 for c in counts), counts
     assert client.get("k299") == b"299"
+
+
+def test_a_server_that_exits_at_start_is_reported_and_forgotten() -> None:
+    from sessionkit.demo import _children
+
+    before = _children.live()
+    proc = ServerProcess(extra_config=["no-such-directive yes"])
+    try:
+        with pytest.raises(RuntimeError, match="exited at start"):
+            proc.start()
+        assert not proc.running
+        assert _children.live() == before  # not reported as left behind at the end of the run
+    finally:
+        proc.cleanup()
