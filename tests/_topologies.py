@@ -65,8 +65,10 @@ class SentinelGroup:
                 sentinel=True,
                 extra_config=[
                     f"sentinel monitor {self.service_name} 127.0.0.1 {master.port} 2",
-                    f"sentinel down-after-milliseconds {self.service_name} 1000",
-                    f"sentinel failover-timeout {self.service_name} 5000",
+                    # A loaded machine stalls servers for a second or more: scaled, so that the
+                    # sentinels do not fail over (or flap) on a stall instead of a kill.
+                    f"sentinel down-after-milliseconds {self.service_name} {int(scaled(1.0) * 1000)}",
+                    f"sentinel failover-timeout {self.service_name} {int(scaled(5.0) * 1000)}",
                     f"sentinel parallel-syncs {self.service_name} 1",
                 ],
             )
@@ -119,6 +121,10 @@ class SentinelGroup:
             return port if role == "master" else None
 
         new = wait_until(promoted, timeout=timeout, interval=0.2, what="sentinel failover")
+        # Restart the old master as a replica of the new one: waiting for the sentinels to demote a
+        # server that comes back claiming to be master can take minutes on a loaded machine.
+        victim.extra_config = [line for line in victim.extra_config if not line.startswith("replicaof ")]
+        victim.extra_config.append(f"replicaof 127.0.0.1 {new}")
         victim.start()
         wait_until(
             lambda: node(new).info("replication").get("connected_slaves", 0) >= 1
