@@ -20,7 +20,13 @@ from urllib.parse import parse_qs
 from sessionkit._errors import SessionBackendUnavailable
 from sessionkit._session import Session
 from sessionkit._store import RedisStore
-from sessionkit._web import UNAVAILABLE_BODY, CookieSettings, unavailable_headers
+from sessionkit._web import (
+    UNAVAILABLE_BODY,
+    CookieSettings,
+    cookie_action,
+    set_cookie_header,
+    unavailable_headers,
+)
 
 COOKIE = CookieSettings(name="shop_session", secure=False)  # plain HTTP on loopback
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
@@ -68,10 +74,8 @@ class InRedis:
         return self.store.open(cookie)
 
     def save(self, session: Session) -> str | None:
-        result = self.store.save(session)
-        if result.cookie == "set" and result.value:
-            return COOKIE.header(result.value)
-        return COOKIE.header("", delete=True) if result.cookie == "delete" else None
+        result = self.store.save(session)  # the adapters' one Set-Cookie rule
+        return set_cookie_header(cookie_action(result, migrated=False, slide=False), result, COOKIE)
 
 
 def handle(method: str, path: str, form: dict[str, str], session: Any) -> Reply:
