@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sessionkit.lint._rule import Rule
 from sessionkit.lint.rules.app_state import AppStateAtRequestTime
+from sessionkit.lint.rules.asgi_sessions import AsgiMemorySessions
 from sessionkit.lint.rules.background import BackgroundThreadState, InMemoryJobQueue
 from sessionkit.lint.rules.caches import LocalCacheBackend
 from sessionkit.lint.rules.databases import LocalDatabase
@@ -20,7 +21,7 @@ from sessionkit.lint.rules.realtime import (
 )
 from sessionkit.lint.rules.schedulers import InProcessScheduler
 from sessionkit.lint.rules.secrets import RandomSecretKey, RandomSecretKeyFallback
-from sessionkit.lint.rules.sessions import AsgiMemorySessions, DjangoLocalSessions, FlaskLocalSessions
+from sessionkit.lint.rules.sessions import DjangoLocalSessions, FlaskLocalSessions
 from sessionkit.lint.rules.threadlocal import ThreadLocalStorage
 
 __all__ = ["ALL_RULES", "RULES_BY_CODE"]
