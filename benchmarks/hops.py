@@ -20,7 +20,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from sessionkit.demo._servers import ServerProcess
+from _redis import redis_url
 
 
 def trace(request: Callable[[], object]) -> tuple[int, set[str], Counter[str]]:
@@ -48,15 +48,9 @@ def trace(request: Callable[[], object]) -> tuple[int, set[str], Counter[str]]:
 
 def main() -> int:
     verbose = "-v" in sys.argv
-    server = None
-    url = os.environ.get("REDIS_URL")
-    if not url:
-        server = ServerProcess()
-        server.start()
-        url = server.url
-    os.environ.update(REDIS_URL=url, BENCH_CONFIG="sessionkit")
     sys.path.insert(0, str(Path(__file__).parent))
-    try:
+    with redis_url() as url:
+        os.environ.update(REDIS_URL=url, BENCH_CONFIG="sessionkit")
         import _app_django
         import _app_flask
         import django
@@ -82,9 +76,6 @@ def main() -> int:
                 for hop, n in hops.most_common():
                     print(f"    {n:>3} {hop}")
         _ = _app_django  # imported for its settings
-    finally:
-        if server:
-            server.cleanup()
     return 0
 
 

@@ -13,7 +13,6 @@ plain client (RESP2), plain client (RESP3), cached client on a hit, cached clien
 from __future__ import annotations
 
 import argparse
-import os
 import socket
 import statistics
 import sys
@@ -22,10 +21,9 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import redis
+from _redis import redis_url
 from redis.cache import CacheConfig
 from redis.connection import CacheProxyConnection
-
-from sessionkit.demo._servers import ServerProcess
 
 FIELDS = {"user": '"ann"', "cart": '["apple","pear"]', "csrf": '"' + "x" * 32 + '"', "n": "0",
           "\x00m": "1|1700000000.0|1700000000.0|"}
@@ -70,13 +68,7 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=20000)
     parser.add_argument("--rounds", type=int, default=10)
     args = parser.parse_args()
-    server = None
-    url = os.environ.get("REDIS_URL")
-    if not url:
-        server = ServerProcess()
-        server.start()
-        url = server.url
-    try:
+    with redis_url() as url:
         admin = redis.Redis.from_url(url)
         info = admin.info("server")
         if info["redis_version"] < "7.4":
@@ -119,9 +111,6 @@ def main() -> int:
             med = statistics.median(results[name])
             print(f"  {name:<36}{med * 1e6:>8.1f}  [{lo * 1e6:.1f}–{hi * 1e6:.1f}]")
         admin.delete(key)
-    finally:
-        if server:
-            server.cleanup()
     return 0
 
 

@@ -30,10 +30,10 @@ from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 import redis
+from _redis import redis_url
 
 import sessionkit
 from sessionkit import AsyncRedisStore, RedisStore
-from sessionkit.demo._servers import ServerProcess
 
 DATA = {"user": "ann", "cart": ["apple", "pear"], "csrf": "x" * 32, "flash": [], "n": 0}
 SECRET = "bench-secret-0123456789"
@@ -195,18 +195,9 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=5000, help="operations per measurement")
     parser.add_argument("--rounds", type=int, default=10)
     args = parser.parse_args()
-    server = None
-    url = os.environ.get("REDIS_URL")
-    if not url:
-        server = ServerProcess()
-        server.start()
-        url = server.url
-    try:
+    with redis_url() as url:
         results = asyncio.run(measure(url, args.n, args.rounds))
         info = redis.Redis.from_url(url).info("server")
-    finally:
-        if server:
-            server.cleanup()
     print(f"sessionkit {sessionkit.__version__}, redis-py {redis.__version__}, server "
           f"{info.get('server_name', 'redis')} {info['redis_version']}, Python {platform.python_version()}, "
           f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}; n={args.n} x {args.rounds} rounds")
