@@ -44,6 +44,24 @@ def wait_until(predicate, timeout: float = 120.0, interval: float = 0.1, what: s
     raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}; last error: {last_exc!r}")
 
 
+def _known_ports(port: int) -> set[int]:
+    """Ports of the nodes that server ``port`` knows, past the MEET handshake."""
+    nodes = node(port).cluster("nodes")
+    return {int(addr.rsplit(":", 1)[1]) for addr, info in nodes.items() if "handshake" not in info["flags"]}
+
+
+def _meet_all(servers: list[ServerProcess]) -> bool:
+    """True once every server knows all the others; otherwise MEET each missing pair again."""
+    ports = {s.port for s in servers}
+    done = True
+    for proc in servers:
+        missing = ports - _known_ports(proc.port)
+        for port in missing:
+            node(proc.port).execute_command("CLUSTER MEET", "127.0.0.1", port)
+        done = done and not missing
+    return done
+
+
 @dataclass
 class SentinelGroup:
     """One master, one replica, three sentinels watching ``service_name``."""
@@ -147,22 +165,19 @@ class Cluster:
     replicas: list[ServerProcess] = field(default_factory=list)
 
     def start(self) -> None:
-        conf = ["cluster-enabled yes", "cluster-node-timeout 2000", "cluster-require-full-coverage no"]
+        # The node timeout also bounds a MEET handshake: on a loaded machine 2 s can pass before the
+        # other node answers, and the handshake is then dropped. Scale it, and re-MEET until known.
+        timeout_ms = int(scaled(2.0) * 1000)
+        conf = ["cluster-enabled yes", f"cluster-node-timeout {timeout_ms}", "cluster-require-full-coverage no"]
         servers = [ServerProcess(extra_config=[*conf, "cluster-config-file nodes.conf"]) for _ in range(6)]
         self.masters, self.replicas = servers[:3], servers[3:]  # listed first: cleanup() ends them all
         for proc in servers:
             proc.start()
-        first = node(servers[0].port)
-        for proc in servers[1:]:
-            first.execute_command("CLUSTER MEET", "127.0.0.1", proc.port)
         per = 16384 // 3
         ranges = [(0, per - 1), (per, 2 * per - 1), (2 * per, 16383)]
         for proc, (lo, hi) in zip(self.masters, ranges):
             node(proc.port).execute_command("CLUSTER ADDSLOTSRANGE", lo, hi)
-        wait_until(
-            lambda: all(len(node(n.port).cluster("nodes")) == 6 for n in servers),
-            what="cluster gossip",
-        )
+        wait_until(lambda: _meet_all(servers), interval=1.0, what="cluster gossip")
         for master, replica in zip(self.masters, self.replicas):
             node_id = node(master.port).execute_command("CLUSTER MYID")
             wait_until(
