@@ -100,10 +100,13 @@ CRD_INSTALL = f"npm ci --prefix {CRDS}"
 
 
 def crd_valid(obj: dict[str, Any]) -> None:
-    """Validate with the kubernetes-models class generated from the project's own CRD schema.
+    """Validate strictly against the project's own CRD schema (``crds/validate.mjs``).
 
-    The validators (npm packages pinned in ``crds/package.json``) check types, enums and required
-    fields; they do not refuse unknown fields (structural CRD schemas prune those instead).
+    The kubernetes-models validator generated from the schema (npm packages pinned in
+    ``crds/package.json``) checks types, enums, patterns and required fields but lets unknown
+    fields through; the TypeScript compiler then checks the object against the interface the
+    same package generates from the schema, which refuses any undeclared field, as
+    ``kubectl apply --validate=strict`` does (maps and preserve-unknown-fields objects take any key).
     """
     if shutil.which("node") is None or not (CRDS / "node_modules").is_dir():
         pytest.fail(f"CRD validators are not installed: run `{CRD_INSTALL}` (needs node and npm)")

@@ -1,14 +1,17 @@
 """Envoy-based targets: Emissary-ingress, Istio, Envoy Gateway, Contour, each checked against a schema.
 
-Istio, Contour and Envoy Gateway output is validated by the kubernetes-models validators generated
-from those projects' CRD schemas (``crds/package.json``). No package ships Emissary-ingress's CRD
-schema, so its Mapping is checked against ``EMISSARY_MAPPING_SUBSET`` below: a HAND-WRITTEN schema
-of only the fields we emit, transcribed from Emissary's v3alpha1 Go types (``LoadBalancer``,
-``LoadBalancerCookie``, ``MappingSpec``' required ``prefix`` and ``service``). It is not the
-project's published schema.
+Istio, Contour and Envoy Gateway output is validated strictly (unknown fields refused) against
+those projects' CRD schemas, as generated into the kubernetes-models packages
+(``crds/package.json``, see ``crd_valid``). No package ships Emissary-ingress's CRD schema, so its
+Mapping is checked against ``EMISSARY_MAPPING_SUBSET``: a HAND-WRITTEN schema of only the fields we
+emit, transcribed from Emissary's v3alpha1 Go types (``LoadBalancer``, ``LoadBalancerCookie``,
+``MappingSpec``' required ``prefix`` and ``service``). It is not the project's published schema.
 """
 
 from __future__ import annotations
+
+import copy
+from typing import Any
 
 import jsonschema
 import pytest
@@ -86,6 +89,56 @@ def test_the_validators_can_fail() -> None:
     bad["spec"]["load_balancer"]["policy"] = "sticky"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(bad, EMISSARY_MAPPING_SUBSET)
+
+
+def _planted(doc: dict[str, Any], path: str, key: str) -> dict[str, Any]:
+    """A copy of ``doc`` with ``key`` renamed to a typo (``key`` + "s") in the object at ``path``."""
+    bad = copy.deepcopy(doc)
+    here: Any = bad
+    for step in path.split("."):
+        here = here[int(step)] if step.isdigit() else here[step]
+    here[key + "s"] = here.pop(key)
+    return bad
+
+
+@pytest.mark.parametrize(
+    ("make", "path", "key"),
+    [
+        (lambda: destination_rule(COOKIE, B), "spec.trafficPolicy.loadBalancer.consistentHash",
+         "httpCookie"),
+        (lambda: destination_rule(COOKIE, B),
+         "spec.trafficPolicy.loadBalancer.consistentHash.httpCookie", "path"),
+        (lambda: destination_rule(COOKIE, B), "metadata", "namespace"),
+        (lambda: backend_traffic_policy(COOKIE, B), "spec.loadBalancer.consistentHash", "cookie"),
+        (lambda: backend_traffic_policy(COOKIE, B), "spec.loadBalancer.consistentHash.cookie",
+         "ttl"),
+        (lambda: httpproxy(B), "spec.routes.0", "loadBalancerPolicy"),
+        (lambda: httpproxy(B), "spec.virtualhost.tls", "secretName"),
+    ],
+    ids=["istio-httpCookies", "istio-paths", "istio-metadata", "eg-cookies", "eg-ttls",
+         "contour-loadBalancerPolicys", "contour-secretNames"],
+)
+def test_the_strict_check_refuses_a_planted_unknown_field(make: Any, path: str, key: str) -> None:
+    doc = make()
+    crd_valid(doc)
+    with pytest.raises(AssertionError, match=f"'\"{key}s\"' does not exist in type"):
+        crd_valid(_planted(doc, path, key))
+
+
+@pytest.mark.parametrize(("path", "key"), [("spec.load_balancer", "cookie"),
+                                           ("spec.load_balancer.cookie", "ttl"),
+                                           ("spec", "resolver"), ("metadata", "namespace")])
+def test_the_emissary_subset_refuses_a_planted_unknown_field(path: str, key: str) -> None:
+    doc = mapping(COOKIE, B)
+    jsonschema.validate(doc, EMISSARY_MAPPING_SUBSET)
+    with pytest.raises(jsonschema.ValidationError, match=f"'{key}s' was unexpected"):
+        jsonschema.validate(_planted(doc, path, key), EMISSARY_MAPPING_SUBSET)
+
+
+def test_the_strict_check_takes_maps_as_maps() -> None:
+    doc = destination_rule(COOKIE, B)
+    doc["metadata"]["labels"] = {"app.kubernetes.io/name": "shop", "anything": "goes"}
+    crd_valid(doc)
 
 
 @pytest.mark.parametrize("target", ["emissary", "istio", "envoy-gateway", "contour"])
