@@ -1,12 +1,22 @@
-"""``--check FILE``: audit every Ingress's affinity configuration with the generator's rules."""
+"""``--check FILE``: audit every Ingress's affinity configuration with the generator's rules.
+
+Ingresses for the ALB (class ``alb`` or ``alb.ingress.kubernetes.io/*`` annotations) and Traefik
+(class ``traefik``) get their controller's audit instead of ingress-nginx's; Services, Traefik
+IngressRoutes, Gateway API HTTPRoutes, Istio DestinationRules, Envoy Gateway
+BackendTrafficPolicies, Emissary Mappings and Contour HTTPProxies get theirs (:mod:`._audit_lb`,
+:mod:`._audit_envoy`), each against the app's session cookie (:class:`._appcookie.AppCookie`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sessionkit.ingress import _yamlio
+from sessionkit.ingress import _audit_envoy, _audit_lb, _yamlio
+from sessionkit.ingress._appcookie import AppCookie, tls_in
+from sessionkit.ingress._aws import PREFIX as ALB_PREFIX
 from sessionkit.ingress._drain import DrainPlan, audit_deployment
 from sessionkit.ingress._rules import audit_annotations
 from sessionkit.ingress._services import routed_services, service_findings
@@ -41,35 +51,71 @@ def _label(doc: Mapping[str, Any]) -> str:
     return f"{ns}/{name}" if ns else name
 
 
+# (API group, kind) -> audit of that object against the app's cookie.
+_AUDITS: dict[tuple[str, str], Callable[[Mapping[str, Any], AppCookie], list[Finding]]] = {
+    ("traefik.io", "IngressRoute"): _audit_lb.ingressroute,
+    ("traefik.containo.us", "IngressRoute"): _audit_lb.ingressroute,
+    ("gateway.networking.k8s.io", "HTTPRoute"): _audit_lb.httproute,
+    ("networking.istio.io", "DestinationRule"): _audit_envoy.destination_rule,
+    ("gateway.envoyproxy.io", "BackendTrafficPolicy"): _audit_envoy.backend_traffic_policy,
+    ("getambassador.io", "Mapping"): _audit_envoy.mapping,
+    ("projectcontour.io", "HTTPProxy"): _audit_envoy.httpproxy,
+}
+
+
+def controller(doc: Mapping[str, Any]) -> str:
+    """Which controller an Ingress is for: ``aws``, ``traefik`` or ``nginx`` (anything else)."""
+    ann = annotations_of(doc)
+    cls = str(sub(doc, "spec").get("ingressClassName") or ann.get("kubernetes.io/ingress.class") or "")
+    if cls == "alb" or any(str(k).startswith(ALB_PREFIX + "/") for k in ann):
+        return "aws"
+    return "traefik" if cls == "traefik" else "nginx"
+
+
+def _ingress_findings(doc: Mapping[str, Any], prefix: str, app: AppCookie) -> list[Finding]:
+    found = ingress_traps(doc, prefix) + _audit_lb.traefik_on_ingress(doc)
+    which = controller(doc)
+    if which == "aws":
+        return found + _audit_lb.alb_ingress(doc, app)
+    if which == "traefik":
+        return found
+    return found + audit_annotations(annotations_of(doc), prefix, app.name,
+                                     canary=is_canary(doc, prefix))
+
+
 def audit_file(path: str, prefix: str, app_cookie: str | None = None,
-               plan: DrainPlan | None = None) -> list[IngressReport]:
-    """Audit ``path``; raises :class:`AffinityConfigError` when it cannot be read or parsed."""
+               plan: DrainPlan | None = None, app: AppCookie | None = None) -> list[IngressReport]:
+    """Audit ``path``; raises :class:`AffinityConfigError` when it cannot be read or parsed.
+
+    ``app`` describes the app's session cookie (its ``tls`` is found in the file); ``app_cookie``
+    is the older way to give only its name."""
     _, chunks = _yamlio.load(path, "--check")
     ingresses: list[tuple[int, Mapping[str, Any]]] = []
+    objects: list[tuple[int, Mapping[str, Any]]] = []
     for index, chunk in enumerate(chunks):
         doc = _yamlio.kube_object(chunk, index, path)
-        if doc is not None and doc["kind"] == "Ingress":
-            ingresses.append((index, doc))
-    reports = [
-        IngressReport(
-            index,
-            chunks[index].start_line,
-            _label(doc),
-            tuple(ingress_traps(doc, prefix) + audit_annotations(
-                annotations_of(doc), prefix, app_cookie, canary=is_canary(doc, prefix))),
-        )
-        for index, doc in ingresses
-    ]
+        if doc is not None:
+            objects.append((index, doc))
+            if doc["kind"] == "Ingress":
+                ingresses.append((index, doc))
+    app = app or AppCookie(name=app_cookie)
+    app = dataclasses.replace(app, tls=app.tls or tls_in(doc for _, doc in objects))
+    reports = [IngressReport(index, chunks[index].start_line, _label(doc),
+                             tuple(_ingress_findings(doc, prefix, app)))
+               for index, doc in ingresses]
     routed = routed_services([doc for _, doc in ingresses])
-    for index, chunk in enumerate(chunks):
-        doc = chunk.data
-        if isinstance(doc, Mapping) and doc.get("kind") == "Service":
+    for index, doc in objects:
+        kind = str(doc["kind"])
+        if kind == "Service":
             meta = sub(doc, "metadata")
             key = (str(meta.get("namespace") or ""), str(meta.get("name") or ""))
-            found = service_findings(doc, key in routed)
+            found = service_findings(doc, key in routed) + _audit_lb.traefik_service(doc, app)
             if found:
-                reports.append(IngressReport(index, chunk.start_line, _label(doc), tuple(found),
-                                             "Service"))
+                reports.append(IngressReport(index, chunks[index].start_line, _label(doc),
+                                             tuple(found), kind))
+        elif (audit := _AUDITS.get((str(doc["apiVersion"]).partition("/")[0], kind))) is not None:
+            reports.append(IngressReport(index, chunks[index].start_line, _label(doc),
+                                         tuple(audit(doc, app)), kind))
     reports += _deployments(path, chunks, plan or DrainPlan())
     lines = [(chunks[i].start_line, doc) for i, doc in ingresses]
     pairs = duplicate_routes(lines, prefix) + canary_mismatches(lines, prefix)
@@ -108,7 +154,7 @@ def count(reports: list[IngressReport], severity: str) -> int:
 def render_text(path: str, reports: list[IngressReport]) -> str:
     """Human-readable report: one block per Ingress, then totals."""
     if not reports:
-        return f"{path}: no Ingress documents found\n"
+        return f"{path}: no Ingress documents found\n"  # nor any other object --check audits
     lines: list[str] = []
     for r in reports:
         where = f"{path}:{r.line} {r.kind} {r.name}" if r.document >= 0 else f"{path}"

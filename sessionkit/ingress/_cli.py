@@ -129,14 +129,24 @@ def run(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from sessionkit.ingress import _check
+    from sessionkit.ingress._appcookie import AppCookie
     from sessionkit.ingress._nginx import DEFAULT_PREFIX
-    from sessionkit.ingress._validate import AffinityConfigError, dns1123_subdomain
+    from sessionkit.ingress._validate import (
+        AffinityConfigError,
+        cookie_path,
+        dns1123_subdomain,
+        positive_seconds,
+    )
 
     if args.from_lint or args.in_place:
         raise AffinityConfigError("--check audits a file; drop --from-lint and --in-place")
     prefix = dns1123_subdomain(args.annotations_prefix or DEFAULT_PREFIX, "--annotations-prefix")
     plan = _drain_plan(args)
-    reports = _check.audit_file(args.check, prefix, args.app_cookie, plan)
+    app = AppCookie(name=args.app_cookie,
+                    max_age=positive_seconds(args.max_age, "--max-age") if args.max_age else None,
+                    path=cookie_path(args.cookie_path, "--cookie-path") if args.cookie_path else "/",
+                    tls=bool(args.secure))
+    reports = _check.audit_file(args.check, prefix, plan=plan, app=app)
     if args.format == "json":
         sys.stdout.write(json.dumps(_check.as_dict(args.check, reports), indent=2) + "\n")
     else:
