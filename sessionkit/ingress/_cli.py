@@ -61,12 +61,14 @@ def register(subparsers: Any) -> None:
     c = p.add_argument_group("cookie")
     c.add_argument("--cookie-name", metavar="NAME", help="affinity cookie name (default: route)")
     c.add_argument("--app-cookie", metavar="NAME", help="the app's own session cookie: never reused")
-    c.add_argument("--max-age", metavar="SECONDS", help="cookie lifetime in seconds (default: 172800)")
+    c.add_argument("--max-age", metavar="SECONDS", help="cookie lifetime in seconds (default: 172800); "
+                   "with --check: the app's session lifetime the pin must last")
     c.add_argument("--expires", metavar="SECONDS", help="nginx: Expires seconds (default: same as --max-age)")
-    c.add_argument("--cookie-path", metavar="PATH", help='cookie Path (default: "/")')
+    c.add_argument("--cookie-path", metavar="PATH", help='cookie Path (default: "/"); with '
+                   "--check: the app's session cookie path the affinity cookie must cover")
     c.add_argument("--cookie-domain", metavar="DOMAIN", help="cookie Domain (default: host-only)")
     c.add_argument("--samesite", metavar="VALUE", help="Lax (default), Strict or None")
-    _bool_flag(c, "secure", "Secure flag (default: on)")
+    _bool_flag(c, "secure", "Secure flag (default: on); with --check: TLS is in front")
     _bool_flag(c, "httponly", "traefik/f5: HttpOnly flag (default: on)")
     _bool_flag(c, "conditional-samesite-none", "nginx: omit SameSite=None for old browsers")
     n = p.add_argument_group("ingress-nginx")
