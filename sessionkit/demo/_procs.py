@@ -175,6 +175,7 @@ http {{
             proxy_pass http://round_robin;
             proxy_set_header Host $host;
             proxy_connect_timeout 2s;
+            proxy_next_upstream {next_upstream};
             add_header X-Upstream $upstream_addr always;
         }}
     }}
@@ -184,6 +185,7 @@ http {{
             proxy_pass http://affinity;
             proxy_set_header Host $host;
             proxy_connect_timeout 2s;
+            proxy_next_upstream {next_upstream};
             add_header X-Upstream $upstream_addr always;
             add_header Set-Cookie $route_cookie always;
         }}
@@ -194,7 +196,11 @@ http {{
 
 class Nginx(Process):
     """nginx in the foreground in front of ``ports``: round-robin on ``rr_port``, cookie
-    affinity on ``affinity_port``. ``max_fails=0``: a restarted replica gets traffic at once."""
+    affinity on ``affinity_port``. ``max_fails=0``: a restarted replica gets traffic at once.
+
+    A failed request goes to the next replica as nginx does by default (``proxy_next_upstream
+    error timeout``): always when the connection failed, and once the request was sent only for
+    idempotent methods; :meth:`retry_non_idempotent` retries POSTs too."""
 
     def __init__(self, ports: Sequence[int], log_dir: Path) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="sessionkit-nginx-", dir=log_dir))
@@ -202,6 +208,7 @@ class Nginx(Process):
         self.rr_port, self.affinity_port = free_port(), free_port()
         self.conf = self.dir / "nginx.conf"
         self.down: set[int] = set()
+        self.next_upstream = "error timeout"
         self._write_conf(set())
         argv = [find_binary("nginx"), "-p", str(self.dir), "-c", str(self.conf), "-e",
                 str(self.dir / "error.log"), "-g", "daemon off;"]
@@ -213,7 +220,8 @@ class Nginx(Process):
         user = "user root;\n" if os.geteuid() == 0 else ""  # workers need the temp dir (0700)
         self.conf.write_text(NGINX_CONF.format(user=user, dir=self.dir, rr_servers=servers,
                                                hash_servers=servers, rr_port=self.rr_port,
-                                               affinity_port=self.affinity_port))
+                                               affinity_port=self.affinity_port,
+                                               next_upstream=self.next_upstream))
 
     def _workers(self) -> set[int]:
         assert self.proc is not None
@@ -225,9 +233,19 @@ class Nginx(Process):
         the old workers have finished their in-flight requests, i.e. nothing is sent there any more.
 
         This is the drain a Kubernetes rolling update does (endpoint removed, then SIGTERM)."""
-        assert self.proc is not None
-        self._write_conf(down)
         self.down = set(down)
+        self._reload(timeout)
+
+    def retry_non_idempotent(self, on: bool, timeout: float = 60.0) -> None:
+        """Also pass POSTs whose connection failed after sending to the next replica (``on``), or
+        not (nginx's default); reloads like :meth:`set_down`. A POST that a replica had already
+        processed before the connection broke (a crash mid-request) is then run twice."""
+        self.next_upstream = "error timeout non_idempotent" if on else "error timeout"
+        self._reload(timeout)
+
+    def _reload(self, timeout: float) -> None:
+        assert self.proc is not None
+        self._write_conf(self.down)
         old = self._workers()
         os.kill(self.proc.pid, signal.SIGHUP)  # the master re-reads; old workers drain and exit
         timeout = scaled(timeout)
