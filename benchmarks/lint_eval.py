@@ -174,7 +174,7 @@ def report(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", choices=("tune", "holdout"), required=True)
+    parser.add_argument("--split", choices=("tune", "holdout", "fresh"), required=True)
     parser.add_argument("--mirror", type=Path, default=Path("/work/.mirror"), help="directory of git mirrors")
     parser.add_argument(
         "--data", type=Path, default=HERE, help="directory with manifest.jsonl and labels.jsonl"
