@@ -1,7 +1,8 @@
 """``--check FILE``: audit every Ingress's affinity configuration with the generator's rules.
 
-Ingresses for the ALB (class ``alb`` or ``alb.ingress.kubernetes.io/*`` annotations) and Traefik
-(class ``traefik``) get their controller's audit instead of ingress-nginx's; Services, Traefik
+Ingresses for the ALB (class ``alb`` or ``alb.ingress.kubernetes.io/*`` annotations), Traefik
+(class ``traefik``) and F5 NGINX (:mod:`._audit_f5`) get their controller's audit instead of
+ingress-nginx's; Services, Traefik
 IngressRoutes, Gateway API HTTPRoutes, Istio DestinationRules, Envoy Gateway
 BackendTrafficPolicies, Emissary Mappings and Contour HTTPProxies get theirs (:mod:`._audit_lb`,
 :mod:`._audit_envoy`), each against the app's session cookie (:class:`._appcookie.AppCookie`).
@@ -14,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sessionkit.ingress import _audit_envoy, _audit_lb, _yamlio
+from sessionkit.ingress import _audit_envoy, _audit_f5, _audit_lb, _yamlio
 from sessionkit.ingress._appcookie import AppCookie, tls_in
 from sessionkit.ingress._aws import PREFIX as ALB_PREFIX
 from sessionkit.ingress._drain import DrainPlan, audit_deployment
@@ -63,20 +64,26 @@ _AUDITS: dict[tuple[str, str], Callable[[Mapping[str, Any], AppCookie], list[Fin
 }
 
 
-def controller(doc: Mapping[str, Any]) -> str:
-    """Which controller an Ingress is for: ``aws``, ``traefik`` or ``nginx`` (anything else)."""
+def controller(doc: Mapping[str, Any], prefix: str) -> str:
+    """Which controller an Ingress is for: ``aws``, ``traefik``, ``f5`` (sticky-cookie-services
+    and no ingress-nginx annotation under ``prefix``) or ``nginx`` (anything else)."""
     ann = annotations_of(doc)
     cls = str(sub(doc, "spec").get("ingressClassName") or ann.get("kubernetes.io/ingress.class") or "")
     if cls == "alb" or any(str(k).startswith(ALB_PREFIX + "/") for k in ann):
         return "aws"
-    return "traefik" if cls == "traefik" else "nginx"
+    if cls == "traefik":
+        return "traefik"
+    f5 = any(k in ann for k in _audit_f5.KEYS)
+    return "f5" if f5 and not any(str(k).startswith(prefix + "/") for k in ann) else "nginx"
 
 
 def _ingress_findings(doc: Mapping[str, Any], prefix: str, app: AppCookie) -> list[Finding]:
     found = ingress_traps(doc, prefix) + _audit_lb.traefik_on_ingress(doc)
-    which = controller(doc)
+    which = controller(doc, prefix)
     if which == "aws":
         return found + _audit_lb.alb_ingress(doc, app)
+    if which == "f5":  # the trap "an F5 annotation that ingress-nginx ignores" does not apply
+        return [f for f in found if f.field not in _audit_f5.KEYS] + _audit_f5.f5_ingress(doc, app)
     if which == "traefik":
         return found
     return found + audit_annotations(annotations_of(doc), prefix, app.name,

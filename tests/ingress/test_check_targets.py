@@ -17,6 +17,7 @@ from _ingress_support import crd_valid, run
 from ruamel.yaml import YAML
 
 from sessionkit.ingress._appcookie import AppCookie, covers, go_seconds
+from sessionkit.ingress._audit_f5 import nginx_seconds
 from sessionkit.ingress._check import audit_file
 
 APP = AppCookie(name="session", max_age=172800, path="/")
@@ -171,6 +172,64 @@ def test_alb_traps(tmp_path: Path, old: str, new: str, expected: tuple[str, str]
     found = check(tmp_path, ALB_OK.replace(old, new))["Ingress shop"]
     assert fields(found) == [expected]
     assert fragment in found[0][2]
+
+
+# --- F5 NGINX Ingress Controller ------------------------------------------------------------
+
+F = "nginx.org/sticky-cookie-services"
+F5_OK = f"""\
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: shop
+  annotations:
+    {F}: "serviceName=web route expires=48h httponly secure path=/"
+spec:
+  ingressClassName: nginx
+  tls: [{{hosts: [shop.example.com], secretName: shop-tls}}]
+  rules: [{{host: shop.example.com, http: {{paths: [{{path: /, pathType: Prefix,
+    backend: {{service: {{name: web, port: {{number: 80}}}}}}}}]}}}}]
+"""
+
+
+def test_f5_clean_manifest_is_not_audited_as_ingress_nginx(tmp_path: Path) -> None:
+    assert check(tmp_path, F5_OK) == {"Ingress shop": []}
+    generated = run("--target", "f5", "--output", "manifest", "--name", "shop", "--service", "web")
+    assert check(tmp_path, generated.stdout) == {"Ingress shop": []}
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected", "fragment"),
+    [
+        ("serviceName=web", "serviceName=api", ("problem", F), "not a backend of this Ingress (web)"),
+        ("serviceName=web route", "serviceName=web", ("problem", F), "write serviceName=<service> <cookie>"),
+        (" expires=48h", "", ("warning", f"{F} serviceName=web expires"), "browser-session cookie"),
+        ("expires=48h", "expires=1d", ("warning", f"{F} serviceName=web expires"), "the pin lasts 86400s"),
+        ("expires=48h", "expires=2days", ("problem", f"{F} serviceName=web expires"), "not an NGINX time"),
+        (" path=/", "", ("warning", f"{F} serviceName=web path"), "no Path"),
+        (" secure", "", ("warning", f"{F} serviceName=web secure"), "this file terminates TLS"),
+        ("web route", "web session", ("problem", f"{F} serviceName=web cookie"), "app's session cookie"),
+    ],
+    ids=["other-service", "no-cookie", "session-cookie", "short-pin", "bad-time", "no-path",
+         "not-secure", "app-cookie"],
+)
+def test_f5_traps(tmp_path: Path, old: str, new: str, expected: tuple[str, str], fragment: str) -> None:
+    assert old in F5_OK
+    found = check(tmp_path, F5_OK.replace(old, new))["Ingress shop"]
+    assert fields(found) == [expected]
+    assert fragment in found[0][2]
+
+
+def test_f5_annotation_next_to_ingress_nginx_ones_is_still_the_ingress_nginx_trap(tmp_path: Path) -> None:
+    both = F5_OK.replace("  annotations:\n", "  annotations:\n    nginx.ingress.kubernetes.io/affinity: cookie\n")
+    found = check(tmp_path, both)["Ingress shop"]
+    assert ("warning", F) in fields(found)
+    assert "ingress-nginx ignores it" in dict(((s, f), m) for s, f, m in found)[("warning", F)]
+
+
+def test_nginx_times() -> None:
+    assert [nginx_seconds(t) for t in ("48h", "1d12h", "3600", "500ms", "1w", "max", "2 days", "")] == [
+        172800, 129600, 3600, 0.5, 604800, float("inf"), None, None]
 
 
 # --- Gateway API -----------------------------------------------------------------------------
