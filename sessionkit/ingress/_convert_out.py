@@ -20,7 +20,7 @@ KEEPS: dict[str, frozenset[str]] = {
     "emissary": frozenset({"affinity", "session-cookie-name", "session-cookie-path"}) | _LIFE,
     "istio": frozenset({"affinity", "session-cookie-name", "session-cookie-path"}) | _LIFE,
     "envoy-gateway": frozenset({"affinity", "session-cookie-name", "session-cookie-path",
-                                "session-cookie-samesite"}) | _LIFE,
+                                "session-cookie-samesite", "session-cookie-secure"}) | _LIFE,
     "contour": frozenset({"affinity"}),
 }
 PINNED = ("gateway", "traefik", "aws", "f5")
@@ -166,9 +166,11 @@ def _f5_docs(src: Source, result: Converted) -> None:
 
 def _envoy_cookie(src: Source) -> _envoy.EnvoyCookie:
     samesite = src.settings.get("session-cookie-samesite", "Lax").capitalize()
+    samesite = samesite if samesite in ("Lax", "Strict", "None") else "Lax"
+    secure = src.settings.get("session-cookie-secure") == "true"
     return _envoy.EnvoyCookie(cookie_name=_cookie(src), max_age=src.lifetime() or 0,
                               cookie_path=src.settings.get("session-cookie-path", "/"),
-                              samesite=samesite if samesite in ("Lax", "Strict", "None") else "Lax")
+                              samesite=samesite, secure=secure or samesite == "None")
 
 
 def _emissary_docs(src: Source, result: Converted) -> None:

@@ -39,7 +39,7 @@ NOTES: dict[str, tuple[str, ...]] = {
     ),
     "envoy-gateway": (
         "The policy attaches to the HTTPRoute named in targetRefs. The generated cookie gets the",
-        "attributes listed (Path, SameSite); Envoy adds HttpOnly, no Secure flag.",
+        "attributes listed (Path, SameSite, Secure unless --no-secure); Envoy adds HttpOnly.",
     ),
     "contour": (
         "Contour's Cookie strategy uses a fixed cookie, X-Contour-Session-Affinity, that lives",
@@ -69,6 +69,7 @@ class EnvoyCookie:
     cookie_path: str = "/"
     samesite: str = "Lax"
     app_cookie: str | None = None
+    secure: bool = True  # Envoy Gateway only: the other three cannot set it
 
     def __post_init__(self) -> None:
         v.cookie_name(self.cookie_name, "--cookie-name")
@@ -76,6 +77,9 @@ class EnvoyCookie:
             v.positive_seconds(self.max_age, "--max-age")
         object.__setattr__(self, "max_age", int(self.max_age))
         v.cookie_path(self.cookie_path, "--cookie-path")
+        if self.samesite == "None" and not self.secure:
+            raise AffinityConfigError("--samesite None needs --secure: browsers drop SameSite=None "
+                                      "cookies without Secure")
         if self.samesite not in ("Lax", "Strict", "None"):
             raise AffinityConfigError(
                 f"--samesite: {self.samesite!r} is not accepted; use Lax, Strict or None")
@@ -120,8 +124,10 @@ def destination_rule(o: EnvoyCookie, b: Backend) -> dict[str, Any]:
 
 def envoy_gateway_load_balancer(o: EnvoyCookie) -> dict[str, Any]:
     """The ``loadBalancer`` of an Envoy Gateway BackendTrafficPolicy hashing on a cookie."""
-    cookie = {"name": o.cookie_name, "ttl": go_duration(o.max_age),
-              "attributes": {"Path": o.cookie_path, "SameSite": o.samesite}}
+    attributes = {"Path": o.cookie_path, "SameSite": o.samesite}
+    if o.secure:
+        attributes["Secure"] = ""  # a flag: Envoy writes an attribute with no value as its name
+    cookie = {"name": o.cookie_name, "ttl": go_duration(o.max_age), "attributes": attributes}
     return {"type": "ConsistentHash", "consistentHash": {"type": "Cookie", "cookie": cookie}}
 
 

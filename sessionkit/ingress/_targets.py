@@ -33,8 +33,8 @@ APPLIES: dict[str, set[str]] = {
     "emissary": {"cookie_name", "app_cookie", "max_age", "cookie_path", "name", "namespace", "host",
                  "path", "service", "port"},
     "istio": {"cookie_name", "app_cookie", "max_age", "cookie_path", "name", "namespace", "service"},
-    "envoy-gateway": {"cookie_name", "app_cookie", "max_age", "cookie_path", "samesite", "name",
-                      "namespace"},
+    "envoy-gateway": {"cookie_name", "app_cookie", "max_age", "cookie_path", "samesite", "secure",
+                      "name", "namespace"},
     "contour": {"name", "namespace", "host", "path", "service", "port", "tls_secret"},
 }
 REGEX_CHARS = "()[]{}|*+?^$\\"
@@ -193,7 +193,7 @@ def _envoy_output(args: argparse.Namespace, form: str) -> Output:
         raise AffinityConfigError(f"--output patch does not apply to --target {args.target}; use "
                                   "manifest, or annotations for the fragment")
     kw = _kw(args, cookie_name="cookie_name", max_age="max_age", cookie_path="cookie_path",
-             app_cookie="app_cookie")
+             app_cookie="app_cookie", secure="secure")
     if args.max_age is not None:
         v.positive_seconds(args.max_age, "--max-age")  # 0 (a session cookie) only via --convert
     if args.samesite is not None:

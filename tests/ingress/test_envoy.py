@@ -61,9 +61,15 @@ def test_envoy_gateway_backend_traffic_policy() -> None:
     assert doc["spec"] == {
         "targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "name": "shop"}],
         "loadBalancer": {"type": "ConsistentHash", "consistentHash": {"type": "Cookie", "cookie": {
-            "name": "route", "ttl": "48h", "attributes": {"Path": "/", "SameSite": "Lax"}}}},
+            "name": "route", "ttl": "48h",
+            "attributes": {"Path": "/", "SameSite": "Lax", "Secure": ""}}}},
     }
     crd_valid(doc)
+    plain = backend_traffic_policy(EnvoyCookie(secure=False), B)
+    assert plain["spec"]["loadBalancer"]["consistentHash"]["cookie"]["attributes"] == {
+        "Path": "/", "SameSite": "Lax"}
+    with pytest.raises(AffinityConfigError, match="--samesite None needs --secure"):
+        EnvoyCookie(samesite="None", secure=False)
 
 
 def test_contour_httpproxy() -> None:
