@@ -90,12 +90,11 @@ def _ingress_findings(doc: Mapping[str, Any], prefix: str, app: AppCookie) -> li
                                      canary=is_canary(doc, prefix))
 
 
-def audit_file(path: str, prefix: str, app_cookie: str | None = None,
-               plan: DrainPlan | None = None, app: AppCookie | None = None) -> list[IngressReport]:
+def audit_file(path: str, prefix: str, plan: DrainPlan | None = None,
+               app: AppCookie | None = None) -> list[IngressReport]:
     """Audit ``path``; raises :class:`AffinityConfigError` when it cannot be read or parsed.
 
-    ``app`` describes the app's session cookie (its ``tls`` is found in the file); ``app_cookie``
-    is the older way to give only its name."""
+    ``app`` describes the app's session cookie; TLS in front is also found in the file."""
     _, chunks = _yamlio.load(path, "--check")
     ingresses: list[tuple[int, Mapping[str, Any]]] = []
     objects: list[tuple[int, Mapping[str, Any]]] = []
@@ -105,7 +104,7 @@ def audit_file(path: str, prefix: str, app_cookie: str | None = None,
             objects.append((index, doc))
             if doc["kind"] == "Ingress":
                 ingresses.append((index, doc))
-    app = app or AppCookie(name=app_cookie)
+    app = app or AppCookie()
     app = dataclasses.replace(app, tls=app.tls or tls_in(doc for _, doc in objects))
     reports = [IngressReport(index, chunks[index].start_line, _label(doc),
                              tuple(_ingress_findings(doc, prefix, app)))
