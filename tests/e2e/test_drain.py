@@ -7,7 +7,7 @@ gives the balancer time to do, then SIGTERM, start, back in).
 With cookie affinity and in-process sessions, every user pinned to a restarted replica is lost
 either way: draining avoids failed requests, it does not keep in-process sessions. With sessionkit
 nobody is lost either way. With drain no request fails. Without drain a few do, whatever the
-session store (0-2 of ~3000-4000 per restart round in runs here; how many is timing, not
+session store (0-3 of ~3000-4000 per restart round in runs here; how many is timing, not
 asserted), and always the same kind, which is asserted: gunicorn's graceful stop finishes the
 request a worker is handling, but connections the kernel has already queued for the worker and
 it never accepts are reset when it exits. nginx sees "Connection reset by peer while reading
