@@ -39,8 +39,8 @@ def _hash_cookie(field: str, cookie: Mapping[str, Any], app: AppCookie, target: 
     found += app_.path(f"{field}.path" if target != "envoy-gateway" else f"{field}.attributes.Path",
                        path, app)
     if secure is not None:
-        how = ("add attributes: [{name: Secure}] (Istio 1.28+)" if target == "istio"
-               else "add Secure to attributes")
+        how = ("add attributes: [{name: Secure}] (Istio 1.28+; sessionkit ingress --target istio "
+               "--secure)" if target == "istio" else "add Secure to attributes")
         found += app_.secure(f"{field}.attributes", secure, app, how)
     return found
 

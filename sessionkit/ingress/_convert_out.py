@@ -45,7 +45,12 @@ def reasons(target: str) -> dict[str, str]:
     mode = ("the target pins the cookie to one pod, as persistent does" if target in PINNED else
             "the target hashes the cookie onto a ring: on scale-out a share of users moves, as "
             "with balanced")
-    return {**_REASONS, "affinity-mode": f"no balanced/persistent choice; {mode}"}
+    extra = {}
+    if target == "istio":
+        why = ("Istio 1.28+ only (httpCookie.attributes, a field older Istio refuses): "
+               "regenerate with sessionkit ingress --target istio --secure --samesite VALUE")
+        extra = {"session-cookie-secure": why, "session-cookie-samesite": why}
+    return {**_REASONS, "affinity-mode": f"no balanced/persistent choice; {mode}", **extra}
 
 
 def _cookie(src: Source) -> str:

@@ -5,7 +5,8 @@ Field shapes, from each project's CRD:
   ring_hash, maglev, least_request; required) and ``load_balancer.cookie`` {name (required), path,
   ttl}; a Mapping needs ``prefix`` and ``service``.
 - Istio ``networking.istio.io/v1`` DestinationRule:
-  ``trafficPolicy.loadBalancer.consistentHash.httpCookie`` {name (required), path, ttl}.
+  ``trafficPolicy.loadBalancer.consistentHash.httpCookie`` {name (required), path, ttl, and since
+  Istio 1.28 attributes [{name, value}]}.
 - Envoy Gateway ``gateway.envoyproxy.io/v1alpha1`` BackendTrafficPolicy: ``loadBalancer`` {type:
   ConsistentHash, consistentHash: {type: Cookie, cookie: {name, ttl, attributes}}}, attached by
   ``targetRefs`` to an HTTPRoute.
@@ -35,7 +36,8 @@ NOTES: dict[str, tuple[str, ...]] = {
     ),
     "istio": (
         "The DestinationRule applies to traffic to the Service host, from the ingress gateway and",
-        "from sidecars alike. Istio adds no Secure or SameSite attribute to the generated cookie.",
+        "from sidecars alike. The cookie gets Secure and SameSite only with --secure/--samesite",
+        "(httpCookie.attributes: Istio 1.28+; older Istio refuses the field).",
     ),
     "envoy-gateway": (
         "The policy attaches to the HTTPRoute named in targetRefs. The generated cookie gets the",
@@ -69,7 +71,8 @@ class EnvoyCookie:
     cookie_path: str = "/"
     samesite: str = "Lax"
     app_cookie: str | None = None
-    secure: bool = True  # Envoy Gateway only: the other three cannot set it
+    secure: bool = True  # Envoy Gateway, and Istio with istio_attributes; not Emissary, Contour
+    istio_attributes: bool = False  # write Secure/SameSite as httpCookie.attributes (Istio 1.28+)
 
     def __post_init__(self) -> None:
         v.cookie_name(self.cookie_name, "--cookie-name")
@@ -107,7 +110,11 @@ def mapping(o: EnvoyCookie, b: Backend) -> dict[str, Any]:
 
 def istio_traffic_policy(o: EnvoyCookie) -> dict[str, Any]:
     """The ``trafficPolicy`` of an Istio DestinationRule hashing on a cookie."""
-    cookie = {"name": o.cookie_name, "path": o.cookie_path, "ttl": go_duration(o.max_age)}
+    cookie: dict[str, Any] = {"name": o.cookie_name, "path": o.cookie_path,
+                              "ttl": go_duration(o.max_age)}
+    if o.istio_attributes:
+        cookie["attributes"] = [*([{"name": "Secure"}] if o.secure else []),
+                                {"name": "SameSite", "value": o.samesite}]
     return {"loadBalancer": {"consistentHash": {"httpCookie": cookie}}}
 
 

@@ -32,7 +32,8 @@ APPLIES: dict[str, set[str]] = {
     "f5": COMMON | {"cookie_path", "cookie_domain", "secure", "httponly", "ingress_class"},
     "emissary": {"cookie_name", "app_cookie", "max_age", "cookie_path", "name", "namespace", "host",
                  "path", "service", "port"},
-    "istio": {"cookie_name", "app_cookie", "max_age", "cookie_path", "name", "namespace", "service"},
+    "istio": {"cookie_name", "app_cookie", "max_age", "cookie_path", "secure", "samesite", "name",
+              "namespace", "service"},
     "envoy-gateway": {"cookie_name", "app_cookie", "max_age", "cookie_path", "samesite", "secure",
                       "name", "namespace"},
     "contour": {"name", "namespace", "host", "path", "service", "port", "tls_secret"},
@@ -198,6 +199,8 @@ def _envoy_output(args: argparse.Namespace, form: str) -> Output:
         v.positive_seconds(args.max_age, "--max-age")  # 0 (a session cookie) only via --convert
     if args.samesite is not None:
         kw["samesite"] = _nginx.parse_samesite(args.samesite)
+    if args.target == "istio":  # attributes only on request: Istio before 1.28 refuses the field
+        kw["istio_attributes"] = bool(args.secure) or args.samesite is not None
     o = _envoy.EnvoyCookie(**kw)
     b = backend(args, None)
     fragments: dict[str, Callable[[], dict[str, Any]]] = {

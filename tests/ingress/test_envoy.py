@@ -56,6 +56,21 @@ def test_istio_destination_rule() -> None:
     crd_valid(doc)
 
 
+def test_istio_cookie_attributes_only_when_asked() -> None:
+    doc = destination_rule(EnvoyCookie(istio_attributes=True, samesite="Strict"), B)
+    assert doc["spec"]["trafficPolicy"]["loadBalancer"]["consistentHash"]["httpCookie"] == {
+        "name": "route", "path": "/", "ttl": "48h",
+        "attributes": [{"name": "Secure"}, {"name": "SameSite", "value": "Strict"}]}
+    crd_valid(doc)
+    out = run("--target", "istio", "--no-secure", "--samesite", "lax", "--output", "manifest")
+    assert out.returncode == 0, out.stderr
+    [manifest] = [d for d in YAML(typ="safe").load_all(out.stdout) if d is not None]
+    cookie = manifest["spec"]["trafficPolicy"]["loadBalancer"]["consistentHash"]["httpCookie"]
+    assert cookie["attributes"] == [{"name": "SameSite", "value": "Lax"}]
+    assert "attributes" not in destination_rule(COOKIE, B)["spec"]["trafficPolicy"][
+        "loadBalancer"]["consistentHash"]["httpCookie"]  # the default: Istio before 1.28 too
+
+
 def test_envoy_gateway_backend_traffic_policy() -> None:
     doc = backend_traffic_policy(COOKIE, B)
     assert doc["spec"] == {
