@@ -8,6 +8,7 @@ can never outlive the invalidation that followed it.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -67,10 +68,10 @@ class CacheStats:
 
 
 class _Entry:
-    __slots__ = ("raw", "size", "stored_at")
+    __slots__ = ("expires_at", "raw", "size", "stored_at")
 
-    def __init__(self, raw: dict[bytes, bytes], size: int, stored_at: float) -> None:
-        self.raw, self.size, self.stored_at = raw, size, stored_at
+    def __init__(self, raw: dict[bytes, bytes], size: int, stored_at: float, expires_at: float) -> None:
+        self.raw, self.size, self.stored_at, self.expires_at = raw, size, stored_at, expires_at
 
 
 def entry_size(raw: dict[bytes, bytes]) -> int:
@@ -81,8 +82,12 @@ def entry_size(raw: dict[bytes, bytes]) -> int:
 class LocalCache:
     """Raw ``HGETALL`` replies by Redis key, least recently used first. Thread-safe.
 
-    Reads go ``begin(key)`` → Redis → ``end(key, ticket, raw, now)``; ``end`` stores the reply only
-    if neither ``invalidate(key)`` nor ``flush()`` happened in between.
+    Reads go ``begin(key)`` → Redis → ``end(key, ticket, raw, now, expires_at)``; ``end`` stores the
+    reply only if neither ``invalidate(key)`` nor ``flush()`` happened in between.
+
+    Two clocks: ``now`` is monotonic seconds (an entry's age, against ``max_age``: a wall clock
+    stepped back must not stretch it); ``wall`` and ``expires_at`` are ``time.time()`` seconds (the
+    session's own expiry, from the wall-clock timestamps stored with it).
     """
 
     def __init__(self, config: CacheConfig, emit: Emit | None = None) -> None:
@@ -102,11 +107,12 @@ class LocalCache:
         if self._emit is not None:
             self._emit(outcome)
 
-    def get(self, key: str, now: float) -> dict[bytes, bytes] | None:
-        """The cached hash of ``key`` (do not mutate it), or ``None``; entries past ``max_age`` go."""
+    def get(self, key: str, now: float, wall: float) -> dict[bytes, bytes] | None:
+        """The cached hash of ``key`` (do not mutate it), or ``None``; entries past ``max_age``
+        (monotonic ``now``) or past the session's own expiry (wall clock ``wall``) go."""
         with self._lock:
             entry = self._entries.get(key)
-            if entry is not None and now - entry.stored_at < self.config.max_age:
+            if entry is not None and now - entry.stored_at < self.config.max_age and wall < entry.expires_at:
                 self._entries.move_to_end(key)
                 self.stats.hits += 1
                 hit = True
@@ -128,8 +134,11 @@ class LocalCache:
                 slot[0] += 1
             return self._epoch
 
-    def end(self, key: str, ticket: int, raw: dict[bytes, bytes] | None, now: float) -> bool:
-        """Finish a read begun with ``begin``; store ``raw`` unless it may be stale. True if stored."""
+    def end(self, key: str, ticket: int, raw: dict[bytes, bytes] | None, now: float,
+            expires_at: float | None = math.inf) -> bool:
+        """Finish a read begun with ``begin``; store ``raw`` unless it may be stale. ``expires_at``
+        is when the session itself expires (wall clock; ``None``: unknown, so it is not stored).
+        True if stored."""
         evicted = 0
         with self._lock:
             slot = self._inflight.get(key)
@@ -138,14 +147,14 @@ class LocalCache:
                 slot[0] -= 1
                 if slot[0] <= 0:
                     del self._inflight[key]
-            if not raw or tainted or ticket != self._epoch:
+            if not raw or tainted or ticket != self._epoch or expires_at is None:
                 return False
             size = entry_size(raw)
             if size > self.config.max_bytes:
                 return False
             if key in self._entries:
                 self._drop(key)
-            self._entries[key] = _Entry(raw, size, now)
+            self._entries[key] = _Entry(raw, size, now, expires_at)
             self.bytes += size
             while len(self._entries) > self.config.max_entries or self.bytes > self.config.max_bytes:
                 oldest = next(iter(self._entries))

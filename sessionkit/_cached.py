@@ -25,26 +25,19 @@ from typing import Any
 from sessionkit._cache import CacheConfig, CacheOutcome, LocalCache
 from sessionkit._config import StoreConfig
 from sessionkit._observe import Hook, OperationEvent
-from sessionkit._plan import F_META
+from sessionkit._plan import deadline
 from sessionkit._tracking import ConnectionFactory, Tracker, connection_factory
 
 log = logging.getLogger("sessionkit")
-_F_META_B = F_META.encode()
-
-
-def _expired(raw: dict[bytes, bytes], config: StoreConfig, now: float) -> bool:
-    """Idle or absolute expiry from the session's own metadata (unreadable: treat as expired)."""
-    try:
-        _, created, touched, _ = raw[_F_META_B].split(b"|", 3)
-        if now - float(touched) >= config.idle_timeout:
-            return True
-        return config.absolute_timeout is not None and now - float(created) >= config.absolute_timeout
-    except (KeyError, ValueError):
-        return True
 
 
 class StoreCache:
-    """The replica-local cache of one store (see ``CacheConfig`` for the limits)."""
+    """The replica-local cache of one store (see ``CacheConfig`` for the limits).
+
+    ``clock`` (monotonic) ages entries; ``wall`` (``time.time``) checks each session's own expiry,
+    which its metadata holds as wall-clock time. An entry's expiry is read from the hash once, when
+    it is stored, and checked on every hit.
+    """
 
     def __init__(
         self,
@@ -52,12 +45,14 @@ class StoreCache:
         store: StoreConfig,
         factory: ConnectionFactory,
         emit: Callable[[CacheOutcome], None] | None = None,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self.cache = LocalCache(config, emit)
         self.tracker = Tracker(factory, store.session_key(""), self.cache)
         self._store = store
         self._clock = clock
+        self._wall = wall
 
     @property
     def active(self) -> bool:
@@ -75,12 +70,7 @@ class StoreCache:
         return self._fresh(key)
 
     def _fresh(self, key: str) -> dict[bytes, bytes] | None:
-        now = self._clock()
-        raw = self.cache.get(key, now)
-        if raw is not None and _expired(raw, self._store, now):
-            self.cache.invalidate(key)
-            return None
-        return raw
+        return self.cache.get(key, self._clock(), self._wall())
 
     def begin(self, key: str) -> int | None:
         """Before a Redis read of ``key``; ``None`` when the reply must not be cached."""
@@ -88,8 +78,10 @@ class StoreCache:
 
     def offer(self, key: str, ticket: int | None, raw: Any) -> None:
         """After the read: keep the reply unless an invalidation or a flush raced it."""
-        if ticket is not None:
-            self.cache.end(key, ticket, raw if isinstance(raw, dict) else None, self._clock())
+        if ticket is not None and isinstance(raw, dict) and raw:
+            self.cache.end(key, ticket, raw, self._clock(), deadline(raw, self._store))
+        elif ticket is not None:
+            self.cache.end(key, ticket, None, self._clock())
 
     def read(self, key: str, fetch: Callable[[str], Any]) -> Any:
         """``HGETALL key`` through the cache: from memory if fresh, else ``fetch(key)`` (kept if safe)."""

@@ -19,6 +19,12 @@ FORMAT_VERSION = "1"
 # "<format version>|<created-at>|<last write or refresh>|<bound user, may be empty>".
 F_META = META_PREFIX + "m"
 _F_META_B = F_META.encode()
+# When the key expires (wall clock, seconds), written with the metadata on every write: a per-session
+# lifetime (``Session.ttl``, Django's ``set_expiry``) is known to every reader without a PTTL, so
+# the local cache never serves a session past it.
+F_EXPIRES = META_PREFIX + "e"
+_F_EXPIRES_B = F_EXPIRES.encode()
+_META_B = META_PREFIX.encode()
 # The only field of a regenerated session's old key, for ``regenerate_grace`` seconds.
 F_REPLACED = META_PREFIX + "r"
 _F_REPLACED_B = F_REPLACED.encode()
@@ -28,6 +34,29 @@ security_log = logging.getLogger("sessionkit.security")
 
 def meta_value(session: Session, now: float) -> bytes:
     return f"{FORMAT_VERSION}|{session.created_at!r}|{now!r}|{session.user_id or ''}".encode()
+
+
+def stamp(fields: dict[str, bytes], session: Session, config: StoreConfig, now: float) -> int:
+    """Add the metadata fields a write sends (``F_META``, ``F_EXPIRES``); returns the key's TTL in ms."""
+    ttl = ttl_ms(session, config, now)
+    fields[F_META] = meta_value(session, now)
+    fields[F_EXPIRES] = repr(now + ttl / 1000).encode()
+    return ttl
+
+
+def deadline(raw: dict[bytes, bytes], config: StoreConfig) -> float | None:
+    """When the session in an ``HGETALL`` reply expires (wall clock), from its own metadata;
+    ``None`` if it has none that can be read (never serve it from memory)."""
+    try:
+        _, created, touched, _ = raw[_F_META_B].split(b"|", 3)
+        expires = raw.get(_F_EXPIRES_B)
+        # Written before F_EXPIRES existed: the idle timeout from the last write.
+        out = float(expires) if expires is not None else float(touched) + config.idle_timeout
+        if config.absolute_timeout is not None:
+            out = min(out, float(created) + config.absolute_timeout)
+        return out
+    except (KeyError, ValueError):
+        return None
 
 
 def meta_user(meta: bytes | None) -> str | None:
@@ -52,7 +81,7 @@ def decode_hash(raw: dict[bytes, bytes], serializer: Serializer, key: str) -> Re
         stored = {}
         loads = serializer.loads
         for name_b, value in raw.items():
-            if name_b != _F_META_B:
+            if not name_b.startswith(_META_B):
                 name = name_b.decode()
                 data[name] = loads(value)
                 stored[name] = value
@@ -122,8 +151,9 @@ def plan_save(
         if session.new:
             return NOTHING  # an empty new session writes nothing and sets no cookie
         # Emptied here: the script deletes the hash only if no other request added a key.
-        return WritePlan("empty", fields={F_META: meta_value(session, now)},
-                         deleted=changes.deleted, ttl_ms=ttl_ms(session, config, now),
+        meta: dict[str, bytes] = {}
+        ttl = stamp(meta, session, config, now)
+        return WritePlan("empty", fields=meta, deleted=changes.deleted, ttl_ms=ttl,
                          index_remove=index_old, data_changed=True)
     size = sum(len(k) + len(v) for k, v in changes.serialized.items())
     if size > config.max_size:
@@ -136,9 +166,9 @@ def plan_save(
         if session.new:
             session.created_at = now
         fields = dict(changes.serialized)
-        fields[F_META] = meta_value(session, now)
+        ttl = stamp(fields, session, config, now)
         return WritePlan("create" if session.new else "regenerate", fields=fields,
-                         ttl_ms=ttl_ms(session, config, now), index_add=index_new,
+                         ttl_ms=ttl, index_add=index_new,
                          index_remove=index_old, data_changed=True)
 
     changed, deleted = changes.changed, changes.deleted
@@ -147,10 +177,9 @@ def plan_save(
     if not changed and not deleted and not user_changed and fresh:
         return NOTHING
     data_changed = bool(changed or deleted or user_changed)
-    changed[F_META] = meta_value(session, now)
+    ttl = stamp(changed, session, config, now)
     touch_index = user_changed or (index_new is not None and _index_due(session, config, now))
-    return WritePlan("update", fields=changed, deleted=deleted,
-                     ttl_ms=ttl_ms(session, config, now),
+    return WritePlan("update", fields=changed, deleted=deleted, ttl_ms=ttl,
                      index_add=index_new if touch_index else None,
                      index_remove=index_old if user_changed else None, data_changed=data_changed)
 
