@@ -43,6 +43,10 @@ class AsyncRedisStore(StoreCore):
     def _setup(self) -> None:
         self._script = self.client.register_script(WRITE)
 
+    async def _hgetall(self, key: str) -> dict[bytes, bytes]:
+        raw: dict[bytes, bytes] = await self.client.hgetall(key)
+        return raw
+
     # -- executing commands ----------------------------------------------------------------
     def _send(self, target: Any, command: Command) -> Any:
         """The command's awaitable (or, on a pipeline, the queued pipeline)."""
@@ -106,17 +110,26 @@ class AsyncRedisStore(StoreCore):
 
     # -- the read ----------------------------------------------------------------------------
     async def _read(self, session: Session, session_id: str, degrade: bool) -> str:
+        key = self.config.key_for(session_id)
+        cache, ticket = self.local_cache, None
+        if cache is not None:
+            hit = await cache.alookup(key)
+            if hit is not None:
+                self.served(session, session_id, hit)
+                return "ok"
+            ticket = cache.begin(key)
         try:
-            key = self.config.key_for(session_id)
-            cache = self.local_cache
-            raw = await (self.client.hgetall(key) if cache is None else cache.aread(key, self.client.hgetall))
-        except _REDIS_ERRORS as exc:
+            raw = await self._hgetall(key)
+        except BaseException as exc:
+            self.read_failed(key, ticket)
+            if not isinstance(exc, _REDIS_ERRORS):
+                raise
             error = translated(exc, "read")
             if not degrade or not isinstance(error, SessionBackendUnavailable):
                 raise error from exc
             _ops.degrade(session, error)
             return "degraded"
-        outcome, cleanup = _ops.after_read(self.ctx, session, session_id, raw)
+        outcome, cleanup = self.settle_read(session, session_id, key, ticket, raw)
         if cleanup is not None:
             await self._execute(cleanup)
         return outcome

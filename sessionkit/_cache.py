@@ -13,7 +13,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from sessionkit._errors import ConfigurationError
 
@@ -68,10 +68,10 @@ class CacheStats:
 
 
 class _Entry:
-    __slots__ = ("expires_at", "raw", "size", "stored_at")
+    __slots__ = ("expires_at", "size", "stored_at", "value")
 
-    def __init__(self, raw: dict[bytes, bytes], size: int, stored_at: float, expires_at: float) -> None:
-        self.raw, self.size, self.stored_at, self.expires_at = raw, size, stored_at, expires_at
+    def __init__(self, value: Any, size: int, stored_at: float, expires_at: float) -> None:
+        self.value, self.size, self.stored_at, self.expires_at = value, size, stored_at, expires_at
 
 
 def entry_size(raw: dict[bytes, bytes]) -> int:
@@ -80,7 +80,10 @@ def entry_size(raw: dict[bytes, bytes]) -> int:
 
 
 class LocalCache:
-    """Raw ``HGETALL`` replies by Redis key, least recently used first. Thread-safe.
+    """``HGETALL`` replies by Redis key, least recently used first. Thread-safe.
+
+    An entry is the raw reply, or what the store made of it (``end(..., value=...)``); its size is
+    counted from the raw reply either way.
 
     Reads go ``begin(key)`` → Redis → ``end(key, ticket, raw, now, expires_at)``; ``end`` stores the
     reply only if neither ``invalidate(key)`` nor ``flush()`` happened in between.
@@ -107,7 +110,7 @@ class LocalCache:
         if self._emit is not None:
             self._emit(outcome)
 
-    def get(self, key: str, now: float, wall: float) -> dict[bytes, bytes] | None:
+    def get(self, key: str, now: float, wall: float) -> Any:
         """The cached hash of ``key`` (do not mutate it), or ``None``; entries past ``max_age``
         (monotonic ``now``) or past the session's own expiry (wall clock ``wall``) go."""
         with self._lock:
@@ -122,7 +125,7 @@ class LocalCache:
                 self.stats.misses += 1
                 hit = False
         self._count("hit" if hit else "miss")
-        return entry.raw if hit and entry is not None else None
+        return entry.value if hit and entry is not None else None
 
     def begin(self, key: str) -> int:
         """Note a Redis read of ``key`` about to start; returns the ticket ``end`` needs."""
@@ -135,10 +138,10 @@ class LocalCache:
             return self._epoch
 
     def end(self, key: str, ticket: int, raw: dict[bytes, bytes] | None, now: float,
-            expires_at: float | None = math.inf) -> bool:
+            expires_at: float | None = math.inf, value: Any = None) -> bool:
         """Finish a read begun with ``begin``; store ``raw`` unless it may be stale. ``expires_at``
-        is when the session itself expires (wall clock; ``None``: unknown, so it is not stored).
-        True if stored."""
+        is when the session itself expires (wall clock; ``None``: unknown, so it is not stored);
+        ``value`` is what ``get`` returns (default: ``raw``). True if stored."""
         evicted = 0
         with self._lock:
             slot = self._inflight.get(key)
@@ -154,7 +157,7 @@ class LocalCache:
                 return False
             if key in self._entries:
                 self._drop(key)
-            self._entries[key] = _Entry(raw, size, now, expires_at)
+            self._entries[key] = _Entry(raw if value is None else value, size, now, expires_at)
             self.bytes += size
             while len(self._entries) > self.config.max_entries or self.bytes > self.config.max_bytes:
                 oldest = next(iter(self._entries))

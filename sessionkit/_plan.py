@@ -6,8 +6,9 @@ Both stores (sync and async) call these and only execute the result.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from sessionkit._config import StoreConfig
 from sessionkit._errors import SessionTooLarge
@@ -91,6 +92,26 @@ def decode_hash(raw: dict[bytes, bytes], serializer: Serializer, key: str) -> Re
         return None
 
 
+# Values of these exact types can be shared between a cached record and the sessions served from
+# it; anything else is decoded again from its stored bytes for each session (it may be changed in
+# place). Exact types: a subclass (Flask's ``Markup``) may carry state of its own.
+_SHAREABLE = frozenset({str, int, float, bool, bytes, type(None)})
+_AGAIN = object()  # "decode from the stored bytes" in a frozen record
+
+
+def freeze(record: Record) -> Record:
+    """The copy of a freshly decoded record that the local cache keeps: shareable values as they
+    are, the others marked to be decoded again (``thaw``). Shares ``record.stored`` (read-only)."""
+    values = {k: v if type(v) in _SHAREABLE else _AGAIN for k, v in record.data.items()}
+    return Record(values, record.stored, record.created_at, record.touched_at, record.user_id)
+
+
+def thaw(record: Record, loads: Callable[[bytes], Any]) -> dict[str, Any]:
+    """The data of a frozen record for one session: its own copy of every value that can change."""
+    stored = record.stored
+    return {k: loads(stored[k]) if v is _AGAIN else v for k, v in record.data.items()}
+
+
 def expired(record: Record, config: StoreConfig, now: float) -> bool:
     return config.absolute_timeout is not None and now - record.created_at >= config.absolute_timeout
 
@@ -142,6 +163,8 @@ def plan_save(
     """
     if session.degraded or not session.loaded or not session.accessed:
         return NOTHING
+    if session.clean and now - session.touched_at < config.refresh_interval:
+        return NOTHING  # a read-only request: nothing to serialize or compare
     old_user = session.loaded_user_id
     index_old = config.user_index_key(old_user) if old_user else None
     if session.destroyed:

@@ -142,17 +142,26 @@ class RedisStore(StoreCore):
 
     # -- the read ----------------------------------------------------------------------------
     def _read(self, session: Session, session_id: str, degrade: bool) -> str:
+        key = self.config.key_for(session_id)
+        cache, ticket = self.local_cache, None
+        if cache is not None:
+            hit = cache.lookup(key)
+            if hit is not None:
+                self.served(session, session_id, hit)
+                return "ok"
+            ticket = cache.begin(key)
         try:
-            key = self.config.key_for(session_id)
-            cache = self.local_cache
-            raw = self._hgetall(key) if cache is None else cache.read(key, self._hgetall)
-        except _REDIS_ERRORS as exc:
+            raw = self._hgetall(key)
+        except BaseException as exc:
+            self.read_failed(key, ticket)
+            if not isinstance(exc, _REDIS_ERRORS):
+                raise
             error = translated(exc, "read")
             if not degrade or not isinstance(error, SessionBackendUnavailable):
                 raise error from exc
             _ops.degrade(session, error)
             return "degraded"
-        outcome, cleanup = _ops.after_read(self.ctx, session, session_id, raw)
+        outcome, cleanup = self.settle_read(session, session_id, key, ticket, raw)
         if cleanup is not None:
             self._execute(cleanup)
         return outcome
