@@ -6,6 +6,7 @@ import inspect
 import time
 from typing import Any
 
+import redis.asyncio
 from redis.exceptions import NoScriptError, ReadOnlyError, RedisClusterException, RedisError
 
 from sessionkit import _ops
@@ -22,6 +23,7 @@ from sessionkit._commands import (
 from sessionkit._connect import adrop_connections, async_client, translated
 from sessionkit._core import SaveResult, StoreCore
 from sessionkit._errors import SessionBackendUnavailable, SessionNotReplicated
+from sessionkit._lane import AsyncLane, as_dict, hgetall_packet
 from sessionkit._observe import Operation, emit
 from sessionkit._plan import plan_save
 from sessionkit._scripts import WRITE
@@ -42,10 +44,17 @@ class AsyncRedisStore(StoreCore):
 
     def _setup(self) -> None:
         self._script = self.client.register_script(WRITE)
+        # The two hot commands run on a lane (``_lane``) when the client is a plain
+        # ``redis.asyncio.Redis`` (Sentinel's too); Cluster clients route by slot.
+        plain = isinstance(self.client, redis.asyncio.Redis)
+        fast = plain and getattr(self.client, "connection", None) is None
+        self._lane: AsyncLane | None = AsyncLane(self.client.connection_pool) if fast else None
 
     async def _hgetall(self, key: str) -> dict[bytes, bytes]:
-        raw: dict[bytes, bytes] = await self.client.hgetall(key)
-        return raw
+        if self._lane is None:
+            raw: dict[bytes, bytes] = await self.client.hgetall(key)
+            return raw
+        return as_dict(await self._lane.run(hgetall_packet(key)))
 
     # -- executing commands ----------------------------------------------------------------
     def _send(self, target: Any, command: Command) -> Any:
@@ -70,6 +79,8 @@ class AsyncRedisStore(StoreCore):
         if target is not self.client:  # a pipeline loads its scripts itself
             return await self._script(keys=[key], args=argv, client=target)
         try:
+            if self._lane is not None:
+                return await self._lane.run(None, "EVALSHA", self._script.sha, 1, key, *argv)
             return await target.evalsha(self._script.sha, 1, key, *argv)
         except NoScriptError:  # EVAL caches it on that server only (SCRIPT LOAD would go to all)
             return await target.eval(WRITE, 1, key, *argv)
@@ -195,4 +206,6 @@ class AsyncRedisStore(StoreCore):
     async def aclose(self) -> None:
         if self.local_cache is not None:
             self.local_cache.close()
+        if self._lane is not None:
+            await self._lane.aclose()
         await self.client.aclose()

@@ -41,4 +41,11 @@ class JSONSerializer:
             ) from exc
 
     def loads(self, data: bytes) -> Any:
-        return self._decoder.decode(data.decode())
+        text = data.decode()
+        try:  # what ``dumps`` wrote (no surrounding whitespace): the C scanner alone
+            value, end = self._decoder.scan_once(text, 0)
+            if end == len(text):
+                return value
+        except StopIteration:
+            pass
+        return self._decoder.decode(text)  # anything else: the full decoder, and its errors
