@@ -68,9 +68,9 @@ class StoreCache:
 
     async def alookup(self, key: str) -> Any:
         """``lookup`` for asyncio (a reconnect handshake runs in a worker thread)."""
-        if not await self.tracker.ausable():
+        if self.tracker.state != "up" and not await self.tracker.ausable():
             return None
-        return self.cache.get(key, self._clock(), self._wall())
+        return self.lookup(key)
 
     def begin(self, key: str) -> int | None:
         """Before a Redis read of ``key``; ``None`` when the reply must not be cached."""

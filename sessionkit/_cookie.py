@@ -23,6 +23,7 @@ _ID_RE = re.compile(r"[A-Za-z0-9_-]{43}")
 _MAX_COOKIE_LEN = 128
 SALT = "sessionkit.session-id"
 _URLSAFE = bytes.maketrans(b"-_", b"+/")
+_URLSAFE_OUT = bytes.maketrans(b"+/", b"-_")
 
 SecretKeys = str | bytes | Sequence[str | bytes]
 
@@ -34,8 +35,8 @@ def new_session_id() -> str:
 
 def redis_key_suffix(session_id: str) -> str:
     """The hash under which a session ID is stored: a leaked key cannot be replayed as a cookie."""
-    digest = hashlib.sha256(session_id.encode()).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    digest = hashlib.sha256(session_id.encode()).digest()  # base64url without padding, as before:
+    return binascii.b2a_base64(digest, newline=False).translate(_URLSAFE_OUT).rstrip(b"=").decode()
 
 
 def _normalize_secrets(secret_keys: SecretKeys) -> list[bytes]:
