@@ -19,6 +19,7 @@ from sessionkit._errors import ConfigurationError
 
 CacheOutcome = Literal["hit", "miss", "evict", "invalidate", "flush"]
 Emit = Callable[[CacheOutcome], None]
+Ticket = tuple[int, int]  # (flush epoch, invalidations of the key) when a read began
 # Rough per-entry and per-field overhead of the Python objects around the payload bytes.
 ENTRY_OVERHEAD = 240
 FIELD_OVERHEAD = 70
@@ -86,7 +87,10 @@ class LocalCache:
     counted from the raw reply either way.
 
     Reads go ``begin(key)`` → Redis → ``end(key, ticket, raw, now, expires_at)``; ``end`` stores the
-    reply only if neither ``invalidate(key)`` nor ``flush()`` happened in between.
+    reply only if neither ``invalidate(key)`` nor ``flush()`` happened in between. Overlapping reads
+    of one key are judged one by one: a read begun after an invalidation was applied was sent after
+    the write it reports, so it may be kept even while an older read of the key is still in flight
+    (under concurrency a key is rarely without a read in flight).
 
     Two clocks: ``now`` is monotonic seconds (an entry's age, against ``max_age``: a wall clock
     stepped back must not stretch it); ``wall`` and ``expires_at`` are ``time.time()`` seconds (the
@@ -99,7 +103,9 @@ class LocalCache:
         self.bytes = 0
         self._emit = emit
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
-        self._inflight: dict[str, list[int]] = {}  # key -> [reads in flight, tainted (0/1)]
+        # key -> [reads in flight, invalidations while any was in flight]: a read is kept only if
+        # no invalidation of its key came after it began (reads begun after one still are).
+        self._inflight: dict[str, list[int]] = {}
         self._epoch = 0
         self._lock = threading.Lock()
 
@@ -127,17 +133,16 @@ class LocalCache:
         self._count("hit" if hit else "miss")
         return entry.value if hit and entry is not None else None
 
-    def begin(self, key: str) -> int:
+    def begin(self, key: str) -> Ticket:
         """Note a Redis read of ``key`` about to start; returns the ticket ``end`` needs."""
         with self._lock:
             slot = self._inflight.get(key)
             if slot is None:
-                self._inflight[key] = [1, 0]
-            else:
-                slot[0] += 1
-            return self._epoch
+                slot = self._inflight[key] = [0, 0]
+            slot[0] += 1
+            return self._epoch, slot[1]
 
-    def end(self, key: str, ticket: int, raw: dict[bytes, bytes] | None, now: float,
+    def end(self, key: str, ticket: Ticket, raw: dict[bytes, bytes] | None, now: float,
             expires_at: float | None = math.inf, value: Any = None) -> bool:
         """Finish a read begun with ``begin``; store ``raw`` unless it may be stale. ``expires_at``
         is when the session itself expires (wall clock; ``None``: unknown, so it is not stored);
@@ -145,12 +150,13 @@ class LocalCache:
         evicted = 0
         with self._lock:
             slot = self._inflight.get(key)
-            tainted = slot is None or slot[1] == 1
+            # invalidated (or flushed) since this read began: its reply may predate the write
+            stale = slot is None or slot[1] != ticket[1] or ticket[0] != self._epoch
             if slot is not None:
                 slot[0] -= 1
                 if slot[0] <= 0:
                     del self._inflight[key]
-            if not raw or tainted or ticket != self._epoch or expires_at is None:
+            if not raw or stale or expires_at is None:
                 return False
             size = entry_size(raw)
             if size > self.config.max_bytes:
@@ -173,7 +179,7 @@ class LocalCache:
         with self._lock:
             slot = self._inflight.get(key)
             if slot is not None:
-                slot[1] = 1
+                slot[1] += 1
             if key not in self._entries:
                 return
             self._drop(key)
@@ -185,9 +191,7 @@ class LocalCache:
         with self._lock:
             self._entries.clear()
             self.bytes = 0
-            self._epoch += 1
-            for slot in self._inflight.values():
-                slot[1] = 1
+            self._epoch += 1  # every read in flight is now stale
             self.stats.flushes += 1
         self._count("flush")
 

@@ -5,7 +5,7 @@ Both stores call the same few methods around their ``HGETALL`` and their writes:
 - ``lookup(key)`` / ``await alookup(key)``: drain pending invalidations, then the cached copy or
   ``None`` (also ``None`` when tracking is down, and for a session past its own expiry);
 - on a miss, ``begin(key)`` before the read and ``offer(key, ticket, raw, record)`` after it
-  (``StoreCore.read_through`` and ``kept`` do this for both stores);
+  (``StoreCore.settle_read`` and ``read_failed`` do this for both stores);
 - ``forget_command(command)`` before every command of this replica that writes.
 
 A writing request bases its conditional write on the snapshot it read — from memory when the
@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sessionkit._cache import CacheConfig, CacheOutcome, LocalCache
+from sessionkit._cache import CacheConfig, CacheOutcome, LocalCache, Ticket
 from sessionkit._config import StoreConfig
 from sessionkit._observe import Hook, OperationEvent
 from sessionkit._plan import deadline
@@ -72,11 +72,11 @@ class StoreCache:
             return None
         return self.lookup(key)
 
-    def begin(self, key: str) -> int | None:
+    def begin(self, key: str) -> Ticket | None:
         """Before a Redis read of ``key``; ``None`` when the reply must not be cached."""
         return self.cache.begin(key) if self.tracker.state == "up" else None
 
-    def offer(self, key: str, ticket: int | None, raw: Any, value: Any = None) -> None:
+    def offer(self, key: str, ticket: Ticket | None, raw: Any, value: Any = None) -> None:
         """After the read (``raw``: the reply, ``None`` if it failed or must not be kept): keep
         ``value`` (default: ``raw``) unless an invalidation or a flush raced the read."""
         if ticket is None:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from sessionkit._cache import CacheConfig
+from sessionkit._cache import CacheConfig, Ticket
 from sessionkit._cached import StoreCache, make_store_cache
 from sessionkit._commands import Delete
 from sessionkit._config import Seconds, StoreConfig, seconds
@@ -156,7 +156,7 @@ class StoreCore:
         """Fill ``session`` from the local cache's copy (``lookup`` answered): no round trip."""
         session.restore(session_id, hit, thaw(hit, self._loads))
 
-    def settle_read(self, session: Session, session_id: str, key: str, ticket: int | None,
+    def settle_read(self, session: Session, session_id: str, key: str, ticket: Ticket | None,
                     raw: dict[bytes, bytes]) -> tuple[str, Delete | None]:
         """Fill ``session`` from the ``HGETALL`` reply (see ``_ops.after_read``) and offer a live
         session to the local cache when the read began with a ``ticket``."""
@@ -168,7 +168,7 @@ class StoreCore:
                 self.local_cache.offer(key, ticket, raw, freeze(record))
         return outcome, cleanup
 
-    def read_failed(self, key: str, ticket: int | None) -> None:
+    def read_failed(self, key: str, ticket: Ticket | None) -> None:
         """The ``HGETALL`` of a read begun with ``ticket`` failed: nothing to keep."""
         if ticket is not None and self.local_cache is not None:
             self.local_cache.offer(key, ticket, None)

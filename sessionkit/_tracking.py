@@ -205,6 +205,11 @@ class Tracker:
         """Whether tracking is established right now."""
         return self.state == "up"
 
+    @property
+    def reads_socket(self) -> bool:
+        """Whether the tracker reads its socket itself (hiredis) rather than through redis-py."""
+        return self._raw is not None
+
     async def ausable(self) -> bool:
         """``usable`` for asyncio: the reconnect handshake runs in a worker thread."""
         if self.state == "down" and self._clock() >= self._retry_at:

@@ -91,13 +91,20 @@ def test_a_read_racing_a_flush_is_not_stored() -> None:
     assert len(cache) == 0 and cache.stats.flushes == 1
 
 
-def test_overlapping_reads_of_one_key_after_an_invalidation_are_not_stored() -> None:
+def test_overlapping_reads_are_judged_each_by_when_it_began() -> None:
+    """Under concurrency a busy key always has a read in flight: one begun after the invalidation
+    (so sent after the write) is kept, one begun before it never is, whatever the order they end in."""
     cache = LocalCache(CacheConfig())
     first = cache.begin("a")
     cache.invalidate("a")
     second = cache.begin("a")
-    assert not cache.end("a", first, RAW, 0.0)
-    assert not cache.end("a", second, RAW, 0.0)  # conservative: the key was tainted while in flight
+    third = cache.begin("a")
+    assert cache.end("a", second, RAW, 0.0)
+    assert not cache.end("a", first, {b"old": b"1"}, 0.0)  # ends last, still not kept
+    assert cache.get("a", 0.0, 0.0) == RAW
+    cache.invalidate("a")
+    assert not cache.end("a", third, RAW, 0.0)  # in flight across the second invalidation
+    assert cache.get("a", 0.0, 0.0) is None
     assert stored(cache, "a")
 
 

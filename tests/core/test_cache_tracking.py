@@ -292,3 +292,31 @@ def test_a_forked_child_builds_its_own_tracking_connection(make_tracker: Make, r
     assert verdict == b"1"
     redis_client.hset(key, "n", "1")  # the parent's connection still works after the child's exit
     assert tracker.usable() and tracker.cache.get(key, time.monotonic(), time.time()) is None
+
+
+@pytest.mark.parametrize("hiredis_reader", [True, False], ids=["own-hiredis-reader", "redis-py-reads"])
+def test_both_ways_of_reading_the_tracking_connection_apply_every_message(
+        make_tracker: Make, redis_client: redis.Redis, key_prefix: str, hiredis_reader: bool,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """With hiredis the tracker reads its socket itself; without it (or over TLS) redis-py does."""
+    import sessionkit._tracking as tracking
+
+    if not hiredis_reader:
+        monkeypatch.setattr(tracking, "hiredis", None)
+    elif tracking.hiredis is None:
+        pytest.fail("hiredis is a dev requirement: pip install -e '.[all,dev]'")
+    tracker = make_tracker(ping_interval=0.05)
+    keys = [f"{key_prefix}s:both{i}" for i in range(300)]
+    for key in keys:
+        redis_client.hset(key, "n", "0")
+        cache_read(tracker, redis_client, key)
+    assert len(tracker.cache) == 300 and tracker.reads_socket == hiredis_reader
+    pipe = redis_client.pipeline(transaction=False)
+    for key in keys:  # 300 invalidations at once: more than one recv's worth is not needed, but
+        pipe.hset(key, "n", "1")  # every one must be applied before anything is served
+    pipe.execute()
+    assert tracker.usable() and len(tracker.cache) == 0
+    assert tracker.cache.stats.invalidations == 300
+    wait_until(lambda: tracker.usable() and tracker.pongs > 0, timeout=10, interval=0.05,
+               what="a PONG on the tracking connection")
+    assert tracker.up
