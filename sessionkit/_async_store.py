@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import time
 from typing import Any
@@ -10,6 +11,7 @@ import redis.asyncio
 from redis.exceptions import NoScriptError, ReadOnlyError, RedisClusterException, RedisError
 
 from sessionkit import _ops
+from sessionkit._cache import Ticket
 from sessionkit._commands import (
     Command,
     Delete,
@@ -49,6 +51,8 @@ class AsyncRedisStore(StoreCore):
         plain = isinstance(self.client, redis.asyncio.Redis)
         fast = plain and getattr(self.client, "connection", None) is None
         self._lane: AsyncLane | None = AsyncLane(self.client.connection_pool) if fast else None
+        # Redis key -> (ticket, reply) of the cache miss in flight, for others to join.
+        self._reads: dict[str, tuple[Ticket, asyncio.Future[dict[bytes, bytes] | None]]] = {}
 
     async def _hgetall(self, key: str) -> dict[bytes, bytes]:
         if self._lane is None:
@@ -130,7 +134,7 @@ class AsyncRedisStore(StoreCore):
                 return "ok"
             ticket = cache.begin(key)
         try:
-            raw = await self._hgetall(key)
+            raw = await self._fetch(key, ticket)
         except BaseException as exc:
             self.read_failed(key, ticket)
             if not isinstance(exc, _REDIS_ERRORS):
@@ -144,6 +148,33 @@ class AsyncRedisStore(StoreCore):
         if cleanup is not None:
             await self._execute(cleanup)
         return outcome
+
+    async def _fetch(self, key: str, ticket: Ticket | None) -> dict[bytes, bytes]:
+        """``HGETALL key``; concurrent cache misses of one key share one round trip.
+
+        A read joins one in flight only if their tickets are equal: no invalidation of the key (and
+        no flush) was applied since that read began, so its reply is as fresh as a new one would be.
+        """
+        if ticket is None:
+            return await self._hgetall(key)
+        loop = asyncio.get_running_loop()
+        shared = self._reads.get(key)
+        if shared is not None and shared[0] == ticket and shared[1].get_loop() is loop:
+            raw = await asyncio.shield(shared[1])
+            if raw is not None:
+                return raw
+            return await self._hgetall(key)  # the shared read failed: this request tries its own
+        future: asyncio.Future[dict[bytes, bytes] | None] = loop.create_future()
+        self._reads[key] = (ticket, future)
+        raw = None
+        try:
+            raw = await self._hgetall(key)
+            return raw
+        finally:
+            if not future.done():
+                future.set_result(raw)
+            if self._reads.get(key, (None, None))[1] is future:
+                del self._reads[key]
 
     async def _load(self, session: Session, session_id: str, degrade: bool) -> None:
         if not self.hooks:
