@@ -37,7 +37,7 @@ import redis.asyncio
 try:
     import hiredis
 except ImportError:  # the optional C parser (sessionkit-redis[fast]): redis-py reads the messages
-    hiredis = None
+    hiredis = None  # type: ignore[assignment]
 from redis.exceptions import ResponseError
 
 from sessionkit._cache import LocalCache
