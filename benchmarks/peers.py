@@ -69,8 +69,8 @@ def ensure_venv(argv: list[str], script: Path | None = None) -> None:
 def versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
-    names = ["sessionkit", "Flask", "Django", "starlette", "Flask-Session", "django-redis", "starsessions",
-             "redis", "hiredis", "gunicorn", "uvicorn"]
+    names = ["sessionkit-redis", "Flask", "Django", "starlette", "Flask-Session", "django-redis",
+             "starsessions", "redis", "hiredis", "gunicorn", "uvicorn"]
     out = {}
     for name in names:
         try:

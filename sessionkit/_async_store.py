@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import time
 from typing import Any
 
+import redis.asyncio
 from redis.exceptions import NoScriptError, ReadOnlyError, RedisClusterException, RedisError
 
 from sessionkit import _ops
+from sessionkit._cache import Ticket
 from sessionkit._commands import (
     Command,
     Delete,
@@ -22,6 +25,7 @@ from sessionkit._commands import (
 from sessionkit._connect import adrop_connections, async_client, translated
 from sessionkit._core import SaveResult, StoreCore
 from sessionkit._errors import SessionBackendUnavailable, SessionNotReplicated
+from sessionkit._lane import AsyncLane, as_dict, hgetall_packet
 from sessionkit._observe import Operation, emit
 from sessionkit._plan import plan_save
 from sessionkit._scripts import WRITE
@@ -42,6 +46,19 @@ class AsyncRedisStore(StoreCore):
 
     def _setup(self) -> None:
         self._script = self.client.register_script(WRITE)
+        # The two hot commands run on a lane (``_lane``) when the client is a plain
+        # ``redis.asyncio.Redis`` (Sentinel's too); Cluster clients route by slot.
+        plain = isinstance(self.client, redis.asyncio.Redis)
+        fast = plain and getattr(self.client, "connection", None) is None
+        self._lane: AsyncLane | None = AsyncLane(self.client.connection_pool) if fast else None
+        # Redis key -> (ticket, reply) of the cache miss in flight, for others to join.
+        self._reads: dict[str, tuple[Ticket, asyncio.Future[dict[bytes, bytes] | None]]] = {}
+
+    async def _hgetall(self, key: str) -> dict[bytes, bytes]:
+        if self._lane is None:
+            raw: dict[bytes, bytes] = await self.client.hgetall(key)
+            return raw
+        return as_dict(await self._lane.run(hgetall_packet(key)))
 
     # -- executing commands ----------------------------------------------------------------
     def _send(self, target: Any, command: Command) -> Any:
@@ -66,6 +83,8 @@ class AsyncRedisStore(StoreCore):
         if target is not self.client:  # a pipeline loads its scripts itself
             return await self._script(keys=[key], args=argv, client=target)
         try:
+            if self._lane is not None:
+                return await self._lane.run(None, "EVALSHA", self._script.sha, 1, key, *argv)
             return await target.evalsha(self._script.sha, 1, key, *argv)
         except NoScriptError:  # EVAL caches it on that server only (SCRIPT LOAD would go to all)
             return await target.eval(WRITE, 1, key, *argv)
@@ -106,20 +125,56 @@ class AsyncRedisStore(StoreCore):
 
     # -- the read ----------------------------------------------------------------------------
     async def _read(self, session: Session, session_id: str, degrade: bool) -> str:
+        key = self.config.key_for(session_id)
+        cache, ticket = self.local_cache, None
+        if cache is not None:
+            hit = await cache.alookup(key)
+            if hit is not None:
+                self.served(session, session_id, hit)
+                return "ok"
+            ticket = cache.begin(key)
         try:
-            key = self.config.key_for(session_id)
-            cache = self.local_cache
-            raw = await (self.client.hgetall(key) if cache is None else cache.aread(key, self.client.hgetall))
-        except _REDIS_ERRORS as exc:
+            raw = await self._fetch(key, ticket)
+        except BaseException as exc:
+            self.read_failed(key, ticket)
+            if not isinstance(exc, _REDIS_ERRORS):
+                raise
             error = translated(exc, "read")
             if not degrade or not isinstance(error, SessionBackendUnavailable):
                 raise error from exc
             _ops.degrade(session, error)
             return "degraded"
-        outcome, cleanup = _ops.after_read(self.ctx, session, session_id, raw)
+        outcome, cleanup = self.settle_read(session, session_id, key, ticket, raw)
         if cleanup is not None:
             await self._execute(cleanup)
         return outcome
+
+    async def _fetch(self, key: str, ticket: Ticket | None) -> dict[bytes, bytes]:
+        """``HGETALL key``; concurrent cache misses of one key share one round trip.
+
+        A read joins one in flight only if their tickets are equal: no invalidation of the key (and
+        no flush) was applied since that read began, so its reply is as fresh as a new one would be.
+        """
+        if ticket is None:
+            return await self._hgetall(key)
+        loop = asyncio.get_running_loop()
+        shared = self._reads.get(key)
+        if shared is not None and shared[0] == ticket and shared[1].get_loop() is loop:
+            raw = await asyncio.shield(shared[1])
+            if raw is not None:
+                return raw
+            return await self._hgetall(key)  # the shared read failed: this request tries its own
+        future: asyncio.Future[dict[bytes, bytes] | None] = loop.create_future()
+        self._reads[key] = (ticket, future)
+        raw = None
+        try:
+            raw = await self._hgetall(key)
+            return raw
+        finally:
+            if not future.done():
+                future.set_result(raw)
+            if self._reads.get(key, (None, None))[1] is future:
+                del self._reads[key]
 
     async def _load(self, session: Session, session_id: str, degrade: bool) -> None:
         if not self.hooks:
@@ -182,4 +237,6 @@ class AsyncRedisStore(StoreCore):
     async def aclose(self) -> None:
         if self.local_cache is not None:
             self.local_cache.close()
+        if self._lane is not None:
+            await self._lane.aclose()
         await self.client.aclose()

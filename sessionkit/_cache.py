@@ -8,16 +8,18 @@ can never outlive the invalidation that followed it.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from sessionkit._errors import ConfigurationError
 
 CacheOutcome = Literal["hit", "miss", "evict", "invalidate", "flush"]
 Emit = Callable[[CacheOutcome], None]
+Ticket = tuple[int, int]  # (flush epoch, invalidations of the key) when a read began
 # Rough per-entry and per-field overhead of the Python objects around the payload bytes.
 ENTRY_OVERHEAD = 240
 FIELD_OVERHEAD = 70
@@ -67,10 +69,10 @@ class CacheStats:
 
 
 class _Entry:
-    __slots__ = ("raw", "size", "stored_at")
+    __slots__ = ("expires_at", "size", "stored_at", "value")
 
-    def __init__(self, raw: dict[bytes, bytes], size: int, stored_at: float) -> None:
-        self.raw, self.size, self.stored_at = raw, size, stored_at
+    def __init__(self, value: Any, size: int, stored_at: float, expires_at: float) -> None:
+        self.value, self.size, self.stored_at, self.expires_at = value, size, stored_at, expires_at
 
 
 def entry_size(raw: dict[bytes, bytes]) -> int:
@@ -79,10 +81,20 @@ def entry_size(raw: dict[bytes, bytes]) -> int:
 
 
 class LocalCache:
-    """Raw ``HGETALL`` replies by Redis key, least recently used first. Thread-safe.
+    """``HGETALL`` replies by Redis key, least recently used first. Thread-safe.
 
-    Reads go ``begin(key)`` → Redis → ``end(key, ticket, raw, now)``; ``end`` stores the reply only
-    if neither ``invalidate(key)`` nor ``flush()`` happened in between.
+    An entry is the raw reply, or what the store made of it (``end(..., value=...)``); its size is
+    counted from the raw reply either way.
+
+    Reads go ``begin(key)`` → Redis → ``end(key, ticket, raw, now, expires_at)``; ``end`` stores the
+    reply only if neither ``invalidate(key)`` nor ``flush()`` happened in between. Overlapping reads
+    of one key are judged one by one: a read begun after an invalidation was applied was sent after
+    the write it reports, so it may be kept even while an older read of the key is still in flight
+    (under concurrency a key is rarely without a read in flight).
+
+    Two clocks: ``now`` is monotonic seconds (an entry's age, against ``max_age``: a wall clock
+    stepped back must not stretch it); ``wall`` and ``expires_at`` are ``time.time()`` seconds (the
+    session's own expiry, from the wall-clock timestamps stored with it).
     """
 
     def __init__(self, config: CacheConfig, emit: Emit | None = None) -> None:
@@ -91,7 +103,9 @@ class LocalCache:
         self.bytes = 0
         self._emit = emit
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
-        self._inflight: dict[str, list[int]] = {}  # key -> [reads in flight, tainted (0/1)]
+        # key -> [reads in flight, invalidations while any was in flight]: a read is kept only if
+        # no invalidation of its key came after it began (reads begun after one still are).
+        self._inflight: dict[str, list[int]] = {}
         self._epoch = 0
         self._lock = threading.Lock()
 
@@ -102,11 +116,12 @@ class LocalCache:
         if self._emit is not None:
             self._emit(outcome)
 
-    def get(self, key: str, now: float) -> dict[bytes, bytes] | None:
-        """The cached hash of ``key`` (do not mutate it), or ``None``; entries past ``max_age`` go."""
+    def get(self, key: str, now: float, wall: float) -> Any:
+        """The cached hash of ``key`` (do not mutate it), or ``None``; entries past ``max_age``
+        (monotonic ``now``) or past the session's own expiry (wall clock ``wall``) go."""
         with self._lock:
             entry = self._entries.get(key)
-            if entry is not None and now - entry.stored_at < self.config.max_age:
+            if entry is not None and now - entry.stored_at < self.config.max_age and wall < entry.expires_at:
                 self._entries.move_to_end(key)
                 self.stats.hits += 1
                 hit = True
@@ -116,36 +131,39 @@ class LocalCache:
                 self.stats.misses += 1
                 hit = False
         self._count("hit" if hit else "miss")
-        return entry.raw if hit and entry is not None else None
+        return entry.value if hit and entry is not None else None
 
-    def begin(self, key: str) -> int:
+    def begin(self, key: str) -> Ticket:
         """Note a Redis read of ``key`` about to start; returns the ticket ``end`` needs."""
         with self._lock:
             slot = self._inflight.get(key)
             if slot is None:
-                self._inflight[key] = [1, 0]
-            else:
-                slot[0] += 1
-            return self._epoch
+                slot = self._inflight[key] = [0, 0]
+            slot[0] += 1
+            return self._epoch, slot[1]
 
-    def end(self, key: str, ticket: int, raw: dict[bytes, bytes] | None, now: float) -> bool:
-        """Finish a read begun with ``begin``; store ``raw`` unless it may be stale. True if stored."""
+    def end(self, key: str, ticket: Ticket, raw: dict[bytes, bytes] | None, now: float,
+            expires_at: float | None = math.inf, value: Any = None) -> bool:
+        """Finish a read begun with ``begin``; store ``raw`` unless it may be stale. ``expires_at``
+        is when the session itself expires (wall clock; ``None``: unknown, so it is not stored);
+        ``value`` is what ``get`` returns (default: ``raw``). True if stored."""
         evicted = 0
         with self._lock:
             slot = self._inflight.get(key)
-            tainted = slot is None or slot[1] == 1
+            # invalidated (or flushed) since this read began: its reply may predate the write
+            stale = slot is None or slot[1] != ticket[1] or ticket[0] != self._epoch
             if slot is not None:
                 slot[0] -= 1
                 if slot[0] <= 0:
                     del self._inflight[key]
-            if not raw or tainted or ticket != self._epoch:
+            if not raw or stale or expires_at is None:
                 return False
             size = entry_size(raw)
             if size > self.config.max_bytes:
                 return False
             if key in self._entries:
                 self._drop(key)
-            self._entries[key] = _Entry(raw, size, now)
+            self._entries[key] = _Entry(raw if value is None else value, size, now, expires_at)
             self.bytes += size
             while len(self._entries) > self.config.max_entries or self.bytes > self.config.max_bytes:
                 oldest = next(iter(self._entries))
@@ -161,7 +179,7 @@ class LocalCache:
         with self._lock:
             slot = self._inflight.get(key)
             if slot is not None:
-                slot[1] = 1
+                slot[1] += 1
             if key not in self._entries:
                 return
             self._drop(key)
@@ -173,9 +191,7 @@ class LocalCache:
         with self._lock:
             self._entries.clear()
             self.bytes = 0
-            self._epoch += 1
-            for slot in self._inflight.values():
-                slot[1] = 1
+            self._epoch += 1  # every read in flight is now stale
             self.stats.flushes += 1
         self._count("flush")
 

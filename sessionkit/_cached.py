@@ -2,10 +2,10 @@
 
 Both stores call the same few methods around their ``HGETALL`` and their writes:
 
-- ``lookup(key)`` / ``await alookup(key)``: drain pending invalidations, then the cached hash or
-  ``None`` (also ``None`` when tracking is down, and for a session whose metadata says it expired);
-- on a miss, ``begin(key)`` before the read and ``offer(key, ticket, raw)`` after it (``read``
-  and ``aread`` do all three around the store's own ``HGETALL``);
+- ``lookup(key)`` / ``await alookup(key)``: drain pending invalidations, then the cached copy or
+  ``None`` (also ``None`` when tracking is down, and for a session past its own expiry);
+- on a miss, ``begin(key)`` before the read and ``offer(key, ticket, raw, record)`` after it
+  (``StoreCore.settle_read`` and ``read_failed`` do this for both stores);
 - ``forget_command(command)`` before every command of this replica that writes.
 
 A writing request bases its conditional write on the snapshot it read — from memory when the
@@ -19,32 +19,25 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from sessionkit._cache import CacheConfig, CacheOutcome, LocalCache
+from sessionkit._cache import CacheConfig, CacheOutcome, LocalCache, Ticket
 from sessionkit._config import StoreConfig
 from sessionkit._observe import Hook, OperationEvent
-from sessionkit._plan import F_META
+from sessionkit._plan import deadline
 from sessionkit._tracking import ConnectionFactory, Tracker, connection_factory
 
 log = logging.getLogger("sessionkit")
-_F_META_B = F_META.encode()
-
-
-def _expired(raw: dict[bytes, bytes], config: StoreConfig, now: float) -> bool:
-    """Idle or absolute expiry from the session's own metadata (unreadable: treat as expired)."""
-    try:
-        _, created, touched, _ = raw[_F_META_B].split(b"|", 3)
-        if now - float(touched) >= config.idle_timeout:
-            return True
-        return config.absolute_timeout is not None and now - float(created) >= config.absolute_timeout
-    except (KeyError, ValueError):
-        return True
 
 
 class StoreCache:
-    """The replica-local cache of one store (see ``CacheConfig`` for the limits)."""
+    """The replica-local cache of one store (see ``CacheConfig`` for the limits).
+
+    ``clock`` (monotonic) ages entries; ``wall`` (``time.time``) checks each session's own expiry,
+    which its metadata holds as wall-clock time. An entry's expiry is read from the hash once, when
+    it is stored, and checked on every hit.
+    """
 
     def __init__(
         self,
@@ -52,68 +45,46 @@ class StoreCache:
         store: StoreConfig,
         factory: ConnectionFactory,
         emit: Callable[[CacheOutcome], None] | None = None,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self.cache = LocalCache(config, emit)
         self.tracker = Tracker(factory, store.session_key(""), self.cache)
         self._store = store
         self._clock = clock
+        self._wall = wall
 
     @property
     def active(self) -> bool:
         """False once the server refused tracking (the cache stays off for this store)."""
         return self.tracker.state != "refused"
 
-    def lookup(self, key: str) -> dict[bytes, bytes] | None:
+    def lookup(self, key: str) -> Any:
+        """Drain pending invalidations, then what ``offer`` kept for ``key`` if it may be served
+        (``None``: not cached, too old, past the session's own expiry, or tracking is down)."""
         if not self.tracker.usable():
             return None
-        return self._fresh(key)
+        return self.cache.get(key, self._clock(), self._wall())
 
-    async def alookup(self, key: str) -> dict[bytes, bytes] | None:
-        if not await self.tracker.ausable():
+    async def alookup(self, key: str) -> Any:
+        """``lookup`` for asyncio (a reconnect handshake runs in a worker thread)."""
+        if self.tracker.state != "up" and not await self.tracker.ausable():
             return None
-        return self._fresh(key)
+        return self.lookup(key)
 
-    def _fresh(self, key: str) -> dict[bytes, bytes] | None:
-        now = self._clock()
-        raw = self.cache.get(key, now)
-        if raw is not None and _expired(raw, self._store, now):
-            self.cache.invalidate(key)
-            return None
-        return raw
-
-    def begin(self, key: str) -> int | None:
+    def begin(self, key: str) -> Ticket | None:
         """Before a Redis read of ``key``; ``None`` when the reply must not be cached."""
         return self.cache.begin(key) if self.tracker.state == "up" else None
 
-    def offer(self, key: str, ticket: int | None, raw: Any) -> None:
-        """After the read: keep the reply unless an invalidation or a flush raced it."""
-        if ticket is not None:
-            self.cache.end(key, ticket, raw if isinstance(raw, dict) else None, self._clock())
-
-    def read(self, key: str, fetch: Callable[[str], Any]) -> Any:
-        """``HGETALL key`` through the cache: from memory if fresh, else ``fetch(key)`` (kept if safe)."""
-        raw = self.lookup(key)
-        if raw is not None:
-            return raw
-        ticket, reply = self.begin(key), None
-        try:
-            reply = fetch(key)
-        finally:
-            self.offer(key, ticket, reply)
-        return reply
-
-    async def aread(self, key: str, fetch: Callable[[str], Awaitable[Any]]) -> Any:
-        """``read`` for asyncio."""
-        raw = await self.alookup(key)
-        if raw is not None:
-            return raw
-        ticket, reply = self.begin(key), None
-        try:
-            reply = await fetch(key)
-        finally:
-            self.offer(key, ticket, reply)
-        return reply
+    def offer(self, key: str, ticket: Ticket | None, raw: Any, value: Any = None) -> None:
+        """After the read (``raw``: the reply, ``None`` if it failed or must not be kept): keep
+        ``value`` (default: ``raw``) unless an invalidation or a flush raced the read."""
+        if ticket is None:
+            return
+        if isinstance(raw, dict) and raw:
+            self.cache.end(key, ticket, raw, self._clock(), deadline(raw, self._store), value)
+        else:
+            self.cache.end(key, ticket, None, self._clock())
 
     def forget_command(self, command: Any) -> None:
         """Before this replica sends a command that writes: drop the copy of the key it changes

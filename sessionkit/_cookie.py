@@ -8,6 +8,7 @@ Redis command is sent. Redis only ever sees a hash of the ID (see ``redis_key``)
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import re
@@ -21,6 +22,8 @@ _ID_RE = re.compile(r"[A-Za-z0-9_-]{43}")
 # id (43) + "." + base64url(SHA-256) (43): anything much longer is rejected before HMAC work.
 _MAX_COOKIE_LEN = 128
 SALT = "sessionkit.session-id"
+_URLSAFE = bytes.maketrans(b"-_", b"+/")
+_URLSAFE_OUT = bytes.maketrans(b"+/", b"-_")
 
 SecretKeys = str | bytes | Sequence[str | bytes]
 
@@ -32,8 +35,8 @@ def new_session_id() -> str:
 
 def redis_key_suffix(session_id: str) -> str:
     """The hash under which a session ID is stored: a leaked key cannot be replayed as a cookie."""
-    digest = hashlib.sha256(session_id.encode()).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    digest = hashlib.sha256(session_id.encode()).digest()  # base64url without padding, as before:
+    return binascii.b2a_base64(digest, newline=False).translate(_URLSAFE_OUT).rstrip(b"=").decode()
 
 
 def _normalize_secrets(secret_keys: SecretKeys) -> list[bytes]:
@@ -57,13 +60,15 @@ class CookieCodec:
     ``HMAC-SHA256(secret, salt)``. The keys are derived once here instead of on every call.
     """
 
-    __slots__ = ("_keys", "_sign_key")
+    __slots__ = ("_keyed", "_keys", "_sign_key")
 
     def __init__(self, secret_keys: SecretKeys, *, salt: str = SALT) -> None:
         salt_b = salt.encode()
         secrets = _normalize_secrets(secret_keys)
         self._keys = tuple(hmac.new(k, salt_b, hashlib.sha256).digest() for k in secrets)
         self._sign_key = self._keys[0]
+        # One HMAC per key with the key already absorbed: each verify copies it (no key schedule).
+        self._keyed = tuple(hmac.new(k, digestmod=hashlib.sha256) for k in self._keys)
 
     def sign(self, session_id: str) -> str:
         mac = hmac.new(self._sign_key, session_id.encode(), hashlib.sha256).digest()
@@ -76,12 +81,14 @@ class CookieCodec:
         session_id, dot, sig = cookie.rpartition(".")
         if not dot:
             return None
-        try:  # as itsdangerous decodes it
-            mac = base64.urlsafe_b64decode(sig + "=" * (-len(sig) % 4))
+        try:  # as itsdangerous decodes it (base64.urlsafe_b64decode, without its wrappers)
+            mac = binascii.a2b_base64(sig.encode().translate(_URLSAFE) + b"=" * (-len(sig) % 4))
         except ValueError:
             return None
         value = session_id.encode()
-        for key in self._keys:
-            if hmac.compare_digest(mac, hmac.new(key, value, hashlib.sha256).digest()):
+        for keyed in self._keyed:
+            h = keyed.copy()
+            h.update(value)
+            if hmac.compare_digest(mac, h.digest()):
                 return session_id if _ID_RE.fullmatch(session_id) else None
         return None

@@ -7,16 +7,18 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from sessionkit._cache import CacheConfig
+from sessionkit._cache import CacheConfig, Ticket
 from sessionkit._cached import StoreCache, make_store_cache
+from sessionkit._commands import Delete
 from sessionkit._config import Seconds, StoreConfig, seconds
 from sessionkit._connect import is_cluster, mask_url, sync_client
 from sessionkit._cookie import CookieCodec, SecretKeys, new_session_id
 from sessionkit._errors import ConfigurationError, SessionNotReplicated
 from sessionkit._observe import Hook
-from sessionkit._ops import ConflictKind, Context, SaveResult
+from sessionkit._ops import ConflictKind, Context, SaveResult, read_record
+from sessionkit._plan import freeze, thaw
 from sessionkit._serializers import JSONSerializer, Serializer
-from sessionkit._session import Session
+from sessionkit._session import Record, Session
 
 __all__ = ["ConflictKind", "SaveResult", "StoreCore"]
 
@@ -91,6 +93,7 @@ class StoreCore:
             pool_timeout=seconds(pool_timeout, "pool_timeout"),
         )
         self.serializer: Serializer = serializer or JSONSerializer()
+        self._loads = self.serializer.loads
         self.codec = CookieCodec(secret_keys) if secret_keys is not None else None
         self.hooks = tuple(hooks)
         self._url = url
@@ -147,6 +150,28 @@ class StoreCore:
     def cookie_value(self, session: Session) -> str | None:
         """The signed cookie value for a live session."""
         return self._require_codec().sign(session.id) if session.id else None
+
+    # -- the read around the I/O, shared by both twins --------------------------------------
+    def served(self, session: Session, session_id: str, hit: Record) -> None:
+        """Fill ``session`` from the local cache's copy (``lookup`` answered): no round trip."""
+        session.restore(session_id, hit, thaw(hit, self._loads))
+
+    def settle_read(self, session: Session, session_id: str, key: str, ticket: Ticket | None,
+                    raw: dict[bytes, bytes]) -> tuple[str, Delete | None]:
+        """Fill ``session`` from the ``HGETALL`` reply (see ``_ops.after_read``) and offer a live
+        session to the local cache when the read began with a ``ticket``."""
+        outcome, cleanup, record = read_record(self.ctx, session, session_id, raw)
+        if ticket is not None and self.local_cache is not None:
+            if record is None:
+                self.local_cache.offer(key, ticket, None)
+            else:
+                self.local_cache.offer(key, ticket, raw, freeze(record))
+        return outcome, cleanup
+
+    def read_failed(self, key: str, ticket: Ticket | None) -> None:
+        """The ``HGETALL`` of a read begun with ``ticket`` failed: nothing to keep."""
+        if ticket is not None and self.local_cache is not None:
+            self.local_cache.offer(key, ticket, None)
 
     # -- sans-IO steps ---------------------------------------------------------------------
     def key(self, session_id: str) -> str:

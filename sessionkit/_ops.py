@@ -31,7 +31,7 @@ from sessionkit._plan import (
 )
 from sessionkit._scripts import EMPTIED, GONE, REPLACED, WRITTEN, write_args
 from sessionkit._serializers import Serializer
-from sessionkit._session import Session
+from sessionkit._session import Record, Session
 
 log = logging.getLogger("sessionkit")
 ConflictKind = Literal["deleted", "regenerated", "exists"]
@@ -131,18 +131,25 @@ def after_read(ctx: Context, session: Session, session_id: str,
     A missing, unreadable or expired session becomes a fresh empty one: a client-chosen ID is
     never adopted.
     """
+    outcome, cleanup, _ = read_record(ctx, session, session_id, raw)
+    return outcome, cleanup
+
+
+def read_record(ctx: Context, session: Session, session_id: str,
+                raw: dict[bytes, bytes]) -> tuple[str, Delete | None, Record | None]:
+    """``after_read``, plus the record read (``None`` on a miss), for the local cache."""
     if not raw:
         session.reset()
-        return "miss", None
+        return "miss", None, None
     if replaced(raw):
         session.reset(replaced=True)
-        return "miss", None
+        return "miss", None, None
     record = decode_hash(raw, ctx.serializer, session_id[:6] + "…")
     if record is None or expired(record, ctx.config, ctx.now()):
         session.reset()
-        return "miss", Delete(ctx.config.key_for(session_id))
+        return "miss", Delete(ctx.config.key_for(session_id)), None
     session.restore(session_id, record)
-    return "ok", None
+    return "ok", None, record
 
 
 def degrade(session: Session, exc: Exception) -> None:

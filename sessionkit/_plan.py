@@ -6,8 +6,9 @@ Both stores (sync and async) call these and only execute the result.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from sessionkit._config import StoreConfig
 from sessionkit._errors import SessionTooLarge
@@ -19,6 +20,12 @@ FORMAT_VERSION = "1"
 # "<format version>|<created-at>|<last write or refresh>|<bound user, may be empty>".
 F_META = META_PREFIX + "m"
 _F_META_B = F_META.encode()
+# When the key expires (wall clock, seconds), written with the metadata on every write: a per-session
+# lifetime (``Session.ttl``, Django's ``set_expiry``) is known to every reader without a PTTL, so
+# the local cache never serves a session past it.
+F_EXPIRES = META_PREFIX + "e"
+_F_EXPIRES_B = F_EXPIRES.encode()
+_META_B = META_PREFIX.encode()
 # The only field of a regenerated session's old key, for ``regenerate_grace`` seconds.
 F_REPLACED = META_PREFIX + "r"
 _F_REPLACED_B = F_REPLACED.encode()
@@ -28,6 +35,29 @@ security_log = logging.getLogger("sessionkit.security")
 
 def meta_value(session: Session, now: float) -> bytes:
     return f"{FORMAT_VERSION}|{session.created_at!r}|{now!r}|{session.user_id or ''}".encode()
+
+
+def stamp(fields: dict[str, bytes], session: Session, config: StoreConfig, now: float) -> int:
+    """Add the metadata fields a write sends (``F_META``, ``F_EXPIRES``); returns the key's TTL in ms."""
+    ttl = ttl_ms(session, config, now)
+    fields[F_META] = meta_value(session, now)
+    fields[F_EXPIRES] = repr(now + ttl / 1000).encode()
+    return ttl
+
+
+def deadline(raw: dict[bytes, bytes], config: StoreConfig) -> float | None:
+    """When the session in an ``HGETALL`` reply expires (wall clock), from its own metadata;
+    ``None`` if it has none that can be read (never serve it from memory)."""
+    try:
+        _, created, touched, _ = raw[_F_META_B].split(b"|", 3)
+        expires = raw.get(_F_EXPIRES_B)
+        # Written before F_EXPIRES existed: the idle timeout from the last write.
+        out = float(expires) if expires is not None else float(touched) + config.idle_timeout
+        if config.absolute_timeout is not None:
+            out = min(out, float(created) + config.absolute_timeout)
+        return out
+    except (KeyError, ValueError):
+        return None
 
 
 def meta_user(meta: bytes | None) -> str | None:
@@ -52,7 +82,7 @@ def decode_hash(raw: dict[bytes, bytes], serializer: Serializer, key: str) -> Re
         stored = {}
         loads = serializer.loads
         for name_b, value in raw.items():
-            if name_b != _F_META_B:
+            if not name_b.startswith(_META_B):
                 name = name_b.decode()
                 data[name] = loads(value)
                 stored[name] = value
@@ -60,6 +90,26 @@ def decode_hash(raw: dict[bytes, bytes], serializer: Serializer, key: str) -> Re
     except Exception as exc:  # any undecodable content: never crash the request
         security_log.warning("undecodable session data at %s, serving an empty session: %r", key, exc)
         return None
+
+
+# Values of these exact types can be shared between a cached record and the sessions served from
+# it; anything else is decoded again from its stored bytes for each session (it may be changed in
+# place). Exact types: a subclass (Flask's ``Markup``) may carry state of its own.
+_SHAREABLE = frozenset({str, int, float, bool, bytes, type(None)})
+_AGAIN = object()  # "decode from the stored bytes" in a frozen record
+
+
+def freeze(record: Record) -> Record:
+    """The copy of a freshly decoded record that the local cache keeps: shareable values as they
+    are, the others marked to be decoded again (``thaw``). Shares ``record.stored`` (read-only)."""
+    values = {k: v if type(v) in _SHAREABLE else _AGAIN for k, v in record.data.items()}
+    return Record(values, record.stored, record.created_at, record.touched_at, record.user_id)
+
+
+def thaw(record: Record, loads: Callable[[bytes], Any]) -> dict[str, Any]:
+    """The data of a frozen record for one session: its own copy of every value that can change."""
+    stored = record.stored
+    return {k: loads(stored[k]) if v is _AGAIN else v for k, v in record.data.items()}
 
 
 def expired(record: Record, config: StoreConfig, now: float) -> bool:
@@ -113,6 +163,8 @@ def plan_save(
     """
     if session.degraded or not session.loaded or not session.accessed:
         return NOTHING
+    if session.clean and now - session.touched_at < config.refresh_interval:
+        return NOTHING  # a read-only request: nothing to serialize or compare
     old_user = session.loaded_user_id
     index_old = config.user_index_key(old_user) if old_user else None
     if session.destroyed:
@@ -122,8 +174,9 @@ def plan_save(
         if session.new:
             return NOTHING  # an empty new session writes nothing and sets no cookie
         # Emptied here: the script deletes the hash only if no other request added a key.
-        return WritePlan("empty", fields={F_META: meta_value(session, now)},
-                         deleted=changes.deleted, ttl_ms=ttl_ms(session, config, now),
+        meta: dict[str, bytes] = {}
+        ttl = stamp(meta, session, config, now)
+        return WritePlan("empty", fields=meta, deleted=changes.deleted, ttl_ms=ttl,
                          index_remove=index_old, data_changed=True)
     size = sum(len(k) + len(v) for k, v in changes.serialized.items())
     if size > config.max_size:
@@ -136,9 +189,9 @@ def plan_save(
         if session.new:
             session.created_at = now
         fields = dict(changes.serialized)
-        fields[F_META] = meta_value(session, now)
+        ttl = stamp(fields, session, config, now)
         return WritePlan("create" if session.new else "regenerate", fields=fields,
-                         ttl_ms=ttl_ms(session, config, now), index_add=index_new,
+                         ttl_ms=ttl, index_add=index_new,
                          index_remove=index_old, data_changed=True)
 
     changed, deleted = changes.changed, changes.deleted
@@ -147,10 +200,9 @@ def plan_save(
     if not changed and not deleted and not user_changed and fresh:
         return NOTHING
     data_changed = bool(changed or deleted or user_changed)
-    changed[F_META] = meta_value(session, now)
+    ttl = stamp(changed, session, config, now)
     touch_index = user_changed or (index_new is not None and _index_due(session, config, now))
-    return WritePlan("update", fields=changed, deleted=deleted,
-                     ttl_ms=ttl_ms(session, config, now),
+    return WritePlan("update", fields=changed, deleted=deleted, ttl_ms=ttl,
                      index_add=index_new if touch_index else None,
                      index_remove=index_old if user_changed else None, data_changed=data_changed)
 

@@ -7,7 +7,8 @@ holds only the marker ``\\0r`` for a few seconds. Modes and replies:
 - ``create``: ``-1`` if the key exists (a new session never overwrites another), else write, ``1``.
 - ``update``: ``0`` if the session is gone (a write racing a logout never resurrects it), ``2`` if
   it was replaced by a regenerate (the marker), else write, ``1``.
-- ``empty``: like ``update``, then delete the whole hash only if no user field is left (``3``):
+- ``empty``: like ``update``, then delete the whole hash only if no user field is left (``3``;
+  the write has just set the two metadata fields, ``\\0m`` and ``\\0e`` (the key's expiry time)):
   a concurrent request's keys are never wiped by a request that removed its own last key.
 - ``replace``: the claim of a regenerate: like ``update`` (``0``/``2``), else replace the hash by the
   marker with TTL ``ttl_ms``, ``1``. Of two concurrent regenerates only one gets ``1``.
@@ -54,7 +55,7 @@ while i <= #ARGV do
   redis.call('HDEL', key, unpack(ARGV, i, j))
   i = j + 1
 end
-if mode == 'empty' and redis.call('HLEN', key) <= 1 then
+if mode == 'empty' and redis.call('HLEN', key) <= 2 then
   redis.call('DEL', key)
   return 3
 end

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import json.scanner
+from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
 from sessionkit._errors import SerializationError
@@ -24,11 +26,14 @@ class Serializer(Protocol):
 class JSONSerializer:
     """Compact UTF-8 JSON, the default. Values must be JSON types (dict, list, str, int, ...)."""
 
-    __slots__ = ("_decoder", "_encoder")
+    __slots__ = ("_decoder", "_encoder", "_scan")
 
     def __init__(self) -> None:
         self._encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
         self._decoder = json.JSONDecoder()
+        # What ``JSONDecoder.decode`` calls (typeshed types the decoder argument oddly).
+        scanner: Any = json.scanner.make_scanner
+        self._scan: Callable[[str, int], tuple[Any, int]] = scanner(self._decoder)
 
     def dumps(self, value: Any) -> bytes:
         try:
@@ -41,4 +46,11 @@ class JSONSerializer:
             ) from exc
 
     def loads(self, data: bytes) -> Any:
-        return self._decoder.decode(data.decode())
+        text = data.decode()
+        try:  # what ``dumps`` wrote (no surrounding whitespace): the C scanner alone
+            value, end = self._scan(text, 0)
+            if end == len(text):
+                return value
+        except StopIteration:
+            pass
+        return self._decoder.decode(text)  # anything else: the full decoder, and its errors

@@ -138,10 +138,12 @@ class Session(MutableMapping[str, Any]):
         """False while a lazy session has not been read from the store yet."""
         return self._loader is None
 
-    def restore(self, session_id: str, record: Record) -> None:
-        """Fill the session from a store read of ``session_id``."""
+    def restore(self, session_id: str, record: Record, data: dict[str, Any] | None = None) -> None:
+        """Fill the session from a store read of ``session_id`` (``data``: the values to use
+        instead of ``record.data``, which the session then does not take over)."""
         self.id, self._new, self.degraded, self.replaced = session_id, False, False, False
-        self._data, self._snapshot, self._dirty = record.data, dict(record.stored), set()
+        self._data = record.data if data is None else data
+        self._snapshot, self._dirty = dict(record.stored), set()
         self.created_at, self.touched_at = record.created_at, record.touched_at
         self.user_id = self._loaded_user_id = record.user_id
 
@@ -181,6 +183,13 @@ class Session(MutableMapping[str, Any]):
         self.id, self._new, self.touched_at = session_id, False, now
         self._regenerate = self._cleared = False
         self._loaded_user_id = self.user_id
+
+    @property
+    def clean(self) -> bool:
+        """An existing session holding data, and nothing changed since its load or last save: no key
+        assigned, removed or handed out mutable, not cleared, destroyed, regenerated or rebound."""
+        return not (self._dirty or self._cleared or self._destroy or self._regenerate or self._new) \
+            and self.user_id == self._loaded_user_id and 0 < len(self._data) == len(self._snapshot)
 
     def stored(self, key: str) -> bytes | None:
         """The bytes ``key`` had when loaded or last saved (``None``: not stored)."""

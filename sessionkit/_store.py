@@ -10,9 +10,7 @@ import time
 from typing import Any
 
 import redis
-from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, ReadOnlyError, RedisClusterException, RedisError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from sessionkit import _ops
 from sessionkit._commands import (
@@ -25,9 +23,10 @@ from sessionkit._commands import (
     ReadHash,
     Write,
 )
-from sessionkit._connect import RETRIES, backoff, drop_connections, sync_client, translated
+from sessionkit._connect import drop_connections, sync_client, translated
 from sessionkit._core import SaveResult, StoreCore
 from sessionkit._errors import SessionBackendUnavailable, SessionNotReplicated
+from sessionkit._lane import Lane, as_dict, hgetall_packet
 from sessionkit._observe import Operation, emit
 from sessionkit._plan import plan_save
 from sessionkit._scripts import WRITE
@@ -44,41 +43,16 @@ class RedisStore(StoreCore):
 
     def _setup(self) -> None:
         self._script = self.client.register_script(WRITE)
-        # The two hot commands (HGETALL, EVALSHA) go straight to a pooled connection when the
-        # client is a plain ``Redis`` (Sentinel's too): redis-py's per-command wrappers cost about
-        # as much as the round trip itself. Cluster clients route by slot: they keep the methods.
+        # The two hot commands (HGETALL, EVALSHA) run on a lane (``_lane``) when the client is a
+        # plain ``Redis`` (Sentinel's too). Cluster clients route by slot: they keep the methods.
         fast = isinstance(self.client, redis.Redis) and getattr(self.client, "connection", None) is None
-        self._pool: Any = self.client.connection_pool if fast else None
-
-    def _direct(self, *args: Any) -> Any:
-        """One command on one pooled connection, reconnecting and retrying on a dropped connection
-        like the client's own retry policy (``_connect.RETRIES``, exponential backoff)."""
-        pool = self._pool
-        conn = pool.get_connection()
-        attempt = 0
-        try:
-            while True:
-                try:
-                    conn.send_command(*args)
-                    return conn.read_response()
-                except (RedisConnectionError, RedisTimeoutError):
-                    conn.disconnect()
-                    if attempt == RETRIES:
-                        raise
-                    time.sleep(backoff(attempt))
-                    attempt += 1
-        finally:
-            pool.release(conn)
+        self._lane: Lane | None = Lane(self.client.connection_pool) if fast else None
 
     def _hgetall(self, key: str) -> dict[bytes, bytes]:
-        if self._pool is None:
+        if self._lane is None:
             raw: dict[bytes, bytes] = self.client.hgetall(key)
             return raw
-        reply = self._direct("HGETALL", key)
-        if isinstance(reply, dict):  # RESP3
-            return reply
-        it = iter(reply)
-        return dict(zip(it, it))
+        return as_dict(self._lane.run(hgetall_packet(key)))
 
     # -- executing commands ----------------------------------------------------------------
     def _send(self, target: Any, command: Command) -> Any:
@@ -102,8 +76,8 @@ class RedisStore(StoreCore):
         if target is not self.client:  # a pipeline loads its scripts itself
             return self._script(keys=[key], args=argv, client=target)
         try:
-            if self._pool is not None:
-                return self._direct("EVALSHA", self._script.sha, 1, key, *argv)
+            if self._lane is not None:
+                return self._lane.run(None, "EVALSHA", self._script.sha, 1, key, *argv)
             return target.evalsha(self._script.sha, 1, key, *argv)
         except NoScriptError:  # EVAL caches it on that server only (SCRIPT LOAD would go to all)
             return target.eval(WRITE, 1, key, *argv)
@@ -142,17 +116,26 @@ class RedisStore(StoreCore):
 
     # -- the read ----------------------------------------------------------------------------
     def _read(self, session: Session, session_id: str, degrade: bool) -> str:
+        key = self.config.key_for(session_id)
+        cache, ticket = self.local_cache, None
+        if cache is not None:
+            hit = cache.lookup(key)
+            if hit is not None:
+                self.served(session, session_id, hit)
+                return "ok"
+            ticket = cache.begin(key)
         try:
-            key = self.config.key_for(session_id)
-            cache = self.local_cache
-            raw = self._hgetall(key) if cache is None else cache.read(key, self._hgetall)
-        except _REDIS_ERRORS as exc:
+            raw = self._hgetall(key)
+        except BaseException as exc:
+            self.read_failed(key, ticket)
+            if not isinstance(exc, _REDIS_ERRORS):
+                raise
             error = translated(exc, "read")
             if not degrade or not isinstance(error, SessionBackendUnavailable):
                 raise error from exc
             _ops.degrade(session, error)
             return "degraded"
-        outcome, cleanup = _ops.after_read(self.ctx, session, session_id, raw)
+        outcome, cleanup = self.settle_read(session, session_id, key, ticket, raw)
         if cleanup is not None:
             self._execute(cleanup)
         return outcome
@@ -222,4 +205,6 @@ class RedisStore(StoreCore):
     def close(self) -> None:
         if self.local_cache is not None:
             self.local_cache.close()
+        if self._lane is not None:
+            self._lane.close()
         self.client.close()

@@ -23,6 +23,7 @@ import contextlib
 import logging
 import os
 import select
+import socket
 import ssl
 import threading
 import time
@@ -32,6 +33,11 @@ from typing import Any, Literal
 
 import redis
 import redis.asyncio
+
+try:
+    import hiredis
+except ImportError:  # the optional C parser (sessionkit-redis[fast]): redis-py reads the messages
+    hiredis = None  # type: ignore[assignment]
 from redis.exceptions import ResponseError
 
 from sessionkit._cache import LocalCache
@@ -41,6 +47,8 @@ log = logging.getLogger("sessionkit")
 CHANNEL = "__redis__:invalidate"
 CLIENT_NAME = "sessionkit-tracking"  # how the tracking connection shows in CLIENT LIST
 RETRY_AFTER = 1.0  # seconds between attempts to rebuild a lost tracking connection
+_CHUNK = 65536
+_PING = b"*1\r\n$4\r\nPING\r\n"
 State = Literal["down", "connecting", "up", "refused"]
 ConnectionFactory = Callable[[], Any]
 
@@ -81,13 +89,53 @@ def _poller(conn: Any) -> Any:
     redis-py keeps the socket in ``_sock``; after a drain its reply parser holds no complete
     message, so an idle socket means nothing new has arrived.
     """
-    sock = getattr(conn, "_sock", None)
-    # TLS may hold decrypted bytes the socket no longer shows: ask redis-py every time there.
-    if sock is None or isinstance(sock, ssl.SSLSocket) or not hasattr(select, "poll"):
+    sock = _plain_socket(conn)
+    if sock is None or not hasattr(select, "poll"):
         return None
     poller = select.poll()
     poller.register(sock, select.POLLIN | select.POLLPRI)
     return poller
+
+
+def _plain_socket(conn: Any) -> socket.socket | None:
+    sock = getattr(conn, "_sock", None)
+    # TLS may hold decrypted bytes the socket no longer shows: ask redis-py every time there.
+    return sock if isinstance(sock, socket.socket) and not isinstance(sock, ssl.SSLSocket) else None
+
+
+class _RawReader:
+    """Reads the tracking connection's messages off its socket with a hiredis reader of its own:
+    one ``recv`` and a C parse per drain, where redis-py's reply path costs several times that.
+
+    Taken over once the handshake is done and redis-py's parser holds nothing; the socket is then
+    non-blocking (nothing else reads it, and a ``PING`` is a few bytes).
+    """
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.reader = hiredis.Reader()
+        sock.setblocking(False)
+
+    def messages(self) -> list[Any]:
+        """Every complete message received so far (none pending: ``[]``)."""
+        while True:
+            try:
+                data = self.sock.recv(_CHUNK)
+            except BlockingIOError:
+                break
+            if not data:
+                raise ConnectionError("the server closed the tracking connection")
+            self.reader.feed(data)
+            if len(data) < _CHUNK:  # the socket's buffer is empty now
+                break
+        out = []
+        while (message := self.reader.gets()) is not False:
+            out.append(message)
+        return out
+
+    def ping(self) -> None:
+        if self.sock.send(_PING) != len(_PING):
+            raise ConnectionError("PING not sent whole on the tracking connection")
 
 
 class Tracker:
@@ -108,6 +156,7 @@ class Tracker:
         self._clock = clock
         self._conn: Any = None
         self._poll: Any = None  # a poll object on the connection's socket: the 1 µs "anything new?"
+        self._raw: _RawReader | None = None  # reads the socket itself once the handshake is done
         self._retry_at = 0.0
         self._last_pong = 0.0
         self._ping_sent: float | None = None
@@ -139,8 +188,12 @@ class Tracker:
                 return False
             try:
                 if self._poll is None or self._poll.poll(0):
-                    while conn.can_read(timeout=0):
-                        self._handle(conn.read_response(disconnect_on_error=False))
+                    if self._raw is not None:
+                        for message in self._raw.messages():
+                            self._handle(message)
+                    else:
+                        while conn.can_read(timeout=0):
+                            self._handle(conn.read_response(disconnect_on_error=False))
                 self._check_alive(conn)
             except Exception as exc:  # any doubt at all: nothing cached may be served
                 self._lose(f"tracking connection lost ({type(exc).__name__}: {exc})")
@@ -151,6 +204,11 @@ class Tracker:
     def up(self) -> bool:
         """Whether tracking is established right now."""
         return self.state == "up"
+
+    @property
+    def reads_socket(self) -> bool:
+        """Whether the tracker reads its socket itself (hiredis) rather than through redis-py."""
+        return self._raw is not None
 
     async def ausable(self) -> bool:
         """``usable`` for asyncio: the reconnect handshake runs in a worker thread."""
@@ -178,6 +236,8 @@ class Tracker:
                 reply = conn.read_response()
                 if not (isinstance(reply, list) and reply and reply[0] in (b"subscribe", "subscribe")):
                     raise ResponseError(f"unexpected reply to SUBSCRIBE {CHANNEL}: {reply!r}")
+                poll = _poller(conn)
+                raw = self._take_over(conn, poll)
             except ResponseError as exc:
                 conn.disconnect()
                 self.state = "refused"
@@ -189,8 +249,7 @@ class Tracker:
                 self._retry_at = self._clock() + RETRY_AFTER
                 log.debug("tracking connection not established: %s", exc)
                 return
-            self._conn = conn
-            self._poll = _poller(conn)
+            self._conn, self._poll, self._raw = conn, poll, raw
             self._last_pong = self._clock()
             self._ping_sent = None
             self.cache.flush()
@@ -201,7 +260,7 @@ class Tracker:
             if self._conn is not None:
                 self._conn.disconnect()
                 self._conn = None
-                self._poll = None
+                self._poll = self._raw = None
             if self.state != "refused":
                 self.state = "down"
                 self._retry_at = float("inf")
@@ -216,7 +275,7 @@ class Tracker:
     def _forked(self) -> None:
         """In a child process: the connection (and what was cached through it) is the parent's."""
         self._lock = threading.Lock()
-        self._conn = self._poll = None  # not disconnect(): that would shut the parent's socket down
+        self._conn = self._poll = self._raw = None  # not disconnect(): it would shut the parent's socket
         self.cache.flush()
         if self.state != "refused":
             self.state, self._retry_at = "down", 0.0
@@ -228,10 +287,20 @@ class Tracker:
             with contextlib.suppress(Exception):  # already broken; nothing else to release
                 self._conn.disconnect()
             self._conn = None
-        self._poll = None
+        self._poll = self._raw = None
         self.state = "down"
         self._retry_at = self._clock()  # retry on the next read (then back off on failure)
         log.warning("local session cache flushed: %s", why)
+
+    def _take_over(self, conn: Any, poll: Any) -> _RawReader | None:
+        """Read the socket directly from now on (hiredis, plain socket), once redis-py has handed
+        over every message it may already hold (nothing is cached yet: they change nothing)."""
+        sock = _plain_socket(conn)
+        if hiredis is None or sock is None or poll is None:
+            return None
+        while conn.can_read(timeout=0):
+            self._handle(conn.read_response(disconnect_on_error=False))
+        return _RawReader(sock)
 
     # -- messages --------------------------------------------------------------------------
     def _check_alive(self, conn: Any) -> None:
@@ -241,7 +310,10 @@ class Tracker:
             if now - self._ping_sent > self.cache.config.ping_timeout:
                 raise TimeoutError(f"no answer to PING within {self.cache.config.ping_timeout} s")
         elif now - self._last_pong >= interval:
-            conn.send_command("PING")
+            if self._raw is not None:
+                self._raw.ping()
+            else:
+                conn.send_command("PING")
             self._ping_sent = now
 
     def _handle(self, message: Any) -> None:

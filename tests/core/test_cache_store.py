@@ -272,3 +272,37 @@ def test_docs_snippet_runs(redis_url: str, redis_client: redis.Redis, redis_serv
     keys = list(redis_client.scan_iter(match="sessionkit:s:*"))
     assert len(keys) == 1
     redis_client.delete(*keys)
+
+
+def test_async_concurrent_misses_of_one_session_share_one_hgetall(redis_url: str, key_prefix: str,
+                                                                  redis_client: redis.Redis) -> None:
+    """Ten requests for a session this replica has not cached yet, at once: one round trip; after
+    a write's invalidation, the next burst reads once more (never the pre-write reply)."""
+    async def scenario() -> tuple[dict[str, int], list[object], dict[str, int], list[object]]:
+        store = AsyncRedisStore(redis_url, secret_keys=SECRET, key_prefix=key_prefix, local_cache=QUIET)
+        writer = AsyncRedisStore(redis_url, secret_keys=SECRET, key_prefix=key_prefix, local_cache=False)
+        session = await writer.open(None)
+        session["n"] = 1
+        cookie = (await writer.save(session)).value
+        assert cookie
+
+        async def read() -> object:
+            return (await store.open(cookie))["n"]
+
+        other = await writer.open(None)
+        other["n"] = 0
+        await store.open((await writer.save(other)).value)  # the tracking connection is up now
+        with measure(redis_client) as first:
+            seen = list(await asyncio.gather(*(read() for _ in range(10))))
+        session = await writer.open(cookie)
+        session["n"] = 2
+        await writer.save(session)
+        with measure(redis_client) as second:
+            again = list(await asyncio.gather(*(read() for _ in range(10))))
+        await store.aclose()
+        await writer.aclose()
+        return first.commands, seen, second.commands, again
+
+    first, seen, second, again = asyncio.run(scenario())
+    assert first == {"hgetall": 1} and seen == [1] * 10
+    assert second == {"hgetall": 1} and again == [2] * 10

@@ -22,7 +22,7 @@ def test_sentinel_failover_flushes_and_tracks_the_new_master(sentinel_group: Sen
         client.hset(key, "n", "0")
         assert tracker.usable()
         ticket = tracker.cache.begin(key)
-        assert tracker.cache.end(key, ticket, client.hgetall(key), time.time())
+        assert tracker.cache.end(key, ticket, client.hgetall(key), time.monotonic())
         flushes = tracker.cache.stats.flushes
         sentinel_group.kill_master_and_wait_for_failover()
         # The loss is noticed by the next drain, before anything cached could be served.
@@ -32,7 +32,7 @@ def test_sentinel_failover_flushes_and_tracks_the_new_master(sentinel_group: Sen
         assert len(tracker.cache) == 0
         wait_until(tracker.usable, timeout=30, what="tracking on the new master")
         ticket = tracker.cache.begin(key)
-        assert tracker.cache.end(key, ticket, client.hgetall(key), time.time())
+        assert tracker.cache.end(key, ticket, client.hgetall(key), time.monotonic())
         client.hset(key, "n", "1")  # lands on the new master: its invalidation must reach us
         wait_until(lambda: tracker.usable() and len(tracker.cache) == 0, timeout=10,
                    what="invalidation from the new master")

@@ -38,13 +38,13 @@ def cache_read(tracker: Tracker, client: redis.Redis, key: str) -> dict[bytes, b
     """What a store does on a read: drain, try the cache, else read Redis and offer the reply."""
     cache = tracker.cache
     if tracker.usable():
-        hit = cache.get(key, time.time())
+        hit = cache.get(key, time.monotonic(), time.time())
         if hit is not None:
             return hit
         ticket = cache.begin(key)
         raw = client.hgetall(key)
         if tracker.usable():
-            cache.end(key, ticket, raw, time.time())
+            cache.end(key, ticket, raw, time.monotonic())
         return raw
     return client.hgetall(key)
 
@@ -55,12 +55,12 @@ def test_write_by_another_client_invalidates(make_tracker: Make, redis_client: r
     key = key_prefix + "s:one"
     redis_client.hset(key, "n", "0")
     assert cache_read(tracker, redis_client, key) == {b"n": b"0"}
-    assert tracker.usable() and tracker.cache.get(key, time.time()) == {b"n": b"0"}
+    assert tracker.usable() and tracker.cache.get(key, time.monotonic(), time.time()) == {b"n": b"0"}
     other = redis.Redis.from_url(redis_url)
     other.hset(key, "n", "1")
     other.close()
     assert tracker.usable()  # no sleep: the invalidation is on the socket before the writer's reply
-    assert tracker.cache.get(key, time.time()) is None
+    assert tracker.cache.get(key, time.monotonic(), time.time()) is None
     assert cache_read(tracker, redis_client, key) == {b"n": b"1"}
 
 
@@ -93,7 +93,7 @@ def test_expiry_in_redis_invalidates(make_tracker: Make, redis_client: redis.Red
     wait_until(lambda: not redis_client.exists(key), timeout=10, what="key expiry")
     wait_until(lambda: tracker.usable() and tracker.cache.stats.invalidations == 1, timeout=10,
                what="invalidation of the expired key")
-    assert tracker.cache.get(key, time.time()) is None
+    assert tracker.cache.get(key, time.monotonic(), time.time()) is None
 
 
 def test_keys_outside_the_prefix_do_not_invalidate(make_tracker: Make, redis_client: redis.Redis,
@@ -104,7 +104,7 @@ def test_keys_outside_the_prefix_do_not_invalidate(make_tracker: Make, redis_cli
     cache_read(tracker, redis_client, key)
     redis_client.sadd(key_prefix + "u:someone", "x")  # the user index is not a session key
     redis_client.set(f"unrelated:{uuid.uuid4().hex}", "1")
-    assert tracker.usable() and tracker.cache.get(key, time.time()) is not None
+    assert tracker.usable() and tracker.cache.get(key, time.monotonic(), time.time()) is not None
 
 
 def test_flushdb_flushes_the_cache(make_tracker: Make, key_prefix: str) -> None:
@@ -216,7 +216,7 @@ def test_asyncio_client_gets_a_tracking_connection_too(redis_url: str, redis_cli
         await client.hset(key, "n", "0")
         up = await tracker.ausable()
         ticket = tracker.cache.begin(key)
-        tracker.cache.end(key, ticket, await client.hgetall(key), time.time())
+        tracker.cache.end(key, ticket, await client.hgetall(key), time.monotonic())
         await client.hset(key, "n", "1")
         still_up = await tracker.ausable()
         left = len(tracker.cache)
@@ -237,7 +237,8 @@ def test_store_cache_checks_expiry_from_the_session_metadata(redis_client: redis
     config = StoreConfig(key_prefix=key_prefix, idle_timeout=100.0, absolute_timeout=1000.0)
     factory = connection_factory(redis_client)
     assert factory is not None
-    cached = StoreCache(CacheConfig(max_age=10_000.0), config, factory, clock=lambda: clock[0])
+    cached = StoreCache(CacheConfig(max_age=10_000.0), config, factory, clock=lambda: clock[0],
+                        wall=lambda: clock[0])
     key = config.session_key("meta")
     # created 950 s ago, last written 50 s ago
     redis_client.hset(key, mapping={"user": '"ann"', "\x00m": f"1|{clock[0] - 950}|{clock[0] - 50}|"})
@@ -290,4 +291,32 @@ def test_a_forked_child_builds_its_own_tracking_connection(make_tracker: Make, r
     os.close(read_end)
     assert verdict == b"1"
     redis_client.hset(key, "n", "1")  # the parent's connection still works after the child's exit
-    assert tracker.usable() and tracker.cache.get(key, time.time()) is None
+    assert tracker.usable() and tracker.cache.get(key, time.monotonic(), time.time()) is None
+
+
+@pytest.mark.parametrize("hiredis_reader", [True, False], ids=["own-hiredis-reader", "redis-py-reads"])
+def test_both_ways_of_reading_the_tracking_connection_apply_every_message(
+        make_tracker: Make, redis_client: redis.Redis, key_prefix: str, hiredis_reader: bool,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """With hiredis the tracker reads its socket itself; without it (or over TLS) redis-py does."""
+    import sessionkit._tracking as tracking
+
+    if not hiredis_reader:
+        monkeypatch.setattr(tracking, "hiredis", None)
+    elif tracking.hiredis is None:
+        pytest.fail("hiredis is a dev requirement: pip install -e '.[all,dev]'")
+    tracker = make_tracker(ping_interval=0.05)
+    keys = [f"{key_prefix}s:both{i}" for i in range(300)]
+    for key in keys:
+        redis_client.hset(key, "n", "0")
+        cache_read(tracker, redis_client, key)
+    assert len(tracker.cache) == 300 and tracker.reads_socket == hiredis_reader
+    pipe = redis_client.pipeline(transaction=False)
+    for key in keys:  # 300 invalidations at once: more than one recv's worth is not needed, but
+        pipe.hset(key, "n", "1")  # every one must be applied before anything is served
+    pipe.execute()
+    assert tracker.usable() and len(tracker.cache) == 0
+    assert tracker.cache.stats.invalidations == 300
+    wait_until(lambda: tracker.usable() and tracker.pongs > 0, timeout=10, interval=0.05,
+               what="a PONG on the tracking connection")
+    assert tracker.up

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from sessionkit import JSONSerializer, Session, SessionTooLarge
 from sessionkit._config import StoreConfig
-from sessionkit._plan import F_META, plan_save
+from sessionkit._plan import F_EXPIRES, F_META, deadline, plan_save
 
 ser = JSONSerializer()
 cfg = StoreConfig(refresh_interval=60, max_size=1000)
@@ -37,7 +37,8 @@ def test_only_changed_fields_are_written() -> None:
     del s["c"]
     plan = plan_save(s, ser, cfg, 1010.0)
     assert plan.kind == "update"
-    assert plan.fields == {"b": b"[1,2]", F_META: b"1|900.0|1010.0|"}
+    idle = cfg.idle_timeout  # the key's TTL: within the absolute lifetime
+    assert plan.fields == {"b": b"[1,2]", F_META: b"1|900.0|1010.0|", F_EXPIRES: repr(1010.0 + idle).encode()}
     assert plan.deleted == ["c"]
 
 
@@ -46,7 +47,8 @@ def test_read_only_inside_refresh_interval_writes_nothing_and_outside_refreshes(
     s.get("a")
     assert plan_save(s, ser, cfg, 1059.0).kind == "none"
     plan = plan_save(s, ser, cfg, 1060.0)
-    assert (plan.kind, plan.fields, plan.deleted) == ("update", {F_META: b"1|900.0|1060.0|"}, [])
+    assert (plan.kind, plan.deleted) == ("update", [])
+    assert plan.fields == {F_META: b"1|900.0|1060.0|", F_EXPIRES: repr(1060.0 + cfg.idle_timeout).encode()}
 
 
 def test_read_only_access_serializes_nothing() -> None:
@@ -80,7 +82,25 @@ def test_emptied_session_is_deleted_only_if_no_other_key_exists() -> None:
     del s["b"]
     plan = plan_save(s, ser, cfg, 1.0)
     # "empty": the script HDELs what this request removed and deletes the hash only if nothing is left
-    assert (plan.kind, plan.deleted, list(plan.fields)) == ("empty", ["a", "b"], [F_META])
+    assert (plan.kind, plan.deleted, list(plan.fields)) == ("empty", ["a", "b"], [F_META, F_EXPIRES])
+
+
+def test_every_write_carries_the_keys_own_expiry() -> None:
+    """A per-session lifetime (``Session.ttl``) is in the hash: readers need no PTTL to honour it."""
+    s = existing({"a": 1})
+    s.ttl = 30.0
+    s["a"] = 2
+    plan = plan_save(s, ser, cfg, 1000.0)
+    assert plan.ttl_ms == 30_000 and plan.fields[F_EXPIRES] == b"1030.0"
+    raw = {k.encode(): v for k, v in plan.fields.items()}
+    assert deadline(raw, cfg) == 1030.0
+    # the absolute lifetime caps it: created at 900, a 200 s cap ends at 1100
+    capped = StoreConfig(absolute_timeout=200.0, idle_timeout=150.0)
+    assert deadline({**raw, F_EXPIRES.encode(): b"5000.0"}, capped) == 1100.0
+    # written before the field existed: the idle timeout from the last write
+    legacy = {F_META.encode(): b"1|900.0|1000.0|", b"a": b"1"}
+    assert deadline(legacy, capped) == 1100.0 and deadline(legacy, cfg) == 1000.0 + cfg.idle_timeout
+    assert deadline({b"a": b"1"}, cfg) is None and deadline({F_META.encode(): b"junk"}, cfg) is None
 
 
 def test_emptied_then_refilled_plans_a_new_id() -> None:
