@@ -22,7 +22,7 @@ from libcst.metadata import (
 
 from sessionkit.lint._bindings import Bindings
 from sessionkit.lint._guards import Guards
-from sessionkit.lint._handlers import ModuleFacts, analyse, singletons
+from sessionkit.lint._handlers import ModuleFacts, analyse, is_view_class, singletons
 from sessionkit.lint._walk import children
 from sessionkit.lint._walk import walk as _walk
 
@@ -166,7 +166,8 @@ class FileContext(Bindings, Guards):
     def deferred(self, node: cst.CSTNode) -> str | None:
         """The name other modules call the function around ``node`` by, when it is neither
         startup code nor a request handler of this module: ``name`` for a module-level function,
-        ``instance.method`` for a method of a module-level object. The cross-file phase decides
+        ``instance.method`` for a method of a module-level object, ``Class().method`` for a method
+        of a class other modules may instantiate. The cross-file phase decides
         whether request handlers elsewhere in the project call it."""
         functions = self.enclosing_functions(node)
         if not functions or any(fn in self.functions.startup for fn in functions):
@@ -180,6 +181,10 @@ class FileContext(Bindings, Guards):
             for instance, cls in singletons(self.module).items():
                 if cls is owner:
                     return f"{instance}.{outer.name.value}"
+            if outer.name.value != "__init__" and not is_view_class(owner):
+                # A class instantiated elsewhere (``broker = Broker()`` in the app module,
+                # ``app.events = EventManager()`` in a factory): ``Class().method``.
+                return f"{owner.name.value}().{outer.name.value}"
         return None
 
     @cached_property

@@ -22,24 +22,51 @@ _IMPORT = re.compile(rb"^[ \t]*import[ \t]+([\w. \t,]+)", re.M)
 _LINE = re.compile(rb"^([ \t]*)(?:async[ \t]+)?(def[ \t]+(\w+)|if[ \t]+__name__\b)?[^\n]*", re.M)
 _CALL = re.compile(rb"(?<![\w.])(\w+(?:\.\w+)?)\s*\(")
 _NOT_CALLS = frozenset({"if", "elif", "while", "for", "return", "yield", "await", "not", "and", "or", "in"})
+#: ``broker = Broker(...)`` at module level, or ``app.events = EventManager()`` anywhere.
+_INSTANCE = re.compile(rb"^([ \t]*)([\w.]+)[ \t]*(?::[^=\n]+)?=[ \t]*([A-Z]\w*)[ \t]*\(", re.M)
+_METHOD = re.compile(rb"\.(\w+)\s*\(")
+_CLASS = re.compile(rb"^class[ \t]+(\w+)", re.M)
+_APP_OBJECT = re.compile(rb"(app|application|current_app)\.")
 
 
 def scan(data: bytes) -> dict[str, Any]:
-    """``{"calls": [[module, symbol], ...]}`` for a module that handles requests, else ``{}``.
+    """The file's part of the call graph, ``{}`` when it has none.
 
-    ``module`` is spelled as imported (leading dots for relative imports); ``symbol`` is the name
-    called (``add_item``) or ``name.attr`` for a call on an imported object or module
-    (``manager.connect``, ``services.add_item``). Star imports record every called bare name.
+    ``calls`` (modules that handle requests only): ``[[module, symbol], ...]``, ``module`` spelled
+    as imported (leading dots for relative imports), ``symbol`` the name called (``add_item``) or
+    ``name.attr`` for a call on an imported object or module (``manager.connect``,
+    ``services.add_item``); star imports record every called bare name. ``methods`` (same modules):
+    the method names called in function bodies (``.subscribe(``). ``instances``: classes
+    instantiated into a module-level name or an attribute (``broker = Broker()``,
+    ``app.events = EventManager()``), as ``[module, class]``, module ``""`` for a class of this file.
     """
-    if b"import" not in data or _HANDLER.search(data) is None:
+    if b"import" not in data:
         return {}
-    imported: dict[str, tuple[str, str]] = {}  # local name -> (module, imported name or "")
-    stars: list[str] = []
+    imported = _imports(data)
+    out: dict[str, Any] = {}
+    instances = _instances(data, imported)
+    if instances:
+        out["instances"] = instances
+    if _HANDLER.search(data) is None or not imported:
+        return out
+    lines = _body_lines(data)
+    calls = _calls(lines, imported)
+    if calls:
+        out["calls"] = calls
+    methods = sorted({m.decode() for line in lines for m in _METHOD.findall(line)})
+    if methods:
+        out["methods"] = methods
+    return out
+
+
+def _imports(data: bytes) -> dict[str, tuple[str, str]]:
+    """Local name -> (module, imported name or ""); star imports under ``"*"`` + module."""
+    imported: dict[str, tuple[str, str]] = {}
     for match in _FROM.finditer(data):
         module = match.group(1).decode()
         names = match.group(2).decode().strip("() \t\r\n\\")
         if names == "*":
-            stars.append(module)
+            imported[f"*{module}"] = (module, "*")
             continue
         for part in names.replace("\\\n", " ").split(","):
             words = part.split()
@@ -54,10 +81,30 @@ def scan(data: bytes) -> dict[str, Any]:
                 imported[words[2]] = (words[0], "")
             elif len(words) == 1:
                 imported[words[0].split(".")[0]] = (words[0].split(".")[0], "")
-    if not imported and not stars:
-        return {}
+    return imported
+
+
+def _instances(data: bytes, imported: dict[str, tuple[str, str]]) -> list[list[str]]:
+    local = {m.decode() for m in _CLASS.findall(data)}
+    found: set[tuple[str, str]] = set()
+    for match in _INSTANCE.finditer(data):
+        target = match.group(2)
+        if b"." in target and _APP_OBJECT.match(target) is None:
+            continue  # an attribute of some other (possibly per-request) object
+        if match.group(1) and b"." not in target:
+            continue  # a local variable
+        name = match.group(3).decode()
+        if name in imported and imported[name][1]:
+            found.add(imported[name])
+        elif name in local:
+            found.add(("", name))
+    return sorted([m, c] for m, c in found)
+
+
+def _calls(lines: list[bytes], imported: dict[str, tuple[str, str]]) -> list[list[str]]:
+    stars = [module for module, symbol in imported.values() if symbol == "*"]
     called: set[str] = set()
-    for line in _body_lines(data):
+    for line in lines:
         called.update(c.decode() for c in _CALL.findall(line))
     calls: set[tuple[str, str]] = set()
     for name in called:
@@ -72,7 +119,7 @@ def scan(data: bytes) -> dict[str, Any]:
                 calls.add((module, attr))
         elif not attr:
             calls.update((module, head) for module in stars)
-    return {"calls": sorted([m, s] for m, s in calls)} if calls else {}
+    return sorted([m, s] for m, s in calls)
 
 
 def _body_lines(data: bytes) -> list[bytes]:
@@ -131,11 +178,26 @@ def reached(
 ) -> dict[tuple[str, str], str]:
     """For each ``(path, function)`` in ``wanted``, the first request-handling module calling it.
 
-    ``function`` is ``name`` for a module-level function or ``instance.method`` for a method of a
-    module-level object.
+    ``function`` is ``name`` for a module-level function, ``instance.method`` for a method of a
+    module-level object, ``Class().method`` for a method of a class instantiated into a
+    module-level name or an attribute anywhere in the project (then the caller is the first
+    request-handling module that calls ``.method(``), or ``module:name`` for a name imported
+    from ``module`` that the file mutates at request time (then the "caller" is the project
+    module that defines ``name`` as a module-level container).
     """
     targets: dict[tuple[str, str], tuple[str, str]] = {}
+    out: dict[tuple[str, str], str] = {}
+    index: dict[str, list[str]] = {}
+    for known in sorted(facts):
+        for name in module_names(known):
+            index.setdefault(name, []).append(known)
     for path, function in wanted:
+        if ":" in function or "()." in function:
+            resolve = _imported_container if ":" in function else _instantiated
+            hit = resolve(facts, index, path, function)
+            if hit is not None:
+                out[(path, function)] = hit
+            continue
         for name in module_names(path):
             targets[(name, function)] = (path, function)
             if "." not in function:  # ``from pkg import module`` then ``module.function()``
@@ -143,7 +205,6 @@ def reached(
                     path,
                     function,
                 )
-    out: dict[tuple[str, str], str] = {}
     if not targets:
         return out
     for importer, own in sorted(facts.items()):
@@ -152,3 +213,32 @@ def reached(
             if hit is not None and hit[0] != importer:
                 out.setdefault(hit, importer)
     return out
+
+
+def _imported_container(
+    facts: Mapping[str, Mapping[str, Any]], index: Mapping[str, list[str]], path: str, function: str
+) -> str | None:
+    module, _, name = function.rpartition(":")
+    for defining in index.get(_absolute(path, module), ()):
+        if defining != path and name in facts[defining].get("containers", ()):
+            return defining
+    return None
+
+
+def _instantiated(
+    facts: Mapping[str, Mapping[str, Any]], index: Mapping[str, list[str]], path: str, function: str
+) -> str | None:
+    cls, _, method = function.partition("().")
+    made = False
+    for importer, own in sorted(facts.items()):
+        for module, name in own.get("instances", ()):
+            if name == cls and (
+                (module == "" and importer == path) or path in index.get(_absolute(importer, module), ())
+            ):
+                made = True
+    if not made:
+        return None
+    for caller, own in sorted(facts.items()):
+        if method in own.get("methods", ()):
+            return caller
+    return None

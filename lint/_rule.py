@@ -130,7 +130,9 @@ class Rule:
 
         By default: the :meth:`defer`-red findings whose function is called by request-handling
         modules of the project, at one severity lower than the rule's (the call graph is read
-        lexically, so it is strong evidence but not proof).
+        lexically, so it is strong evidence but not proof); and, at the rule's severity, request
+        handlers' changes to a name imported from a project module that defines it as a
+        module-level container (``function`` is then ``module:name``).
         """
         wanted = [
             (path, item)
@@ -144,11 +146,15 @@ class Rule:
         out = []
         for path, item in wanted:
             caller = callers.get((path, item["function"]))
-            if caller is not None:
-                subject = (
-                    f"{item['subject']} (in `{item['function']}()`, called by request handlers in {caller})"
-                )
-                out.append(cls.finding_at(path, item, subject, severity=LOWER[cls.severity]))
+            if caller is None:
+                continue
+            if ":" in item["function"]:  # a request handler of this file mutates an imported container
+                subject = f"{item['subject']} (a module-level container of {caller})"
+                out.append(cls.finding_at(path, item, subject))
+                continue
+            function = item["function"].replace("().", ".")
+            subject = f"{item['subject']} (in `{function}()`, called by request handlers in {caller})"
+            out.append(cls.finding_at(path, item, subject, severity=LOWER[cls.severity]))
         return out
 
     @classmethod

@@ -73,6 +73,11 @@ WS_NAMES = re.compile(
 )
 #: Events pushed to connected clients (SSE, websockets): a registry of their streams.
 PUSH_NAMES = re.compile(r"(?i)notif|broadcast|(^|[._])sse($|_)|event_stream")
+SELF_ATTR = re.compile(r"\bself\.(\w+)")
+SENDS = re.compile(r"\.(send\w*|put\w*|emit|write\w*)\(")
+FAN_OUT = re.compile(r"(?i)^(publish|broadcast|notify|emit|send_(to_)?all|fan_?out)")
+#: A value that is a connection: ``ws``, ``websocket``, ``ws_current``, ``client_socket``, ``sid``.
+SOCKET_VALUE = re.compile(r"(?i)(^|_)(ws|websocket|socket|sid)(_|$)")
 JOB_NAMES = re.compile(r"(?i)job|task|result|status|progress|queue|pending|work")
 CACHE_NAMES = re.compile(r"(?i)cache|memo")
 
@@ -93,8 +98,9 @@ def _app_held(node: cst.BaseExpression) -> str | None:
     """``app["sockets"]`` -> ``app["sockets"]``; ``request.app.state.rooms`` -> ``app.state.rooms``."""
     if isinstance(node, cst.Subscript) and _app_object(node.value) and len(node.slice) == 1:
         index = node.slice[0].slice
-        if isinstance(index, cst.Index) and isinstance(index.value, cst.SimpleString):
-            return f"app[{index.value.value}]"
+        if isinstance(index, cst.Index) and isinstance(index.value, cst.SimpleString | cst.Name):
+            key = index.value.value  # a string, or an aiohttp ``AppKey`` constant
+            return f"app[{key}]"
     if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Attribute):
         holder = node.value
         if holder.attr.value in {"state", "ctx"} and _app_object(holder.value):
@@ -142,7 +148,13 @@ def module_containers(ctx: FileContext) -> dict[str, Kind]:
                 for t in targets:
                     if kind is not None and isinstance(t, cst.Name):
                         found[f"{view.name.value}.{t.value}"] = kind
-    for instance, cls in singletons(ctx.module).items():
+    instances = singletons(ctx.module)
+    for cls in holder_classes(ctx.module):
+        if cls in instances.values():
+            continue
+        for attr, kind in _self_containers(ctx, cls).items():
+            found[f"{cls.name.value}.{attr}"] = kind
+    for instance, cls in instances.items():
         for node in walk(cls.body):
             if isinstance(node, cst.Assign):
                 targets, value = [target.target for target in node.targets], node.value
@@ -158,6 +170,68 @@ def module_containers(ctx: FileContext) -> dict[str, Kind]:
                 elif kind is not None and isinstance(t, cst.Name):
                     found[f"{instance}.{t.value}"] = kind
     return found
+
+
+#: A class that talks to a shared bus or store keeps only local copies of what it fans out.
+_SHARED_BACKEND = re.compile(r"(?i)redis|pubsub|kafka|rabbit|amqp|nats")
+
+
+def holder_classes(module: cst.Module) -> list[cst.ClassDef]:
+    """Module-level classes (not views) whose methods keep containers on ``self``: a registry or
+    manager that becomes process-wide state once some module instantiates it."""
+    out = []
+    for stmt in module.body:
+        if (
+            isinstance(stmt, cst.ClassDef)
+            and not is_view_class(stmt)
+            and not _SHARED_BACKEND.search(module.code_for_node(stmt))
+        ):
+            out.append(stmt)
+    return out
+
+
+def _self_containers(ctx: FileContext, cls: cst.ClassDef) -> dict[str, Kind]:
+    """``self.attr = <container>`` in ``__init__``."""
+    found: dict[str, Kind] = {}
+    for stmt in cls.body.body:
+        if not (isinstance(stmt, cst.FunctionDef) and stmt.name.value == "__init__"):
+            continue
+        for node in walk(stmt.body):
+            if isinstance(node, cst.Assign):
+                targets, value = [target.target for target in node.targets], node.value
+            elif isinstance(node, cst.AnnAssign) and node.value is not None:
+                targets, value = [node.target], node.value
+            else:
+                continue
+            kind = _container_kind(ctx, value)
+            for t in targets:
+                if kind is not None and isinstance(t, cst.Attribute) and _is_self(t.value):
+                    found[t.attr.value] = kind
+    return found
+
+
+def _is_self(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value == "self"
+
+
+def imported_from(ctx: FileContext) -> dict[str, tuple[str, str]]:
+    """Local name -> (module as spelled, name) for every ``from module import name``."""
+    cached = ctx.memo.get("imported_from")
+    if isinstance(cached, dict):
+        return cached
+    out: dict[str, tuple[str, str]] = {}
+    for node in ctx.nodes(cst.ImportFrom):
+        if not isinstance(node, cst.ImportFrom) or isinstance(node.names, cst.ImportStar):
+            continue
+        dots = "." * len(node.relative)
+        module = dots + (ctx.module.code_for_node(node.module) if node.module is not None else "")
+        for alias in node.names:
+            if isinstance(alias.name, cst.Name):
+                local = alias.asname.name if alias.asname is not None else alias.name
+                if isinstance(local, cst.Name):
+                    out[local.value] = (module, alias.name.value)
+    ctx.memo["imported_from"] = out
+    return out
 
 
 def _top_level(body: object) -> list[cst.BaseSmallStatement]:
@@ -188,11 +262,14 @@ def request_time_mutations(ctx: FileContext) -> list[Mutation]:
     if isinstance(cached, list):
         return cached
     out: list[Mutation] = []
+    containers = module_containers(ctx)
+    plain = sorted(name for name in containers if "." not in name)
+    if plain:  # other modules may import and mutate them (see ``links.reached``)
+        ctx.facts["containers"] = plain
     if not ctx.functions.functions:
         ctx.memo["mutations"] = out
         return out
-    containers = module_containers(ctx)
-    if containers or singletons(ctx.module) or APP_HELD.search(ctx.module.code):
+    if containers or singletons(ctx.module) or APP_HELD.search(ctx.module.code) or imported_from(ctx):
         collector = _Mutations(ctx, containers)
         for node in ctx.nodes(*_DISPATCH):
             _DISPATCH[type(node)](collector, node)
@@ -214,31 +291,106 @@ class _Mutations:
         self.ctx = ctx
         self.containers = containers
         self.found: list[Mutation] = []
-        self.seen: set[tuple[str, int]] = set()
+        self.seen: set[tuple[str, int, bool]] = set()
         self.singletons = singletons(ctx.module)
+        #: Classes (and their module-level instances) with a fan-out method: a pub/sub registry.
+        self.fan_out: set[str] = set()
+        #: (class, attr) where a method sends to every element of ``self.attr``.
+        self.sent_to: set[tuple[str, str]] = set()
+        self.holders = {cls.name.value for cls in holder_classes(ctx.module)} - {
+            c.name.value for c in self.singletons.values()
+        }
+        for cls in holder_classes(ctx.module):
+            names = {cls.name.value, *(i for i, c in self.singletons.items() if c is cls)}
+            if any(isinstance(f, cst.FunctionDef) and FAN_OUT.search(f.name.value) for f in cls.body.body):
+                self.fan_out.update(names)
+            for loop in walk(cls.body):
+                if isinstance(loop, cst.For | cst.CompFor):
+                    source = ctx.module.code_for_node(loop.iter)
+                    body = ctx.module.code_for_node(loop.body if isinstance(loop, cst.For) else cls.body)
+                    found = SELF_ATTR.search(source)
+                    if found and SENDS.search(body):
+                        self.sent_to.update((n, found.group(1)) for n in names)
 
     def _hit(self, name_node: cst.BaseExpression, where: cst.CSTNode, added: cst.CSTNode | None) -> None:
-        held = _app_held(name_node)
-        if held is not None:
-            if self.ctx.is_request_time(where):
-                role = self._role_of(held, "container", where, added)
-                self.found.append(Mutation(where, held, "app" if role == "state" else role))
-            return
+        start = name_node
+        while True:
+            held = _app_held(name_node)
+            if held is not None:
+                if self.ctx.is_request_time(where):
+                    role = self._role_of(held, "container", where, added)
+                    self.found.append(Mutation(where, held, "app" if role == "state" else role))
+                return
+            if not isinstance(name_node, cst.Subscript):
+                break
+            name_node = name_node.value  # ``ROOMS[room]["votes"].append(v)`` changes ``ROOMS``
+        element = name_node is not start  # an element of the container changes, not its size
+        if isinstance(name_node, cst.Name):
+            aliased = self._loop_alias(name_node, where)
+            element = element or aliased is not name_node
+            name_node = aliased
         attr = self._singleton_attr(name_node, where)
-        if attr is None and (not isinstance(name_node, cst.Name) or name_node.value not in self.containers):
+        if attr is None and isinstance(name_node, cst.Name) and name_node.value not in self.containers:
+            self._imported(name_node, where, added)
+            return
+        if attr is None and not isinstance(name_node, cst.Name):
             return
         deferred = None if self.ctx.is_request_time(where) else self.ctx.deferred(where)
+        if attr is not None and attr.partition(".")[0] in self.holders:
+            # Process-wide only if some module keeps an instance (decided across files).
+            deferred = self.ctx.deferred(where)
+            if deferred is None:
+                return
         if deferred is None and not self.ctx.is_request_time(where):
             return
         name = attr if attr is not None else self.ctx.module_binding(name_node)
         if name is None or name not in self.containers:
             return
         functions = self.ctx.enclosing_functions(where)
-        key = (name, id(functions[0]) if functions else 0)
+        # A registry class's container is reported once, where it first grows (its other
+        # methods' changes are the same state); a module container once per function.
+        once = name.partition(".")[0] in self.holders
+        key = (name, 0 if once or not functions else id(functions[0]), element and not once)
         if key in self.seen:
             return
         self.seen.add(key)
         self.found.append(Mutation(where, name, self._role(name, where, added), deferred))
+
+    def _loop_alias(self, name: cst.Name, where: cst.CSTNode) -> cst.Name:
+        """``for room in ROOMS: room["votes"].append(v)`` (or ``ROOMS.values()``): ``ROOMS``."""
+        if name.value in self.containers:
+            return name
+        for node in self.ctx.ancestors(where):
+            if isinstance(node, cst.FunctionDef):
+                break
+            if isinstance(node, cst.For) and isinstance(node.target, cst.Name):
+                if node.target.value != name.value:
+                    continue
+                source = node.iter
+                if (
+                    isinstance(source, cst.Call)
+                    and isinstance(source.func, cst.Attribute)
+                    and source.func.attr.value == "values"
+                ):
+                    source = source.func.value
+                if isinstance(source, cst.Name) and source.value in self.containers:
+                    return source
+                break
+        return name
+
+    def _imported(self, name: cst.Name, where: cst.CSTNode, added: cst.CSTNode | None) -> None:
+        """A request handler mutating a name imported from another module: a finding if the
+        project module it comes from binds it to a container (decided across files)."""
+        origin = imported_from(self.ctx).get(name.value)
+        if origin is None or not self.ctx.is_request_time(where) or self.ctx.module_binding(name) is None:
+            return
+        functions = self.ctx.enclosing_functions(where)
+        key = (name.value, id(functions[0]) if functions else 0, False)
+        if key in self.seen:
+            return
+        self.seen.add(key)
+        role = self._role_of(name.value, "container", where, added)
+        self.found.append(Mutation(where, name.value, role, f"{origin[0]}:{origin[1]}"))
 
     def _singleton_attr(self, node: cst.BaseExpression, where: cst.CSTNode) -> str | None:
         """``self.attr`` inside a method of a class with one module-level instance, when ``attr``
@@ -268,9 +420,12 @@ class _Mutations:
             return "cache"
         if PUSH_NAMES.search(name):
             return "websocket"
+        owner, _, attr = name.rpartition(".")
+        if WS_NAMES.search(attr) and (owner in self.fan_out or (owner, attr) in self.sent_to):
+            return "websocket"  # ``Broker.connections`` of a class with ``publish()``
         if kind == "queue" or JOB_NAMES.search(name):
             return "jobs"
-        adds_socket = isinstance(added, cst.Name) and added.value in {"websocket", "ws", "sid", "socket"}
+        adds_socket = isinstance(added, cst.Name) and SOCKET_VALUE.search(added.value) is not None
         if adds_socket or (self.ctx.is_websocket_handler(where) and WS_NAMES.search(name)):
             return "websocket"
         if WS_NAMES.search(name) and self._takes_websocket(where):
@@ -324,7 +479,7 @@ class _Mutations:
         if deferred is None and not self.ctx.is_request_time(where):
             return
         functions = self.ctx.enclosing_functions(where)
-        key = (name, id(functions[0]) if functions else 0)
+        key = (name, id(functions[0]) if functions else 0, False)
         if key in self.seen:
             return
         self.seen.add(key)

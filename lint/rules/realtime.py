@@ -70,6 +70,45 @@ class WebsocketRegistry(Rule):
                 clients.add(1)
             asyncio.run(main())
         """,
+        """
+            # file: events.py
+            import json
+            class RedisEventManager:
+                def __init__(self, client):
+                    self.client = client
+                    self.clients = {}
+                def listen(self):
+                    pubsub = self.client.pubsub()
+                    for message in pubsub.listen():
+                        for queue in self.clients.values():
+                            queue.put(json.loads(message["data"]))
+                def subscribe(self, queue):
+                    self.clients[id(queue)] = queue
+            # file: app.py
+            from flask import Flask
+            from events import RedisEventManager
+            app = Flask(__name__)
+            app.events = RedisEventManager(None)
+            @app.get("/events")
+            def stream():
+                return app.events.subscribe(object())
+        """,
+        """
+            # file: rooms.py
+            class Room:
+                def __init__(self):
+                    self.members = set()
+                def join(self, ws):
+                    self.members.add(ws)
+            # file: app.py
+            from fastapi import FastAPI, WebSocket
+            from rooms import Room
+            app = FastAPI()
+            @app.websocket("/ws")
+            async def ws(websocket: WebSocket):
+                room = Room()
+                room.join(websocket)
+        """,
     )
     invalid = examples(
         """
@@ -136,6 +175,42 @@ class WebsocketRegistry(Rule):
                     for peer in request.app["sockets"]:
                         await peer.send_str(msg.data)
                 return ws
+        """,
+        """
+            # file: chat/broker.py
+            import asyncio
+            class Broker:
+                def __init__(self):
+                    self.connections = set()
+                async def publish(self, message):
+                    for connection in self.connections:
+                        await connection.put(message)
+                async def subscribe(self):
+                    queue = asyncio.Queue()
+                    self.connections.add(queue)
+                    try:
+                        while True:
+                            yield await queue.get()
+                    finally:
+                        self.connections.remove(queue)
+            # file: chat/__init__.py
+            from quart import Quart, websocket
+            from chat.broker import Broker
+            app = Quart(__name__)
+            broker = Broker()
+            @app.websocket("/ws")
+            async def ws():
+                async for message in broker.subscribe():
+                    await websocket.send(message)
+        """,
+        """
+            from aiohttp import web
+            sockets = web.AppKey("sockets", dict)
+            async def index(request):
+                ws_current = web.WebSocketResponse()
+                await ws_current.prepare(request)
+                request.app[sockets][request.query["name"]] = ws_current
+                return ws_current
         """,
     )
 

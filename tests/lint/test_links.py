@@ -86,3 +86,55 @@ def test_templated_config_keeps_lines_and_parses() -> None:
 def test_ini_config_is_not_python() -> None:
     assert as_python(b"[flake8]\nmax-line-length = 100\n") is None
     assert as_python(b'CACHE_TYPE = "simple"\n') == b'CACHE_TYPE = "simple"\n'
+
+
+def test_scan_records_instances_and_called_methods() -> None:
+    source = b"""from flask import Flask
+from chat.broker import Broker
+from events import EventManager
+from forms import Form, Manager
+class Local:
+    pass
+app = Flask(__name__)
+broker = Broker()
+local = Local()
+def init_events(app):
+    app.events = EventManager()
+    g.form = Form()  # per request
+    manager = Manager()  # a local variable
+@app.get("/ws")
+def ws():
+    return broker.subscribe(app.events.listen())
+"""
+    facts = scan(source)
+    assert {tuple(i) for i in facts["instances"]} == {
+        ("chat.broker", "Broker"),
+        ("events", "EventManager"),
+        ("", "Local"),
+        ("flask", "Flask"),  # resolved against the project's files only
+    }
+    assert {"subscribe", "listen"} <= set(facts["methods"])
+
+
+def test_reached_resolves_instantiated_classes_and_imported_containers() -> None:
+    facts = {
+        "chat/__init__.py": scan(
+            b"from quart import Quart\nfrom chat.broker import Broker\napp = Quart(__name__)\n"
+            b"broker = Broker()\n@app.websocket('/ws')\nasync def ws():\n    broker.subscribe()\n"
+        ),
+        "chat/broker.py": {},
+        "chat/rooms.py": {},
+        "fruit_db.py": {"containers": ["fruits"]},
+    }
+    wanted = [
+        ("chat/broker.py", "Broker().subscribe"),
+        ("chat/broker.py", "Broker().unsubscribe"),  # never called by a handler module
+        ("chat/rooms.py", "Room().join"),  # never instantiated
+        ("main.py", "fruit_db:fruits"),
+        ("main.py", "fruit_db:missing"),
+    ]
+    found = reached(facts, wanted)
+    assert found == {
+        ("chat/broker.py", "Broker().subscribe"): "chat/__init__.py",
+        ("main.py", "fruit_db:fruits"): "fruit_db.py",
+    }
