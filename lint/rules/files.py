@@ -26,6 +26,8 @@ PATH_WRITERS = frozenset(
         "extractall",
     }
 )
+#: Calls that build a filesystem path.
+PATH_BUILDERS = ("os.path.join", "os.path.abspath", "os.path.realpath", "pathlib.")
 SHUTIL_WRITERS = frozenset({"shutil.copy", "shutil.copyfile", "shutil.copy2", "shutil.move"})
 TEMP_HINT = re.compile(r"(?i)tmp|temp")
 PATH_NAMES = re.compile(r"(?i)path|dest|file|target|out|dir|folder")
@@ -65,7 +67,7 @@ class RequestTimeFileWrite(Rule):
     prefilter = (
         r"open\(.*['\"][rbt]*[wax+]|mode\s*=|write_text\(|write_bytes\(|to_csv\(|to_excel\("
         r"|savefig\(|shutil\.(copy|move)|extractall\(|to_json\(|to_parquet\("
-        r"|\.save\(\s*(os\.path|Path|f?['\"]|[\w.]*(path|dest|file|target|out|name|dir|folder))",
+        r"|\.save\(\s*[\w'\"]",
     )
     message = (
         "the file is written to this replica's local disk, so later requests served by other "
@@ -116,6 +118,29 @@ class RequestTimeFileWrite(Rule):
                 df.to_csv(buf)
                 return buf.getvalue()
         """,
+        """
+            import os
+            import shutil
+            from flask import Flask
+            app = Flask(__name__)
+            @app.post('/rotate')
+            def rotate():
+                shutil.move('media/avatar.png', os.path.join('/tmp', 'avatar.png'))
+                return ''
+        """,
+        """
+            from flask import Flask
+            app = Flask(__name__)
+            @app.get('/books')
+            def books():
+                try:
+                    with open('books.txt') as f:
+                        return f.read()
+                except FileNotFoundError:
+                    with open('books.txt', 'w'):
+                        pass
+                    return ''
+        """,
     )
     invalid = examples(
         """
@@ -161,6 +186,47 @@ class RequestTimeFileWrite(Rule):
                 with open('media/avatars/%s.png' % request.user.pk, mode='wb+') as f:
                     f.write(request.FILES['a'].read())
         """,
+        """
+            import os
+            from uuid import uuid4
+            from flask import Blueprint, request
+            bp = Blueprint("products", __name__)
+            @bp.post("/products")
+            def create():
+                icon = request.files["icon"]
+                ruta = os.path.abspath("app/static/img/{}".format(uuid4()))
+                icon.save(ruta)
+                return ""
+        """,
+        """
+            import os
+            import shutil
+            import tempfile
+            import config
+            def insert_image(data):
+                temporary_file = tempfile.NamedTemporaryFile(delete=False)
+                temporary_file.write(data)
+                destination = os.path.join(config.UPLOAD_FOLDER, os.path.basename(temporary_file.name))
+                shutil.move(temporary_file.name, destination)
+        """,
+        """
+            # file: server.py
+            from flask import Flask, request
+            from modules.service import add_book
+            app = Flask(__name__)
+            @app.post("/books")
+            def post():
+                add_book(request.form)
+                return ""
+            # file: modules/service.py
+            from modules.storage import save_book
+            def add_book(book):
+                save_book("books.txt", book)
+            # file: modules/storage.py
+            def save_book(path, book):
+                with open(path, "a") as out:
+                    out.write(f"{book['name']}\\n")
+        """,
     )
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -169,7 +235,7 @@ class RequestTimeFileWrite(Rule):
             return
         subject = self._write(node)
         if subject and not self._temporary(node):
-            if deferred is not None and UPLOAD_ROOTS.search(self.ctx.module.code_for_node(node)):
+            if deferred is not None and UPLOAD_ROOTS.search(self._destination_code(node)):
                 deferred = None
             self.report_request_time(node, subject, deferred)
 
@@ -181,7 +247,7 @@ class RequestTimeFileWrite(Rule):
                 if arg.keyword is not None and arg.keyword.value == "mode":
                     mode = arg.value
             text = string_value(mode)
-            if text is not None and WRITE_MODE.search(text) and node.args:
+            if text is not None and WRITE_MODE.search(text) and node.args and not self._touch(node):
                 return "file opened for writing at request time"
             return None
         if self.ctx.calls(node, SHUTIL_WRITERS):
@@ -200,23 +266,74 @@ class RequestTimeFileWrite(Rule):
         if isinstance(node, cst.BinaryOperation):
             return True
         if isinstance(node, cst.Call):
-            return any(n.startswith(("os.path.join", "pathlib.")) for n in self.ctx.qnames(node.func))
+            return any(n.startswith(PATH_BUILDERS) for n in self.ctx.qnames(node.func))
         if isinstance(node, cst.Name):
-            return bool(PATH_NAMES.search(node.value))
+            if PATH_NAMES.search(node.value):
+                return True
+            bound = self._bound_in_function(node)  # ``ruta = os.path.join(...)`` then ``f.save(ruta)``
+            return bound is not None and not isinstance(bound, cst.Name) and self._pathlike(bound)
         if isinstance(node, cst.Attribute):  # ``f.save(f.filename)``, ``save(form.dest)``
             return bool(PATH_NAMES.search(node.attr.value))
         return False
 
+    def _touch(self, node: cst.Call) -> bool:
+        """``with open(path, "w"): pass``: an empty file is created, no data is written."""
+        item = self.ctx.parents.get(node)
+        statement = self.ctx.parents.get(item) if isinstance(item, cst.WithItem) else None
+        if not isinstance(statement, cst.With) or not isinstance(statement.body, cst.IndentedBlock):
+            return False
+        body = statement.body.body
+        return (
+            len(body) == 1
+            and isinstance(body[0], cst.SimpleStatementLine)
+            and all(isinstance(small, cst.Pass) for small in body[0].body)
+        )
+
+    def _bound_in_function(self, name: cst.Name) -> cst.BaseExpression | None:
+        """The value of the single plain assignment to ``name`` in the enclosing function."""
+        functions = self.ctx.enclosing_functions(name)
+        if not functions:
+            return None
+        values = [
+            stmt.value
+            for stmt in walk(functions[0].body)
+            if isinstance(stmt, cst.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0].target, cst.Name)
+            and stmt.targets[0].target.value == name.value
+        ]
+        return values[0] if len(values) == 1 else None
+
+    def _destination(self, node: cst.Call) -> cst.Arg | None:
+        """The argument naming the written file (for copies and moves the second)."""
+        args = [a for a in node.args if a.keyword is None]
+        if self.ctx.calls(node, SHUTIL_WRITERS) and len(args) > 1:
+            return args[1]
+        return node.args[0] if node.args else None
+
+    def _destination_code(self, node: cst.Call) -> str:
+        """The call's source plus the value its destination variable was given in the function."""
+        code = self.ctx.module.code_for_node(node)
+        destination = self._destination(node)
+        if destination is not None and isinstance(destination.value, cst.Name):
+            bound = self._bound_in_function(destination.value)
+            if bound is not None:
+                code += "\n" + self.ctx.module.code_for_node(bound)
+        return code
+
     def _temporary(self, node: cst.Call) -> bool:
+        """The written file is a temporary one (``tempfile``, a ``tmp`` path): for copies and
+        moves, judged by the destination, not the source."""
+        destination = self._destination(node)
+        if destination is None:
+            return False
         uses_tempfile = any(q.startswith("tempfile") for q in self.ctx.import_table.values())
-        for sub in walk(node) if uses_tempfile or self.ctx.star_import else ():
+        for sub in walk(destination) if uses_tempfile or self.ctx.star_import else ():
             if isinstance(sub, cst.Name | cst.Attribute) and any(
                 n.startswith("tempfile.") for n in self.ctx.qnames(sub)
             ):
                 return True
-        return (
-            bool(TEMP_HINT.search(self.ctx.module.code_for_node(node.args[0].value))) if node.args else False
-        )
+        return bool(TEMP_HINT.search(self.ctx.module.code_for_node(destination.value)))
 
 
 class LocalMediaRoot(Rule):
@@ -268,36 +385,91 @@ class LocalMediaRoot(Rule):
             # file: settings.py
             MEDIA_ROOT = ""
         """,
+        """
+            # file: settings.py
+            MEDIA_ROOT = BASE_DIR / "media"
+            # file: staff/models.py
+            from django.db import models
+            class Employee(models.Model):
+                name = models.CharField(max_length=80)
+        """,
+        """
+            # file: app/configs.py
+            import os
+            UPLOAD_FOLDER = os.getenv("UPLOAD_FOLDER")
+            # file: app/views/media.py
+            import os
+            from flask import Blueprint, send_file
+            from app.configs import UPLOAD_FOLDER
+            bp = Blueprint("media", __name__)
+            @bp.get("/media/<name>")
+            def media(name):
+                return send_file(os.path.join(UPLOAD_FOLDER, name))
+        """,
     )
     invalid = examples(
         """
             # file: settings.py
             MEDIA_ROOT = BASE_DIR / "media"
+            # file: shop/models.py
+            from django.db import models
+            class Photo(models.Model):
+                image = models.ImageField(upload_to="photos/")
         """,
         """
             # file: settings.py
             import os
             MEDIA_ROOT = os.path.join(BASE_DIR, "media")
+            # file: shop/views.py
+            from django.core.files.storage import FileSystemStorage
+            def upload(request):
+                FileSystemStorage().save(request.FILES["f"].name, request.FILES["f"])
         """,
         """
             # file: settings.py
             MEDIA_ROOT = "/srv/media"
             STORAGES = {"default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}
+            # file: shop/models.py
+            from django.db import models
+            class Photo(models.Model):
+                image = models.ImageField(upload_to="photos/")
         """,
         """
             # file: config/settings/base.py
             MEDIA_ROOT = str(APPS_DIR / "media")
+            # file: shop/views.py
+            from django.core.files.storage import FileSystemStorage
+            def upload(request):
+                FileSystemStorage().save(request.FILES["f"].name, request.FILES["f"])
         """,
         """
             # file: settings.py
             MEDIA_ROOT: str = "/data/media"
+            # file: shop/models.py
+            from django.db import models
+            class Photo(models.Model):
+                image = models.ImageField(upload_to="photos/")
+        """,
+        """
+            # file: config.py
+            UPLOAD_FOLDER = "uploads"
+            # file: helpers/uploads.py
+            import os
+            import shutil
+            import config
+            def store(temporary):
+                shutil.move(temporary, os.path.join(config.UPLOAD_FOLDER, os.path.basename(temporary)))
         """,
     )
 
     @classmethod
     def project(cls, facts: Facts) -> list[Finding]:
-        """``MEDIA_ROOT`` settings, unless some module of the project configures shared storage."""
+        """``MEDIA_ROOT`` settings, unless some module of the project configures shared storage,
+        or nothing in the project stores uploads (no file/image model field, no file written or
+        saved by a module that names the upload folder: see ``links.scan``)."""
         if any(f.get("shared_storage") for f in facts.values()):
+            return []
+        if not any(f.get("uploads") for f in facts.values()):
             return []
         return [
             cls.finding_at(

@@ -37,8 +37,35 @@ def test_scan_records_calls_in_function_bodies_of_handler_modules() -> None:
     assert ("app.helpers", "seed_items") not in calls  # create_app() is startup code
 
 
-def test_scan_ignores_modules_without_request_handling() -> None:
-    assert scan(b"from app.services import add_item\ndef job():\n    add_item(1)\n") == {}
+def test_scan_of_other_modules_records_calls_per_function_only() -> None:
+    source = b"from app.services import add_item\ndef job():\n    add_item(1)\ndef other():\n    print(2)\n"
+    assert scan(source) == {"fcalls": {"job": [["app.services", "add_item"]]}}
+    assert scan(b"def job():\n    add_item(1)\n") == {}
+
+
+def test_reached_follows_helpers_of_helpers() -> None:
+    facts = {
+        "server.py": scan(
+            b"from flask import Flask\nfrom modules.service import add_book\napp = Flask(__name__)\n"
+            b"@app.post('/books')\ndef post():\n    add_book(1)\n"
+        ),
+        "modules/service.py": scan(
+            b"from modules.storage import save_book\nfrom modules import audit\n"
+            b"def add_book(b):\n    save_book('books.txt', b)\n    audit.record(b)\n"
+            b"def unused(b):\n    purge(b)\n"
+        ),
+        "modules/storage.py": scan(b"import os\ndef save_book(path, b):\n    os.remove(path)\n"),
+        "modules/audit.py": {},
+    }
+    wanted = [
+        ("modules/storage.py", "save_book"),
+        ("modules/audit.py", "record"),
+        ("modules/storage.py", "purge"),
+    ]
+    assert reached(facts, wanted) == {
+        ("modules/storage.py", "save_book"): "server.py",
+        ("modules/audit.py", "record"): "server.py",
+    }
 
 
 def test_reached_resolves_relative_absolute_and_module_attribute_calls() -> None:
