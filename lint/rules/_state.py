@@ -116,6 +116,9 @@ class Mutation:
     #: Not in a request handler of this module: the function other modules call (see
     #: ``FileContext.deferred``); the cross-file phase decides.
     deferred: str | None = None
+    #: For a ``jobs`` mutation at the call that runs the job in this process (``add_task``,
+    #: ``Thread(...)``): the name of the status store the handler also writes.
+    started: bool = False
 
 
 def module_containers(ctx: FileContext) -> dict[str, Kind]:
@@ -282,8 +285,45 @@ def request_time_mutations(ctx: FileContext) -> list[Mutation]:
             else m
             for m in collector.found
         ]
+        out = _jobs_started_here(ctx, out, containers)
     ctx.memo["mutations"] = out
     return out
+
+
+#: Calls that run work inside this process after (or beside) the response.
+JOB_STARTERS = frozenset({"add_task", "start_background_task", "create_task", "ensure_future", "submit"})
+
+
+def _jobs_started_here(
+    ctx: FileContext, found: list[Mutation], containers: dict[str, Kind]
+) -> list[Mutation]:
+    """A handler that writes a job-status dict and starts the job in this process: the start
+    (``background_tasks.add_task(work, jid)``, ``Thread(target=work).start()``) is the in-process
+    job (SK115) and the status dict is module state (SK105), each at the line a person changes."""
+    out: list[Mutation] = []
+    for m in found:
+        functions = ctx.enclosing_functions(m.node)
+        if m.role != "jobs" or containers.get(m.name) == "queue" or not functions:
+            out.append(m)
+            continue
+        start = next((call for call in walk(functions[0].body) if _starts_job(call)), None)
+        if start is None:
+            out.append(m)
+            continue
+        out.append(Mutation(m.node, m.name, "state", m.deferred))
+        out.append(Mutation(start, m.name, "jobs", m.deferred, started=True))
+    return out
+
+
+def _starts_job(node: cst.CSTNode) -> bool:
+    if not isinstance(node, cst.Call):
+        return False
+    func = node.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
+    return name in JOB_STARTERS or (
+        name in {"Thread", "Process"}
+        and any(a.keyword is not None and a.keyword.value == "target" for a in node.args)
+    )
 
 
 class _Mutations:

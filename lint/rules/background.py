@@ -413,13 +413,31 @@ class InMemoryJobQueue(Rule):
                 store.add(jid)
                 return jid
         """,
+        """
+            import asyncio
+            import uuid
+            from fastapi import BackgroundTasks, FastAPI
+            app = FastAPI()
+            tasks = {}
+            async def long_task(task_id):
+                for step in ("fetching", "processing", "done"):
+                    tasks[task_id] = step
+                    await asyncio.sleep(20)
+            @app.put("/long_task", status_code=202)
+            async def start_long_task(background_tasks: BackgroundTasks):
+                task_id = str(uuid.uuid4())
+                tasks[task_id] = "in_progress"
+                background_tasks.add_task(long_task, task_id)
+                return {"task_id": task_id}
+        """,
     )
 
     def visit_Module(self, node: cst.Module) -> None:
         for mutation in request_time_mutations(self.ctx):
             if mutation.role == "jobs":
-                self.report_request_time(
-                    mutation.node,
-                    f"in-memory job store `{mutation.name}` written at request time",
-                    mutation.deferred,
+                subject = (
+                    f"job run inside this process, its status kept in `{mutation.name}`"
+                    if mutation.started
+                    else f"in-memory job store `{mutation.name}` written at request time"
                 )
+                self.report_request_time(mutation.node, subject, mutation.deferred)

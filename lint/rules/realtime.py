@@ -14,10 +14,20 @@ PY_SOCKETIO = frozenset(
     {"socketio.Server", "socketio.AsyncServer", "socketio.server.Server", "socketio.async_server.AsyncServer"}
 )
 CHANNELS_IN_MEMORY = "channels.layers.InMemoryChannelLayer"
+MEMORY_CHANNELS = frozenset(
+    {
+        "litestar.channels.backends.memory.MemoryChannelsBackend",
+        "litestar.channels.MemoryChannelsBackend",
+    }
+)
+BROADCASTERS = frozenset({"broadcaster.Broadcast", "broadcaster._base.Broadcast"})
 
 
 class WebsocketRegistry(Rule):
-    """A module-level set/list/dict of connected websockets used for broadcasting.
+    """A module-level set/list/dict of connected websockets used for broadcasting, a registry
+    class some module instantiates (a ``ConnectionManager``, a pub/sub ``Broker``), or a pub/sub
+    library on its in-process backend (Litestar ``MemoryChannelsBackend``, broadcaster
+    ``memory://``).
 
     Each replica only knows its own connections, so a broadcast reaches the clients connected to
     that replica and misses everyone else.
@@ -28,7 +38,7 @@ class WebsocketRegistry(Rule):
     category = "websocket-registry"
     severity = "error"
     remedy = "refactor"
-    prefilter = CONTAINER_PREFILTER
+    prefilter = (CONTAINER_PREFILTER[0] + r"|MemoryChannelsBackend|Broadcast\(",)
     message = (
         "the registry only holds this replica's connections, so broadcasts miss clients connected "
         "to other replicas; fan messages out through Redis pub/sub (e.g. `broadcaster`, "
@@ -108,6 +118,18 @@ class WebsocketRegistry(Rule):
             async def ws(websocket: WebSocket):
                 room = Room()
                 room.join(websocket)
+        """,
+        """
+            import os
+            from broadcaster import Broadcast
+            broadcast = Broadcast(os.environ.get("BROADCAST_URL", "redis://redis:6379"))
+        """,
+        """
+            from litestar import Litestar
+            from litestar.channels import ChannelsPlugin
+            from litestar.channels.backends.redis import RedisChannelsPubSubBackend
+            channels = ChannelsPlugin(backend=RedisChannelsPubSubBackend(redis=redis), channels=["chat"])
+            app = Litestar(plugins=[channels])
         """,
     )
     invalid = examples(
@@ -212,6 +234,19 @@ class WebsocketRegistry(Rule):
                 request.app[sockets][request.query["name"]] = ws_current
                 return ws_current
         """,
+        """
+            from litestar import Litestar
+            from litestar.channels import ChannelsPlugin
+            from litestar.channels.backends.memory import MemoryChannelsBackend
+            channels = ChannelsPlugin(backend=MemoryChannelsBackend(), channels=["chat"])
+            app = Litestar(plugins=[channels])
+        """,
+        """
+            import os
+            from broadcaster import Broadcast
+            BROADCAST_URL = os.environ.get("BROADCAST_URL", "memory://")
+            broadcast = Broadcast(BROADCAST_URL)
+        """,
     )
 
     def visit_Module(self, node: cst.Module) -> None:
@@ -219,6 +254,19 @@ class WebsocketRegistry(Rule):
             if mutation.role == "websocket":
                 subject = f"module-level connection registry `{mutation.name}`"
                 self.report_request_time(mutation.node, subject, mutation.deferred)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        """Pub/sub libraries on their in-process backend: the registry is the library's."""
+        if self.ctx.refers_to(node.func, MEMORY_CHANNELS):
+            self.report(node, "Litestar channels on `MemoryChannelsBackend`", guard=self.ctx.guard(node))
+        elif self.ctx.refers_to(node.func, BROADCASTERS):
+            positional = [a for a in node.args if a.keyword is None]
+            arg = keyword(node, "url") or (positional[0] if positional else None)
+            if arg is None:
+                return
+            url, holder = literal_or_default(self.ctx, arg.value, {"memory://"})
+            if url is not None and url.startswith("memory://"):
+                self.report(holder, "broadcaster on `memory://`", guard=self.ctx.guard(holder))
 
 
 class SocketIOWithoutMessageQueue(Rule):
