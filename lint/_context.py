@@ -50,6 +50,8 @@ class FileContext(Bindings, Guards):
         self.parents: Mapping[cst.CSTNode, cst.CSTNode] = (
             parents if parents is not None else self.wrapper.resolve(ParentNodeProvider)
         )
+        #: The decoded source, when the engine has it (cheap text searches; see ``_locate``).
+        self.source: str | None = None
         #: Project-wide facts for the cross-file phase (JSON-serialisable; cached with the result).
         self.facts: dict[str, Any] = {}
         #: Per-file analyses shared between rules (never serialised).

@@ -9,6 +9,7 @@ import libcst as cst
 
 from sessionkit.lint import _links as links
 from sessionkit.lint._context import FileContext
+from sessionkit.lint._locate import locate
 from sessionkit.lint._types import Finding, Remedy, Severity
 
 LOWER: dict[Severity, Severity] = {"error": "warning", "warning": "info", "info": "info"}
@@ -187,7 +188,17 @@ class Rule:
         )
 
     def position(self, node: cst.CSTNode) -> dict[str, int]:
-        """``node``'s range as JSON facts, for :meth:`finding_at` in the cross-file phase."""
+        """``node``'s range as JSON facts, for :meth:`finding_at` in the cross-file phase (read
+        from the source text when that is unambiguous and the module's positions were not needed
+        yet: see ``_locate``)."""
+        if "positions" not in self.ctx.__dict__ and self.ctx.source is not None:
+            functions = self.ctx.enclosing_functions(node)
+            holder = self.ctx.parents.get(functions[-1]) if functions else None
+            owner = self.ctx.parents.get(holder) if holder is not None else None
+            name = owner.name.value if isinstance(owner, cst.ClassDef) else None
+            found = locate(self.ctx.source, self.ctx.module, node, functions, name)
+            if found is not None:
+                return found
         where = self.ctx.positions[node]
         return {
             "line": where.start.line,

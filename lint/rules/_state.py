@@ -43,6 +43,7 @@ CONTAINER_CALLS: dict[str, Kind] = {
     "weakref.WeakSet": "container",
 }
 _CONTAINER_NAMES = frozenset(CONTAINER_CALLS)
+_BUILTIN_CONTAINERS = frozenset({"dict", "list", "set"})
 MUTATORS = frozenset(
     {
         "append",
@@ -73,8 +74,7 @@ WS_NAMES = re.compile(
 )
 #: Events pushed to connected clients (SSE, websockets): a registry of their streams.
 PUSH_NAMES = re.compile(r"(?i)notif|broadcast|(^|[._])sse($|_)|event_stream")
-SELF_ATTR = re.compile(r"\bself\.(\w+)")
-SENDS = re.compile(r"\.(send\w*|put\w*|emit|write\w*)\(")
+SENDS = re.compile(r"^(send\w*|put\w*|emit|write\w*)$")
 FAN_OUT = re.compile(r"(?i)^(publish|broadcast|notify|emit|send_(to_)?all|fan_?out)")
 #: A value that is a connection: ``ws``, ``websocket``, ``ws_current``, ``client_socket``, ``sid``.
 SOCKET_VALUE = re.compile(r"(?i)(^|_)(ws|websocket|socket|sid)(_|$)")
@@ -152,10 +152,10 @@ def module_containers(ctx: FileContext) -> dict[str, Kind]:
                     if kind is not None and isinstance(t, cst.Name):
                         found[f"{view.name.value}.{t.value}"] = kind
     instances = singletons(ctx.module)
-    for cls in holder_classes(ctx.module):
+    for cls, attrs in holder_classes(ctx).items():
         if cls in instances.values():
             continue
-        for attr, kind in _self_containers(ctx, cls).items():
+        for attr, kind in attrs.items():
             found[f"{cls.name.value}.{attr}"] = kind
     for instance, cls in instances.items():
         for node in walk(cls.body):
@@ -179,18 +179,30 @@ def module_containers(ctx: FileContext) -> dict[str, Kind]:
 _SHARED_BACKEND = re.compile(r"(?i)redis|pubsub|kafka|rabbit|amqp|nats")
 
 
-def holder_classes(module: cst.Module) -> list[cst.ClassDef]:
-    """Module-level classes (not views) whose methods keep containers on ``self``: a registry or
-    manager that becomes process-wide state once some module instantiates it."""
-    out = []
-    for stmt in module.body:
-        if (
-            isinstance(stmt, cst.ClassDef)
-            and not is_view_class(stmt)
-            and not _SHARED_BACKEND.search(module.code_for_node(stmt))
-        ):
-            out.append(stmt)
+def holder_classes(ctx: FileContext) -> dict[cst.ClassDef, dict[str, Kind]]:
+    """Module-level classes (not views) that keep containers on ``self`` (set in ``__init__``),
+    with those containers: a registry or manager that becomes process-wide state once some module
+    instantiates it. Classes that talk to a shared bus are left out."""
+    cached = ctx.memo.get("holders")
+    if isinstance(cached, dict):
+        return cached
+    out: dict[cst.ClassDef, dict[str, Kind]] = {}
+    for stmt in ctx.module.body:
+        if isinstance(stmt, cst.ClassDef) and not is_view_class(stmt):
+            attrs = _self_containers(ctx, stmt)
+            if attrs and not _talks_to_shared_bus(stmt):
+                out[stmt] = attrs
+    ctx.memo["holders"] = out
     return out
+
+
+def _talks_to_shared_bus(cls: cst.ClassDef) -> bool:
+    """A name, attribute or string in the class mentions Redis, pub/sub or a broker (read from
+    the nodes: generating the class's source code again would cost more than parsing it)."""
+    for node in walk(cls.body):
+        if isinstance(node, cst.Name | cst.SimpleString) and _SHARED_BACKEND.search(node.value):
+            return True
+    return False
 
 
 def _self_containers(ctx: FileContext, cls: cst.ClassDef) -> dict[str, Kind]:
@@ -211,6 +223,22 @@ def _self_containers(ctx: FileContext, cls: cst.ClassDef) -> dict[str, Kind]:
                 if kind is not None and isinstance(t, cst.Attribute) and _is_self(t.value):
                     found[t.attr.value] = kind
     return found
+
+
+def _self_attr_in(node: cst.CSTNode) -> str | None:
+    """``attr`` of the first ``self.attr`` in ``node`` (``self.clients``, ``self.clients.values()``)."""
+    for sub in walk(node):
+        if isinstance(sub, cst.Attribute) and _is_self(sub.value):
+            return sub.attr.value
+    return None
+
+
+def _sends(nodes: list[cst.CSTNode]) -> bool:
+    """One of ``nodes`` calls ``.send...()``, ``.put...()``, ``.emit()`` or ``.write...()``."""
+    return any(
+        isinstance(sub, cst.Call) and isinstance(sub.func, cst.Attribute) and SENDS.match(sub.func.attr.value)
+        for sub in nodes
+    )
 
 
 def _is_self(node: cst.BaseExpression) -> bool:
@@ -252,6 +280,8 @@ def _container_kind(ctx: FileContext, value: cst.BaseExpression) -> Kind | None:
         return "container"
     if isinstance(value, cst.Call):
         func = value.func.value if isinstance(value.func, cst.Subscript) else value.func
+        if isinstance(func, cst.Name) and func.value in _BUILTIN_CONTAINERS and func.value not in ctx.defined:
+            return "container"  # an unshadowed ``dict()``/``list()``/``set()``: no scope analysis needed
         if ctx.refers_to(func, _CONTAINER_NAMES):
             for name in ctx.qnames(func):
                 if name in CONTAINER_CALLS:
@@ -272,7 +302,12 @@ def request_time_mutations(ctx: FileContext) -> list[Mutation]:
     if not ctx.functions.functions:
         ctx.memo["mutations"] = out
         return out
-    if containers or singletons(ctx.module) or APP_HELD.search(ctx.module.code) or imported_from(ctx):
+    if (
+        containers
+        or singletons(ctx.module)
+        or APP_HELD.search(ctx.source if ctx.source is not None else ctx.module.code)
+        or imported_from(ctx)
+    ):
         collector = _Mutations(ctx, containers)
         for node in ctx.nodes(*_DISPATCH):
             _DISPATCH[type(node)](collector, node)
@@ -337,20 +372,24 @@ class _Mutations:
         self.fan_out: set[str] = set()
         #: (class, attr) where a method sends to every element of ``self.attr``.
         self.sent_to: set[tuple[str, str]] = set()
-        self.holders = {cls.name.value for cls in holder_classes(ctx.module)} - {
-            c.name.value for c in self.singletons.values()
-        }
-        for cls in holder_classes(ctx.module):
+        holders = holder_classes(ctx)
+        self.holders = {cls.name.value for cls in holders} - {c.name.value for c in self.singletons.values()}
+        for cls in holders:
             names = {cls.name.value, *(i for i, c in self.singletons.items() if c is cls)}
             if any(isinstance(f, cst.FunctionDef) and FAN_OUT.search(f.name.value) for f in cls.body.body):
                 self.fan_out.update(names)
-            for loop in walk(cls.body):
-                if isinstance(loop, cst.For | cst.CompFor):
-                    source = ctx.module.code_for_node(loop.iter)
-                    body = ctx.module.code_for_node(loop.body if isinstance(loop, cst.For) else cls.body)
-                    found = SELF_ATTR.search(source)
-                    if found and SENDS.search(body):
-                        self.sent_to.update((n, found.group(1)) for n in names)
+            for method in cls.body.body:
+                if not isinstance(method, cst.FunctionDef):
+                    continue
+                nodes = list(walk(method.body))
+                iterated = {
+                    attr
+                    for loop in nodes
+                    if isinstance(loop, cst.For | cst.CompFor)
+                    and (attr := _self_attr_in(loop.iter)) is not None
+                }
+                if iterated and _sends(nodes):
+                    self.sent_to.update((n, attr) for n in names for attr in iterated)
 
     def _hit(self, name_node: cst.BaseExpression, where: cst.CSTNode, added: cst.CSTNode | None) -> None:
         start = name_node

@@ -27,7 +27,16 @@ PATH_WRITERS = frozenset(
     }
 )
 #: Calls that build a filesystem path.
-PATH_BUILDERS = ("os.path.join", "os.path.abspath", "os.path.realpath", "pathlib.")
+PATH_BUILDERS = frozenset(
+    {
+        "os.path.join",
+        "os.path.abspath",
+        "os.path.realpath",
+        "pathlib.Path",
+        "pathlib.PurePath",
+        "pathlib.PosixPath",
+    }
+)
 SHUTIL_WRITERS = frozenset({"shutil.copy", "shutil.copyfile", "shutil.copy2", "shutil.move"})
 TEMP_HINT = re.compile(r"(?i)tmp|temp")
 PATH_NAMES = re.compile(r"(?i)path|dest|file|target|out|dir|folder")
@@ -266,7 +275,7 @@ class RequestTimeFileWrite(Rule):
         if isinstance(node, cst.BinaryOperation):
             return True
         if isinstance(node, cst.Call):
-            return any(n.startswith(PATH_BUILDERS) for n in self.ctx.qnames(node.func))
+            return self.ctx.refers_to(node.func, PATH_BUILDERS)
         if isinstance(node, cst.Name):
             if PATH_NAMES.search(node.value):
                 return True
