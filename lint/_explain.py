@@ -12,7 +12,8 @@ ANCHORING = """
 A finding points at the line a person would change:
 
 - **configuration**: the value that is set — the string `"sqlite:///app.db"`, the `CACHE_TYPE` value,
-  the `MEDIA_ROOT`/`UPLOAD_FOLDER` assignment, the `"class": "...FileHandler"` entry of a logging dict —
+  the `MEDIA_ROOT`/`UPLOAD_FOLDER` assignment (each model field's `upload_to=` when the project sets no
+  `MEDIA_ROOT` at all), the `"class": "...FileHandler"` entry of a logging dict —
   wherever it is set: module or class constants, `app.config[...]`, `from_mapping(...)`/`update(...)`,
   dict literals and `dict(...)`, the default of `os.environ.get(...)`, either side of `or` and of
   `... if DEBUG else ...`, and Python config files loaded with `from_pyfile` (`*.cfg`, Jinja-templated

@@ -347,7 +347,8 @@ class RequestTimeFileWrite(Rule):
 
 class LocalMediaRoot(Rule):
     """Django ``MEDIA_ROOT`` or a Flask/Quart ``UPLOAD_FOLDER`` with no shared storage configured
-    anywhere in the project.
+    anywhere in the project (with no ``MEDIA_ROOT`` at all: each file field's ``upload_to=``,
+    which Django then resolves against the working directory of the pod).
 
     Uploaded files land on the pod that handled the upload; the other replicas answer 404.
     Resolved across files: a ``STORAGES``/``DEFAULT_FILE_STORAGE`` in any settings module (also
@@ -362,7 +363,7 @@ class LocalMediaRoot(Rule):
     remedy = "refactor"
     prefilter = (
         r"MEDIA_ROOT|STORAGES|DEFAULT_FILE_STORAGE|UPLOAD_FOLDER|UPLOAD_DIR|UPLOADED_\w+_DEST"
-        r"|boto3|minio|google\.cloud|azure\.storage",
+        r"|boto3|minio|google\.cloud|azure\.storage|upload_to\s*=",
     )
     message = (
         "uploads are stored under MEDIA_ROOT on the pod that received them, so other replicas "
@@ -469,6 +470,14 @@ class LocalMediaRoot(Rule):
             def store(temporary):
                 shutil.move(temporary, os.path.join(config.UPLOAD_FOLDER, os.path.basename(temporary)))
         """,
+        """
+            # file: shop/settings.py
+            INSTALLED_APPS = ["shop"]
+            # file: shop/models.py
+            from django.db import models
+            class Service(models.Model):
+                image = models.ImageField(upload_to="static/service/images/")
+        """,
     )
 
     @classmethod
@@ -480,7 +489,7 @@ class LocalMediaRoot(Rule):
             return []
         if not any(f.get("uploads") for f in facts.values()):
             return []
-        return [
+        roots = [
             cls.finding_at(
                 path,
                 own["media_root"],
@@ -489,6 +498,26 @@ class LocalMediaRoot(Rule):
             for path, own in sorted(facts.items())
             if "media_root" in own
         ]
+        if roots or any(f.get("media_root_set") for f in facts.values()):
+            return roots
+        # No MEDIA_ROOT anywhere: Django writes each field's files under the working directory.
+        return [
+            cls.finding_at(path, field, f"`upload_to={field['to']!r}` with no MEDIA_ROOT nor shared storage")
+            for path, own in sorted(facts.items())
+            for field in own.get("upload_fields", ())
+        ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
+        if not isinstance(name, str) or not name.endswith(("FileField", "ImageField")):
+            return
+        for arg in node.args:
+            if arg.keyword is not None and arg.keyword.value == "upload_to":
+                target = string_value(arg.value)
+                if target is not None and not self.ctx.in_test_config(arg):
+                    fields = self.ctx.facts.setdefault("upload_fields", [])
+                    fields.append({**self.position(arg), "to": target})
 
     def visit_Import(self, node: cst.Import) -> None:
         for alias in node.names:
@@ -529,6 +558,8 @@ class LocalMediaRoot(Rule):
                 self.ctx.facts["media_root"] = {**self.position(node), "key": key}
             if not isinstance(where, cst.Name):
                 continue
+            if key == "MEDIA_ROOT":
+                self.ctx.facts["media_root_set"] = True
             if key == "MEDIA_ROOT" and string_value(value) != "":
                 self.ctx.facts["media_root"] = self.position(where)
             elif key == "DEFAULT_FILE_STORAGE":
