@@ -34,7 +34,10 @@ class Guards:
     ``is_dev_file`` come from the host)."""
 
     module: cst.Module
-    is_dev_file: bool
+
+    @property
+    def is_dev_file(self) -> bool:
+        raise NotImplementedError
 
     def ancestors(self, node: cst.CSTNode) -> Iterator[cst.CSTNode]:
         raise NotImplementedError

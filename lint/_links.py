@@ -245,9 +245,9 @@ def reached(
     for path, function in wanted:
         if ":" in function or "()." in function:
             resolve = _imported_container if ":" in function else _instantiated
-            hit = resolve(facts, index, path, function)
-            if hit is not None:
-                out[(path, function)] = hit
+            place = resolve(facts, index, path, function)
+            if place is not None:
+                out[(path, function)] = place
             continue
         for name in module_names(path):
             targets[(name, function)] = (path, function)
