@@ -23,8 +23,8 @@ def locate(
         return None
     code = module.code_for_node(node)
     first = code.split("\n", 1)[0].strip()
-    if not first or "\n" in code.strip():
-        return None  # a multi-line node's end needs the real positions
+    if not first or code != code.strip():
+        return None
     lines = source.split("\n")
     start, end = 0, len(lines)
     if owner is not None:
@@ -40,12 +40,26 @@ def locate(
     hits = [i for i in range(start, end) if first in lines[i]]
     if len(hits) != 1:
         return None
-    column = lines[hits[0]].index(first)
+    line = hits[0]
+    column = lines[line].index(first)
+    if "\n" not in code:
+        return {
+            "line": line + 1,
+            "column": column + 1,
+            "end_line": line + 1,
+            "end_column": column + len(code) + 1,
+        }
+    # A node's code keeps its own line breaks (its continuation lines are re-indented), so its
+    # last line is the source line ``end``; accepted only when the node is all of that line.
+    last = code.rsplit("\n", 1)[1].strip()
+    end = line + code.count("\n")
+    if end >= len(lines) or lines[end].strip() != last:
+        return None
     return {
-        "line": hits[0] + 1,
+        "line": line + 1,
         "column": column + 1,
-        "end_line": hits[0] + 1,
-        "end_column": column + len(first) + 1,
+        "end_line": end + 1,
+        "end_column": len(lines[end].rstrip()) + 1,
     }
 
 
