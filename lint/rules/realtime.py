@@ -38,7 +38,9 @@ class WebsocketRegistry(Rule):
     category = "websocket-registry"
     severity = "error"
     remedy = "refactor"
-    prefilter = (CONTAINER_PREFILTER[0] + r"|MemoryChannelsBackend|Broadcast\(",)
+    #: The shared container pattern (searched once per file for all the state rules) also holds for
+    #: the pub/sub backends: ``broadcast = Broadcast(...)``, ``channels = ChannelsPlugin(...)``.
+    prefilter = CONTAINER_PREFILTER
     message = (
         "the registry only holds this replica's connections, so broadcasts miss clients connected "
         "to other replicas; fan messages out through Redis pub/sub (e.g. `broadcaster`, "
