@@ -16,34 +16,18 @@ import libcst as cst
 from sessionkit.lint._context import FileContext
 from sessionkit.lint._handlers import is_view_class, singletons
 from sessionkit.lint._walk import walk
+from sessionkit.lint.rules._containers import (
+    Kind,
+    assigned_containers,
+    container_kind,
+    holder_classes,
+    imported_from,
+    self_attr_in,
+    sends,
+)
 
-Kind = Literal["container", "queue", "cache"]
 Role = Literal["state", "websocket", "jobs", "cache", "app"]
 
-CONTAINER_CALLS: dict[str, Kind] = {
-    "builtins.dict": "container",
-    "builtins.list": "container",
-    "builtins.set": "container",
-    "collections.defaultdict": "container",
-    "collections.OrderedDict": "container",
-    "collections.Counter": "container",
-    "collections.deque": "queue",
-    "queue.Queue": "queue",
-    "queue.SimpleQueue": "queue",
-    "queue.LifoQueue": "queue",
-    "queue.PriorityQueue": "queue",
-    "asyncio.Queue": "queue",
-    "asyncio.queues.Queue": "queue",
-    "multiprocessing.Queue": "queue",
-    "cachetools.TTLCache": "cache",
-    "cachetools.LRUCache": "cache",
-    "cachetools.LFUCache": "cache",
-    "cachetools.Cache": "cache",
-    "weakref.WeakValueDictionary": "container",
-    "weakref.WeakSet": "container",
-}
-_CONTAINER_NAMES = frozenset(CONTAINER_CALLS)
-_BUILTIN_CONTAINERS = frozenset({"dict", "list", "set"})
 MUTATORS = frozenset(
     {
         "append",
@@ -74,7 +58,6 @@ WS_NAMES = re.compile(
 )
 #: Events pushed to connected clients (SSE, websockets): a registry of their streams.
 PUSH_NAMES = re.compile(r"(?i)notif|broadcast|(^|[._])sse($|_)|event_stream")
-SENDS = re.compile(r"^(send\w*|put\w*|emit|write\w*)$")
 FAN_OUT = re.compile(r"(?i)^(publish|broadcast|notify|emit|send_(to_)?all|fan_?out)")
 #: A value that is a connection: ``ws``, ``websocket``, ``ws_current``, ``client_socket``, ``sid``.
 SOCKET_VALUE = re.compile(r"(?i)(^|_)(ws|websocket|socket|sid)(_|$)")
@@ -132,7 +115,7 @@ def module_containers(ctx: FileContext) -> dict[str, Kind]:
             targets, value = [stmt.target], stmt.value
         else:
             continue
-        kind = _container_kind(ctx, value) if value is not None else None
+        kind = container_kind(ctx, value) if value is not None else None
         if kind is None:
             continue
         for target in targets:
@@ -140,17 +123,9 @@ def module_containers(ctx: FileContext) -> dict[str, Kind]:
                 found[target.value] = kind
     for view in ctx.module.body:
         if isinstance(view, cst.ClassDef) and is_view_class(view):
-            for small in _top_level(view.body.body):
-                if isinstance(small, cst.Assign):
-                    targets, value = [t.target for t in small.targets], small.value
-                elif isinstance(small, cst.AnnAssign) and small.value is not None:
-                    targets, value = [small.target], small.value
-                else:
-                    continue
-                kind = _container_kind(ctx, value)
-                for t in targets:
-                    if kind is not None and isinstance(t, cst.Name):
-                        found[f"{view.name.value}.{t.value}"] = kind
+            for t, kind in assigned_containers(ctx, _top_level(view.body.body)):
+                if isinstance(t, cst.Name):
+                    found[f"{view.name.value}.{t.value}"] = kind
     instances = singletons(ctx.module)
     for cls, attrs in holder_classes(ctx).items():
         if cls in instances.values():
@@ -158,111 +133,13 @@ def module_containers(ctx: FileContext) -> dict[str, Kind]:
         for attr, kind in attrs.items():
             found[f"{cls.name.value}.{attr}"] = kind
     for instance, cls in instances.items():
-        for node in walk(cls.body):
-            if isinstance(node, cst.Assign):
-                targets, value = [target.target for target in node.targets], node.value
-            elif isinstance(node, cst.AnnAssign) and node.value is not None:
-                targets, value = [node.target], node.value
-            else:
-                continue
-            kind = _container_kind(ctx, value)
-            for t in targets:
-                if kind is not None and isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name):
-                    if t.value.value == "self":
-                        found[f"{instance}.{t.attr.value}"] = kind
-                elif kind is not None and isinstance(t, cst.Name):
-                    found[f"{instance}.{t.value}"] = kind
+        for t, kind in assigned_containers(ctx, walk(cls.body)):
+            if isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name):
+                if t.value.value == "self":
+                    found[f"{instance}.{t.attr.value}"] = kind
+            elif isinstance(t, cst.Name):
+                found[f"{instance}.{t.value}"] = kind
     return found
-
-
-#: A class that talks to a shared bus or store keeps only local copies of what it fans out.
-_SHARED_BACKEND = re.compile(r"(?i)redis|pubsub|kafka|rabbit|amqp|nats")
-
-
-def holder_classes(ctx: FileContext) -> dict[cst.ClassDef, dict[str, Kind]]:
-    """Module-level classes (not views) that keep containers on ``self`` (set in ``__init__``),
-    with those containers: a registry or manager that becomes process-wide state once some module
-    instantiates it. Classes that talk to a shared bus are left out."""
-    cached = ctx.memo.get("holders")
-    if isinstance(cached, dict):
-        return cached
-    out: dict[cst.ClassDef, dict[str, Kind]] = {}
-    for stmt in ctx.module.body:
-        if isinstance(stmt, cst.ClassDef) and not is_view_class(stmt):
-            attrs = _self_containers(ctx, stmt)
-            if attrs and not _talks_to_shared_bus(stmt):
-                out[stmt] = attrs
-    ctx.memo["holders"] = out
-    return out
-
-
-def _talks_to_shared_bus(cls: cst.ClassDef) -> bool:
-    """A name, attribute or string in the class mentions Redis, pub/sub or a broker (read from
-    the nodes: generating the class's source code again would cost more than parsing it)."""
-    for node in walk(cls.body):
-        if isinstance(node, cst.Name | cst.SimpleString) and _SHARED_BACKEND.search(node.value):
-            return True
-    return False
-
-
-def _self_containers(ctx: FileContext, cls: cst.ClassDef) -> dict[str, Kind]:
-    """``self.attr = <container>`` in ``__init__``."""
-    found: dict[str, Kind] = {}
-    for stmt in cls.body.body:
-        if not (isinstance(stmt, cst.FunctionDef) and stmt.name.value == "__init__"):
-            continue
-        for node in walk(stmt.body):
-            if isinstance(node, cst.Assign):
-                targets, value = [target.target for target in node.targets], node.value
-            elif isinstance(node, cst.AnnAssign) and node.value is not None:
-                targets, value = [node.target], node.value
-            else:
-                continue
-            kind = _container_kind(ctx, value)
-            for t in targets:
-                if kind is not None and isinstance(t, cst.Attribute) and _is_self(t.value):
-                    found[t.attr.value] = kind
-    return found
-
-
-def _self_attr_in(node: cst.CSTNode) -> str | None:
-    """``attr`` of the first ``self.attr`` in ``node`` (``self.clients``, ``self.clients.values()``)."""
-    for sub in walk(node):
-        if isinstance(sub, cst.Attribute) and _is_self(sub.value):
-            return sub.attr.value
-    return None
-
-
-def _sends(nodes: list[cst.CSTNode]) -> bool:
-    """One of ``nodes`` calls ``.send...()``, ``.put...()``, ``.emit()`` or ``.write...()``."""
-    return any(
-        isinstance(sub, cst.Call) and isinstance(sub.func, cst.Attribute) and SENDS.match(sub.func.attr.value)
-        for sub in nodes
-    )
-
-
-def _is_self(node: cst.BaseExpression) -> bool:
-    return isinstance(node, cst.Name) and node.value == "self"
-
-
-def imported_from(ctx: FileContext) -> dict[str, tuple[str, str]]:
-    """Local name -> (module as spelled, name) for every ``from module import name``."""
-    cached = ctx.memo.get("imported_from")
-    if isinstance(cached, dict):
-        return cached
-    out: dict[str, tuple[str, str]] = {}
-    for node in ctx.nodes(cst.ImportFrom):
-        if not isinstance(node, cst.ImportFrom) or isinstance(node.names, cst.ImportStar):
-            continue
-        dots = "." * len(node.relative)
-        module = dots + (ctx.module.code_for_node(node.module) if node.module is not None else "")
-        for alias in node.names:
-            if isinstance(alias.name, cst.Name):
-                local = alias.asname.name if alias.asname is not None else alias.name
-                if isinstance(local, cst.Name):
-                    out[local.value] = (module, alias.name.value)
-    ctx.memo["imported_from"] = out
-    return out
 
 
 def _top_level(body: object) -> list[cst.BaseSmallStatement]:
@@ -273,20 +150,6 @@ def _top_level(body: object) -> list[cst.BaseSmallStatement]:
         elif isinstance(stmt, cst.If | cst.Try):
             out.extend(_top_level(stmt.body.body))
     return out
-
-
-def _container_kind(ctx: FileContext, value: cst.BaseExpression) -> Kind | None:
-    if isinstance(value, cst.List | cst.Dict | cst.Set | cst.ListComp | cst.DictComp | cst.SetComp):
-        return "container"
-    if isinstance(value, cst.Call):
-        func = value.func.value if isinstance(value.func, cst.Subscript) else value.func
-        if isinstance(func, cst.Name) and func.value in _BUILTIN_CONTAINERS and func.value not in ctx.defined:
-            return "container"  # an unshadowed ``dict()``/``list()``/``set()``: no scope analysis needed
-        if ctx.refers_to(func, _CONTAINER_NAMES):
-            for name in ctx.qnames(func):
-                if name in CONTAINER_CALLS:
-                    return CONTAINER_CALLS[name]
-    return None
 
 
 def request_time_mutations(ctx: FileContext) -> list[Mutation]:
@@ -386,9 +249,9 @@ class _Mutations:
                     attr
                     for loop in nodes
                     if isinstance(loop, cst.For | cst.CompFor)
-                    and (attr := _self_attr_in(loop.iter)) is not None
+                    and (attr := self_attr_in(loop.iter)) is not None
                 }
-                if iterated and _sends(nodes):
+                if iterated and sends(nodes):
                     self.sent_to.update((n, attr) for n in names for attr in iterated)
 
     def _hit(self, name_node: cst.BaseExpression, where: cst.CSTNode, added: cst.CSTNode | None) -> None:
