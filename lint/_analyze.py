@@ -163,11 +163,13 @@ def analyse_bytes(
         result.findings.append(diag.SYNTAX_ERROR.finding(path, type(exc).__name__))
         return result
     result.parsed = True
-    _run_rules(path, module, rules, result)
+    _run_rules(path, module, rules, result, text if path.endswith(".py") else None)
     return result
 
 
-def _run_rules(path: str, module: Any, rules: list[Any], result: FileResult) -> None:
+def _run_rules(
+    path: str, module: Any, rules: list[Any], result: FileResult, source: str | None = None
+) -> None:
     import libcst as cst
 
     from sessionkit.lint._context import FileContext
@@ -176,6 +178,7 @@ def _run_rules(path: str, module: Any, rules: list[Any], result: FileResult) -> 
     parents: dict[cst.CSTNode, cst.CSTNode] = {}
     try:
         ctx = FileContext(path, module, parents)
+        ctx.source = source
     except Exception as exc:  # metadata failures must not stop the run
         result.findings.append(diag.INTERNAL_ERROR.finding(path, f"context: {exc!r}"))
         return

@@ -21,26 +21,11 @@ from libcst.metadata import (
 )
 
 from sessionkit.lint._bindings import Bindings
-from sessionkit.lint._handlers import ModuleFacts, analyse, singletons
+from sessionkit.lint._guards import Guards
+from sessionkit.lint._handlers import ModuleFacts, analyse, is_view_class, singletons
 from sessionkit.lint._walk import children
 from sessionkit.lint._walk import walk as _walk
 
-ENV_GETTERS = frozenset(
-    {
-        "os.environ.get",
-        "os.getenv",
-        "os.environ.setdefault",
-        "environ.get",
-        "decouple.config",
-        "os.environ.__getitem__",
-    }
-)
-#: Callables named like this are env readers (django-environ ``env(...)``, python-decouple).
-ENV_CALLABLE_NAMES = frozenset({"env", "config", "getenv", "get_env", "env_var", "get_env_variable"})
-ENV_METHODS = frozenset({"str", "bool", "int", "get_value", "db", "cache", "url"})
-GUARD_WORDS = re.compile(
-    r"\b(DEBUG|TESTING|TEST|DEVELOPMENT|DEV|LOCAL|environ|getenv|ENV|ENVIRONMENT|argv|pytest)\b"
-)
 DEV_FILE = re.compile(r"(^|/)(dev|develop|development|local|ci)(_settings)?\.py$")
 #: Test configuration: a settings module for tests, or a config class named like ``TestingConfig``.
 TEST_FILE = re.compile(
@@ -51,7 +36,7 @@ TEST_CLASS = re.compile(r"Test")
 SETTINGS_FILE = re.compile(r"(^|/)(settings|config|conf|configuration)(/[^/]+|_?\w*)?\.py$")
 
 
-class FileContext(Bindings):
+class FileContext(Bindings, Guards):
     """What a rule sees of one file."""
 
     def __init__(
@@ -65,6 +50,8 @@ class FileContext(Bindings):
         self.parents: Mapping[cst.CSTNode, cst.CSTNode] = (
             parents if parents is not None else self.wrapper.resolve(ParentNodeProvider)
         )
+        #: The decoded source, when the engine has it (cheap text searches; see ``_locate``).
+        self.source: str | None = None
         #: Project-wide facts for the cross-file phase (JSON-serialisable; cached with the result).
         self.facts: dict[str, Any] = {}
         #: Per-file analyses shared between rules (never serialised).
@@ -181,7 +168,8 @@ class FileContext(Bindings):
     def deferred(self, node: cst.CSTNode) -> str | None:
         """The name other modules call the function around ``node`` by, when it is neither
         startup code nor a request handler of this module: ``name`` for a module-level function,
-        ``instance.method`` for a method of a module-level object. The cross-file phase decides
+        ``instance.method`` for a method of a module-level object, ``Class().method`` for a method
+        of a class other modules may instantiate. The cross-file phase decides
         whether request handlers elsewhere in the project call it."""
         functions = self.enclosing_functions(node)
         if not functions or any(fn in self.functions.startup for fn in functions):
@@ -195,6 +183,10 @@ class FileContext(Bindings):
             for instance, cls in singletons(self.module).items():
                 if cls is owner:
                     return f"{instance}.{outer.name.value}"
+            if outer.name.value != "__init__" and not is_view_class(owner):
+                # A class instantiated elsewhere (``broker = Broker()`` in the app module,
+                # ``app.events = EventManager()`` in a factory): ``Class().method``.
+                return f"{owner.name.value}().{outer.name.value}"
         return None
 
     @cached_property
@@ -292,57 +284,6 @@ class FileContext(Bindings):
         return any(
             isinstance(a, cst.ClassDef) and TEST_CLASS.search(a.name.value) for a in self.ancestors(node)
         )
-
-    # -- guards -------------------------------------------------------------------------------
-    def is_env_read(self, node: cst.CSTNode) -> str | None:
-        """If ``node`` reads an environment variable, a short description of it."""
-        if isinstance(node, cst.Subscript):
-            if self.refers_to(node.value, {"os.environ"}):
-                return "os.environ[...]"
-            return None
-        if not isinstance(node, cst.Call):
-            return None
-        func = node.func
-        names = self.qnames(func)
-        is_env = not names.isdisjoint(ENV_GETTERS) or any(n.endswith(".getenv") for n in names)
-        if not is_env and isinstance(func, cst.Name) and func.value in ENV_CALLABLE_NAMES:
-            is_env = True
-        if not is_env and isinstance(func, cst.Attribute) and func.attr.value in ENV_METHODS:
-            is_env = isinstance(func.value, cst.Name) and func.value.value in {"env", "environ"}
-        if not is_env:
-            return None
-        if node.args and isinstance(node.args[0].value, cst.SimpleString):
-            return f"environment variable {node.args[0].value.evaluated_value!s}"
-        return "an environment variable"
-
-    def guard(self, node: cst.CSTNode) -> str | None:
-        """Why ``node`` may not apply in production: an env-var default, ``or`` fallback, or
-        an ``if DEBUG``-style branch. ``None`` when unguarded."""
-        child = node
-        for parent in self.ancestors(node):
-            if isinstance(parent, cst.Call) and child is not parent.func:
-                read = self.is_env_read(parent)
-                if read:
-                    return f"used only when {read} is unset"
-            if isinstance(parent, cst.BooleanOperation) and child is parent.right:
-                for sub in _walk(parent.left):
-                    read = self.is_env_read(sub)
-                    if read:
-                        return f"used only when {read} is unset"
-            if isinstance(parent, cst.If | cst.IfExp) and child is not parent.test:
-                test = self.module.code_for_node(parent.test)
-                if GUARD_WORDS.search(test) or any(self.is_env_read(s) for s in _walk(parent.test)):
-                    return f"inside `if {test}`"
-            if isinstance(parent, cst.FunctionDef | cst.ClassDef):
-                if isinstance(parent, cst.ClassDef) and re.search(
-                    r"(Dev|Develop|Local|Debug)", parent.name.value
-                ):
-                    return f"in config class {parent.name.value}"
-                break
-            child = parent
-        if self.is_dev_file:
-            return "in a development/test settings file"
-        return None
 
 
 _TAILS_BY_SET: dict[frozenset[str], frozenset[str]] = {}

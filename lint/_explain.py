@@ -12,31 +12,54 @@ ANCHORING = """
 A finding points at the line a person would change:
 
 - **configuration**: the value that is set — the string `"sqlite:///app.db"`, the `CACHE_TYPE` value,
-  the `MEDIA_ROOT`/`UPLOAD_FOLDER` assignment, the `"class": "...FileHandler"` entry of a logging dict —
+  the `MEDIA_ROOT`/`UPLOAD_FOLDER` assignment (each model field's `upload_to=` when the project sets no
+  `MEDIA_ROOT` at all), the `"class": "...FileHandler"` entry of a logging dict —
   wherever it is set: module or class constants, `app.config[...]`, `from_mapping(...)`/`update(...)`,
   dict literals and `dict(...)`, the default of `os.environ.get(...)`, either side of `or` and of
   `... if DEBUG else ...`, and Python config files loaded with `from_pyfile` (`*.cfg`, Jinja-templated
   `*.cfg.template` included). A value read back from configuration (`sqlite3.connect(app.config["DATABASE"])`)
   is not reported again where it is used.
-- **schedulers**: the call that starts them (`scheduler.start()`); the constructor when the start is in
-  another module.
-- **state**: the mutation (`CARTS[user] = ...`, `.append(...)`) or, for `global`, the first assignment to
-  the global after the `global` statement.
-- **threads and loops**: the call that starts them (`Thread(...)`, `Timer(...)`, `asyncio.create_task(...)`).
+- **schedulers**: the call that starts them (`scheduler.start()`), also when that call is in another
+  module that imports the scheduler (a lifespan in `app.py` starting `scheduler` from `scheduler.py`);
+  the constructor when nothing starts it by name.
+- **state**: the mutation (`CARTS[user] = ...`, `.append(...)`, `ROOMS[r]["votes"].append(v)`, an element
+  of the container reached through `for room in ROOMS:`), once per function and container (a change of an
+  element and a change of the container itself count apart); for `global`, the first assignment to the
+  global after the `global` statement. A registry class (`self.connections = set()` in `__init__`) is
+  reported once, at its first method that changes the container.
+- **libraries with their own in-process state**: the store, backend or URL that is set
+  (`stores={"sessions": FileStore(...)}`, `MemoryChannelsBackend()`, the `"memory://"` default of
+  `Broadcast(...)`'s URL), or the config that names a local store (`ServerSideSessionConfig(store="file")`).
+- **threads, loops and jobs**: the call that starts them (`Thread(...)`, `Timer(...)`,
+  `asyncio.create_task(...)`, `sio.start_background_task(...)`, `background_tasks.add_task(...)`); a
+  handler that writes a job-status dict and starts the job in-process gets both: SK105 at the dict write,
+  SK115 at the start.
 
 Request time: a function runs per request when this module decorates or registers it as a handler (or a
 class-based view method, a raw ASGI/WSGI callable), when such a function calls it in the same module, or
-when a module of the project that handles requests imports it and calls it inside a function body (the
-cross-file call graph, read from imports; those findings are one severity lower and name the caller).
-Code under `if __name__ == "__main__":` is a script, unless that block also starts the web server
-(`app.run()`, `uvicorn.run(...)`).
+when a module of the project that handles requests calls it inside a function body, directly or through
+the project's own functions that call it in turn (the cross-file call graph, read lexically from imports,
+any number of hops; those findings are one severity lower and name the handler module). A method of a
+class counts when some module keeps an instance of the class (`broker = Broker()` at module level,
+`app.events = EventManager()`) and a request-handling module calls `.method(`. A handler changing a name
+it imports from a project module that binds it to a list/dict/set (`from fruit_db import fruits`) is
+reported at the handler's change. Code under `if __name__ == "__main__":` is a script, unless that block
+also starts the web server (`app.run()`, `uvicorn.run(...)`). A background loop a handler starts once per
+process (`if thread is None: thread = sio.start_background_task(loop)` with `thread` a `global`) is
+started by the first request of every replica and is reported.
 
 Skipped: test configuration — settings modules for tests (`settings/test.py`, `test_settings.py`,
 `config_testing.py`, `conftest.py`) and config classes named like `TestingConfig` — never runs in production
 and is not reported. Development settings (`settings/dev.py`, `local.py`, a `DevelopmentConfig` class, an
 `if DEBUG:` branch, an environment-variable fallback) are reported one severity lower, marked *guarded*.
 Shared storage configured anywhere in the project (`STORAGES`, `DEFAULT_FILE_STORAGE`, also assigned
-conditionally, or a module using boto3/MinIO/GCS/Azure Blob) silences `MEDIA_ROOT`/`UPLOAD_FOLDER` findings.
+conditionally, or a module using boto3/MinIO/GCS/Azure Blob) silences `MEDIA_ROOT`/`UPLOAD_FOLDER` findings,
+and so does a project that stores no uploads (no `FileField`/`ImageField`/`upload_to`, no
+`default_storage.save(...)`, no module that names the upload folder and writes, saves, copies or moves a
+file). A registry class that also talks to Redis/pub-sub/a message broker (its source names `redis`,
+`pubsub`, Kafka, RabbitMQ/AMQP or NATS) only keeps local subscribers of a shared bus and is not reported.
+Copies and moves are judged by their destination (`shutil.move(temporary.name, upload_path)` is an
+upload); `with open(path, "w"): pass` only creates an empty file and is not a write.
 """
 
 

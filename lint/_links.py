@@ -22,24 +22,80 @@ _IMPORT = re.compile(rb"^[ \t]*import[ \t]+([\w. \t,]+)", re.M)
 _LINE = re.compile(rb"^([ \t]*)(?:async[ \t]+)?(def[ \t]+(\w+)|if[ \t]+__name__\b)?[^\n]*", re.M)
 _CALL = re.compile(rb"(?<![\w.])(\w+(?:\.\w+)?)\s*\(")
 _NOT_CALLS = frozenset({"if", "elif", "while", "for", "return", "yield", "await", "not", "and", "or", "in"})
+#: ``broker = Broker(...)`` at module level, or ``app.events = EventManager()`` anywhere.
+_INSTANCE = re.compile(rb"^([ \t]*)([\w.]+)[ \t]*(?::[^=\n]+)?=[ \t]*([A-Z]\w*)[ \t]*\(", re.M)
+_METHOD = re.compile(rb"\.(\w+)\s*\(")
+#: Evidence that the project stores uploads: a Django file/image field, or a module that names
+#: the upload folder and writes, saves, copies or moves a file.
+_UPLOAD_FIELD = re.compile(
+    rb"(FileField|ImageField)\s*\(|\bupload_to\s*=|FileSystemStorage\([^)\n]*\)\.save\(|default_storage\.save\("
+)
+_UPLOAD_ROOT = re.compile(rb"MEDIA_ROOT|UPLOAD_(FOLDER|DIR|PATH|ROOT)|UPLOADS?_DEST")
+_WRITE = re.compile(
+    rb"\.save\(\s*[\w'\"]|shutil\.(copy|move)|open\([^)\n]*['\"][rbt]*[wax]|write_(bytes|text)\("
+)
+_START = re.compile(rb"^([ \t]*(?:await[ \t]+)?)(\w+)\.start\(\)", re.M)
+_CLASS = re.compile(rb"^class[ \t]+(\w+)", re.M)
+_APP_OBJECT = re.compile(rb"(app|application|current_app)\.")
 
 
 def scan(data: bytes) -> dict[str, Any]:
-    """``{"calls": [[module, symbol], ...]}`` for a module that handles requests, else ``{}``.
+    """The file's part of the call graph, ``{}`` when it has none.
 
-    ``module`` is spelled as imported (leading dots for relative imports); ``symbol`` is the name
-    called (``add_item``) or ``name.attr`` for a call on an imported object or module
-    (``manager.connect``, ``services.add_item``). Star imports record every called bare name.
+    ``calls`` (modules that handle requests only): ``[[module, symbol], ...]``, ``module`` spelled
+    as imported (leading dots for relative imports), ``symbol`` the name called (``add_item``) or
+    ``name.attr`` for a call on an imported object or module (``manager.connect``,
+    ``services.add_item``); star imports record every called bare name. ``methods`` (same modules):
+    the method names called in function bodies (``.subscribe(``). ``starts``: ``name.start()``
+    on an imported object, with its position (see :func:`_starts`). ``uploads``: the file shows
+    that the project stores uploads (a file/image model field, or it names the upload folder and
+    writes a file). ``instances``: classes
+    instantiated into a module-level name or an attribute (``broker = Broker()``,
+    ``app.events = EventManager()``), as ``[module, class]``, module ``""`` for a class of this file.
     """
-    if b"import" not in data or _HANDLER.search(data) is None:
+    if b"import" not in data:
         return {}
-    imported: dict[str, tuple[str, str]] = {}  # local name -> (module, imported name or "")
-    stars: list[str] = []
+    imported = _imports(data)
+    out: dict[str, Any] = {}
+    if _UPLOAD_FIELD.search(data) or (_UPLOAD_ROOT.search(data) and _WRITE.search(data)):
+        out["uploads"] = 1
+    instances = _instances(data, imported)
+    if instances:
+        out["instances"] = instances
+    if not imported:
+        return out
+    starts = _starts(data, imported)
+    if starts:
+        out["starts"] = starts
+    lines = _body_lines(data)
+    if _HANDLER.search(data) is None:
+        # Not a handler module: which imported functions each of its functions calls, so
+        # request time reaches through helpers of helpers (``views -> services -> storage``).
+        by_function: dict[str, list[bytes]] = {}
+        for owner, line in lines:
+            if owner is not None:
+                by_function.setdefault(owner, []).append(line)
+        fcalls = {name: found for name, body in by_function.items() if (found := _calls(body, imported))}
+        if fcalls:
+            out["fcalls"] = fcalls
+        return out
+    calls = _calls([line for _, line in lines], imported)
+    if calls:
+        out["calls"] = calls
+    methods = sorted({m.decode() for _, line in lines for m in _METHOD.findall(line)})
+    if methods:
+        out["methods"] = methods
+    return out
+
+
+def _imports(data: bytes) -> dict[str, tuple[str, str]]:
+    """Local name -> (module, imported name or ""); star imports under ``"*"`` + module."""
+    imported: dict[str, tuple[str, str]] = {}
     for match in _FROM.finditer(data):
         module = match.group(1).decode()
         names = match.group(2).decode().strip("() \t\r\n\\")
         if names == "*":
-            stars.append(module)
+            imported[f"*{module}"] = (module, "*")
             continue
         for part in names.replace("\\\n", " ").split(","):
             words = part.split()
@@ -54,10 +110,45 @@ def scan(data: bytes) -> dict[str, Any]:
                 imported[words[2]] = (words[0], "")
             elif len(words) == 1:
                 imported[words[0].split(".")[0]] = (words[0].split(".")[0], "")
-    if not imported and not stars:
-        return {}
+    return imported
+
+
+def _starts(data: bytes, imported: dict[str, tuple[str, str]]) -> list[list[Any]]:
+    """``name.start()`` on an imported object: ``[module, name, line, column, end_column]``
+    (1-based, end exclusive), the line a person changes to stop a scheduler started there."""
+    out: list[list[Any]] = []
+    for match in _START.finditer(data):
+        name = match.group(2).decode()
+        origin = imported.get(name)
+        if origin is not None and origin[1] and origin[1] != "*":
+            line = data.count(b"\n", 0, match.start(2)) + 1
+            column = match.start(2) - (data.rfind(b"\n", 0, match.start(2)) + 1) + 1
+            end_column = column + len(match.group(0)) - len(match.group(1))
+            out.append([origin[0], origin[1], line, column, end_column])
+    return out
+
+
+def _instances(data: bytes, imported: dict[str, tuple[str, str]]) -> list[list[str]]:
+    local = {m.decode() for m in _CLASS.findall(data)}
+    found: set[tuple[str, str]] = set()
+    for match in _INSTANCE.finditer(data):
+        target = match.group(2)
+        if b"." in target and _APP_OBJECT.match(target) is None:
+            continue  # an attribute of some other (possibly per-request) object
+        if match.group(1) and b"." not in target:
+            continue  # a local variable
+        name = match.group(3).decode()
+        if name in imported and imported[name][1]:
+            found.add(imported[name])
+        elif name in local:
+            found.add(("", name))
+    return sorted([m, c] for m, c in found)
+
+
+def _calls(lines: list[bytes], imported: dict[str, tuple[str, str]]) -> list[list[str]]:
+    stars = [module for module, symbol in imported.values() if symbol == "*"]
     called: set[str] = set()
-    for line in _body_lines(data):
+    for line in lines:
         called.update(c.decode() for c in _CALL.findall(line))
     calls: set[tuple[str, str]] = set()
     for name in called:
@@ -72,14 +163,16 @@ def scan(data: bytes) -> dict[str, Any]:
                 calls.add((module, attr))
         elif not attr:
             calls.update((module, head) for module in stars)
-    return {"calls": sorted([m, s] for m, s in calls)} if calls else {}
+    return sorted([m, s] for m, s in calls)
 
 
-def _body_lines(data: bytes) -> list[bytes]:
+def _body_lines(data: bytes) -> list[tuple[str | None, bytes]]:
     """Lines inside functions that may run per request: not module level, not in a function named
-    like a startup hook (``create_app``, ``lifespan``...), not under ``if __name__ == "__main__"``."""
-    out: list[bytes] = []
+    like a startup hook (``create_app``, ``lifespan``...), not under ``if __name__ == "__main__"``;
+    each with the module-level function it belongs to (``None`` in classes and other blocks)."""
+    out: list[tuple[str | None, bytes]] = []
     skip_below: int | None = None  # indentation of the skipped block's header
+    owner: str | None = None
     for match in _LINE.finditer(data):
         indent = len(match.group(1).expandtabs(4))
         line = match.group(0)
@@ -88,13 +181,18 @@ def _body_lines(data: bytes) -> list[bytes]:
         if skip_below is not None and indent > skip_below:
             continue
         skip_below = None
+        if not indent:
+            owner = None
         if match.group(2) is not None:
             name = match.group(3)
             if name is None or _startup(name.decode()):
                 skip_below = indent
                 continue
+            if not indent:
+                owner = name.decode()
+                continue
         if indent:
-            out.append(line)
+            out.append((owner, line))
     return out
 
 
@@ -113,7 +211,7 @@ def module_names(path: str) -> set[str]:
     return {".".join(parts[i:]) for i in range(len(parts))}
 
 
-def _absolute(importer: str, module: str) -> str:
+def absolute(importer: str, module: str) -> str:
     """``module`` as imported by the file ``importer``, relative imports made absolute."""
     if not module.startswith("."):
         return module
@@ -131,11 +229,26 @@ def reached(
 ) -> dict[tuple[str, str], str]:
     """For each ``(path, function)`` in ``wanted``, the first request-handling module calling it.
 
-    ``function`` is ``name`` for a module-level function or ``instance.method`` for a method of a
-    module-level object.
+    ``function`` is ``name`` for a module-level function, ``instance.method`` for a method of a
+    module-level object, ``Class().method`` for a method of a class instantiated into a
+    module-level name or an attribute anywhere in the project (then the caller is the first
+    request-handling module that calls ``.method(``), or ``module:name`` for a name imported
+    from ``module`` that the file mutates at request time (then the "caller" is the project
+    module that defines ``name`` as a module-level container).
     """
     targets: dict[tuple[str, str], tuple[str, str]] = {}
+    out: dict[tuple[str, str], str] = {}
+    index: dict[str, list[str]] = {}
+    for known in sorted(facts):
+        for name in module_names(known):
+            index.setdefault(name, []).append(known)
     for path, function in wanted:
+        if ":" in function or "()." in function:
+            resolve = _imported_container if ":" in function else _instantiated
+            place = resolve(facts, index, path, function)
+            if place is not None:
+                out[(path, function)] = place
+            continue
         for name in module_names(path):
             targets[(name, function)] = (path, function)
             if "." not in function:  # ``from pkg import module`` then ``module.function()``
@@ -143,12 +256,67 @@ def reached(
                     path,
                     function,
                 )
-    out: dict[tuple[str, str], str] = {}
     if not targets:
         return out
+    for (module, symbol), (importer, handler) in _reachable(facts, index).items():
+        hit = targets.get((module, symbol))
+        if hit is not None and hit[0] != importer:
+            out.setdefault(hit, handler)
+    return out
+
+
+def _reachable(
+    facts: Mapping[str, Mapping[str, Any]], index: Mapping[str, list[str]]
+) -> dict[tuple[str, str], tuple[str, str]]:
+    """Every ``(module, symbol)`` request handlers call, directly or through the project's own
+    functions that call further imported functions (breadth first, so the shortest chain wins),
+    with the calling file and the handler module at the start of the chain."""
+    seen: dict[tuple[str, str], tuple[str, str]] = {}
+    frontier: list[tuple[tuple[str, str], tuple[str, str]]] = []
     for importer, own in sorted(facts.items()):
         for module, symbol in own.get("calls", ()):
-            hit = targets.get((_absolute(importer, module), symbol))
-            if hit is not None and hit[0] != importer:
-                out.setdefault(hit, importer)
-    return out
+            frontier.append(((absolute(importer, module), symbol), (importer, importer)))
+    while frontier:
+        following: list[tuple[tuple[str, str], tuple[str, str]]] = []
+        for key, origin in frontier:
+            if key in seen:
+                continue
+            seen[key] = origin
+            module, symbol = key
+            head, _, tail = symbol.partition(".")
+            places = [(module, symbol)] + ([(f"{module}.{head}", tail)] if tail else [])
+            for place, function in places:
+                for path in index.get(place, ()):
+                    for sub_module, sub_symbol in facts[path].get("fcalls", {}).get(function, ()):
+                        following.append(((absolute(path, sub_module), sub_symbol), (path, origin[1])))
+        frontier = following
+    return seen
+
+
+def _imported_container(
+    facts: Mapping[str, Mapping[str, Any]], index: Mapping[str, list[str]], path: str, function: str
+) -> str | None:
+    module, _, name = function.rpartition(":")
+    for defining in index.get(absolute(path, module), ()):
+        if defining != path and name in facts[defining].get("containers", ()):
+            return defining
+    return None
+
+
+def _instantiated(
+    facts: Mapping[str, Mapping[str, Any]], index: Mapping[str, list[str]], path: str, function: str
+) -> str | None:
+    cls, _, method = function.partition("().")
+    made = False
+    for importer, own in sorted(facts.items()):
+        for module, name in own.get("instances", ()):
+            if name == cls and (
+                (module == "" and importer == path) or path in index.get(absolute(importer, module), ())
+            ):
+                made = True
+    if not made:
+        return None
+    for caller, own in sorted(facts.items()):
+        if method in own.get("methods", ()):
+            return caller
+    return None

@@ -9,6 +9,7 @@ import libcst as cst
 
 from sessionkit.lint import _links as links
 from sessionkit.lint._context import FileContext
+from sessionkit.lint._locate import locate
 from sessionkit.lint._types import Finding, Remedy, Severity
 
 LOWER: dict[Severity, Severity] = {"error": "warning", "warning": "info", "info": "info"}
@@ -130,7 +131,9 @@ class Rule:
 
         By default: the :meth:`defer`-red findings whose function is called by request-handling
         modules of the project, at one severity lower than the rule's (the call graph is read
-        lexically, so it is strong evidence but not proof).
+        lexically, so it is strong evidence but not proof); and, at the rule's severity, request
+        handlers' changes to a name imported from a project module that defines it as a
+        module-level container (``function`` is then ``module:name``).
         """
         wanted = [
             (path, item)
@@ -144,11 +147,15 @@ class Rule:
         out = []
         for path, item in wanted:
             caller = callers.get((path, item["function"]))
-            if caller is not None:
-                subject = (
-                    f"{item['subject']} (in `{item['function']}()`, called by request handlers in {caller})"
-                )
-                out.append(cls.finding_at(path, item, subject, severity=LOWER[cls.severity]))
+            if caller is None:
+                continue
+            if ":" in item["function"]:  # a request handler of this file mutates an imported container
+                subject = f"{item['subject']} (a module-level container of {caller})"
+                out.append(cls.finding_at(path, item, subject))
+                continue
+            function = item["function"].replace("().", ".")
+            subject = f"{item['subject']} (in `{function}()`, called by request handlers in {caller})"
+            out.append(cls.finding_at(path, item, subject, severity=LOWER[cls.severity]))
         return out
 
     @classmethod
@@ -181,7 +188,17 @@ class Rule:
         )
 
     def position(self, node: cst.CSTNode) -> dict[str, int]:
-        """``node``'s range as JSON facts, for :meth:`finding_at` in the cross-file phase."""
+        """``node``'s range as JSON facts, for :meth:`finding_at` in the cross-file phase (read
+        from the source text when that is unambiguous and the module's positions were not needed
+        yet: see ``_locate``)."""
+        if "positions" not in self.ctx.__dict__ and self.ctx.source is not None:
+            functions = self.ctx.enclosing_functions(node)
+            holder = self.ctx.parents.get(functions[-1]) if functions else None
+            owner = self.ctx.parents.get(holder) if holder is not None else None
+            name = owner.name.value if isinstance(owner, cst.ClassDef) else None
+            found = locate(self.ctx.source, self.ctx.module, node, functions, name)
+            if found is not None:
+                return found
         where = self.ctx.positions[node]
         return {
             "line": where.start.line,

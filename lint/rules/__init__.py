@@ -8,9 +8,10 @@ from sessionkit.lint.rules.asgi_sessions import AsgiMemorySessions
 from sessionkit.lint.rules.background import BackgroundThreadState, InMemoryJobQueue
 from sessionkit.lint.rules.caches import LocalCacheBackend
 from sessionkit.lint.rules.databases import LocalDatabase
-from sessionkit.lint.rules.files import LocalMediaRoot, RequestTimeFileWrite
+from sessionkit.lint.rules.files import RequestTimeFileWrite
 from sessionkit.lint.rules.globals import GlobalRebinding
 from sessionkit.lint.rules.logfiles import LocalLogFile
+from sessionkit.lint.rules.media import LocalMediaRoot
 from sessionkit.lint.rules.memoize import ModuleCacheAtRequestTime, PerUserMemoization
 from sessionkit.lint.rules.module_state import ModuleStateMutation
 from sessionkit.lint.rules.ratelimit import InMemoryRateLimit

@@ -16,33 +16,18 @@ import libcst as cst
 from sessionkit.lint._context import FileContext
 from sessionkit.lint._handlers import is_view_class, singletons
 from sessionkit.lint._walk import walk
+from sessionkit.lint.rules._containers import (
+    Kind,
+    assigned_containers,
+    container_kind,
+    holder_classes,
+    imported_from,
+    self_attr_in,
+    sends,
+)
 
-Kind = Literal["container", "queue", "cache"]
 Role = Literal["state", "websocket", "jobs", "cache", "app"]
 
-CONTAINER_CALLS: dict[str, Kind] = {
-    "builtins.dict": "container",
-    "builtins.list": "container",
-    "builtins.set": "container",
-    "collections.defaultdict": "container",
-    "collections.OrderedDict": "container",
-    "collections.Counter": "container",
-    "collections.deque": "queue",
-    "queue.Queue": "queue",
-    "queue.SimpleQueue": "queue",
-    "queue.LifoQueue": "queue",
-    "queue.PriorityQueue": "queue",
-    "asyncio.Queue": "queue",
-    "asyncio.queues.Queue": "queue",
-    "multiprocessing.Queue": "queue",
-    "cachetools.TTLCache": "cache",
-    "cachetools.LRUCache": "cache",
-    "cachetools.LFUCache": "cache",
-    "cachetools.Cache": "cache",
-    "weakref.WeakValueDictionary": "container",
-    "weakref.WeakSet": "container",
-}
-_CONTAINER_NAMES = frozenset(CONTAINER_CALLS)
 MUTATORS = frozenset(
     {
         "append",
@@ -73,6 +58,9 @@ WS_NAMES = re.compile(
 )
 #: Events pushed to connected clients (SSE, websockets): a registry of their streams.
 PUSH_NAMES = re.compile(r"(?i)notif|broadcast|(^|[._])sse($|_)|event_stream")
+FAN_OUT = re.compile(r"(?i)^(publish|broadcast|notify|emit|send_(to_)?all|fan_?out)")
+#: A value that is a connection: ``ws``, ``websocket``, ``ws_current``, ``client_socket``, ``sid``.
+SOCKET_VALUE = re.compile(r"(?i)(^|_)(ws|websocket|socket|sid)(_|$)")
 JOB_NAMES = re.compile(r"(?i)job|task|result|status|progress|queue|pending|work")
 CACHE_NAMES = re.compile(r"(?i)cache|memo")
 
@@ -93,8 +81,9 @@ def _app_held(node: cst.BaseExpression) -> str | None:
     """``app["sockets"]`` -> ``app["sockets"]``; ``request.app.state.rooms`` -> ``app.state.rooms``."""
     if isinstance(node, cst.Subscript) and _app_object(node.value) and len(node.slice) == 1:
         index = node.slice[0].slice
-        if isinstance(index, cst.Index) and isinstance(index.value, cst.SimpleString):
-            return f"app[{index.value.value}]"
+        if isinstance(index, cst.Index) and isinstance(index.value, cst.SimpleString | cst.Name):
+            key = index.value.value  # a string, or an aiohttp ``AppKey`` constant
+            return f"app[{key}]"
     if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Attribute):
         holder = node.value
         if holder.attr.value in {"state", "ctx"} and _app_object(holder.value):
@@ -110,6 +99,9 @@ class Mutation:
     #: Not in a request handler of this module: the function other modules call (see
     #: ``FileContext.deferred``); the cross-file phase decides.
     deferred: str | None = None
+    #: For a ``jobs`` mutation at the call that runs the job in this process (``add_task``,
+    #: ``Thread(...)``): the name of the status store the handler also writes.
+    started: bool = False
 
 
 def module_containers(ctx: FileContext) -> dict[str, Kind]:
@@ -123,7 +115,7 @@ def module_containers(ctx: FileContext) -> dict[str, Kind]:
             targets, value = [stmt.target], stmt.value
         else:
             continue
-        kind = _container_kind(ctx, value) if value is not None else None
+        kind = container_kind(ctx, value) if value is not None else None
         if kind is None:
             continue
         for target in targets:
@@ -131,32 +123,22 @@ def module_containers(ctx: FileContext) -> dict[str, Kind]:
                 found[target.value] = kind
     for view in ctx.module.body:
         if isinstance(view, cst.ClassDef) and is_view_class(view):
-            for small in _top_level(view.body.body):
-                if isinstance(small, cst.Assign):
-                    targets, value = [t.target for t in small.targets], small.value
-                elif isinstance(small, cst.AnnAssign) and small.value is not None:
-                    targets, value = [small.target], small.value
-                else:
-                    continue
-                kind = _container_kind(ctx, value)
-                for t in targets:
-                    if kind is not None and isinstance(t, cst.Name):
-                        found[f"{view.name.value}.{t.value}"] = kind
-    for instance, cls in singletons(ctx.module).items():
-        for node in walk(cls.body):
-            if isinstance(node, cst.Assign):
-                targets, value = [target.target for target in node.targets], node.value
-            elif isinstance(node, cst.AnnAssign) and node.value is not None:
-                targets, value = [node.target], node.value
-            else:
-                continue
-            kind = _container_kind(ctx, value)
-            for t in targets:
-                if kind is not None and isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name):
-                    if t.value.value == "self":
-                        found[f"{instance}.{t.attr.value}"] = kind
-                elif kind is not None and isinstance(t, cst.Name):
-                    found[f"{instance}.{t.value}"] = kind
+            for t, kind in assigned_containers(ctx, _top_level(view.body.body)):
+                if isinstance(t, cst.Name):
+                    found[f"{view.name.value}.{t.value}"] = kind
+    instances = singletons(ctx.module)
+    for cls, attrs in holder_classes(ctx).items():
+        if cls in instances.values():
+            continue
+        for attr, kind in attrs.items():
+            found[f"{cls.name.value}.{attr}"] = kind
+    for instance, cls in instances.items():
+        for t, kind in assigned_containers(ctx, walk(cls.body)):
+            if isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name):
+                if t.value.value == "self":
+                    found[f"{instance}.{t.attr.value}"] = kind
+            elif isinstance(t, cst.Name):
+                found[f"{instance}.{t.value}"] = kind
     return found
 
 
@@ -170,29 +152,25 @@ def _top_level(body: object) -> list[cst.BaseSmallStatement]:
     return out
 
 
-def _container_kind(ctx: FileContext, value: cst.BaseExpression) -> Kind | None:
-    if isinstance(value, cst.List | cst.Dict | cst.Set | cst.ListComp | cst.DictComp | cst.SetComp):
-        return "container"
-    if isinstance(value, cst.Call):
-        func = value.func.value if isinstance(value.func, cst.Subscript) else value.func
-        if ctx.refers_to(func, _CONTAINER_NAMES):
-            for name in ctx.qnames(func):
-                if name in CONTAINER_CALLS:
-                    return CONTAINER_CALLS[name]
-    return None
-
-
 def request_time_mutations(ctx: FileContext) -> list[Mutation]:
     """Every request-time mutation of a module-level container, classified by role."""
     cached = ctx.memo.get("mutations")
     if isinstance(cached, list):
         return cached
     out: list[Mutation] = []
+    containers = module_containers(ctx)
+    plain = sorted(name for name in containers if "." not in name)
+    if plain:  # other modules may import and mutate them (see ``links.reached``)
+        ctx.facts["containers"] = plain
     if not ctx.functions.functions:
         ctx.memo["mutations"] = out
         return out
-    containers = module_containers(ctx)
-    if containers or singletons(ctx.module) or APP_HELD.search(ctx.module.code):
+    if (
+        containers
+        or singletons(ctx.module)
+        or APP_HELD.search(ctx.source if ctx.source is not None else ctx.module.code)
+        or imported_from(ctx)
+    ):
         collector = _Mutations(ctx, containers)
         for node in ctx.nodes(*_DISPATCH):
             _DISPATCH[type(node)](collector, node)
@@ -205,8 +183,45 @@ def request_time_mutations(ctx: FileContext) -> list[Mutation]:
             else m
             for m in collector.found
         ]
+        out = _jobs_started_here(ctx, out, containers)
     ctx.memo["mutations"] = out
     return out
+
+
+#: Calls that run work inside this process after (or beside) the response.
+JOB_STARTERS = frozenset({"add_task", "start_background_task", "create_task", "ensure_future", "submit"})
+
+
+def _jobs_started_here(
+    ctx: FileContext, found: list[Mutation], containers: dict[str, Kind]
+) -> list[Mutation]:
+    """A handler that writes a job-status dict and starts the job in this process: the start
+    (``background_tasks.add_task(work, jid)``, ``Thread(target=work).start()``) is the in-process
+    job (SK115) and the status dict is module state (SK105), each at the line a person changes."""
+    out: list[Mutation] = []
+    for m in found:
+        functions = ctx.enclosing_functions(m.node)
+        if m.role != "jobs" or containers.get(m.name) == "queue" or not functions:
+            out.append(m)
+            continue
+        start = next((call for call in walk(functions[0].body) if _starts_job(call)), None)
+        if start is None:
+            out.append(m)
+            continue
+        out.append(Mutation(m.node, m.name, "state", m.deferred))
+        out.append(Mutation(start, m.name, "jobs", m.deferred, started=True))
+    return out
+
+
+def _starts_job(node: cst.CSTNode) -> bool:
+    if not isinstance(node, cst.Call):
+        return False
+    func = node.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
+    return name in JOB_STARTERS or (
+        name in {"Thread", "Process"}
+        and any(a.keyword is not None and a.keyword.value == "target" for a in node.args)
+    )
 
 
 class _Mutations:
@@ -214,31 +229,110 @@ class _Mutations:
         self.ctx = ctx
         self.containers = containers
         self.found: list[Mutation] = []
-        self.seen: set[tuple[str, int]] = set()
+        self.seen: set[tuple[str, int, bool]] = set()
         self.singletons = singletons(ctx.module)
+        #: Classes (and their module-level instances) with a fan-out method: a pub/sub registry.
+        self.fan_out: set[str] = set()
+        #: (class, attr) where a method sends to every element of ``self.attr``.
+        self.sent_to: set[tuple[str, str]] = set()
+        holders = holder_classes(ctx)
+        self.holders = {cls.name.value for cls in holders} - {c.name.value for c in self.singletons.values()}
+        for cls in holders:
+            names = {cls.name.value, *(i for i, c in self.singletons.items() if c is cls)}
+            if any(isinstance(f, cst.FunctionDef) and FAN_OUT.search(f.name.value) for f in cls.body.body):
+                self.fan_out.update(names)
+            for method in cls.body.body:
+                if not isinstance(method, cst.FunctionDef):
+                    continue
+                nodes = list(walk(method.body))
+                iterated = {
+                    attr
+                    for loop in nodes
+                    if isinstance(loop, cst.For | cst.CompFor)
+                    and (attr := self_attr_in(loop.iter)) is not None
+                }
+                if iterated and sends(nodes):
+                    self.sent_to.update((n, attr) for n in names for attr in iterated)
 
     def _hit(self, name_node: cst.BaseExpression, where: cst.CSTNode, added: cst.CSTNode | None) -> None:
-        held = _app_held(name_node)
-        if held is not None:
-            if self.ctx.is_request_time(where):
-                role = self._role_of(held, "container", where, added)
-                self.found.append(Mutation(where, held, "app" if role == "state" else role))
-            return
+        start = name_node
+        while True:
+            held = _app_held(name_node)
+            if held is not None:
+                if self.ctx.is_request_time(where):
+                    role = self._role_of(held, "container", where, added)
+                    self.found.append(Mutation(where, held, "app" if role == "state" else role))
+                return
+            if not isinstance(name_node, cst.Subscript):
+                break
+            name_node = name_node.value  # ``ROOMS[room]["votes"].append(v)`` changes ``ROOMS``
+        element = name_node is not start  # an element of the container changes, not its size
+        if isinstance(name_node, cst.Name):
+            aliased = self._loop_alias(name_node, where)
+            element = element or aliased is not name_node
+            name_node = aliased
         attr = self._singleton_attr(name_node, where)
-        if attr is None and (not isinstance(name_node, cst.Name) or name_node.value not in self.containers):
+        if attr is None and isinstance(name_node, cst.Name) and name_node.value not in self.containers:
+            self._imported(name_node, where, added)
+            return
+        if attr is None and not isinstance(name_node, cst.Name):
             return
         deferred = None if self.ctx.is_request_time(where) else self.ctx.deferred(where)
+        if attr is not None and attr.partition(".")[0] in self.holders:
+            # Process-wide only if some module keeps an instance (decided across files).
+            deferred = self.ctx.deferred(where)
+            if deferred is None:
+                return
         if deferred is None and not self.ctx.is_request_time(where):
             return
         name = attr if attr is not None else self.ctx.module_binding(name_node)
         if name is None or name not in self.containers:
             return
         functions = self.ctx.enclosing_functions(where)
-        key = (name, id(functions[0]) if functions else 0)
+        # A registry class's container is reported once, where it first grows (its other
+        # methods' changes are the same state); a module container once per function.
+        once = name.partition(".")[0] in self.holders
+        key = (name, 0 if once or not functions else id(functions[0]), element and not once)
         if key in self.seen:
             return
         self.seen.add(key)
         self.found.append(Mutation(where, name, self._role(name, where, added), deferred))
+
+    def _loop_alias(self, name: cst.Name, where: cst.CSTNode) -> cst.Name:
+        """``for room in ROOMS: room["votes"].append(v)`` (or ``ROOMS.values()``): ``ROOMS``."""
+        if name.value in self.containers:
+            return name
+        for node in self.ctx.ancestors(where):
+            if isinstance(node, cst.FunctionDef):
+                break
+            if isinstance(node, cst.For) and isinstance(node.target, cst.Name):
+                if node.target.value != name.value:
+                    continue
+                source = node.iter
+                if (
+                    isinstance(source, cst.Call)
+                    and isinstance(source.func, cst.Attribute)
+                    and source.func.attr.value == "values"
+                ):
+                    source = source.func.value
+                if isinstance(source, cst.Name) and source.value in self.containers:
+                    return source
+                break
+        return name
+
+    def _imported(self, name: cst.Name, where: cst.CSTNode, added: cst.CSTNode | None) -> None:
+        """A request handler mutating a name imported from another module: a finding if the
+        project module it comes from binds it to a container (decided across files)."""
+        origin = imported_from(self.ctx).get(name.value)
+        if origin is None or not self.ctx.is_request_time(where) or self.ctx.module_binding(name) is None:
+            return
+        functions = self.ctx.enclosing_functions(where)
+        key = (name.value, id(functions[0]) if functions else 0, False)
+        if key in self.seen:
+            return
+        self.seen.add(key)
+        role = self._role_of(name.value, "container", where, added)
+        self.found.append(Mutation(where, name.value, role, f"{origin[0]}:{origin[1]}"))
 
     def _singleton_attr(self, node: cst.BaseExpression, where: cst.CSTNode) -> str | None:
         """``self.attr`` inside a method of a class with one module-level instance, when ``attr``
@@ -268,9 +362,12 @@ class _Mutations:
             return "cache"
         if PUSH_NAMES.search(name):
             return "websocket"
+        owner, _, attr = name.rpartition(".")
+        if WS_NAMES.search(attr) and (owner in self.fan_out or (owner, attr) in self.sent_to):
+            return "websocket"  # ``Broker.connections`` of a class with ``publish()``
         if kind == "queue" or JOB_NAMES.search(name):
             return "jobs"
-        adds_socket = isinstance(added, cst.Name) and added.value in {"websocket", "ws", "sid", "socket"}
+        adds_socket = isinstance(added, cst.Name) and SOCKET_VALUE.search(added.value) is not None
         if adds_socket or (self.ctx.is_websocket_handler(where) and WS_NAMES.search(name)):
             return "websocket"
         if WS_NAMES.search(name) and self._takes_websocket(where):
@@ -324,7 +421,7 @@ class _Mutations:
         if deferred is None and not self.ctx.is_request_time(where):
             return
         functions = self.ctx.enclosing_functions(where)
-        key = (name, id(functions[0]) if functions else 0)
+        key = (name, id(functions[0]) if functions else 0, False)
         if key in self.seen:
             return
         self.seen.add(key)

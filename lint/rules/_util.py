@@ -151,7 +151,35 @@ def literal_or_default(
     return found[0] if found else (None, value)
 
 
-def _alternatives(ctx: FileContext, value: cst.BaseExpression) -> Iterator[tuple[str, cst.CSTNode]]:
+def module_value(ctx: FileContext, name: cst.Name) -> cst.BaseExpression | None:
+    """The value of the one module-level ``NAME = value`` statement binding ``name``, if the name
+    is bound exactly once (a constant such as ``BROADCAST_URL = os.environ.get(...)``)."""
+    values = ctx.memo.get("module_values")
+    if not isinstance(values, dict):
+        values = {}
+        counts: dict[str, int] = {}
+        for stmt in ctx.module.body:
+            for small in stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ():
+                if isinstance(small, cst.Assign | cst.AnnAssign):
+                    if isinstance(small, cst.Assign):
+                        targets = [t.target for t in small.targets]
+                    else:
+                        targets = [small.target]
+                    for target in targets:
+                        if isinstance(target, cst.Name) and small.value is not None:
+                            counts[target.value] = counts.get(target.value, 0) + 1
+                            values[target.value] = small.value
+        values = {k: v for k, v in values.items() if counts[k] == 1}
+        ctx.memo["module_values"] = values
+    if ctx.module_binding(name) is None and not ctx.is_import_time(name):
+        return None
+    found = values.get(name.value)
+    return found if isinstance(found, cst.BaseExpression) else None
+
+
+def _alternatives(
+    ctx: FileContext, value: cst.BaseExpression, depth: int = 0
+) -> Iterator[tuple[str, cst.CSTNode]]:
     text = string_value(value)
     if text is not None:
         yield text, value
@@ -160,13 +188,17 @@ def _alternatives(ctx: FileContext, value: cst.BaseExpression) -> Iterator[tuple
     elif isinstance(value, cst.Call) and ctx.is_env_read(value):
         for arg in value.args[1:]:
             if arg.keyword is None or arg.keyword.value == "default":
-                yield from _alternatives(ctx, arg.value)
+                yield from _alternatives(ctx, arg.value, depth)
     elif isinstance(value, cst.BooleanOperation):
-        yield from _alternatives(ctx, value.left)
-        yield from _alternatives(ctx, value.right)
+        yield from _alternatives(ctx, value.left, depth)
+        yield from _alternatives(ctx, value.right, depth)
     elif isinstance(value, cst.IfExp):
-        yield from _alternatives(ctx, value.body)
-        yield from _alternatives(ctx, value.orelse)
+        yield from _alternatives(ctx, value.body, depth)
+        yield from _alternatives(ctx, value.orelse, depth)
+    elif isinstance(value, cst.Name) and depth < 3:
+        bound = module_value(ctx, value)
+        if bound is not None:
+            yield from _alternatives(ctx, bound, depth + 1)
 
 
 SERVE_CALLS = frozenset({"run", "run_app", "serve", "run_simple"})

@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import libcst as cst
 
-from sessionkit.lint._rule import STARLETTE_STORE, Rule, examples
-from sessionkit.lint.rules._util import keyword, walk
+from sessionkit.lint._rule import STARLETTE_STORE, Facts, Rule, examples
+from sessionkit.lint._types import Finding
+from sessionkit.lint.rules._litestar import SESSION_CONFIGS, registry, store_name
 
 ASGI_MEMORY_STORES = frozenset(
     {
-        "litestar.stores.memory.MemoryStore",
         "starsessions.InMemoryStore",
         "starsessions.stores.memory.InMemoryStore",
         "fastapi_sessions.backends.implementations.InMemoryBackend",
         "fastapi_sessions.backends.implementations.in_memory_backend.InMemoryBackend",
         "aiohttp_session.SimpleCookieStorage",
-    }
-)
-LITESTAR_SERVER_SIDE = frozenset(
-    {
-        "litestar.middleware.session.server_side.ServerSideSessionConfig",
-        "litestar.middleware.session.ServerSideSessionConfig",
+        "sanic_session.InMemorySessionInterface",
+        "sanic_session.memory.InMemorySessionInterface",
     }
 )
 
@@ -28,9 +26,11 @@ LITESTAR_SERVER_SIDE = frozenset(
 class AsgiMemorySessions(Rule):
     """Server-side sessions on an in-memory store in Starlette/FastAPI/Litestar apps.
 
-    Litestar's ``ServerSideSessionConfig`` uses the app's default ``MemoryStore`` unless a shared
-    store is registered; starsessions ``InMemoryStore`` and fastapi-sessions ``InMemoryBackend``
-    keep sessions in the process.
+    Litestar's ``ServerSideSessionConfig`` uses the store registered under its name (``"sessions"``
+    unless ``store=``) in any module of the project, and a fresh ``MemoryStore`` when none is; a
+    ``MemoryStore``/``FileStore`` registered under that name keeps sessions in one process or on one
+    pod's disk. starsessions ``InMemoryStore``, fastapi-sessions ``InMemoryBackend`` and
+    sanic_session ``InMemorySessionInterface`` keep sessions in the process.
     """
 
     code = "SK302"
@@ -38,7 +38,7 @@ class AsgiMemorySessions(Rule):
     category = "local-sessions"
     severity = "error"
     remedy = "externalize"
-    prefilter = (r"MemoryStore|InMemory|ServerSideSessionConfig|SimpleCookieStorage",)
+    prefilter = (r"MemoryStore|InMemory|ServerSideSessionConfig|SimpleCookieStorage|FileStore|\bstores\s*=",)
     message = (
         "server-side sessions held in process memory vanish when the next request reaches another "
         f"replica; {STARLETTE_STORE} (Litestar: register a RedisStore under `stores=`)"
@@ -71,6 +71,36 @@ class AsgiMemorySessions(Rule):
             from litestar.stores.redis import RedisStore
             store = RedisStore.with_client(url='redis://r')
         """,
+        """
+            from litestar.stores.memory import MemoryStore
+            store = MemoryStore()
+            async def main():
+                await store.set("key", b"value")
+        """,
+        """
+            # file: app/__init__.py
+            from litestar import Litestar
+            from litestar.stores.redis import RedisStore
+            from app.session import session_config
+            app = Litestar(
+                middleware=[session_config.middleware],
+                stores={"sessions": RedisStore.with_client(url="redis://r")},
+            )
+            # file: app/session.py
+            from litestar.middleware.session.server_side import ServerSideSessionConfig
+            session_config = ServerSideSessionConfig(max_age=3600)
+        """,
+        """
+            from pathlib import Path
+            from litestar import Litestar
+            from litestar.middleware.session.server_side import ServerSideSessionConfig
+            from litestar.stores.file import FileStore
+            from litestar.stores.redis import RedisStore
+            app = Litestar(
+                stores={"redis": RedisStore.with_client(), "file": FileStore(Path("data"))},
+                middleware=[ServerSideSessionConfig(store="redis").middleware],
+            )
+        """,
     )
     invalid = examples(
         """
@@ -94,19 +124,84 @@ class AsgiMemorySessions(Rule):
             import starsessions
             store = starsessions.InMemoryStore()
         """,
+        """
+            from pathlib import Path
+            from litestar import Litestar
+            from litestar.middleware.session.server_side import ServerSideSessionConfig
+            from litestar.stores.file import FileStore
+            app = Litestar(
+                middleware=[ServerSideSessionConfig().middleware],
+                stores={"sessions": FileStore(path=Path("session_data"))},
+            )
+        """,
+        """
+            from pathlib import Path
+            from litestar import Litestar
+            from litestar.middleware.session.server_side import ServerSideSessionConfig
+            from litestar.stores.file import FileStore
+            from litestar.stores.redis import RedisStore
+            app = Litestar(
+                stores={"redis": RedisStore.with_client(), "file": FileStore(Path("data"))},
+                middleware=[ServerSideSessionConfig(store="file").middleware],
+            )
+        """,
+        """
+            # file: app/__init__.py
+            from litestar import Litestar
+            from app.session import session_config
+            app = Litestar(middleware=[session_config.middleware])
+            # file: app/session.py
+            from litestar.middleware.session.server_side import ServerSideSessionConfig
+            session_config = ServerSideSessionConfig(max_age=3600)
+        """,
+        """
+            from sanic import Sanic
+            from sanic_session import Session, InMemorySessionInterface
+            app = Sanic("shop")
+            session = Session(app, interface=InMemorySessionInterface())
+        """,
     )
+
+    def visit_Module(self, node: cst.Module) -> None:
+        registered = registry(self.ctx)
+        if registered:
+            self.ctx.facts["litestar_stores"] = sorted({entry.name for entry in registered})
+        for entry in registered:
+            if entry.name == "sessions" and entry.local:
+                self.report(
+                    entry.value,
+                    f"Litestar server-side sessions in a {entry.local} store",
+                    guard=self.ctx.guard(entry.value),
+                )
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func.value if isinstance(node.func, cst.Subscript) else node.func
         if self.ctx.refers_to(func, ASGI_MEMORY_STORES):
             self.report(node, "an in-memory session store", guard=self.ctx.guard(node))
-        elif self.ctx.refers_to(func, LITESTAR_SERVER_SIDE) and not self._has_shared_store():
-            self.report(
-                node, "Litestar server-side sessions on the default MemoryStore", guard=self.ctx.guard(node)
-            )
+        elif self.ctx.refers_to(func, SESSION_CONFIGS):
+            name = store_name(node, "sessions")
+            if name is None:
+                return
+            entries = {entry.name: entry for entry in registry(self.ctx)}
+            entry = entries.get(name)
+            if entry is None:  # registered in another module, or nowhere (the cross-file phase)
+                pending = self.ctx.facts.setdefault("litestar_sessions", [])
+                pending.append({"store": name, **self.position(node)})
+            elif entry.local and name != "sessions":  # "sessions" is reported where it is registered
+                subject = f"Litestar server-side sessions in the {entry.local} store `{name}`"
+                self.report(node, subject, guard=self.ctx.guard(node))
 
-    def _has_shared_store(self) -> bool:
-        for found in walk(self.ctx.module):
-            if isinstance(found, cst.Call) and keyword(found, "stores") is not None:
-                return True
-        return False
+    @classmethod
+    def project(cls, facts: Facts) -> list[Finding]:
+        """A ``ServerSideSessionConfig`` whose store no module of the project registers gets
+        Litestar's default ``MemoryStore``."""
+        out = super().project(facts)
+        names = {name for own in facts.values() for name in own.get("litestar_stores", ())}
+        for path, own in sorted(facts.items()):
+            item: dict[str, Any]
+            for item in own.get("litestar_sessions", ()):
+                if item["store"] not in names:
+                    store = item["store"]
+                    subject = f"Litestar server-side sessions on the default MemoryStore (no `{store}` store)"
+                    out.append(cls.finding_at(path, item, subject))
+        return out

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from sessionkit.lint._rule import Rule, examples
@@ -77,6 +79,17 @@ class BackgroundThreadState(Rule):
             @sio.event
             async def submit(sid, data):
                 sio.start_background_task(notify, sid)
+        """,
+        """
+            from flask_socketio import SocketIO
+            socketio = SocketIO()
+            def poll(sid):
+                while True:
+                    socketio.sleep(1)
+                    socketio.emit("tick", to=sid)
+            @socketio.on("watch")
+            def watch(data):
+                socketio.start_background_task(poll, data["sid"])
         """,
     )
     invalid = examples(
@@ -168,6 +181,28 @@ class BackgroundThreadState(Rule):
             def start(app, loop):
                 sio.start_background_task(ticker)
         """,
+        """
+            from threading import Lock
+            from flask import Flask
+            from flask_socketio import SocketIO, emit
+            app = Flask(__name__)
+            socketio = SocketIO(app)
+            thread = None
+            thread_lock = Lock()
+            def background_thread():
+                count = 0
+                while True:
+                    socketio.sleep(10)
+                    count += 1
+                    socketio.emit("my_response", {"count": count})
+            @socketio.event
+            def connect():
+                global thread
+                with thread_lock:
+                    if thread is None:
+                        thread = socketio.start_background_task(background_thread)
+                emit("my_response", {"data": "Connected"})
+        """,
     )
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -197,16 +232,40 @@ class BackgroundThreadState(Rule):
         """``sio.start_background_task(loop)`` at import or startup, ``loop`` repeating forever:
         every replica runs its own copy (one event stream per replica, work done N times)."""
         first = node.args[0].value if node.args else None
-        if (
-            not isinstance(first, cst.Name)
-            or self.ctx.is_request_time(node)
-            or under_main_guard(self.ctx, node)
-        ):
+        if not isinstance(first, cst.Name) or under_main_guard(self.ctx, node):
             return
+        when = "started in every replica"
+        if self.ctx.is_request_time(node):
+            if not self._started_once(node):
+                return
+            when = "started by the first request each replica serves"
         for fn in self.ctx.functions.functions:
             if fn.name.value == first.value and any(isinstance(n, cst.While) for n in walk(fn.body)):
-                self.report(node, f"background task `{fn.name.value}` started in every replica")
+                self.report(node, f"background task `{fn.name.value}` {when}")
                 return
+
+    def _started_once(self, node: cst.Call) -> bool:
+        """``if thread is None: thread = sio.start_background_task(loop)`` in a handler, with
+        ``thread`` a ``global``: the loop starts once per process, on its first request."""
+        statement = self.ctx.parents.get(node)
+        if not isinstance(statement, cst.Assign):
+            return False
+        targets = {t.target.value for t in statement.targets if isinstance(t.target, cst.Name)}
+        functions = self.ctx.enclosing_functions(node)
+        declared = {
+            item.name.value
+            for g in (walk(functions[0].body) if functions else ())
+            if isinstance(g, cst.Global)
+            for item in g.names
+        }
+        if not targets & declared:
+            return False
+        for parent in self.ctx.ancestors(node):
+            if isinstance(parent, cst.If):
+                test = self.ctx.module.code_for_node(parent.test)
+                if any(re.search(rf"\b{re.escape(t)}\b", test) for t in targets):
+                    return True
+        return False
 
     def _written_state(self, fn: cst.FunctionDef) -> set[str]:
         containers = module_containers(self.ctx)
@@ -354,13 +413,31 @@ class InMemoryJobQueue(Rule):
                 store.add(jid)
                 return jid
         """,
+        """
+            import asyncio
+            import uuid
+            from fastapi import BackgroundTasks, FastAPI
+            app = FastAPI()
+            tasks = {}
+            async def long_task(task_id):
+                for step in ("fetching", "processing", "done"):
+                    tasks[task_id] = step
+                    await asyncio.sleep(20)
+            @app.put("/long_task", status_code=202)
+            async def start_long_task(background_tasks: BackgroundTasks):
+                task_id = str(uuid.uuid4())
+                tasks[task_id] = "in_progress"
+                background_tasks.add_task(long_task, task_id)
+                return {"task_id": task_id}
+        """,
     )
 
     def visit_Module(self, node: cst.Module) -> None:
         for mutation in request_time_mutations(self.ctx):
             if mutation.role == "jobs":
-                self.report_request_time(
-                    mutation.node,
-                    f"in-memory job store `{mutation.name}` written at request time",
-                    mutation.deferred,
+                subject = (
+                    f"job run inside this process, its status kept in `{mutation.name}`"
+                    if mutation.started
+                    else f"in-memory job store `{mutation.name}` written at request time"
                 )
+                self.report_request_time(mutation.node, subject, mutation.deferred)

@@ -7,6 +7,7 @@ import libcst as cst
 from sessionkit.lint._rule import Facts, Rule, examples
 from sessionkit.lint._types import Finding
 from sessionkit.lint.rules._django import has_caches
+from sessionkit.lint.rules._litestar import CACHE_CONFIGS, registry, store_name
 from sessionkit.lint.rules._util import keyword, literal_or_default, settings_in, string_value
 
 DJANGO_LOCAL = frozenset(
@@ -58,7 +59,7 @@ class LocalCacheBackend(Rule):
     remedy = "refactor"
     prefilter = (
         r"LocMemCache|FileBasedCache|CACHE_TYPE|SimpleCache|FileSystemCache|SimpleMemoryCache|aiocache"
-        r"|diskcache|cache\.(set|add|incr|decr|get_or_set|set_many|touch)\(",
+        r"|diskcache|cache\.(set|add|incr|decr|get_or_set|set_many|touch)\(|FileStore|MemoryStore",
     )
     message = (
         "every replica gets its own copy of this cache, so a write or invalidation on one replica "
@@ -111,6 +112,17 @@ class LocalCacheBackend(Rule):
             # file: setup.cfg
             [metadata]
             name = shop
+        """,
+        """
+            from pathlib import Path
+            from litestar import Litestar
+            from litestar.config.response_cache import ResponseCacheConfig
+            from litestar.stores.file import FileStore
+            from litestar.stores.redis import RedisStore
+            app = Litestar(
+                stores={"redis": RedisStore.with_client(), "file": FileStore(Path("data"))},
+                response_cache_config=ResponseCacheConfig(store="redis"),
+            )
         """,
     )
     invalid = examples(
@@ -171,7 +183,26 @@ class LocalCacheBackend(Rule):
                 DEBUG = bool(os.environ.get("DEBUG"))
                 CACHE_TYPE = "NullCache" if DEBUG else "simple"
         """,
+        """
+            from pathlib import Path
+            from litestar import Litestar
+            from litestar.stores.file import FileStore
+            from litestar.stores.redis import RedisStore
+            app = Litestar(
+                stores={"sessions": RedisStore.with_client(), "response_cache": FileStore(Path("cache"))},
+            )
+        """,
     )
+
+    def visit_Module(self, node: cst.Module) -> None:
+        """Litestar's response cache on a ``MemoryStore``/``FileStore`` registered for it."""
+        calls = [call for call in self.ctx.nodes(cst.Call) if isinstance(call, cst.Call)]
+        configs = [call for call in calls if self.ctx.calls(call, CACHE_CONFIGS)]
+        names = {store_name(call, "response_cache") for call in configs} if configs else {"response_cache"}
+        for entry in registry(self.ctx):
+            if entry.name in names and entry.local:
+                subject = f"Litestar response cache in a {entry.local} store (`{entry.name}`)"
+                self.report(entry.value, subject, guard=self.ctx.guard(entry.value))
 
     def visit_DictElement(self, node: cst.DictElement) -> None:
         key = string_value(node.key)

@@ -6,9 +6,8 @@ import re
 
 import libcst as cst
 
-from sessionkit.lint._rule import Facts, Rule, examples
-from sessionkit.lint._types import Finding
-from sessionkit.lint.rules._util import dict_entries, literal_or_default, settings_in, string_value, walk
+from sessionkit.lint._rule import Rule, examples
+from sessionkit.lint.rules._util import string_value, walk
 
 WRITE_MODE = re.compile(r"[wax+]")
 OPENERS = frozenset({"open", "builtins.open", "io.open", "aiofiles.open", "codecs.open", "os.open"})
@@ -26,28 +25,22 @@ PATH_WRITERS = frozenset(
         "extractall",
     }
 )
+#: Calls that build a filesystem path.
+PATH_BUILDERS = frozenset(
+    {
+        "os.path.join",
+        "os.path.abspath",
+        "os.path.realpath",
+        "pathlib.Path",
+        "pathlib.PurePath",
+        "pathlib.PosixPath",
+    }
+)
 SHUTIL_WRITERS = frozenset({"shutil.copy", "shutil.copyfile", "shutil.copy2", "shutil.move"})
 TEMP_HINT = re.compile(r"(?i)tmp|temp")
 PATH_NAMES = re.compile(r"(?i)path|dest|file|target|out|dir|folder")
-UPLOAD_KEYS = frozenset({"UPLOAD_FOLDER", "UPLOAD_DIR", "UPLOADED_FILES_DEST", "UPLOADS_DEFAULT_DEST"})
-OBJECT_STORAGE = (
-    "boto3.",
-    "botocore",
-    "minio.",
-    "google.cloud.storage",
-    "azure.storage",
-    "s3fs",
-    "storages.",
-)
 #: A write under the upload folder is an upload, whoever calls the function.
 UPLOAD_ROOTS = re.compile(r"MEDIA_ROOT|UPLOAD_(FOLDER|DIR|PATH|ROOT)|UPLOADS?_DEST")
-LOCAL_STORAGE = frozenset(
-    {
-        "django.core.files.storage.FileSystemStorage",
-        "django.core.files.storage.filesystem.FileSystemStorage",
-        "",
-    }
-)
 
 
 class RequestTimeFileWrite(Rule):
@@ -65,7 +58,7 @@ class RequestTimeFileWrite(Rule):
     prefilter = (
         r"open\(.*['\"][rbt]*[wax+]|mode\s*=|write_text\(|write_bytes\(|to_csv\(|to_excel\("
         r"|savefig\(|shutil\.(copy|move)|extractall\(|to_json\(|to_parquet\("
-        r"|\.save\(\s*(os\.path|Path|f?['\"]|[\w.]*(path|dest|file|target|out|name|dir|folder))",
+        r"|\.save\(\s*[\w'\"]",
     )
     message = (
         "the file is written to this replica's local disk, so later requests served by other "
@@ -116,6 +109,29 @@ class RequestTimeFileWrite(Rule):
                 df.to_csv(buf)
                 return buf.getvalue()
         """,
+        """
+            import os
+            import shutil
+            from flask import Flask
+            app = Flask(__name__)
+            @app.post('/rotate')
+            def rotate():
+                shutil.move('media/avatar.png', os.path.join('/tmp', 'avatar.png'))
+                return ''
+        """,
+        """
+            from flask import Flask
+            app = Flask(__name__)
+            @app.get('/books')
+            def books():
+                try:
+                    with open('books.txt') as f:
+                        return f.read()
+                except FileNotFoundError:
+                    with open('books.txt', 'w'):
+                        pass
+                    return ''
+        """,
     )
     invalid = examples(
         """
@@ -161,6 +177,47 @@ class RequestTimeFileWrite(Rule):
                 with open('media/avatars/%s.png' % request.user.pk, mode='wb+') as f:
                     f.write(request.FILES['a'].read())
         """,
+        """
+            import os
+            from uuid import uuid4
+            from flask import Blueprint, request
+            bp = Blueprint("products", __name__)
+            @bp.post("/products")
+            def create():
+                icon = request.files["icon"]
+                ruta = os.path.abspath("app/static/img/{}".format(uuid4()))
+                icon.save(ruta)
+                return ""
+        """,
+        """
+            import os
+            import shutil
+            import tempfile
+            import config
+            def insert_image(data):
+                temporary_file = tempfile.NamedTemporaryFile(delete=False)
+                temporary_file.write(data)
+                destination = os.path.join(config.UPLOAD_FOLDER, os.path.basename(temporary_file.name))
+                shutil.move(temporary_file.name, destination)
+        """,
+        """
+            # file: server.py
+            from flask import Flask, request
+            from modules.service import add_book
+            app = Flask(__name__)
+            @app.post("/books")
+            def post():
+                add_book(request.form)
+                return ""
+            # file: modules/service.py
+            from modules.storage import save_book
+            def add_book(book):
+                save_book("books.txt", book)
+            # file: modules/storage.py
+            def save_book(path, book):
+                with open(path, "a") as out:
+                    out.write(f"{book['name']}\\n")
+        """,
     )
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -169,7 +226,7 @@ class RequestTimeFileWrite(Rule):
             return
         subject = self._write(node)
         if subject and not self._temporary(node):
-            if deferred is not None and UPLOAD_ROOTS.search(self.ctx.module.code_for_node(node)):
+            if deferred is not None and UPLOAD_ROOTS.search(self._destination_code(node)):
                 deferred = None
             self.report_request_time(node, subject, deferred)
 
@@ -181,7 +238,7 @@ class RequestTimeFileWrite(Rule):
                 if arg.keyword is not None and arg.keyword.value == "mode":
                     mode = arg.value
             text = string_value(mode)
-            if text is not None and WRITE_MODE.search(text) and node.args:
+            if text is not None and WRITE_MODE.search(text) and node.args and not self._touch(node):
                 return "file opened for writing at request time"
             return None
         if self.ctx.calls(node, SHUTIL_WRITERS):
@@ -200,169 +257,71 @@ class RequestTimeFileWrite(Rule):
         if isinstance(node, cst.BinaryOperation):
             return True
         if isinstance(node, cst.Call):
-            return any(n.startswith(("os.path.join", "pathlib.")) for n in self.ctx.qnames(node.func))
+            return self.ctx.refers_to(node.func, PATH_BUILDERS)
         if isinstance(node, cst.Name):
-            return bool(PATH_NAMES.search(node.value))
+            if PATH_NAMES.search(node.value):
+                return True
+            bound = self._bound_in_function(node)  # ``ruta = os.path.join(...)`` then ``f.save(ruta)``
+            return bound is not None and not isinstance(bound, cst.Name) and self._pathlike(bound)
         if isinstance(node, cst.Attribute):  # ``f.save(f.filename)``, ``save(form.dest)``
             return bool(PATH_NAMES.search(node.attr.value))
         return False
 
+    def _touch(self, node: cst.Call) -> bool:
+        """``with open(path, "w"): pass``: an empty file is created, no data is written."""
+        item = self.ctx.parents.get(node)
+        statement = self.ctx.parents.get(item) if isinstance(item, cst.WithItem) else None
+        if not isinstance(statement, cst.With) or not isinstance(statement.body, cst.IndentedBlock):
+            return False
+        body = statement.body.body
+        return (
+            len(body) == 1
+            and isinstance(body[0], cst.SimpleStatementLine)
+            and all(isinstance(small, cst.Pass) for small in body[0].body)
+        )
+
+    def _bound_in_function(self, name: cst.Name) -> cst.BaseExpression | None:
+        """The value of the single plain assignment to ``name`` in the enclosing function."""
+        functions = self.ctx.enclosing_functions(name)
+        if not functions:
+            return None
+        values = [
+            stmt.value
+            for stmt in walk(functions[0].body)
+            if isinstance(stmt, cst.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0].target, cst.Name)
+            and stmt.targets[0].target.value == name.value
+        ]
+        return values[0] if len(values) == 1 else None
+
+    def _destination(self, node: cst.Call) -> cst.Arg | None:
+        """The argument naming the written file (for copies and moves the second)."""
+        args = [a for a in node.args if a.keyword is None]
+        if self.ctx.calls(node, SHUTIL_WRITERS) and len(args) > 1:
+            return args[1]
+        return node.args[0] if node.args else None
+
+    def _destination_code(self, node: cst.Call) -> str:
+        """The call's source plus the value its destination variable was given in the function."""
+        code = self.ctx.module.code_for_node(node)
+        destination = self._destination(node)
+        if destination is not None and isinstance(destination.value, cst.Name):
+            bound = self._bound_in_function(destination.value)
+            if bound is not None:
+                code += "\n" + self.ctx.module.code_for_node(bound)
+        return code
+
     def _temporary(self, node: cst.Call) -> bool:
+        """The written file is a temporary one (``tempfile``, a ``tmp`` path): for copies and
+        moves, judged by the destination, not the source."""
+        destination = self._destination(node)
+        if destination is None:
+            return False
         uses_tempfile = any(q.startswith("tempfile") for q in self.ctx.import_table.values())
-        for sub in walk(node) if uses_tempfile or self.ctx.star_import else ():
+        for sub in walk(destination) if uses_tempfile or self.ctx.star_import else ():
             if isinstance(sub, cst.Name | cst.Attribute) and any(
                 n.startswith("tempfile.") for n in self.ctx.qnames(sub)
             ):
                 return True
-        return (
-            bool(TEMP_HINT.search(self.ctx.module.code_for_node(node.args[0].value))) if node.args else False
-        )
-
-
-class LocalMediaRoot(Rule):
-    """Django ``MEDIA_ROOT`` or a Flask/Quart ``UPLOAD_FOLDER`` with no shared storage configured
-    anywhere in the project.
-
-    Uploaded files land on the pod that handled the upload; the other replicas answer 404.
-    Resolved across files: a ``STORAGES``/``DEFAULT_FILE_STORAGE`` in any settings module (also
-    set conditionally, ``STORAGES["default"]["BACKEND"] = ...``) or a module that talks to object
-    storage (boto3, MinIO, Google Cloud Storage, Azure Blob) counts as shared storage.
-    """
-
-    code = "SK216"
-    name = "local-media-root"
-    category = "local-files"
-    severity = "warning"
-    remedy = "refactor"
-    prefilter = (
-        r"MEDIA_ROOT|STORAGES|DEFAULT_FILE_STORAGE|UPLOAD_FOLDER|UPLOAD_DIR|UPLOADED_\w+_DEST"
-        r"|boto3|minio|google\.cloud|azure\.storage",
-    )
-    message = (
-        "uploads are stored under MEDIA_ROOT on the pod that received them, so other replicas "
-        "cannot serve them and they vanish with the pod; configure shared storage "
-        '(`STORAGES = {"default": {"BACKEND": "storages.backends.s3.S3Storage"}}`)'
-    )
-    fix_hint = "Configure django-storages (S3/GCS/Azure) as the default storage backend."
-    valid = examples(
-        """
-            # file: settings.py
-            MEDIA_ROOT = BASE_DIR / "media"
-            STORAGES = {"default": {"BACKEND": "storages.backends.s3.S3Storage"}}
-        """,
-        """
-            # file: settings.py
-            MEDIA_ROOT = "/m"
-            DEFAULT_FILE_STORAGE = "storages.backends.gcloud.GoogleCloudStorage"
-        """,
-        """
-            # file: settings.py
-            MEDIA_URL = "/media/"
-        """,
-        """
-            def f():
-                MEDIA_ROOT = "/x"
-                return MEDIA_ROOT
-        """,
-        """
-            # file: settings.py
-            MEDIA_ROOT = ""
-        """,
-    )
-    invalid = examples(
-        """
-            # file: settings.py
-            MEDIA_ROOT = BASE_DIR / "media"
-        """,
-        """
-            # file: settings.py
-            import os
-            MEDIA_ROOT = os.path.join(BASE_DIR, "media")
-        """,
-        """
-            # file: settings.py
-            MEDIA_ROOT = "/srv/media"
-            STORAGES = {"default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}
-        """,
-        """
-            # file: config/settings/base.py
-            MEDIA_ROOT = str(APPS_DIR / "media")
-        """,
-        """
-            # file: settings.py
-            MEDIA_ROOT: str = "/data/media"
-        """,
-    )
-
-    @classmethod
-    def project(cls, facts: Facts) -> list[Finding]:
-        """``MEDIA_ROOT`` settings, unless some module of the project configures shared storage."""
-        if any(f.get("shared_storage") for f in facts.values()):
-            return []
-        return [
-            cls.finding_at(
-                path,
-                own["media_root"],
-                f"`{own['media_root'].get('key', 'MEDIA_ROOT')}` on local disk, no shared storage backend",
-            )
-            for path, own in sorted(facts.items())
-            if "media_root" in own
-        ]
-
-    def visit_Import(self, node: cst.Import) -> None:
-        for alias in node.names:
-            self._storage_module(self.ctx.module.code_for_node(alias.name))
-
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        if node.module is not None and not node.relative:
-            self._storage_module(self.ctx.module.code_for_node(node.module))
-
-    def _storage_module(self, module: str) -> None:
-        if module.startswith(OBJECT_STORAGE) or module in {"boto3", "minio"}:
-            self.ctx.facts["shared_storage"] = True
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        self._check(node)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        self._check(node)
-
-    def _check(self, node: cst.CSTNode) -> None:
-        if isinstance(node, cst.Assign) and isinstance(node.targets[0].target, cst.Subscript):
-            root: cst.BaseExpression = node.targets[0].target
-            while isinstance(root, cst.Subscript):
-                root = root.value
-            backend = string_value(node.value)
-            target = self.ctx.module.code_for_node(node.targets[0].target)
-            if (
-                isinstance(root, cst.Name)
-                and root.value == "STORAGES"
-                and backend not in LOCAL_STORAGE
-                and backend
-                and "staticfiles" not in target
-            ):
-                self.ctx.facts["shared_storage"] = True
-        for key, value, where in settings_in(self.ctx, node):
-            plain_name = isinstance(where, cst.Name) and not self.ctx.is_settings
-            if key in UPLOAD_KEYS and not plain_name and string_value(value) != "":
-                self.ctx.facts["media_root"] = {**self.position(node), "key": key}
-            if not isinstance(where, cst.Name):
-                continue
-            if key == "MEDIA_ROOT" and string_value(value) != "":
-                self.ctx.facts["media_root"] = self.position(where)
-            elif key == "DEFAULT_FILE_STORAGE":
-                backend = literal_or_default(self.ctx, value)[0]
-                if backend not in LOCAL_STORAGE:
-                    self.ctx.facts["shared_storage"] = True
-            elif key == "STORAGES":
-                for alias, config, _ in dict_entries(value):
-                    backend = next(
-                        (
-                            literal_or_default(self.ctx, v)[0]
-                            for k, v, _ in dict_entries(config)
-                            if k == "BACKEND"
-                        ),
-                        "",
-                    )
-                    if alias == "default" and (backend or "") not in LOCAL_STORAGE:
-                        self.ctx.facts["shared_storage"] = True
+        return bool(TEMP_HINT.search(self.ctx.module.code_for_node(destination.value)))

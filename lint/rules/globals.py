@@ -166,6 +166,19 @@ class GlobalRebinding(Rule):
                 refresh_token()
                 return ""
         """,
+        """
+            # file: services/settings.py
+            _favicon_url_cache = ""
+            def set_cached_favicon_url(url):
+                global _favicon_url_cache
+                _favicon_url_cache = url
+            # file: views.py
+            from litestar import post
+            from services.settings import set_cached_favicon_url
+            @post("/admin/settings")
+            async def save(data: dict) -> None:
+                set_cached_favicon_url(data["favicon"])
+        """,
     )
 
     #: ``True``: only globals named like caches (reported as memoization, SK208); ``False``: the others.
@@ -179,7 +192,7 @@ class GlobalRebinding(Rule):
         if deferred is None and not self.ctx.is_request_time(node):
             return
         declared = {
-            item.name.value for item in node.names if bool(CACHE_NAMES.search(item.name.value)) == self.caches
+            item.name.value for item in node.names if _memoizes(item.name.value, functions[0]) == self.caches
         }
         for statement, names in _assignments(functions[0]):
             rebound = sorted(names & declared)
@@ -230,3 +243,18 @@ def _collect(target: cst.BaseExpression, names: set[str]) -> None:
     elif isinstance(target, cst.Tuple | cst.List):
         for element in target.elements:
             _collect(element.value, names)
+
+
+def _memoizes(name: str, fn: cst.FunctionDef) -> bool:
+    """A global named like a cache holds memoized results, unless the function only stores
+    what its caller passes in (``def set_cached_url(url): global _url_cache; _url_cache = url``):
+    then it is plain state that a request changes."""
+    if not CACHE_NAMES.search(name):
+        return False
+    params = {p.name.value for p in (*fn.params.posonly_params, *fn.params.params, *fn.params.kwonly_params)}
+    values = [
+        statement.value
+        for statement, names in _assignments(fn)
+        if name in names and isinstance(statement, cst.Assign)
+    ]
+    return not (values and all(isinstance(v, cst.Name) and v.value in params for v in values))

@@ -16,8 +16,11 @@ CONTAINER_PREFILTER = (
     r"|[a-z_]\w*\s*=\s*[A-Z]\w*\()"
     # a class-based view (its mutable class attributes are shared by every request)
     rf"|{VIEW_CLASS_PATTERN}"
-    # a container the application object holds (aiohttp ``app["k"]``, ``app.state.k``, Sanic ``app.ctx.k``)
-    r"|\bapp(\[[\"']|\.(state|ctx)\.)",
+    # a container the application object holds (aiohttp ``app["k"]``/``app[KEY]``, ``app.state.k``,
+    # Sanic ``app.ctx.k``)
+    r"|\bapp(\[([\"']|\w+\])|\.(state|ctx)\.)"
+    # a container an object keeps on itself (a registry class other modules instantiate)
+    r"|\bself\.\w+\s*(:[^=\n]+)?=\s*(\[\]|\{\}|[\w.]*(dict|list|set|Dict|Counter|deque|Queue|Cache)\()",
 )
 
 
@@ -138,6 +141,31 @@ class ModuleStateMutation(Rule):
                 cart.add(1)
                 return cart
         """,
+        """
+            # file: defaults.py
+            DEFAULTS = {"theme": "light"}
+            # file: main.py
+            from fastapi import FastAPI
+            from defaults import DEFAULTS
+            app = FastAPI()
+            @app.get("/prefs")
+            async def prefs(theme: str):
+                data = dict(DEFAULTS)
+                data["theme"] = theme
+                return data
+        """,
+        """
+            from fastapi import FastAPI
+            from collections import OrderedDict
+            app = FastAPI()
+            ROWS = [{"a": 1}]
+            @app.get("/rows")
+            async def rows():
+                out = []
+                for row in ROWS:
+                    out.append(dict(row))
+                return out
+        """,
     )
     invalid = examples(
         """
@@ -224,6 +252,37 @@ class ModuleStateMutation(Rule):
                 def get(self, request):
                     self.hits[request.user.pk] = self.hits.get(request.user.pk, 0) + 1
                     return JsonResponse({})
+        """,
+        """
+            # file: fruit_db.py
+            fruits = ["apple", "banana"]
+            # file: main.py
+            from fastapi import FastAPI
+            from fruit_db import fruits
+            app = FastAPI()
+            @app.post("/fruits")
+            async def add_fruit(fruit: str):
+                fruits.append(fruit)
+                return fruits
+        """,
+        """
+            import socketio
+            sio = socketio.AsyncServer(client_manager=socketio.AsyncRedisManager("redis://r"))
+            rounds = []
+            @sio.on("vote")
+            async def vote(sid, data):
+                for item in rounds:
+                    if item["round"] == data["round"]:
+                        item["votes"].append(data["vote"])
+        """,
+        """
+            from flask import Flask, request
+            app = Flask(__name__)
+            BOARDS = {"main": {"posts": []}}
+            @app.post("/post")
+            def post():
+                BOARDS["main"]["posts"].append(request.json)
+                return ""
         """,
     )
 

@@ -35,8 +35,8 @@ class InMemoryRateLimit(Rule):
         '`storage_uri=os.environ["SESSIONKIT_REDIS_URL"]`'
     )
     fix_hint = (
-        'Limiter(..., storage_uri=os.environ.get("RATELIMIT_STORAGE_URI", "redis://localhost:6379/0")) '
-        "(`--fix` does it for Flask-Limiter)."
+        'Limiter(..., storage_uri=os.environ["RATELIMIT_STORAGE_URI"]) '
+        "(`--fix` does it for Flask-Limiter and slowapi)."
     )
     valid = examples(
         """

@@ -14,10 +14,20 @@ PY_SOCKETIO = frozenset(
     {"socketio.Server", "socketio.AsyncServer", "socketio.server.Server", "socketio.async_server.AsyncServer"}
 )
 CHANNELS_IN_MEMORY = "channels.layers.InMemoryChannelLayer"
+MEMORY_CHANNELS = frozenset(
+    {
+        "litestar.channels.backends.memory.MemoryChannelsBackend",
+        "litestar.channels.MemoryChannelsBackend",
+    }
+)
+BROADCASTERS = frozenset({"broadcaster.Broadcast", "broadcaster._base.Broadcast"})
 
 
 class WebsocketRegistry(Rule):
-    """A module-level set/list/dict of connected websockets used for broadcasting.
+    """A module-level set/list/dict of connected websockets used for broadcasting, a registry
+    class some module instantiates (a ``ConnectionManager``, a pub/sub ``Broker``), or a pub/sub
+    library on its in-process backend (Litestar ``MemoryChannelsBackend``, broadcaster
+    ``memory://``).
 
     Each replica only knows its own connections, so a broadcast reaches the clients connected to
     that replica and misses everyone else.
@@ -28,6 +38,8 @@ class WebsocketRegistry(Rule):
     category = "websocket-registry"
     severity = "error"
     remedy = "refactor"
+    #: The shared container pattern (searched once per file for all the state rules) also holds for
+    #: the pub/sub backends: ``broadcast = Broadcast(...)``, ``channels = ChannelsPlugin(...)``.
     prefilter = CONTAINER_PREFILTER
     message = (
         "the registry only holds this replica's connections, so broadcasts miss clients connected "
@@ -69,6 +81,57 @@ class WebsocketRegistry(Rule):
             async def main():
                 clients.add(1)
             asyncio.run(main())
+        """,
+        """
+            # file: events.py
+            import json
+            class RedisEventManager:
+                def __init__(self, client):
+                    self.client = client
+                    self.clients = {}
+                def listen(self):
+                    pubsub = self.client.pubsub()
+                    for message in pubsub.listen():
+                        for queue in self.clients.values():
+                            queue.put(json.loads(message["data"]))
+                def subscribe(self, queue):
+                    self.clients[id(queue)] = queue
+            # file: app.py
+            from flask import Flask
+            from events import RedisEventManager
+            app = Flask(__name__)
+            app.events = RedisEventManager(None)
+            @app.get("/events")
+            def stream():
+                return app.events.subscribe(object())
+        """,
+        """
+            # file: rooms.py
+            class Room:
+                def __init__(self):
+                    self.members = set()
+                def join(self, ws):
+                    self.members.add(ws)
+            # file: app.py
+            from fastapi import FastAPI, WebSocket
+            from rooms import Room
+            app = FastAPI()
+            @app.websocket("/ws")
+            async def ws(websocket: WebSocket):
+                room = Room()
+                room.join(websocket)
+        """,
+        """
+            import os
+            from broadcaster import Broadcast
+            broadcast = Broadcast(os.environ.get("BROADCAST_URL", "redis://redis:6379"))
+        """,
+        """
+            from litestar import Litestar
+            from litestar.channels import ChannelsPlugin
+            from litestar.channels.backends.redis import RedisChannelsPubSubBackend
+            channels = ChannelsPlugin(backend=RedisChannelsPubSubBackend(redis=redis), channels=["chat"])
+            app = Litestar(plugins=[channels])
         """,
     )
     invalid = examples(
@@ -137,6 +200,55 @@ class WebsocketRegistry(Rule):
                         await peer.send_str(msg.data)
                 return ws
         """,
+        """
+            # file: chat/broker.py
+            import asyncio
+            class Broker:
+                def __init__(self):
+                    self.connections = set()
+                async def publish(self, message):
+                    for connection in self.connections:
+                        await connection.put(message)
+                async def subscribe(self):
+                    queue = asyncio.Queue()
+                    self.connections.add(queue)
+                    try:
+                        while True:
+                            yield await queue.get()
+                    finally:
+                        self.connections.remove(queue)
+            # file: chat/__init__.py
+            from quart import Quart, websocket
+            from chat.broker import Broker
+            app = Quart(__name__)
+            broker = Broker()
+            @app.websocket("/ws")
+            async def ws():
+                async for message in broker.subscribe():
+                    await websocket.send(message)
+        """,
+        """
+            from aiohttp import web
+            sockets = web.AppKey("sockets", dict)
+            async def index(request):
+                ws_current = web.WebSocketResponse()
+                await ws_current.prepare(request)
+                request.app[sockets][request.query["name"]] = ws_current
+                return ws_current
+        """,
+        """
+            from litestar import Litestar
+            from litestar.channels import ChannelsPlugin
+            from litestar.channels.backends.memory import MemoryChannelsBackend
+            channels = ChannelsPlugin(backend=MemoryChannelsBackend(), channels=["chat"])
+            app = Litestar(plugins=[channels])
+        """,
+        """
+            import os
+            from broadcaster import Broadcast
+            BROADCAST_URL = os.environ.get("BROADCAST_URL", "memory://")
+            broadcast = Broadcast(BROADCAST_URL)
+        """,
     )
 
     def visit_Module(self, node: cst.Module) -> None:
@@ -144,6 +256,19 @@ class WebsocketRegistry(Rule):
             if mutation.role == "websocket":
                 subject = f"module-level connection registry `{mutation.name}`"
                 self.report_request_time(mutation.node, subject, mutation.deferred)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        """Pub/sub libraries on their in-process backend: the registry is the library's."""
+        if self.ctx.refers_to(node.func, MEMORY_CHANNELS):
+            self.report(node, "Litestar channels on `MemoryChannelsBackend`", guard=self.ctx.guard(node))
+        elif self.ctx.refers_to(node.func, BROADCASTERS):
+            positional = [a for a in node.args if a.keyword is None]
+            arg = keyword(node, "url") or (positional[0] if positional else None)
+            if arg is None:
+                return
+            url, holder = literal_or_default(self.ctx, arg.value, {"memory://"})
+            if url is not None and url.startswith("memory://"):
+                self.report(holder, "broadcaster on `memory://`", guard=self.ctx.guard(holder))
 
 
 class SocketIOWithoutMessageQueue(Rule):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from sessionkit.lint._rule import Rule, examples
+from sessionkit.lint import _links as links
+from sessionkit.lint._rule import Facts, Rule, examples
+from sessionkit.lint._types import Finding
 from sessionkit.lint.rules._util import under_main_guard, walk
 
 SCHEDULERS = frozenset(
@@ -153,6 +155,22 @@ class InProcessScheduler(Rule):
                 yield
             app = FastAPI(lifespan=lifespan)
         """,
+        """
+            # file: src/scheduler.py
+            from apscheduler.schedulers.background import BackgroundScheduler
+            from src.jobs import check_prices
+            scheduler = BackgroundScheduler()
+            scheduler.add_job(check_prices, "interval", minutes=30)
+            # file: src/app.py
+            from contextlib import asynccontextmanager
+            from fastapi import FastAPI
+            from src.scheduler import scheduler
+            @asynccontextmanager
+            async def lifespan(app):
+                scheduler.start()
+                yield
+            app = FastAPI(lifespan=lifespan)
+        """,
     )
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -162,7 +180,7 @@ class InProcessScheduler(Rule):
             for start in starts:
                 self._maybe(start, f"{subject} started")
             if not starts:
-                self._maybe(node, subject)
+                self._maybe(node, subject, self._module_level_name(node))
         elif self._periodic_task(node):
             self._maybe(node, "a periodic loop started with the app")
 
@@ -209,9 +227,53 @@ class InProcessScheduler(Rule):
                 )
         return False
 
-    def _maybe(self, node: cst.Call, subject: str) -> None:
+    def _module_level_name(self, node: cst.Call) -> str | None:
+        """``name`` when ``name = Scheduler(...)`` is a module-level statement (other modules may
+        import it and start it)."""
+        statement = self.ctx.parents.get(node)
+        if (
+            isinstance(statement, cst.Assign)
+            and len(statement.targets) == 1
+            and isinstance(statement.targets[0].target, cst.Name)
+            and self.ctx.is_import_time(node)
+        ):
+            return statement.targets[0].target.value
+        return None
+
+    def _maybe(self, node: cst.Call, subject: str, exported: str | None = None) -> None:
         if under_main_guard(self.ctx, node):
             return
         if any(fn.name.value in WORKER_ENTRYPOINTS for fn in self.ctx.enclosing_functions(node)):
             return
+        if exported is not None and not self.ctx.in_test_config(node):
+            # Reported where another module starts it, else here (the cross-file phase).
+            guard = self.ctx.guard(node)
+            pending = self.ctx.facts.setdefault("schedulers", [])
+            pending.append({"name": exported, "subject": subject, "guard": guard, **self.position(node)})
+            return
         self.report(node, subject, guard=self.ctx.guard(node))
+
+    @classmethod
+    def project(cls, facts: Facts) -> list[Finding]:
+        """A module-level scheduler is reported at the ``.start()`` calls of the modules that
+        import it (``scheduler.start()`` in a lifespan), or where it is created when none does."""
+        out = super().project(facts)
+        index: dict[str, list[str]] = {}
+        for path in facts:
+            for name in links.module_names(path):
+                index.setdefault(name, []).append(path)
+        for path, own in sorted(facts.items()):
+            for item in own.get("schedulers", ()):
+                starts = [
+                    (starter, start)
+                    for starter, other in sorted(facts.items())
+                    for start in other.get("starts", ())
+                    if start[1] == item["name"] and path in index.get(links.absolute(starter, start[0]), ())
+                ]
+                for starter, (_, _, line, column, end_column) in starts:
+                    where = {"line": line, "column": column, "end_line": line, "end_column": end_column}
+                    subject = f"{item['subject']} (created in {path}) started"
+                    out.append(cls.finding_at(starter, where, subject, guard=item["guard"]))
+                if not starts:
+                    out.append(cls.finding_at(path, item, item["subject"], guard=item["guard"]))
+        return out

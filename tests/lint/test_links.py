@@ -37,8 +37,35 @@ def test_scan_records_calls_in_function_bodies_of_handler_modules() -> None:
     assert ("app.helpers", "seed_items") not in calls  # create_app() is startup code
 
 
-def test_scan_ignores_modules_without_request_handling() -> None:
-    assert scan(b"from app.services import add_item\ndef job():\n    add_item(1)\n") == {}
+def test_scan_of_other_modules_records_calls_per_function_only() -> None:
+    source = b"from app.services import add_item\ndef job():\n    add_item(1)\ndef other():\n    print(2)\n"
+    assert scan(source) == {"fcalls": {"job": [["app.services", "add_item"]]}}
+    assert scan(b"def job():\n    add_item(1)\n") == {}
+
+
+def test_reached_follows_helpers_of_helpers() -> None:
+    facts = {
+        "server.py": scan(
+            b"from flask import Flask\nfrom modules.service import add_book\napp = Flask(__name__)\n"
+            b"@app.post('/books')\ndef post():\n    add_book(1)\n"
+        ),
+        "modules/service.py": scan(
+            b"from modules.storage import save_book\nfrom modules import audit\n"
+            b"def add_book(b):\n    save_book('books.txt', b)\n    audit.record(b)\n"
+            b"def unused(b):\n    purge(b)\n"
+        ),
+        "modules/storage.py": scan(b"import os\ndef save_book(path, b):\n    os.remove(path)\n"),
+        "modules/audit.py": {},
+    }
+    wanted = [
+        ("modules/storage.py", "save_book"),
+        ("modules/audit.py", "record"),
+        ("modules/storage.py", "purge"),
+    ]
+    assert reached(facts, wanted) == {
+        ("modules/storage.py", "save_book"): "server.py",
+        ("modules/audit.py", "record"): "server.py",
+    }
 
 
 def test_reached_resolves_relative_absolute_and_module_attribute_calls() -> None:
@@ -86,3 +113,55 @@ def test_templated_config_keeps_lines_and_parses() -> None:
 def test_ini_config_is_not_python() -> None:
     assert as_python(b"[flake8]\nmax-line-length = 100\n") is None
     assert as_python(b'CACHE_TYPE = "simple"\n') == b'CACHE_TYPE = "simple"\n'
+
+
+def test_scan_records_instances_and_called_methods() -> None:
+    source = b"""from flask import Flask
+from chat.broker import Broker
+from events import EventManager
+from forms import Form, Manager
+class Local:
+    pass
+app = Flask(__name__)
+broker = Broker()
+local = Local()
+def init_events(app):
+    app.events = EventManager()
+    g.form = Form()  # per request
+    manager = Manager()  # a local variable
+@app.get("/ws")
+def ws():
+    return broker.subscribe(app.events.listen())
+"""
+    facts = scan(source)
+    assert {tuple(i) for i in facts["instances"]} == {
+        ("chat.broker", "Broker"),
+        ("events", "EventManager"),
+        ("", "Local"),
+        ("flask", "Flask"),  # resolved against the project's files only
+    }
+    assert {"subscribe", "listen"} <= set(facts["methods"])
+
+
+def test_reached_resolves_instantiated_classes_and_imported_containers() -> None:
+    facts = {
+        "chat/__init__.py": scan(
+            b"from quart import Quart\nfrom chat.broker import Broker\napp = Quart(__name__)\n"
+            b"broker = Broker()\n@app.websocket('/ws')\nasync def ws():\n    broker.subscribe()\n"
+        ),
+        "chat/broker.py": {},
+        "chat/rooms.py": {},
+        "fruit_db.py": {"containers": ["fruits"]},
+    }
+    wanted = [
+        ("chat/broker.py", "Broker().subscribe"),
+        ("chat/broker.py", "Broker().unsubscribe"),  # never called by a handler module
+        ("chat/rooms.py", "Room().join"),  # never instantiated
+        ("main.py", "fruit_db:fruits"),
+        ("main.py", "fruit_db:missing"),
+    ]
+    found = reached(facts, wanted)
+    assert found == {
+        ("chat/broker.py", "Broker().subscribe"): "chat/__init__.py",
+        ("main.py", "fruit_db:fruits"): "fruit_db.py",
+    }

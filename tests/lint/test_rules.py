@@ -86,3 +86,11 @@ def test_public_surface_is_pinned_and_cheap() -> None:
     code = "import sys, sessionkit.lint, sessionkit.lint._cli; print('libcst' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("rule", ALL_RULES, ids=lambda r: r.code)
+def test_advice_never_falls_back_to_a_localhost_server(rule: type[Rule]) -> None:
+    # A silent localhost fallback hides a missing setting in production; the advice (like --fix)
+    # makes the setting required: os.environ["..."].
+    assert "localhost" not in rule.fix_hint and "localhost" not in rule.message
+    assert "127.0.0.1" not in rule.fix_hint and "127.0.0.1" not in rule.message

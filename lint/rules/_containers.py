@@ -1,0 +1,159 @@
+"""What is a mutable container: the constructors, and the classes that keep containers on ``self``.
+
+Shared by the state rules (``_state``): a module-level ``dict``/``list``/``deque``/``Queue``/cachetools
+cache, and a registry class (``self.connections = set()`` in ``__init__``) that becomes process-wide
+state once some module keeps an instance.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from typing import Literal
+
+import libcst as cst
+
+from sessionkit.lint._context import FileContext
+from sessionkit.lint._handlers import is_view_class
+from sessionkit.lint._walk import walk
+
+Kind = Literal["container", "queue", "cache"]
+
+CONTAINER_CALLS: dict[str, Kind] = {
+    "builtins.dict": "container",
+    "builtins.list": "container",
+    "builtins.set": "container",
+    "collections.defaultdict": "container",
+    "collections.OrderedDict": "container",
+    "collections.Counter": "container",
+    "collections.deque": "queue",
+    "queue.Queue": "queue",
+    "queue.SimpleQueue": "queue",
+    "queue.LifoQueue": "queue",
+    "queue.PriorityQueue": "queue",
+    "asyncio.Queue": "queue",
+    "asyncio.queues.Queue": "queue",
+    "multiprocessing.Queue": "queue",
+    "cachetools.TTLCache": "cache",
+    "cachetools.LRUCache": "cache",
+    "cachetools.LFUCache": "cache",
+    "cachetools.Cache": "cache",
+    "weakref.WeakValueDictionary": "container",
+    "weakref.WeakSet": "container",
+}
+_CONTAINER_NAMES = frozenset(CONTAINER_CALLS)
+_BUILTIN_CONTAINERS = frozenset({"dict", "list", "set"})
+SENDS = re.compile(r"^(send\w*|put\w*|emit|write\w*)$")
+
+
+def container_kind(ctx: FileContext, value: cst.BaseExpression) -> Kind | None:
+    if isinstance(value, cst.List | cst.Dict | cst.Set | cst.ListComp | cst.DictComp | cst.SetComp):
+        return "container"
+    if isinstance(value, cst.Call):
+        func = value.func.value if isinstance(value.func, cst.Subscript) else value.func
+        if isinstance(func, cst.Name) and func.value in _BUILTIN_CONTAINERS and func.value not in ctx.defined:
+            return "container"  # an unshadowed ``dict()``/``list()``/``set()``: no scope analysis needed
+        if ctx.refers_to(func, _CONTAINER_NAMES):
+            for name in ctx.qnames(func):
+                if name in CONTAINER_CALLS:
+                    return CONTAINER_CALLS[name]
+    return None
+
+
+#: A class that talks to a shared bus or store keeps only local copies of what it fans out.
+_SHARED_BACKEND = re.compile(r"(?i)redis|pubsub|kafka|rabbit|amqp|nats")
+
+
+def holder_classes(ctx: FileContext) -> dict[cst.ClassDef, dict[str, Kind]]:
+    """Module-level classes (not views) that keep containers on ``self`` (set in ``__init__``),
+    with those containers: a registry or manager that becomes process-wide state once some module
+    instantiates it. Classes that talk to a shared bus are left out."""
+    cached = ctx.memo.get("holders")
+    if isinstance(cached, dict):
+        return cached
+    out: dict[cst.ClassDef, dict[str, Kind]] = {}
+    for stmt in ctx.module.body:
+        if isinstance(stmt, cst.ClassDef) and not is_view_class(stmt):
+            attrs = _self_containers(ctx, stmt)
+            if attrs and not _talks_to_shared_bus(stmt):
+                out[stmt] = attrs
+    ctx.memo["holders"] = out
+    return out
+
+
+def _talks_to_shared_bus(cls: cst.ClassDef) -> bool:
+    """A name, attribute or string in the class mentions Redis, pub/sub or a broker (read from
+    the nodes: generating the class's source code again would cost more than parsing it)."""
+    for node in walk(cls.body):
+        if isinstance(node, cst.Name | cst.SimpleString) and _SHARED_BACKEND.search(node.value):
+            return True
+    return False
+
+
+def _self_containers(ctx: FileContext, cls: cst.ClassDef) -> dict[str, Kind]:
+    """``self.attr = <container>`` in ``__init__``."""
+    found: dict[str, Kind] = {}
+    for stmt in cls.body.body:
+        if not (isinstance(stmt, cst.FunctionDef) and stmt.name.value == "__init__"):
+            continue
+        for target, kind in assigned_containers(ctx, walk(stmt.body)):
+            if isinstance(target, cst.Attribute) and _is_self(target.value):
+                found[target.attr.value] = kind
+    return found
+
+
+def assigned_containers(
+    ctx: FileContext, nodes: Iterable[cst.CSTNode]
+) -> Iterator[tuple[cst.BaseExpression, Kind]]:
+    """``(target, kind)`` for every assignment among ``nodes`` whose value is a container."""
+    for node in nodes:
+        if isinstance(node, cst.Assign):
+            targets, value = [target.target for target in node.targets], node.value
+        elif isinstance(node, cst.AnnAssign) and node.value is not None:
+            targets, value = [node.target], node.value
+        else:
+            continue
+        kind = container_kind(ctx, value)
+        if kind is not None:
+            for target in targets:
+                yield target, kind
+
+
+def self_attr_in(node: cst.CSTNode) -> str | None:
+    """``attr`` of the first ``self.attr`` in ``node`` (``self.clients``, ``self.clients.values()``)."""
+    for sub in walk(node):
+        if isinstance(sub, cst.Attribute) and _is_self(sub.value):
+            return sub.attr.value
+    return None
+
+
+def sends(nodes: list[cst.CSTNode]) -> bool:
+    """One of ``nodes`` calls ``.send...()``, ``.put...()``, ``.emit()`` or ``.write...()``."""
+    return any(
+        isinstance(sub, cst.Call) and isinstance(sub.func, cst.Attribute) and SENDS.match(sub.func.attr.value)
+        for sub in nodes
+    )
+
+
+def _is_self(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value == "self"
+
+
+def imported_from(ctx: FileContext) -> dict[str, tuple[str, str]]:
+    """Local name -> (module as spelled, name) for every ``from module import name``."""
+    cached = ctx.memo.get("imported_from")
+    if isinstance(cached, dict):
+        return cached
+    out: dict[str, tuple[str, str]] = {}
+    for node in ctx.nodes(cst.ImportFrom):
+        if not isinstance(node, cst.ImportFrom) or isinstance(node.names, cst.ImportStar):
+            continue
+        dots = "." * len(node.relative)
+        module = dots + (ctx.module.code_for_node(node.module) if node.module is not None else "")
+        for alias in node.names:
+            if isinstance(alias.name, cst.Name):
+                local = alias.asname.name if alias.asname is not None else alias.name
+                if isinstance(local, cst.Name):
+                    out[local.value] = (module, alias.name.value)
+    ctx.memo["imported_from"] = out
+    return out

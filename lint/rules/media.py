@@ -1,0 +1,263 @@
+"""Category 16: Django ``MEDIA_ROOT`` / Flask ``UPLOAD_FOLDER`` on the pod's own disk, with no shared
+storage configured anywhere in the project."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from sessionkit.lint._rule import Facts, Rule, examples
+from sessionkit.lint._types import Finding
+from sessionkit.lint.rules._util import dict_entries, literal_or_default, settings_in, string_value
+
+UPLOAD_KEYS = frozenset({"UPLOAD_FOLDER", "UPLOAD_DIR", "UPLOADED_FILES_DEST", "UPLOADS_DEFAULT_DEST"})
+OBJECT_STORAGE = (
+    "boto3.",
+    "botocore",
+    "minio.",
+    "google.cloud.storage",
+    "azure.storage",
+    "s3fs",
+    "storages.",
+)
+LOCAL_STORAGE = frozenset(
+    {
+        "django.core.files.storage.FileSystemStorage",
+        "django.core.files.storage.filesystem.FileSystemStorage",
+        "",
+    }
+)
+
+
+class LocalMediaRoot(Rule):
+    """Django ``MEDIA_ROOT`` or a Flask/Quart ``UPLOAD_FOLDER`` with no shared storage configured
+    anywhere in the project (with no ``MEDIA_ROOT`` at all: each file field's ``upload_to=``,
+    which Django then resolves against the working directory of the pod).
+
+    Uploaded files land on the pod that handled the upload; the other replicas answer 404.
+    Resolved across files: a ``STORAGES``/``DEFAULT_FILE_STORAGE`` in any settings module (also
+    set conditionally, ``STORAGES["default"]["BACKEND"] = ...``) or a module that talks to object
+    storage (boto3, MinIO, Google Cloud Storage, Azure Blob) counts as shared storage.
+    """
+
+    code = "SK216"
+    name = "local-media-root"
+    category = "local-files"
+    severity = "warning"
+    remedy = "refactor"
+    prefilter = (
+        r"MEDIA_ROOT|STORAGES|DEFAULT_FILE_STORAGE|UPLOAD_FOLDER|UPLOAD_DIR|UPLOADED_\w+_DEST"
+        r"|boto3|minio|google\.cloud|azure\.storage|upload_to\s*=",
+    )
+    message = (
+        "uploads are stored under MEDIA_ROOT on the pod that received them, so other replicas "
+        "cannot serve them and they vanish with the pod; configure shared storage "
+        '(`STORAGES = {"default": {"BACKEND": "storages.backends.s3.S3Storage"}}`)'
+    )
+    fix_hint = "Configure django-storages (S3/GCS/Azure) as the default storage backend."
+    valid = examples(
+        """
+            # file: settings.py
+            MEDIA_ROOT = BASE_DIR / "media"
+            STORAGES = {"default": {"BACKEND": "storages.backends.s3.S3Storage"}}
+        """,
+        """
+            # file: settings.py
+            MEDIA_ROOT = "/m"
+            DEFAULT_FILE_STORAGE = "storages.backends.gcloud.GoogleCloudStorage"
+        """,
+        """
+            # file: settings.py
+            MEDIA_URL = "/media/"
+        """,
+        """
+            def f():
+                MEDIA_ROOT = "/x"
+                return MEDIA_ROOT
+        """,
+        """
+            # file: settings.py
+            MEDIA_ROOT = ""
+        """,
+        """
+            # file: settings.py
+            MEDIA_ROOT = BASE_DIR / "media"
+            # file: staff/models.py
+            from django.db import models
+            class Employee(models.Model):
+                name = models.CharField(max_length=80)
+        """,
+        """
+            # file: app/configs.py
+            import os
+            UPLOAD_FOLDER = os.getenv("UPLOAD_FOLDER")
+            # file: app/views/media.py
+            import os
+            from flask import Blueprint, send_file
+            from app.configs import UPLOAD_FOLDER
+            bp = Blueprint("media", __name__)
+            @bp.get("/media/<name>")
+            def media(name):
+                return send_file(os.path.join(UPLOAD_FOLDER, name))
+        """,
+    )
+    invalid = examples(
+        """
+            # file: settings.py
+            MEDIA_ROOT = BASE_DIR / "media"
+            # file: shop/models.py
+            from django.db import models
+            class Photo(models.Model):
+                image = models.ImageField(upload_to="photos/")
+        """,
+        """
+            # file: settings.py
+            import os
+            MEDIA_ROOT = os.path.join(BASE_DIR, "media")
+            # file: shop/views.py
+            from django.core.files.storage import FileSystemStorage
+            def upload(request):
+                FileSystemStorage().save(request.FILES["f"].name, request.FILES["f"])
+        """,
+        """
+            # file: settings.py
+            MEDIA_ROOT = "/srv/media"
+            STORAGES = {"default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}
+            # file: shop/models.py
+            from django.db import models
+            class Photo(models.Model):
+                image = models.ImageField(upload_to="photos/")
+        """,
+        """
+            # file: config/settings/base.py
+            MEDIA_ROOT = str(APPS_DIR / "media")
+            # file: shop/views.py
+            from django.core.files.storage import FileSystemStorage
+            def upload(request):
+                FileSystemStorage().save(request.FILES["f"].name, request.FILES["f"])
+        """,
+        """
+            # file: settings.py
+            MEDIA_ROOT: str = "/data/media"
+            # file: shop/models.py
+            from django.db import models
+            class Photo(models.Model):
+                image = models.ImageField(upload_to="photos/")
+        """,
+        """
+            # file: config.py
+            UPLOAD_FOLDER = "uploads"
+            # file: helpers/uploads.py
+            import os
+            import shutil
+            import config
+            def store(temporary):
+                shutil.move(temporary, os.path.join(config.UPLOAD_FOLDER, os.path.basename(temporary)))
+        """,
+        """
+            # file: shop/settings.py
+            INSTALLED_APPS = ["shop"]
+            # file: shop/models.py
+            from django.db import models
+            class Service(models.Model):
+                image = models.ImageField(upload_to="static/service/images/")
+        """,
+    )
+
+    @classmethod
+    def project(cls, facts: Facts) -> list[Finding]:
+        """``MEDIA_ROOT`` settings, unless some module of the project configures shared storage,
+        or nothing in the project stores uploads (no file/image model field, no file written or
+        saved by a module that names the upload folder: see ``links.scan``)."""
+        if any(f.get("shared_storage") for f in facts.values()):
+            return []
+        if not any(f.get("uploads") for f in facts.values()):
+            return []
+        roots = [
+            cls.finding_at(
+                path,
+                own["media_root"],
+                f"`{own['media_root'].get('key', 'MEDIA_ROOT')}` on local disk, no shared storage backend",
+            )
+            for path, own in sorted(facts.items())
+            if "media_root" in own
+        ]
+        if roots or any(f.get("media_root_set") for f in facts.values()):
+            return roots
+        # No MEDIA_ROOT anywhere: Django writes each field's files under the working directory.
+        return [
+            cls.finding_at(path, field, f"`upload_to={field['to']!r}` with no MEDIA_ROOT nor shared storage")
+            for path, own in sorted(facts.items())
+            for field in own.get("upload_fields", ())
+        ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
+        if not isinstance(name, str) or not name.endswith(("FileField", "ImageField")):
+            return
+        for arg in node.args:
+            if arg.keyword is not None and arg.keyword.value == "upload_to":
+                target = string_value(arg.value)
+                if target is not None and not self.ctx.in_test_config(arg):
+                    fields = self.ctx.facts.setdefault("upload_fields", [])
+                    fields.append({**self.position(arg), "to": target})
+
+    def visit_Import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            self._storage_module(self.ctx.module.code_for_node(alias.name))
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if node.module is not None and not node.relative:
+            self._storage_module(self.ctx.module.code_for_node(node.module))
+
+    def _storage_module(self, module: str) -> None:
+        if module.startswith(OBJECT_STORAGE) or module in {"boto3", "minio"}:
+            self.ctx.facts["shared_storage"] = True
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        self._check(node)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._check(node)
+
+    def _check(self, node: cst.CSTNode) -> None:
+        if isinstance(node, cst.Assign) and isinstance(node.targets[0].target, cst.Subscript):
+            root: cst.BaseExpression = node.targets[0].target
+            while isinstance(root, cst.Subscript):
+                root = root.value
+            backend = string_value(node.value)
+            target = self.ctx.module.code_for_node(node.targets[0].target)
+            if (
+                isinstance(root, cst.Name)
+                and root.value == "STORAGES"
+                and backend not in LOCAL_STORAGE
+                and backend
+                and "staticfiles" not in target
+            ):
+                self.ctx.facts["shared_storage"] = True
+        for key, value, where in settings_in(self.ctx, node):
+            plain_name = isinstance(where, cst.Name) and not self.ctx.is_settings
+            if key in UPLOAD_KEYS and not plain_name and string_value(value) != "":
+                self.ctx.facts["media_root"] = {**self.position(node), "key": key}
+            if not isinstance(where, cst.Name):
+                continue
+            if key == "MEDIA_ROOT":
+                self.ctx.facts["media_root_set"] = True
+            if key == "MEDIA_ROOT" and string_value(value) != "":
+                self.ctx.facts["media_root"] = self.position(where)
+            elif key == "DEFAULT_FILE_STORAGE":
+                backend = literal_or_default(self.ctx, value)[0]
+                if backend not in LOCAL_STORAGE:
+                    self.ctx.facts["shared_storage"] = True
+            elif key == "STORAGES":
+                for alias, config, _ in dict_entries(value):
+                    backend = next(
+                        (
+                            literal_or_default(self.ctx, v)[0]
+                            for k, v, _ in dict_entries(config)
+                            if k == "BACKEND"
+                        ),
+                        "",
+                    )
+                    if alias == "default" and (backend or "") not in LOCAL_STORAGE:
+                        self.ctx.facts["shared_storage"] = True
