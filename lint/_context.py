@@ -29,7 +29,7 @@ from sessionkit.lint._walk import walk as _walk
 DEV_FILE = re.compile(r"(^|/)(dev|develop|development|local|ci)(_settings)?\.py$")
 #: Test configuration: a settings module for tests, or a config class named like ``TestingConfig``.
 TEST_FILE = re.compile(
-    r"(^|/)((settings|config|conf)/(tests?|testing)|(tests?|testing)_(settings|config)"
+    r"(^|/)((settings|configs?|conf)/(tests?|testing)|(tests?|testing)_(settings|config)"
     r"|(settings|config)_(tests?|testing)|conftest)\.py$"
 )
 TEST_CLASS = re.compile(r"Test")

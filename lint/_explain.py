@@ -48,10 +48,11 @@ also starts the web server (`app.run()`, `uvicorn.run(...)`). A background loop 
 process (`if thread is None: thread = sio.start_background_task(loop)` with `thread` a `global`) is
 started by the first request of every replica and is reported.
 
-Skipped: test configuration — settings modules for tests (`settings/test.py`, `test_settings.py`,
-`config_testing.py`, `conftest.py`) and config classes named like `TestingConfig` — never runs in production
-and is not reported. Development settings (`settings/dev.py`, `local.py`, a `DevelopmentConfig` class, an
-`if DEBUG:` branch, an environment-variable fallback) are reported one severity lower, marked *guarded*.
+Skipped: test configuration — settings modules for tests (`settings/test.py`, `configs/testing.py`,
+`test_settings.py`, `config_testing.py`, `conftest.py`) and config classes named like `TestingConfig` —
+never runs in production and is not reported. Development settings (`settings/dev.py`, `local.py`, a
+`DevelopmentConfig` class, an `if DEBUG:` branch, an environment-variable fallback) are reported one
+severity lower, marked *guarded*.
 Shared storage configured anywhere in the project (`STORAGES`, `DEFAULT_FILE_STORAGE`, also assigned
 conditionally, or a module using boto3/MinIO/GCS/Azure Blob) silences `MEDIA_ROOT`/`UPLOAD_FOLDER` findings,
 and so does a project that stores no uploads (no `FileField`/`ImageField`/`upload_to`, no

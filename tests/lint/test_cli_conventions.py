@@ -244,3 +244,12 @@ def test_the_lint_path_imports_neither_redis_nor_the_stores(tmp_path: Path) -> N
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=False
     )
     assert out.stdout.splitlines()[-1] == "1 []", out.stderr
+
+
+@pytest.mark.parametrize("folder", ["settings", "config", "configs", "conf"])
+def test_a_test_settings_module_in_a_config_folder_is_not_reported(tmp_path: Path, folder: str) -> None:
+    (tmp_path / folder).mkdir()
+    (tmp_path / folder / "test.py").write_text(ENGINE)
+    (tmp_path / folder / "production.py").write_text(ENGINE)
+    paths = {str(f["path"]) for f in findings(".", cwd=tmp_path)}
+    assert paths == {f"{folder}/production.py"}
