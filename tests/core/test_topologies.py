@@ -84,14 +84,22 @@ def test_tls(private_server, tmp_path: Path) -> None:
     store.close()
 
 
+def replicated_session(store: RedisStore, **data: object) -> str:
+    """A new session's cookie, once a write of it was acknowledged (``WAIT``): on a loaded machine the
+    replica can miss WAIT's 200 ms, which is a 503 and no cookie, so the setup tries again."""
+
+    def attempt() -> str:
+        s = store.open(None)
+        s.update(data)
+        return store.save(s).value
+
+    return wait_until(attempt, timeout=60, what="a write acknowledged by the replica")
+
+
 @pytest.mark.sentinel
 def test_sentinel_failover_keeps_acknowledged_sessions(sentinel_group: SentinelGroup) -> None:
     store = RedisStore(sentinel_group.url, secret_keys=SECRET, wait_replicas=1)
-    cookies = []
-    for i in range(20):
-        s = store.open(None)
-        s["n"] = i
-        cookies.append(store.save(s).value)  # acknowledged by the replica (WAIT 1)
+    cookies = [replicated_session(store, n=i) for i in range(20)]  # acknowledged by the replica (WAIT 1)
     sentinel_group.kill_master_and_wait_for_failover()
     # The same store object follows the new master.
     assert [dict(store.open(c)) for c in cookies] == [{"n": i} for i in range(20)]
@@ -173,16 +181,8 @@ def test_sentinel_failover_under_load_loses_no_acknowledged_write_or_logout(
     import time
 
     store = RedisStore(sentinel_group.url, secret_keys=SECRET, wait_replicas=1, key_prefix="fo:")
-    counters = []
-    for _ in range(8):
-        s = store.open(None)
-        s["n"] = 0
-        counters.append(store.save(s).value)
-    doomed = []
-    for i in range(60):
-        s = store.open(None)
-        s["user"] = f"u{i}"
-        doomed.append(store.save(s).value)
+    counters = [replicated_session(store, n=0) for _ in range(8)]
+    doomed = [replicated_session(store, user=f"u{i}") for i in range(60)]
     acked = [0] * len(counters)
     logged_out: list[str] = []
     after_switch = [0]
