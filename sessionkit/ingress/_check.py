@@ -160,7 +160,7 @@ def count(reports: list[IngressReport], severity: str) -> int:
 def render_text(path: str, reports: list[IngressReport]) -> str:
     """Human-readable report: one block per Ingress, then totals."""
     if not reports:
-        return f"{path}: no Ingress documents found\n"  # nor any other object --check audits
+        return f"{path}: nothing to audit (no Ingress, route, affinity policy, Service or Deployment)\n"
     lines: list[str] = []
     for r in reports:
         where = f"{path}:{r.line} {r.kind} {r.name}" if r.document >= 0 else f"{path}"

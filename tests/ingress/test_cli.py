@@ -209,7 +209,9 @@ def test_check_exit_codes(tmp_path: Path) -> None:
     empty = tmp_path / "svc.yaml"
     empty.write_text("apiVersion: v1\nkind: Service\nmetadata: {name: a}\n", encoding="utf-8")
     out = run("--check", str(empty))
-    assert (out.returncode, out.stdout) == (1, f"{empty}: no Ingress documents found\n")
+    assert (out.returncode, out.stdout) == (
+        1, f"{empty}: nothing to audit (no Ingress, route, affinity policy, Service or Deployment)\n"
+    )
 
 
 def test_patch_in_place_and_atomic_refusal(tmp_path: Path) -> None:
