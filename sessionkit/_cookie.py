@@ -18,9 +18,10 @@ from collections.abc import Sequence
 from sessionkit._errors import ConfigurationError
 
 ID_BYTES = 32  # 256 bits
-_ID_RE = re.compile(r"[A-Za-z0-9_-]{43}")
-# id (43) + "." + base64url(SHA-256) (43): anything much longer is rejected before HMAC work.
-_MAX_COOKIE_LEN = 128
+# id (43) + "." + base64url(SHA-256) (43), in its one canonical spelling: the signature's last
+# character carries 2 unused bits, which must be zero. base64 decoders skip characters outside the
+# alphabet and read "/" as "_", so without this check several spellings of one cookie would verify.
+_COOKIE_RE = re.compile(r"[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]")
 SALT = "sessionkit.session-id"
 _URLSAFE = bytes.maketrans(b"-_", b"+/")
 _URLSAFE_OUT = bytes.maketrans(b"+/", b"-_")
@@ -76,19 +77,14 @@ class CookieCodec:
 
     def unsign(self, cookie: str | None) -> str | None:
         """Return the session ID in a valid cookie, or ``None`` for anything else."""
-        if not cookie or len(cookie) > _MAX_COOKIE_LEN or not cookie.isascii():
+        if not cookie or not _COOKIE_RE.fullmatch(cookie):  # no HMAC work for what cannot verify
             return None
-        session_id, dot, sig = cookie.rpartition(".")
-        if not dot:
-            return None
-        try:  # as itsdangerous decodes it (base64.urlsafe_b64decode, without its wrappers)
-            mac = binascii.a2b_base64(sig.encode().translate(_URLSAFE) + b"=" * (-len(sig) % 4))
-        except ValueError:
-            return None
+        session_id, _, sig = cookie.rpartition(".")
+        mac = binascii.a2b_base64(sig.encode().translate(_URLSAFE) + b"=")
         value = session_id.encode()
         for keyed in self._keyed:
             h = keyed.copy()
             h.update(value)
             if hmac.compare_digest(mac, h.digest()):
-                return session_id if _ID_RE.fullmatch(session_id) else None
+                return session_id
         return None

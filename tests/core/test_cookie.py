@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -55,16 +57,26 @@ def test_arbitrary_text_never_verifies(text: str) -> None:
     assert codec.unsign(text) is None
 
 
-@given(st.integers(min_value=0, max_value=85), st.characters(min_codepoint=33, max_codepoint=126))
-def test_any_single_character_change_is_rejected(position: int, char: str) -> None:
-    signed = codec.sign(new_session_id())
-    # The last base64 character carries 2 padding bits, so some changes to it decode to the same
-    # signature bytes: encoding malleability, not a forgery. Every other position must fail.
-    position %= len(signed) - 1
+session_ids = st.binary(min_size=32, max_size=32).map(lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode())
+
+
+@given(session_ids, st.integers(min_value=0, max_value=86), st.characters(min_codepoint=33, max_codepoint=126))
+def test_any_single_character_change_is_rejected(session_id: str, position: int, char: str) -> None:
+    # Every position, the signature's last character included (its 2 unused bits), and every
+    # spelling a lenient base64 decoder reads alike ("/" for "_", "+" for "-").
+    signed = codec.sign(session_id)
+    position %= len(signed)
     if signed[position] == char:
         return
     tampered = signed[:position] + char + signed[position + 1 :]
     assert codec.unsign(tampered) is None
+
+
+@given(session_ids, st.sampled_from(["!", "=", " ", "\n", "A"]))
+def test_characters_added_to_a_valid_cookie_are_rejected(session_id: str, extra: str) -> None:
+    signed = codec.sign(session_id)
+    for tampered in (signed + extra, extra + signed, signed.replace(".", "." + extra)):
+        assert codec.unsign(tampered) is None, tampered
 
 
 # -- the codec is itsdangerous's format, byte for byte -------------------------------------------
@@ -109,4 +121,27 @@ def test_verification_is_identical_to_itsdangerous(secrets: list[bytes], which: 
     good = signer.sign(new_session_id())
     for cookie in (good, good[:cut], good[:cut] + junk, junk, good + junk, junk + good,
                    good.replace(".", junk[:1] or "."), good[:-1] + (junk[:1] or "A")):
-        assert ours.unsign(cookie) == _reference_unsign(reference, cookie), cookie
+        assert ours.unsign(cookie) == (_reference_unsign(reference, cookie) if _canonical(cookie) else None), cookie
+
+
+def _canonical(cookie: str) -> bool:
+    """The one spelling the codec signs: itsdangerous also accepts others (characters outside the
+    alphabet skipped, the signature's unused last bits set); the codec refuses them."""
+    import re
+
+    if not re.fullmatch(r"[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}", cookie):
+        return False
+    sig = cookie.split(".")[1]
+    return base64.urlsafe_b64encode(base64.urlsafe_b64decode(sig + "=")).rstrip(b"=").decode() == sig
+
+
+def test_other_spellings_of_a_valid_signature_are_rejected() -> None:
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    ids = (base64.urlsafe_b64encode(bytes([i]) * 32).rstrip(b"=").decode() for i in range(256))
+    signed = next(c for c in map(codec.sign, ids) if "_" in c.split(".")[1] and "-" in c.split(".")[1])
+    session_id, sig = signed.split(".")
+    assert codec.unsign(signed) == session_id
+    last = alphabet[alphabet.index(sig[-1]) + 1]  # same 256 bits, an unused low bit set
+    for variant in (sig.replace("_", "/", 1), sig.replace("-", "+", 1), sig[:-1] + last, sig + "!"):
+        assert base64.urlsafe_b64decode(variant.replace("!", "") + "=") == base64.urlsafe_b64decode(sig + "=")
+        assert codec.unsign(f"{session_id}.{variant}") is None, variant
