@@ -5,21 +5,19 @@ from __future__ import annotations
 from sessionkit.lint._rule import Rule
 from sessionkit.lint.rules.app_state import AppStateAtRequestTime
 from sessionkit.lint.rules.asgi_sessions import AsgiMemorySessions
-from sessionkit.lint.rules.background import BackgroundThreadState, InMemoryJobQueue
+from sessionkit.lint.rules.background import BackgroundThreadState
 from sessionkit.lint.rules.caches import LocalCacheBackend
+from sessionkit.lint.rules.channels import ChannelsInMemoryLayer
 from sessionkit.lint.rules.databases import LocalDatabase
 from sessionkit.lint.rules.files import RequestTimeFileWrite
 from sessionkit.lint.rules.globals import GlobalRebinding
+from sessionkit.lint.rules.jobs import InMemoryJobQueue
 from sessionkit.lint.rules.logfiles import LocalLogFile
 from sessionkit.lint.rules.media import LocalMediaRoot
 from sessionkit.lint.rules.memoize import ModuleCacheAtRequestTime, PerUserMemoization
 from sessionkit.lint.rules.module_state import ModuleStateMutation
 from sessionkit.lint.rules.ratelimit import InMemoryRateLimit
-from sessionkit.lint.rules.realtime import (
-    ChannelsInMemoryLayer,
-    SocketIOWithoutMessageQueue,
-    WebsocketRegistry,
-)
+from sessionkit.lint.rules.realtime import SocketIOWithoutMessageQueue, WebsocketRegistry
 from sessionkit.lint.rules.schedulers import InProcessScheduler
 from sessionkit.lint.rules.secrets import RandomSecretKey, RandomSecretKeyFallback
 from sessionkit.lint.rules.sessions import DjangoLocalSessions, FlaskLocalSessions

@@ -8,7 +8,7 @@ import libcst as cst
 
 from sessionkit.lint._rule import Rule, examples
 from sessionkit.lint._walk import children
-from sessionkit.lint.rules._state import CACHE_NAMES
+from sessionkit.lint.rules._names import CACHE_NAMES
 
 
 class GlobalRebinding(Rule):

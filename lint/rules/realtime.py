@@ -1,4 +1,4 @@
-"""Categories 10–12: websocket registries, Socket.IO and Django Channels kept in process."""
+"""Categories 10–11: websocket registries and Socket.IO kept in process (Channels: channels.py)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,13 @@ import libcst as cst
 
 from sessionkit.lint._rule import AFFINITY, Rule, examples
 from sessionkit.lint.rules._state import request_time_mutations
-from sessionkit.lint.rules._util import keyword, literal_or_default, string_value, walk
+from sessionkit.lint.rules._util import keyword, literal_or_default, walk
 from sessionkit.lint.rules.module_state import CONTAINER_PREFILTER
 
 FLASK_SOCKETIO = frozenset({"flask_socketio.SocketIO"})
 PY_SOCKETIO = frozenset(
     {"socketio.Server", "socketio.AsyncServer", "socketio.server.Server", "socketio.async_server.AsyncServer"}
 )
-CHANNELS_IN_MEMORY = "channels.layers.InMemoryChannelLayer"
 MEMORY_CHANNELS = frozenset(
     {
         "litestar.channels.backends.memory.MemoryChannelsBackend",
@@ -357,79 +356,3 @@ class SocketIOWithoutMessageQueue(Rule):
             for n in walk(self.ctx.module)
         )
 
-
-class ChannelsInMemoryLayer(Rule):
-    """Django Channels configured with ``InMemoryChannelLayer``.
-
-    Groups and ``channel_layer.send`` work only between consumers of the same process.
-    """
-
-    code = "SK112"
-    name = "channels-in-memory-layer"
-    category = "channels"
-    severity = "error"
-    remedy = "refactor"
-    prefilter = (r"InMemoryChannelLayer",)
-    message = (
-        "the in-memory channel layer only connects consumers in this process, so group messages "
-        'never reach clients on other replicas; use `"channels_redis.core.RedisChannelLayer"` '
-        "with your Redis"
-    )
-    fix_hint = (
-        'CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", '
-        '"CONFIG": {"hosts": [REDIS_URL]}}}'
-    )
-    valid = examples(
-        """
-            CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer"}}
-        """,
-        """
-            CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer"}}
-        """,
-        '''
-            """Do not use channels.layers.InMemoryChannelLayer in production."""
-        ''',
-        """
-            LAYER = "redis"
-        """,
-        """
-            CHANNEL_LAYERS = {}
-        """,
-    )
-    invalid = examples(
-        """
-            CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-        """,
-        """
-            CHANNEL_LAYERS = dict(default={"BACKEND": "channels.layers.InMemoryChannelLayer"})
-        """,
-        """
-            import os
-            CHANNEL_LAYERS = {
-                "default": {"BACKEND": os.environ.get("LAYER", "channels.layers.InMemoryChannelLayer")}
-            }
-        """,
-        """
-            if DEBUG:
-                CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-        """,
-        """
-            CHANNEL_LAYERS = {
-                "default": {
-                    "BACKEND": "channels.layers.InMemoryChannelLayer",
-                },
-            }
-        """,
-    )
-
-    def visit_DictElement(self, node: cst.DictElement) -> None:
-        if string_value(node.key) == "BACKEND":
-            value, holder = literal_or_default(self.ctx, node.value, {CHANNELS_IN_MEMORY})
-            if value == CHANNELS_IN_MEMORY:
-                self.report(holder, "`InMemoryChannelLayer`", guard=self.ctx.guard(holder))
-
-    def visit_Arg(self, node: cst.Arg) -> None:
-        if node.keyword is not None and node.keyword.value == "BACKEND":
-            value, holder = literal_or_default(self.ctx, node.value, {CHANNELS_IN_MEMORY})
-            if value == CHANNELS_IN_MEMORY:
-                self.report(holder, "`InMemoryChannelLayer`", guard=self.ctx.guard(holder))

@@ -1,0 +1,158 @@
+"""Category 15: job queues kept inside the web process."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from sessionkit.lint._rule import Rule, examples
+from sessionkit.lint.rules._state import request_time_mutations
+from sessionkit.lint.rules.module_state import CONTAINER_PREFILTER
+
+
+class InMemoryJobQueue(Rule):
+    """Jobs, task results or progress kept in a module-level dict/queue and polled by later requests.
+
+    The follow-up request ("is job 42 done?") usually reaches another replica, which has no such
+    job; the queue is also lost when the pod restarts.
+    """
+
+    code = "SK115"
+    name = "in-memory-job-queue"
+    category = "job-queue"
+    severity = "error"
+    remedy = "refactor"
+    prefilter = CONTAINER_PREFILTER
+    message = (
+        "the job list lives in one process, so polling requests served by other replicas cannot "
+        "find the job and queued work is lost on restart; use a real queue (RQ, Celery, arq) and "
+        "keep job status in Redis"
+    )
+    fix_hint = "Enqueue with RQ/Celery/arq and store job status in Redis."
+    valid = examples(
+        """
+            import queue
+            jobs = queue.Queue()
+            def worker():
+                while True:
+                    jobs.get()
+        """,
+        """
+            from flask import Flask
+            app = Flask(__name__)
+            @app.post('/jobs')
+            def submit():
+                job = queue_job.delay()
+                return job.id
+        """,
+        """
+            from fastapi import FastAPI, BackgroundTasks
+            app = FastAPI()
+            @app.post('/send')
+            async def send(tasks: BackgroundTasks):
+                tasks.add_task(notify)
+        """,
+        """
+            TASKS = {}
+            TASKS['boot'] = 'done'
+        """,
+        """
+            from flask import Flask
+            app = Flask(__name__)
+            TASKS = {}
+            @app.get('/tasks/<tid>')
+            def status(tid):
+                return TASKS.get(tid, 'unknown')
+        """,
+    )
+    invalid = examples(
+        """
+            import uuid, threading
+            from flask import Flask
+            app = Flask(__name__)
+            jobs = {}
+            @app.post('/export')
+            def export():
+                jid = str(uuid.uuid4())
+                jobs[jid] = {'status': 'running'}
+                threading.Thread(target=run, args=(jid,)).start()
+                return jid
+        """,
+        """
+            import queue
+            from flask import Flask, request
+            app = Flask(__name__)
+            work = queue.Queue()
+            @app.post('/enqueue')
+            def enqueue():
+                work.put(request.json)
+                return ''
+        """,
+        """
+            import asyncio
+            from fastapi import FastAPI
+            app = FastAPI()
+            pending = asyncio.Queue()
+            @app.post('/q')
+            async def q(item: dict):
+                await pending.put(item)
+        """,
+        """
+            from collections import deque
+            from django.http import JsonResponse
+            results = deque(maxlen=100)
+            def run_report(request):
+                results.append(make_report())
+                return JsonResponse({})
+        """,
+        """
+            from fastapi import FastAPI, BackgroundTasks
+            app = FastAPI()
+            task_status: dict[str, str] = {}
+            def work(tid):
+                task_status[tid] = 'done'
+            @app.post('/t')
+            async def start(tasks: BackgroundTasks):
+                task_status['1'] = 'queued'
+                tasks.add_task(work, '1')
+        """,
+        """
+            from flask import Flask
+            app = Flask(__name__)
+            class JobStore:
+                jobs = {}
+                def add(self, jid):
+                    self.jobs[jid] = 'queued'
+            store = JobStore()
+            @app.post('/jobs/<jid>')
+            def submit(jid):
+                store.add(jid)
+                return jid
+        """,
+        """
+            import asyncio
+            import uuid
+            from fastapi import BackgroundTasks, FastAPI
+            app = FastAPI()
+            tasks = {}
+            async def long_task(task_id):
+                for step in ("fetching", "processing", "done"):
+                    tasks[task_id] = step
+                    await asyncio.sleep(20)
+            @app.put("/long_task", status_code=202)
+            async def start_long_task(background_tasks: BackgroundTasks):
+                task_id = str(uuid.uuid4())
+                tasks[task_id] = "in_progress"
+                background_tasks.add_task(long_task, task_id)
+                return {"task_id": task_id}
+        """,
+    )
+
+    def visit_Module(self, node: cst.Module) -> None:
+        for mutation in request_time_mutations(self.ctx):
+            if mutation.role == "jobs":
+                subject = (
+                    f"job run inside this process, its status kept in `{mutation.name}`"
+                    if mutation.started
+                    else f"in-memory job store `{mutation.name}` written at request time"
+                )
+                self.report_request_time(mutation.node, subject, mutation.deferred)
