@@ -11,6 +11,7 @@ import redis.asyncio
 from redis.exceptions import NoScriptError, ReadOnlyError, RedisClusterException, RedisError
 
 from sessionkit import _ops
+from sessionkit._async_lane import AsyncLane, pack
 from sessionkit._cache import Ticket
 from sessionkit._commands import (
     Command,
@@ -25,7 +26,7 @@ from sessionkit._commands import (
 from sessionkit._connect import adrop_connections, async_client, translated
 from sessionkit._core import SaveResult, StoreCore
 from sessionkit._errors import SessionBackendUnavailable, SessionNotReplicated
-from sessionkit._lane import AsyncLane, as_dict, hgetall_packet
+from sessionkit._lane import as_dict, hgetall_packet
 from sessionkit._observe import Operation, emit
 from sessionkit._plan import plan_save
 from sessionkit._scripts import WRITE
@@ -46,7 +47,7 @@ class AsyncRedisStore(StoreCore):
 
     def _setup(self) -> None:
         self._script = self.client.register_script(WRITE)
-        # The two hot commands run on a lane (``_lane``) when the client is a plain
+        # The two hot commands run on a lane (``_async_lane``) when the client is a plain
         # ``redis.asyncio.Redis`` (Sentinel's too); Cluster clients route by slot.
         plain = isinstance(self.client, redis.asyncio.Redis)
         fast = plain and getattr(self.client, "connection", None) is None
@@ -84,7 +85,7 @@ class AsyncRedisStore(StoreCore):
             return await self._script(keys=[key], args=argv, client=target)
         try:
             if self._lane is not None:
-                return await self._lane.run(None, "EVALSHA", self._script.sha, 1, key, *argv)
+                return await self._lane.run(pack(("EVALSHA", self._script.sha, 1, key, *argv)))
             return await target.evalsha(self._script.sha, 1, key, *argv)
         except NoScriptError:  # EVAL caches it on that server only (SCRIPT LOAD would go to all)
             return await target.eval(WRITE, 1, key, *argv)
@@ -134,7 +135,7 @@ class AsyncRedisStore(StoreCore):
                 return "ok"
             ticket = cache.begin(key)
         try:
-            raw = await self._fetch(key, ticket)
+            raw = await (self._hgetall(key) if ticket is None else self._fetch(key, ticket))
         except BaseException as exc:
             self.read_failed(key, ticket)
             if not isinstance(exc, _REDIS_ERRORS):
@@ -149,14 +150,12 @@ class AsyncRedisStore(StoreCore):
             await self._execute(cleanup)
         return outcome
 
-    async def _fetch(self, key: str, ticket: Ticket | None) -> dict[bytes, bytes]:
+    async def _fetch(self, key: str, ticket: Ticket) -> dict[bytes, bytes]:
         """``HGETALL key``; concurrent cache misses of one key share one round trip.
 
         A read joins one in flight only if their tickets are equal: no invalidation of the key (and
         no flush) was applied since that read began, so its reply is as fresh as a new one would be.
         """
-        if ticket is None:
-            return await self._hgetall(key)
         loop = asyncio.get_running_loop()
         shared = self._reads.get(key)
         if shared is not None and shared[0] == ticket and shared[1].get_loop() is loop:
@@ -193,7 +192,10 @@ class AsyncRedisStore(StoreCore):
         if session_id is None:
             return Session()
         session = Session(id=session_id, new=False)
-        await self._load(session, session_id, self.config.degraded)
+        if self.hooks:
+            await self._load(session, session_id, self.config.degraded)
+        else:
+            await self._read(session, session_id, self.config.degraded)
         return session
 
     async def load(self, session_id: str) -> Session | None:

@@ -1,5 +1,6 @@
-"""A fast lane for the two hot commands (``HGETALL``, the write script): one pooled connection kept
-checked out, used directly through redis-py's connection-level API.
+"""The sync fast lane for the two hot commands (``HGETALL``, the write script): one pooled connection
+kept checked out, used directly through redis-py's connection-level API (the asyncio twin is
+``_async_lane``).
 
 Checking a connection out of a redis-py pool and back in costs about as much CPU as the round trip
 itself (locks, a liveness probe, metrics). A lane takes one connection from the client's own pool
@@ -8,16 +9,13 @@ another thread or task holds it. So the pool's size still bounds the connections
 command still goes through the client, and ``pool.disconnect()`` (a failover: Sentinel finds the
 new master when the connection reconnects) reaches the lane's connection too.
 
-Both twins keep the clients' retry policy: a dropped connection or a timeout disconnects, waits
+It keeps the clients' retry policy: a dropped connection or a timeout disconnects, waits
 (``_connect.backoff``) and retries, ``RETRIES`` times; then the error propagates (503).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import os
-import sys
 import threading
 import time
 import weakref
@@ -105,86 +103,4 @@ def _round_trip(conn: Any, packet: bytes | None, args: tuple[Any, ...]) -> Any:
             if attempt == RETRIES:
                 raise
             time.sleep(backoff(attempt))
-            attempt += 1
-
-
-class AsyncLane:
-    """The asyncio lane of one ``AsyncRedisStore``: one task at a time uses it, others take a pooled
-    connection. Its connection follows the event loop: used from another loop, it reconnects.
-
-    The lane's connection runs without redis-py's per-call socket timeout (each one wraps the send
-    and the read in a task of its own); the lane puts one timeout of the same length around the
-    whole round trip instead.
-    """
-
-    def __init__(self, pool: Any) -> None:
-        self.pool = pool
-        self._conn: Any = None
-        self._timeout: float | None = None
-        self._loop: Any = None
-        self._busy = False
-        self._enabled = _reserve(pool)
-
-    async def run(self, packet: bytes | None, *args: Any) -> Any:
-        if self._enabled and not self._busy:
-            self._busy = True  # no await since the check: no other task got in between
-            try:
-                loop = asyncio.get_running_loop()
-                if self._conn is None:
-                    conn = await self.pool.get_connection()
-                    self._timeout, conn.socket_timeout = conn.socket_timeout, None
-                    self._conn = conn
-                elif self._loop is not loop:  # its streams belong to another (maybe closed) loop
-                    with contextlib.suppress(Exception):
-                        await self._conn.disconnect(nowait=True)
-                self._loop = loop
-                return await _around_trip(self._conn, packet, args, self._timeout)
-            finally:
-                self._busy = False
-        conn = await self.pool.get_connection()
-        try:
-            return await _around_trip(conn, packet, args, None)
-        finally:
-            await self.pool.release(conn)
-
-    async def aclose(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            conn.socket_timeout = self._timeout
-            await self.pool.release(conn)
-
-
-async def _once(conn: Any, packet: bytes | None, args: tuple[Any, ...]) -> Any:
-    if packet is not None:
-        await conn.send_packed_command([packet], check_health=False)
-    else:
-        await conn.send_command(*args, check_health=False)
-    return await conn.read_response()
-
-
-async def _timed(conn: Any, packet: bytes | None, args: tuple[Any, ...], timeout: float | None) -> Any:
-    """One round trip within ``timeout`` seconds (``None``: the connection's own timeouts)."""
-    if not timeout:
-        return await _once(conn, packet, args)
-    try:
-        if sys.version_info >= (3, 11):
-            async with asyncio.timeout(timeout):
-                return await _once(conn, packet, args)
-        return await asyncio.wait_for(_once(conn, packet, args), timeout)
-    except asyncio.TimeoutError:
-        await conn.disconnect(nowait=True)  # a reply may be half read
-        raise RedisTimeoutError(f"Timeout after {timeout} s waiting for Redis") from None
-
-
-async def _around_trip(conn: Any, packet: bytes | None, args: tuple[Any, ...],
-                       timeout: float | None) -> Any:
-    attempt = 0
-    while True:
-        try:
-            return await _timed(conn, packet, args, timeout)
-        except _RETRYABLE:
-            await conn.disconnect()
-            if attempt == RETRIES:
-                raise
-            await asyncio.sleep(backoff(attempt))
             attempt += 1
