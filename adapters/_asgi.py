@@ -10,12 +10,13 @@ import logging
 import threading
 import weakref
 from base64 import b64decode
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from typing import Any
 
 import itsdangerous
 from starlette.datastructures import Secret
+from starlette.requests import cookie_parser
 from starlette.types import Message, Scope, Send
 
 from sessionkit import AsyncRedisStore, ConfigurationError, SessionBackendUnavailable
@@ -31,12 +32,17 @@ class LoopStores:
         self._make, self._lock = make, threading.Lock()
         self._stores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncRedisStore]
         self._stores = weakref.WeakKeyDictionary()
+        self._last: tuple[Any, AsyncRedisStore | None] = (None, None)  # the loop served last: no lock
 
     def get(self) -> AsyncRedisStore:
         loop = asyncio.get_running_loop()
+        last_loop, store = self._last
+        if last_loop is loop and store is not None:
+            return store
         with self._lock:
             if (store := self._stores.get(loop)) is None:
                 store = self._stores[loop] = self._make()
+            self._last = (loop, store)
         return store
 
     def closing(self, send: Send) -> Send:
@@ -45,6 +51,7 @@ class LoopStores:
             if message["type"] == "lifespan.shutdown.complete":
                 with self._lock:
                     store = self._stores.pop(asyncio.get_running_loop(), None)
+                    self._last = (None, None)
                 if store is not None:
                     await store.aclose()
             await send(message)
@@ -103,15 +110,60 @@ class StarletteCookie:
         return data if data and isinstance(data, dict) else None
 
 
-def path_matcher(prefixes: Sequence[str]) -> Callable[[str], bool]:
-    """``exclude_paths``: ``"/health"`` matches ``/health`` and everything below it."""
+def path_matcher(prefixes: Sequence[str]) -> Callable[[str], bool] | None:
+    """``exclude_paths``: ``"/health"`` matches ``/health`` and everything below it (``None``: no
+    path is excluded)."""
     bad = [p for p in prefixes if not isinstance(p, str) or not p.startswith("/")]
     if bad or isinstance(prefixes, str):
         raise ConfigurationError(f"SessionMiddleware(exclude_paths=...) takes a list of paths starting "
                                  f"with '/', e.g. ['/health', '/static'], not {prefixes!r}")
+    if not prefixes:
+        return None
     exact = frozenset(p.rstrip("/") or "/" for p in prefixes)
     below = tuple(p.rstrip("/") + "/" for p in prefixes)
     return lambda path: path in exact or path.startswith(below)
+
+
+def header(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> str | None:
+    """The first ``name`` header (lower case) of an ASGI header list, as Starlette's ``Headers.get``."""
+    for key, value in headers:
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+def request_cookie(scope: Scope, name: str) -> str | None:
+    """Cookie ``name`` of the request, as Starlette's ``request.cookies`` reads it (its parser; of
+    several ``Cookie`` headers, the last that has it), without building the request's header and
+    cookie mappings: only a header that holds the name is parsed."""
+    found = None
+    for key, raw in scope["headers"]:
+        if key == b"cookie":
+            text = raw.decode("latin-1")
+            if name in text:
+                found = cookie_parser(text).get(name, found)
+    return found
+
+
+def response_headers(message: Message) -> list[tuple[bytes, bytes]]:
+    """The header list of a response-start message, made a list that can take more headers."""
+    headers = message.get("headers")
+    if type(headers) is not list:
+        headers = message["headers"] = list(headers or ())
+    return headers
+
+
+def add_vary_cookie(headers: list[tuple[bytes, bytes]]) -> None:
+    """Add ``Cookie`` to a response's ``Vary`` as Starlette's ``add_vary_header`` does (one
+    ``Vary`` header listing every value)."""
+    found = [i for i, (key, _) in enumerate(headers) if key == b"vary"]
+    if not found:
+        headers.append((b"vary", b"Cookie"))
+        return
+    value = b", ".join([headers[i][1] for i in found] + [b"Cookie"])
+    for i in reversed(found[1:]):
+        del headers[i]
+    headers[found[0]] = (b"vary", value)
 
 
 class LostWrite(Exception):

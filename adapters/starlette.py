@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from functools import partial
 from typing import Any, Literal, cast
 
-from starlette.datastructures import Headers, MutableHeaders, Secret
+from starlette.datastructures import Secret
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -66,18 +66,19 @@ class SessionMiddleware:
             store_options.setdefault("idle_timeout", max_age)
         self._shared, self._stores = _asgi.stores(secrets, redis_url, redis_client, store, store_options)
         self._legacy = _asgi.StarletteCookie(secrets, max_age) if migrate_starlette_cookies else None
+        self._local: dict[tuple[str, str | None], bool] = {}
 
     def store(self) -> AsyncRedisStore:
         """The store serving the running event loop."""
-        return self._shared if self._shared is not None else self._stores.get()
+        return self._shared or self._stores.get()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or self._excluded(scope["path"]):
-            lifespan = scope["type"] == "lifespan"
-            await self.app(scope, receive, self._stores.closing(send) if lifespan else send)
+        kind = scope["type"]
+        if (kind != "http" and kind != "websocket") or (self._excluded and self._excluded(scope["path"])):
+            await self.app(scope, receive, self._stores.closing(send) if kind == "lifespan" else send)
             return
-        store = self.store()
-        cookie = HTTPConnection(scope).cookies.get(self.cookie.name)
+        store = self._shared or self._stores.get()
+        cookie = _asgi.request_cookie(scope, self.cookie.name)
         scope[STORE_SCOPE_KEY] = store
         if self.lazy and (session_id := store.session_id_from_cookie(cookie)) is not None:
             scope["session"] = Session(id=session_id, new=False, loader=_asgi.not_loaded)
@@ -86,7 +87,7 @@ class SessionMiddleware:
             try:
                 await self._install(scope, store, cookie)
             except SessionBackendUnavailable as exc:
-                if scope["type"] == "websocket":
+                if kind == "websocket":
                     await receive()  # the handshake's websocket.connect, answered by the denial
                 await _asgi.error_reply(scope, send, exc)
                 return
@@ -105,12 +106,12 @@ class SessionMiddleware:
                     replied = True
                     await _asgi.error_reply(scope, send, exc)
                     return
-                message.setdefault("headers", [])
-                headers = MutableHeaders(scope=message)
-                if session.accessed:
-                    headers.add_vary_header("Cookie")
-                if set_cookie:
-                    headers.append("set-cookie", set_cookie)
+                if session.accessed or set_cookie:
+                    headers = _asgi.response_headers(message)
+                    if session.accessed:
+                        _asgi.add_vary_cookie(headers)
+                    if set_cookie:
+                        headers.append((b"set-cookie", set_cookie.encode("latin-1")))
             await send(message)
 
         try:
@@ -121,7 +122,7 @@ class SessionMiddleware:
             await _asgi.error_reply(scope, send, exc)
             return
         session = scope["session"]
-        if scope["type"] == "websocket" and session.loaded and not session.new and not replied:
+        if kind == "websocket" and session.loaded and not session.new and not replied:
             try:  # changes made after the handshake; no cookie can be sent any more
                 await store.save(session)
             except SessionBackendUnavailable as exc:
@@ -138,6 +139,16 @@ class SessionMiddleware:
         scope["session"], scope[_MIGRATED] = session, migrated
         scope.pop(_LOAD, None)
         return session
+
+    def _local_http(self, scheme: str, host: str | None) -> bool:
+        """``web.local_http``, remembered per scheme and host (a few distinct ones, in practice)."""
+        try:
+            return self._local[scheme, host]
+        except KeyError:
+            if len(self._local) >= 256:  # the Host header is the client's: keep the memo bounded
+                self._local.clear()
+            local = self._local[scheme, host] = web.local_http(scheme, host)
+            return local
 
     async def _commit(self, scope: Scope, store: AsyncRedisStore, session: Session) -> str | None:
         """Save the session; return the ``Set-Cookie`` value to send, if any."""
@@ -156,7 +167,7 @@ class SessionMiddleware:
         action = web.cookie_action(result, migrated=scope.get(_MIGRATED, False), slide=slide)
         if action == "leave":
             return None
-        local = web.local_http(scope.get("scheme", "http"), Headers(scope=scope).get("host"))
+        local = self._local_http(scope.get("scheme", "http"), _asgi.header(scope["headers"], b"host"))
         left = web.remaining_lifetime(store.config.absolute_timeout, session.created_at, time.time())
         header = web.set_cookie_header(action, result, self.cookie, local_http=local, max_age=left)
         if header:  # a write also slides the Max-Age

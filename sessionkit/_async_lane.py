@@ -47,6 +47,7 @@ class _NoPush:
 
 
 _PUSH: type = getattr(hiredis, "PushNotification", _NoPush)
+_c_pack: Any = getattr(hiredis, "pack_command", None)
 
 _RETRYABLE = (RedisConnectionError, RedisTimeoutError)
 _CHUNK = 65536
@@ -54,21 +55,46 @@ _LANE_SHARE = 2  # the lane keeps at most 1/_LANE_SHARE of the pool's connection
 _LANE_CAP = 32
 
 
+_LENGTHS = [b"$%d\r\n" % n for n in range(256)]  # the bulk-string headers of short arguments
+
+
 def pack(args: tuple[Any, ...]) -> bytes:
-    """A command in RESP (``bytes``, ``str`` as UTF-8, ``int``, ``float``), packed without redis-py's
-    packer."""
+    """A command in RESP (``bytes``, ``str`` as UTF-8, ``int``, ``float``), packed by hiredis's C
+    packer where it is installed (exact types only), else here: the bytes redis-py sends, without
+    redis-py's per-call work around its packer."""
+    if _c_pack is not None:
+        try:
+            return _c_pack(args)  # type: ignore[no-any-return]
+        except TypeError:  # a subclass of str or int, or a type Redis cannot take
+            pass
     out = [b"*%d\r\n" % len(args)]
+    append = out.append
     for arg in args:
-        if type(arg) is int:
-            arg = b"%d" % arg
-        elif isinstance(arg, str):
+        kind = type(arg)
+        if kind is str:
             arg = arg.encode()
-        elif type(arg) is float:
-            arg = repr(arg).encode()
-        elif not isinstance(arg, bytes):
-            raise DataError(f"cannot send {type(arg).__name__} to Redis: {arg!r}")
-        out.append(b"$%d\r\n%s\r\n" % (len(arg), arg))
+        elif kind is int:
+            arg = str(arg).encode()
+        elif kind is not bytes:
+            arg = _encoded(arg)
+        n = len(arg)
+        append(_LENGTHS[n] if n < 256 else b"$%d\r\n" % n)
+        append(arg)
+        append(b"\r\n")
     return b"".join(out)
+
+
+def _encoded(arg: Any) -> bytes:
+    """The less common argument types, as redis-py encodes them (``bool`` and ``None`` refused)."""
+    if isinstance(arg, bytes):
+        return bytes(arg)
+    if isinstance(arg, str):
+        return str(arg).encode()
+    if isinstance(arg, float):
+        return repr(arg).encode()
+    if isinstance(arg, int) and not isinstance(arg, bool):
+        return str(int(arg)).encode()
+    raise DataError(f"cannot send {type(arg).__name__} to Redis: {arg!r}")
 
 
 class _Slot:

@@ -15,12 +15,20 @@ import redis.asyncio
 from _counting import measure
 from redis.exceptions import DataError
 
-from sessionkit import AsyncRedisStore, SessionBackendUnavailable
+from sessionkit import AsyncRedisStore, SessionBackendUnavailable, _async_lane
 from sessionkit._async_lane import AsyncLane, pack
 from sessionkit.demo._children import scaled
 from sessionkit.demo._servers import ServerProcess
 
 SECRET = "lane-secret-0123456789abcdef"
+
+
+class Text(str):
+    pass
+
+
+class Number(int):
+    pass
 
 
 @pytest.fixture
@@ -51,10 +59,20 @@ async def new_cookie(store: AsyncRedisStore, **data: object) -> str:
 @pytest.mark.parametrize("args", [
     ("HGETALL", "sessionkit:s:abc"),
     ("EVALSHA", "0" * 40, 1, "k", "update", 1209600000, 2, "user", b'"ann"', "n", b"-7", "gone"),
-    ("SET", "ключ", "ünïcode ✓", b"\r\n\x00\xff", 0, -1, 2**70, 1.5, 0.1),
+    ("SET", "ключ", "ünïcode ✓", b"\r\n\x00\xff", 0, -1, 2**70, 1.5, 0.1, "x" * 300, b"y" * 70_000),
 ])
-def test_pack_is_byte_for_byte_what_redis_py_sends(args: tuple[object, ...]) -> None:
+@pytest.mark.parametrize("packer", ["hiredis", "python"])
+def test_pack_is_byte_for_byte_what_redis_py_sends(args: tuple[object, ...], packer: str,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    if packer == "python":
+        monkeypatch.setattr(_async_lane, "_c_pack", None)
+    elif _async_lane._c_pack is None:
+        pytest.skip("hiredis is not installed")
     assert pack(args) == b"".join(redis.connection.Connection().pack_command(*args))
+
+
+def test_pack_sends_subclasses_as_their_base_types() -> None:
+    assert pack(("SET", Text("k"), Number(7), 1.5)) == pack(("SET", "k", 7, 1.5))
 
 
 @pytest.mark.parametrize("bad", [None, True, object(), ["list"]])
