@@ -218,3 +218,52 @@ def test_a_pool_of_one_runs_without_a_lane(redis_url: str) -> None:
 
     assert asyncio.run(scenario()) in (b"PONG", True, "PONG")
     assert lane.connections == 0
+
+
+@pytest.mark.sentinel
+def test_a_sentinel_master_connection_is_told_apart_for_readonly_replies(sentinel_group, redis_url: str) -> None:
+    """A READONLY reply on a Sentinel master connection means the master was demoted: the lane
+    retries after reconnecting (Sentinel names the new master), as redis-py's own connection does.
+    This pins the redis-py attribute the lane reads to tell such connections apart."""
+    from sessionkit._connect import async_client
+
+    async def scenario() -> tuple[bool, bool]:
+        sentinel, plain = async_client(sentinel_group.url, 2), async_client(redis_url, 2)
+        try:
+            a = await sentinel.connection_pool.get_connection()
+            b = await plain.connection_pool.get_connection()
+            found = _async_lane._follows_master(a), _async_lane._follows_master(b)
+            await sentinel.connection_pool.release(a)
+            await plain.connection_pool.release(b)
+            return found
+        finally:
+            await sentinel.aclose()
+            await plain.aclose()
+
+    assert asyncio.run(scenario()) == (True, False)
+
+
+@pytest.mark.sentinel
+def test_the_lane_follows_a_sentinel_failover(sentinel_group) -> None:
+    """The lane's connections to a killed master are closed; the same store reads and writes on the
+    promoted replica (the reconnect asks the sentinels)."""
+    async def scenario() -> tuple[list[object], object, int]:
+        acked = AsyncRedisStore(sentinel_group.url, secret_keys=SECRET, key_prefix="alane:", wait_replicas=1,
+                                local_cache=False)
+        store = AsyncRedisStore(sentinel_group.url, secret_keys=SECRET, key_prefix="alane:", local_cache=False)
+        cookies = [await new_cookie(acked, n=i) for i in range(5)]  # acknowledged by the replica
+        assert [(await store.open(c))["n"] for c in cookies] == list(range(5))  # on the lane
+        await asyncio.to_thread(sentinel_group.kill_master_and_wait_for_failover)
+        after = [(await store.open(c))["n"] for c in cookies]
+        session = await store.open(cookies[0])
+        session["n"] = "written"
+        await store.save(session)
+        written = (await store.open(cookies[0]))["n"]
+        held = store._lane.connections if store._lane is not None else 0
+        await store.aclose()
+        await acked.aclose()
+        return after, written, held
+
+    after, written, held = asyncio.run(scenario())
+    assert after == list(range(5)) and written == "written"
+    assert held == 1
