@@ -48,11 +48,23 @@ also starts the web server (`app.run()`, `uvicorn.run(...)`). A background loop 
 process (`if thread is None: thread = sio.start_background_task(loop)` with `thread` a `global`) is
 started by the first request of every replica and is reported.
 
-Skipped: test configuration — settings modules for tests (`settings/test.py`, `configs/testing.py`,
-`test_settings.py`, `config_testing.py`, `conftest.py`) and config classes named like `TestingConfig` —
-never runs in production and is not reported. Development settings (`settings/dev.py`, `local.py`, a
-`DevelopmentConfig` class, an `if DEBUG:` branch, an environment-variable fallback) are reported one
-severity lower, marked *guarded*.
+Which settings count (the settings policy): a finding is for what production runs, so CI fails on what
+would break a deployment of several replicas and on nothing else.
+
+- *Not reported* — code that only tests or development run: settings modules for tests
+  (`settings/test.py`, `configs/testing.py`, `test_settings.py`, `config_testing.py`, `conftest.py`) and
+  config classes named like `TestingConfig`; development settings modules (`settings/dev.py`,
+  `development.py`, `local.py`, `dev_settings.py`) and config classes named like
+  `DevelopmentConfig`/`LocalConfig`/`DebugConfig`; the body of a debug-only branch (`if DEBUG:`,
+  `if settings.DEBUG:`, `if app.debug:`, `if ENV == "development":`); and the body of a branch that only an
+  environment switch turns on when the switch is off while the variable is unset
+  (`if os.getenv("USE_SQLITE", "False") == "True":`, `flag = config("LOCAL_DB", default=False, cast=bool)`
+  then `if flag:`). A project with a single settings module has no development settings: that module is
+  production, `DEBUG = True` or not.
+- *Reported one severity lower, marked guarded* — values production runs whenever a variable is unset: the
+  default of `os.environ.get(...)`, the right side of `os.getenv(...) or ...`, the body of
+  `if not os.environ.get("DATABASE_URL"):`, and other branches on the environment whose default cannot be
+  read from the code.
 Shared storage configured anywhere in the project (`STORAGES`, `DEFAULT_FILE_STORAGE`, also assigned
 conditionally, or a module using boto3/MinIO/GCS/Azure Blob) silences `MEDIA_ROOT`/`UPLOAD_FOLDER` findings,
 and so does a project that stores no uploads (no `FileField`/`ImageField`/`upload_to`, no
