@@ -26,7 +26,11 @@ A finding points at the line a person would change:
   of the container reached through `for room in ROOMS:`), once per function and container (a change of an
   element and a change of the container itself count apart); for `global`, the first assignment to the
   global after the `global` statement. A registry class (`self.connections = set()` in `__init__`) is
-  reported once, at its first method that changes the container.
+  reported once, at its first method that changes the container. A connection registry (websockets, SSE
+  streams) is reported where connections join it: its removal sites (`remove`, `discard`, `pop`, `del`) are
+  not reported separately, and for a registry held by a module-level object (`manager =
+  ConnectionManager()`) only the first method that adds to it is; a container keyed by the connection
+  (`last_seen[ws] = now`) is part of the registry.
 - **libraries with their own in-process state**: the store, backend or URL that is set
   (`stores={"sessions": FileStore(...)}`, `MemoryChannelsBackend()`, the `"memory://"` default of
   `Broadcast(...)`'s URL), or the config that names a local store (`ServerSideSessionConfig(store="file")`).

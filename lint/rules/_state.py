@@ -35,8 +35,10 @@ from sessionkit.lint.rules._names import (
     WS_NAMES,
     app_held,
 )
+from sessionkit.lint.rules._registry import registrations, socket_value
 
 Role = Literal["state", "websocket", "jobs", "cache", "app"]
+
 
 @dataclass(frozen=True)
 class Mutation:
@@ -130,6 +132,7 @@ def request_time_mutations(ctx: FileContext) -> list[Mutation]:
             else m
             for m in collector.found
         ]
+        out = registrations(ctx, out, set(collector.singletons))
         out = _jobs_started_here(ctx, out, containers)
     ctx.memo["mutations"] = out
     return out
@@ -337,10 +340,14 @@ class _Mutations:
         func = node.func
         if isinstance(func, cst.Attribute) and func.attr.value in MUTATORS:
             added = node.args[-1].value if node.args else None
+            added = next((a.value for a in node.args if socket_value(a.value)), added)
             self._hit(func.value, node, added)
 
     def _target(self, target: cst.BaseExpression, where: cst.CSTNode, added: cst.CSTNode | None) -> None:
         if isinstance(target, cst.Subscript):
+            key = target.slice[0].slice if len(target.slice) == 1 else None
+            if isinstance(key, cst.Index) and socket_value(key.value):
+                added = key.value  # ``last_seen[ws] = now``: per-connection data of a registry
             self._hit(target.value, where, added)
         elif isinstance(target, cst.Attribute):
             self._rebind(target, where)
