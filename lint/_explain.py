@@ -75,8 +75,11 @@ and so does a project that stores no uploads (no `FileField`/`ImageField`/`uploa
 `default_storage.save(...)`, no module that names the upload folder and writes, saves, copies or moves a
 file). A registry class that also talks to Redis/pub-sub/a message broker (its source names `redis`,
 `pubsub`, Kafka, RabbitMQ/AMQP or NATS) only keeps local subscribers of a shared bus and is not reported.
-Copies and moves are judged by their destination (`shutil.move(temporary.name, upload_path)` is an
-upload); `with open(path, "w"): pass` only creates an empty file and is not a write.
+Files: `open(path, "w")` and `path.open("w")`, `write_text`/`write_bytes`, `.save(path)`, `to_csv(...)`,
+copies, moves and renames (`shutil.move`, `os.rename`, `folder.rename(...)`) are writes; removals and new
+folders are not reported apart from the write they undo or prepare. Copies and moves are judged by their
+destination (`shutil.move(temporary.name, upload_path)` is an upload); `with open(path, "w"): pass` only
+creates an empty file and is not a write.
 """
 
 
