@@ -10,7 +10,10 @@ from sessionkit.lint._rule import Rule, examples
 from sessionkit.lint.rules._util import string_value, walk
 
 WRITE_MODE = re.compile(r"[wax+]")
-OPENERS = frozenset({"open", "builtins.open", "io.open", "aiofiles.open", "codecs.open", "os.open"})
+OPENERS = frozenset(
+    {"open", "builtins.open", "io.open", "aiofiles.open", "codecs.open", "os.open"}
+    | {"gzip.open", "bz2.open", "lzma.open"}
+)
 PATH_WRITERS = frozenset(
     {
         "write_text",
@@ -41,10 +44,10 @@ SHUTIL_WRITERS = frozenset({"shutil.copy", "shutil.copyfile", "shutil.copy2", "s
 #: which is the finding).
 FS_MOVERS = frozenset({"os.rename", "os.replace", "os.renames"})
 #: The same on a path object: ``folder.rename(new_name)``.
-PATH_MOVERS = frozenset({"rename"})
+PATH_MOVERS = frozenset({"rename", "replace"})
 #: Path methods returning a path: ``(root / name).with_suffix(".md")``.
 PATH_OPS = frozenset({"joinpath", "with_suffix", "with_name", "resolve", "expanduser"})
-RECEIVER_WRITES = PATH_MOVERS | {"open"}
+RECEIVER_WRITES = frozenset({"open"})
 TEMP_HINT = re.compile(r"(?i)tmp|temp")
 PATH_NAMES = re.compile(r"(?i)path|dest|file|target|out|dir|folder")
 #: A write under the upload folder is an upload, whoever calls the function.
@@ -66,7 +69,7 @@ class RequestTimeFileWrite(Rule):
     prefilter = (
         r"open\(.*['\"][rbt]*[wax+]|mode\s*=|write_text\(|write_bytes\(|to_csv\(|to_excel\("
         r"|savefig\(|shutil\.(copy|move)|extractall\(|to_json\(|to_parquet\("
-        r"|\.save\(\s*[\w'\"]|\.open\(\s*['\"][rbt]*[wax]|\.renames?\(|os\.replace\(",
+        r"|\.save\(\s*[\w'\"]|\.open\(\s*['\"][rbt]*[wax]|\.renames?\(|\.replace\(\s*[\w.]+\s*\)",
     )
     message = (
         "the file is written to this replica's local disk, so later requests served by other "
@@ -297,7 +300,13 @@ class RequestTimeFileWrite(Rule):
             if mode is not None and WRITE_MODE.search(mode) and not self._touch(node):
                 return "file opened for writing at request time"
             return None
-        if isinstance(func, cst.Attribute) and func.attr.value in PATH_MOVERS and self._pathlike(func.value):
+        if (
+            isinstance(func, cst.Attribute)
+            and func.attr.value in PATH_MOVERS
+            and len(node.args) == 1  # ``Path.replace(target)``, not ``str.replace(old, new)``
+            and not isinstance(node.args[0].value, cst.SimpleString)
+            and self._pathlike(func.value)
+        ):
             return f"`.{func.attr.value}()` moves a file on the local disk at request time"
         if isinstance(func, cst.Attribute) and func.attr.value in PATH_WRITERS:
             if func.attr.value in {"write_text", "write_bytes"}:
