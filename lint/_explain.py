@@ -36,11 +36,12 @@ A finding points at the line a person would change:
   `Broadcast(...)`'s URL), or the config that names a local store (`ServerSideSessionConfig(store="file")`).
 - **threads, loops and jobs**: the call that starts them (`Thread(...)`, `Timer(...)`,
   `asyncio.create_task(...)`, `sio.start_background_task(...)`, `background_tasks.add_task(...)`); a
-  handler that writes a job-status dict and starts the job in-process gets both: SK105 at the dict write,
-  SK115 at the start. An in-process work queue (`queue.Queue()`, `asyncio.Queue()`, a project `*Queue()`
-  class at module level) assigned at module level, in `__init__` or on the application object
-  (`app.ctx.jobs = asyncio.Queue()`) in a module that also starts its consumer (a thread or task) is
-  reported at that assignment; putting work on it is the same hazard, not another site.
+  job-status dict (`JOBS[jid] = {"status": ...}`) is module state (SK105) wherever it is written; a
+  handler that also starts the job in-process gets SK115 at the start. An in-process work queue
+  (`queue.Queue()`, `asyncio.Queue()`, a project `*Queue()` class at module level) assigned at module
+  level, in `__init__` or on the application object (`app.ctx.jobs = asyncio.Queue()`) in a module that
+  also starts its consumer (a thread or task) is reported at that assignment; putting work on it is the
+  same hazard, not another site.
 
 Request time: a function runs per request when this module decorates or registers it as a handler (or a
 class-based view method, a raw ASGI/WSGI callable), when such a function calls it in the same module, or

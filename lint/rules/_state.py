@@ -145,7 +145,7 @@ JOB_STARTERS = frozenset({"add_task", "start_background_task", "create_task", "e
 def _jobs_started_here(
     ctx: FileContext, found: list[Mutation], containers: dict[str, Kind]
 ) -> list[Mutation]:
-    """A handler that writes a job-status dict and starts the job in this process: the start
+    """A job-status dict is module state; a handler that also starts the job in this process: the start
     (``background_tasks.add_task(work, jid)``, ``Thread(target=work).start()``) is the in-process
     job (SK115) and the status dict is module state (SK105), each at the line a person changes."""
     out: list[Mutation] = []
@@ -155,11 +155,12 @@ def _jobs_started_here(
             out.append(m)
             continue
         start = next((call for call in walk(functions[0].body) if _starts_job(call)), None)
-        if start is None:
-            out.append(m)
-            continue
-        out.append(Mutation(m.node, m.name, "state", m.deferred))
-        out.append(Mutation(start, m.name, "jobs", m.deferred, started=True))
+        # A job-status dict is module state (SK105) wherever it is written; SK115 is the job
+        # started in this process (and queues, see ``_queues``).
+        role: Role = "jobs" if start is None and "queue" in m.name.lower() else "state"
+        out.append(Mutation(m.node, m.name, role, m.deferred))
+        if start is not None:
+            out.append(Mutation(start, m.name, "jobs", m.deferred, started=True))
     return out
 
 

@@ -164,19 +164,6 @@ class InMemoryJobQueue(Rule):
                 tasks.add_task(work, '1')
         """,
         """
-            from flask import Flask
-            app = Flask(__name__)
-            class JobStore:
-                jobs = {}
-                def add(self, jid):
-                    self.jobs[jid] = 'queued'
-            store = JobStore()
-            @app.post('/jobs/<jid>')
-            def submit(jid):
-                store.add(jid)
-                return jid
-        """,
-        """
             import asyncio
             import uuid
             from fastapi import BackgroundTasks, FastAPI
