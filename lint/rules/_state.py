@@ -316,10 +316,12 @@ class _Mutations:
         owner, _, attr = name.rpartition(".")
         if WS_NAMES.search(attr) and (owner in self.fan_out or (owner, attr) in self.sent_to):
             return "websocket"  # ``Broker.connections`` of a class with ``publish()``
+        # Entries that are (or are keyed by) a connection make a registry, whatever its name.
+        if isinstance(added, cst.Name) and SOCKET_VALUE.search(added.value) is not None:
+            return "websocket"
         if kind == "queue" or JOB_NAMES.search(name):
             return "jobs"
-        adds_socket = isinstance(added, cst.Name) and SOCKET_VALUE.search(added.value) is not None
-        if adds_socket or (self.ctx.is_websocket_handler(where) and WS_NAMES.search(name)):
+        if self.ctx.is_websocket_handler(where) and WS_NAMES.search(name):
             return "websocket"
         if WS_NAMES.search(name) and self._takes_websocket(where):
             return "websocket"

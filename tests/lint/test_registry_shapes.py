@@ -34,6 +34,27 @@ CASES: dict[str, tuple[str, set[tuple[str, int]]]] = {
         "    await hub.join(ws, topic)\n",
         {("SK110", 8), ("SK110", 9)},
     ),
+    "per-connection-queues-named-like-jobs": (
+        "import asyncio\n"
+        "from fastapi import FastAPI, WebSocket\n"
+        "app = FastAPI()\n"
+        "class Hub:\n"
+        "    def __init__(self):\n"
+        "        self.members = []\n"
+        "        self.send_queues = {}\n"
+        "    async def join(self, ws: WebSocket):\n"
+        "        await ws.accept()\n"
+        "        self.members.append(ws)\n"
+        "        self.send_queues[ws] = asyncio.Queue()\n"
+        "    async def publish(self, text):\n"
+        "        for ws in self.members:\n"
+        "            await ws.send_text(text)\n"
+        "hub = Hub()\n"
+        "@app.websocket('/ws')\n"
+        "async def endpoint(ws: WebSocket):\n"
+        "    await hub.join(ws)\n",
+        {("SK110", 10), ("SK110", 11)},
+    ),
     "module-set-with-discard": (
         "from starlette.applications import Starlette\n"
         "from starlette.routing import WebSocketRoute\n"
