@@ -296,8 +296,8 @@ class RequestTimeFileWrite(Rule):
             name = self.ctx.module.code_for_node(node.func)
             return f"`{name}()` moves a file on the local disk at request time"
         if isinstance(func, cst.Attribute) and func.attr.value == "open" and self._pathlike(func.value):
-            mode = string_value(node.args[0].value) if node.args else None
-            if mode is not None and WRITE_MODE.search(mode) and not self._touch(node):
+            given = string_value(node.args[0].value) if node.args else None
+            if given is not None and WRITE_MODE.search(given) and not self._touch(node):
                 return "file opened for writing at request time"
             return None
         if (
