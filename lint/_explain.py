@@ -30,7 +30,9 @@ A finding points at the line a person would change:
   streams) is reported where connections join it: its removal sites (`remove`, `discard`, `pop`, `del`) are
   not reported separately, and for a registry held by a module-level object (`manager =
   ConnectionManager()`) only the first method that adds to it is; a container keyed by the connection
-  (`last_seen[ws] = now`) is part of the registry.
+  (`last_seen[ws] = now`) is part of the registry, and so is an application-object registry
+  (`request.app["peers"][name] = ws`). Handing a message to each subscriber's queue
+  (`for q in listeners: q.put(msg)`) does not change the registry.
 - **libraries with their own in-process state**: the store, backend or URL that is set
   (`stores={"sessions": FileStore(...)}`, `MemoryChannelsBackend()`, the `"memory://"` default of
   `Broadcast(...)`'s URL), or the config that names a local store (`ServerSideSessionConfig(store="file")`).

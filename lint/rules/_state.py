@@ -34,6 +34,8 @@ from sessionkit.lint.rules._names import (
     SOCKET_VALUE,
     WS_NAMES,
     app_held,
+    puts_message,
+    starts_job,
 )
 from sessionkit.lint.rules._registry import registrations, socket_value
 
@@ -128,7 +130,7 @@ def request_time_mutations(ctx: FileContext) -> list[Mutation]:
         registries = {m.name for m in collector.found if m.role == "websocket"}
         out = [
             Mutation(m.node, m.name, "websocket", m.deferred)
-            if m.name in registries and m.role == "state"
+            if m.name in registries and m.role in ("state", "app")
             else m
             for m in collector.found
         ]
@@ -136,10 +138,6 @@ def request_time_mutations(ctx: FileContext) -> list[Mutation]:
         out = _jobs_started_here(ctx, out, containers)
     ctx.memo["mutations"] = out
     return out
-
-
-#: Calls that run work inside this process after (or beside) the response.
-JOB_STARTERS = frozenset({"add_task", "start_background_task", "create_task", "ensure_future", "submit"})
 
 
 def _jobs_started_here(
@@ -154,7 +152,7 @@ def _jobs_started_here(
         if m.role != "jobs" or containers.get(m.name) == "queue" or not functions:
             out.append(m)
             continue
-        start = next((call for call in walk(functions[0].body) if _starts_job(call)), None)
+        start = next((call for call in walk(functions[0].body) if starts_job(call)), None)
         # A job-status dict is module state (SK105) wherever it is written; SK115 is the job
         # started in this process (and queues, see ``_queues``).
         role: Role = "jobs" if start is None and "queue" in m.name.lower() else "state"
@@ -162,17 +160,6 @@ def _jobs_started_here(
         if start is not None:
             out.append(Mutation(start, m.name, "jobs", m.deferred, started=True))
     return out
-
-
-def _starts_job(node: cst.CSTNode) -> bool:
-    if not isinstance(node, cst.Call):
-        return False
-    func = node.func
-    name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
-    return name in JOB_STARTERS or (
-        name in {"Thread", "Process"}
-        and any(a.keyword is not None and a.keyword.value == "target" for a in node.args)
-    )
 
 
 class _Mutations:
@@ -220,6 +207,8 @@ class _Mutations:
         element = name_node is not start  # an element of the container changes, not its size
         if isinstance(name_node, cst.Name):
             aliased = self._loop_alias(name_node, where)
+            if aliased is not name_node and not element and puts_message(where):
+                return  # ``for q in subscribers: q.put(msg)``: a fan-out, the container is unchanged
             element = element or aliased is not name_node
             name_node = aliased
         attr = self._singleton_attr(name_node, where)

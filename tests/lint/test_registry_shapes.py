@@ -73,6 +73,38 @@ CASES: dict[str, tuple[str, set[tuple[str, int]]]] = {
         "app = Starlette(routes=[WebSocketRoute('/s', stream)])\n",
         {("SK110", 6)},
     ),
+    "fan-out-to-subscriber-queues-is-not-a-change": (
+        "import asyncio\n"
+        "from quart import Quart, websocket\n"
+        "app = Quart(__name__)\n"
+        "listeners = set()\n"
+        "async def announce(text):\n"
+        "    for inbox in listeners:\n"
+        "        await inbox.put(text)\n"
+        "@app.websocket('/live')\n"
+        "async def live():\n"
+        "    inbox = asyncio.Queue()\n"
+        "    listeners.add(inbox)\n"
+        "    await announce('joined')\n",
+        {("SK110", 11)},
+    ),
+    "aiohttp-app-registry-removal": (
+        "from aiohttp import web\n"
+        "async def chat(request):\n"
+        "    ws = web.WebSocketResponse()\n"
+        "    await ws.prepare(request)\n"
+        "    name = request.query['name']\n"
+        "    request.app['peers'][name] = ws\n"
+        "    async for msg in ws:\n"
+        "        for peer in request.app['peers'].values():\n"
+        "            await peer.send_str(msg.data)\n"
+        "    del request.app['peers'][name]\n"
+        "    return ws\n"
+        "app = web.Application()\n"
+        "app['peers'] = {}\n"
+        "app.router.add_get('/chat', chat)\n",
+        {("SK110", 6)},
+    ),
     "a-plain-dict-keyed-by-user-is-still-module-state": (
         "from flask import Flask, request\n"
         "app = Flask(__name__)\n"
