@@ -26,14 +26,24 @@ A finding points at the line a person would change:
   of the container reached through `for room in ROOMS:`), once per function and container (a change of an
   element and a change of the container itself count apart); for `global`, the first assignment to the
   global after the `global` statement. A registry class (`self.connections = set()` in `__init__`) is
-  reported once, at its first method that changes the container.
+  reported once, at its first method that changes the container. A connection registry (websockets, SSE
+  streams) is reported where connections join it: its removal sites (`remove`, `discard`, `pop`, `del`) are
+  not reported separately, and for a registry held by a module-level object (`manager =
+  ConnectionManager()`) only the first method that adds to it is; a container keyed by the connection
+  (`last_seen[ws] = now`) is part of the registry, and so is an application-object registry
+  (`request.app["peers"][name] = ws`). Handing a message to each subscriber's queue
+  (`for q in listeners: q.put(msg)`) does not change the registry.
 - **libraries with their own in-process state**: the store, backend or URL that is set
   (`stores={"sessions": FileStore(...)}`, `MemoryChannelsBackend()`, the `"memory://"` default of
   `Broadcast(...)`'s URL), or the config that names a local store (`ServerSideSessionConfig(store="file")`).
 - **threads, loops and jobs**: the call that starts them (`Thread(...)`, `Timer(...)`,
   `asyncio.create_task(...)`, `sio.start_background_task(...)`, `background_tasks.add_task(...)`); a
-  handler that writes a job-status dict and starts the job in-process gets both: SK105 at the dict write,
-  SK115 at the start.
+  job-status dict (`JOBS[jid] = {"status": ...}`) is module state (SK105) wherever it is written; a
+  handler that also starts the job in-process gets SK115 at the start. An in-process work queue
+  (`queue.Queue()`, `asyncio.Queue()`, a project `*Queue()` class at module level) assigned at module
+  level, in `__init__` or on the application object (`app.ctx.jobs = asyncio.Queue()`) in a module that
+  also starts its consumer (a thread or task) is reported at that assignment; putting work on it is the
+  same hazard, not another site.
 
 Request time: a function runs per request when this module decorates or registers it as a handler (or a
 class-based view method, a raw ASGI/WSGI callable), when such a function calls it in the same module, or
@@ -48,19 +58,34 @@ also starts the web server (`app.run()`, `uvicorn.run(...)`). A background loop 
 process (`if thread is None: thread = sio.start_background_task(loop)` with `thread` a `global`) is
 started by the first request of every replica and is reported.
 
-Skipped: test configuration — settings modules for tests (`settings/test.py`, `configs/testing.py`,
-`test_settings.py`, `config_testing.py`, `conftest.py`) and config classes named like `TestingConfig` —
-never runs in production and is not reported. Development settings (`settings/dev.py`, `local.py`, a
-`DevelopmentConfig` class, an `if DEBUG:` branch, an environment-variable fallback) are reported one
-severity lower, marked *guarded*.
+Which settings count (the settings policy): a finding is for what production runs, so CI fails on what
+would break a deployment of several replicas and on nothing else.
+
+- *Not reported* — code that only tests or development run: settings modules for tests
+  (`settings/test.py`, `configs/testing.py`, `test_settings.py`, `config_testing.py`, `conftest.py`) and
+  config classes named like `TestingConfig`; development settings modules (`settings/dev.py`,
+  `development.py`, `local.py`, `dev_settings.py`) and config classes named like
+  `DevelopmentConfig`/`LocalConfig`/`DebugConfig`; the body of a debug-only branch (`if DEBUG:`,
+  `if settings.DEBUG:`, `if app.debug:`, `if ENV == "development":`); and the body of a branch that only an
+  environment switch turns on when the switch is off while the variable is unset
+  (`if os.getenv("USE_SQLITE", "False") == "True":`, `flag = config("LOCAL_DB", default=False, cast=bool)`
+  then `if flag:`). A project with a single settings module has no development settings: that module is
+  production, `DEBUG = True` or not.
+- *Reported one severity lower, marked guarded* — values production runs whenever a variable is unset: the
+  default of `os.environ.get(...)`, the right side of `os.getenv(...) or ...`, the body of
+  `if not os.environ.get("DATABASE_URL"):`, and other branches on the environment whose default cannot be
+  read from the code.
 Shared storage configured anywhere in the project (`STORAGES`, `DEFAULT_FILE_STORAGE`, also assigned
 conditionally, or a module using boto3/MinIO/GCS/Azure Blob) silences `MEDIA_ROOT`/`UPLOAD_FOLDER` findings,
 and so does a project that stores no uploads (no `FileField`/`ImageField`/`upload_to`, no
 `default_storage.save(...)`, no module that names the upload folder and writes, saves, copies or moves a
 file). A registry class that also talks to Redis/pub-sub/a message broker (its source names `redis`,
 `pubsub`, Kafka, RabbitMQ/AMQP or NATS) only keeps local subscribers of a shared bus and is not reported.
-Copies and moves are judged by their destination (`shutil.move(temporary.name, upload_path)` is an
-upload); `with open(path, "w"): pass` only creates an empty file and is not a write.
+Files: `open(path, "w")` and `path.open("w")`, `write_text`/`write_bytes`, `.save(path)`, `to_csv(...)`,
+copies, moves and renames (`shutil.move`, `os.rename`, `folder.rename(...)`) are writes; removals and new
+folders are not reported apart from the write they undo or prepare. Copies and moves are judged by their
+destination (`shutil.move(temporary.name, upload_path)` is an upload); `with open(path, "w"): pass` only
+creates an empty file and is not a write.
 """
 
 

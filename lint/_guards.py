@@ -8,6 +8,7 @@ from collections.abc import Collection, Iterator
 
 import libcst as cst
 
+from sessionkit.lint._devonly import branch_off_in_production
 from sessionkit.lint._walk import walk as _walk
 
 ENV_GETTERS = frozenset(
@@ -27,6 +28,10 @@ GUARD_WORDS = re.compile(
     r"\b(DEBUG|TESTING|TEST|DEVELOPMENT|DEV|LOCAL|environ|getenv|ENV|ENVIRONMENT|argv|pytest)\b"
 )
 DEV_CLASS = re.compile(r"(Dev|Develop|Local|Debug)")
+#: A configuration class for development only (``DevelopmentConfig``, ``LocalSettings``).
+DEV_CONFIG_CLASS = re.compile(
+    r"^_?(Dev|Develop|Development|Local|Debug)[A-Za-z]*(Config|Settings|Configuration|Conf)$"
+)
 
 
 class Guards:
@@ -34,6 +39,7 @@ class Guards:
     ``is_dev_file`` come from the host)."""
 
     module: cst.Module
+    _module_assignments: dict[str, cst.BaseExpression | None] | None = None
 
     @property
     def is_dev_file(self) -> bool:
@@ -47,6 +53,33 @@ class Guards:
 
     def refers_to(self, node: cst.CSTNode, names: Collection[str]) -> bool:
         raise NotImplementedError
+
+    def module_assignment(self, name: str) -> cst.BaseExpression | None:
+        """The value of the one module-level ``name = value`` statement, if there is exactly one."""
+        values = self._module_assignments
+        if values is None:
+            values = {}
+            for stmt in self.module.body:
+                for small in stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ():
+                    if isinstance(small, cst.Assign) and len(small.targets) == 1:
+                        target = small.targets[0].target
+                        if isinstance(target, cst.Name):
+                            values[target.value] = None if target.value in values else small.value
+            self._module_assignments = values
+        return values.get(name)
+
+    def dev_only(self, node: cst.CSTNode) -> str | None:
+        """Why ``node`` never runs in production (see ``_devonly``), or ``None``."""
+        child = node
+        for parent in self.ancestors(node):
+            if isinstance(parent, cst.If | cst.IfExp) and child is parent.body:
+                why = branch_off_in_production(parent.test, self.is_env_read, self.module_assignment)
+                if why:
+                    return why
+            if isinstance(parent, cst.ClassDef) and DEV_CONFIG_CLASS.match(parent.name.value):
+                return f"in development config class {parent.name.value}"
+            child = parent
+        return "in a development settings file" if self.is_dev_file else None
 
     def is_env_read(self, node: cst.CSTNode) -> str | None:
         """If ``node`` reads an environment variable, a short description of it."""

@@ -82,9 +82,10 @@ class Rule:
     ) -> None:
         """Record a finding at ``node``; ``subject`` names what was found, the class says why.
 
-        Nothing is recorded for test configuration (see ``FileContext.in_test_config``).
+        Nothing is recorded for test configuration (see ``FileContext.in_test_config``) or for
+        code that only development runs (``FileContext.dev_only``).
         """
-        if self.ctx.in_test_config(node):
+        if self.ctx.in_test_config(node) or self.ctx.dev_only(node):
             return
         level = severity or self.severity
         message = f"{subject}: {self.message}"
@@ -119,7 +120,7 @@ class Rule:
     def defer(self, node: cst.CSTNode, function: str, subject: str) -> None:
         """Report ``node`` only if request handlers in another module of the project call
         ``function`` (decided in the cross-file phase by the default :meth:`project`)."""
-        if self.ctx.in_test_config(node):
+        if self.ctx.in_test_config(node) or self.ctx.dev_only(node):
             return
         self.ctx.facts.setdefault("deferred", []).append(
             {"code": self.code, "function": function, "subject": subject, **self.position(node)}

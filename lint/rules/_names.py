@@ -69,3 +69,28 @@ def app_held(node: cst.BaseExpression) -> str | None:
         if holder.attr.value in {"state", "ctx"} and app_object(holder.value):
             return f"app.{holder.attr.value}.{node.attr.value}"
     return None
+
+
+#: Calls that run work inside this process after (or beside) the response.
+JOB_STARTERS = frozenset({"add_task", "start_background_task", "create_task", "ensure_future", "submit"})
+
+
+def puts_message(node: cst.CSTNode) -> bool:
+    """``q.put(msg)``: a message handed to a subscriber's queue."""
+    return (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value in {"put", "put_nowait"}
+    )
+
+
+def starts_job(node: cst.CSTNode) -> bool:
+    """``add_task(...)``, ``create_task(...)``, ``Thread(target=...)``: work run in this process."""
+    if not isinstance(node, cst.Call):
+        return False
+    func = node.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
+    return name in JOB_STARTERS or (
+        name in {"Thread", "Process"}
+        and any(a.keyword is not None and a.keyword.value == "target" for a in node.args)
+    )

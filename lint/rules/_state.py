@@ -34,9 +34,13 @@ from sessionkit.lint.rules._names import (
     SOCKET_VALUE,
     WS_NAMES,
     app_held,
+    puts_message,
+    starts_job,
 )
+from sessionkit.lint.rules._registry import registrations, socket_value
 
 Role = Literal["state", "websocket", "jobs", "cache", "app"]
+
 
 @dataclass(frozen=True)
 class Mutation:
@@ -126,23 +130,20 @@ def request_time_mutations(ctx: FileContext) -> list[Mutation]:
         registries = {m.name for m in collector.found if m.role == "websocket"}
         out = [
             Mutation(m.node, m.name, "websocket", m.deferred)
-            if m.name in registries and m.role == "state"
+            if m.name in registries and m.role in ("state", "app")
             else m
             for m in collector.found
         ]
+        out = registrations(ctx, out, set(collector.singletons))
         out = _jobs_started_here(ctx, out, containers)
     ctx.memo["mutations"] = out
     return out
 
 
-#: Calls that run work inside this process after (or beside) the response.
-JOB_STARTERS = frozenset({"add_task", "start_background_task", "create_task", "ensure_future", "submit"})
-
-
 def _jobs_started_here(
     ctx: FileContext, found: list[Mutation], containers: dict[str, Kind]
 ) -> list[Mutation]:
-    """A handler that writes a job-status dict and starts the job in this process: the start
+    """A job-status dict is module state; a handler that also starts the job in this process: the start
     (``background_tasks.add_task(work, jid)``, ``Thread(target=work).start()``) is the in-process
     job (SK115) and the status dict is module state (SK105), each at the line a person changes."""
     out: list[Mutation] = []
@@ -151,24 +152,14 @@ def _jobs_started_here(
         if m.role != "jobs" or containers.get(m.name) == "queue" or not functions:
             out.append(m)
             continue
-        start = next((call for call in walk(functions[0].body) if _starts_job(call)), None)
-        if start is None:
-            out.append(m)
-            continue
-        out.append(Mutation(m.node, m.name, "state", m.deferred))
-        out.append(Mutation(start, m.name, "jobs", m.deferred, started=True))
+        start = next((call for call in walk(functions[0].body) if starts_job(call)), None)
+        # A job-status dict is module state (SK105) wherever it is written; SK115 is the job
+        # started in this process (and queues, see ``_queues``).
+        role: Role = "jobs" if start is None and "queue" in m.name.lower() else "state"
+        out.append(Mutation(m.node, m.name, role, m.deferred))
+        if start is not None:
+            out.append(Mutation(start, m.name, "jobs", m.deferred, started=True))
     return out
-
-
-def _starts_job(node: cst.CSTNode) -> bool:
-    if not isinstance(node, cst.Call):
-        return False
-    func = node.func
-    name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
-    return name in JOB_STARTERS or (
-        name in {"Thread", "Process"}
-        and any(a.keyword is not None and a.keyword.value == "target" for a in node.args)
-    )
 
 
 class _Mutations:
@@ -216,6 +207,8 @@ class _Mutations:
         element = name_node is not start  # an element of the container changes, not its size
         if isinstance(name_node, cst.Name):
             aliased = self._loop_alias(name_node, where)
+            if aliased is not name_node and not element and puts_message(where):
+                return  # ``for q in subscribers: q.put(msg)``: a fan-out, the container is unchanged
             element = element or aliased is not name_node
             name_node = aliased
         attr = self._singleton_attr(name_node, where)
@@ -312,10 +305,12 @@ class _Mutations:
         owner, _, attr = name.rpartition(".")
         if WS_NAMES.search(attr) and (owner in self.fan_out or (owner, attr) in self.sent_to):
             return "websocket"  # ``Broker.connections`` of a class with ``publish()``
+        # Entries that are (or are keyed by) a connection make a registry, whatever its name.
+        if isinstance(added, cst.Name) and SOCKET_VALUE.search(added.value) is not None:
+            return "websocket"
         if kind == "queue" or JOB_NAMES.search(name):
             return "jobs"
-        adds_socket = isinstance(added, cst.Name) and SOCKET_VALUE.search(added.value) is not None
-        if adds_socket or (self.ctx.is_websocket_handler(where) and WS_NAMES.search(name)):
+        if self.ctx.is_websocket_handler(where) and WS_NAMES.search(name):
             return "websocket"
         if WS_NAMES.search(name) and self._takes_websocket(where):
             return "websocket"
@@ -337,10 +332,14 @@ class _Mutations:
         func = node.func
         if isinstance(func, cst.Attribute) and func.attr.value in MUTATORS:
             added = node.args[-1].value if node.args else None
+            added = next((a.value for a in node.args if socket_value(a.value)), added)
             self._hit(func.value, node, added)
 
     def _target(self, target: cst.BaseExpression, where: cst.CSTNode, added: cst.CSTNode | None) -> None:
         if isinstance(target, cst.Subscript):
+            key = target.slice[0].slice if len(target.slice) == 1 else None
+            if isinstance(key, cst.Index) and socket_value(key.value):
+                added = key.value  # ``last_seen[ws] = now``: per-connection data of a registry
             self._hit(target.value, where, added)
         elif isinstance(target, cst.Attribute):
             self._rebind(target, where)

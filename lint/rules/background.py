@@ -291,4 +291,3 @@ class BackgroundThreadState(Rule):
             if isinstance(node, cst.Name) and node.value == name and self.ctx.is_request_time(node):
                 return self.ctx.module_binding(node) == name
         return False
-

@@ -33,6 +33,10 @@ class ChannelsInMemoryLayer(Rule):
     )
     valid = examples(
         """
+            if DEBUG:
+                CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+        """,
+        """
             CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer"}}
         """,
         """
@@ -62,7 +66,8 @@ class ChannelsInMemoryLayer(Rule):
             }
         """,
         """
-            if DEBUG:
+            import os
+            if not os.environ.get("REDIS_URL"):
                 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
         """,
         """

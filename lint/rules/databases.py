@@ -57,6 +57,16 @@ class LocalDatabase(Rule):
             DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": "app"}}
         """,
         """
+            import os
+            DB_URL = os.environ["DATABASE_URL"]
+            if DB_URL.startswith("sqlite:////tmp/"):
+                raise RuntimeError("use a database server: every replica would get its own file")
+        """,
+        """
+            DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": "app"}}
+            USE_SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+        """,
+        """
             import sqlite3
             conn = sqlite3.connect(":memory:")
         """,
@@ -146,7 +156,7 @@ class LocalDatabase(Rule):
 
     def visit_SimpleString(self, node: cst.SimpleString) -> None:
         value = string_value(node)
-        if value is None or self._is_docstring(node):
+        if value is None or self._is_docstring(node) or self._is_test_operand(node):
             return
         if SQLITE_URL.match(value):
             self.report(node, f"SQLite URL `{value}`", guard=self.ctx.guard(node))
@@ -183,7 +193,12 @@ class LocalDatabase(Rule):
             if DB_KEY.search(key):
                 for sub in walk(value):
                     text = string_value(sub)
-                    if text is not None and DB_FILE.search(text) and not text.startswith("sqlite:"):
+                    if (
+                        text is not None
+                        and DB_FILE.search(text)
+                        and not text.startswith(("sqlite:", "django.db."))
+                        and not self._is_test_operand(sub)
+                    ):
                         self.report(sub, f"`{key}` is a database file", guard=self.ctx.guard(sub))
                         return
 
@@ -198,6 +213,21 @@ class LocalDatabase(Rule):
             self.report(node, f"`{name}()` file database", guard=self.ctx.guard(node))
         else:
             self._file_setting(node)
+
+    def _is_test_operand(self, node: cst.CSTNode) -> bool:
+        """``url.startswith("sqlite:///")``, ``ENGINE == "...sqlite3"``: the string tests a value
+        set elsewhere; it sets nothing."""
+        parent = self.ctx.parents.get(node)
+        if isinstance(parent, cst.ComparisonTarget) or (
+            isinstance(parent, cst.Comparison) and parent.left is node
+        ):
+            return True
+        call = self.ctx.parents.get(parent) if isinstance(parent, cst.Arg) else None
+        return (
+            isinstance(call, cst.Call)
+            and isinstance(call.func, cst.Attribute)
+            and call.func.attr.value in {"startswith", "endswith", "match", "search", "fullmatch"}
+        )
 
     def _is_docstring(self, node: cst.CSTNode) -> bool:
         parent = self.ctx.parents.get(node)

@@ -10,7 +10,10 @@ from sessionkit.lint._rule import Rule, examples
 from sessionkit.lint.rules._util import string_value, walk
 
 WRITE_MODE = re.compile(r"[wax+]")
-OPENERS = frozenset({"open", "builtins.open", "io.open", "aiofiles.open", "codecs.open", "os.open"})
+OPENERS = frozenset(
+    {"open", "builtins.open", "io.open", "aiofiles.open", "codecs.open", "os.open"}
+    | {"gzip.open", "bz2.open", "lzma.open"}
+)
 PATH_WRITERS = frozenset(
     {
         "write_text",
@@ -37,6 +40,14 @@ PATH_BUILDERS = frozenset(
     }
 )
 SHUTIL_WRITERS = frozenset({"shutil.copy", "shutil.copyfile", "shutil.copy2", "shutil.move"})
+#: Moves on the local disk (a removal or a new folder belongs to the write it undoes or precedes,
+#: which is the finding).
+FS_MOVERS = frozenset({"os.rename", "os.replace", "os.renames"})
+#: The same on a path object: ``folder.rename(new_name)``.
+PATH_MOVERS = frozenset({"rename", "replace"})
+#: Path methods returning a path: ``(root / name).with_suffix(".md")``.
+PATH_OPS = frozenset({"joinpath", "with_suffix", "with_name", "resolve", "expanduser"})
+RECEIVER_WRITES = frozenset({"open"})
 TEMP_HINT = re.compile(r"(?i)tmp|temp")
 PATH_NAMES = re.compile(r"(?i)path|dest|file|target|out|dir|folder")
 #: A write under the upload folder is an upload, whoever calls the function.
@@ -58,7 +69,7 @@ class RequestTimeFileWrite(Rule):
     prefilter = (
         r"open\(.*['\"][rbt]*[wax+]|mode\s*=|write_text\(|write_bytes\(|to_csv\(|to_excel\("
         r"|savefig\(|shutil\.(copy|move)|extractall\(|to_json\(|to_parquet\("
-        r"|\.save\(\s*[\w'\"]",
+        r"|\.save\(\s*[\w'\"]|\.open\(\s*['\"][rbt]*[wax]|\.renames?\(|\.replace\(\s*[\w.]+\s*\)",
     )
     message = (
         "the file is written to this replica's local disk, so later requests served by other "
@@ -67,6 +78,24 @@ class RequestTimeFileWrite(Rule):
     )
     fix_hint = "Write to object storage (S3/GCS) or a ReadWriteMany volume, not a local path."
     valid = examples(
+        """
+            import pandas as pd
+            from flask import Flask
+            app = Flask(__name__)
+            @app.get("/table")
+            def table():
+                df = pd.read_csv("static/prices.csv")
+                return df.rename(columns={"p": "price"}).to_html()
+        """,
+        """
+            from pathlib import Path
+            from fastapi import FastAPI
+            app = FastAPI()
+            @app.get("/notes/{name}")
+            def note(name: str):
+                with (Path("notes") / name).open("r") as f:
+                    return f.read()
+        """,
         """
             from flask import Flask
             app = Flask(__name__)
@@ -134,6 +163,26 @@ class RequestTimeFileWrite(Rule):
         """,
     )
     invalid = examples(
+        """
+            from pathlib import Path
+            from flask import Flask, current_app, request
+            app = Flask(__name__)
+            @app.post("/settings")
+            def save_settings():
+                with (Path(current_app.instance_path) / "settings.yml").open("w") as out:
+                    out.write(request.get_data(as_text=True))
+                return ""
+        """,
+        """
+            from pathlib import Path
+            from flask import Blueprint, request
+            bp = Blueprint("folders", __name__)
+            @bp.post("/folders/rename")
+            def rename():
+                folder = Path("notes") / request.form["old"]
+                folder.rename(folder.with_name(request.form["new"]))
+                return ""
+        """,
         """
             import os
             from flask import Flask, request
@@ -243,6 +292,22 @@ class RequestTimeFileWrite(Rule):
             return None
         if self.ctx.calls(node, SHUTIL_WRITERS):
             return "file copied to a local path at request time"
+        if self.ctx.calls(node, FS_MOVERS):
+            name = self.ctx.module.code_for_node(node.func)
+            return f"`{name}()` moves a file on the local disk at request time"
+        if isinstance(func, cst.Attribute) and func.attr.value == "open" and self._pathlike(func.value):
+            given = string_value(node.args[0].value) if node.args else None
+            if given is not None and WRITE_MODE.search(given) and not self._touch(node):
+                return "file opened for writing at request time"
+            return None
+        if (
+            isinstance(func, cst.Attribute)
+            and func.attr.value in PATH_MOVERS
+            and len(node.args) == 1  # ``Path.replace(target)``, not ``str.replace(old, new)``
+            and not isinstance(node.args[0].value, cst.SimpleString)
+            and self._pathlike(func.value)
+        ):
+            return f"`.{func.attr.value}()` moves a file on the local disk at request time"
         if isinstance(func, cst.Attribute) and func.attr.value in PATH_WRITERS:
             if func.attr.value in {"write_text", "write_bytes"}:
                 return "file written at request time"
@@ -255,6 +320,9 @@ class RequestTimeFileWrite(Rule):
         if isinstance(node, cst.SimpleString | cst.FormattedString | cst.ConcatenatedString):
             return True
         if isinstance(node, cst.BinaryOperation):
+            return True
+        func = node.func if isinstance(node, cst.Call) else None
+        if isinstance(func, cst.Attribute) and func.attr.value in PATH_OPS:
             return True
         if isinstance(node, cst.Call):
             return self.ctx.refers_to(node.func, PATH_BUILDERS)
@@ -315,6 +383,11 @@ class RequestTimeFileWrite(Rule):
     def _temporary(self, node: cst.Call) -> bool:
         """The written file is a temporary one (``tempfile``, a ``tmp`` path): for copies and
         moves, judged by the destination, not the source."""
+        func = node.func
+        writes_self = isinstance(func, cst.Attribute) and func.attr.value in RECEIVER_WRITES
+        receiver = func.value if isinstance(func, cst.Attribute) and writes_self else None
+        if receiver is not None and TEMP_HINT.search(self.ctx.module.code_for_node(receiver)):
+            return True
         destination = self._destination(node)
         if destination is None:
             return False

@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from sessionkit.lint._rule import Rule, examples
+from sessionkit.lint.rules._queues import created_queues, queue_named
 from sessionkit.lint.rules._state import request_time_mutations
 from sessionkit.lint.rules.module_state import CONTAINER_PREFILTER
 
@@ -29,6 +30,17 @@ class InMemoryJobQueue(Rule):
     )
     fix_hint = "Enqueue with RQ/Celery/arq and store job status in Redis."
     valid = examples(
+        """
+            import asyncio
+            from fastapi import FastAPI, WebSocket
+            app = FastAPI()
+            @app.websocket("/feed")
+            async def feed(ws: WebSocket):
+                outbox = asyncio.Queue()
+                asyncio.create_task(pump(ws, outbox))
+                while True:
+                    await outbox.put(await ws.receive_text())
+        """,
         """
             import queue
             jobs = queue.Queue()
@@ -65,6 +77,42 @@ class InMemoryJobQueue(Rule):
         """,
     )
     invalid = examples(
+        """
+            import queue
+            import threading
+            from flask import Flask, request
+            app = Flask(__name__)
+            resize_queue = queue.Queue()
+            def resizer():
+                while True:
+                    make_thumbnail(resize_queue.get())
+            threading.Thread(target=resizer, daemon=True).start()
+            @app.post("/images")
+            def upload():
+                resize_queue.put(request.files["image"].filename)
+                return "", 202
+        """,
+        """
+            import queue
+            import threading
+            class Dispatcher:
+                def __init__(self):
+                    self._pending = queue.Queue(maxsize=100)
+                    self._thread = threading.Thread(target=self._drain, daemon=True)
+                    self._thread.start()
+                def _drain(self):
+                    while True:
+                        send(self._pending.get())
+        """,
+        """
+            import asyncio
+            from sanic import Sanic
+            app = Sanic("jobs")
+            @app.before_server_start
+            async def start_workers(app, _):
+                app.ctx.work_queue = asyncio.Queue()
+                app.add_task(consume(app.ctx.work_queue))
+        """,
         """
             import uuid, threading
             from flask import Flask
@@ -116,19 +164,6 @@ class InMemoryJobQueue(Rule):
                 tasks.add_task(work, '1')
         """,
         """
-            from flask import Flask
-            app = Flask(__name__)
-            class JobStore:
-                jobs = {}
-                def add(self, jid):
-                    self.jobs[jid] = 'queued'
-            store = JobStore()
-            @app.post('/jobs/<jid>')
-            def submit(jid):
-                store.add(jid)
-                return jid
-        """,
-        """
             import asyncio
             import uuid
             from fastapi import BackgroundTasks, FastAPI
@@ -148,7 +183,13 @@ class InMemoryJobQueue(Rule):
     )
 
     def visit_Module(self, node: cst.Module) -> None:
+        created = created_queues(self.ctx)
+        for assign, name in created:
+            self.report(assign, f"in-process work queue `{name}` with its consumer in this process")
         for mutation in request_time_mutations(self.ctx):
+            put = mutation.role == "jobs" and not mutation.started and queue_named(mutation.name)
+            if put and (created or "." in mutation.name):
+                continue  # work put on a queue created (and reported) where it is made
             if mutation.role == "jobs":
                 subject = (
                     f"job run inside this process, its status kept in `{mutation.name}`"

@@ -355,4 +355,3 @@ class SocketIOWithoutMessageQueue(Rule):
             and keyword(n, "message_queue") is not None
             for n in walk(self.ctx.module)
         )
-

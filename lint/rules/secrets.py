@@ -345,6 +345,11 @@ class RandomSecretKeyFallback(_RandomSecret):
             def make():
                 return secrets.token_hex()
         """,
+        """
+            import os, secrets
+            if DEBUG:
+                SECRET_KEY = secrets.token_hex()
+        """,
     )
     invalid = examples(
         """
@@ -362,7 +367,7 @@ class RandomSecretKeyFallback(_RandomSecret):
         """,
         """
             import os, secrets
-            if DEBUG:
+            if not os.environ.get("SECRET_KEY"):
                 SECRET_KEY = secrets.token_hex()
         """,
         """

@@ -1,0 +1,61 @@
+"""Connection registries: which changes of a registry are reported (where connections join it)."""
+
+from __future__ import annotations
+
+from typing import Protocol, TypeVar
+
+import libcst as cst
+
+from sessionkit.lint._context import FileContext
+from sessionkit.lint.rules._names import SOCKET_VALUE
+
+
+class _Change(Protocol):
+    @property
+    def node(self) -> cst.CSTNode: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+
+
+M = TypeVar("M", bound=_Change)
+
+REMOVERS = frozenset({"remove", "discard", "pop", "popitem", "clear"})
+
+
+def socket_value(node: cst.CSTNode) -> bool:
+    """A name that holds a connection: ``ws``, ``websocket``, ``client_socket``, ``sid``."""
+    return isinstance(node, cst.Name) and SOCKET_VALUE.search(node.value) is not None
+
+
+def _removal(node: cst.CSTNode) -> bool:
+    """``conns.remove(ws)``, ``del conns[ws]``, ``conns.pop(ws, None)``: an entry leaves."""
+    if isinstance(node, cst.Del):
+        return True
+    return (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value in REMOVERS
+    )
+
+
+def registrations(ctx: FileContext, found: list[M], singletons: set[str]) -> list[M]:
+    """A connection registry is one hazard, reported where connections join it: its removal sites
+    (``disconnect()``) are not reported when it has an add site, and a registry held by a
+    module-level object (``manager = ConnectionManager()``) is reported in the first method that
+    adds to it only (its other methods' changes are the same registry)."""
+    adds = {m.name for m in found if m.role == "websocket" and not _removal(m.node)}
+    first: dict[str, cst.FunctionDef | None] = {}
+    out: list[M] = []
+    for m in found:
+        if m.role == "websocket" and m.name in adds:
+            if _removal(m.node):
+                continue
+            if m.name.partition(".")[0] in singletons:
+                functions = ctx.enclosing_functions(m.node)
+                function = functions[0] if functions else None
+                if first.setdefault(m.name, function) is not function:
+                    continue
+        out.append(m)
+    return out

@@ -1,0 +1,96 @@
+"""The settings policy: what only development or tests run is not reported; defaults are.
+
+Each case is a small synthetic project; the expected (code, line) pairs were decided by reading
+the snippet against docs/rules.md ("Which settings count").
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import lint_snippet
+
+CASES: dict[str, tuple[str, set[tuple[str, int]]]] = {
+    "opt-in-env-switch-string-compare": (
+        "# file: proj/settings.py\n"
+        "import os\n"
+        'if os.getenv("USE_SQLITE", "no") == "yes":\n'
+        '    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": "x.db"}}\n'
+        "else:\n"
+        '    DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": "x"}}\n',
+        set(),
+    ),
+    "opt-in-env-switch-through-a-name": (
+        "# file: proj/settings.py\n"
+        "from decouple import config\n"
+        'sqlite_wanted = config("SQLITE_WANTED", default=False, cast=bool)\n'
+        "if sqlite_wanted:\n"
+        '    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": "x.db"}}\n',
+        set(),
+    ),
+    "opt-out-env-switch-is-the-default": (
+        "# file: proj/settings.py\n"
+        "import os\n"
+        'if not os.environ.get("POSTGRES_HOST"):\n'
+        '    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": "x.db"}}\n',
+        {("SK104", 3)},
+    ),
+    "switch-on-by-default": (
+        "# file: proj/settings.py\n"
+        "import os\n"
+        'if os.getenv("EMBEDDED_DB", "true").lower() == "true":\n'
+        '    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": "x.db"}}\n',
+        {("SK104", 3)},
+    ),
+    "debug-only-branch": (
+        "# file: proj/settings.py\n"
+        "DEBUG = False\n"
+        "if DEBUG:\n"
+        '    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}\n',
+        set(),
+    ),
+    "development-config-class": (
+        "# file: config.py\n"
+        "import os\n"
+        "class BaseConfig:\n"
+        '    SECRET_KEY = os.environ["SECRET_KEY"]\n'
+        "class DevelopmentConfig(BaseConfig):\n"
+        '    SQLALCHEMY_DATABASE_URI = "sqlite:///dev.db"\n'
+        "class ProductionConfig(BaseConfig):\n"
+        '    SQLALCHEMY_DATABASE_URI = "sqlite:////srv/prod.db"\n',
+        {("SK104", 7)},
+    ),
+    "development-settings-module": (
+        "# file: proj/settings/development.py\n"
+        'DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": "dev.db"}}\n'
+        "# file: proj/settings/production.py\n"
+        "# production\n"
+        'DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": "/data/db"}}\n',
+        {("SK104", 2)},
+    ),
+    "env-fallback-is-still-reported": (
+        "# file: config.py\n"
+        "import os\n"
+        'SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", "sqlite:///app.db")\n',
+        {("SK104", 2)},
+    ),
+    "a-device-class-is-not-development-config": (
+        "from flask import Flask\n"
+        "app = Flask(__name__)\n"
+        "class DeviceRegistry:\n"
+        "    devices = {}\n"
+        "registry = DeviceRegistry()\n"
+        "@app.post('/devices/<name>')\n"
+        "def add(name):\n"
+        "    registry.devices[name] = True\n"
+        "    return ''\n",
+        {("SK105", 8)},
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_settings_policy(name: str) -> None:
+    source, expected = CASES[name]
+    got = {(f.code, f.line) for f in lint_snippet(source) if f.path.endswith(".py")}
+    assert got == expected
