@@ -181,7 +181,9 @@ def report(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", choices=("tune", "holdout", "fresh"), required=True)
+    parser.add_argument(
+        "--split", required=True, help="tune, holdout, fresh or fresh2 (any split in the manifest)"
+    )
     parser.add_argument("--mirror", type=Path, default=Path("/work/.mirror"), help="directory of git mirrors")
     parser.add_argument(
         "--data", type=Path, default=HERE, help="directory with manifest.jsonl and labels.jsonl"
@@ -195,7 +197,11 @@ def main() -> None:
         help="match a finding to a label at its lines whatever the category (diagnostic, not the score)",
     )
     args = parser.parse_args()
-    apps = [a for a in _jsonl(args.data / "manifest.jsonl") if a["split"] == args.split]
+    manifest = _jsonl(args.data / "manifest.jsonl")
+    splits = sorted({a["split"] for a in manifest})
+    if args.split not in splits:
+        parser.error(f"unknown split {args.split!r}: the manifest has {', '.join(splits)}")
+    apps = [a for a in manifest if a["split"] == args.split]
     if args.app:
         apps = [a for a in apps if a["app"] in args.app]
     names = {a["app"] for a in apps}
