@@ -77,7 +77,8 @@ class _Entry:
 
 def entry_size(raw: dict[bytes, bytes]) -> int:
     """The bytes an entry counts against ``max_bytes``."""
-    return ENTRY_OVERHEAD + sum(len(k) + len(v) + FIELD_OVERHEAD for k, v in raw.items())
+    return (ENTRY_OVERHEAD + FIELD_OVERHEAD * len(raw) + sum(map(len, raw))
+            + sum(map(len, raw.values())))
 
 
 class LocalCache:

@@ -15,7 +15,7 @@ from sessionkit._connect import is_cluster, mask_url, sync_client
 from sessionkit._cookie import CookieCodec, SecretKeys, new_session_id
 from sessionkit._errors import ConfigurationError, SessionNotReplicated
 from sessionkit._observe import Hook
-from sessionkit._ops import ConflictKind, Context, SaveResult, read_record
+from sessionkit._ops import ConflictKind, Context, SaveResult, key_of, read_record
 from sessionkit._plan import freeze, thaw
 from sessionkit._serializers import JSONSerializer, Serializer
 from sessionkit._session import Record, Session
@@ -154,7 +154,7 @@ class StoreCore:
     # -- the read around the I/O, shared by both twins --------------------------------------
     def served(self, session: Session, session_id: str, hit: Record) -> None:
         """Fill ``session`` from the local cache's copy (``lookup`` answered): no round trip."""
-        session.restore(session_id, hit, thaw(hit, self._loads))
+        session.restore(session_id, hit, thaw(hit), self._loads)
 
     def settle_read(self, session: Session, session_id: str, key: str, ticket: Ticket | None,
                     raw: dict[bytes, bytes]) -> tuple[str, Delete | None]:
@@ -176,7 +176,7 @@ class StoreCore:
     # -- sans-IO steps ---------------------------------------------------------------------
     def key(self, session_id: str) -> str:
         """The Redis key of a session ID."""
-        return self.config.key_for(session_id)
+        return key_of(self.config, session_id)
 
     @property
     def sharded(self) -> bool:

@@ -26,6 +26,11 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from sessionkit._connect import RETRIES, backoff
 
+try:
+    from hiredis import pack_command as _pack_command
+except ImportError:  # the optional C parser (sessionkit-redis[fast]): redis-py packs instead
+    _pack_command = None  # type: ignore[assignment]
+
 _RETRYABLE = (RedisConnectionError, RedisTimeoutError)
 
 
@@ -33,6 +38,17 @@ def hgetall_packet(key: str) -> bytes:
     """``HGETALL key`` in RESP, packed without redis-py's general packer."""
     kb = key.encode()
     return b"*2\r\n$7\r\nHGETALL\r\n$%d\r\n%s\r\n" % (len(kb), kb)
+
+
+def packet(args: tuple[Any, ...]) -> bytes | None:
+    """``args`` (str, bytes, int) packed in RESP by hiredis in one C call; ``None`` without hiredis
+    or for any other argument type (``Lane.run`` then has redis-py pack ``args``)."""
+    if _pack_command is None:
+        return None
+    try:
+        return bytes(_pack_command(args))
+    except TypeError:  # redis-py turns it into its DataError
+        return None
 
 
 def as_dict(reply: Any) -> dict[bytes, bytes]:
@@ -67,7 +83,8 @@ class Lane:
             os.register_at_fork(after_in_child=forked)
 
     def run(self, packet: bytes | None, *args: Any) -> Any:
-        """Send ``packet`` (already packed) or ``args``; the reply, retried like the client would."""
+        """Send ``packet`` (already packed; then ``args`` are ignored) or else ``args``; the reply,
+        retried like the client would."""
         if self._enabled and self._lock.acquire(blocking=False):
             try:
                 if self._conn is None:

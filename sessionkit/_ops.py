@@ -11,6 +11,7 @@ source, signer), never the store.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass, field
@@ -34,9 +35,17 @@ from sessionkit._serializers import Serializer
 from sessionkit._session import Record, Session
 
 log = logging.getLogger("sessionkit")
+# A request derives its session's key (a SHA-256 of the ID) for the read, the write and the user
+# index: the keys of the last few thousand IDs are remembered instead (bounded, IDs already verified).
+suffix_of = functools.lru_cache(maxsize=4096)(redis_key_suffix)
 ConflictKind = Literal["deleted", "regenerated", "exists"]
 T = TypeVar("T")
 Op = Generator[Command, Any, T]
+
+
+def key_of(config: StoreConfig, session_id: str) -> str:
+    """``config.key_for(session_id)``, remembered (see ``suffix_of``)."""
+    return config.session_key(suffix_of(session_id))
 
 
 @dataclass(frozen=True)
@@ -147,7 +156,7 @@ def read_record(ctx: Context, session: Session, session_id: str,
     record = decode_hash(raw, ctx.serializer, session_id[:6] + "…")
     if record is None or expired(record, ctx.config, ctx.now()):
         session.reset()
-        return "miss", Delete(ctx.config.key_for(session_id)), None
+        return "miss", Delete(key_of(ctx.config, session_id)), None
     session.restore(session_id, record)
     return "ok", None, record
 
@@ -175,7 +184,8 @@ def save(ctx: Context, session: Session, plan: WritePlan, now: float) -> Op[Save
         session.id = None
         return ctx.result(None, "delete", True)
     if plan.kind in ("update", "empty", "regenerate") and old_id:
-        key, suffix = config.key_for(old_id), redis_key_suffix(old_id)
+        suffix = suffix_of(old_id)
+        key = config.session_key(suffix)
         if plan.kind == "regenerate":  # the claim: of two concurrent regenerates one sees 1
             argv = write_args("replace", int(config.regenerate_grace * 1000), {}, [])
         else:
@@ -206,7 +216,7 @@ def save(ctx: Context, session: Session, plan: WritePlan, now: float) -> Op[Save
     while True:
         new_id = fixed or ctx.new_id()
         try:
-            status = yield Write(config.key_for(new_id), write_args("create", plan.ttl_ms, plan.fields, []))
+            status = yield Write(key_of(config, new_id), write_args("create", plan.ttl_ms, plan.fields, []))
         except SessionBackendUnavailable as exc:
             if not retry or isinstance(exc, SessionNotReplicated):
                 raise
@@ -217,7 +227,7 @@ def save(ctx: Context, session: Session, plan: WritePlan, now: float) -> Op[Save
         if fixed:
             return ctx.result(None, "keep", False, "exists")
     if plan.index_add:
-        yield IndexAdd(plan.index_add, redis_key_suffix(new_id), index_ttl_ms(plan, config))
+        yield IndexAdd(plan.index_add, suffix_of(new_id), index_ttl_ms(plan, config))
     session.mark_saved(new_id, plan.fields, plan.deleted, now)
     return ctx.result(new_id, "set", True)
 
@@ -225,15 +235,15 @@ def save(ctx: Context, session: Session, plan: WritePlan, now: float) -> Op[Save
 # -- by ID, and per user -----------------------------------------------------------------------
 def delete_id(ctx: Context, session_id: str) -> Op[bool]:
     """Delete a session and remove it from its user's index (the user is read in the same step)."""
-    meta = yield Write(ctx.config.key_for(session_id), ["delete", 0, 0])
+    meta = yield Write(key_of(ctx.config, session_id), ["delete", 0, 0])
     user = meta_user(meta)
     if user:
-        yield IndexRemove(ctx.config.user_index_key(user), redis_key_suffix(session_id))
+        yield IndexRemove(ctx.config.user_index_key(user), suffix_of(session_id))
     return meta is not None
 
 
 def exists(ctx: Context, session_id: str) -> Op[bool]:
-    return bool((yield Exists(ctx.config.key_for(session_id))))
+    return bool((yield Exists(key_of(ctx.config, session_id))))
 
 
 def sessions_of(ctx: Context, user_id: str) -> Op[list[str]]:

@@ -6,14 +6,13 @@ Both stores (sync and async) call these and only execute the result.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sessionkit._config import StoreConfig
 from sessionkit._errors import SessionTooLarge
 from sessionkit._serializers import Serializer
-from sessionkit._session import META_PREFIX, Record, Session
+from sessionkit._session import LAZY, META_PREFIX, Record, Session
 
 FORMAT_VERSION = "1"
 # All metadata in one field (fewer fields = a cheaper HGETALL reply on every read):
@@ -96,7 +95,7 @@ def decode_hash(raw: dict[bytes, bytes], serializer: Serializer, key: str) -> Re
 # it; anything else is decoded again from its stored bytes for each session (it may be changed in
 # place). Exact types: a subclass (Flask's ``Markup``) may carry state of its own.
 _SHAREABLE = frozenset({str, int, float, bool, bytes, type(None)})
-_AGAIN = object()  # "decode from the stored bytes" in a frozen record
+_AGAIN = LAZY  # "decode from the stored bytes" in a frozen record
 
 
 def freeze(record: Record) -> Record:
@@ -106,10 +105,10 @@ def freeze(record: Record) -> Record:
     return Record(values, record.stored, record.created_at, record.touched_at, record.user_id)
 
 
-def thaw(record: Record, loads: Callable[[bytes], Any]) -> dict[str, Any]:
-    """The data of a frozen record for one session: its own copy of every value that can change."""
-    stored = record.stored
-    return {k: loads(stored[k]) if v is _AGAIN else v for k, v in record.data.items()}
+def thaw(record: Record) -> dict[str, Any]:
+    """The data of a frozen record for one session: shared values as they are, the others
+    ``LAZY`` (the session decodes its own copy from the stored bytes on first access)."""
+    return dict(record.data)
 
 
 def expired(record: Record, config: StoreConfig, now: float) -> bool:

@@ -17,6 +17,17 @@ META_PREFIX = "\x00"  # metadata field names start with NUL; user keys may not
 IMMUTABLE = (str, int, float, bool, bytes, type(None))
 
 
+class _Lazy:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<not decoded yet>"
+
+
+# In a session's data: "decode me from the stored bytes on first access" (see ``Session.restore``).
+LAZY: Any = _Lazy()
+
+
 @dataclass(frozen=True)
 class Record:
     """A session as read from the store: decoded values, their stored bytes, and metadata."""
@@ -54,6 +65,7 @@ class Session(MutableMapping[str, Any]):
     __slots__ = (
         "_cleared",
         "_data",
+        "_decode",
         "_destroy",
         "_dirty",
         "_loaded_user_id",
@@ -103,6 +115,7 @@ class Session(MutableMapping[str, Any]):
         self._dirty: set[str] = set()
         self._loaded_user_id = user_id
         self._loader = loader
+        self._decode: Callable[[bytes], Any] | None = None
         self._destroy = False
         self._regenerate = False
         self._cleared = False
@@ -138,11 +151,15 @@ class Session(MutableMapping[str, Any]):
         """False while a lazy session has not been read from the store yet."""
         return self._loader is None
 
-    def restore(self, session_id: str, record: Record, data: dict[str, Any] | None = None) -> None:
+    def restore(self, session_id: str, record: Record, data: dict[str, Any] | None = None,
+                decode: Callable[[bytes], Any] | None = None) -> None:
         """Fill the session from a store read of ``session_id`` (``data``: the values to use
-        instead of ``record.data``, which the session then does not take over)."""
+        instead of ``record.data``, which the session then does not take over). A value that is
+        ``LAZY`` is decoded from its stored bytes by ``decode`` when first read, so a request
+        pays only for the values it uses."""
         self.id, self._new, self.degraded, self.replaced = session_id, False, False, False
         self._data = record.data if data is None else data
+        self._decode = decode
         self._snapshot, self._dirty = dict(record.stored), set()
         self.created_at, self.touched_at = record.created_at, record.touched_at
         self.user_id = self._loaded_user_id = record.user_id
@@ -203,6 +220,8 @@ class Session(MutableMapping[str, Any]):
     # -- mapping protocol ------------------------------------------------------------------
     def __getitem__(self, key: str) -> Any:
         value = self._touch()[key]
+        if value is LAZY:
+            value = self._data[key] = self._decode(self._snapshot[key])  # type: ignore[misc]
         if not isinstance(value, IMMUTABLE):
             self._dirty.add(key)
         return value

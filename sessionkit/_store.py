@@ -26,7 +26,7 @@ from sessionkit._commands import (
 from sessionkit._connect import drop_connections, sync_client, translated
 from sessionkit._core import SaveResult, StoreCore
 from sessionkit._errors import SessionBackendUnavailable, SessionNotReplicated
-from sessionkit._lane import Lane, as_dict, hgetall_packet
+from sessionkit._lane import Lane, as_dict, hgetall_packet, packet
 from sessionkit._observe import Operation, emit
 from sessionkit._plan import plan_save
 from sessionkit._scripts import WRITE
@@ -77,7 +77,8 @@ class RedisStore(StoreCore):
             return self._script(keys=[key], args=argv, client=target)
         try:
             if self._lane is not None:
-                return self._lane.run(None, "EVALSHA", self._script.sha, 1, key, *argv)
+                args = ("EVALSHA", self._script.sha, 1, key, *argv)
+                return self._lane.run(packet(args), *args)
             return target.evalsha(self._script.sha, 1, key, *argv)
         except NoScriptError:  # EVAL caches it on that server only (SCRIPT LOAD would go to all)
             return target.eval(WRITE, 1, key, *argv)
@@ -116,7 +117,7 @@ class RedisStore(StoreCore):
 
     # -- the read ----------------------------------------------------------------------------
     def _read(self, session: Session, session_id: str, degrade: bool) -> str:
-        key = self.config.key_for(session_id)
+        key = _ops.key_of(self.config, session_id)
         cache, ticket = self.local_cache, None
         if cache is not None:
             hit = cache.lookup(key)

@@ -5,6 +5,7 @@ migrated sessions."""
 from __future__ import annotations
 
 import difflib
+import functools
 import ipaddress
 import logging
 import re
@@ -136,6 +137,7 @@ def set_cookie_header(action: CookieAction, result: SaveResult | None, cookie: C
 _LOCAL_HOSTS = frozenset({"localhost", "testserver"})
 
 
+@functools.lru_cache(maxsize=256)  # an app answers for a few hosts; parsing one costs an ipaddress
 def local_http(scheme: str, host: str | None) -> bool:
     """A plain-http request to a development host: ``localhost`` (and ``*.localhost``), a
     loopback address, or ``testserver`` (the host of Starlette's and Django's test clients)."""

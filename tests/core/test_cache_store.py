@@ -16,7 +16,7 @@ import redis
 import redis.asyncio
 from _counting import counting_client, measure
 
-from sessionkit import AsyncRedisStore, CacheConfig, OperationEvent, RedisStore
+from sessionkit import AsyncRedisStore, CacheConfig, JSONSerializer, OperationEvent, RedisStore
 
 SECRET = "test-secret-0123456789abcdef"
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -306,3 +306,45 @@ def test_async_concurrent_misses_of_one_session_share_one_hgetall(redis_url: str
     first, seen, second, again = asyncio.run(scenario())
     assert first == {"hgetall": 1} and seen == [1] * 10
     assert second == {"hgetall": 1} and again == [2] * 10
+
+
+class CountingJSON(JSONSerializer):
+    """JSON that counts its decodes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loads_calls = 0
+
+    def loads(self, data: bytes) -> object:
+        self.loads_calls += 1
+        return super().loads(data)
+
+
+def test_a_cached_read_decodes_only_the_values_it_uses(make_store: MakeStore) -> None:
+    serializer = CountingJSON()
+    store = make_store(serializer=serializer)
+    cookie = new_cookie(store, user="ann", cart=["a"], prefs={"theme": "dark"}, tags=["x", "y"])
+    assert read(store, cookie, "user") == "ann"  # the miss: every field decoded once, then kept
+    serializer.loads_calls = 0
+    assert read(store, cookie, "user") == "ann"  # a str is shared by the cached copy: no decode
+    assert serializer.loads_calls == 0
+    assert read(store, cookie, "cart") == ["a"]  # one list, decoded for this session only
+    assert serializer.loads_calls == 1
+    session = store.open(cookie)
+    assert dict(session) == {"user": "ann", "cart": ["a"], "prefs": {"theme": "dark"}, "tags": ["x", "y"]}
+    assert serializer.loads_calls == 4
+
+
+def test_values_decoded_late_keep_change_tracking_exact(make_store: MakeStore) -> None:
+    store = make_store()
+    cookie = new_cookie(store, user="ann", cart=["a"], prefs={"theme": "dark"})
+    read(store, cookie)  # cached from here on
+    session = store.open(cookie)
+    session["cart"].append("b")  # nested change of a value decoded from the cached bytes
+    session["n"] = 1
+    assert store.save(session).written
+    fresh = make_store(local_cache=False).open(cookie)
+    assert dict(fresh) == {"user": "ann", "cart": ["a", "b"], "prefs": {"theme": "dark"}, "n": 1}
+    cached = store.open(cookie)  # the cached copy never saw the in-place change of another session
+    assert cached["prefs"] == {"theme": "dark"} and cached["cart"] == ["a", "b"]
+    assert repr(store.open(cookie)) == "<Session existing keys=(not loaded)>"

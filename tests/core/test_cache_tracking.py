@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -320,3 +321,41 @@ def test_both_ways_of_reading_the_tracking_connection_apply_every_message(
     wait_until(lambda: tracker.usable() and tracker.pongs > 0, timeout=10, interval=0.05,
                what="a PONG on the tracking connection")
     assert tracker.up
+
+
+def test_noloop_does_not_cover_script_writes(redis_client: redis.Redis, key_prefix: str) -> None:
+    """Why a write leaves no warm copy behind (docs/cache.md, "Writes"): in broadcast mode only
+    NOLOOP could tell this process's own change of a key from a foreign one merged into the same
+    message, and Redis still reports a change made by a Lua script (every sessionkit write is one)."""
+    hiredis = pytest.importorskip("hiredis")
+    pool = redis_client.connection_pool
+    sock = socket.create_connection((pool.connection_kwargs["host"], pool.connection_kwargs["port"]))
+    reader = hiredis.Reader()
+
+    def receive(out: list[object], done: Callable[[], bool]) -> None:
+        sock.settimeout(10)
+        while not done():
+            reader.feed(sock.recv(65536))
+            while (message := reader.gets()) is not False:
+                out.append(message)
+
+    def until_pong(*command: object) -> list[object]:
+        """Send ``command``, wait for its reply, then PING: everything received before the PONG
+        (a push caused by the command is sent in the event-loop pass that ran it, and the PING,
+        sent after the reply came, runs in a later pass)."""
+        out: list[object] = []
+        sock.sendall(hiredis.pack_command(command))
+        receive(out, lambda: any(not isinstance(m, hiredis.PushNotification) for m in out))
+        sock.sendall(hiredis.pack_command(("PING",)))
+        receive(out, lambda: bool(out) and out[-1] == b"PONG")
+        return out[:-1]
+
+    key = f"{key_prefix}s:noloop"
+    try:
+        assert until_pong("HELLO", "3")
+        assert until_pong("CLIENT", "TRACKING", "on", "BCAST", "PREFIX", f"{key_prefix}s:", "NOLOOP") == [b"OK"]
+        assert until_pong("HSET", key, "a", "1") == [1]  # its own plain write: not reported back
+        pushed = until_pong("EVAL", "return redis.call('HSET', KEYS[1], 'a', ARGV[1])", 1, key, "2")
+        assert pushed == [0, [b"invalidate", [key.encode()]]]  # a script's write: reported
+    finally:
+        sock.close()
