@@ -27,7 +27,7 @@ import contextlib
 from typing import Any
 
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import DataError, InvalidResponse, ReadOnlyError, ResponseError
+from redis.exceptions import DataError, InvalidResponse, ReadOnlyError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from sessionkit._connect import RETRIES, backoff
@@ -167,10 +167,12 @@ class AsyncLane:
                         reply = await slot.conn.read_response()
                     else:
                         reply = await self._round_trip(slot, loop, packet)
-                    if isinstance(reply, ResponseError):
+                    if isinstance(reply, Exception):  # an error reply, parsed by ``_parse_error``
                         if isinstance(reply, ReadOnlyError) and _follows_master(slot.conn):
                             # as redis-py's Sentinel connection: the master was demoted, ask again
                             raise RedisConnectionError("The previous master is now a replica")
+                        # ResponseError subclasses propagate; BusyLoadingError (-LOADING, a
+                        # ConnectionError to redis-py) is retried like a dropped connection
                         raise reply
                     return reply
                 except _RETRYABLE:
