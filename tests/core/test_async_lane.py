@@ -67,7 +67,7 @@ def test_pack_is_byte_for_byte_what_redis_py_sends(args: tuple[object, ...], pac
     if packer == "python":
         monkeypatch.setattr(_async_lane, "_c_pack", None)
     elif _async_lane._c_pack is None:
-        pytest.skip("hiredis is not installed")
+        pytest.fail("hiredis is not installed: pip install -e '.[all,dev]' (or sessionkit-redis[fast])")
     assert pack(args) == b"".join(redis.connection.Connection().pack_command(*args))
 
 
