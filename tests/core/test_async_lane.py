@@ -83,7 +83,7 @@ def test_pack_refuses_what_redis_py_refuses(bad: object) -> None:
 
 def test_reads_and_writes_run_on_the_lane_with_hiredis(redis_url: str, key_prefix: str,
                                                        redis_client: redis.Redis) -> None:
-    pytest.importorskip("hiredis")
+    import hiredis  # noqa: F401  (in the test extras: a missing one fails here, loudly)
 
     async def scenario() -> tuple[dict[str, int], dict[str, int], int, bool]:
         store = AsyncRedisStore(redis_url, secret_keys=SECRET, key_prefix=key_prefix, local_cache=False)

@@ -327,7 +327,7 @@ def test_noloop_does_not_cover_script_writes(redis_client: redis.Redis, key_pref
     """Why a write leaves no warm copy behind (docs/cache.md, "Writes"): in broadcast mode only
     NOLOOP could tell this process's own change of a key from a foreign one merged into the same
     message, and Redis still reports a change made by a Lua script (every sessionkit write is one)."""
-    hiredis = pytest.importorskip("hiredis")
+    import hiredis  # in the test extras (sessionkit-redis[fast]): a missing one fails here, loudly
     pool = redis_client.connection_pool
     sock = socket.create_connection((pool.connection_kwargs["host"], pool.connection_kwargs["port"]))
     reader = hiredis.Reader()
