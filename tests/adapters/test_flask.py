@@ -4,6 +4,7 @@ Flask semantics (tagged JSON, flash, permanent, cookie settings), Flask-Login, m
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 import subprocess
@@ -24,6 +25,7 @@ from _counting import counting_client, measure
 from _shop import SHOP_JOURNEY
 from drivers.flask_app import SECRET, make_driver, parse_set_cookie
 from flask import Flask, flash, get_flashed_messages, jsonify, render_template_string, request, session
+from flask.json.tag import JSONTag, TaggedJSONSerializer
 from flask.sessions import SecureCookieSessionInterface
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -273,6 +275,47 @@ def test_tagged_serializer_is_deterministic_and_lossless(value: Any) -> None:
     again = ser.loads(data)
     assert again == value
     assert ser.dumps(again) == data  # same value, same bytes: no spurious writes
+
+
+TAG_KEYS = st.sampled_from([" t", " di", " b", " m", " u", " d", "t", "x"])
+plainish = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text() | st.binary()
+    | st.builds(Markup, st.text()),
+    lambda inner: st.lists(inner, max_size=4) | st.tuples(inner)
+    | st.dictionaries(TAG_KEYS | st.text(max_size=3), inner, max_size=2),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(plainish)
+def test_tagged_serializer_bytes_are_flasks_tagging(value: Any) -> None:
+    """The plain-JSON shortcut gives exactly the bytes of Flask's tagging walk, for plain values and
+    for the ones a tag changes (one-key dicts with a tag's key, tuples, bytes, Markup inside)."""
+    flasks = json.dumps(TaggedJSONSerializer().tag(value), separators=(",", ":"), sort_keys=True,
+                        ensure_ascii=False).encode()
+    assert TaggedSerializer().dumps(value) == flasks
+
+
+def test_tagged_serializer_honours_a_tag_registered_later() -> None:
+    class TagShout(JSONTag):
+        key = " shout"
+
+        def check(self, value: Any) -> bool:
+            return isinstance(value, str) and value.isupper()
+
+        def to_json(self, value: Any) -> Any:
+            return value.lower()
+
+        def to_python(self, value: Any) -> Any:
+            return value.upper()
+
+    ser = TaggedSerializer()
+    assert ser.dumps(["HI"]) == b'["HI"]'
+    ser.tagger.register(TagShout, index=0)  # a tag that changes a plain str
+    assert ser.dumps(["HI"]) == b'[{" shout":"hi"}]'
+    assert ser.loads(ser.dumps(["HI", "x"])) == ["HI", "x"]
+    assert TaggedSerializer(ser.tagger).dumps({"a": "HI"}) == b'{"a":{" shout":"hi"}}'
 
 
 def test_unserializable_value_is_a_serialization_error() -> None:
