@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from _redis import redis_url
+from _rounds import rotated
 from asgi_ops import KINDS, summary
 
 HERE = Path(__file__).resolve().parent
@@ -110,16 +111,13 @@ def measure(todo: dict[tuple[str, str], Call], n: int, rounds: int) -> dict[tupl
         for _ in range(200):
             if (status := fn()) != 200:
                 raise RuntimeError(f"benchmark app answered {status}")
-    names = list(todo)
-    results: dict[tuple[str, str], list[float]] = {name: [] for name in names}
-    for r in range(rounds):
-        shift = r % len(names)
-        for name in names[shift:] + names[:shift]:
-            fn = todo[name]
-            start = time.process_time()
-            for _ in range(n):
-                fn()
-            results[name].append((time.process_time() - start) / n)
+    results: dict[tuple[str, str], list[float]] = {name: [] for name in todo}
+    for name in rotated(list(todo), rounds):
+        fn = todo[name]
+        start = time.process_time()
+        for _ in range(n):
+            fn()
+        results[name].append((time.process_time() - start) / n)
     return results
 
 
@@ -142,11 +140,9 @@ def run(framework: str, url: str, n: int, rounds: int) -> dict[tuple[str, str], 
         return measure(todo, n, rounds)
     # Django: interleave the configurations by running them round by round, one child each.
     results: dict[tuple[str, str], list[float]] = {(c, k): [] for c in configs for k in KINDS}
-    for r in range(rounds):
-        shift = r % len(configs)
-        for config in configs[shift:] + configs[:shift]:
-            for kind, values in _django_child(config, url, n, 1).items():
-                results[(config, kind)].extend(values)
+    for config in rotated(configs, rounds):
+        for kind, values in _django_child(config, url, n, 1).items():
+            results[(config, kind)].extend(values)
     return results
 
 
