@@ -21,11 +21,14 @@ import redis
 from _counting import measure
 from _shop import SHOP_JOURNEY
 from drivers import django_settings
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 django_settings.configure()
 
 from django.contrib.sessions.backends.base import CreateError, UpdateError  # noqa: E402
 from django.contrib.sessions.backends.db import SessionStore as DbSessionStore  # noqa: E402
+from django.core import signing  # noqa: E402
 from django.core.checks import run_checks  # noqa: E402
 from django.core.exceptions import ImproperlyConfigured  # noqa: E402
 from django.core.management import call_command  # noqa: E402
@@ -268,6 +271,25 @@ def test_pickle_serializer_is_refused(configured) -> None:
     with override_settings(SESSION_SERIALIZER="drivers.django_settings.PickleSerializer"), \
             pytest.raises(ImproperlyConfigured, match="does not produce JSON"):
         _conf.serializer()
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(json_values)
+def test_default_serializer_writes_djangos_bytes(value) -> None:
+    """The default ``SESSION_SERIALIZER`` is served by an encoder built once: the same bytes."""
+    assert _conf.serializer().dumps(value) == signing.JSONSerializer().dumps(value)
+
+
+def test_a_custom_json_serializer_is_used_as_it_is() -> None:
+    with override_settings(SESSION_SERIALIZER="drivers.django_settings.CountingSerializer"):
+        assert type(_conf.serializer()) is django_settings.CountingSerializer
 
 
 def test_missing_url_is_a_clear_configuration_error() -> None:
