@@ -30,21 +30,9 @@ from sessionkit._lane import as_dict, hgetall_packet
 from sessionkit._observe import Operation, emit
 from sessionkit._plan import plan_save
 from sessionkit._scripts import WRITE
-from sessionkit._session import Record, Session
+from sessionkit._session import Session
 
 _REDIS_ERRORS = (RedisError, RedisClusterException)
-
-
-class _SharedRead:
-    """The ``HGETALL`` reply of a cache miss that concurrent misses of the same key joined, and the
-    cache's frozen copy of it once the first of them has decoded it (``None`` until then, and for a
-    missing, expired or unreadable session: each request then settles the reply itself)."""
-
-    __slots__ = ("raw", "record")
-
-    def __init__(self, raw: dict[bytes, bytes]) -> None:
-        self.raw = raw
-        self.record: Record | None = None
 
 
 class AsyncRedisStore(StoreCore):
@@ -64,8 +52,8 @@ class AsyncRedisStore(StoreCore):
         plain = isinstance(self.client, redis.asyncio.Redis)
         fast = plain and getattr(self.client, "connection", None) is None
         self._lane: AsyncLane | None = AsyncLane(self.client.connection_pool) if fast else None
-        # Redis key -> (ticket, shared reply) of the cache miss in flight, for others to join.
-        self._reads: dict[str, tuple[Ticket, asyncio.Future[_SharedRead | None]]] = {}
+        # Redis key -> (ticket, reply) of the cache miss in flight, for others to join.
+        self._reads: dict[str, tuple[Ticket, asyncio.Future[dict[bytes, bytes] | None]]] = {}
 
     async def _hgetall(self, key: str) -> dict[bytes, bytes]:
         if self._lane is None:
@@ -146,13 +134,8 @@ class AsyncRedisStore(StoreCore):
                 self.served(session, session_id, hit)
                 return "ok"
             ticket = cache.begin(key)
-        shared = None
         try:
-            if ticket is None:
-                raw = await self._hgetall(key)
-            else:
-                shared = await self._fetch(key, ticket)
-                raw = shared.raw
+            raw = await (self._hgetall(key) if ticket is None else self._fetch(key, ticket))
         except BaseException as exc:
             self.read_failed(key, ticket)
             if not isinstance(exc, _REDIS_ERRORS):
@@ -162,39 +145,33 @@ class AsyncRedisStore(StoreCore):
                 raise error from exc
             _ops.degrade(session, error)
             return "degraded"
-        if shared is not None and shared.record is not None:  # joined a read decoded already
-            self.served_shared(session, session_id, key, ticket, shared.record)
-            return "ok"
-        outcome, cleanup, frozen = self.settle_read(session, session_id, key, ticket, raw)
-        if shared is not None:
-            shared.record = frozen  # for the requests that joined this round trip
+        outcome, cleanup = self.settle_read(session, session_id, key, ticket, raw)
         if cleanup is not None:
             await self._execute(cleanup)
         return outcome
 
-    async def _fetch(self, key: str, ticket: Ticket) -> _SharedRead:
-        """``HGETALL key``; concurrent cache misses of one key share one round trip, and the first
-        of them decodes the reply for all (``_SharedRead.record``).
+    async def _fetch(self, key: str, ticket: Ticket) -> dict[bytes, bytes]:
+        """``HGETALL key``; concurrent cache misses of one key share one round trip.
 
         A read joins one in flight only if their tickets are equal: no invalidation of the key (and
         no flush) was applied since that read began, so its reply is as fresh as a new one would be.
         """
         loop = asyncio.get_running_loop()
-        inflight = self._reads.get(key)
-        if inflight is not None and inflight[0] == ticket and inflight[1].get_loop() is loop:
-            joined = await asyncio.shield(inflight[1])
-            if joined is not None:
-                return joined
-            return _SharedRead(await self._hgetall(key))  # that read failed: this one tries again
-        future: asyncio.Future[_SharedRead | None] = loop.create_future()
+        shared = self._reads.get(key)
+        if shared is not None and shared[0] == ticket and shared[1].get_loop() is loop:
+            raw = await asyncio.shield(shared[1])
+            if raw is not None:
+                return raw
+            return await self._hgetall(key)  # the shared read failed: this request tries its own
+        future: asyncio.Future[dict[bytes, bytes] | None] = loop.create_future()
         self._reads[key] = (ticket, future)
-        shared = None
+        raw = None
         try:
-            shared = _SharedRead(await self._hgetall(key))
-            return shared
+            raw = await self._hgetall(key)
+            return raw
         finally:
             if not future.done():
-                future.set_result(shared)
+                future.set_result(raw)
             if self._reads.get(key, (None, None))[1] is future:
                 del self._reads[key]
 

@@ -157,29 +157,19 @@ class StoreCore:
         session.restore(session_id, hit, thaw(hit), self._loads)
 
     def settle_read(self, session: Session, session_id: str, key: str, ticket: Ticket | None,
-                    raw: dict[bytes, bytes]) -> tuple[str, Delete | None, Record | None]:
+                    raw: dict[bytes, bytes]) -> tuple[str, Delete | None]:
         """Fill ``session`` from the ``HGETALL`` reply (see ``_ops.after_read``) and offer a live
-        session to the local cache when the read began with a ``ticket``; also returns the frozen
-        copy offered (``None``: nothing offered)."""
+        session to the local cache when the read began with a ``ticket``."""
         outcome, cleanup, record = read_record(self.ctx, session, session_id, raw)
-        frozen = None
         if ticket is not None and self.local_cache is not None:
             if record is None:
                 self.local_cache.offer(key, ticket, None)
             else:
-                frozen = freeze(record)
-                self.local_cache.offer(key, ticket, raw, frozen)
-        return outcome, cleanup, frozen
-
-    def served_shared(self, session: Session, session_id: str, key: str, ticket: Ticket | None,
-                      record: Record) -> None:
-        """Fill ``session`` from the frozen copy a concurrent read of the same key made of the reply
-        they shared (``settle_read``'s third value); the read begun with ``ticket`` keeps nothing."""
-        self.served(session, session_id, record)
-        self.read_failed(key, ticket)
+                self.local_cache.offer(key, ticket, raw, freeze(record))
+        return outcome, cleanup
 
     def read_failed(self, key: str, ticket: Ticket | None) -> None:
-        """The ``HGETALL`` of a read begun with ``ticket`` failed (or was shared): nothing to keep."""
+        """The ``HGETALL`` of a read begun with ``ticket`` failed: nothing to keep."""
         if ticket is not None and self.local_cache is not None:
             self.local_cache.offer(key, ticket, None)
 

@@ -136,7 +136,7 @@ class RedisStore(StoreCore):
                 raise error from exc
             _ops.degrade(session, error)
             return "degraded"
-        outcome, cleanup, _ = self.settle_read(session, session_id, key, ticket, raw)
+        outcome, cleanup = self.settle_read(session, session_id, key, ticket, raw)
         if cleanup is not None:
             self._execute(cleanup)
         return outcome

@@ -320,45 +320,6 @@ class CountingJSON(JSONSerializer):
         return super().loads(data)
 
 
-def test_async_concurrent_misses_decode_the_shared_reply_once(redis_url: str, key_prefix: str,
-                                                               redis_client: redis.Redis) -> None:
-    """Ten requests that join one ``HGETALL``: the first decodes the reply, the others share its
-    immutable values and decode only the mutable ones they use, each its own copy."""
-    serializer = CountingJSON()
-
-    async def scenario() -> tuple[dict[str, int], int, list[list[str]]]:
-        store = AsyncRedisStore(redis_url, secret_keys=SECRET, key_prefix=key_prefix,
-                                local_cache=QUIET, serializer=serializer)
-        writer = AsyncRedisStore(redis_url, secret_keys=SECRET, key_prefix=key_prefix, local_cache=False)
-        session = await writer.open(None)
-        session.update(user="ann", n=1, cart=["a"])
-        cookie = (await writer.save(session)).value
-        assert cookie
-        other = await writer.open(None)
-        other["n"] = 0
-        await store.open((await writer.save(other)).value)  # the tracking connection is up now
-        serializer.loads_calls = 0
-
-        async def read(i: int) -> tuple[object, list[str]]:
-            mine = await store.open(cookie)
-            cart = mine["cart"]
-            cart.append(str(i))  # changed in place: must not leak into another request's copy
-            return mine["user"], cart
-
-        with measure(redis_client) as burst:
-            seen = await asyncio.gather(*(read(i) for i in range(10)))
-        await store.aclose()
-        await writer.aclose()
-        assert [user for user, _ in seen] == ["ann"] * 10
-        return burst.commands, serializer.loads_calls, [cart for _, cart in seen]
-
-    commands, decodes, carts = asyncio.run(scenario())
-    assert commands == {"hgetall": 1}
-    assert carts == [["a", str(i)] for i in range(10)]
-    # the first: user, n, cart (3); each of the 9 others: its own cart only (before: 3 each)
-    assert decodes == 3 + 9
-
-
 def test_a_cached_read_decodes_only_the_values_it_uses(make_store: MakeStore) -> None:
     serializer = CountingJSON()
     store = make_store(serializer=serializer)
