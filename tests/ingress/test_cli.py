@@ -145,7 +145,8 @@ def test_usage_errors_exit_2(args: list[str], message: str) -> None:
 def test_unknown_option_exit_2() -> None:
     out = run("--stickyness", "yes")
     assert out.returncode == 2
-    assert "unrecognized arguments: --stickyness" in out.stderr
+    assert out.stderr.startswith("usage: sessionkit ingress ")
+    assert "unrecognized arguments: --stickyness yes (did you mean --stickiness?)" in out.stderr
 
 
 BLOG = """\
