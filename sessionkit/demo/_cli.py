@@ -40,13 +40,24 @@ def register(subparsers: Any) -> None:
 
 
 class _Unreachable(Exception):
-    """The Redis URL given does not answer: one line, exit 2."""
+    """The Redis URL given does not answer, or Redis went away during the demo: one line, exit 2."""
+
+
+class _Signalled(KeyboardInterrupt):
+    """SIGTERM or SIGHUP arrived: run the cleanups as for Ctrl-C, then exit 128 + the signal number."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
 def run(args: argparse.Namespace) -> int:
     if args.users < 1 or args.steps < 2 or args.replicas < 2:
         print("sessionkit demo: need --users >= 1, --steps >= 2 and --replicas >= 2", file=sys.stderr)
         return 2
+    import redis
+
+    from sessionkit._connect import mask_url
     from sessionkit._errors import ServerNotFound
     from sessionkit.demo._procs import MissingBinary
     from sessionkit.demo._table import render
@@ -58,9 +69,17 @@ def run(args: argparse.Namespace) -> int:
             work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="sessionkit-demo-")))
             url, admin = _redis(args.redis_url, stack)
             prefix = f"sessionkit-demo:{uuid.uuid4().hex[:8]}:"
-            stack.callback(_delete_keys, admin, prefix)
-            outcomes = {v: run_variant(v, url, f"{prefix}{n}:", work, args, stack, admin)
-                        for n, v in enumerate(VARIANTS)}
+            lost: list[str] = []  # set when Redis goes away: the cleanup then leaves the keys alone
+            stack.callback(_delete_keys, admin, prefix, lost)
+            try:
+                outcomes = {v: run_variant(v, url, f"{prefix}{n}:", work, args, stack, admin)
+                            for n, v in enumerate(VARIANTS)}
+            except redis.RedisError as exc:  # the server stopped, restarted or stopped answering
+                external = args.redis_url or os.environ.get("REDIS_URL")
+                lost.append(f"lost Redis at {mask_url(url)} during the demo ({type(exc).__name__}: "
+                            f"{exc}); stopped every process the demo started"
+                            + (f", could not delete its keys ({prefix}*)" if external else ""))
+                raise _Unreachable(lost[0]) from None
             print()
             print(render(outcomes, args.users))
             print("\nNext: `sessionkit lint .` finds what else your app keeps in-process; "
@@ -68,6 +87,9 @@ def run(args: argparse.Namespace) -> int:
     except (MissingBinary, ServerNotFound, _Unreachable) as exc:  # one line: what to install or fix
         print(f"sessionkit demo: {exc}", file=sys.stderr)
         return 2
+    except _Signalled as exc:  # the shell's convention, as for Ctrl-C (130): 143 SIGTERM, 129 SIGHUP
+        print(f"interrupted ({signal.Signals(exc.signum).name})", file=sys.stderr)
+        return 128 + exc.signum
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -76,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt  # run the cleanups, as for Ctrl-C
+    raise _Signalled(signum)
 
 
 def _redis(given: str | None, stack: ExitStack) -> tuple[str, Any]:
@@ -111,10 +133,12 @@ def _redis(given: str | None, stack: ExitStack) -> tuple[str, Any]:
     return server.url, admin
 
 
-def _delete_keys(admin: Any, prefix: str) -> None:
+def _delete_keys(admin: Any, prefix: str, lost: list[str]) -> None:
     """Remove every key the demo wrote (its sessions and user indexes), whatever the server."""
     import redis
 
+    if lost:  # Redis went away mid-run: the one error line says so
+        return
     try:
         for key in list(admin.scan_iter(match=f"{prefix}*", count=1000)):
             admin.delete(key)
