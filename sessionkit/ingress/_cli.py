@@ -38,12 +38,14 @@ def register(subparsers: Any) -> None:
     """Add the ``ingress`` subcommand to the ``sessionkit`` parser."""
     p = subparsers.add_parser(
         "ingress", help="generate, patch or check cookie-affinity config (stop-gap)",
+        usage="%(prog)s [--patch FILE | --check FILE | --drain | --convert FILE] [--target TARGET] "
+        "[OPTION ...]",  # the options are listed by --help
         description="Cookie-affinity config for apps that cannot move their sessions out of the "
         "process yet: generate it, patch it into manifests, or check what you have.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--target", choices=TARGETS, default="nginx",
+    p.add_argument("--target", choices=TARGETS, default=None,
                    help="controller (default: nginx = ingress-nginx)")
     p.add_argument("--output", choices=("annotations", "manifest", "ingress", "patch"),
                    default="annotations",
@@ -111,13 +113,14 @@ def run(args: argparse.Namespace) -> int:
     from sessionkit.ingress._render import MissingExtra
     from sessionkit.ingress._validate import AffinityConfigError
 
+    given, args.target = args.target, args.target or "nginx"  # given: None when --target is absent
     try:
         if args.in_place and not args.patch:
             raise AffinityConfigError("--in-place needs --patch FILE")
         if args.check:
             return _check(args)
         if args.convert:
-            return _convert(args)
+            return _convert(args, given)
         if args.drain:
             return _drain(args)
         return _generate(args)
@@ -179,14 +182,17 @@ def _drain(args: argparse.Namespace) -> int:
     return 0
 
 
-def _convert(args: argparse.Namespace) -> int:
+def _convert(args: argparse.Namespace, target: str | None) -> int:
     from sessionkit.ingress import _convert, _convert_out, _render
     from sessionkit.ingress._nginx import DEFAULT_PREFIX
     from sessionkit.ingress._validate import AffinityConfigError
 
     if args.target not in _convert_out.BUILDERS:
-        raise AffinityConfigError(f"--convert needs --target, one of "
-                                  f"{', '.join(_convert_out.BUILDERS)}")
+        into = ", ".join(_convert_out.BUILDERS)
+        raise AffinityConfigError(
+            f"--convert needs --target, one of {into}" if target is None else
+            f"--target {target} is not a conversion target: --convert reads ingress-nginx "
+            f"Ingresses and converts them to one of {into}")
     prefix = args.annotations_prefix or DEFAULT_PREFIX
     results = [(src, _convert_out.convert(src, args.target))
                for src in _convert.read_sources(args.convert, prefix)]

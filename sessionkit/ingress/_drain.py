@@ -152,12 +152,15 @@ def audit_deployment(doc: Mapping[str, Any], plan: DrainPlan, has_pdb: bool,
             f"terminating, and those fail (502). Sleep at least {plan.pre_stop}s "
             "(sessionkit ingress --drain)"))
     grace = int(pod.get("terminationGracePeriodSeconds", 30))
-    need = max(longest, plan.pre_stop) + plan.request_timeout
+    sleep = max(longest, plan.pre_stop)  # the sleep the pod has, or the one it needs if longer
+    need = sleep + plan.request_timeout
     if grace < need:
         found.append(Finding(
             "problem", "terminationGracePeriodSeconds",
-            f"{grace}s does not cover the preStop sleep and the longest in-flight request "
-            f"({need}s); the kubelet kills requests in flight. Use {plan.grace}"))
+            f"{grace}s does not cover the preStop sleep of {sleep}s plus the longest in-flight "
+            f"request of {plan.request_timeout}s (--request-timeout), {need}s in all; the kubelet "
+            f"kills requests in flight. Use {need + SHUTDOWN_MARGIN} ({SHUTDOWN_MARGIN}s more for "
+            "the app to shut down)"))
     rolling = (spec.get("strategy") or {}).get("rollingUpdate") or {}
     if str(rolling.get("maxUnavailable", "25%")) not in ("0", "0%"):
         found.append(Finding(

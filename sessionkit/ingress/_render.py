@@ -11,7 +11,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-INSTALL_HINT = "ruamel.yaml is missing: pip install 'sessionkit-redis[ingress]'"
+INSTALL_HINT = ("ruamel.yaml is missing: install the [ingress] extra, pip install "
+                "'sessionkit-redis[ingress]' once released, or pip install '<checkout>[ingress]' "
+                "from a git checkout")
 
 
 class MissingExtra(RuntimeError):

@@ -311,7 +311,9 @@ def test_register_is_lazy_and_missing_extra_is_a_usage_error() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert out.returncode == 2
     assert out.stdout == ""
-    assert "pip install 'sessionkit-redis[ingress]'" in out.stderr
+    assert out.stderr == ("sessionkit ingress: ruamel.yaml is missing: install the [ingress] extra, pip install "
+                          "'sessionkit-redis[ingress]' once released, or pip install '<checkout>[ingress]' from "
+                          "a git checkout\n")
 
 
 def test_patch_reports_traps_and_json(tmp_path: Path) -> None:

@@ -204,7 +204,7 @@ def test_yaml_output_states_what_cannot_carry_over(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["--target", "nginx"], "--convert needs --target"),
+    (["--target", "nginx"], "--target nginx is not a conversion target"),
     (["--target", "gateway", "--in-place"], "--in-place needs --patch"),
 ])
 def test_convert_refusals(tmp_path: Path, args: list[str], message: str) -> None:
@@ -217,3 +217,19 @@ def test_convert_refusals(tmp_path: Path, args: list[str], message: str) -> None
     out = run("--convert", str(path), "--target", "gateway")
     assert out.returncode == 2
     assert "no Ingress in the file" in out.stderr
+
+
+CONVERSION_TARGETS = "gateway, traefik, aws, f5, emissary, istio, envoy-gateway, contour"
+
+
+def test_convert_to_a_target_that_is_not_a_conversion_target_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "shop.yaml"
+    path.write_text(SHOP, encoding="utf-8")
+    out = run("--convert", str(path), "--target", "nginx")
+    assert (out.returncode, out.stdout) == (2, "")
+    assert out.stderr == ("sessionkit ingress: error: --target nginx is not a conversion target: "
+                          f"--convert reads ingress-nginx Ingresses and converts them to one of "
+                          f"{CONVERSION_TARGETS}\n")
+    out = run("--convert", str(path))  # no --target at all
+    assert (out.returncode, out.stdout) == (2, "")
+    assert out.stderr == f"sessionkit ingress: error: --convert needs --target, one of {CONVERSION_TARGETS}\n"

@@ -129,3 +129,27 @@ def test_check_cli_audits_deployments_with_the_pdb_in_the_file(tmp_path: Path) -
     out = run("--check", str(path), "--target", "aws")
     assert out.returncode == 1
     assert "Deployment shop/web:\n  problem  lifecycle.preStop: no preStop sleep" in out.stdout
+
+
+def test_grace_period_message_names_its_parts(tmp_path: Path) -> None:
+    """The number it asks the grace period to cover is the preStop sleep plus the longest request,
+    each named, so it cannot be read as the request timeout."""
+    path = tmp_path / "deploy.yaml"
+    path.write_text(json.dumps(DEPLOYMENT) + "\n", encoding="utf-8")
+    out = run("--check", str(path), "--target", "aws", "--request-timeout", "45")
+    assert out.returncode == 1
+    assert ("  problem  terminationGracePeriodSeconds: 30s does not cover the preStop sleep of 30s plus "
+            "the longest in-flight request of 45s (--request-timeout), 75s in all; the kubelet kills "
+            "requests in flight. Use 105 (30s more for the app to shut down)\n") in out.stdout
+
+
+def test_grace_period_advice_covers_a_sleep_longer_than_needed() -> None:
+    """A preStop sleep longer than the deregistration delay: the advised grace period covers that
+    sleep, not the shorter one --drain would emit."""
+    long_sleep = strategic_merge(DEPLOYMENT, {"spec": {"template": {"spec": {
+        "terminationGracePeriodSeconds": 120,
+        "containers": [{"name": "web", "lifecycle": {"preStop": {"sleep": {"seconds": 100}}}}]}}}})
+    [grace] = [f for f in audit_deployment(long_sleep, DrainPlan("aws"), True, None)
+               if f.field == "terminationGracePeriodSeconds"]
+    assert "the preStop sleep of 100s plus the longest in-flight request of 30s" in grace.message
+    assert grace.message.endswith("Use 160 (30s more for the app to shut down)")
