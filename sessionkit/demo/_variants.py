@@ -52,7 +52,7 @@ class Outcome:
     lost_before_kill: int
     lost_after_kill: int  # users who lost their session only after the kill
     carts_wrong: int
-    reads_per_request: float  # HGETALL: one per request that uses an existing session
+    reads_per_request: float  # HGETALL: one per request whose replica has no current local copy
     writes_per_request: float  # EVALSHA: one atomic script per request that changed something
     commands_per_request: float  # everything the server ran, inside the scripts too
     balancer: str
