@@ -382,7 +382,7 @@ def test_login_regenerates_the_key_and_binds_the_user(driver, redis_client, key_
 
 def test_redis_command_counts_per_request_type(driver, redis_client) -> None:
     cookie = driver.request("POST", "/set/a/1").cookie
-    costs = {}
+    costs, cookies = {}, {}
     for name, method, path, c in [
         ("untouched", "GET", "/untouched", cookie),
         ("read, no cookie", "GET", "/whoami", None),
@@ -392,10 +392,12 @@ def test_redis_command_counts_per_request_type(driver, redis_client) -> None:
         ("nested write", "POST", "/append/l/x", cookie),
         ("new session write", "POST", "/set/b/1", None),
         ("login", "POST", "/login/ann", cookie),
+        ("logout", "POST", "/logout", "login"),  # with the cookie the login set
     ]:
         with measure(redis_client) as cost:
-            assert driver.request(method, path, c).status == 200
-        costs[name] = cost.commands
+            reply = driver.request(method, path, cookies.get(c, c))
+            assert reply.status == 200
+        costs[name], cookies[name] = cost.commands, reply.cookie
     assert costs == {
         "untouched": {},
         "read, no cookie": {},
@@ -410,6 +412,9 @@ def test_redis_command_counts_per_request_type(driver, redis_client) -> None:
         # user: HGET + DEL); then the update binding the user, and the index script (SADD + TTL)
         "login": {"hgetall": 1, "hget": 1, "del": 1, "sadd": 1, "pttl": 1, "evalsha": 4,
                   "exists": 1, "hexists": 1, "hset": 2, "pexpire": 3},
+        # flush: the delete script finds the bound user itself (HGET + DEL), then SREM from that
+        # user's index; nothing is read first
+        "logout": {"evalsha": 1, "hget": 1, "del": 1, "srem": 1},
     }
 
 
