@@ -42,7 +42,7 @@ def setting(name: str) -> Any:
     return getattr(settings, name, DEFAULTS.get(name))
 
 
-class _FastJSON(JSONSerializer):
+class _FastJSON:
     """Django's ``JSONSerializer`` with its encoder built once (``json.dumps`` with options builds
     one per call): the same bytes, for the values a request touches and every save."""
 
@@ -50,6 +50,9 @@ class _FastJSON(JSONSerializer):
 
     def dumps(self, obj: Any) -> bytes:
         return self._encoder.encode(obj).encode("latin-1")
+
+    def loads(self, data: bytes) -> Any:
+        return json.loads(data.decode("latin-1"))
 
 
 def serializer() -> Serializer:
@@ -66,7 +69,9 @@ def serializer() -> Serializer:
             f"SESSION_SERIALIZER {path!r} does not produce JSON; sessionkit never stores pickle. "
             "Use 'django.core.signing.JSONSerializer' (the default) or a JSON-based serializer."
         ) from exc
-    return _FastJSON() if cls is JSONSerializer else instance  # type: ignore[no-any-return]
+    if cls is JSONSerializer:
+        return _FastJSON()
+    return instance  # type: ignore[no-any-return]
 
 
 @dataclass(eq=False)

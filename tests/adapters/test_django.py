@@ -284,7 +284,9 @@ json_values = st.recursive(
 @given(json_values)
 def test_default_serializer_writes_djangos_bytes(value) -> None:
     """The default ``SESSION_SERIALIZER`` is served by an encoder built once: the same bytes."""
-    assert _conf.serializer().dumps(value) == signing.JSONSerializer().dumps(value)
+    data = signing.JSONSerializer().dumps(value)
+    assert _conf.serializer().dumps(value) == data
+    assert _conf.serializer().loads(data) == signing.JSONSerializer().loads(data)
 
 
 def test_a_custom_json_serializer_is_used_as_it_is() -> None:
