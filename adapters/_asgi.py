@@ -21,6 +21,7 @@ from starlette.types import Message, Scope, Send
 
 from sessionkit import AsyncRedisStore, ConfigurationError, SessionBackendUnavailable
 from sessionkit import _web as web
+from sessionkit._connect import check_url
 
 log = logging.getLogger("sessionkit.starlette")
 
@@ -88,6 +89,8 @@ def stores(secrets: list[str], redis_url: str | None, redis_client: Any, store: 
         raise ConfigurationError("with store=, configure it yourself: AsyncRedisStore(url, "
                                  "secret_keys=..., idle_timeout=...); pass no store options here")
     valid = web.store_options(options, lambda name: f"SessionMiddleware({name}=...)")
+    if redis_url is not None:
+        check_url(redis_url, "SessionMiddleware(redis_url=...)")
     make = partial(AsyncRedisStore, redis_url, client=redis_client, secret_keys=secrets, **valid)
     if redis_client is not None:  # the app's own client: one store, on the client's loop
         store = make()

@@ -22,6 +22,7 @@ from django.utils.module_loading import import_string
 
 from sessionkit import AsyncRedisStore, ConfigurationError, RedisStore, Serializer
 from sessionkit import _web as web
+from sessionkit._connect import check_url
 
 DB_ENGINE = "django.contrib.sessions.backends.db"
 _UNSET = object()
@@ -191,6 +192,8 @@ def _build() -> Conf:
         options = web.store_options(given, lambda option: STORE_NAMES.get(option, "SESSION_COOKIE_AGE"))
         options["serializer"] = serializer()
         degraded = web.flag(setting("SESSIONKIT_DEGRADED"), "SESSIONKIT_DEGRADED")
+        if url is not None:
+            check_url(url, "SESSIONKIT_REDIS_URL")
         store = RedisStore(url, client=client, **options)
     except ConfigurationError as exc:
         raise ImproperlyConfigured(f"sessionkit: {exc}") from exc

@@ -704,6 +704,19 @@ def test_bad_values_name_the_setting(configured, values, message) -> None:
         SessionStore()
 
 
+@pytest.mark.parametrize(("url", "reason"), [
+    ("redis://127.0.0.1:notaport/0", "notaport"), ("redis://u:hunter2@127.0.0.1:99999/0", "out of range"),
+    ("http://127.0.0.1:6379/0", "unsupported scheme"), ("redis:///0", "no host"),
+])
+def test_an_invalid_redis_url_names_the_setting_and_masks_the_password(configured, url, reason) -> None:
+    with override_settings(SESSIONKIT_REDIS_URL=url), \
+            pytest.raises(ImproperlyConfigured, match=re.escape(reason)) as caught:
+        SessionStore()
+    assert "in SESSIONKIT_REDIS_URL" in str(caught.value) and "hunter2" not in str(caught.value)
+    with override_settings(SESSIONKIT_REDIS_URL=url):
+        assert check_ids() == {"sessionkit.E004"}  # manage.py check names it too, no traceback
+
+
 def test_durations_and_the_shared_option_names(configured) -> None:
     events: list[object] = []
     with override_settings(SESSIONKIT_ABSOLUTE_TIMEOUT="1d", SESSIONKIT_REFRESH_INTERVAL="2m",
