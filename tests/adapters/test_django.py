@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
 import os
 import re
@@ -31,7 +32,7 @@ from django.contrib.sessions.backends.db import SessionStore as DbSessionStore  
 from django.core import signing  # noqa: E402
 from django.core.checks import run_checks  # noqa: E402
 from django.core.exceptions import ImproperlyConfigured  # noqa: E402
-from django.core.management import call_command  # noqa: E402
+from django.core.management import ManagementUtility, call_command  # noqa: E402
 from django.test import Client, override_settings  # noqa: E402
 from drivers.django_app import make_driver  # noqa: E402
 
@@ -629,6 +630,48 @@ def test_revoke_user_command_ends_every_session_of_the_user(configured, key_pref
     call_command("sessionkit_revoke_user", "42", stdout=out)
     assert "ended 2 session(s)" in out.getvalue()
     assert [SessionStore().exists(k) for k in keys] == [False, False, True]
+
+
+def manage(*argv: str) -> tuple[int, str]:
+    """``manage.py ARGV`` as Django runs it from the command line: its exit code and stderr."""
+    err = StringIO()
+    with contextlib.redirect_stderr(err), pytest.raises(SystemExit) as exited:
+        ManagementUtility(["manage.py", *argv]).execute()
+    return int(exited.value.code or 0), err.getvalue()
+
+
+DOWN = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+
+
+@pytest.mark.parametrize(("argv", "what"), [
+    (["sessionkit_stats"], "CommandError: cannot count the sessions: session scan failed: Redis is unreachable"),
+    (["sessionkit_revoke_user", "42"],
+     "CommandError: cannot end the sessions of user 42: session index read failed: Redis is unreachable"),
+    (["sessionkit_import", "--from", DB],
+     "CommandError: import stopped after moving 0 session(s) into Redis: session write failed"),
+])
+def test_commands_report_redis_down_in_one_line(database, configured, argv, what) -> None:
+    old = DbSessionStore()
+    old.update({"n": 1})
+    old.create()
+    try:
+        with override_settings(SESSIONKIT_REDIS_URL=DOWN):
+            code, err = manage(*argv)
+        assert code == 1 and "Traceback" not in err
+        (line,) = [line for line in err.splitlines() if line.startswith("CommandError")]
+        assert line.startswith(what) and "Redis is unreachable" in line
+        assert DbSessionStore().exists(old.session_key)  # not deleted: it never reached Redis
+    finally:
+        old.delete()
+
+
+@pytest.mark.parametrize(("engine", "what"), [
+    ("nope.engine", "CommandError: --from 'nope.engine': cannot import it (No module named 'nope')"),
+    ("django.contrib.sessions", "CommandError: --from 'django.contrib.sessions' is not a session engine"),
+])
+def test_import_reports_a_bad_engine_in_one_line(configured, engine, what) -> None:
+    code, err = manage("sessionkit_import", "--from", engine)
+    assert code == 1 and "Traceback" not in err and what in err
 
 
 # -- system checks -------------------------------------------------------------------------------------
