@@ -91,10 +91,10 @@ def _plain(value: Any, tag_keys: dict[str, Any]) -> bool:
 def settings(app: Flask) -> dict[str, Any]:
     """The store options from ``app.config``; warns about ``SESSIONKIT_*`` keys it does not know."""
     cfg = app.config
-    known = [*ADAPTER_SETTINGS, *(name.upper() for name in STORE_OPTIONS if name != "serializer")]
-    given = [key.removeprefix("SESSIONKIT_") for key in cfg if key.startswith("SESSIONKIT_")]
-    for problem in unknown_names(given, known):
-        warnings.warn(f"unknown Flask setting SESSIONKIT_{problem}", UserWarning, stacklevel=3)
+    known = [f"SESSIONKIT_{name}" for name in (*ADAPTER_SETTINGS, *(option.upper() for option in STORE_OPTIONS
+                                                                     if option != "serializer"))]
+    for problem in unknown_names([key for key in cfg if key.startswith("SESSIONKIT_")], known):
+        warnings.warn(f"unknown Flask setting {problem}", UserWarning, stacklevel=3)
     options = {name: cfg[f"SESSIONKIT_{name.upper()}"] for name in STORE_OPTIONS
                if f"SESSIONKIT_{name.upper()}" in cfg and name != "serializer"}
     options.setdefault("idle_timeout", app.permanent_session_lifetime)

@@ -276,13 +276,19 @@ def store_options(values: Mapping[str, Any], spelled: Callable[[str], str]) -> d
     return {name: STORE_OPTIONS[name](value, spelled(name)) for name, value in values.items()}
 
 
-def unknown_names(given: Iterable[str], known: Iterable[str]) -> list[str]:
-    """``"X (did you mean 'Y'?)"`` for each name in ``given`` that is not ``known``."""
-    known = list(known)
+def unknown_names(given: Iterable[str], known: Iterable[str],
+                  elsewhere: Mapping[str, str] | None = None) -> list[str]:
+    """``"X (did you mean 'Y'?)"`` for each name in ``given`` that is not ``known``.
+
+    ``elsewhere`` maps names a user may expect to the setting that holds that value instead
+    (Django's idle timeout is ``SESSION_COOKIE_AGE``, not ``SESSIONKIT_IDLE_TIMEOUT``): a name
+    closest to one of them suggests that setting.
+    """
+    known, elsewhere = list(known), dict(elsewhere or {})
     out = []
     for name in sorted(set(given) - set(known)):
-        close = difflib.get_close_matches(name, known, n=1)
-        out.append(f"{name} (did you mean {close[0]!r}?)" if close else name)
+        close = difflib.get_close_matches(name, [*known, *elsewhere], n=1)
+        out.append(f"{name} (did you mean {elsewhere.get(close[0], close[0])!r}?)" if close else name)
     return out
 
 

@@ -37,6 +37,9 @@ STORE_SETTINGS = {f"SESSIONKIT_{name.upper()}": name for name in web.STORE_OPTIO
                   if name not in ("serializer", "idle_timeout", "degraded")}  # degraded: the adapter's
 STORE_NAMES = {option: name for name, option in STORE_SETTINGS.items()}
 KNOWN = sorted({*DEFAULTS, *STORE_SETTINGS, "SESSIONKIT_FALLBACK_ENGINE"})
+# What other adapters' SESSIONKIT_* settings are, in Django's own settings.
+ELSEWHERE = {"SESSIONKIT_IDLE_TIMEOUT": "SESSION_COOKIE_AGE", "SESSIONKIT_SERIALIZER": "SESSION_SERIALIZER",
+             "SESSIONKIT_COOKIE_SECURE": "SESSION_COOKIE_SECURE"}
 
 
 def setting(name: str) -> Any:
@@ -56,7 +59,13 @@ class _FastJSON(JSONSerializer):
 def serializer() -> Serializer:
     """Django's ``SESSION_SERIALIZER``, used per value; refused unless it writes JSON."""
     path = settings.SESSION_SERIALIZER
-    cls = import_string(path)
+    try:
+        cls = import_string(path)
+    except ImportError as exc:
+        raise ImproperlyConfigured(
+            f"SESSION_SERIALIZER {path!r} cannot be imported ({exc}). Use "
+            "'django.core.signing.JSONSerializer' (the default) or a JSON-based serializer."
+        ) from exc
     instance = cls()
     try:
         if "pickle" in f"{cls.__module__}.{cls.__qualname__}".lower():

@@ -736,6 +736,39 @@ def test_check_warns_about_an_unknown_setting_with_the_closest_name(configured) 
         "unknown setting SESSIONKIT_ABSOLUTE_TIMOUT (did you mean 'SESSIONKIT_ABSOLUTE_TIMEOUT'?)"]
 
 
+@pytest.mark.parametrize(("name", "meant"), [
+    ("SESSIONKIT_IDLE_TIMOUT", "SESSION_COOKIE_AGE"), ("SESSIONKIT_IDLE_TIMEOUT", "SESSION_COOKIE_AGE"),
+    ("SESSIONKIT_SERIALIZER", "SESSION_SERIALIZER"),
+])
+def test_an_unknown_setting_held_by_a_django_setting_points_at_it(configured, name, meant) -> None:
+    with override_settings(**{name: 60}):
+        messages = [m.msg for m in run_checks(tags=["sessionkit"]) if m.id == "sessionkit.W004"]
+    assert messages == [f"unknown setting {name} (did you mean {meant!r}?)"]
+
+
+def test_check_errors_do_not_hide_warnings(configured) -> None:
+    with override_settings(SESSION_SERIALIZER="drivers.django_settings.PickleSerializer", SESSIONKIT_MAX_SIZ=1,
+                           MIDDLEWARE=["django.contrib.sessions.middleware.SessionMiddleware"]):
+        assert check_ids() == {"sessionkit.E002", "sessionkit.W004", "sessionkit.W001"}
+    with override_settings(SESSIONKIT_REDIS_URL=None, SESSIONKIT_MAX_SIZ=1):
+        assert check_ids() == {"sessionkit.E001", "sessionkit.W004"}
+    with override_settings(SESSIONKIT_MAX_SIZE=-1, SESSIONKIT_MAX_SIZ=1):
+        assert check_ids() == {"sessionkit.E004", "sessionkit.W004"}
+
+
+def test_check_reports_an_unimportable_serializer_and_every_other_problem(configured) -> None:
+    gone = "django.contrib.sessions.serializers.PickleSerializer"  # removed in Django 5
+    with override_settings(SESSION_SERIALIZER=gone, SESSIONKIT_IDLE_TIMOUT=60,
+                           MIDDLEWARE=["django.contrib.sessions.middleware.SessionMiddleware"]):
+        messages = {m.id: m.msg for m in run_checks(tags=["sessionkit"])}
+        assert set(messages) == {"sessionkit.E002", "sessionkit.W004", "sessionkit.W001"}
+        assert f"SESSION_SERIALIZER {gone!r} cannot be imported" in messages["sessionkit.E002"]
+        with override_settings(SESSIONKIT_REDIS_URL=None):
+            assert check_ids() == {"sessionkit.E001", "sessionkit.E002", "sessionkit.W004", "sessionkit.W001"}
+        code, err = manage("check")
+    assert code == 1 and "Traceback" not in err and "sessionkit.E002" in err and "sessionkit.W004" in err
+
+
 @pytest.mark.parametrize(("values", "message"), [
     ({"SESSIONKIT_ABSOLUTE_TIMEOUT": "a week"}, "SESSIONKIT_ABSOLUTE_TIMEOUT must be a number of seconds"),
     ({"SESSIONKIT_WAIT_REPLICAS": -1}, "SESSIONKIT_WAIT_REPLICAS must be a whole number"),
