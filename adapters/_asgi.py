@@ -173,11 +173,12 @@ class LostWrite(Exception):
     """The request's changes lost to a concurrent regenerate: answered ``409 Conflict``."""
 
 
-async def error_reply(scope: Scope, send: Send, exc: SessionBackendUnavailable | LostWrite) -> None:
+async def error_reply(scope: Scope, send: Send, exc: SessionBackendUnavailable | LostWrite,
+                      degraded: bool = False) -> None:
     """503 + Retry-After (409 for a lost write); a websocket gets it as a denial response where
-    the server allows."""
+    the server allows. ``degraded``: the store's degraded mode is on (the log gives no hint then)."""
     if isinstance(exc, SessionBackendUnavailable):
-        log.error("%s", exc)
+        log.error("%s", web.unavailable_log(exc, None if degraded else "SessionMiddleware(degraded=True)"))
     if scope["type"] == "websocket" and "websocket.http.response" not in scope.get("extensions", {}):
         await send({"type": "websocket.close", "code": 1013, "reason": "Try Again Later"})
         return

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Response, current_app
 from flask.json.provider import DefaultJSONProvider
 from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SecureCookieSessionInterface
@@ -25,6 +25,7 @@ from sessionkit._web import (
     same_site,
     store_options,
     unavailable_headers,
+    unavailable_log,
     unknown_names,
 )
 
@@ -170,5 +171,6 @@ def become(response: Response, other: Response) -> None:
 
 def unavailable_response(exc: SessionBackendUnavailable) -> Response:
     """The error handler: ``503 Service Unavailable`` with ``Retry-After``."""
-    log.error("%s", exc)
+    degraded = current_app.config.get("SESSIONKIT_DEGRADED", False)
+    log.error("%s", unavailable_log(exc, None if degraded else "SESSIONKIT_DEGRADED = True"))
     return Response(UNAVAILABLE_BODY, 503, unavailable_headers(exc))

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
+from typing import Any, get_args
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import redis
 import redis.asyncio
@@ -32,7 +32,9 @@ from redis.exceptions import (
     TryAgainError,
 )
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from sessionkit._commands import Command
 from sessionkit._errors import (
     ConfigurationError,
     PoolExhausted,
@@ -223,6 +225,7 @@ async def adrop_connections(client: Any) -> None:
         await pool.disconnect(inuse_connections=True)
 
 
+_WRITING_STEPS = frozenset(command.name for command in get_args(Command) if command.writes)
 _UNAVAILABLE_RESPONSES = (ReadOnlyError, ClusterDownError, TryAgainError, MasterDownError)
 
 
@@ -244,11 +247,12 @@ def translated(exc: RedisError | RedisClusterException, where: str) -> SessionEr
         )
     if isinstance(exc, ResponseError) and not isinstance(exc, _UNAVAILABLE_RESPONSES):
         return SessionError(f"Redis refused the session {where}: {exc}")
+    # Only a step that writes and timed out may have been executed by the server after all.
+    maybe_applied = isinstance(exc, RedisTimeoutError) and where in _WRITING_STEPS
     return SessionBackendUnavailable(
         f"session {where} failed: Redis is unreachable ({type(exc).__name__}: {exc}). "
-        "Check the Redis URL and that the server is up; requests get 503 until it returns "
-        "(or enable degraded mode to serve empty sessions meanwhile). A write that timed out "
-        "may still have been applied."
+        "Check the Redis URL and that the server is up."
+        + (" The write timed out: it may still have been applied." if maybe_applied else "")
     )
 
 

@@ -303,6 +303,14 @@ def same_site(value: Any, name: str) -> SameSite | None:
     return cast(SameSite, lowered)
 
 
+def unavailable_log(exc: SessionBackendUnavailable, degraded_setting: str | None) -> str:
+    """The log line of a request answered 503 because of ``exc``: the hint to turn degraded mode on
+    (``degraded_setting``, as the framework spells it) only when it is off (``None``: it is on)."""
+    hint = (f"; set {degraded_setting} to serve empty sessions while Redis is unavailable"
+            if degraded_setting else "")
+    return f"{exc} The request was answered 503 with Retry-After{hint}."
+
+
 def unavailable_headers(exc: SessionBackendUnavailable) -> dict[str, str]:
     """Headers of the 503 reply adapters send when Redis is unreachable."""
     return {"Retry-After": str(exc.retry_after), "Content-Type": "text/plain; charset=utf-8",

@@ -59,6 +59,14 @@ def test_an_invalid_url_is_a_one_line_error_naming_the_option(command: list[str]
     assert "hunter2" not in out.stderr and "u:***@" in out.stderr
 
 
+def test_redis_down_is_a_one_line_error_without_web_advice() -> None:
+    out = sk("sessions", "revoke", "--user", "ann", "--url", "redis://127.0.0.1:1/0")  # nothing on port 1
+    assert out.returncode == 1 and out.stderr.count("\n") == 1
+    assert "Redis is unreachable" in out.stderr and "Check the Redis URL" in out.stderr
+    for advice in ("503", "degraded", "may still have been applied"):  # none applies to a refused read
+        assert advice not in out.stderr
+
+
 def test_revoke_from_the_command_line(redis_url: str, key_prefix: str) -> None:
     store = RedisStore(redis_url, secret_keys="s" * 20, key_prefix=key_prefix)
     cookies = make_sessions(store, 3, user="ann")

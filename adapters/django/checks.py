@@ -43,8 +43,8 @@ def check_sessions(app_configs: Any = None, **kwargs: Any) -> list[Any]:
         return []
     problems: list[Any] = _configuration_errors()  # errors do not hide the warnings below
     given = [n for n in dir(settings) if n.startswith("SESSIONKIT_")]
-    problems += [Warning(f"unknown setting {name}", hint="Known settings: docs/django.md.", id="sessionkit.W004")
-                 for name in unknown_names(given, _conf.KNOWN, _conf.ELSEWHERE)]
+    problems += [Warning(f"unknown setting {name}", hint="Known settings: docs/django.md.",
+                         id="sessionkit.W004") for name in unknown_names(given, _conf.KNOWN, _conf.ELSEWHERE)]
     if "django.contrib.sessions.middleware.SessionMiddleware" in settings.MIDDLEWARE:
         problems.append(Warning(
             "Django's SessionMiddleware answers 500 when Redis is unreachable.",

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
+import redis
 
-from sessionkit import AsyncRedisStore, ConfigurationError, RedisStore
+from sessionkit import AsyncRedisStore, ConfigurationError, RedisStore, SessionBackendUnavailable
 from sessionkit._connect import check_url, mask_url
+from sessionkit._scripts import WRITE
 
 BAD_URLS = [
     ("redis://127.0.0.1:notaport/0", "Port could not be cast to integer value as 'notaport'"),
@@ -59,7 +62,7 @@ def test_good_urls_pass_unchanged(url: str) -> None:
 
 
 def test_a_non_string_url_names_the_setting() -> None:
-    with pytest.raises(ConfigurationError, match="SessionMiddleware\\(redis_url=...\\) must be a URL string"):
+    with pytest.raises(ConfigurationError, match=re.escape("SessionMiddleware(redis_url=...) must be a URL string")):
         check_url(6379, "SessionMiddleware(redis_url=...)")
 
 
@@ -68,3 +71,54 @@ def test_a_store_works_with_a_valid_url(redis_url: str, key_prefix: str) -> None
     session = store.open(None)
     session["a"] = 1
     assert dict(store.open(store.save(session).value)) == {"a": 1}
+
+
+# -- the Redis-unavailable message states only what applies ---------------------------------------
+DOWN = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+
+
+def test_a_refused_read_mentions_no_write_and_no_web_advice(redis_url: str, key_prefix: str) -> None:
+    up = RedisStore(redis_url, secret_keys="s" * 20, key_prefix=key_prefix)
+    session = up.open(None)
+    session["a"] = 1
+    cookie = up.save(session).value
+    down = RedisStore(DOWN, secret_keys="s" * 20, key_prefix=key_prefix)
+    with pytest.raises(SessionBackendUnavailable) as caught:
+        dict(down.open(cookie))
+    message = str(caught.value)
+    assert message.startswith("session read failed: Redis is unreachable (ConnectionError")
+    assert "Check the Redis URL and that the server is up." in message
+    for advice in ("may still have been applied", "degraded", "503"):
+        assert advice not in message
+
+
+def test_the_degraded_mode_warning_does_not_suggest_degraded_mode(redis_url: str, key_prefix: str,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
+    up = RedisStore(redis_url, secret_keys="s" * 20, key_prefix=key_prefix)
+    session = up.open(None)
+    session["a"] = 1
+    cookie = up.save(session).value
+    down = RedisStore(DOWN, secret_keys="s" * 20, key_prefix=key_prefix, degraded=True)
+    with caplog.at_level("WARNING", logger="sessionkit"):
+        assert dict(down.open(cookie)) == {}
+    (warning,) = [r.getMessage() for r in caplog.records if "degraded" in r.getMessage()]
+    assert "serving an empty degraded session" in warning and "Redis is unreachable" in warning
+    assert "degraded mode to serve" not in warning and "503" not in warning
+
+
+def test_a_write_that_timed_out_may_have_been_applied_and_says_so(redis_url: str, key_prefix: str,
+                                                                  redis_client: redis.Redis) -> None:
+    redis_client.script_load(WRITE)
+    store = RedisStore(redis_url, secret_keys="s" * 20, key_prefix=key_prefix, local_cache=False)
+    session = store.open(None)
+    session["a"] = 1
+    redis_client.client_pause(8000, all=False)  # WRITE mode: scripts that write wait, reads answer
+    try:
+        with pytest.raises(SessionBackendUnavailable) as caught:
+            store.save(session)
+    finally:
+        redis_client.client_unpause()
+    message = str(caught.value)
+    assert message.startswith("session write failed: Redis is unreachable (TimeoutError")
+    assert message.endswith("The write timed out: it may still have been applied.")
+    assert "degraded" not in message and "503" not in message
