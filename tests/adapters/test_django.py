@@ -255,8 +255,9 @@ def test_size_limit(configured) -> None:
     with override_settings(SESSIONKIT_MAX_SIZE=100):
         s = SessionStore()
         s["big"] = "x" * 200
-        with pytest.raises(SessionTooLarge):
+        with pytest.raises(SessionTooLarge, match="over the limit of 100 bytes") as caught:
             s.save()
+    assert "SESSIONKIT_MAX_SIZE (Flask, Django)" in str(caught.value)  # the setting that raises it
 
 
 def test_clear_expired_and_clearsessions_are_no_ops(configured) -> None:
