@@ -87,7 +87,8 @@ def _url_problem(url: str) -> str | None:
         if scheme == "redis+sentinel":
             _sentinel_parts(url)
             return None
-        kwargs = redis.connection.parse_url("redis" + url[len(scheme):] if scheme == "redis+cluster" else url)
+        plain = "redis" + url[len(scheme):] if scheme == "redis+cluster" else url
+        kwargs = redis.connection.parse_url(plain)  # type: ignore[no-untyped-call]
     except ConfigurationError as exc:
         return str(exc)
     except ValueError as exc:  # redis-py's and urllib's own reasons (bad port, bad query value...)
