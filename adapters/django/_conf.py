@@ -22,6 +22,7 @@ from django.utils.module_loading import import_string
 
 from sessionkit import AsyncRedisStore, ConfigurationError, RedisStore, Serializer
 from sessionkit import _web as web
+from sessionkit._connect import check_url
 
 DB_ENGINE = "django.contrib.sessions.backends.db"
 _UNSET = object()
@@ -36,6 +37,9 @@ STORE_SETTINGS = {f"SESSIONKIT_{name.upper()}": name for name in web.STORE_OPTIO
                   if name not in ("serializer", "idle_timeout", "degraded")}  # degraded: the adapter's
 STORE_NAMES = {option: name for name, option in STORE_SETTINGS.items()}
 KNOWN = sorted({*DEFAULTS, *STORE_SETTINGS, "SESSIONKIT_FALLBACK_ENGINE"})
+# What other adapters' SESSIONKIT_* settings are, in Django's own settings.
+ELSEWHERE = {"SESSIONKIT_IDLE_TIMEOUT": "SESSION_COOKIE_AGE", "SESSIONKIT_SERIALIZER": "SESSION_SERIALIZER",
+             "SESSIONKIT_COOKIE_SECURE": "SESSION_COOKIE_SECURE"}
 
 
 def setting(name: str) -> Any:
@@ -58,7 +62,13 @@ class _FastJSON:
 def serializer() -> Serializer:
     """Django's ``SESSION_SERIALIZER``, used per value; refused unless it writes JSON."""
     path = settings.SESSION_SERIALIZER
-    cls = import_string(path)
+    try:
+        cls = import_string(path)
+    except ImportError as exc:
+        raise ImproperlyConfigured(
+            f"SESSION_SERIALIZER {path!r} cannot be imported ({exc}). Use "
+            "'django.core.signing.JSONSerializer' (the default) or a JSON-based serializer."
+        ) from exc
     instance = cls()
     try:
         if "pickle" in f"{cls.__module__}.{cls.__qualname__}".lower():
@@ -196,6 +206,8 @@ def _build() -> Conf:
         options = web.store_options(given, lambda option: STORE_NAMES.get(option, "SESSION_COOKIE_AGE"))
         options["serializer"] = serializer()
         degraded = web.flag(setting("SESSIONKIT_DEGRADED"), "SESSIONKIT_DEGRADED")
+        if url is not None:
+            check_url(url, "SESSIONKIT_REDIS_URL")
         store = RedisStore(url, client=client, **options)
     except ConfigurationError as exc:
         raise ImproperlyConfigured(f"sessionkit: {exc}") from exc
