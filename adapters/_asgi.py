@@ -21,6 +21,7 @@ from starlette.types import Message, Scope, Send
 
 from sessionkit import AsyncRedisStore, ConfigurationError, SessionBackendUnavailable
 from sessionkit import _web as web
+from sessionkit._connect import check_url
 
 log = logging.getLogger("sessionkit.starlette")
 
@@ -88,6 +89,8 @@ def stores(secrets: list[str], redis_url: str | None, redis_client: Any, store: 
         raise ConfigurationError("with store=, configure it yourself: AsyncRedisStore(url, "
                                  "secret_keys=..., idle_timeout=...); pass no store options here")
     valid = web.store_options(options, lambda name: f"SessionMiddleware({name}=...)")
+    if redis_url is not None:
+        check_url(redis_url, "SessionMiddleware(redis_url=...)")
     make = partial(AsyncRedisStore, redis_url, client=redis_client, secret_keys=secrets, **valid)
     if redis_client is not None:  # the app's own client: one store, on the client's loop
         store = make()
@@ -170,11 +173,12 @@ class LostWrite(Exception):
     """The request's changes lost to a concurrent regenerate: answered ``409 Conflict``."""
 
 
-async def error_reply(scope: Scope, send: Send, exc: SessionBackendUnavailable | LostWrite) -> None:
+async def error_reply(scope: Scope, send: Send, exc: SessionBackendUnavailable | LostWrite,
+                      degraded: bool = False) -> None:
     """503 + Retry-After (409 for a lost write); a websocket gets it as a denial response where
-    the server allows."""
+    the server allows. ``degraded``: the store's degraded mode is on (the log gives no hint then)."""
     if isinstance(exc, SessionBackendUnavailable):
-        log.error("%s", exc)
+        log.error("%s", web.unavailable_log(exc, None if degraded else "SessionMiddleware(degraded=True)"))
     if scope["type"] == "websocket" and "websocket.http.response" not in scope.get("extensions", {}):
         await send({"type": "websocket.close", "code": 1013, "reason": "Try Again Later"})
         return

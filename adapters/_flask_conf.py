@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Response, current_app
 from flask.json.provider import DefaultJSONProvider
 from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SecureCookieSessionInterface
@@ -25,6 +25,7 @@ from sessionkit._web import (
     same_site,
     store_options,
     unavailable_headers,
+    unavailable_log,
     unknown_names,
 )
 
@@ -91,10 +92,10 @@ def _plain(value: Any, tag_keys: dict[str, Any]) -> bool:
 def settings(app: Flask) -> dict[str, Any]:
     """The store options from ``app.config``; warns about ``SESSIONKIT_*`` keys it does not know."""
     cfg = app.config
-    known = [*ADAPTER_SETTINGS, *(name.upper() for name in STORE_OPTIONS if name != "serializer")]
-    given = [key.removeprefix("SESSIONKIT_") for key in cfg if key.startswith("SESSIONKIT_")]
-    for problem in unknown_names(given, known):
-        warnings.warn(f"unknown Flask setting SESSIONKIT_{problem}", UserWarning, stacklevel=3)
+    known = [f"SESSIONKIT_{name}" for name in (*ADAPTER_SETTINGS, *(option.upper() for option in STORE_OPTIONS
+                                                                     if option != "serializer"))]
+    for problem in unknown_names([key for key in cfg if key.startswith("SESSIONKIT_")], known):
+        warnings.warn(f"unknown Flask setting {problem}", UserWarning, stacklevel=3)
     options = {name: cfg[f"SESSIONKIT_{name.upper()}"] for name in STORE_OPTIONS
                if f"SESSIONKIT_{name.upper()}" in cfg and name != "serializer"}
     options.setdefault("idle_timeout", app.permanent_session_lifetime)
@@ -170,5 +171,6 @@ def become(response: Response, other: Response) -> None:
 
 def unavailable_response(exc: SessionBackendUnavailable) -> Response:
     """The error handler: ``503 Service Unavailable`` with ``Retry-After``."""
-    log.error("%s", exc)
+    degraded = current_app.config.get("SESSIONKIT_DEGRADED", False)
+    log.error("%s", unavailable_log(exc, None if degraded else "SESSIONKIT_DEGRADED = True"))
     return Response(UNAVAILABLE_BODY, 503, unavailable_headers(exc))

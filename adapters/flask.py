@@ -15,6 +15,7 @@ from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SessionInterface, SessionMixin
 
 from sessionkit import ConfigurationError, RedisStore, Session, SessionBackendUnavailable
+from sessionkit._connect import check_url
 from sessionkit._web import (
     CONFLICT_BODY,
     CONFLICT_HEADERS,
@@ -154,6 +155,8 @@ class SessionKit:
         if url is None and client is None:
             raise ConfigurationError("set SESSIONKIT_REDIS_URL = 'redis://host:6379/0' (or "
                                      "SESSIONKIT_REDIS_CLIENT to an existing redis client)")
+        if url is not None:
+            check_url(url, "SESSIONKIT_REDIS_URL")
         tagger = TaggedJSONSerializer()
         store = RedisStore(url, client=client, serializer=TaggedSerializer(tagger),
                            secret_keys=[cfg["SECRET_KEY"], *(cfg.get("SECRET_KEY_FALLBACKS") or ())],

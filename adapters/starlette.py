@@ -89,7 +89,7 @@ class SessionMiddleware:
             except SessionBackendUnavailable as exc:
                 if kind == "websocket":
                     await receive()  # the handshake's websocket.connect, answered by the denial
-                await _asgi.error_reply(scope, send, exc)
+                await _asgi.error_reply(scope, send, exc, store.config.degraded)
                 return
         replied = started = False  # replied: a 503 replaced the app's response, drop the rest
 
@@ -104,7 +104,7 @@ class SessionMiddleware:
                     set_cookie = await self._commit(scope, store, session)
                 except (SessionBackendUnavailable, _asgi.LostWrite) as exc:
                     replied = True
-                    await _asgi.error_reply(scope, send, exc)
+                    await _asgi.error_reply(scope, send, exc, store.config.degraded)
                     return
                 if session.accessed or set_cookie:
                     headers = _asgi.response_headers(message)
@@ -119,7 +119,7 @@ class SessionMiddleware:
         except SessionBackendUnavailable as exc:  # from the endpoint: revoke_user(), load_session()
             if started:
                 raise
-            await _asgi.error_reply(scope, send, exc)
+            await _asgi.error_reply(scope, send, exc, store.config.degraded)
             return
         session = scope["session"]
         if kind == "websocket" and session.loaded and not session.new and not replied:

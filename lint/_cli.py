@@ -106,8 +106,8 @@ def run(args: argparse.Namespace) -> int:
     missing = _missing()
     if missing is not None:
         return _fail(
-            f"{missing} is not installed: the linter needs the [lint] extra, "
-            "pip install 'sessionkit-redis[lint]'"
+            f"{missing} is not installed: the linter needs the [lint] extra "
+            "(pip install 'sessionkit-redis[lint]', or from a checkout: pip install './sessionkit[lint]')"
         )
     from sessionkit.lint._config import ConfigError, find_pyproject, load
 
@@ -158,6 +158,9 @@ def run(args: argparse.Namespace) -> int:
     for path in paths:
         if not os.path.lexists(path):
             return _fail(f"path does not exist: {path}")
+    for flag, target in (("--output", args.output), ("--write-baseline", args.write_baseline)):
+        if target is not None and (problem := _unwritable(target)):
+            return _fail(f"{flag} {target}: {problem}")
     baseline = args.baseline or (
         Path(config.baseline) if config.baseline and not args.write_baseline else None
     )
@@ -165,6 +168,18 @@ def run(args: argparse.Namespace) -> int:
         origin = "--baseline" if args.baseline else "baseline (pyproject.toml)"
         return _fail(f"{origin} {baseline}: no such file (create it with --write-baseline)")
     return _lint(args, config, paths, baseline)
+
+
+def _unwritable(target: Path) -> str | None:
+    """Why a report cannot be written to ``target`` (checked before linting), or ``None``."""
+    folder = target.parent if str(target.parent) else Path(".")
+    if target.is_dir():
+        return "is a directory"
+    if not folder.is_dir():
+        return f"directory {folder} does not exist"
+    if not os.access(folder, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        return "not writable"
+    return None
 
 
 def _lint(args: argparse.Namespace, config: Any, paths: list[Path], baseline: Path | None) -> int:
@@ -257,7 +272,10 @@ def _emit(args: argparse.Namespace, report: Any) -> int:
         else:  # machine output stays valid
             sys.stderr.write(table)
     if args.output:
-        args.output.write_text(text, encoding="utf-8")
+        try:
+            args.output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            return _fail(f"--output {args.output}: {exc.strerror or exc}")
     else:
         sys.stdout.write(text)
     return 1 if report.findings and not args.exit_zero else 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import textwrap
 from typing import Any, ClassVar
 
@@ -210,4 +211,5 @@ class Rule:
 
     @classmethod
     def description(cls) -> str:
-        return (cls.__doc__ or "").strip()
+        """The class docstring, dedented (its continuation lines are prose, not a code block)."""
+        return inspect.cleandoc(cls.__doc__ or "")

@@ -37,10 +37,10 @@ def _client(args: argparse.Namespace) -> Any:
     if not args.url:
         print("sessionkit sessions: no Redis URL; pass --url or set SESSIONKIT_REDIS_URL", file=sys.stderr)
         raise SystemExit(2)
-    from sessionkit._connect import sync_client  # redis-py only when a command runs, not for --help
+    from sessionkit._connect import check_url, sync_client  # redis-py only when a command runs
 
     try:
-        return sync_client(args.url)
+        return sync_client(check_url(args.url, "--url"))
     except SessionError as exc:
         print(f"sessionkit sessions: {exc}", file=sys.stderr)
         raise SystemExit(2) from exc

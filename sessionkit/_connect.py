@@ -7,10 +7,11 @@ URL forms: ``redis://``, ``rediss://`` (TLS, ``user:password@`` for ACL users), 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
+from typing import Any, get_args
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import redis
 import redis.asyncio
@@ -31,7 +32,9 @@ from redis.exceptions import (
     TryAgainError,
 )
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from sessionkit._commands import Command
 from sessionkit._errors import (
     ConfigurationError,
     PoolExhausted,
@@ -46,12 +49,57 @@ SCHEMES = ("redis", "rediss", "unix", "redis+sentinel", "redis+cluster")
 
 
 def mask_url(url: str) -> str:
-    """The URL with its password replaced by ``***`` (for logs, errors and ``repr``)."""
-    parts = urlsplit(url)
-    if parts.password is None:
+    """The URL with its password replaced by ``***`` (for logs, errors and ``repr``); also for a
+    URL too malformed to parse."""
+    try:
+        password = urlsplit(url).password
+    except ValueError:  # e.g. an unclosed IPv6 bracket: mask whatever sits between ':' and '@'
+        return re.sub(r"(//[^:/@]*:)[^@]*@", r"\1***@", url)
+    if password is None:
         return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
+    return url.replace(f":{password}@", ":***@", 1)
+
+
+_URL_FORMS = ("redis://[user:password@]host:6379/0, rediss://... (TLS), unix:///path/to/redis.sock, "
+              "redis+sentinel://host:26379,host2:26379/service or redis+cluster://host:6379")
+
+
+def check_url(url: object, setting: str | None = None) -> str:
+    """``url`` if redis-py (and sessionkit's Sentinel and Cluster forms) can use it; otherwise a
+    ``ConfigurationError`` naming ``setting`` (how the user wrote it, e.g. ``SESSIONKIT_REDIS_URL``)
+    and the URL with its password masked, before any connection is tried."""
+    where = f" in {setting}" if setting else ""
+    if not isinstance(url, str):
+        raise ConfigurationError(f"{setting or 'the Redis URL'} must be a URL string like {_URL_FORMS}, "
+                                 f"not {url!r}")
+    problem = _url_problem(url)
+    if problem:
+        raise ConfigurationError(f"invalid Redis URL {mask_url(url)!r}{where}: {problem}. Use {_URL_FORMS}.")
+    return url
+
+
+def _url_problem(url: str) -> str | None:
+    try:
+        parts = urlsplit(url)
+        scheme = parts.scheme
+        if scheme not in SCHEMES:
+            return f"unsupported scheme {scheme + '://' if scheme else '(none)'}"
+        if scheme == "redis+sentinel":
+            _sentinel_parts(url)
+            return None
+        plain = "redis" + url[len(scheme):] if scheme == "redis+cluster" else url
+        kwargs = redis.connection.parse_url(plain)  # type: ignore[no-untyped-call]
+    except ConfigurationError as exc:
+        return str(exc)
+    except ValueError as exc:  # redis-py's and urllib's own reasons (bad port, bad query value...)
+        return str(exc).rstrip(".")
+    if scheme == "unix":
+        return None if kwargs.get("path") else "no socket path (unix:///path/to/redis.sock)"
+    if "host" not in kwargs:
+        return "no host"
+    if parts.path.strip("/") and "db" not in kwargs:
+        return f"the database {parts.path.strip('/')!r} is not a number"
+    return None
 
 
 RETRIES = 2  # two quick retries with backoff absorb a dropped connection or a failover blip
@@ -77,15 +125,13 @@ def _sentinel_parts(url: str) -> tuple[list[tuple[str, int]], str, dict[str, Any
     hosts_part = parts.netloc.rsplit("@", 1)[-1]
     service = parts.path.strip("/")
     if not hosts_part or not service:
-        raise ConfigurationError(
-            f"sentinel URL {mask_url(url)!r} needs sentinel addresses and a service name: "
-            "redis+sentinel://host:26379,host2:26379/mymaster"
-        )
+        raise ConfigurationError("a sentinel URL needs sentinel addresses and a service name "
+                                 "(redis+sentinel://host:26379,host2:26379/mymaster)")
     hosts = []
     for item in hosts_part.split(","):
         host, _, port = item.rpartition(":")
         if not host or not port.isdigit():
-            raise ConfigurationError(f"bad sentinel address {item!r} in {mask_url(url)!r}: use host:port")
+            raise ConfigurationError(f"bad sentinel address {item!r}: use host:port")
         hosts.append((host, int(port)))
     extra: dict[str, Any] = {}
     if parts.username:
@@ -94,18 +140,14 @@ def _sentinel_parts(url: str) -> tuple[list[tuple[str, int]], str, dict[str, Any
         extra["password"] = unquote(parts.password)
     query = parse_qs(parts.query)
     if "db" in query:
+        if not query["db"][0].isdigit():
+            raise ConfigurationError(f"the database {query['db'][0]!r} is not a number")
         extra["db"] = int(query["db"][0])
     return hosts, service, extra
 
 
 def _check_scheme(url: str) -> str:
-    scheme = urlsplit(url).scheme
-    if scheme not in SCHEMES:
-        raise ConfigurationError(
-            f"unsupported Redis URL {mask_url(url)!r}: use one of "
-            + ", ".join(f"{s}://" for s in SCHEMES)
-        )
-    return scheme
+    return urlsplit(check_url(url)).scheme
 
 
 class _BlockingSentinelPool(redis.sentinel.SentinelConnectionPool, redis.BlockingConnectionPool):
@@ -184,6 +226,7 @@ async def adrop_connections(client: Any) -> None:
         await pool.disconnect(inuse_connections=True)
 
 
+_WRITING_STEPS = frozenset(command.name for command in get_args(Command) if command.writes)
 _UNAVAILABLE_RESPONSES = (ReadOnlyError, ClusterDownError, TryAgainError, MasterDownError)
 
 
@@ -205,11 +248,12 @@ def translated(exc: RedisError | RedisClusterException, where: str) -> SessionEr
         )
     if isinstance(exc, ResponseError) and not isinstance(exc, _UNAVAILABLE_RESPONSES):
         return SessionError(f"Redis refused the session {where}: {exc}")
+    # Only a step that writes and timed out may have been executed by the server after all.
+    maybe_applied = isinstance(exc, RedisTimeoutError) and where in _WRITING_STEPS
     return SessionBackendUnavailable(
         f"session {where} failed: Redis is unreachable ({type(exc).__name__}: {exc}). "
-        "Check the Redis URL and that the server is up; requests get 503 until it returns "
-        "(or enable degraded mode to serve empty sessions meanwhile). A write that timed out "
-        "may still have been applied."
+        "Check the Redis URL and that the server is up."
+        + (" The write timed out: it may still have been applied." if maybe_applied else "")
     )
 
 

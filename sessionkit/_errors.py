@@ -45,6 +45,12 @@ class SessionNotReplicated(SessionBackendUnavailable):
     """
 
 
+# The size limit as each surface spells it (the store raising the error does not know which one
+# configured it).
+_MAX_SIZE_SETTINGS = ("SESSIONKIT_MAX_SIZE (Flask, Django), SessionMiddleware(max_size=...) (Starlette), "
+                     "max_size= (RedisStore, AsyncRedisStore)")
+
+
 class SessionTooLarge(SessionError, ValueError):
     """The serialized session exceeds the configured size limit; nothing was written."""
 
@@ -52,7 +58,8 @@ class SessionTooLarge(SessionError, ValueError):
         super().__init__(
             f"session is {size} bytes serialized, over the limit of {limit} bytes; nothing was "
             "written. Store large data elsewhere (a database row keyed by user) and keep only its "
-            "ID in the session, or raise max_size if this really belongs in the session."
+            "ID in the session, or raise the limit if this really belongs in the session: "
+            f"{_MAX_SIZE_SETTINGS}."
         )
         self.size = size
         self.limit = limit

@@ -276,13 +276,19 @@ def store_options(values: Mapping[str, Any], spelled: Callable[[str], str]) -> d
     return {name: STORE_OPTIONS[name](value, spelled(name)) for name, value in values.items()}
 
 
-def unknown_names(given: Iterable[str], known: Iterable[str]) -> list[str]:
-    """``"X (did you mean 'Y'?)"`` for each name in ``given`` that is not ``known``."""
-    known = list(known)
+def unknown_names(given: Iterable[str], known: Iterable[str],
+                  elsewhere: Mapping[str, str] | None = None) -> list[str]:
+    """``"X (did you mean 'Y'?)"`` for each name in ``given`` that is not ``known``.
+
+    ``elsewhere`` maps names a user may expect to the setting that holds that value instead
+    (Django's idle timeout is ``SESSION_COOKIE_AGE``, not ``SESSIONKIT_IDLE_TIMEOUT``): a name
+    closest to one of them suggests that setting.
+    """
+    known, elsewhere = list(known), dict(elsewhere or {})
     out = []
     for name in sorted(set(given) - set(known)):
-        close = difflib.get_close_matches(name, known, n=1)
-        out.append(f"{name} (did you mean {close[0]!r}?)" if close else name)
+        close = difflib.get_close_matches(name, [*known, *elsewhere], n=1)
+        out.append(f"{name} (did you mean {elsewhere.get(close[0], close[0])!r}?)" if close else name)
     return out
 
 
@@ -295,6 +301,14 @@ def same_site(value: Any, name: str) -> SameSite | None:
     if lowered not in ("lax", "strict", "none"):
         raise ConfigurationError(f"{name} must be 'lax', 'strict', 'none' or None, not {value!r}")
     return cast(SameSite, lowered)
+
+
+def unavailable_log(exc: SessionBackendUnavailable, degraded_setting: str | None) -> str:
+    """The log line of a request answered 503 because of ``exc``: the hint to turn degraded mode on
+    (``degraded_setting``, as the framework spells it) only when it is off (``None``: it is on)."""
+    hint = (f"; set {degraded_setting} to serve empty sessions while Redis is unavailable"
+            if degraded_setting else "")
+    return f"{exc} The request was answered 503 with Retry-After{hint}."
 
 
 def unavailable_headers(exc: SessionBackendUnavailable) -> dict[str, str]:

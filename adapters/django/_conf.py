@@ -22,6 +22,7 @@ from django.utils.module_loading import import_string
 
 from sessionkit import AsyncRedisStore, ConfigurationError, RedisStore, Serializer
 from sessionkit import _web as web
+from sessionkit._connect import check_url
 
 DB_ENGINE = "django.contrib.sessions.backends.db"
 _UNSET = object()
@@ -36,13 +37,16 @@ STORE_SETTINGS = {f"SESSIONKIT_{name.upper()}": name for name in web.STORE_OPTIO
                   if name not in ("serializer", "idle_timeout", "degraded")}  # degraded: the adapter's
 STORE_NAMES = {option: name for name, option in STORE_SETTINGS.items()}
 KNOWN = sorted({*DEFAULTS, *STORE_SETTINGS, "SESSIONKIT_FALLBACK_ENGINE"})
+# What other adapters' SESSIONKIT_* settings are, in Django's own settings.
+ELSEWHERE = {"SESSIONKIT_IDLE_TIMEOUT": "SESSION_COOKIE_AGE", "SESSIONKIT_SERIALIZER": "SESSION_SERIALIZER",
+             "SESSIONKIT_COOKIE_SECURE": "SESSION_COOKIE_SECURE"}
 
 
 def setting(name: str) -> Any:
     return getattr(settings, name, DEFAULTS.get(name))
 
 
-class _FastJSON(JSONSerializer):
+class _FastJSON:
     """Django's ``JSONSerializer`` with its encoder built once (``json.dumps`` with options builds
     one per call): the same bytes, for the values a request touches and every save."""
 
@@ -51,11 +55,20 @@ class _FastJSON(JSONSerializer):
     def dumps(self, obj: Any) -> bytes:
         return self._encoder.encode(obj).encode("latin-1")
 
+    def loads(self, data: bytes) -> Any:
+        return json.loads(data.decode("latin-1"))
+
 
 def serializer() -> Serializer:
     """Django's ``SESSION_SERIALIZER``, used per value; refused unless it writes JSON."""
     path = settings.SESSION_SERIALIZER
-    cls = import_string(path)
+    try:
+        cls = import_string(path)
+    except ImportError as exc:
+        raise ImproperlyConfigured(
+            f"SESSION_SERIALIZER {path!r} cannot be imported ({exc}). Use "
+            "'django.core.signing.JSONSerializer' (the default) or a JSON-based serializer."
+        ) from exc
     instance = cls()
     try:
         if "pickle" in f"{cls.__module__}.{cls.__qualname__}".lower():
@@ -66,7 +79,9 @@ def serializer() -> Serializer:
             f"SESSION_SERIALIZER {path!r} does not produce JSON; sessionkit never stores pickle. "
             "Use 'django.core.signing.JSONSerializer' (the default) or a JSON-based serializer."
         ) from exc
-    return _FastJSON() if cls is JSONSerializer else instance  # type: ignore[no-any-return]
+    if cls is JSONSerializer:
+        return _FastJSON()
+    return instance  # type: ignore[no-any-return]
 
 
 @dataclass(eq=False)
@@ -191,6 +206,8 @@ def _build() -> Conf:
         options = web.store_options(given, lambda option: STORE_NAMES.get(option, "SESSION_COOKIE_AGE"))
         options["serializer"] = serializer()
         degraded = web.flag(setting("SESSIONKIT_DEGRADED"), "SESSIONKIT_DEGRADED")
+        if url is not None:
+            check_url(url, "SESSIONKIT_REDIS_URL")
         store = RedisStore(url, client=client, **options)
     except ConfigurationError as exc:
         raise ImproperlyConfigured(f"sessionkit: {exc}") from exc

@@ -41,18 +41,10 @@ def check_sessions(app_configs: Any = None, **kwargs: Any) -> list[Any]:
                 hint=f"Set SESSION_ENGINE = {ENGINE!r} and SESSIONKIT_REDIS_URL.", id="sessionkit.E003")]
     if engine != ENGINE:
         return []
-    if _conf.setting("SESSIONKIT_REDIS_URL") is None and _conf.setting("SESSIONKIT_REDIS_CLIENT") is None:
-        return [Error("SESSIONKIT_REDIS_URL is not set.", hint="Set SESSIONKIT_REDIS_URL = "
-                      "'redis://host:6379/0' (or SESSIONKIT_REDIS_CLIENT to a redis-py client).",
-                      id="sessionkit.E001")]
-    try:
-        _conf.current()
-    except ImproperlyConfigured as exc:
-        code = "sessionkit.E002" if "SESSION_SERIALIZER" in str(exc) else "sessionkit.E004"
-        return [Error(str(exc), id=code)]
-    problems: list[Any] = [
-        Warning(f"unknown setting {name}", hint="Known settings: docs/django.md.", id="sessionkit.W004")
-        for name in unknown_names([n for n in dir(settings) if n.startswith("SESSIONKIT_")], _conf.KNOWN)]
+    problems: list[Any] = _configuration_errors()  # errors do not hide the warnings below
+    given = [n for n in dir(settings) if n.startswith("SESSIONKIT_")]
+    problems += [Warning(f"unknown setting {name}", hint="Known settings: docs/django.md.",
+                         id="sessionkit.W004") for name in unknown_names(given, _conf.KNOWN, _conf.ELSEWHERE)]
     if "django.contrib.sessions.middleware.SessionMiddleware" in settings.MIDDLEWARE:
         problems.append(Warning(
             "Django's SessionMiddleware answers 500 when Redis is unreachable.",
@@ -69,9 +61,32 @@ def check_sessions(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     return problems
 
 
+def _configuration_errors() -> list[Any]:
+    """E001 (no Redis), E002 (serializer), E004 (any other bad setting), each on its own."""
+    errors: list[Any] = []
+    if _conf.setting("SESSIONKIT_REDIS_URL") is None and _conf.setting("SESSIONKIT_REDIS_CLIENT") is None:
+        errors.append(Error("SESSIONKIT_REDIS_URL is not set.", hint="Set SESSIONKIT_REDIS_URL = "
+                            "'redis://host:6379/0' (or SESSIONKIT_REDIS_CLIENT to a redis-py client).",
+                            id="sessionkit.E001"))
+    try:
+        _conf.serializer()
+    except ImproperlyConfigured as exc:
+        errors.append(Error(str(exc), id="sessionkit.E002"))
+    if not errors:
+        try:
+            _conf.current()
+        except ImproperlyConfigured as exc:
+            errors.append(Error(str(exc), id="sessionkit.E004"))
+    return errors
+
+
 def _stranded_db_sessions() -> int:
     """Live rows of the db engine when the fallback was switched off (0 if none or unknowable)."""
-    if _conf.fallback_engine()[0] is not None or not apps.is_installed("django.contrib.sessions"):
+    try:
+        fallback = _conf.fallback_engine()[0]
+    except ImproperlyConfigured:  # a bad SESSIONKIT_FALLBACK_ENGINE: reported as E004
+        return 0
+    if fallback is not None or not apps.is_installed("django.contrib.sessions"):
         return 0
     if not _conf.db_sessions_table_exists():
         return 0

@@ -6,6 +6,7 @@ It also keeps a degraded session's cookie untouched (never re-set, never deleted
 
 from __future__ import annotations
 
+import logging
 import sys
 from typing import Any
 
@@ -16,13 +17,23 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_vary_headers
 
 from sessionkit import SessionBackendUnavailable
-from sessionkit._web import UNAVAILABLE_BODY, PlainHttpWarning, local_http, unavailable_headers
+from sessionkit._web import (
+    UNAVAILABLE_BODY,
+    PlainHttpWarning,
+    local_http,
+    unavailable_headers,
+    unavailable_log,
+)
+from sessionkit.adapters.django import _conf
 
+log = logging.getLogger("sessionkit.django")
 _FLAG = "_sessionkit_unavailable"
 
 
 def unavailable_response(exc: SessionBackendUnavailable) -> HttpResponse:
-    """The ``503 Service Unavailable`` reply with ``Retry-After``."""
+    """The ``503 Service Unavailable`` reply with ``Retry-After`` (logged on ``sessionkit.django``)."""
+    degraded = _conf.setting("SESSIONKIT_DEGRADED") is True
+    log.error("%s", unavailable_log(exc, None if degraded else "SESSIONKIT_DEGRADED = True"))
     response = HttpResponse(UNAVAILABLE_BODY, status=503)
     for name, value in unavailable_headers(exc).items():
         response[name] = value

@@ -210,6 +210,34 @@ def test_degraded_mode_keeps_the_cookie(make, redis_server) -> None:
         redis_server.start()
 
 
+DEGRADED_SETTING = {"flask": "SESSIONKIT_DEGRADED = True", "django": "SESSIONKIT_DEGRADED = True",
+                    "starlette": "SessionMiddleware(degraded=True)"}
+
+
+@pytest.mark.parametrize("degraded", [False, True])
+def test_redis_down_logs_say_only_what_applies(make, redis_server, caplog: pytest.LogCaptureFixture,
+                                               degraded: bool) -> None:
+    app = make(degraded=degraded)
+    cookie = login(app)
+    redis_server.stop()
+    try:
+        with caplog.at_level("WARNING", logger="sessionkit"):
+            assert app.request("GET", "/whoami", cookie).status == (200 if degraded else 503)
+    finally:
+        redis_server.start()
+    messages = [(r.levelname, r.getMessage()) for r in caplog.records if r.name.startswith("sessionkit")]
+    assert len(messages) == 1
+    level, message = messages[0]
+    assert "session read failed: Redis is unreachable" in message
+    assert "may still have been applied" not in message  # no write timed out
+    if degraded:  # served from an empty session: no advice to turn on what is on
+        assert level == "WARNING" and "serving an empty degraded session" in message
+        assert "degraded mode to serve" not in message and "503" not in message
+    else:
+        assert level == "ERROR"
+        assert f"answered 503 with Retry-After; set {DEGRADED_SETTING[app.framework]} to serve" in message
+
+
 def test_migration_from_the_framework_own_sessions_keeps_users_logged_in(app: Driver) -> None:
     legacy = app.legacy_cookie({"user": "ann", "cart": ["apple"]})
     reply = app.request("GET", "/whoami", legacy)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
 import os
 import re
@@ -31,7 +32,7 @@ from django.contrib.sessions.backends.db import SessionStore as DbSessionStore  
 from django.core import signing  # noqa: E402
 from django.core.checks import run_checks  # noqa: E402
 from django.core.exceptions import ImproperlyConfigured  # noqa: E402
-from django.core.management import call_command  # noqa: E402
+from django.core.management import ManagementUtility, call_command  # noqa: E402
 from django.test import Client, override_settings  # noqa: E402
 from drivers.django_app import make_driver  # noqa: E402
 
@@ -254,8 +255,9 @@ def test_size_limit(configured) -> None:
     with override_settings(SESSIONKIT_MAX_SIZE=100):
         s = SessionStore()
         s["big"] = "x" * 200
-        with pytest.raises(SessionTooLarge):
+        with pytest.raises(SessionTooLarge, match="over the limit of 100 bytes") as caught:
             s.save()
+    assert "SESSIONKIT_MAX_SIZE (Flask, Django)" in str(caught.value)  # the setting that raises it
 
 
 def test_clear_expired_and_clearsessions_are_no_ops(configured) -> None:
@@ -284,7 +286,9 @@ json_values = st.recursive(
 @given(json_values)
 def test_default_serializer_writes_djangos_bytes(value) -> None:
     """The default ``SESSION_SERIALIZER`` is served by an encoder built once: the same bytes."""
-    assert _conf.serializer().dumps(value) == signing.JSONSerializer().dumps(value)
+    data = signing.JSONSerializer().dumps(value)
+    assert _conf.serializer().dumps(value) == data
+    assert _conf.serializer().loads(data) == signing.JSONSerializer().loads(data)
 
 
 def test_a_custom_json_serializer_is_used_as_it_is() -> None:
@@ -382,7 +386,7 @@ def test_login_regenerates_the_key_and_binds_the_user(driver, redis_client, key_
 
 def test_redis_command_counts_per_request_type(driver, redis_client) -> None:
     cookie = driver.request("POST", "/set/a/1").cookie
-    costs = {}
+    costs, cookies = {}, {}
     for name, method, path, c in [
         ("untouched", "GET", "/untouched", cookie),
         ("read, no cookie", "GET", "/whoami", None),
@@ -392,10 +396,12 @@ def test_redis_command_counts_per_request_type(driver, redis_client) -> None:
         ("nested write", "POST", "/append/l/x", cookie),
         ("new session write", "POST", "/set/b/1", None),
         ("login", "POST", "/login/ann", cookie),
+        ("logout", "POST", "/logout", "login"),  # with the cookie the login set
     ]:
         with measure(redis_client) as cost:
-            assert driver.request(method, path, c).status == 200
-        costs[name] = cost.commands
+            reply = driver.request(method, path, cookies.get(c, c))
+            assert reply.status == 200
+        costs[name], cookies[name] = cost.commands, reply.cookie
     assert costs == {
         "untouched": {},
         "read, no cookie": {},
@@ -410,6 +416,9 @@ def test_redis_command_counts_per_request_type(driver, redis_client) -> None:
         # user: HGET + DEL); then the update binding the user, and the index script (SADD + TTL)
         "login": {"hgetall": 1, "hget": 1, "del": 1, "sadd": 1, "pttl": 1, "evalsha": 4,
                   "exists": 1, "hexists": 1, "hset": 2, "pexpire": 3},
+        # flush: the delete script finds the bound user itself (HGET + DEL), then SREM from that
+        # user's index; nothing is read first
+        "logout": {"evalsha": 1, "hget": 1, "del": 1, "srem": 1},
     }
 
 
@@ -631,6 +640,48 @@ def test_revoke_user_command_ends_every_session_of_the_user(configured, key_pref
     assert [SessionStore().exists(k) for k in keys] == [False, False, True]
 
 
+def manage(*argv: str) -> tuple[int, str]:
+    """``manage.py ARGV`` as Django runs it from the command line: its exit code and stderr."""
+    err = StringIO()
+    with contextlib.redirect_stderr(err), pytest.raises(SystemExit) as exited:
+        ManagementUtility(["manage.py", *argv]).execute()
+    return int(exited.value.code or 0), err.getvalue()
+
+
+DOWN = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+
+
+@pytest.mark.parametrize(("argv", "what"), [
+    (["sessionkit_stats"], "CommandError: cannot count the sessions: session scan failed: Redis is unreachable"),
+    (["sessionkit_revoke_user", "42"],
+     "CommandError: cannot end the sessions of user 42: session index read failed: Redis is unreachable"),
+    (["sessionkit_import", "--from", DB],
+     "CommandError: import stopped after moving 0 session(s) into Redis: session write failed"),
+])
+def test_commands_report_redis_down_in_one_line(database, configured, argv, what) -> None:
+    old = DbSessionStore()
+    old.update({"n": 1})
+    old.create()
+    try:
+        with override_settings(SESSIONKIT_REDIS_URL=DOWN):
+            code, err = manage(*argv)
+        assert code == 1 and "Traceback" not in err
+        (line,) = [line for line in err.splitlines() if line.startswith("CommandError")]
+        assert line.startswith(what) and "Redis is unreachable" in line
+        assert DbSessionStore().exists(old.session_key)  # not deleted: it never reached Redis
+    finally:
+        old.delete()
+
+
+@pytest.mark.parametrize(("engine", "what"), [
+    ("nope.engine", "CommandError: --from 'nope.engine': cannot import it (No module named 'nope')"),
+    ("django.contrib.sessions", "CommandError: --from 'django.contrib.sessions' is not a session engine"),
+])
+def test_import_reports_a_bad_engine_in_one_line(configured, engine, what) -> None:
+    code, err = manage("sessionkit_import", "--from", engine)
+    assert code == 1 and "Traceback" not in err and what in err
+
+
 # -- system checks -------------------------------------------------------------------------------------
 def check_ids(deploy: bool = False) -> set[str]:
     return {m.id for m in run_checks(tags=["sessionkit"], include_deployment_checks=deploy)}
@@ -693,6 +744,39 @@ def test_check_warns_about_an_unknown_setting_with_the_closest_name(configured) 
         "unknown setting SESSIONKIT_ABSOLUTE_TIMOUT (did you mean 'SESSIONKIT_ABSOLUTE_TIMEOUT'?)"]
 
 
+@pytest.mark.parametrize(("name", "meant"), [
+    ("SESSIONKIT_IDLE_TIMOUT", "SESSION_COOKIE_AGE"), ("SESSIONKIT_IDLE_TIMEOUT", "SESSION_COOKIE_AGE"),
+    ("SESSIONKIT_SERIALIZER", "SESSION_SERIALIZER"),
+])
+def test_an_unknown_setting_held_by_a_django_setting_points_at_it(configured, name, meant) -> None:
+    with override_settings(**{name: 60}):
+        messages = [m.msg for m in run_checks(tags=["sessionkit"]) if m.id == "sessionkit.W004"]
+    assert messages == [f"unknown setting {name} (did you mean {meant!r}?)"]
+
+
+def test_check_errors_do_not_hide_warnings(configured) -> None:
+    with override_settings(SESSION_SERIALIZER="drivers.django_settings.PickleSerializer", SESSIONKIT_MAX_SIZ=1,
+                           MIDDLEWARE=["django.contrib.sessions.middleware.SessionMiddleware"]):
+        assert check_ids() == {"sessionkit.E002", "sessionkit.W004", "sessionkit.W001"}
+    with override_settings(SESSIONKIT_REDIS_URL=None, SESSIONKIT_MAX_SIZ=1):
+        assert check_ids() == {"sessionkit.E001", "sessionkit.W004"}
+    with override_settings(SESSIONKIT_MAX_SIZE=-1, SESSIONKIT_MAX_SIZ=1):
+        assert check_ids() == {"sessionkit.E004", "sessionkit.W004"}
+
+
+def test_check_reports_an_unimportable_serializer_and_every_other_problem(configured) -> None:
+    gone = "django.contrib.sessions.serializers.PickleSerializer"  # removed in Django 5
+    with override_settings(SESSION_SERIALIZER=gone, SESSIONKIT_IDLE_TIMOUT=60,
+                           MIDDLEWARE=["django.contrib.sessions.middleware.SessionMiddleware"]):
+        messages = {m.id: m.msg for m in run_checks(tags=["sessionkit"])}
+        assert set(messages) == {"sessionkit.E002", "sessionkit.W004", "sessionkit.W001"}
+        assert f"SESSION_SERIALIZER {gone!r} cannot be imported" in messages["sessionkit.E002"]
+        with override_settings(SESSIONKIT_REDIS_URL=None):
+            assert check_ids() == {"sessionkit.E001", "sessionkit.E002", "sessionkit.W004", "sessionkit.W001"}
+        code, err = manage("check")
+    assert code == 1 and "Traceback" not in err and "sessionkit.E002" in err and "sessionkit.W004" in err
+
+
 @pytest.mark.parametrize(("values", "message"), [
     ({"SESSIONKIT_ABSOLUTE_TIMEOUT": "a week"}, "SESSIONKIT_ABSOLUTE_TIMEOUT must be a number of seconds"),
     ({"SESSIONKIT_WAIT_REPLICAS": -1}, "SESSIONKIT_WAIT_REPLICAS must be a whole number"),
@@ -702,6 +786,19 @@ def test_check_warns_about_an_unknown_setting_with_the_closest_name(configured) 
 def test_bad_values_name_the_setting(configured, values, message) -> None:
     with override_settings(**values), pytest.raises(ImproperlyConfigured, match=re.escape(message)):
         SessionStore()
+
+
+@pytest.mark.parametrize(("url", "reason"), [
+    ("redis://127.0.0.1:notaport/0", "notaport"), ("redis://u:hunter2@127.0.0.1:99999/0", "out of range"),
+    ("http://127.0.0.1:6379/0", "unsupported scheme"), ("redis:///0", "no host"),
+])
+def test_an_invalid_redis_url_names_the_setting_and_masks_the_password(configured, url, reason) -> None:
+    with override_settings(SESSIONKIT_REDIS_URL=url), \
+            pytest.raises(ImproperlyConfigured, match=re.escape(reason)) as caught:
+        SessionStore()
+    assert "in SESSIONKIT_REDIS_URL" in str(caught.value) and "hunter2" not in str(caught.value)
+    with override_settings(SESSIONKIT_REDIS_URL=url):
+        assert check_ids() == {"sessionkit.E004"}  # manage.py check names it too, no traceback
 
 
 def test_durations_and_the_shared_option_names(configured) -> None:

@@ -454,6 +454,17 @@ def test_bad_values_name_the_setting(redis_url: str, key_prefix: str, config: di
         make_app(redis_url, key_prefix, **config)
 
 
+@pytest.mark.parametrize(("url", "reason"), [
+    ("redis://127.0.0.1:notaport/0", "notaport"), ("redis://u:hunter2@127.0.0.1:99999/0", "out of range"),
+    ("http://127.0.0.1:6379/0", "unsupported scheme"), ("redis:///0", "no host"),
+])
+def test_an_invalid_redis_url_names_the_setting_and_masks_the_password(redis_url: str, key_prefix: str,
+                                                                       url: str, reason: str) -> None:
+    with pytest.raises(ConfigurationError, match=re.escape(reason)) as caught:
+        make_app(redis_url, key_prefix, SESSIONKIT_REDIS_URL=url)
+    assert "in SESSIONKIT_REDIS_URL" in str(caught.value) and "hunter2" not in str(caught.value)
+
+
 def test_durations_and_same_site_are_accepted_as_written(redis_url: str, key_prefix: str) -> None:
     app = make_app(redis_url, key_prefix, SESSIONKIT_IDLE_TIMEOUT="8h", SESSIONKIT_REFRESH_INTERVAL="1m30s",
                    SESSION_COOKIE_SAMESITE="Strict")
@@ -463,8 +474,10 @@ def test_durations_and_same_site_are_accepted_as_written(redis_url: str, key_pre
 
 
 def test_an_unknown_setting_is_warned_about_with_the_closest_name(redis_url: str, key_prefix: str) -> None:
-    with pytest.warns(UserWarning, match=r"SESSIONKIT_IDLE_TIMOUT \(did you mean 'IDLE_TIMEOUT'\?\)"):
+    with pytest.warns(UserWarning) as caught:
         make_app(redis_url, key_prefix, SESSIONKIT_IDLE_TIMOUT=60)
+    assert [str(w.message) for w in caught] == [
+        "unknown Flask setting SESSIONKIT_IDLE_TIMOUT (did you mean 'SESSIONKIT_IDLE_TIMEOUT'?)"]
 
 
 def test_the_same_setting_names_as_every_adapter(redis_url: str, key_prefix: str) -> None:

@@ -499,6 +499,16 @@ def test_bad_arguments_name_session_middleware(kwargs, message) -> None:
         SessionMiddleware(Starlette(), secret_key=SECRET, redis_url="redis://127.0.0.1:1/0", **kwargs)
 
 
+@pytest.mark.parametrize(("url", "reason"), [
+    ("redis://127.0.0.1:notaport/0", "notaport"), ("redis://u:hunter2@127.0.0.1:99999/0", "out of range"),
+    ("http://127.0.0.1:6379/0", "unsupported scheme"), ("redis:///0", "no host"),
+])
+def test_an_invalid_redis_url_names_the_argument_and_masks_the_password(url, reason) -> None:
+    with pytest.raises(ConfigurationError, match=re.escape(reason)) as caught:
+        SessionMiddleware(Starlette(), secret_key=SECRET, redis_url=url)
+    assert "in SessionMiddleware(redis_url=...)" in str(caught.value) and "hunter2" not in str(caught.value)
+
+
 def test_starlette_spellings_and_durations_are_accepted(redis_url, key_prefix) -> None:
     middleware = SessionMiddleware(Starlette(), secret_key=SECRET, redis_url=redis_url, same_site="Lax",
                                    idle_timeout="8h", absolute_timeout="1d")

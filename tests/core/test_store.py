@@ -302,9 +302,12 @@ def test_oversized_session_raises_before_writing(make_store) -> None:
     cookie = new_cookie(store, a=1)
     s = store.open(cookie)
     s["blob"] = "x" * 2000
-    with pytest.raises(SessionTooLarge, match="1024"):
+    with pytest.raises(SessionTooLarge, match="1024") as caught:
         store.save(s)
     assert dict(store.open(cookie)) == {"a": 1}
+    for setting in ("SESSIONKIT_MAX_SIZE (Flask, Django)", "SessionMiddleware(max_size=...) (Starlette)",
+                    "max_size= (RedisStore"):  # the limit as each framework spells it
+        assert setting in str(caught.value)
 
 
 def test_undecodable_stored_data_gives_an_empty_session_and_a_security_warning(

@@ -82,6 +82,18 @@ def test_no_python_file_is_a_warning_and_exit_2(tmp_path: Path) -> None:
     assert out.returncode == 0 and "(1 named files matched an exclude)" in out.stderr
 
 
+@pytest.mark.parametrize("flag", ["--output", "--write-baseline"])
+def test_a_report_file_that_cannot_be_written_is_a_usage_error_before_linting(tmp_path: Path, flag: str) -> None:
+    (tmp_path / "app.py").write_text(ENGINE)
+    (tmp_path / "reports").mkdir()
+    for target, problem in [("nowhere/x.json", "directory nowhere does not exist"),
+                            ("reports", "is a directory")]:
+        out = lint(flag, target, "app.py", cwd=tmp_path)
+        assert out.returncode == 2, out.stderr
+        assert out.stderr.splitlines() == [f"sessionkit lint: error: {flag} {target}: {problem}"]
+        assert out.stdout == ""
+
+
 def test_the_summary_counts_what_the_default_excludes_skipped(tmp_path: Path) -> None:
     (tmp_path / "app.py").write_text(ENGINE)
     (tmp_path / "tests").mkdir()
@@ -227,8 +239,8 @@ def test_without_the_lint_extra_one_line_and_exit_2(tmp_path: Path) -> None:
     )
     assert out.returncode == 2, out.stderr
     assert out.stderr.splitlines() == [
-        "sessionkit lint: error: libcst is not installed: the linter needs the [lint] extra, "
-        "pip install 'sessionkit-redis[lint]'"
+        "sessionkit lint: error: libcst is not installed: the linter needs the [lint] extra "
+        "(pip install 'sessionkit-redis[lint]', or from a checkout: pip install './sessionkit[lint]')"
     ]
 
 

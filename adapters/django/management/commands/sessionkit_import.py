@@ -12,14 +12,25 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from sessionkit.adapters.django import SessionStore
+from sessionkit.adapters.django.management import reported
 
 
-def _keys(engine: str, explicit: list[str]) -> list[str]:
+def _store_class(engine: str) -> Any:
+    """The ``SessionStore`` of the engine named by ``--from``."""
+    try:
+        return import_module(engine).SessionStore
+    except ImportError as exc:
+        raise CommandError(f"--from {engine!r}: cannot import it ({exc}); give the previous "
+                           "SESSION_ENGINE, e.g. django.contrib.sessions.backends.db") from exc
+    except AttributeError as exc:
+        raise CommandError(f"--from {engine!r} is not a session engine (it has no SessionStore); give "
+                           "the previous SESSION_ENGINE, e.g. django.contrib.sessions.backends.db") from exc
+
+
+def _keys(engine: str, store_cls: Any, explicit: list[str]) -> list[str]:
     """Session keys held by a server-side engine (db/cached_db: the table; file: the directory)."""
     if explicit:
         return explicit
-    module = import_module(engine)
-    store_cls = module.SessionStore
     if hasattr(store_cls, "get_model_class"):  # db, cached_db
         from django.utils import timezone
 
@@ -49,15 +60,17 @@ class Command(BaseCommand):  # type: ignore[misc]
         parser.add_argument("--delete", action="store_true", help=argparse.SUPPRESS)  # the default now
 
     def handle(self, *args: Any, engine: str, key: list[str], keep: bool, **options: Any) -> None:
-        old_cls = import_module(engine).SessionStore
+        old_cls = _store_class(engine)
         moved = skipped = 0
-        for session_key in _keys(engine, key):
+        for session_key in _keys(engine, old_cls, key):
             old = old_cls(session_key)
             data = old.load()
             if old.session_key is None:
                 skipped += 1  # expired or gone meanwhile
                 continue
-            if SessionStore(session_key).import_session(data):
+            with reported(f"import stopped after moving {moved} session(s) into Redis"):
+                imported = SessionStore(session_key).import_session(data)
+            if imported:
                 moved += 1
             else:  # already in Redis (moved on first use, or imported before)
                 skipped += 1

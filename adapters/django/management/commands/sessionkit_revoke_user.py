@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from sessionkit.adapters.django import _conf
+from sessionkit.adapters.django.management import reported
 
 
 class Command(BaseCommand):  # type: ignore[misc]
@@ -16,5 +17,6 @@ class Command(BaseCommand):  # type: ignore[misc]
         parser.add_argument("user_id", help="the user's primary key (as in request.user.pk)")
 
     def handle(self, *args: Any, user_id: str, **options: Any) -> None:
-        ended = _conf.current().store.revoke_user(user_id)
+        with reported(f"cannot end the sessions of user {user_id}"):
+            ended = _conf.current().store.revoke_user(user_id)
         self.stdout.write(f"ended {ended} session(s) of user {user_id}")
