@@ -126,7 +126,7 @@ class AsyncRedisStore(StoreCore):
 
     # -- the read ----------------------------------------------------------------------------
     async def _read(self, session: Session, session_id: str, degrade: bool) -> str:
-        key = self.config.key_for(session_id)
+        key = _ops.key_of(self.config, session_id)
         cache, ticket = self.local_cache, None
         if cache is not None:
             hit = await cache.alookup(key)

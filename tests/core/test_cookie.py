@@ -145,3 +145,19 @@ def test_other_spellings_of_a_valid_signature_are_rejected() -> None:
     for variant in (sig.replace("_", "/", 1), sig.replace("-", "+", 1), sig[:-1] + last, sig + "!"):
         assert base64.urlsafe_b64decode(variant.replace("!", "") + "=") == base64.urlsafe_b64decode(sig + "=")
         assert codec.unsign(f"{session_id}.{variant}") is None, variant
+
+
+def test_signing_and_verifying_schedule_no_hmac_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    import hmac
+
+    calls: list[object] = []
+    real = hmac.new
+    monkeypatch.setattr(hmac, "new", lambda *a, **k: calls.append(a) or real(*a, **k))
+    fresh = CookieCodec(["current-secret-0123456789", "old-secret-0123456789"])
+    derived = len(calls)  # once per secret, at construction
+    old = CookieCodec("old-secret-0123456789").sign(new_session_id())
+    calls.clear()
+    for _ in range(5):
+        cookie = fresh.sign(new_session_id())
+        assert fresh.unsign(cookie) and fresh.unsign(old)
+    assert (derived, calls) == (2, [])
