@@ -37,11 +37,15 @@ _REDIS_ERRORS = (RedisError, RedisClusterException)
 
 class _Shared:
     """A cache miss's ``HGETALL`` shared by concurrent misses of the key: the reply (``None`` if it
-    failed) and, once its reader decoded it, the record to serve the others (``None``: not live)."""
+    failed) and, once its reader decoded it, the record to serve the others (``None``: not live).
+    Each waiter waits on ``done`` (one future of its own: cancelling one waiter cancels no other)."""
 
-    __slots__ = ("raw", "record")
+    __slots__ = ("done", "loop", "raw", "record", "ticket")
 
-    def __init__(self) -> None:
+    def __init__(self, ticket: Ticket) -> None:
+        self.ticket = ticket
+        self.loop = asyncio.get_running_loop()
+        self.done = asyncio.Event()
         self.raw: dict[bytes, bytes] | None = None
         self.record: Record | None = None
 
@@ -57,29 +61,32 @@ class _Writes:
     """
 
     def __init__(self) -> None:
-        self._pending: dict[str, tuple[int, asyncio.Future[None]]] = {}
+        self._pending: dict[str, tuple[int, asyncio.Event, asyncio.AbstractEventLoop]] = {}
 
     def __contains__(self, key: str) -> bool:
         return key in self._pending
 
-    def begin(self, key: str) -> asyncio.Future[None]:
-        count, done = self._pending.get(key) or (0, asyncio.get_running_loop().create_future())
-        self._pending[key] = (count + 1, done)
-        return done
-
-    def end(self, key: str, done: asyncio.Future[None]) -> None:
-        count, current = self._pending.get(key, (0, done))
-        if current is not done or count <= 1:
-            self._pending.pop(key, None)
-            if not done.done():
-                done.set_result(None)
+    def begin(self, key: str) -> None:
+        entry = self._pending.get(key)
+        if entry is None:
+            self._pending[key] = (1, asyncio.Event(), asyncio.get_running_loop())
         else:
-            self._pending[key] = (count - 1, done)
+            self._pending[key] = (entry[0] + 1, entry[1], entry[2])
+
+    def end(self, key: str) -> None:
+        entry = self._pending.get(key)
+        if entry is None:
+            return
+        if entry[0] <= 1:
+            del self._pending[key]
+            entry[1].set()
+        else:
+            self._pending[key] = (entry[0] - 1, entry[1], entry[2])
 
     async def wait(self, key: str) -> None:
         entry = self._pending.get(key)
-        if entry is not None and entry[1].get_loop() is asyncio.get_running_loop():
-            await asyncio.shield(entry[1])
+        if entry is not None and entry[2] is asyncio.get_running_loop():
+            await entry[1].wait()
 
 
 class AsyncRedisStore(StoreCore):
@@ -100,7 +107,7 @@ class AsyncRedisStore(StoreCore):
         fast = plain and getattr(self.client, "connection", None) is None
         self._lane: AsyncLane | None = AsyncLane(self.client.connection_pool) if fast else None
         # Redis key -> (ticket, reply) of the cache miss in flight, for others to join.
-        self._reads: dict[str, tuple[Ticket, asyncio.Future[_Shared]]] = {}
+        self._reads: dict[str, _Shared] = {}
         self._writes = _Writes()
 
     async def _hgetall(self, key: str) -> dict[bytes, bytes]:
@@ -144,14 +151,15 @@ class AsyncRedisStore(StoreCore):
             return await self._perform(command)
         cache.forget_command(command)
         key = getattr(command, "key", None)
-        done = self._writes.begin(key) if isinstance(key, str) else None
+        if not isinstance(key, str):
+            return await self._perform(command)
+        self._writes.begin(key)
         try:
             reply = await self._perform(command)
             cache.after_write()
             return reply
         finally:
-            if done is not None:
-                self._writes.end(key, done)
+            self._writes.end(key)
 
     async def _perform(self, command: Command) -> Any:
         try:
@@ -230,24 +238,21 @@ class AsyncRedisStore(StoreCore):
         A read joins one in flight only if their tickets are equal: no invalidation of the key (and
         no flush) was applied since that read began, so its reply is as fresh as a new one would be.
         """
-        loop = asyncio.get_running_loop()
-        pending = self._reads.get(key)
-        own = _Shared()
-        if pending is not None and pending[0] == ticket and pending[1].get_loop() is loop:
-            shared = await asyncio.shield(pending[1])
+        shared = self._reads.get(key)
+        if shared is not None and shared.ticket == ticket and shared.loop is asyncio.get_running_loop():
+            await shared.done.wait()
             if shared.raw is not None:
                 return shared
-            own.raw = await self._hgetall(key)  # the shared read failed: this request tries its own
-            return own
-        future: asyncio.Future[_Shared] = loop.create_future()
-        self._reads[key] = (ticket, future)
+            shared = _Shared(ticket)  # the shared read failed: this request tries its own
+            shared.raw = await self._hgetall(key)
+            return shared
+        shared = self._reads[key] = _Shared(ticket)
         try:
-            own.raw = await self._hgetall(key)
-            return own
+            shared.raw = await self._hgetall(key)
+            return shared
         finally:
-            if not future.done():
-                future.set_result(own)
-            if self._reads.get(key, (None, None))[1] is future:
+            shared.done.set()
+            if self._reads.get(key) is shared:
                 del self._reads[key]
 
     async def _load(self, session: Session, session_id: str, degrade: bool) -> None:
