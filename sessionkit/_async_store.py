@@ -61,30 +61,28 @@ class _Writes:
     """
 
     def __init__(self) -> None:
-        self._pending: dict[str, tuple[int, asyncio.Event, asyncio.AbstractEventLoop]] = {}
-
-    def __contains__(self, key: str) -> bool:
-        return key in self._pending
+        # key -> (writes in flight, set when the last one ends, its event loop); read it directly
+        self.pending: dict[str, tuple[int, asyncio.Event, asyncio.AbstractEventLoop]] = {}
 
     def begin(self, key: str) -> None:
-        entry = self._pending.get(key)
+        entry = self.pending.get(key)
         if entry is None:
-            self._pending[key] = (1, asyncio.Event(), asyncio.get_running_loop())
+            self.pending[key] = (1, asyncio.Event(), asyncio.get_running_loop())
         else:
-            self._pending[key] = (entry[0] + 1, entry[1], entry[2])
+            self.pending[key] = (entry[0] + 1, entry[1], entry[2])
 
     def end(self, key: str) -> None:
-        entry = self._pending.get(key)
+        entry = self.pending.get(key)
         if entry is None:
             return
         if entry[0] <= 1:
-            del self._pending[key]
+            del self.pending[key]
             entry[1].set()
         else:
-            self._pending[key] = (entry[0] - 1, entry[1], entry[2])
+            self.pending[key] = (entry[0] - 1, entry[1], entry[2])
 
     async def wait(self, key: str) -> None:
-        entry = self._pending.get(key)
+        entry = self.pending.get(key)
         if entry is not None and entry[2] is asyncio.get_running_loop():
             await entry[1].wait()
 
@@ -198,7 +196,7 @@ class AsyncRedisStore(StoreCore):
         key = _ops.key_of(self.config, session_id)
         cache, ticket = self.local_cache, None
         if cache is not None:
-            if key in self._writes:  # read after this replica's write of it: kept, not refused
+            if key in self._writes.pending:  # after this replica's write in flight: kept, not refused
                 await self._writes.wait(key)
             hit = await cache.alookup(key)
             if hit is not None:

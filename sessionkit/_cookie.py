@@ -26,6 +26,7 @@ _COOKIE_RE = re.compile(r"[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]
 SALT = "sessionkit.session-id"
 _URLSAFE = bytes.maketrans(b"-_", b"+/")
 _URLSAFE_OUT = bytes.maketrans(b"+/", b"-_")
+_VERIFIED_MAX = 4096  # cookies remembered per codec (a few hundred KiB at most)
 _IPAD = bytes(x ^ 0x36 for x in range(256))
 _OPAD = bytes(x ^ 0x5C for x in range(256))
 
@@ -63,10 +64,13 @@ class CookieCodec:
     byte (a property test pins it): ``<id>.<base64url(HMAC-SHA256(key, id))>`` where ``key`` is
     ``HMAC-SHA256(secret, salt)``. The keys are derived once here instead of on every call, and
     so are the two SHA-256 states HMAC starts from (RFC 2104: the key XOR ipad and opad), so
-    signing or verifying an ID copies two hash states instead of scheduling the key again.
+    signing or verifying an ID copies two hash states instead of scheduling the key again. The
+    last 4,096 cookies that verified are remembered (a dict keyed by the whole cookie string):
+    a cookie equal to one of them gives its ID without HMAC work; every other cookie, forged ones
+    included, is verified in full and never remembered unless it verifies.
     """
 
-    __slots__ = ("_pads", "_sign_pads")
+    __slots__ = ("_pads", "_sign_pads", "_verified")
 
     def __init__(self, secret_keys: SecretKeys, *, salt: str = SALT) -> None:
         salt_b = salt.encode()
@@ -74,6 +78,9 @@ class CookieCodec:
         keys = (hmac.new(k, salt_b, hashlib.sha256).digest() for k in secrets)
         self._pads = tuple(_pads(k) for k in keys)
         self._sign_pads = self._pads[0]
+        # Cookies that verified, remembered: a browser sends the same cookie on every request.
+        # Only a cookie equal to one that verified is answered from here; anything else is checked.
+        self._verified: dict[str, str] = {}
 
     def sign(self, session_id: str) -> str:
         mac = _mac(self._sign_pads, session_id.encode())
@@ -81,13 +88,21 @@ class CookieCodec:
 
     def unsign(self, cookie: str | None) -> str | None:
         """Return the session ID in a valid cookie, or ``None`` for anything else."""
-        if not cookie or not _COOKIE_RE.fullmatch(cookie):  # no HMAC work for what cannot verify
+        if not cookie:
+            return None
+        known = self._verified.get(cookie)
+        if known is not None:
+            return known
+        if not _COOKIE_RE.fullmatch(cookie):  # no HMAC work for what cannot verify
             return None
         session_id, _, sig = cookie.rpartition(".")
         mac = binascii.a2b_base64(sig.encode().translate(_URLSAFE) + b"=")
         value = session_id.encode()
         for pads in self._pads:
             if hmac.compare_digest(mac, _mac(pads, value)):
+                if len(self._verified) >= _VERIFIED_MAX:
+                    self._verified.clear()
+                self._verified[cookie] = session_id
                 return session_id
         return None
 

@@ -161,3 +161,19 @@ def test_signing_and_verifying_schedule_no_hmac_key(monkeypatch: pytest.MonkeyPa
         cookie = fresh.sign(new_session_id())
         assert fresh.unsign(cookie) and fresh.unsign(old)
     assert (derived, calls) == (2, [])
+
+
+def test_a_cookie_verified_once_is_answered_without_hmac_and_forgeries_never_are(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from sessionkit import _cookie
+
+    fresh = CookieCodec("current-secret-0123456789")
+    session_id = new_session_id()
+    cookie = fresh.sign(session_id)
+    forged = CookieCodec("another-secret-0123456789").sign(session_id)
+    macs: list[bytes] = []
+    real = _cookie._mac
+    monkeypatch.setattr(_cookie, "_mac", lambda pads, message: macs.append(message) or real(pads, message))
+    assert [fresh.unsign(cookie) for _ in range(3)] == [session_id] * 3
+    assert [fresh.unsign(forged) for _ in range(3)] == [None] * 3
+    assert len(macs) == 1 + 3  # the valid cookie once; the forged one every time
