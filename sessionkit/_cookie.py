@@ -70,7 +70,7 @@ class CookieCodec:
     included, is verified in full and never remembered unless it verifies.
     """
 
-    __slots__ = ("_pads", "_sign_pads", "_verified")
+    __slots__ = ("_pads", "_sign_pads", "_signed", "_verified")
 
     def __init__(self, secret_keys: SecretKeys, *, salt: str = SALT) -> None:
         salt_b = salt.encode()
@@ -81,10 +81,30 @@ class CookieCodec:
         # Cookies that verified, remembered: a browser sends the same cookie on every request.
         # Only a cookie equal to one that verified is answered from here; anything else is checked.
         self._verified: dict[str, str] = {}
+        self._signed: dict[str, str] = {}  # the other way round, for cookies signed with the current key
 
     def sign(self, session_id: str) -> str:
         mac = _mac(self._sign_pads, session_id.encode())
         return f"{session_id}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
+
+    def sign_cached(self, session_id: str) -> str:
+        """``sign``, remembered for the last IDs signed or verified (an adapter that slides the
+        cookie's expiry sends the same signed ID after every write)."""
+        cookie = self._signed.get(session_id)
+        if cookie is None:
+            cookie = self.sign(session_id)
+            self._remember(cookie, session_id, current=True)
+        return cookie
+
+    def _remember(self, cookie: str, session_id: str, *, current: bool) -> None:
+        """Keep a cookie that verified (``current``: signed with the signing key, so it is also
+        what ``sign`` gives for the ID; a cookie signed with a rotated-out secret is not)."""
+        if len(self._verified) >= _VERIFIED_MAX:
+            self._verified.clear()
+            self._signed.clear()
+        self._verified[cookie] = session_id
+        if current:
+            self._signed[session_id] = cookie
 
     def unsign(self, cookie: str | None) -> str | None:
         """Return the session ID in a valid cookie, or ``None`` for anything else."""
@@ -100,9 +120,7 @@ class CookieCodec:
         value = session_id.encode()
         for pads in self._pads:
             if hmac.compare_digest(mac, _mac(pads, value)):
-                if len(self._verified) >= _VERIFIED_MAX:
-                    self._verified.clear()
-                self._verified[cookie] = session_id
+                self._remember(cookie, session_id, current=pads is self._sign_pads)
                 return session_id
         return None
 

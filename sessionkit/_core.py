@@ -99,7 +99,7 @@ class StoreCore:
         self._url = url
         self.client = client if client is not None else self._connect(url or "")
         self.ctx = Context(self.config, self.serializer, time.time, new_session_id,
-                           self.codec.sign if self.codec is not None else None, self.sharded)
+                           self.codec.sign_cached if self.codec is not None else None, self.sharded)
         self._setup()
         self.local_cache: StoreCache | None = make_store_cache(
             local_cache, self.config, self.client, self.hooks,
