@@ -135,17 +135,32 @@ def header(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> str | None:
     return None
 
 
-def request_cookie(scope: Scope, name: str) -> str | None:
-    """Cookie ``name`` of the request, as Starlette's ``request.cookies`` reads it (its parser; of
+class CookieReader:
+    """Cookie ``name`` of a request, as Starlette's ``request.cookies`` reads it (its parser; of
     several ``Cookie`` headers, the last that has it), without building the request's header and
-    cookie mappings: only a header that holds the name is parsed."""
-    found = None
-    for key, raw in scope["headers"]:
-        if key == b"cookie":
-            text = raw.decode("latin-1")
-            if name in text:
-                found = cookie_parser(text).get(name, found)
-    return found
+    cookie mappings: only a header that holds the name is parsed, and what a header held is
+    remembered (a client sends the same header on every request; the last 1,024 are kept)."""
+
+    _MAX = 1024
+
+    def __init__(self, name: str) -> None:
+        self.name, self._name_b = name, name.encode("latin-1")
+        self._seen: dict[bytes, str | None] = {}
+
+    def __call__(self, scope: Scope) -> str | None:
+        found = None
+        for key, raw in scope["headers"]:
+            if key == b"cookie" and self._name_b in raw:
+                try:
+                    value = self._seen[raw]
+                except KeyError:
+                    value = cookie_parser(raw.decode("latin-1")).get(self.name)
+                    if len(self._seen) >= self._MAX:
+                        self._seen.clear()
+                    self._seen[raw] = value
+                if value is not None:
+                    found = value
+        return found
 
 
 def response_headers(message: Message) -> list[tuple[bytes, bytes]]:

@@ -67,6 +67,7 @@ class SessionMiddleware:
         self._shared, self._stores = _asgi.stores(secrets, redis_url, redis_client, store, store_options)
         self._legacy = _asgi.StarletteCookie(secrets, max_age) if migrate_starlette_cookies else None
         self._local: dict[tuple[str, str | None], bool] = {}
+        self._read_cookie = _asgi.CookieReader(session_cookie)
 
     def store(self) -> AsyncRedisStore:
         """The store serving the running event loop."""
@@ -78,7 +79,7 @@ class SessionMiddleware:
             await self.app(scope, receive, self._stores.closing(send) if kind == "lifespan" else send)
             return
         store = self._shared or self._stores.get()
-        cookie = _asgi.request_cookie(scope, self.cookie.name)
+        cookie = self._read_cookie(scope)
         scope[STORE_SCOPE_KEY] = store
         if self.lazy and (session_id := store.session_id_from_cookie(cookie)) is not None:
             scope["session"] = Session(id=session_id, new=False, loader=_asgi.not_loaded)

@@ -30,9 +30,61 @@ from sessionkit._lane import as_dict, hgetall_packet
 from sessionkit._observe import Operation, emit
 from sessionkit._plan import plan_save
 from sessionkit._scripts import WRITE
-from sessionkit._session import Session
+from sessionkit._session import Record, Session
 
 _REDIS_ERRORS = (RedisError, RedisClusterException)
+
+
+class _Shared:
+    """A cache miss's ``HGETALL`` shared by concurrent misses of the key: the reply (``None`` if it
+    failed) and, once its reader decoded it, the record to serve the others (``None``: not live).
+    Each waiter waits on ``done`` (one future of its own: cancelling one waiter cancels no other)."""
+
+    __slots__ = ("done", "loop", "raw", "record", "ticket")
+
+    def __init__(self, ticket: Ticket) -> None:
+        self.ticket = ticket
+        self.loop = asyncio.get_running_loop()
+        self.done = asyncio.Event()
+        self.raw: dict[bytes, bytes] | None = None
+        self.record: Record | None = None
+
+
+class _Writes:
+    """This replica's writes in flight, by Redis key, for reads of the key to wait for.
+
+    A read that began while a write of its key was in flight may have been answered before the
+    write, so the write's invalidation refuses to cache it (``LocalCache.end``). Under concurrency
+    on one session (a busy single-page app, a benchmark) writes then overlap nearly every read and
+    almost nothing is cached. A read begun after the write was acknowledged was answered after it
+    and is kept; so a read waits for the writes of its key in flight (one round trip at most).
+    """
+
+    def __init__(self) -> None:
+        # key -> (writes in flight, set when the last one ends, its event loop); read it directly
+        self.pending: dict[str, tuple[int, asyncio.Event, asyncio.AbstractEventLoop]] = {}
+
+    def begin(self, key: str) -> None:
+        entry = self.pending.get(key)
+        if entry is None:
+            self.pending[key] = (1, asyncio.Event(), asyncio.get_running_loop())
+        else:
+            self.pending[key] = (entry[0] + 1, entry[1], entry[2])
+
+    def end(self, key: str) -> None:
+        entry = self.pending.get(key)
+        if entry is None:
+            return
+        if entry[0] <= 1:
+            del self.pending[key]
+            entry[1].set()
+        else:
+            self.pending[key] = (entry[0] - 1, entry[1], entry[2])
+
+    async def wait(self, key: str) -> None:
+        entry = self.pending.get(key)
+        if entry is not None and entry[2] is asyncio.get_running_loop():
+            await entry[1].wait()
 
 
 class AsyncRedisStore(StoreCore):
@@ -53,7 +105,8 @@ class AsyncRedisStore(StoreCore):
         fast = plain and getattr(self.client, "connection", None) is None
         self._lane: AsyncLane | None = AsyncLane(self.client.connection_pool) if fast else None
         # Redis key -> (ticket, reply) of the cache miss in flight, for others to join.
-        self._reads: dict[str, tuple[Ticket, asyncio.Future[dict[bytes, bytes] | None]]] = {}
+        self._reads: dict[str, _Shared] = {}
+        self._writes = _Writes()
 
     async def _hgetall(self, key: str) -> dict[bytes, bytes]:
         if self._lane is None:
@@ -91,8 +144,22 @@ class AsyncRedisStore(StoreCore):
             return await target.eval(WRITE, 1, key, *argv)
 
     async def _execute(self, command: Command) -> Any:
-        if self.local_cache is not None and command.writes:
-            self.local_cache.forget_command(command)
+        cache = self.local_cache if command.writes else None
+        if cache is None:
+            return await self._perform(command)
+        cache.forget_command(command)
+        key = getattr(command, "key", None)
+        if not isinstance(key, str):
+            return await self._perform(command)
+        self._writes.begin(key)
+        try:
+            reply = await self._perform(command)
+            cache.after_write()
+            return reply
+        finally:
+            self._writes.end(key)
+
+    async def _perform(self, command: Command) -> Any:
         try:
             if not (self.config.wait_replicas and command.writes):
                 return await self._send(self.client, command)
@@ -126,16 +193,26 @@ class AsyncRedisStore(StoreCore):
 
     # -- the read ----------------------------------------------------------------------------
     async def _read(self, session: Session, session_id: str, degrade: bool) -> str:
-        key = self.config.key_for(session_id)
+        key = _ops.key_of(self.config, session_id)
         cache, ticket = self.local_cache, None
         if cache is not None:
+            if key in self._writes.pending:  # after this replica's write in flight: kept, not refused
+                await self._writes.wait(key)
             hit = await cache.alookup(key)
             if hit is not None:
                 self.served(session, session_id, hit)
                 return "ok"
             ticket = cache.begin(key)
         try:
-            raw = await (self._hgetall(key) if ticket is None else self._fetch(key, ticket))
+            if ticket is None:
+                raw, shared = await self._hgetall(key), None
+            else:
+                shared = await self._fetch(key, ticket)
+                if shared.record is not None:  # joined a read whose reply was decoded already
+                    self.read_failed(key, ticket)  # nothing more to keep: close this ticket
+                    self.served(session, session_id, shared.record)
+                    return "ok"
+                raw = shared.raw  # type: ignore[assignment]
         except BaseException as exc:
             self.read_failed(key, ticket)
             if not isinstance(exc, _REDIS_ERRORS):
@@ -145,34 +222,35 @@ class AsyncRedisStore(StoreCore):
                 raise error from exc
             _ops.degrade(session, error)
             return "degraded"
-        outcome, cleanup = self.settle_read(session, session_id, key, ticket, raw)
+        outcome, cleanup, record = self.settle_read(session, session_id, key, ticket, raw)
+        if shared is not None:
+            shared.record = record  # before the requests that joined this read resume
         if cleanup is not None:
             await self._execute(cleanup)
         return outcome
 
-    async def _fetch(self, key: str, ticket: Ticket) -> dict[bytes, bytes]:
-        """``HGETALL key``; concurrent cache misses of one key share one round trip.
+    async def _fetch(self, key: str, ticket: Ticket) -> _Shared:
+        """``HGETALL key``; concurrent cache misses of one key share one round trip, and the
+        decoding of its reply (the request that sent it decodes it before the others resume).
 
         A read joins one in flight only if their tickets are equal: no invalidation of the key (and
         no flush) was applied since that read began, so its reply is as fresh as a new one would be.
         """
-        loop = asyncio.get_running_loop()
         shared = self._reads.get(key)
-        if shared is not None and shared[0] == ticket and shared[1].get_loop() is loop:
-            raw = await asyncio.shield(shared[1])
-            if raw is not None:
-                return raw
-            return await self._hgetall(key)  # the shared read failed: this request tries its own
-        future: asyncio.Future[dict[bytes, bytes] | None] = loop.create_future()
-        self._reads[key] = (ticket, future)
-        raw = None
+        if shared is not None and shared.ticket == ticket and shared.loop is asyncio.get_running_loop():
+            await shared.done.wait()
+            if shared.raw is not None:
+                return shared
+            shared = _Shared(ticket)  # the shared read failed: this request tries its own
+            shared.raw = await self._hgetall(key)
+            return shared
+        shared = self._reads[key] = _Shared(ticket)
         try:
-            raw = await self._hgetall(key)
-            return raw
+            shared.raw = await self._hgetall(key)
+            return shared
         finally:
-            if not future.done():
-                future.set_result(raw)
-            if self._reads.get(key, (None, None))[1] is future:
+            shared.done.set()
+            if self._reads.get(key) is shared:
                 del self._reads[key]
 
     async def _load(self, session: Session, session_id: str, degrade: bool) -> None:

@@ -6,7 +6,8 @@ Both stores call the same few methods around their ``HGETALL`` and their writes:
   ``None`` (also ``None`` when tracking is down, and for a session past its own expiry);
 - on a miss, ``begin(key)`` before the read and ``offer(key, ticket, raw, record)`` after it
   (``StoreCore.settle_read`` and ``read_failed`` do this for both stores);
-- ``forget_command(command)`` before every command of this replica that writes.
+- ``forget_command(command)`` before every command of this replica that writes, and
+  ``after_write()`` once it was acknowledged.
 
 A writing request bases its conditional write on the snapshot it read — from memory when the
 cache served it: the write sends only the fields whose bytes changed, conditional on the key still
@@ -92,6 +93,13 @@ class StoreCache:
         key = getattr(command, "key", None)
         if isinstance(key, str):
             self.cache.invalidate(key)
+
+    def after_write(self) -> None:
+        """After a write of this replica was acknowledged: apply the invalidation Redis sent for it
+        now (Redis writes it before the reply), so that it does not refuse the reads that begin
+        after the write: those were sent after it and may be kept."""
+        if self.tracker.state == "up":
+            self.tracker.usable()
 
     def forget(self, key: str) -> None:
         """This replica writes or deletes ``key``: drop its copy and any read of it in flight."""

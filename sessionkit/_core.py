@@ -99,7 +99,7 @@ class StoreCore:
         self._url = url
         self.client = client if client is not None else self._connect(url or "")
         self.ctx = Context(self.config, self.serializer, time.time, new_session_id,
-                           self.codec.sign if self.codec is not None else None, self.sharded)
+                           self.codec.sign_cached if self.codec is not None else None, self.sharded)
         self._setup()
         self.local_cache: StoreCache | None = make_store_cache(
             local_cache, self.config, self.client, self.hooks,
@@ -157,16 +157,19 @@ class StoreCore:
         session.restore(session_id, hit, thaw(hit), self._loads)
 
     def settle_read(self, session: Session, session_id: str, key: str, ticket: Ticket | None,
-                    raw: dict[bytes, bytes]) -> tuple[str, Delete | None]:
+                    raw: dict[bytes, bytes]) -> tuple[str, Delete | None, Record | None]:
         """Fill ``session`` from the ``HGETALL`` reply (see ``_ops.after_read``) and offer a live
-        session to the local cache when the read began with a ``ticket``."""
+        session to the local cache when the read began with a ``ticket``; returns the outcome,
+        the clean-up to run and what was offered (``None``: nothing), which ``served`` takes."""
         outcome, cleanup, record = read_record(self.ctx, session, session_id, raw)
-        if ticket is not None and self.local_cache is not None:
-            if record is None:
-                self.local_cache.offer(key, ticket, None)
-            else:
-                self.local_cache.offer(key, ticket, raw, freeze(record))
-        return outcome, cleanup
+        if ticket is None or self.local_cache is None:
+            return outcome, cleanup, None
+        if record is None:
+            self.local_cache.offer(key, ticket, None)
+            return outcome, cleanup, None
+        frozen = freeze(record)
+        self.local_cache.offer(key, ticket, raw, frozen)
+        return outcome, cleanup, frozen
 
     def read_failed(self, key: str, ticket: Ticket | None) -> None:
         """The ``HGETALL`` of a read begun with ``ticket`` failed: nothing to keep."""

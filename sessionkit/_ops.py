@@ -48,7 +48,7 @@ def key_of(config: StoreConfig, session_id: str) -> str:
     return config.session_key(suffix_of(session_id))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class SaveResult:
     """What the adapter must do with the cookie after ``save``.
 
@@ -72,6 +72,13 @@ class SaveResult:
     written: bool
     conflict: ConflictKind | None = None
     signer: Callable[[str], str] | None = field(default=None, repr=False, compare=False)
+
+    def __init__(self, cookie: Literal["set", "delete", "keep"], session_id: str | None, written: bool,
+                 conflict: ConflictKind | None = None, signer: Callable[[str], str] | None = None) -> None:
+        # One result per save: filled in one step (a frozen dataclass's own __init__ calls
+        # object.__setattr__ once per field).
+        self.__dict__.update(cookie=cookie, session_id=session_id, written=written, conflict=conflict,
+                             signer=signer)
 
     @cached_property
     def value(self) -> str | None:

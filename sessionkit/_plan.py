@@ -162,13 +162,14 @@ def plan_save(
     """
     if session.degraded or not session.loaded or not session.accessed:
         return NOTHING
-    if session.clean and now - session.touched_at < config.refresh_interval:
-        return NOTHING  # a read-only request: nothing to serialize or compare
+    dumped: dict[str, bytes] = {}  # values ``unchanged`` serialized: ``changes`` reuses them
+    if now - session.touched_at < config.refresh_interval and session.unchanged(serializer.dumps, dumped):
+        return NOTHING  # a read-only request: at most the mutable values it read are serialized
     old_user = session.loaded_user_id
     index_old = config.user_index_key(old_user) if old_user else None
     if session.destroyed:
         return NOTHING if session.new else WritePlan("delete", index_remove=index_old)
-    changes = session.changes(serializer.dumps)
+    changes = session.changes(serializer.dumps, dumped)
     if destroy_if_empty and not changes.serialized:
         if session.new:
             return NOTHING  # an empty new session writes nothing and sets no cookie

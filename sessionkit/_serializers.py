@@ -26,10 +26,17 @@ class Serializer(Protocol):
 class JSONSerializer:
     """Compact UTF-8 JSON, the default. Values must be JSON types (dict, list, str, int, ...)."""
 
-    __slots__ = ("_decoder", "_encoder", "_scan")
+    __slots__ = ("_decoder", "_encode", "_encoder", "_scan")
 
     def __init__(self) -> None:
         self._encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        # What ``JSONEncoder.encode`` builds on every call, built once: the C encoder with the same
+        # settings, without the circular-reference memo (a dict it would share between threads;
+        # a cycle then ends in RecursionError, reported as SerializationError all the same).
+        make: Any = getattr(json.encoder, "c_make_encoder", None)
+        self._encode: Callable[[Any, int], Any] | None = None if make is None else make(
+            None, self._encoder.default, json.encoder.encode_basestring, None, ":", ",", False, False,
+            False)
         self._decoder = json.JSONDecoder()
         # What ``JSONDecoder.decode`` calls (typeshed types the decoder argument oddly).
         scanner: Any = json.scanner.make_scanner
@@ -37,8 +44,10 @@ class JSONSerializer:
 
     def dumps(self, value: Any) -> bytes:
         try:
-            return self._encoder.encode(value).encode()
-        except (TypeError, ValueError) as exc:
+            if self._encode is None or type(value) is str:
+                return self._encoder.encode(value).encode()
+            return "".join(self._encode(value, 0)).encode()
+        except (TypeError, ValueError, RecursionError) as exc:
             raise SerializationError(
                 f"{exc}; session values must be JSON types (dict, list, str, int, float, bool, "
                 "None) with the default serializer. Convert the value (e.g. str(uuid), "

@@ -177,12 +177,12 @@ class Session(MutableMapping[str, Any]):
         self.user_id = self._loaded_user_id = None
 
     # -- change tracking -------------------------------------------------------------------
-    def changes(self, dumps: Callable[[Any], bytes]) -> Changes:
+    def changes(self, dumps: Callable[[Any], bytes], fresh: dict[str, bytes] | None = None) -> Changes:
         """Serialize what may have changed: unchanged keys reuse their loaded bytes, so a
-        read-only request serializes nothing."""
-        snapshot, dirty = self._snapshot, self._dirty
+        read-only request serializes nothing (``fresh``: bytes ``unchanged`` computed already)."""
+        snapshot, dirty, fresh = self._snapshot, self._dirty, fresh or {}
         serialized = {
-            k: snapshot[k] if k in snapshot and k not in dirty else dumps(v)
+            k: snapshot[k] if k in snapshot and k not in dirty else fresh[k] if k in fresh else dumps(v)
             for k, v in self._data.items()
         }
         changed = {k: v for k, v in serialized.items() if snapshot.get(k) != v}
@@ -207,6 +207,23 @@ class Session(MutableMapping[str, Any]):
         assigned, removed or handed out mutable, not cleared, destroyed, regenerated or rebound."""
         return not (self._dirty or self._cleared or self._destroy or self._regenerate or self._new) \
             and self.user_id == self._loaded_user_id and 0 < len(self._data) == len(self._snapshot)
+
+    def unchanged(self, dumps: Callable[[Any], bytes], fresh: dict[str, bytes]) -> bool:
+        """``clean``, or only mutable values were handed out and each still serializes to its
+        stored bytes: a save has no data to write. The one check a read-only request that read a
+        list or dict needs; the bytes it serialized go into ``fresh``, for ``changes``."""
+        snapshot = self._snapshot
+        if (self._cleared or self._destroy or self._regenerate or self._new
+                or self.user_id != self._loaded_user_id or not 0 < len(self._data) == len(snapshot)):
+            return False
+        data = self._data
+        for key in self._dirty:
+            if key not in data:
+                return False
+            value = fresh[key] = dumps(data[key])
+            if value != snapshot.get(key):
+                return False
+        return True
 
     def stored(self, key: str) -> bytes | None:
         """The bytes ``key`` had when loaded or last saved (``None``: not stored)."""

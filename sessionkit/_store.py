@@ -84,8 +84,15 @@ class RedisStore(StoreCore):
             return target.eval(WRITE, 1, key, *argv)
 
     def _execute(self, command: Command) -> Any:
-        if self.local_cache is not None and command.writes:
-            self.local_cache.forget_command(command)
+        cache = self.local_cache if command.writes else None
+        if cache is not None:
+            cache.forget_command(command)
+        reply = self._perform(command)
+        if cache is not None:
+            cache.after_write()
+        return reply
+
+    def _perform(self, command: Command) -> Any:
         try:
             if not (self.config.wait_replicas and command.writes):
                 return self._send(self.client, command)
@@ -136,7 +143,7 @@ class RedisStore(StoreCore):
                 raise error from exc
             _ops.degrade(session, error)
             return "degraded"
-        outcome, cleanup = self.settle_read(session, session_id, key, ticket, raw)
+        outcome, cleanup, _ = self.settle_read(session, session_id, key, ticket, raw)
         if cleanup is not None:
             self._execute(cleanup)
         return outcome

@@ -15,6 +15,8 @@ from starlette.requests import HTTPConnection
 
 from sessionkit.adapters import _asgi
 
+READER = _asgi.CookieReader("session")  # one reader for every case: what it remembers is exercised too
+
 
 def scope_with(headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
     return {"type": "http", "headers": headers, "path": "/", "query_string": b""}
@@ -35,14 +37,21 @@ def scope_with(headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
 ])
 def test_the_request_cookie_is_what_starlette_reads(headers: list[tuple[bytes, bytes]]) -> None:
     scope = scope_with(headers)
-    assert _asgi.request_cookie(scope, "session") == HTTPConnection(scope).cookies.get("session")
+    assert READER(scope) == HTTPConnection(scope).cookies.get("session")
 
 
 @given(st.lists(st.text(alphabet=st.sampled_from(list('session=;"\\ ,abc.012\t')), max_size=40),
                 min_size=1, max_size=3))
 def test_any_cookie_headers_read_as_starlette_reads_them(texts: list[str]) -> None:
     scope = scope_with([(b"cookie", text.encode("latin-1")) for text in texts])
-    assert _asgi.request_cookie(scope, "session") == HTTPConnection(scope).cookies.get("session")
+    assert READER(scope) == HTTPConnection(scope).cookies.get("session")
+    assert READER(scope) == HTTPConnection(scope).cookies.get("session")  # now from what it remembers
+
+
+def test_the_cookie_reader_stays_exact_past_what_it_remembers() -> None:
+    reader = _asgi.CookieReader("session")
+    for i in [*range(3000), 1, 2999]:
+        assert reader(scope_with([(b"cookie", b"session=v%d" % i)])) == f"v{i}"
 
 
 @pytest.mark.parametrize("headers", [

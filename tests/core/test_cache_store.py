@@ -308,6 +308,62 @@ def test_async_concurrent_misses_of_one_session_share_one_hgetall(redis_url: str
     assert second == {"hgetall": 1} and again == [2] * 10
 
 
+def test_async_read_during_this_replicas_write_waits_and_is_kept(redis_url: str, key_prefix: str,
+                                                                 redis_client: redis.Redis) -> None:
+    """A read of a session while this replica's write of it is in flight waits for the write, so
+    its reply (sent after the write) is kept: the next read costs no command."""
+    async def scenario() -> tuple[object, dict[str, int], object]:
+        store = AsyncRedisStore(redis_url, secret_keys=SECRET, key_prefix=key_prefix, local_cache=QUIET)
+        session = await store.open(None)
+        session["n"] = 1
+        cookie = (await store.save(session)).value
+        assert cookie
+        writing = await store.open(cookie)
+        writing["n"] = 2
+
+        async def read() -> object:
+            return (await store.open(cookie))["n"]
+
+        _, during = await asyncio.gather(store.save(writing), read())
+        with measure(redis_client) as after:
+            seen = await read()
+        await store.aclose()
+        return during, after.commands, seen
+
+    during, commands, seen = asyncio.run(scenario())
+    assert (during, commands, seen) == (2, {}, 2)
+
+
+def test_async_concurrent_misses_decode_the_reply_once(redis_url: str, key_prefix: str) -> None:
+    serializer = CountingJSON()
+
+    async def scenario() -> tuple[list[object], int]:
+        store = AsyncRedisStore(redis_url, secret_keys=SECRET, key_prefix=key_prefix, local_cache=QUIET,
+                                serializer=serializer)
+        writer = AsyncRedisStore(redis_url, secret_keys=SECRET, key_prefix=key_prefix, local_cache=False)
+        session = await writer.open(None)
+        session.update(n=1, name="ann")
+        cookie = (await writer.save(session)).value
+        assert cookie
+        other = await writer.open(None)
+        other["n"] = 0
+        await store.open((await writer.save(other)).value)  # the tracking connection is up now
+
+        async def read() -> object:
+            s = await store.open(cookie)
+            return (s["n"], s["name"])
+
+        serializer.loads_calls = 0
+        seen = list(await asyncio.gather(*(read() for _ in range(10))))
+        await store.aclose()
+        await writer.aclose()
+        return seen, serializer.loads_calls
+
+    seen, decodes = asyncio.run(scenario())
+    assert seen == [(1, "ann")] * 10
+    assert decodes == 2  # the two values, once, by the request whose HGETALL the others joined
+
+
 class CountingJSON(JSONSerializer):
     """JSON that counts its decodes."""
 

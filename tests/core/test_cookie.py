@@ -145,3 +145,52 @@ def test_other_spellings_of_a_valid_signature_are_rejected() -> None:
     for variant in (sig.replace("_", "/", 1), sig.replace("-", "+", 1), sig[:-1] + last, sig + "!"):
         assert base64.urlsafe_b64decode(variant.replace("!", "") + "=") == base64.urlsafe_b64decode(sig + "=")
         assert codec.unsign(f"{session_id}.{variant}") is None, variant
+
+
+def test_signing_and_verifying_schedule_no_hmac_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    import hmac
+
+    calls: list[object] = []
+    real = hmac.new
+    monkeypatch.setattr(hmac, "new", lambda *a, **k: calls.append(a) or real(*a, **k))
+    fresh = CookieCodec(["current-secret-0123456789", "old-secret-0123456789"])
+    derived = len(calls)  # once per secret, at construction
+    old = CookieCodec("old-secret-0123456789").sign(new_session_id())
+    calls.clear()
+    for _ in range(5):
+        cookie = fresh.sign(new_session_id())
+        assert fresh.unsign(cookie) and fresh.unsign(old)
+    assert (derived, calls) == (2, [])
+
+
+def test_a_cookie_verified_once_is_answered_without_hmac_and_forgeries_never_are(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from sessionkit import _cookie
+
+    fresh = CookieCodec("current-secret-0123456789")
+    session_id = new_session_id()
+    cookie = fresh.sign(session_id)
+    forged = CookieCodec("another-secret-0123456789").sign(session_id)
+    macs: list[bytes] = []
+    real = _cookie._mac
+    monkeypatch.setattr(_cookie, "_mac", lambda pads, message: macs.append(message) or real(pads, message))
+    assert [fresh.unsign(cookie) for _ in range(3)] == [session_id] * 3
+    assert [fresh.unsign(forged) for _ in range(3)] == [None] * 3
+    assert len(macs) == 1 + 3  # the valid cookie once; the forged one every time
+
+
+def test_signing_an_id_again_gives_the_same_cookie_without_hmac(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sessionkit import _cookie
+
+    rotated = CookieCodec(["current-secret-0123456789", "old-secret-0123456789"])
+    session_id, other = new_session_id(), new_session_id()
+    old = CookieCodec("old-secret-0123456789").sign(other)
+    assert rotated.unsign(old) == other  # verified with the old secret: not what the current one signs
+    macs: list[bytes] = []
+    real = _cookie._mac
+    monkeypatch.setattr(_cookie, "_mac", lambda pads, message: macs.append(message) or real(pads, message))
+    first = rotated.sign_cached(session_id)
+    assert [rotated.sign_cached(session_id) for _ in range(3)] == [first] * 3 == [rotated.sign(session_id)] * 3
+    assert rotated.sign_cached(other) == rotated.sign(other) != old
+    assert rotated.unsign(first) == session_id
+    assert len(macs) == 4  # sign_cached once per ID (2), sign each time it is called (2), unsign never
