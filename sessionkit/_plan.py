@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sessionkit._config import StoreConfig
-from sessionkit._errors import SessionTooLarge
+from sessionkit._errors import SerializationError, SessionTooLarge
 from sessionkit._serializers import Serializer
 from sessionkit._session import LAZY, META_PREFIX, Record, Session
 
@@ -147,6 +147,17 @@ def ttl_ms(session: Session, config: StoreConfig, now: float) -> int:
     return max(1, int(idle * 1000))
 
 
+def _naming_the_key(exc: SerializationError, session: Session, serializer: Serializer) -> SerializationError:
+    """``exc`` with the session key whose value the serializer refused (found again by trying
+    each value: this runs only on the error path)."""
+    for key, value in session.items():
+        try:
+            serializer.dumps(value)
+        except Exception:
+            return SerializationError(f"session key {key!r}: {exc}")
+    return exc
+
+
 def plan_save(
     session: Session,
     serializer: Serializer,
@@ -163,13 +174,16 @@ def plan_save(
     if session.degraded or not session.loaded or not session.accessed:
         return NOTHING
     dumped: dict[str, bytes] = {}  # values ``unchanged`` serialized: ``changes`` reuses them
-    if now - session.touched_at < config.refresh_interval and session.unchanged(serializer.dumps, dumped):
-        return NOTHING  # a read-only request: at most the mutable values it read are serialized
-    old_user = session.loaded_user_id
-    index_old = config.user_index_key(old_user) if old_user else None
-    if session.destroyed:
-        return NOTHING if session.new else WritePlan("delete", index_remove=index_old)
-    changes = session.changes(serializer.dumps, dumped)
+    try:
+        if now - session.touched_at < config.refresh_interval and session.unchanged(serializer.dumps, dumped):
+            return NOTHING  # a read-only request: at most the mutable values it read are serialized
+        old_user = session.loaded_user_id
+        index_old = config.user_index_key(old_user) if old_user else None
+        if session.destroyed:
+            return NOTHING if session.new else WritePlan("delete", index_remove=index_old)
+        changes = session.changes(serializer.dumps, dumped)
+    except SerializationError as exc:
+        raise _naming_the_key(exc, session, serializer) from exc
     if destroy_if_empty and not changes.serialized:
         if session.new:
             return NOTHING  # an empty new session writes nothing and sets no cookie
