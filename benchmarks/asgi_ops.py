@@ -8,7 +8,8 @@ Each request is one ASGI call of ``benchmarks/_app_starlette.py`` (the app ``pee
 uvicorn), so the figures hold the middleware, the endpoint and Starlette's routing, and none of the
 HTTP server's or the network's work. Requests carry the cookie of an established session (the
 ``/login`` data): *read* = ``GET /read``, *write* = ``GET /write?value=...`` (one key changes),
-*untouched* = ``GET /untouched``, *mix* = nine reads then one write, as ``peers.py`` sends them.
+*untouched* = ``GET /untouched``, *mix* = nine reads then one write, as ``peers.py`` sends them;
+*mix x16* = the same mix from 16 concurrent tasks on the one session, as wrk's 16 connections send it.
 Each figure is the CPU time of this process per request (``time.process_time``: Redis's own CPU is
 not in it), median [interquartile range] of interleaved rounds whose order rotates every round.
 """
@@ -27,9 +28,11 @@ from pathlib import Path
 from typing import Any
 
 from _redis import redis_url
+from _rounds import rotated
 
 CONFIGS = ["none", "cookie", "sessionkit", "sessionkit-nocache"]
-KINDS = ["mix", "read", "write", "untouched"]
+KINDS = ["mix", "mix x16", "read", "write", "untouched"]
+CONCURRENT = 16  # tasks of "mix x16": the 16 connections peers.py's wrk holds on one session
 APP = Path(__file__).resolve().parent / "_app_starlette.py"
 
 
@@ -88,7 +91,7 @@ async def cases(app: Any, config: str) -> dict[str, Callable[[], Awaitable[dict[
     async def untouched() -> dict[str, Any]:
         return await call(app, "/untouched", cookie=cookie)
 
-    return {"mix": mix, "read": read, "write": write, "untouched": untouched}
+    return {"mix": mix, "mix x16": mix, "read": read, "write": write, "untouched": untouched}
 
 
 async def measure(url: str, n: int, rounds: int) -> dict[tuple[str, str], list[float]]:
@@ -101,17 +104,19 @@ async def measure(url: str, n: int, rounds: int) -> dict[tuple[str, str], list[f
             reply = await fn()
             if reply.get("status") != 200:
                 raise RuntimeError(f"benchmark app answered {reply.get('status')}")
-    names = list(todo)
-    results: dict[tuple[str, str], list[float]] = {name: [] for name in names}
-    for r in range(rounds):
-        shift = r % len(names)
-        for name in names[shift:] + names[:shift]:
-            fn = todo[name]
-            start = time.process_time()
-            for _ in range(n):
-                await fn()
-            results[name].append((time.process_time() - start) / n)
+    results: dict[tuple[str, str], list[float]] = {name: [] for name in todo}
+    for name in rotated(list(todo), rounds):
+        fn = todo[name]
+        tasks = CONCURRENT if name[1] == "mix x16" else 1
+        start = time.process_time()
+        await asyncio.gather(*(_repeat(fn, n // tasks) for _ in range(tasks)))
+        results[name].append((time.process_time() - start) / (n // tasks * tasks))
     return results
+
+
+async def _repeat(fn: Callable[[], Awaitable[dict[str, Any]]], times: int) -> None:
+    for _ in range(times):
+        await fn()
 
 
 def summary(values: list[float]) -> str:

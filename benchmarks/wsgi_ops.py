@@ -30,7 +30,7 @@ from typing import Any
 
 from _redis import redis_url
 from _rounds import rotated
-from asgi_ops import KINDS, summary
+from asgi_ops import summary
 
 HERE = Path(__file__).resolve().parent
 CONFIGS = {
@@ -39,6 +39,7 @@ CONFIGS = {
 }
 
 Call = Callable[[], int]
+KINDS = ["mix", "read", "write", "untouched"]
 
 
 def load_app(framework: str, config: str, url: str) -> Any:
