@@ -209,6 +209,16 @@ class FileContext(Bindings, Guards):
         for node in self.nodes(cst.Global):  # ``global X`` then ``X = ...`` in a function binds it too
             if isinstance(node, cst.Global):
                 found.update(item.name.value for item in node.names)
+        for node in self.nodes(cst.ImportFrom):  # ``from ..state import rooms`` binds ``rooms``
+            if (
+                isinstance(node, cst.ImportFrom)
+                and node.relative
+                and not isinstance(node.names, cst.ImportStar)
+            ):
+                for alias in node.names:
+                    local = alias.asname.name if alias.asname is not None else alias.name
+                    if isinstance(local, cst.Name):
+                        found.add(local.value)
         return frozenset(found) | frozenset(self.import_table)
 
     def _locals(self, fn: cst.FunctionDef) -> frozenset[str]:

@@ -36,6 +36,8 @@ _WRITE = re.compile(
 )
 _START = re.compile(rb"^([ \t]*(?:await[ \t]+)?)(\w+)\.start\(\)", re.M)
 _CLASS = re.compile(rb"^class[ \t]+(\w+)", re.M)
+#: A class, or a container literal assigned in a class body (first indentation level).
+_CLASS_ATTR = re.compile(rb"^(?:class[ \t]+(\w+)|(?:    |\t)(\w+)[ \t]*(?::[^=\n]+)?=[ \t]*[\[{])", re.M)
 _APP_OBJECT = re.compile(rb"(app|application|current_app)\.")
 
 
@@ -53,10 +55,13 @@ def scan(data: bytes) -> dict[str, Any]:
     instantiated into a module-level name or an attribute (``broker = Broker()``,
     ``app.events = EventManager()``), as ``[module, class]``, module ``""`` for a class of this file.
     """
-    if b"import" not in data:
-        return {}
-    imported = _imports(data)
     out: dict[str, Any] = {}
+    held = _class_containers(data)
+    if held:
+        out["class_containers"] = held
+    if b"import" not in data:
+        return out
+    imported = _imports(data)
     if _UPLOAD_FIELD.search(data) or (_UPLOAD_ROOT.search(data) and _WRITE.search(data)):
         out["uploads"] = 1
     instances = _instances(data, imported)
@@ -126,6 +131,20 @@ def _starts(data: bytes, imported: dict[str, tuple[str, str]]) -> list[list[Any]
             end_column = column + len(match.group(0)) - len(match.group(1))
             out.append([origin[0], origin[1], line, column, end_column])
     return out
+
+
+def _class_containers(data: bytes) -> list[str]:
+    """``Class.attr`` for container literals in module-level class bodies (``SUCCESS = {...}``)."""
+    if b"class" not in data:
+        return []
+    found: list[str] = []
+    owner: bytes | None = None
+    for match in _CLASS_ATTR.finditer(data):
+        if match.group(1) is not None:
+            owner = match.group(1)
+        elif owner is not None:
+            found.append(f"{owner.decode()}.{match.group(2).decode()}")
+    return found
 
 
 def _instances(data: bytes, imported: dict[str, tuple[str, str]]) -> list[list[str]]:
@@ -297,8 +316,16 @@ def _imported_container(
     facts: Mapping[str, Mapping[str, Any]], index: Mapping[str, list[str]], path: str, function: str
 ) -> str | None:
     module, _, name = function.rpartition(":")
-    for defining in index.get(absolute(path, module), ()):
-        if defining != path and name in facts[defining].get("containers", ()):
+    place = absolute(path, module)
+    # The module itself, or (a name a package re-exports) one of the package's own modules.
+    candidates = index.get(place, []) or [
+        known for key, files in index.items() if key.rpartition(".")[0] == place for known in files
+    ]
+    for defining in candidates:
+        own = facts[defining]
+        if defining != path and (
+            name in own.get("containers", ()) or name in own.get("class_containers", ())
+        ):
             return defining
     return None
 

@@ -8,7 +8,7 @@ state once some module keeps an instance.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Literal
 
 import libcst as cst
@@ -157,3 +157,48 @@ def imported_from(ctx: FileContext) -> dict[str, tuple[str, str]]:
                     out[local.value] = (module, alias.name.value)
     ctx.memo["imported_from"] = out
     return out
+
+
+#: Calls that fetch what a cache keeps: ``load_data()``, ``db.find_one(...)``, ``fetch(url)``.
+_LOADERS = re.compile(
+    r"(?i)^_*(load|fetch|find|query|get|read|select|compute|download|request|lookup|resolve)"
+)
+
+
+def filled_on_miss(
+    ctx: FileContext, resolve: Callable[[cst.BaseExpression, cst.CSTNode], str | None]
+) -> set[str]:
+    """Containers filled when a key is missing (``if key not in self.users: doc = await
+    db.find_one(...)``, ``if uid not in CACHE: CACHE[uid] = load(uid)``): a memo of data kept
+    elsewhere, whatever the container is named. ``resolve`` names the container an expression is."""
+    cached = ctx.memo.get("filled_on_miss")
+    if isinstance(cached, set):
+        return cached
+    out: set[str] = set()
+    for node in ctx.nodes(cst.If):
+        test = node.test if isinstance(node, cst.If) else None
+        if not isinstance(test, cst.Comparison) or not isinstance(node, cst.If):
+            continue
+        for target in test.comparisons:
+            if not isinstance(target.operator, cst.NotIn):
+                continue
+            holder = target.comparator
+            if isinstance(holder, cst.Call) and isinstance(holder.func, cst.Attribute):
+                holder = holder.func.value  # ``role not in self.info.get(company, {})``
+            name = resolve(holder, node)
+            if name is not None and _loads(node.body):
+                out.add(name)
+    ctx.memo["filled_on_miss"] = out
+    return out
+
+
+def _loads(body: cst.CSTNode) -> bool:
+    for sub in walk(body):
+        if isinstance(sub, cst.Await):
+            return True
+        if isinstance(sub, cst.Call):
+            func = sub.func
+            name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
+            if isinstance(name, str) and _LOADERS.match(name):
+                return True
+    return False

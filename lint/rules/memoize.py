@@ -337,8 +337,12 @@ class ModuleCacheAtRequestTime(Rule):
 
     def leave_Module(self, node: cst.Module) -> None:
         for mutation in request_time_mutations(self.ctx):
-            if mutation.role == "cache":
-                self.report_request_time(
+            functions = self.ctx.enclosing_functions(mutation.node)
+            if mutation.role == "cache" and (functions[-1] if functions else None) not in self._functions:
+                # Each site that fills the cache is a line to change (unless the function
+                # already rebinds the cache behind ``global``: one finding there).
+                Rule.report_request_time(
+                    self,
                     mutation.node,
                     f"module-level cache `{mutation.name}` filled at request time",
                     mutation.deferred,
