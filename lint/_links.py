@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sessionkit.lint._vocab import HANDLER_PATTERN, STARTUP_NAMES, STARTUP_PREFIXES
+from sessionkit.lint._vocab import HANDLER_PATTERN, STARTUP_NAMES, STARTUP_PREFIXES, UPLOAD_SETTING
 
 _HANDLER = re.compile(HANDLER_PATTERN.encode())
 _FROM = re.compile(rb"^[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#;]*)", re.M)
@@ -30,7 +30,12 @@ _METHOD = re.compile(rb"\.(\w+)\s*\(")
 _UPLOAD_FIELD = re.compile(
     rb"(FileField|ImageField)\s*\(|\bupload_to\s*=|FileSystemStorage\([^)\n]*\)\.save\(|default_storage\.save\("
 )
-_UPLOAD_ROOT = re.compile(rb"MEDIA_ROOT|UPLOAD_(FOLDER|DIR|PATH|ROOT)|UPLOADS?_DEST")
+_UPLOAD_ROOT = re.compile(UPLOAD_SETTING.encode())
+#: A Django model (or another ORM's): the project's models are in view, so a project without file
+#: fields can be told from one whose models were not linted.
+#: An extension attached to the app: ``limiter.init_app(app)``, ``app.state.limiter = limiter``.
+_ATTACH = re.compile(rb"\b(\w+)\.init_app\(|\.limiter[ \t]*=[ \t]*(\w+)")
+_MODEL = re.compile(rb"^class[ \t]+\w+\([^)\n]*\bModel\)", re.M)
 _WRITE = re.compile(
     rb"\.save\(\s*[\w'\"]|shutil\.(copy|move)|open\([^)\n]*['\"][rbt]*[wax]|write_(bytes|text)\("
 )
@@ -64,6 +69,12 @@ def scan(data: bytes) -> dict[str, Any]:
     imported = _imports(data)
     if _UPLOAD_FIELD.search(data) or (_UPLOAD_ROOT.search(data) and _WRITE.search(data)):
         out["uploads"] = 1
+    if _MODEL.search(data):
+        out["models"] = 1
+    if b"init_app" in data or b".limiter" in data:
+        attached = sorted({(a or b).decode() for a, b in _ATTACH.findall(data)})
+        if attached:
+            out["attached"] = attached
     instances = _instances(data, imported)
     if instances:
         out["instances"] = instances

@@ -357,7 +357,7 @@ class _Mutations:
         return None
 
     def _role_of(self, name: str, kind: Kind, where: cst.CSTNode, added: cst.CSTNode | None) -> Role:
-        if kind == "cache" or CACHE_NAMES.search(name) or name in filled_on_miss(self.ctx, self._container):
+        if kind == "cache" or CACHE_NAMES.search(name):
             return "cache"
         if PUSH_NAMES.search(name):
             return "websocket"
@@ -367,10 +367,12 @@ class _Mutations:
         # Entries that are (or are keyed by) a connection make a registry, whatever its name.
         if isinstance(added, cst.Name) and SOCKET_VALUE.search(added.value) is not None:
             return "websocket"
+        if name in filled_on_miss(self.ctx, self._container):
+            return "cache"  # ``if uid not in self.users: doc = await db.find_one(...)``
         if GROUP_NAMES.search(name) or "[]." in name:
             return "state"  # a registry only where a connection joins it (see above)
         if kind == "queue" or JOB_NAMES.search(name):
-            return "jobs"  # a registry only where a connection joins it (see above)
+            return "jobs"
         if self.ctx.is_websocket_handler(where) and WS_NAMES.search(name):
             return "websocket"
         if WS_NAMES.search(name) and self._takes_websocket(where):

@@ -59,7 +59,8 @@ class LocalCacheBackend(Rule):
     remedy = "refactor"
     prefilter = (
         r"LocMemCache|FileBasedCache|CACHE_TYPE|SimpleCache|FileSystemCache|SimpleMemoryCache|aiocache"
-        r"|diskcache|cache\.(set|add|incr|decr|get_or_set|set_many|touch)\(|FileStore|MemoryStore",
+        r"|diskcache|cache\.(set|add|incr|decr|get_or_set|set_many|touch)\(|FileStore|MemoryStore"
+        r"|\nif [^\n]*:\n[ \t]+CACHES\b",
     )
     message = (
         "every replica gets its own copy of this cache, so a write or invalidation on one replica "
@@ -68,6 +69,12 @@ class LocalCacheBackend(Rule):
     )
     fix_hint = "Point the cache at Redis (the same server SESSIONKIT_REDIS_URL uses is fine)."
     valid = examples(
+        """
+            # file: config/settings.py
+            import os
+            if os.getenv("USE_REDIS", "true") == "true":
+                CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache"}}
+        """,
         """
             CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://r"}}
         """,
@@ -126,6 +133,13 @@ class LocalCacheBackend(Rule):
         """,
     )
     invalid = examples(
+        """
+            # file: config/settings.py
+            import os
+            CACHES_ENABLED = os.getenv("CACHES_ENABLED", "false").lower() == "true"
+            if CACHES_ENABLED:
+                CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache"}}
+        """,
         """
             CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
         """,
@@ -216,9 +230,23 @@ class LocalCacheBackend(Rule):
             self._flask(node.value)
 
     def visit_Assign(self, node: cst.Assign) -> None:
-        for key, value, _ in settings_in(self.ctx, node):
+        for key, value, where in settings_in(self.ctx, node):
             if key == "CACHE_TYPE":
                 self._flask(value)
+            elif key == "CACHES" and isinstance(where, cst.Name) and self.ctx.is_settings:
+                self._switched_on(node)
+
+    def _switched_on(self, node: cst.Assign) -> None:
+        """``if CACHES_ENABLED: CACHES = {...redis...}`` with the switch off while its variable is
+        unset: by default the project runs on Django's per-process LocMemCache."""
+        why = self.ctx.dev_only(node)
+        if not why or "environment switch" not in why or self.ctx.in_test_config(node):
+            return
+        subject = (
+            "`CACHES` is set only when an environment switch is on: otherwise Django's default LocMemCache"
+        )
+        guard = "the shared cache applies only when the switch is on"
+        self._sink.append(self.finding_at(self.ctx.path, self.position(node), subject, guard=guard))
 
     def visit_Call(self, node: cst.Call) -> None:
         self._django_cache_use(node)
@@ -236,17 +264,19 @@ class LocalCacheBackend(Rule):
             self.report(node, "aiocache on its default in-memory backend", guard=self.ctx.guard(node))
 
     def _django_cache_use(self, node: cst.Call) -> None:
-        """Remember the first write through ``django.core.cache.cache``: with no ``CACHES`` in the
+        """Remember each write through ``django.core.cache.cache``: with no ``CACHES`` in the
         project's settings it goes to the per-process LocMemCache (decided across files)."""
         func = node.func
         if (
-            "django_cache_use" not in self.ctx.facts
-            and isinstance(func, cst.Attribute)
+            isinstance(func, cst.Attribute)
             and func.attr.value in DJANGO_CACHE_WRITES
             and isinstance(func.value, cst.Name)
             and self.ctx.refers_to(func.value, DJANGO_DEFAULT_CACHE)
+            and not self.ctx.in_test_config(node)
         ):
-            self.ctx.facts["django_cache_use"] = {**self.position(node), "call": func.attr.value}
+            # Each write is a line that changes with the fix (labelled per site).
+            uses = self.ctx.facts.setdefault("django_cache_use", [])
+            uses.append({**self.position(node), "call": func.attr.value})
 
     @classmethod
     def project(cls, facts: Facts) -> list[Finding]:
@@ -255,8 +285,7 @@ class LocalCacheBackend(Rule):
             return []
         out: list[Finding] = []
         for path, own in sorted(facts.items()):
-            use = own.get("django_cache_use")
-            if use:
+            for use in own.get("django_cache_use", ()):
                 subject = (
                     f"`cache.{use['call']}()` writes to Django's default cache, a per-process "
                     "LocMemCache (no CACHES setting in the project)"

@@ -7,6 +7,7 @@ import re
 import libcst as cst
 
 from sessionkit.lint._rule import Rule, examples
+from sessionkit.lint._vocab import UPLOAD_SETTING
 from sessionkit.lint.rules._util import string_value, walk
 
 WRITE_MODE = re.compile(r"[wax+]")
@@ -48,10 +49,15 @@ PATH_MOVERS = frozenset({"rename", "replace"})
 #: Path methods returning a path: ``(root / name).with_suffix(".md")``.
 PATH_OPS = frozenset({"joinpath", "with_suffix", "with_name", "resolve", "expanduser"})
 RECEIVER_WRITES = frozenset({"open"})
+#: Removals: reported where a function removes a stored file and writes none (a removal beside a
+#: write in the same function undoes or replaces it: the write is the finding).
+REMOVERS = frozenset({"os.remove", "os.unlink", "shutil.rmtree"})
+PATH_REMOVERS = frozenset({"unlink", "rmtree"})
 TEMP_HINT = re.compile(r"(?i)tmp|temp")
+CACHE_HINT = re.compile(r"(?i)cache")
 PATH_NAMES = re.compile(r"(?i)path|dest|file|target|out|dir|folder")
 #: A write under the upload folder is an upload, whoever calls the function.
-UPLOAD_ROOTS = re.compile(r"MEDIA_ROOT|UPLOAD_(FOLDER|DIR|PATH|ROOT)|UPLOADS?_DEST")
+UPLOAD_ROOTS = re.compile(UPLOAD_SETTING)
 
 
 class RequestTimeFileWrite(Rule):
@@ -69,7 +75,8 @@ class RequestTimeFileWrite(Rule):
     prefilter = (
         r"open\(.*['\"][rbt]*[wax+]|mode\s*=|write_text\(|write_bytes\(|to_csv\(|to_excel\("
         r"|savefig\(|shutil\.(copy|move)|extractall\(|to_json\(|to_parquet\("
-        r"|\.save\(\s*[\w'\"]|\.open\(\s*['\"][rbt]*[wax]|\.renames?\(|\.replace\(\s*[\w.]+\s*\)",
+        r"|\.save\(\s*[\w'\"]|\.open\(\s*['\"][rbt]*[wax]|\.renames?\(|\.replace\(\s*[\w.]+\s*\)"
+        r"|os\.(remove|unlink)\(|rmtree\(|\.unlink\(",
     )
     message = (
         "the file is written to this replica's local disk, so later requests served by other "
@@ -78,6 +85,24 @@ class RequestTimeFileWrite(Rule):
     )
     fix_hint = "Write to object storage (S3/GCS) or a ReadWriteMany volume, not a local path."
     valid = examples(
+        """
+            import os
+            from django.http import FileResponse
+            def download(request, export_path):
+                response = FileResponse(open(export_path, "rb"))
+                os.remove(export_path)
+                return response
+        """,
+        """
+            import os
+            from flask import Flask
+            app = Flask(__name__)
+            @app.post("/reload")
+            def reload_pages():
+                for name in os.listdir("cache"):
+                    os.remove(f"cache/{name}")
+                return ""
+        """,
         """
             import pandas as pd
             from flask import Flask
@@ -163,6 +188,23 @@ class RequestTimeFileWrite(Rule):
         """,
     )
     invalid = examples(
+        """
+            from pathlib import Path
+            from flask import Flask
+            app = Flask(__name__)
+            @app.delete("/pictures/<name>")
+            def delete_picture(name):
+                picture_path = Path("static/pictures") / name
+                picture_path.unlink()
+                return "", 204
+        """,
+        """
+            import os
+            from django.core.files.storage import FileSystemStorage
+            def save_photo(request):
+                storage = FileSystemStorage()
+                storage.save(request.FILES["photo"].name, request.FILES["photo"])
+        """,
         """
             from pathlib import Path
             from flask import Flask, current_app, request
@@ -273,7 +315,7 @@ class RequestTimeFileWrite(Rule):
         deferred = None if self.ctx.is_request_time(node) else self.ctx.deferred(node)
         if deferred is None and not self.ctx.is_request_time(node):
             return
-        subject = self._write(node)
+        subject = self._write(node) or self._removal(node)
         if subject and not self._temporary(node):
             if deferred is not None and UPLOAD_ROOTS.search(self._destination_code(node)):
                 deferred = None
@@ -311,10 +353,45 @@ class RequestTimeFileWrite(Rule):
         if isinstance(func, cst.Attribute) and func.attr.value in PATH_WRITERS:
             if func.attr.value in {"write_text", "write_bytes"}:
                 return "file written at request time"
+            if func.attr.value == "save" and self._local_storage(func.value):
+                return "file saved through `FileSystemStorage` at request time"
             first = node.args[0] if node.args else None
             if first is not None and first.keyword is None and self._pathlike(first.value):
                 return f"`.{func.attr.value}()` to a local path at request time"
         return None
+
+    def _local_storage(self, node: cst.BaseExpression) -> bool:
+        """``FileSystemStorage()`` (Django's local storage), or a name bound to it in the function."""
+        if isinstance(node, cst.Name):
+            bound = self._bound_in_function(node)
+            node = bound if bound is not None else node
+        if not isinstance(node, cst.Call):
+            return False
+        func = node.func
+        name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
+        return name == "FileSystemStorage"
+
+    def _removal(self, node: cst.Call) -> str | None:
+        """``os.remove(path)``, ``path.unlink()``, ``shutil.rmtree(folder)`` in a function that
+        writes no file: a stored file deleted on this replica only."""
+        func = node.func
+        if self.ctx.calls(node, REMOVERS):
+            target = node.args[0].value if node.args else None
+        elif isinstance(func, cst.Attribute) and func.attr.value in PATH_REMOVERS:
+            target = func.value
+        else:
+            return None
+        if target is None or not self._pathlike(target):
+            return None
+        if CACHE_HINT.search(self.ctx.module.code_for_node(target)):
+            return None  # a purge of this replica's own cache files
+        functions = self.ctx.enclosing_functions(node)
+        for call in walk(functions[0].body):
+            # Beside a write (which is the finding) or after reading the file back (a scratch
+            # file served and dropped, ``FileResponse(open(path, "rb"))`` then ``os.remove(path)``).
+            if isinstance(call, cst.Call) and (self._write(call) or self.ctx.calls(call, OPENERS)):
+                return None
+        return "file removed from the local disk at request time (other replicas keep their copy)"
 
     def _pathlike(self, node: cst.BaseExpression) -> bool:
         if isinstance(node, cst.SimpleString | cst.FormattedString | cst.ConcatenatedString):
