@@ -35,6 +35,8 @@ _UPLOAD_ROOT = re.compile(UPLOAD_SETTING.encode())
 #: fields can be told from one whose models were not linted.
 #: An extension attached to the app: ``limiter.init_app(app)``, ``app.state.limiter = limiter``.
 _ATTACH = re.compile(rb"\b(\w+)\.init_app\(|\.limiter[ \t]*=[ \t]*(\w+)")
+#: ``@limiter.limit("5/minute")``: slowapi checks limits in the decorator itself.
+_LIMIT_DECORATOR = re.compile(rb"^[ \t]*@[ \t]*(\w+)\.(?:limit|shared_limit)\(", re.M)
 _MODEL = re.compile(rb"^class[ \t]+\w+\([^)\n]*\bModel\)", re.M)
 _WRITE = re.compile(
     rb"\.save\(\s*[\w'\"]|shutil\.(copy|move)|open\([^)\n]*['\"][rbt]*[wax]|write_(bytes|text)\("
@@ -75,6 +77,10 @@ def scan(data: bytes) -> dict[str, Any]:
         attached = sorted({(a or b).decode() for a, b in _ATTACH.findall(data)})
         if attached:
             out["attached"] = attached
+    if b"limit(" in data:
+        decorated = sorted({name.decode() for name in _LIMIT_DECORATOR.findall(data)})
+        if decorated:
+            out["limit_decorators"] = decorated
     instances = _instances(data, imported)
     if instances:
         out["instances"] = instances

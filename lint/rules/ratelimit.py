@@ -13,6 +13,8 @@ SLOWAPI = frozenset({"slowapi.Limiter", "slowapi.extension.Limiter"})
 LITESTAR = frozenset(
     {"litestar.middleware.rate_limit.RateLimitConfig", "litestar.middleware.RateLimitConfig"}
 )
+#: quart-rate-limiter: ``RateLimiter(app)`` keeps its counters in a ``MemoryStore`` unless ``store=``.
+QUART = frozenset({"quart_rate_limiter.RateLimiter", "quart_rate_limiter.extension.RateLimiter"})
 STORAGE_KEYS = frozenset({"RATELIMIT_STORAGE_URI", "RATELIMIT_STORAGE_URL"})
 
 
@@ -29,7 +31,7 @@ class InMemoryRateLimit(Rule):
     severity = "error"
     remedy = "refactor"
     fixable = True
-    prefilter = (r"Limiter|RateLimitConfig|RATELIMIT_STORAGE",)
+    prefilter = (r"Limiter|RateLimitConfig|RATELIMIT_STORAGE|RateLimiter",)
     message = (
         "each replica counts requests on its own, so clients get the limit once per replica and "
         "counters reset on every restart; use Redis storage, e.g. "
@@ -40,6 +42,13 @@ class InMemoryRateLimit(Rule):
         "(`--fix` does it for Flask-Limiter and slowapi)."
     )
     valid = examples(
+        """
+            from quart import Quart
+            from quart_rate_limiter import RateLimiter
+            from quart_rate_limiter.redis_store import RedisStore
+            app = Quart(__name__)
+            rate_limiter = RateLimiter(app, store=RedisStore("redis://redis:6379/0"))
+        """,
         """
             # file: core/limits.py
             from slowapi import Limiter
@@ -89,6 +98,26 @@ class InMemoryRateLimit(Rule):
         """,
     )
     invalid = examples(
+        """
+            # file: core/limiter.py
+            from slowapi import Limiter
+            from slowapi.util import get_remote_address
+            limiter = Limiter(key_func=get_remote_address)
+            # file: api/routes.py
+            from fastapi import APIRouter, Request
+            from core.limiter import limiter
+            router = APIRouter()
+            @router.post("/generate")
+            @limiter.limit("5/minute")
+            async def generate(request: Request):
+                return {}
+        """,
+        """
+            from quart import Quart
+            from quart_rate_limiter import RateLimiter
+            app = Quart(__name__)
+            rate_limiter = RateLimiter(app)
+        """,
         """
             from flask_limiter import Limiter
             from flask_limiter.util import get_remote_address
@@ -148,6 +177,8 @@ class InMemoryRateLimit(Rule):
             uri, holder = literal_or_default(self.ctx, arg.value, {"memory://"})
             if uri is not None and uri.startswith("memory://"):
                 self.report(holder, "rate limiter `storage_uri` is memory://", guard=self.ctx.guard(holder))
+        elif self.ctx.calls(node, QUART) and keyword(node, "store") is None:
+            self.report(node, "quart-rate-limiter without `store=` (in-memory MemoryStore)")
         elif (
             self.ctx.calls(node, LITESTAR)
             and keyword(node, "store") is None
@@ -157,8 +188,9 @@ class InMemoryRateLimit(Rule):
 
     def _unattached_or_report(self, node: cst.Call, subject: str) -> None:
         """Report a limiter made without the app (``limiter = Limiter(key_func=...)``) only if some
-        module attaches it (``limiter.init_app(app)``, ``app.state.limiter = limiter``): one that
-        nothing attaches limits nothing (decided across files)."""
+        module attaches it (``limiter.init_app(app)``, ``app.state.limiter = limiter``) or, for
+        slowapi, decorates a route with it: one that nothing uses limits nothing (decided across
+        files)."""
         statement = self.ctx.parents.get(node)
         given_app = keyword(node, "app") is not None or any(
             a.keyword is None and isinstance(a.value, cst.Name) and a.value.value in {"app", "application"}
@@ -172,15 +204,18 @@ class InMemoryRateLimit(Rule):
             self.report(node, subject)
             return
         pending = self.ctx.facts.setdefault("limiters", [])
-        pending.append({"name": target.value, "subject": subject, **self.position(node)})
+        slowapi = self.ctx.calls(node, SLOWAPI)
+        pending.append({"name": target.value, "subject": subject, "slowapi": slowapi, **self.position(node)})
 
     @classmethod
     def project(cls, facts: Facts) -> list[Finding]:
         out = super().project(facts)
         attached = {name for own in facts.values() for name in own.get("attached", ())}
+        # slowapi's ``@limiter.limit(...)`` counts by itself; Flask-Limiter's needs ``init_app``.
+        decorated = {name for own in facts.values() for name in own.get("limit_decorators", ())}
         for path, own in sorted(facts.items()):
             for item in own.get("limiters", ()):
-                if item["name"] in attached:
+                if item["name"] in attached or (item.get("slowapi") and item["name"] in decorated):
                     out.append(cls.finding_at(path, item, item["subject"]))
         return out
 
