@@ -32,7 +32,9 @@ TEST_FILE = re.compile(
     r"(^|/)((settings|configs?|conf)/(tests?|testing)|(tests?|testing)_(settings|config)"
     r"|(settings|config)_(tests?|testing)|conftest)\.py$"
 )
-TEST_CLASS = re.compile(r"Test")
+#: A config class for tests (``TestingConfig``, ``TestSettings``, ``Testing``) or a test case; not
+#: every class whose name mentions tests (a ``TestConsumer`` websocket consumer serves traffic).
+TEST_CLASS = re.compile(r"Test(ing)?\w*(Conf\w*|Settings|Case)$|^(Test|Testing)$")
 SETTINGS_FILE = re.compile(r"(^|/)(settings|config|conf|configuration)(/[^/]+|_?\w*)?\.py$")
 
 

@@ -6,6 +6,7 @@ classified once, and exactly one of those rules reports it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -41,6 +42,9 @@ from sessionkit.lint.rules._names import (
     starts_job,
 )
 from sessionkit.lint.rules._registry import registrations, socket_value
+
+#: Classes whose instances are one websocket connection each (Channels consumers).
+WEBSOCKET_BASE = re.compile(r"(?i)websocket\w*consumer")
 
 Role = Literal["state", "websocket", "jobs", "cache", "app"]
 
@@ -389,6 +393,12 @@ class _Mutations:
                 text = self.ctx.module.code_for_node(annotation.annotation) if annotation else ""
                 if param.name.value in {"websocket", "ws", "socket"} or "WebSocket" in text:
                     return True
+            block = self.ctx.parents.get(fn)
+            owner = self.ctx.parents.get(block) if block is not None else None
+            if isinstance(owner, cst.ClassDef) and any(
+                WEBSOCKET_BASE.search(self.ctx.module.code_for_node(base.value)) for base in owner.bases
+            ):
+                return True  # a method of a Channels ``WebsocketConsumer``: ``self`` is the connection
         return False
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -407,6 +417,12 @@ class _Mutations:
             key = target.slice[0].slice if len(target.slice) == 1 else None
             if isinstance(key, cst.Index) and socket_value(key.value):
                 added = key.value  # ``last_seen[ws] = now``: per-connection data of a registry
+            held = app_held(target)
+            if held is not None and self.ctx.is_request_time(where):
+                # ``request.app["counter"] += 1``: the application object's own entry changes
+                role = self._role_of(held, "container", where, added)
+                self.found.append(Mutation(where, held, "app" if role == "state" else role))
+                return
             self._hit(target.value, where, added)
         elif isinstance(target, cst.Attribute):
             if self._element_of(target.value, where) is not None:  # ``room.started = True``

@@ -37,8 +37,11 @@ LOCAL_CACHE_CALLS = frozenset(
         "aiocache.backends.memory.SimpleMemoryCache",
         "diskcache.Cache",
         "diskcache.FanoutCache",
+        "fastapi_cache.backends.inmemory.InMemoryBackend",
     }
 )
+#: ``@cache_page(60)``: the view's responses go to the default cache.
+CACHE_PAGE = frozenset({"django.views.decorators.cache.cache_page"})
 DJANGO_DEFAULT_CACHE = frozenset({"django.core.cache.cache"})
 DJANGO_CACHE_WRITES = frozenset({"set", "add", "incr", "decr", "get_or_set", "set_many", "touch"})
 AIOCACHE_DEFAULTING = frozenset({"aiocache.cached", "aiocache.decorators.cached", "aiocache.Cache"})
@@ -60,7 +63,7 @@ class LocalCacheBackend(Rule):
     prefilter = (
         r"LocMemCache|FileBasedCache|CACHE_TYPE|SimpleCache|FileSystemCache|SimpleMemoryCache|aiocache"
         r"|diskcache|cache\.(set|add|incr|decr|get_or_set|set_many|touch)\(|FileStore|MemoryStore"
-        r"|\nif [^\n]*:\n[ \t]+CACHES\b",
+        r"|\nif [^\n]*:\n[ \t]+CACHES\b|cache_page\(|InMemoryBackend",
     )
     message = (
         "every replica gets its own copy of this cache, so a write or invalidation on one replica "
@@ -69,6 +72,16 @@ class LocalCacheBackend(Rule):
     )
     fix_hint = "Point the cache at Redis (the same server SESSIONKIT_REDIS_URL uses is fine)."
     valid = examples(
+        """
+            # file: site/settings.py
+            INSTALLED_APPS = ["catalog"]
+            CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://r"}}
+            # file: catalog/views.py
+            from django.views.decorators.cache import cache_page
+            @cache_page(60)
+            def index(request):
+                return None
+        """,
         """
             # file: config/settings.py
             import os
@@ -133,6 +146,28 @@ class LocalCacheBackend(Rule):
         """,
     )
     invalid = examples(
+        """
+            # file: site/settings.py
+            INSTALLED_APPS = ["catalog"]
+            ROOT_URLCONF = "site.urls"
+            # file: catalog/views.py
+            from django.utils.decorators import method_decorator
+            from django.views.decorators.cache import cache_page
+            from django.views.generic import ListView
+            class CourseList(ListView):
+                @method_decorator(cache_page(60 * 15))
+                def get(self, request, *args, **kwargs):
+                    return super().get(request, *args, **kwargs)
+        """,
+        """
+            from fastapi import FastAPI
+            from fastapi_cache import FastAPICache
+            from fastapi_cache.backends.inmemory import InMemoryBackend
+            app = FastAPI()
+            @app.on_event("startup")
+            async def startup():
+                FastAPICache.init(InMemoryBackend(), prefix="api")
+        """,
         """
             # file: config/settings.py
             import os
@@ -267,6 +302,10 @@ class LocalCacheBackend(Rule):
         """Remember each write through ``django.core.cache.cache``: with no ``CACHES`` in the
         project's settings it goes to the per-process LocMemCache (decided across files)."""
         func = node.func
+        if self.ctx.calls(node, CACHE_PAGE) and keyword(node, "cache") is None:
+            uses = self.ctx.facts.setdefault("django_cache_use", [])
+            uses.append({**self.position(node), "call": "cache_page"})
+            return
         if (
             isinstance(func, cst.Attribute)
             and func.attr.value in DJANGO_CACHE_WRITES
@@ -286,8 +325,9 @@ class LocalCacheBackend(Rule):
         out: list[Finding] = []
         for path, own in sorted(facts.items()):
             for use in own.get("django_cache_use", ()):
+                call = "`@cache_page`" if use["call"] == "cache_page" else f"`cache.{use['call']}()`"
                 subject = (
-                    f"`cache.{use['call']}()` writes to Django's default cache, a per-process "
+                    f"{call} writes to Django's default cache, a per-process "
                     "LocMemCache (no CACHES setting in the project)"
                 )
                 out.append(cls.finding_at(path, use, subject))

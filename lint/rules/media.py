@@ -263,18 +263,20 @@ class LocalMediaRoot(Rule):
                 and "staticfiles" not in target
             ):
                 self.ctx.facts["shared_storage"] = True
+        production = not self.ctx.dev_only(node) and not self.ctx.in_test_config(node)
         for key, value, where in settings_in(self.ctx, node):
             keyword_arg = isinstance(self.ctx.parents.get(where), cst.Arg)  # ``update(UPLOAD_FOLDER=...)``
             plain_name = isinstance(where, cst.Name) and not keyword_arg and not self.ctx.is_settings
             local = string_value(value) != "" and "://" not in (string_value(value) or "")
-            if key != "MEDIA_ROOT" and UPLOAD_KEYS.fullmatch(key) and not plain_name and local:
+            upload_key = key != "MEDIA_ROOT" and UPLOAD_KEYS.fullmatch(key)
+            if upload_key and not plain_name and local and production:
                 anchor = self.ctx.parents.get(where) if keyword_arg else node
                 self.ctx.facts["media_root"] = {**self.position(anchor or node), "key": key}
             if not isinstance(where, cst.Name):
                 continue
             if key == "MEDIA_ROOT":
                 self.ctx.facts["media_root_set"] = True
-            if key == "MEDIA_ROOT" and string_value(value) != "":
+            if key == "MEDIA_ROOT" and string_value(value) != "" and production:
                 self.ctx.facts["media_root"] = self.position(where)
             elif key == "DEFAULT_FILE_STORAGE":
                 backend = literal_or_default(self.ctx, value)[0]
