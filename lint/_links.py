@@ -171,14 +171,26 @@ def _instances(data: bytes, imported: dict[str, tuple[str, str]]) -> list[list[s
         target = match.group(2)
         if b"." in target and _APP_OBJECT.match(target) is None:
             continue  # an attribute of some other (possibly per-request) object
-        if match.group(1) and b"." not in target:
-            continue  # a local variable
         name = match.group(3).decode()
+        if match.group(1) and b"." not in target and not _kept(data, target, imported):
+            continue  # a local variable (unless it is stored in a module-level container)
         if name in imported and imported[name][1]:
             found.add(imported[name])
         elif name in local:
             found.add(("", name))
     return sorted([m, c] for m, c in found)
+
+
+def _kept(data: bytes, variable: bytes, imported: dict[str, tuple[str, str]]) -> bool:
+    """``room = Room(...)`` then ``ROOMS[code] = room``: the object is kept by a container that is
+    bound at module level in this file or imported from another module, so it outlives the request."""
+    store = re.compile(rb"\b(\w+)\[[^\]\n]+\][ \t]*=[ \t]*" + re.escape(variable) + rb"\b")
+    for holder in store.findall(data):
+        if holder.decode() in imported or re.search(
+            rb"(?m)^" + re.escape(holder) + rb"\b[ \t]*(:[^=\n]+)?=", data
+        ):
+            return True
+    return False
 
 
 def _calls(lines: list[bytes], imported: dict[str, tuple[str, str]]) -> list[list[str]]:

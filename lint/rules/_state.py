@@ -266,15 +266,16 @@ class _Mutations:
             return
         kind, name = self.containers[name], name + part
         functions = self.ctx.enclosing_functions(where)
-        # A registry class's container is reported once, where it first grows (its other
-        # methods' changes are the same state); a module container once per statement that
-        # changes it (each site is a line to change).
-        once = name.partition(".")[0] in self.holders
+        role = self._role_of(name, kind, where, added)
+        # A registry class's connections are reported once, where they first join (its other
+        # methods' changes are the same registry); other state once per statement that changes
+        # it (each site is a line to change).
+        once = name.partition(".")[0] in self.holders and role == "websocket"
         key = (name, 0 if once or not functions else self._site(where), element and not once)
         if key in self.seen:
             return
         self.seen.add(key)
-        self.found.append(Mutation(where, name, self._role_of(name, kind, where, added), deferred))
+        self.found.append(Mutation(where, name, role, deferred))
 
     def _container(self, node: cst.BaseExpression, where: cst.CSTNode) -> str | None:
         """The module-level container ``node`` is (``CACHE``, ``self.users`` of a singleton)."""
@@ -381,6 +382,9 @@ class _Mutations:
             return "websocket"
         if WS_NAMES.search(name) and self._takes_websocket(where):
             return "websocket"
+        functions = self.ctx.enclosing_functions(where)
+        if WS_NAMES.search(name) and any(PUSH_NAMES.search(fn.name.value) for fn in functions):
+            return "websocket"  # ``_active_connections.add(queue)`` in an SSE ``event_stream()``
         return "state"
 
     def _takes_websocket(self, where: cst.CSTNode) -> bool:
@@ -445,6 +449,13 @@ class _Mutations:
                 for instance, defined in self.singletons.items():
                     if defined is cls and fn.name.value != "__init__":
                         name = f"{instance}.{target.attr.value}"
+                holder = cls.name.value if isinstance(cls, cst.ClassDef) else ""
+                if name is None and holder in self.holders and fn.name.value != "__init__":
+                    # a registry class kept by some module (decided across files, see ``_hit``)
+                    deferred = self.ctx.deferred(where)
+                    if deferred is not None:
+                        self._record(f"{holder}.{target.attr.value}", where, deferred)
+                    return
         elif owner.value in self.singletons and self.ctx.module_binding(owner) is not None:
             name = f"{owner.value}.{target.attr.value}"
         if name is None:
@@ -452,6 +463,9 @@ class _Mutations:
         deferred = None if self.ctx.is_request_time(where) else self.ctx.deferred(where)
         if deferred is None and not self.ctx.is_request_time(where):
             return
+        self._record(name, where, deferred)
+
+    def _record(self, name: str, where: cst.CSTNode, deferred: str | None) -> None:
         functions = self.ctx.enclosing_functions(where)
         key = (name, self._site(where) if functions else 0, False)
         if key in self.seen:

@@ -144,6 +144,18 @@ class WebsocketRegistry(Rule):
     )
     invalid = examples(
         """
+            import queue
+            from django.http import StreamingHttpResponse
+            _open_connections = set()
+            def _event_stream():
+                client = queue.Queue()
+                _open_connections.add(client)
+                while True:
+                    yield client.get()
+            def live(request):
+                return StreamingHttpResponse(_event_stream(), content_type="text/event-stream")
+        """,
+        """
             from flask import Flask
             from flask_sock import Sock
             app = Flask(__name__)
