@@ -92,3 +92,11 @@ def first_attribute(node: cst.BaseExpression) -> str:
             found = node.attr.value
         node = node.value
     return found
+
+
+def statement_id(ctx: FileContext, where: cst.CSTNode) -> int:
+    """The statement around ``where`` (one finding per statement, not per call in it)."""
+    node: cst.CSTNode | None = where
+    while node is not None and not isinstance(node, cst.BaseSmallStatement | cst.BaseCompoundStatement):
+        node = ctx.parents.get(node)
+    return id(node if node is not None else where)

@@ -6,7 +6,6 @@ classified once, and exactly one of those rules reports it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -14,16 +13,16 @@ from typing import Any, Literal
 import libcst as cst
 
 from sessionkit.lint._context import FileContext
-from sessionkit.lint._handlers import is_view_class, singletons
+from sessionkit.lint._handlers import singletons
 from sessionkit.lint._walk import walk
-from sessionkit.lint.rules._aliases import element_source, first_attribute, root_name
+from sessionkit.lint.rules._aliases import element_source, first_attribute, root_name, statement_id
 from sessionkit.lint.rules._containers import (
     Kind,
-    assigned_containers,
-    container_kind,
+    class_attributes,
     filled_on_miss,
     holder_classes,
     imported_from,
+    module_containers,
     self_attr_in,
     sends,
 )
@@ -41,10 +40,7 @@ from sessionkit.lint.rules._names import (
     puts_message,
     starts_job,
 )
-from sessionkit.lint.rules._registry import registrations, socket_value
-
-#: Classes whose instances are one websocket connection each (Channels consumers).
-WEBSOCKET_BASE = re.compile(r"(?i)websocket\w*consumer")
+from sessionkit.lint.rules._registry import registrations, socket_value, takes_websocket
 
 Role = Literal["state", "websocket", "jobs", "cache", "app"]
 
@@ -60,68 +56,6 @@ class Mutation:
     #: For a ``jobs`` mutation at the call that runs the job in this process (``add_task``,
     #: ``Thread(...)``): the name of the status store the handler also writes.
     started: bool = False
-
-
-def module_containers(ctx: FileContext) -> dict[str, Kind]:
-    """Names bound at module level to a mutable container."""
-    found: dict[str, Kind] = {}
-    for stmt in _top_level(ctx.module.body):
-        if isinstance(stmt, cst.Assign):
-            targets = [t.target for t in stmt.targets]
-            value: cst.BaseExpression | None = stmt.value
-        elif isinstance(stmt, cst.AnnAssign):
-            targets, value = [stmt.target], stmt.value
-        else:
-            continue
-        kind = container_kind(ctx, value) if value is not None else None
-        if kind is None:
-            continue
-        for target in targets:
-            if isinstance(target, cst.Name):
-                found[target.value] = kind
-    for view in ctx.module.body:
-        if isinstance(view, cst.ClassDef) and is_view_class(view):
-            for t, kind in assigned_containers(ctx, _top_level(view.body.body)):
-                if isinstance(t, cst.Name):
-                    found[f"{view.name.value}.{t.value}"] = kind
-    instances = singletons(ctx.module)
-    for cls, attrs in holder_classes(ctx).items():
-        if cls in instances.values():
-            continue
-        for attr, kind in attrs.items():
-            found[f"{cls.name.value}.{attr}"] = kind
-    for instance, cls in instances.items():
-        for t, kind in assigned_containers(ctx, walk(cls.body)):
-            if isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name):
-                if t.value.value == "self":
-                    found[f"{instance}.{t.attr.value}"] = kind
-            elif isinstance(t, cst.Name):
-                found[f"{instance}.{t.value}"] = kind
-    return found
-
-
-def class_attributes(ctx: FileContext) -> dict[str, Kind]:
-    """``Class.attr`` for each container a module-level class keeps in its body (``SUCCESS = {...}``
-    on ``class Reply:``): changed through the class (``Reply.SUCCESS.update(...)``), it is one object
-    for the whole process. Only the spelling through the class counts: ``self.attr`` of a model or
-    dataclass is often a per-instance default."""
-    found: dict[str, Kind] = {}
-    for cls in ctx.module.body:
-        if isinstance(cls, cst.ClassDef) and not is_view_class(cls):
-            for t, kind in assigned_containers(ctx, _top_level(cls.body.body)):
-                if isinstance(t, cst.Name):
-                    found[f"{cls.name.value}.{t.value}"] = kind
-    return found
-
-
-def _top_level(body: object) -> list[cst.BaseSmallStatement]:
-    out: list[cst.BaseSmallStatement] = []
-    for stmt in body if isinstance(body, list | tuple) else ():
-        if isinstance(stmt, cst.SimpleStatementLine):
-            out.extend(stmt.body)
-        elif isinstance(stmt, cst.If | cst.Try):
-            out.extend(_top_level(stmt.body.body))
-    return out
 
 
 def request_time_mutations(ctx: FileContext) -> list[Mutation]:
@@ -271,7 +205,7 @@ class _Mutations:
         # methods' changes are the same registry); other state once per statement that changes
         # it (each site is a line to change).
         once = name.partition(".")[0] in self.holders and role == "websocket"
-        key = (name, 0 if once or not functions else self._site(where), element and not once)
+        key = (name, 0 if once or not functions else statement_id(self.ctx, where), element and not once)
         if key in self.seen:
             return
         self.seen.add(key)
@@ -293,13 +227,6 @@ class _Mutations:
         return element_source(
             self.ctx, root, where, lambda n: n.value in self.containers or n.value in imported
         )
-
-    def _site(self, where: cst.CSTNode) -> int:
-        """The statement around ``where`` (one finding per statement, not per call in it)."""
-        node: cst.CSTNode | None = where
-        while node is not None and not isinstance(node, cst.BaseSmallStatement | cst.BaseCompoundStatement):
-            node = self.ctx.parents.get(node)
-        return id(node if node is not None else where)
 
     def _loop_alias(self, name: cst.Name, where: cst.CSTNode) -> cst.Name:
         """``for room in ROOMS: room["votes"].append(v)`` (or ``ROOMS.values()``): ``ROOMS``."""
@@ -332,7 +259,7 @@ class _Mutations:
         if origin is None or not self.ctx.is_request_time(where) or self.ctx.module_binding(name) is None:
             return
         functions = self.ctx.enclosing_functions(where)
-        key = (name.value + part, self._site(where) if functions else 0, False)
+        key = (name.value + part, statement_id(self.ctx, where) if functions else 0, False)
         if key in self.seen:
             return
         self.seen.add(key)
@@ -380,30 +307,12 @@ class _Mutations:
             return "jobs"
         if self.ctx.is_websocket_handler(where) and WS_NAMES.search(name):
             return "websocket"
-        if WS_NAMES.search(name) and self._takes_websocket(where):
+        if WS_NAMES.search(name) and takes_websocket(self.ctx, where):
             return "websocket"
         functions = self.ctx.enclosing_functions(where)
         if WS_NAMES.search(name) and any(PUSH_NAMES.search(fn.name.value) for fn in functions):
             return "websocket"  # ``_active_connections.add(queue)`` in an SSE ``event_stream()``
         return "state"
-
-    def _takes_websocket(self, where: cst.CSTNode) -> bool:
-        """In a websocket handler, or a method given the websocket (``manager.connect(ws)``)."""
-        if self.ctx.is_websocket_handler(where):
-            return True
-        for fn in self.ctx.enclosing_functions(where)[:1]:
-            for param in fn.params.params:
-                annotation = param.annotation
-                text = self.ctx.module.code_for_node(annotation.annotation) if annotation else ""
-                if param.name.value in {"websocket", "ws", "socket"} or "WebSocket" in text:
-                    return True
-            block = self.ctx.parents.get(fn)
-            owner = self.ctx.parents.get(block) if block is not None else None
-            if isinstance(owner, cst.ClassDef) and any(
-                WEBSOCKET_BASE.search(self.ctx.module.code_for_node(base.value)) for base in owner.bases
-            ):
-                return True  # a method of a Channels ``WebsocketConsumer``: ``self`` is the connection
-        return False
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
@@ -467,7 +376,7 @@ class _Mutations:
 
     def _record(self, name: str, where: cst.CSTNode, deferred: str | None) -> None:
         functions = self.ctx.enclosing_functions(where)
-        key = (name, self._site(where) if functions else 0, False)
+        key = (name, statement_id(self.ctx, where) if functions else 0, False)
         if key in self.seen:
             return
         self.seen.add(key)
