@@ -55,11 +55,10 @@ class Bindings:
                 if node.relative or node.module is None:
                     # ``from .no_limiter import Limiter`` beside ``from flask_limiter import
                     # Limiter``: only the scope analysis can tell which one a use refers to.
-                    clashes.update(
-                        (a.asname.name if a.asname is not None else a.name).value  # type: ignore[union-attr]
-                        for a in node.names
-                        if isinstance(a.asname.name if a.asname is not None else a.name, cst.Name)
-                    )
+                    for alias in node.names:
+                        bound = alias.asname.name if alias.asname is not None else alias.name
+                        if isinstance(bound, cst.Name):
+                            clashes.add(bound.value)
                     continue
                 base = self.module.code_for_node(node.module)
                 for alias in node.names:

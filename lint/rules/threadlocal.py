@@ -154,7 +154,7 @@ class ThreadLocalStorage(Rule):
         """Some function empties what the thread-local holds (``tl.items.clear()``, ``del
         tl.user``): a per-request scratch space that the request's end resets."""
         for sub in self.ctx.nodes(cst.Call, cst.Del):
-            target = sub.target if isinstance(sub, cst.Del) else None
+            target: cst.BaseExpression | None = sub.target if isinstance(sub, cst.Del) else None
             func = sub.func if isinstance(sub, cst.Call) else None
             if isinstance(func, cst.Attribute) and func.attr.value in {"clear", "pop", "popitem"}:
                 target = func.value
