@@ -287,13 +287,19 @@ def reached(
     targets: dict[tuple[str, str], tuple[str, str]] = {}
     out: dict[tuple[str, str], str] = {}
     index: dict[str, list[str]] = {}
+    children: dict[str, list[str]] = {}  # package -> files of its own modules (re-exports)
+    made: tuple[set[tuple[str, str]], dict[str, str]] | None = None
     for known in sorted(facts):
         for name in module_names(known):
             index.setdefault(name, []).append(known)
+            children.setdefault(name.rpartition(".")[0], []).append(known)
     for path, function in wanted:
         if ":" in function or "()." in function:
-            resolve = _imported_container if ":" in function else _instantiated
-            place = resolve(facts, index, path, function)
+            if ":" in function:
+                place = _imported_container(facts, index, children, path, function)
+            else:
+                made = made or _instances_and_callers(facts, index)
+                place = _instantiated(made, path, function)
             if place is not None:
                 out[(path, function)] = place
             continue
@@ -342,14 +348,16 @@ def _reachable(
 
 
 def _imported_container(
-    facts: Mapping[str, Mapping[str, Any]], index: Mapping[str, list[str]], path: str, function: str
+    facts: Mapping[str, Mapping[str, Any]],
+    index: Mapping[str, list[str]],
+    children: Mapping[str, list[str]],
+    path: str,
+    function: str,
 ) -> str | None:
     module, _, name = function.rpartition(":")
     place = absolute(path, module)
     # The module itself, or (a name a package re-exports) one of the package's own modules.
-    candidates = index.get(place, []) or [
-        known for key, files in index.items() if key.rpartition(".")[0] == place for known in files
-    ]
+    candidates = index.get(place, []) or children.get(place, [])
     for defining in candidates:
         own = facts[defining]
         if defining != path and (
@@ -359,20 +367,26 @@ def _imported_container(
     return None
 
 
-def _instantiated(
-    facts: Mapping[str, Mapping[str, Any]], index: Mapping[str, list[str]], path: str, function: str
-) -> str | None:
+def _instantiated(made: tuple[set[tuple[str, str]], dict[str, str]], path: str, function: str) -> str | None:
     cls, _, method = function.partition("().")
-    made = False
+    if (path, cls) not in made[0]:
+        return None
+    return made[1].get(method)
+
+
+def _instances_and_callers(
+    facts: Mapping[str, Mapping[str, Any]], index: Mapping[str, list[str]]
+) -> tuple[set[tuple[str, str]], dict[str, str]]:
+    """``(defining file, class)`` of every class some module instantiates into a lasting place, and
+    the first request-handling module calling each method name."""
+    made: set[tuple[str, str]] = set()
+    callers: dict[str, str] = {}
     for importer, own in sorted(facts.items()):
         for module, name in own.get("instances", ()):
-            if name == cls and (
-                (module == "" and importer == path) or path in index.get(absolute(importer, module), ())
-            ):
-                made = True
-    if not made:
-        return None
-    for caller, own in sorted(facts.items()):
-        if method in own.get("methods", ()):
-            return caller
-    return None
+            if module == "":
+                made.add((importer, name))
+            else:
+                made.update((defining, name) for defining in index.get(absolute(importer, module), ()))
+        for method in own.get("methods", ()):
+            callers.setdefault(method, importer)
+    return made, callers
