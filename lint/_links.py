@@ -167,12 +167,13 @@ def _class_containers(data: bytes) -> list[str]:
 def _instances(data: bytes, imported: dict[str, tuple[str, str]]) -> list[list[str]]:
     local = {m.decode() for m in _CLASS.findall(data)}
     found: set[tuple[str, str]] = set()
+    stores: dict[bytes, set[bytes]] = {}
     for match in _INSTANCE.finditer(data):
         target = match.group(2)
         if b"." in target and _APP_OBJECT.match(target) is None:
             continue  # an attribute of some other (possibly per-request) object
         name = match.group(3).decode()
-        if match.group(1) and b"." not in target and not _kept(data, target, imported):
+        if match.group(1) and b"." not in target and not _kept(data, target, imported, stores):
             continue  # a local variable (unless it is stored in a module-level container)
         if name in imported and imported[name][1]:
             found.add(imported[name])
@@ -181,11 +182,21 @@ def _instances(data: bytes, imported: dict[str, tuple[str, str]]) -> list[list[s
     return sorted([m, c] for m, c in found)
 
 
-def _kept(data: bytes, variable: bytes, imported: dict[str, tuple[str, str]]) -> bool:
+#: ``ROOMS[code] = room``: a name stored under a key of a container.
+_STORE = re.compile(rb"\b(\w+)\[[^\]\n]+\][ \t]*=[ \t]*(\w+)[ \t]*$", re.M)
+
+
+def _kept(
+    data: bytes, variable: bytes, imported: dict[str, tuple[str, str]], stores: dict[bytes, set[bytes]]
+) -> bool:
     """``room = Room(...)`` then ``ROOMS[code] = room``: the object is kept by a container that is
-    bound at module level in this file or imported from another module, so it outlives the request."""
-    store = re.compile(rb"\b(\w+)\[[^\]\n]+\][ \t]*=[ \t]*" + re.escape(variable) + rb"\b")
-    for holder in store.findall(data):
+    bound at module level in this file or imported from another module, so it outlives the request.
+    ``stores`` (variable -> containers it is stored in) is filled on first use."""
+    if not stores:
+        for holder, value in _STORE.findall(data):
+            stores.setdefault(value, set()).add(holder)
+        stores.setdefault(b"", set())
+    for holder in stores.get(variable, ()):
         if holder.decode() in imported or re.search(
             rb"(?m)^" + re.escape(holder) + rb"\b[ \t]*(:[^=\n]+)?=", data
         ):
