@@ -53,6 +53,12 @@ class Bindings:
                         pairs.append((dotted.split(".")[0], dotted.split(".")[0]))
             elif isinstance(node, cst.ImportFrom) and not isinstance(node.names, cst.ImportStar):
                 if node.relative or node.module is None:
+                    # ``from .no_limiter import Limiter`` beside ``from flask_limiter import
+                    # Limiter``: only the scope analysis can tell which one a use refers to.
+                    for alias in node.names:
+                        bound = alias.asname.name if alias.asname is not None else alias.name
+                        if isinstance(bound, cst.Name):
+                            clashes.add(bound.value)
                     continue
                 base = self.module.code_for_node(node.module)
                 for alias in node.names:
@@ -67,7 +73,7 @@ class Bindings:
                 if table.setdefault(local, qualified) != qualified:
                     clashes.add(local)
         for name in clashes:
-            del table[name]
+            table.pop(name, None)
         return table
 
     @cached_property

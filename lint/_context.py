@@ -32,7 +32,9 @@ TEST_FILE = re.compile(
     r"(^|/)((settings|configs?|conf)/(tests?|testing)|(tests?|testing)_(settings|config)"
     r"|(settings|config)_(tests?|testing)|conftest)\.py$"
 )
-TEST_CLASS = re.compile(r"Test")
+#: A config class for tests (``TestingConfig``, ``TestSettings``, ``Testing``) or a test case; not
+#: every class whose name mentions tests (a ``TestConsumer`` websocket consumer serves traffic).
+TEST_CLASS = re.compile(r"Test(ing)?\w*(Conf\w*|Settings|Case)$|^(Test|Testing)$")
 SETTINGS_FILE = re.compile(r"(^|/)(settings|config|conf|configuration)(/[^/]+|_?\w*)?\.py$")
 
 
@@ -209,6 +211,16 @@ class FileContext(Bindings, Guards):
         for node in self.nodes(cst.Global):  # ``global X`` then ``X = ...`` in a function binds it too
             if isinstance(node, cst.Global):
                 found.update(item.name.value for item in node.names)
+        for node in self.nodes(cst.ImportFrom):  # ``from ..state import rooms`` binds ``rooms``
+            if (
+                isinstance(node, cst.ImportFrom)
+                and node.relative
+                and not isinstance(node.names, cst.ImportStar)
+            ):
+                for alias in node.names:
+                    local = alias.asname.name if alias.asname is not None else alias.name
+                    if isinstance(local, cst.Name):
+                        found.add(local.value)
         return frozenset(found) | frozenset(self.import_table)
 
     def _locals(self, fn: cst.FunctionDef) -> frozenset[str]:

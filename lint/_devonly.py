@@ -95,6 +95,13 @@ def unset_value(
     if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
         inner = unset_value(test.expression, env_read, module_value, depth)
         return _MISSING if inner is _MISSING else not _truthy(inner)
+    if isinstance(test, cst.BooleanOperation):
+        # ``not DEBUG and os.getenv("REDIS_URL") is not None``: one side decides when it is known
+        sides = [unset_value(side, env_read, module_value, depth) for side in (test.left, test.right)]
+        conjunction = isinstance(test.operator, cst.And)
+        if any(side is not _MISSING and _truthy(side) != conjunction for side in sides):
+            return not conjunction
+        return _MISSING if _MISSING in sides else conjunction
     if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
         left = unset_value(test.left, env_read, module_value, depth)
         right = _literal(test.comparisons[0].comparator)

@@ -18,13 +18,28 @@ A finding points at the line a person would change:
   dict literals and `dict(...)`, the default of `os.environ.get(...)`, either side of `or` and of
   `... if DEBUG else ...`, and Python config files loaded with `from_pyfile` (`*.cfg`, Jinja-templated
   `*.cfg.template` included). A value read back from configuration (`sqlite3.connect(app.config["DATABASE"])`)
-  is not reported again where it is used.
+  is not reported again where it is used; the other way round, a path constant of a module that opens the
+  database itself (`db_path = ...` then `create_engine(f"sqlite:///{db_path}")`) is reported once, at the
+  opening. A secret generated at start-up is reported where it is generated (`_key = os.urandom(24)`),
+  however many places use it; a random fallback (SK201) where the fallback is taken. Django's `CACHES`
+  set only behind an environment switch that is off by default (`if CACHES_ENABLED:`) is reported at
+  that `CACHES`, guarded: by default the project runs on the per-process LocMemCache.
 - **schedulers**: the call that starts them (`scheduler.start()`), also when that call is in another
   module that imports the scheduler (a lifespan in `app.py` starting `scheduler` from `scheduler.py`);
-  the constructor when nothing starts it by name.
+  the constructor when nothing starts it by name. A periodic loop is reported where a startup hook or
+  lifespan starts it (`asyncio.create_task(update_loop())`, the loop in this module or imported from one
+  whose name says it repeats: `*loop*`, `poll`, `refresh`, `watch`...), not at tasks the loop starts.
 - **state**: the mutation (`CARTS[user] = ...`, `.append(...)`, `ROOMS[r]["votes"].append(v)`, an element
-  of the container reached through `for room in ROOMS:`), once per function and container (a change of an
-  element and a change of the container itself count apart); for `global`, the first assignment to the
+  of the container reached through `for room in ROOMS:` or held in a local name, `room = ROOMS.get(code)`
+  then `room.players.append(p)` or `room.started = True`, also through a chain `player =
+  room.players.get(uid)`), once per statement: each site that changes the state is a line to change
+  (removals included). A class-level container changed through its class (`Reply.OK.update(...)`, also
+  from another module that imports the class) is module state too. A container filled when a key is
+  missing with data fetched elsewhere (`if uid not in self.roles: self.roles[uid] = await
+  db.find_one(...)`) is a memo (SK208), whatever it is named, each fill site reported. A container named
+  for what it groups (`rooms`, `channels`) is a connection registry only where a connection joins it
+  (`rooms[r].add(ws)`), and a change of an element's attribute (`rooms[].players`) only when the value is
+  a connection; for `global`, the first assignment to the
   global after the `global` statement. A registry class (`self.connections = set()` in `__init__`) is
   reported once, at its first method that changes the container. A connection registry (websockets, SSE
   streams) is reported where connections join it: its removal sites (`remove`, `discard`, `pop`, `del`) are
@@ -76,16 +91,28 @@ would break a deployment of several replicas and on nothing else.
   `if not os.environ.get("DATABASE_URL"):`, and other branches on the environment whose default cannot be
   read from the code.
 Shared storage configured anywhere in the project (`STORAGES`, `DEFAULT_FILE_STORAGE`, also assigned
-conditionally, or a module using boto3/MinIO/GCS/Azure Blob) silences `MEDIA_ROOT`/`UPLOAD_FOLDER` findings,
-and so does a project that stores no uploads (no `FileField`/`ImageField`/`upload_to`, no
-`default_storage.save(...)`, no module that names the upload folder and writes, saves, copies or moves a
-file). A registry class that also talks to Redis/pub-sub/a message broker (its source names `redis`,
-`pubsub`, Kafka, RabbitMQ/AMQP or NATS) only keeps local subscribers of a shared bus and is not reported.
+conditionally, or a module using boto3/MinIO/GCS/Azure Blob) silences `MEDIA_ROOT`/`UPLOAD_FOLDER` findings
+(and other upload/storage folder settings: `UPLOADS_DEFAULT_DEST`, `FHOST_STORAGE_PATH`,
+`STORAGE_FILESYSTEM_DIRECTORY`, in `app.config.update(...)` too), and so does a project that stores no
+uploads (no `FileField`/`ImageField`/`upload_to`, no `default_storage.save(...)`, no module that names the
+upload folder and writes, saves, copies or moves a file) — for `MEDIA_ROOT` only when the project's
+models are in view (some module defines a `Model` class); otherwise `MEDIA_ROOT` is reported. Writes
+through Django's default cache (`cache.set(...)`, `@cache_page(...)`) in a project with no `CACHES` are
+reported at each write. A rate limiter made without the app (`limiter = Limiter(key_func=...)`) is
+reported only if some module attaches it (`limiter.init_app(app)`, `app.state.limiter = limiter`) or, for
+slowapi, decorates a route with it. A registry class that also talks to Redis/pub-sub/a message broker
+(its source names `redis`, `pubsub`, Kafka, RabbitMQ/AMQP or NATS) only keeps local subscribers of a
+shared bus and is not reported.
 Files: `open(path, "w")` and `path.open("w")`, `write_text`/`write_bytes`, `.save(path)`, `to_csv(...)`,
-copies, moves and renames (`shutil.move`, `os.rename`, `folder.rename(...)`) are writes; removals and new
-folders are not reported apart from the write they undo or prepare. Copies and moves are judged by their
-destination (`shutil.move(temporary.name, upload_path)` is an upload); `with open(path, "w"): pass` only
-creates an empty file and is not a write.
+copies, moves and renames (`shutil.move`, `os.rename`, `folder.rename(...)`) and saves through Django's
+`FileSystemStorage()` are writes. A removal (`os.remove`, `path.unlink()`, `shutil.rmtree`) is reported
+where a function deletes a stored file and writes none: beside a write it undoes or replaces it (the
+write is the finding), after reading the file back it drops a scratch file served in the same request
+(`FileResponse(open(path, "rb"))` then `os.remove(path)`), and on a temporary or cache path it is
+cleanup; new folders are not reported. Copies and moves are judged by their destination
+(`shutil.move(temporary.name, upload_path)` is an upload); `with open(path, "w"): pass` only creates an
+empty file and is not a write. Test configuration is a settings module for tests or a class named like
+`TestingConfig`/`TestSettings`/`...TestCase` (not any class whose name contains "Test").
 """
 
 

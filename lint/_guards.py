@@ -24,6 +24,10 @@ ENV_GETTERS = frozenset(
 #: Callables named like this are env readers (django-environ ``env(...)``, python-decouple).
 ENV_CALLABLE_NAMES = frozenset({"env", "config", "getenv", "get_env", "env_var", "get_env_variable"})
 ENV_METHODS = frozenset({"str", "bool", "int", "get_value", "db", "cache", "url"})
+#: Last names an environment read can be called by (``os.getenv``, ``environ.get``, ``env.bool``...).
+_ENV_TAILS = (
+    frozenset(n.rsplit(".", 1)[-1] for n in ENV_GETTERS) | ENV_CALLABLE_NAMES | ENV_METHODS | {"getenv"}
+)
 GUARD_WORDS = re.compile(
     r"\b(DEBUG|TESTING|TEST|DEVELOPMENT|DEV|LOCAL|environ|getenv|ENV|ENVIRONMENT|argv|pytest)\b"
 )
@@ -90,8 +94,12 @@ class Guards:
         if not isinstance(node, cst.Call):
             return None
         func = node.func
-        names = self.qnames(func)
-        is_env = not names.isdisjoint(ENV_GETTERS) or any(n.endswith(".getenv") for n in names)
+        tail = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
+        if tail not in _ENV_TAILS:
+            return None  # cheap syntactic check first: qualified names cost a scope analysis
+        is_env = self.refers_to(func, ENV_GETTERS) or (
+            tail == "getenv" and any(n.endswith(".getenv") for n in self.qnames(func))
+        )
         if not is_env and isinstance(func, cst.Name) and func.value in ENV_CALLABLE_NAMES:
             is_env = True
         if not is_env and isinstance(func, cst.Attribute) and func.attr.value in ENV_METHODS:

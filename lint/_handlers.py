@@ -252,14 +252,16 @@ def singletons(module: cst.Module) -> dict[str, cst.ClassDef]:
 
 
 def _singleton_methods(module: cst.Module, collector: _Collector) -> dict[str, list[cst.FunctionDef]]:
-    """``"manager.connect"`` -> the ``connect`` method(s) of the class ``manager`` instantiates."""
+    """``"manager.connect"`` -> the ``connect`` method(s) of the class ``manager`` instantiates;
+    ``"File.store"`` -> the ``store`` method of the module's class ``File``."""
     out: dict[str, list[cst.FunctionDef]] = {}
     instances = singletons(module)
-    if not instances:
-        return out
+    classes = {id(stmt) for stmt in module.body if isinstance(stmt, cst.ClassDef)}
     for fn, owner in collector.functions:
         if owner is None:
             continue
+        if id(owner) in classes:  # ``File.store(...)``: a static or class method called by name
+            out.setdefault(f"{owner.name.value}.{fn.name.value}", []).append(fn)
         for name, cls in instances.items():
             if cls is owner:
                 out.setdefault(f"{name}.{fn.name.value}", []).append(fn)

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sessionkit.lint._vocab import HANDLER_PATTERN, STARTUP_NAMES, STARTUP_PREFIXES
+from sessionkit.lint._vocab import HANDLER_PATTERN, STARTUP_NAMES, STARTUP_PREFIXES, UPLOAD_SETTING
 
 _HANDLER = re.compile(HANDLER_PATTERN.encode())
 _FROM = re.compile(rb"^[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#;]*)", re.M)
@@ -30,12 +30,21 @@ _METHOD = re.compile(rb"\.(\w+)\s*\(")
 _UPLOAD_FIELD = re.compile(
     rb"(FileField|ImageField)\s*\(|\bupload_to\s*=|FileSystemStorage\([^)\n]*\)\.save\(|default_storage\.save\("
 )
-_UPLOAD_ROOT = re.compile(rb"MEDIA_ROOT|UPLOAD_(FOLDER|DIR|PATH|ROOT)|UPLOADS?_DEST")
+_UPLOAD_ROOT = re.compile(UPLOAD_SETTING.encode())
+#: A Django model (or another ORM's): the project's models are in view, so a project without file
+#: fields can be told from one whose models were not linted.
+#: An extension attached to the app: ``limiter.init_app(app)``, ``app.state.limiter = limiter``.
+_ATTACH = re.compile(rb"\b(\w+)\.init_app\(|\.limiter[ \t]*=[ \t]*(\w+)")
+#: ``@limiter.limit("5/minute")``: slowapi checks limits in the decorator itself.
+_LIMIT_DECORATOR = re.compile(rb"^[ \t]*@[ \t]*(\w+)\.(?:limit|shared_limit)\(", re.M)
+_MODEL = re.compile(rb"^class[ \t]+\w+\([^)\n]*\bModel\)", re.M)
 _WRITE = re.compile(
     rb"\.save\(\s*[\w'\"]|shutil\.(copy|move)|open\([^)\n]*['\"][rbt]*[wax]|write_(bytes|text)\("
 )
 _START = re.compile(rb"^([ \t]*(?:await[ \t]+)?)(\w+)\.start\(\)", re.M)
 _CLASS = re.compile(rb"^class[ \t]+(\w+)", re.M)
+#: A class, or a container literal assigned in a class body (first indentation level).
+_CLASS_ATTR = re.compile(rb"^(?:class[ \t]+(\w+)|(?:    |\t)(\w+)[ \t]*(?::[^=\n]+)?=[ \t]*[\[{])", re.M)
 _APP_OBJECT = re.compile(rb"(app|application|current_app)\.")
 
 
@@ -53,12 +62,25 @@ def scan(data: bytes) -> dict[str, Any]:
     instantiated into a module-level name or an attribute (``broker = Broker()``,
     ``app.events = EventManager()``), as ``[module, class]``, module ``""`` for a class of this file.
     """
-    if b"import" not in data:
-        return {}
-    imported = _imports(data)
     out: dict[str, Any] = {}
+    held = _class_containers(data)
+    if held:
+        out["class_containers"] = held
+    if b"import" not in data:
+        return out
+    imported = _imports(data)
     if _UPLOAD_FIELD.search(data) or (_UPLOAD_ROOT.search(data) and _WRITE.search(data)):
         out["uploads"] = 1
+    if _MODEL.search(data):
+        out["models"] = 1
+    if b"init_app" in data or b".limiter" in data:
+        attached = sorted({(a or b).decode() for a, b in _ATTACH.findall(data)})
+        if attached:
+            out["attached"] = attached
+    if b"limit(" in data:
+        decorated = sorted({name.decode() for name in _LIMIT_DECORATOR.findall(data)})
+        if decorated:
+            out["limit_decorators"] = decorated
     instances = _instances(data, imported)
     if instances:
         out["instances"] = instances
@@ -128,21 +150,58 @@ def _starts(data: bytes, imported: dict[str, tuple[str, str]]) -> list[list[Any]
     return out
 
 
+def _class_containers(data: bytes) -> list[str]:
+    """``Class.attr`` for container literals in module-level class bodies (``SUCCESS = {...}``)."""
+    if b"class" not in data:
+        return []
+    found: list[str] = []
+    owner: bytes | None = None
+    for match in _CLASS_ATTR.finditer(data):
+        if match.group(1) is not None:
+            owner = match.group(1)
+        elif owner is not None:
+            found.append(f"{owner.decode()}.{match.group(2).decode()}")
+    return found
+
+
 def _instances(data: bytes, imported: dict[str, tuple[str, str]]) -> list[list[str]]:
     local = {m.decode() for m in _CLASS.findall(data)}
     found: set[tuple[str, str]] = set()
+    stores: dict[bytes, set[bytes]] = {}
     for match in _INSTANCE.finditer(data):
         target = match.group(2)
         if b"." in target and _APP_OBJECT.match(target) is None:
             continue  # an attribute of some other (possibly per-request) object
-        if match.group(1) and b"." not in target:
-            continue  # a local variable
         name = match.group(3).decode()
+        if match.group(1) and b"." not in target and not _kept(data, target, imported, stores):
+            continue  # a local variable (unless it is stored in a module-level container)
         if name in imported and imported[name][1]:
             found.add(imported[name])
         elif name in local:
             found.add(("", name))
     return sorted([m, c] for m, c in found)
+
+
+#: ``ROOMS[code] = room``: a name stored under a key of a container.
+_STORE = re.compile(rb"\b(\w+)\[[^\]\n]+\][ \t]*=[ \t]*(\w+)[ \t]*$", re.M)
+
+
+def _kept(
+    data: bytes, variable: bytes, imported: dict[str, tuple[str, str]], stores: dict[bytes, set[bytes]]
+) -> bool:
+    """``room = Room(...)`` then ``ROOMS[code] = room``: the object is kept by a container that is
+    bound at module level in this file or imported from another module, so it outlives the request.
+    ``stores`` (variable -> containers it is stored in) is filled on first use."""
+    if not stores:
+        for holder, value in _STORE.findall(data):
+            stores.setdefault(value, set()).add(holder)
+        stores.setdefault(b"", set())
+    for holder in stores.get(variable, ()):
+        if holder.decode() in imported or re.search(
+            rb"(?m)^" + re.escape(holder) + rb"\b[ \t]*(:[^=\n]+)?=", data
+        ):
+            return True
+    return False
 
 
 def _calls(lines: list[bytes], imported: dict[str, tuple[str, str]]) -> list[list[str]]:
@@ -239,13 +298,19 @@ def reached(
     targets: dict[tuple[str, str], tuple[str, str]] = {}
     out: dict[tuple[str, str], str] = {}
     index: dict[str, list[str]] = {}
+    children: dict[str, list[str]] = {}  # package -> files of its own modules (re-exports)
+    made: tuple[set[tuple[str, str]], dict[str, str]] | None = None
     for known in sorted(facts):
         for name in module_names(known):
             index.setdefault(name, []).append(known)
+            children.setdefault(name.rpartition(".")[0], []).append(known)
     for path, function in wanted:
         if ":" in function or "()." in function:
-            resolve = _imported_container if ":" in function else _instantiated
-            place = resolve(facts, index, path, function)
+            if ":" in function:
+                place = _imported_container(facts, index, children, path, function)
+            else:
+                made = made or _instances_and_callers(facts, index)
+                place = _instantiated(made, path, function)
             if place is not None:
                 out[(path, function)] = place
             continue
@@ -294,29 +359,45 @@ def _reachable(
 
 
 def _imported_container(
-    facts: Mapping[str, Mapping[str, Any]], index: Mapping[str, list[str]], path: str, function: str
+    facts: Mapping[str, Mapping[str, Any]],
+    index: Mapping[str, list[str]],
+    children: Mapping[str, list[str]],
+    path: str,
+    function: str,
 ) -> str | None:
     module, _, name = function.rpartition(":")
-    for defining in index.get(absolute(path, module), ()):
-        if defining != path and name in facts[defining].get("containers", ()):
+    place = absolute(path, module)
+    # The module itself, or (a name a package re-exports) one of the package's own modules.
+    candidates = index.get(place, []) or children.get(place, [])
+    for defining in candidates:
+        own = facts[defining]
+        if defining != path and (
+            name in own.get("containers", ()) or name in own.get("class_containers", ())
+        ):
             return defining
     return None
 
 
-def _instantiated(
-    facts: Mapping[str, Mapping[str, Any]], index: Mapping[str, list[str]], path: str, function: str
-) -> str | None:
+def _instantiated(made: tuple[set[tuple[str, str]], dict[str, str]], path: str, function: str) -> str | None:
     cls, _, method = function.partition("().")
-    made = False
+    if (path, cls) not in made[0]:
+        return None
+    return made[1].get(method)
+
+
+def _instances_and_callers(
+    facts: Mapping[str, Mapping[str, Any]], index: Mapping[str, list[str]]
+) -> tuple[set[tuple[str, str]], dict[str, str]]:
+    """``(defining file, class)`` of every class some module instantiates into a lasting place, and
+    the first request-handling module calling each method name."""
+    made: set[tuple[str, str]] = set()
+    callers: dict[str, str] = {}
     for importer, own in sorted(facts.items()):
         for module, name in own.get("instances", ()):
-            if name == cls and (
-                (module == "" and importer == path) or path in index.get(absolute(importer, module), ())
-            ):
-                made = True
-    if not made:
-        return None
-    for caller, own in sorted(facts.items()):
-        if method in own.get("methods", ()):
-            return caller
-    return None
+            if module == "":
+                made.add((importer, name))
+            else:
+                made.update((defining, name) for defining in index.get(absolute(importer, module), ()))
+        for method in own.get("methods", ()):
+            callers.setdefault(method, importer)
+    return made, callers

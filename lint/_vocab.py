@@ -231,3 +231,10 @@ HANDLER_PATTERN = _handler_pattern()
 VIEW_CLASS_PATTERN = (
     rf"^class\s+\w+\([^)]*(?:{_alternation(_minimal(VIEW_BASE_SUFFIXES + tuple(VIEW_BASE_NAMES)))})"
 )
+
+#: Settings that name where uploaded or stored files go: ``MEDIA_ROOT``, ``UPLOAD_FOLDER``,
+#: ``UPLOADS_DEFAULT_DEST``, ``FHOST_STORAGE_PATH``, ``STORAGE_FILESYSTEM_DIRECTORY``.
+UPLOAD_SETTING = (
+    r"MEDIA_ROOT|UPLOAD(S|ED)?_(\w+_)?(FOLDER|DIR|DIRECTORY|PATH|ROOT|DEST)"
+    r"|STORAGE_(\w+_)?(FOLDER|DIR|DIRECTORY|PATH|ROOT)\b"
+)

@@ -8,13 +8,13 @@ state once some module keeps an instance.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Literal
 
 import libcst as cst
 
 from sessionkit.lint._context import FileContext
-from sessionkit.lint._handlers import is_view_class
+from sessionkit.lint._handlers import is_view_class, singletons
 from sessionkit.lint._walk import walk
 
 Kind = Literal["container", "queue", "cache"]
@@ -156,4 +156,111 @@ def imported_from(ctx: FileContext) -> dict[str, tuple[str, str]]:
                 if isinstance(local, cst.Name):
                     out[local.value] = (module, alias.name.value)
     ctx.memo["imported_from"] = out
+    return out
+
+
+#: Calls that fetch what a cache keeps: ``load_data()``, ``db.find_one(...)``, ``fetch(url)``.
+_LOADERS = re.compile(
+    r"(?i)^_*(load|fetch|find|query|get|read|select|compute|download|request|lookup|resolve)"
+)
+
+
+def filled_on_miss(
+    ctx: FileContext, resolve: Callable[[cst.BaseExpression, cst.CSTNode], str | None]
+) -> set[str]:
+    """Containers filled when a key is missing (``if key not in self.users: doc = await
+    db.find_one(...)``, ``if uid not in CACHE: CACHE[uid] = load(uid)``): a memo of data kept
+    elsewhere, whatever the container is named. ``resolve`` names the container an expression is."""
+    cached = ctx.memo.get("filled_on_miss")
+    if isinstance(cached, set):
+        return cached
+    out: set[str] = set()
+    for node in ctx.nodes(cst.If):
+        test = node.test if isinstance(node, cst.If) else None
+        if not isinstance(test, cst.Comparison) or not isinstance(node, cst.If):
+            continue
+        for target in test.comparisons:
+            if not isinstance(target.operator, cst.NotIn):
+                continue
+            holder = target.comparator
+            if isinstance(holder, cst.Call) and isinstance(holder.func, cst.Attribute):
+                holder = holder.func.value  # ``role not in self.info.get(company, {})``
+            name = resolve(holder, node)
+            if name is not None and _loads(node.body):
+                out.add(name)
+    ctx.memo["filled_on_miss"] = out
+    return out
+
+
+def _loads(body: cst.CSTNode) -> bool:
+    for sub in walk(body):
+        if isinstance(sub, cst.Await):
+            return True
+        if isinstance(sub, cst.Call):
+            func = sub.func
+            name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
+            if isinstance(name, str) and _LOADERS.match(name):
+                return True
+    return False
+
+
+def module_containers(ctx: FileContext) -> dict[str, Kind]:
+    """Names bound at module level to a mutable container."""
+    found: dict[str, Kind] = {}
+    for stmt in _top_level(ctx.module.body):
+        if isinstance(stmt, cst.Assign):
+            targets = [t.target for t in stmt.targets]
+            value: cst.BaseExpression | None = stmt.value
+        elif isinstance(stmt, cst.AnnAssign):
+            targets, value = [stmt.target], stmt.value
+        else:
+            continue
+        kind = container_kind(ctx, value) if value is not None else None
+        if kind is None:
+            continue
+        for target in targets:
+            if isinstance(target, cst.Name):
+                found[target.value] = kind
+    for view in ctx.module.body:
+        if isinstance(view, cst.ClassDef) and is_view_class(view):
+            for t, kind in assigned_containers(ctx, _top_level(view.body.body)):
+                if isinstance(t, cst.Name):
+                    found[f"{view.name.value}.{t.value}"] = kind
+    instances = singletons(ctx.module)
+    for cls, attrs in holder_classes(ctx).items():
+        if cls in instances.values():
+            continue
+        for attr, kind in attrs.items():
+            found[f"{cls.name.value}.{attr}"] = kind
+    for instance, cls in instances.items():
+        for t, kind in assigned_containers(ctx, walk(cls.body)):
+            if isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name):
+                if t.value.value == "self":
+                    found[f"{instance}.{t.attr.value}"] = kind
+            elif isinstance(t, cst.Name):
+                found[f"{instance}.{t.value}"] = kind
+    return found
+
+
+def class_attributes(ctx: FileContext) -> dict[str, Kind]:
+    """``Class.attr`` for each container a module-level class keeps in its body (``SUCCESS = {...}``
+    on ``class Reply:``): changed through the class (``Reply.SUCCESS.update(...)``), it is one object
+    for the whole process. Only the spelling through the class counts: ``self.attr`` of a model or
+    dataclass is often a per-instance default."""
+    found: dict[str, Kind] = {}
+    for cls in ctx.module.body:
+        if isinstance(cls, cst.ClassDef) and not is_view_class(cls):
+            for t, kind in assigned_containers(ctx, _top_level(cls.body.body)):
+                if isinstance(t, cst.Name):
+                    found[f"{cls.name.value}.{t.value}"] = kind
+    return found
+
+
+def _top_level(body: object) -> list[cst.BaseSmallStatement]:
+    out: list[cst.BaseSmallStatement] = []
+    for stmt in body if isinstance(body, list | tuple) else ():
+        if isinstance(stmt, cst.SimpleStatementLine):
+            out.extend(stmt.body)
+        elif isinstance(stmt, cst.If | cst.Try):
+            out.extend(_top_level(stmt.body.body))
     return out

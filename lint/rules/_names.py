@@ -36,11 +36,14 @@ MUTATORS = frozenset(
 WS_NAMES = re.compile(
     r"(?i)conn|client|socket|subscriber|websocket|(^|_)ws|peer|listener|room|channel|online|(^|_)sids?($|_)"
 )
+#: Names that say what a container groups, not what it holds (``rooms`` may hold game state): a
+#: registry only when a connection is added to it.
+GROUP_NAMES = re.compile(r"(?i)^(\w+\.)?(rooms?|channels?|online)(_\w*)?$")
 #: Events pushed to connected clients (SSE, websockets): a registry of their streams.
 PUSH_NAMES = re.compile(r"(?i)notif|broadcast|(^|[._])sse($|_)|event_stream")
 FAN_OUT = re.compile(r"(?i)^(publish|broadcast|notify|emit|send_(to_)?all|fan_?out)")
 #: A value that is a connection: ``ws``, ``websocket``, ``ws_current``, ``client_socket``, ``sid``.
-SOCKET_VALUE = re.compile(r"(?i)(^|_)(ws|websocket|socket|sid)(_|$)")
+SOCKET_VALUE = re.compile(r"(?i)(^|_)(ws|websocket|socket|sid|connection)(_|$)")
 JOB_NAMES = re.compile(r"(?i)job|task|result|status|progress|queue|pending|work")
 CACHE_NAMES = re.compile(r"(?i)cache|memo")
 

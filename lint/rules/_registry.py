@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Protocol, TypeVar
 
 import libcst as cst
@@ -59,3 +60,26 @@ def registrations(ctx: FileContext, found: list[M], singletons: set[str]) -> lis
                     continue
         out.append(m)
     return out
+
+
+#: Classes whose instances are one websocket connection each (Channels consumers).
+WEBSOCKET_BASE = re.compile(r"(?i)websocket\w*consumer")
+
+
+def takes_websocket(ctx: FileContext, where: cst.CSTNode) -> bool:
+    """In a websocket handler, or a method given the websocket (``manager.connect(ws)``)."""
+    if ctx.is_websocket_handler(where):
+        return True
+    for fn in ctx.enclosing_functions(where)[:1]:
+        for param in fn.params.params:
+            annotation = param.annotation
+            text = ctx.module.code_for_node(annotation.annotation) if annotation else ""
+            if param.name.value in {"websocket", "ws", "socket"} or "WebSocket" in text:
+                return True
+        block = ctx.parents.get(fn)
+        owner = ctx.parents.get(block) if block is not None else None
+        if isinstance(owner, cst.ClassDef) and any(
+            WEBSOCKET_BASE.search(ctx.module.code_for_node(base.value)) for base in owner.bases
+        ):
+            return True  # a method of a Channels ``WebsocketConsumer``: ``self`` is the connection
+    return False

@@ -13,14 +13,16 @@ from typing import Any, Literal
 import libcst as cst
 
 from sessionkit.lint._context import FileContext
-from sessionkit.lint._handlers import is_view_class, singletons
+from sessionkit.lint._handlers import singletons
 from sessionkit.lint._walk import walk
+from sessionkit.lint.rules._aliases import element_source, first_attribute, root_name, statement_id
 from sessionkit.lint.rules._containers import (
     Kind,
-    assigned_containers,
-    container_kind,
+    class_attributes,
+    filled_on_miss,
     holder_classes,
     imported_from,
+    module_containers,
     self_attr_in,
     sends,
 )
@@ -28,6 +30,7 @@ from sessionkit.lint.rules._names import (
     APP_HELD,
     CACHE_NAMES,
     FAN_OUT,
+    GROUP_NAMES,
     JOB_NAMES,
     MUTATORS,
     PUSH_NAMES,
@@ -37,7 +40,7 @@ from sessionkit.lint.rules._names import (
     puts_message,
     starts_job,
 )
-from sessionkit.lint.rules._registry import registrations, socket_value
+from sessionkit.lint.rules._registry import registrations, socket_value, takes_websocket
 
 Role = Literal["state", "websocket", "jobs", "cache", "app"]
 
@@ -55,54 +58,6 @@ class Mutation:
     started: bool = False
 
 
-def module_containers(ctx: FileContext) -> dict[str, Kind]:
-    """Names bound at module level to a mutable container."""
-    found: dict[str, Kind] = {}
-    for stmt in _top_level(ctx.module.body):
-        if isinstance(stmt, cst.Assign):
-            targets = [t.target for t in stmt.targets]
-            value: cst.BaseExpression | None = stmt.value
-        elif isinstance(stmt, cst.AnnAssign):
-            targets, value = [stmt.target], stmt.value
-        else:
-            continue
-        kind = container_kind(ctx, value) if value is not None else None
-        if kind is None:
-            continue
-        for target in targets:
-            if isinstance(target, cst.Name):
-                found[target.value] = kind
-    for view in ctx.module.body:
-        if isinstance(view, cst.ClassDef) and is_view_class(view):
-            for t, kind in assigned_containers(ctx, _top_level(view.body.body)):
-                if isinstance(t, cst.Name):
-                    found[f"{view.name.value}.{t.value}"] = kind
-    instances = singletons(ctx.module)
-    for cls, attrs in holder_classes(ctx).items():
-        if cls in instances.values():
-            continue
-        for attr, kind in attrs.items():
-            found[f"{cls.name.value}.{attr}"] = kind
-    for instance, cls in instances.items():
-        for t, kind in assigned_containers(ctx, walk(cls.body)):
-            if isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name):
-                if t.value.value == "self":
-                    found[f"{instance}.{t.attr.value}"] = kind
-            elif isinstance(t, cst.Name):
-                found[f"{instance}.{t.value}"] = kind
-    return found
-
-
-def _top_level(body: object) -> list[cst.BaseSmallStatement]:
-    out: list[cst.BaseSmallStatement] = []
-    for stmt in body if isinstance(body, list | tuple) else ():
-        if isinstance(stmt, cst.SimpleStatementLine):
-            out.extend(stmt.body)
-        elif isinstance(stmt, cst.If | cst.Try):
-            out.extend(_top_level(stmt.body.body))
-    return out
-
-
 def request_time_mutations(ctx: FileContext) -> list[Mutation]:
     """Every request-time mutation of a module-level container, classified by role."""
     cached = ctx.memo.get("mutations")
@@ -110,9 +65,10 @@ def request_time_mutations(ctx: FileContext) -> list[Mutation]:
         return cached
     out: list[Mutation] = []
     containers = module_containers(ctx)
-    plain = sorted(name for name in containers if "." not in name)
-    if plain:  # other modules may import and mutate them (see ``links.reached``)
-        ctx.facts["containers"] = plain
+    through_class = {k: v for k, v in class_attributes(ctx).items() if k not in containers}
+    shared = sorted(n for n in containers if "." not in n or n.partition(".")[0] in singletons(ctx.module))
+    if shared or through_class:  # other modules may import and mutate them (see ``links.reached``)
+        ctx.facts["containers"] = sorted({*shared, *through_class})
     if not ctx.functions.functions:
         ctx.memo["mutations"] = out
         return out
@@ -122,7 +78,7 @@ def request_time_mutations(ctx: FileContext) -> list[Mutation]:
         or APP_HELD.search(ctx.source if ctx.source is not None else ctx.module.code)
         or imported_from(ctx)
     ):
-        collector = _Mutations(ctx, containers)
+        collector = _Mutations(ctx, {**containers, **through_class}, set(through_class))
         for node in ctx.nodes(*_DISPATCH):
             _DISPATCH[type(node)](collector, node)
         # One container, one role: a registry is a registry where sockets leave it too (a
@@ -163,9 +119,11 @@ def _jobs_started_here(
 
 
 class _Mutations:
-    def __init__(self, ctx: FileContext, containers: dict[str, Kind]) -> None:
+    def __init__(self, ctx: FileContext, containers: dict[str, Kind], through_class: set[str]) -> None:
         self.ctx = ctx
         self.containers = containers
+        #: Class attributes that are module state only when changed through the class.
+        self.through_class = through_class
         self.found: list[Mutation] = []
         self.seen: set[tuple[str, int, bool]] = set()
         self.singletons = singletons(ctx.module)
@@ -205,15 +163,27 @@ class _Mutations:
                 break
             name_node = name_node.value  # ``ROOMS[room]["votes"].append(v)`` changes ``ROOMS``
         element = name_node is not start  # an element of the container changes, not its size
+        part = ""  # the element's attribute that changes: ``rooms[].players``
+        if isinstance(name_node, cst.Attribute):  # ``room.players.append(p)``, ``room = ROOMS.get(k)``
+            source = self._element_of(name_node, where)
+            if source is not None:
+                part = f"[].{first_attribute(name_node)}"
+                name_node, element = source, True
         if isinstance(name_node, cst.Name):
             aliased = self._loop_alias(name_node, where)
+            if aliased is name_node:
+                aliased = self._element_of(name_node, where) or name_node
             if aliased is not name_node and not element and puts_message(where):
                 return  # ``for q in subscribers: q.put(msg)``: a fan-out, the container is unchanged
             element = element or aliased is not name_node
             name_node = aliased
         attr = self._singleton_attr(name_node, where)
         if attr is None and isinstance(name_node, cst.Name) and name_node.value not in self.containers:
-            self._imported(name_node, where, added)
+            self._imported(name_node, where, added, part)
+            return
+        if attr is None and isinstance(name_node, cst.Attribute) and isinstance(name_node.value, cst.Name):
+            # ``Reply.SUCCESS.update(...)``, ``state.clients[ws] = ...`` on an imported class/object
+            self._imported(name_node.value, where, added, f".{name_node.attr.value}{part}")
             return
         if attr is None and not isinstance(name_node, cst.Name):
             return
@@ -228,15 +198,35 @@ class _Mutations:
         name = attr if attr is not None else self.ctx.module_binding(name_node)
         if name is None or name not in self.containers:
             return
+        kind, name = self.containers[name], name + part
         functions = self.ctx.enclosing_functions(where)
-        # A registry class's container is reported once, where it first grows (its other
-        # methods' changes are the same state); a module container once per function.
-        once = name.partition(".")[0] in self.holders
-        key = (name, 0 if once or not functions else id(functions[0]), element and not once)
+        role = self._role_of(name, kind, where, added)
+        # A registry class's connections are reported once, where they first join (its other
+        # methods' changes are the same registry); other state once per statement that changes
+        # it (each site is a line to change).
+        once = name.partition(".")[0] in self.holders and role == "websocket"
+        key = (name, 0 if once or not functions else statement_id(self.ctx, where), element and not once)
         if key in self.seen:
             return
         self.seen.add(key)
-        self.found.append(Mutation(where, name, self._role(name, where, added), deferred))
+        self.found.append(Mutation(where, name, role, deferred))
+
+    def _container(self, node: cst.BaseExpression, where: cst.CSTNode) -> str | None:
+        """The module-level container ``node`` is (``CACHE``, ``self.users`` of a singleton)."""
+        if isinstance(node, cst.Attribute):
+            return self._singleton_attr(node, where)
+        name = self.ctx.module_binding(node)
+        return name if name in self.containers else None
+
+    def _element_of(self, node: cst.BaseExpression, where: cst.CSTNode) -> cst.Name | None:
+        """The container whose element the local name at the root of ``node`` holds."""
+        root = root_name(node)
+        if root is None or root.value in self.containers or root.value in self.singletons:
+            return None
+        imported = imported_from(self.ctx)
+        return element_source(
+            self.ctx, root, where, lambda n: n.value in self.containers or n.value in imported
+        )
 
     def _loop_alias(self, name: cst.Name, where: cst.CSTNode) -> cst.Name:
         """``for room in ROOMS: room["votes"].append(v)`` (or ``ROOMS.values()``): ``ROOMS``."""
@@ -260,19 +250,22 @@ class _Mutations:
                 break
         return name
 
-    def _imported(self, name: cst.Name, where: cst.CSTNode, added: cst.CSTNode | None) -> None:
+    def _imported(
+        self, name: cst.Name, where: cst.CSTNode, added: cst.CSTNode | None, part: str = ""
+    ) -> None:
         """A request handler mutating a name imported from another module: a finding if the
         project module it comes from binds it to a container (decided across files)."""
         origin = imported_from(self.ctx).get(name.value)
         if origin is None or not self.ctx.is_request_time(where) or self.ctx.module_binding(name) is None:
             return
         functions = self.ctx.enclosing_functions(where)
-        key = (name.value, id(functions[0]) if functions else 0, False)
+        key = (name.value + part, statement_id(self.ctx, where) if functions else 0, False)
         if key in self.seen:
             return
         self.seen.add(key)
-        role = self._role_of(name.value, "container", where, added)
-        self.found.append(Mutation(where, name.value, role, f"{origin[0]}:{origin[1]}"))
+        role = self._role_of(name.value + part, "container", where, added)
+        held = origin[1] + part.partition("[]")[0]  # the name the defining module lists
+        self.found.append(Mutation(where, name.value + part, role, f"{origin[0]}:{held}"))
 
     def _singleton_attr(self, node: cst.BaseExpression, where: cst.CSTNode) -> str | None:
         """``self.attr`` inside a method of a class with one module-level instance, when ``attr``
@@ -286,16 +279,14 @@ class _Mutations:
         for fn in self.ctx.enclosing_functions(where)[:1]:
             block = self.ctx.parents.get(fn)
             owner = self.ctx.parents.get(block) if block is not None else None
-            if isinstance(owner, cst.ClassDef) and f"{owner.name.value}.{node.attr.value}" in self.containers:
-                return f"{owner.name.value}.{node.attr.value}"
+            key = f"{owner.name.value}.{node.attr.value}" if isinstance(owner, cst.ClassDef) else ""
+            if key in self.containers and key not in self.through_class:
+                return key
             for instance, cls in self.singletons.items():
                 key = f"{instance}.{node.attr.value}"
                 if cls is owner and key in self.containers:
                     return key
         return None
-
-    def _role(self, name: str, where: cst.CSTNode, added: cst.CSTNode | None) -> Role:
-        return self._role_of(name, self.containers[name], where, added)
 
     def _role_of(self, name: str, kind: Kind, where: cst.CSTNode, added: cst.CSTNode | None) -> Role:
         if kind == "cache" or CACHE_NAMES.search(name):
@@ -308,31 +299,30 @@ class _Mutations:
         # Entries that are (or are keyed by) a connection make a registry, whatever its name.
         if isinstance(added, cst.Name) and SOCKET_VALUE.search(added.value) is not None:
             return "websocket"
+        if name in filled_on_miss(self.ctx, self._container):
+            return "cache"  # ``if uid not in self.users: doc = await db.find_one(...)``
+        if GROUP_NAMES.search(name) or "[]." in name:
+            return "state"  # a registry only where a connection joins it (see above)
         if kind == "queue" or JOB_NAMES.search(name):
             return "jobs"
         if self.ctx.is_websocket_handler(where) and WS_NAMES.search(name):
             return "websocket"
-        if WS_NAMES.search(name) and self._takes_websocket(where):
+        if WS_NAMES.search(name) and takes_websocket(self.ctx, where):
             return "websocket"
+        functions = self.ctx.enclosing_functions(where)
+        if WS_NAMES.search(name) and any(PUSH_NAMES.search(fn.name.value) for fn in functions):
+            return "websocket"  # ``_active_connections.add(queue)`` in an SSE ``event_stream()``
         return "state"
-
-    def _takes_websocket(self, where: cst.CSTNode) -> bool:
-        """In a websocket handler, or a method given the websocket (``manager.connect(ws)``)."""
-        if self.ctx.is_websocket_handler(where):
-            return True
-        for fn in self.ctx.enclosing_functions(where)[:1]:
-            for param in fn.params.params:
-                annotation = param.annotation
-                text = self.ctx.module.code_for_node(annotation.annotation) if annotation else ""
-                if param.name.value in {"websocket", "ws", "socket"} or "WebSocket" in text:
-                    return True
-        return False
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
         if isinstance(func, cst.Attribute) and func.attr.value in MUTATORS:
             added = node.args[-1].value if node.args else None
             added = next((a.value for a in node.args if socket_value(a.value)), added)
+            parent = self.ctx.parents.get(node)  # ``ROOMS.setdefault(r, set()).add(ws)``
+            outer = self.ctx.parents.get(parent) if isinstance(parent, cst.Attribute) else None
+            if isinstance(outer, cst.Call):
+                added = next((a.value for a in outer.args if socket_value(a.value)), added)
             self._hit(func.value, node, added)
 
     def _target(self, target: cst.BaseExpression, where: cst.CSTNode, added: cst.CSTNode | None) -> None:
@@ -340,9 +330,18 @@ class _Mutations:
             key = target.slice[0].slice if len(target.slice) == 1 else None
             if isinstance(key, cst.Index) and socket_value(key.value):
                 added = key.value  # ``last_seen[ws] = now``: per-connection data of a registry
+            held = app_held(target)
+            if held is not None and self.ctx.is_request_time(where):
+                # ``request.app["counter"] += 1``: the application object's own entry changes
+                role = self._role_of(held, "container", where, added)
+                self.found.append(Mutation(where, held, "app" if role == "state" else role))
+                return
             self._hit(target.value, where, added)
         elif isinstance(target, cst.Attribute):
-            self._rebind(target, where)
+            if self._element_of(target.value, where) is not None:  # ``room.started = True``
+                self._hit(target, where, added)
+            else:
+                self._rebind(target, where)
 
     def _rebind(self, target: cst.Attribute, where: cst.CSTNode) -> None:
         """An attribute of a module-level singleton (an instance of a class defined in this
@@ -359,6 +358,13 @@ class _Mutations:
                 for instance, defined in self.singletons.items():
                     if defined is cls and fn.name.value != "__init__":
                         name = f"{instance}.{target.attr.value}"
+                holder = cls.name.value if isinstance(cls, cst.ClassDef) else ""
+                if name is None and holder in self.holders and fn.name.value != "__init__":
+                    # a registry class kept by some module (decided across files, see ``_hit``)
+                    deferred = self.ctx.deferred(where)
+                    if deferred is not None:
+                        self._record(f"{holder}.{target.attr.value}", where, deferred)
+                    return
         elif owner.value in self.singletons and self.ctx.module_binding(owner) is not None:
             name = f"{owner.value}.{target.attr.value}"
         if name is None:
@@ -366,8 +372,11 @@ class _Mutations:
         deferred = None if self.ctx.is_request_time(where) else self.ctx.deferred(where)
         if deferred is None and not self.ctx.is_request_time(where):
             return
+        self._record(name, where, deferred)
+
+    def _record(self, name: str, where: cst.CSTNode, deferred: str | None) -> None:
         functions = self.ctx.enclosing_functions(where)
-        key = (name, id(functions[0]) if functions else 0, False)
+        key = (name, statement_id(self.ctx, where) if functions else 0, False)
         if key in self.seen:
             return
         self.seen.add(key)

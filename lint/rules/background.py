@@ -7,7 +7,7 @@ import re
 import libcst as cst
 
 from sessionkit.lint._rule import Rule, examples
-from sessionkit.lint.rules._state import module_containers
+from sessionkit.lint.rules._containers import module_containers
 from sessionkit.lint.rules._util import keyword, under_main_guard, walk
 
 THREAD = frozenset({"threading.Thread"})

@@ -37,8 +37,11 @@ LOCAL_CACHE_CALLS = frozenset(
         "aiocache.backends.memory.SimpleMemoryCache",
         "diskcache.Cache",
         "diskcache.FanoutCache",
+        "fastapi_cache.backends.inmemory.InMemoryBackend",
     }
 )
+#: ``@cache_page(60)``: the view's responses go to the default cache.
+CACHE_PAGE = frozenset({"django.views.decorators.cache.cache_page"})
 DJANGO_DEFAULT_CACHE = frozenset({"django.core.cache.cache"})
 DJANGO_CACHE_WRITES = frozenset({"set", "add", "incr", "decr", "get_or_set", "set_many", "touch"})
 AIOCACHE_DEFAULTING = frozenset({"aiocache.cached", "aiocache.decorators.cached", "aiocache.Cache"})
@@ -59,7 +62,8 @@ class LocalCacheBackend(Rule):
     remedy = "refactor"
     prefilter = (
         r"LocMemCache|FileBasedCache|CACHE_TYPE|SimpleCache|FileSystemCache|SimpleMemoryCache|aiocache"
-        r"|diskcache|cache\.(set|add|incr|decr|get_or_set|set_many|touch)\(|FileStore|MemoryStore",
+        r"|diskcache|cache\.(set|add|incr|decr|get_or_set|set_many|touch)\(|FileStore|MemoryStore"
+        r"|\nif [^\n]*:\n[ \t]+CACHES\b|cache_page\(|InMemoryBackend",
     )
     message = (
         "every replica gets its own copy of this cache, so a write or invalidation on one replica "
@@ -68,6 +72,22 @@ class LocalCacheBackend(Rule):
     )
     fix_hint = "Point the cache at Redis (the same server SESSIONKIT_REDIS_URL uses is fine)."
     valid = examples(
+        """
+            # file: site/settings.py
+            INSTALLED_APPS = ["catalog"]
+            CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://r"}}
+            # file: catalog/views.py
+            from django.views.decorators.cache import cache_page
+            @cache_page(60)
+            def index(request):
+                return None
+        """,
+        """
+            # file: config/settings.py
+            import os
+            if os.getenv("USE_REDIS", "true") == "true":
+                CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache"}}
+        """,
         """
             CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://r"}}
         """,
@@ -126,6 +146,35 @@ class LocalCacheBackend(Rule):
         """,
     )
     invalid = examples(
+        """
+            # file: site/settings.py
+            INSTALLED_APPS = ["catalog"]
+            ROOT_URLCONF = "site.urls"
+            # file: catalog/views.py
+            from django.utils.decorators import method_decorator
+            from django.views.decorators.cache import cache_page
+            from django.views.generic import ListView
+            class CourseList(ListView):
+                @method_decorator(cache_page(60 * 15))
+                def get(self, request, *args, **kwargs):
+                    return super().get(request, *args, **kwargs)
+        """,
+        """
+            from fastapi import FastAPI
+            from fastapi_cache import FastAPICache
+            from fastapi_cache.backends.inmemory import InMemoryBackend
+            app = FastAPI()
+            @app.on_event("startup")
+            async def startup():
+                FastAPICache.init(InMemoryBackend(), prefix="api")
+        """,
+        """
+            # file: config/settings.py
+            import os
+            CACHES_ENABLED = os.getenv("CACHES_ENABLED", "false").lower() == "true"
+            if CACHES_ENABLED:
+                CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache"}}
+        """,
         """
             CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
         """,
@@ -216,9 +265,23 @@ class LocalCacheBackend(Rule):
             self._flask(node.value)
 
     def visit_Assign(self, node: cst.Assign) -> None:
-        for key, value, _ in settings_in(self.ctx, node):
+        for key, value, where in settings_in(self.ctx, node):
             if key == "CACHE_TYPE":
                 self._flask(value)
+            elif key == "CACHES" and isinstance(where, cst.Name) and self.ctx.is_settings:
+                self._switched_on(node)
+
+    def _switched_on(self, node: cst.Assign) -> None:
+        """``if CACHES_ENABLED: CACHES = {...redis...}`` with the switch off while its variable is
+        unset: by default the project runs on Django's per-process LocMemCache."""
+        why = self.ctx.dev_only(node)
+        if not why or "environment switch" not in why or self.ctx.in_test_config(node):
+            return
+        subject = (
+            "`CACHES` is set only when an environment switch is on: otherwise Django's default LocMemCache"
+        )
+        guard = "the shared cache applies only when the switch is on"
+        self._sink.append(self.finding_at(self.ctx.path, self.position(node), subject, guard=guard))
 
     def visit_Call(self, node: cst.Call) -> None:
         self._django_cache_use(node)
@@ -236,17 +299,23 @@ class LocalCacheBackend(Rule):
             self.report(node, "aiocache on its default in-memory backend", guard=self.ctx.guard(node))
 
     def _django_cache_use(self, node: cst.Call) -> None:
-        """Remember the first write through ``django.core.cache.cache``: with no ``CACHES`` in the
+        """Remember each write through ``django.core.cache.cache``: with no ``CACHES`` in the
         project's settings it goes to the per-process LocMemCache (decided across files)."""
         func = node.func
+        if self.ctx.calls(node, CACHE_PAGE) and keyword(node, "cache") is None:
+            uses = self.ctx.facts.setdefault("django_cache_use", [])
+            uses.append({**self.position(node), "call": "cache_page"})
+            return
         if (
-            "django_cache_use" not in self.ctx.facts
-            and isinstance(func, cst.Attribute)
+            isinstance(func, cst.Attribute)
             and func.attr.value in DJANGO_CACHE_WRITES
             and isinstance(func.value, cst.Name)
             and self.ctx.refers_to(func.value, DJANGO_DEFAULT_CACHE)
+            and not self.ctx.in_test_config(node)
         ):
-            self.ctx.facts["django_cache_use"] = {**self.position(node), "call": func.attr.value}
+            # Each write is a line that changes with the fix (labelled per site).
+            uses = self.ctx.facts.setdefault("django_cache_use", [])
+            uses.append({**self.position(node), "call": func.attr.value})
 
     @classmethod
     def project(cls, facts: Facts) -> list[Finding]:
@@ -255,10 +324,10 @@ class LocalCacheBackend(Rule):
             return []
         out: list[Finding] = []
         for path, own in sorted(facts.items()):
-            use = own.get("django_cache_use")
-            if use:
+            for use in own.get("django_cache_use", ()):
+                call = "`@cache_page`" if use["call"] == "cache_page" else f"`cache.{use['call']}()`"
                 subject = (
-                    f"`cache.{use['call']}()` writes to Django's default cache, a per-process "
+                    f"{call} writes to Django's default cache, a per-process "
                     "LocMemCache (no CACHES setting in the project)"
                 )
                 out.append(cls.finding_at(path, use, subject))

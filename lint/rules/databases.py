@@ -30,6 +30,9 @@ SQLITE_CONNECT = frozenset({"sqlite3.connect", "sqlite3.dbapi2.connect"})
 DJANGO_SQLITE = "django.db.backends.sqlite3"
 
 
+OPENS_SQLITE = re.compile(r"sqlite3\.connect\(|[\"']sqlite(\+\w+)?:///")
+
+
 class LocalDatabase(Rule):
     """A database file on the pod's own disk.
 
@@ -189,7 +192,9 @@ class LocalDatabase(Rule):
     def _file_setting(self, node: cst.CSTNode) -> None:
         """A config key naming a database set to a ``.sqlite``/``.db`` path: ``DATABASE =
         os.path.join(app.instance_path, "app.sqlite")`` (also in ``from_mapping(...)``)."""
-        for key, value, _ in settings_in(self.ctx, node):
+        for key, value, where in settings_in(self.ctx, node):
+            if isinstance(where, cst.Name) and self._opened_here():
+                continue  # ``db_path = ...`` then ``sqlite3.connect(db_path)``: reported at the use
             if DB_KEY.search(key):
                 for sub in walk(value):
                     text = string_value(sub)
@@ -213,6 +218,14 @@ class LocalDatabase(Rule):
             self.report(node, f"`{name}()` file database", guard=self.ctx.guard(node))
         else:
             self._file_setting(node)
+
+    def _opened_here(self) -> bool:
+        """Outside settings modules, a module that opens the database itself (``sqlite3.connect(``,
+        a ``sqlite:///`` URL): a path constant is the input of that finding, not another one."""
+        if self.ctx.is_settings:
+            return False
+        source = self.ctx.source if self.ctx.source is not None else self.ctx.module.code
+        return OPENS_SQLITE.search(source) is not None
 
     def _is_test_operand(self, node: cst.CSTNode) -> bool:
         """``url.startswith("sqlite:///")``, ``ENGINE == "...sqlite3"``: the string tests a value

@@ -2,59 +2,26 @@
 
 from __future__ import annotations
 
-import re
-
 import libcst as cst
 
 from sessionkit.lint._rule import Rule, examples
+from sessionkit.lint.rules._paths import (
+    CACHE_HINT,
+    FS_MOVERS,
+    OPENERS,
+    PATH_MOVERS,
+    PATH_REMOVERS,
+    PATH_WRITERS,
+    REMOVERS,
+    SHUTIL_WRITERS,
+    UPLOAD_ROOTS,
+    WRITE_MODE,
+    PathChecks,
+)
 from sessionkit.lint.rules._util import string_value, walk
 
-WRITE_MODE = re.compile(r"[wax+]")
-OPENERS = frozenset(
-    {"open", "builtins.open", "io.open", "aiofiles.open", "codecs.open", "os.open"}
-    | {"gzip.open", "bz2.open", "lzma.open"}
-)
-PATH_WRITERS = frozenset(
-    {
-        "write_text",
-        "write_bytes",
-        "save",
-        "to_csv",
-        "to_excel",
-        "to_json",
-        "to_parquet",
-        "savefig",
-        "save_as",
-        "extractall",
-    }
-)
-#: Calls that build a filesystem path.
-PATH_BUILDERS = frozenset(
-    {
-        "os.path.join",
-        "os.path.abspath",
-        "os.path.realpath",
-        "pathlib.Path",
-        "pathlib.PurePath",
-        "pathlib.PosixPath",
-    }
-)
-SHUTIL_WRITERS = frozenset({"shutil.copy", "shutil.copyfile", "shutil.copy2", "shutil.move"})
-#: Moves on the local disk (a removal or a new folder belongs to the write it undoes or precedes,
-#: which is the finding).
-FS_MOVERS = frozenset({"os.rename", "os.replace", "os.renames"})
-#: The same on a path object: ``folder.rename(new_name)``.
-PATH_MOVERS = frozenset({"rename", "replace"})
-#: Path methods returning a path: ``(root / name).with_suffix(".md")``.
-PATH_OPS = frozenset({"joinpath", "with_suffix", "with_name", "resolve", "expanduser"})
-RECEIVER_WRITES = frozenset({"open"})
-TEMP_HINT = re.compile(r"(?i)tmp|temp")
-PATH_NAMES = re.compile(r"(?i)path|dest|file|target|out|dir|folder")
-#: A write under the upload folder is an upload, whoever calls the function.
-UPLOAD_ROOTS = re.compile(r"MEDIA_ROOT|UPLOAD_(FOLDER|DIR|PATH|ROOT)|UPLOADS?_DEST")
 
-
-class RequestTimeFileWrite(Rule):
+class RequestTimeFileWrite(PathChecks, Rule):
     """A request handler writes a file (an upload, an export) to a local path.
 
     The follow-up request that reads or serves the file usually lands on another replica, where
@@ -69,7 +36,8 @@ class RequestTimeFileWrite(Rule):
     prefilter = (
         r"open\(.*['\"][rbt]*[wax+]|mode\s*=|write_text\(|write_bytes\(|to_csv\(|to_excel\("
         r"|savefig\(|shutil\.(copy|move)|extractall\(|to_json\(|to_parquet\("
-        r"|\.save\(\s*[\w'\"]|\.open\(\s*['\"][rbt]*[wax]|\.renames?\(|\.replace\(\s*[\w.]+\s*\)",
+        r"|\.save\(\s*[\w'\"]|\.open\(\s*['\"][rbt]*[wax]|\.renames?\(|\.replace\(\s*[\w.]+\s*\)"
+        r"|os\.(remove|unlink)\(|rmtree\(|\.unlink\(",
     )
     message = (
         "the file is written to this replica's local disk, so later requests served by other "
@@ -78,6 +46,37 @@ class RequestTimeFileWrite(Rule):
     )
     fix_hint = "Write to object storage (S3/GCS) or a ReadWriteMany volume, not a local path."
     valid = examples(
+        """
+            from io import BytesIO
+            from PIL import Image
+            from sanic import Sanic, raw
+            app = Sanic("images")
+            @app.post("/thumb")
+            async def thumb(request):
+                image = Image.open(BytesIO(request.body))
+                image.thumbnail((300, 300))
+                output = BytesIO()
+                image.save(output, format="JPEG")
+                return raw(output.getvalue())
+        """,
+        """
+            import os
+            from django.http import FileResponse
+            def download(request, export_path):
+                response = FileResponse(open(export_path, "rb"))
+                os.remove(export_path)
+                return response
+        """,
+        """
+            import os
+            from flask import Flask
+            app = Flask(__name__)
+            @app.post("/reload")
+            def reload_pages():
+                for name in os.listdir("cache"):
+                    os.remove(f"cache/{name}")
+                return ""
+        """,
         """
             import pandas as pd
             from flask import Flask
@@ -163,6 +162,23 @@ class RequestTimeFileWrite(Rule):
         """,
     )
     invalid = examples(
+        """
+            from pathlib import Path
+            from flask import Flask
+            app = Flask(__name__)
+            @app.delete("/pictures/<name>")
+            def delete_picture(name):
+                picture_path = Path("static/pictures") / name
+                picture_path.unlink()
+                return "", 204
+        """,
+        """
+            import os
+            from django.core.files.storage import FileSystemStorage
+            def save_photo(request):
+                storage = FileSystemStorage()
+                storage.save(request.FILES["photo"].name, request.FILES["photo"])
+        """,
         """
             from pathlib import Path
             from flask import Flask, current_app, request
@@ -273,7 +289,7 @@ class RequestTimeFileWrite(Rule):
         deferred = None if self.ctx.is_request_time(node) else self.ctx.deferred(node)
         if deferred is None and not self.ctx.is_request_time(node):
             return
-        subject = self._write(node)
+        subject = self._write(node) or self._removal(node)
         if subject and not self._temporary(node):
             if deferred is not None and UPLOAD_ROOTS.search(self._destination_code(node)):
                 deferred = None
@@ -311,90 +327,31 @@ class RequestTimeFileWrite(Rule):
         if isinstance(func, cst.Attribute) and func.attr.value in PATH_WRITERS:
             if func.attr.value in {"write_text", "write_bytes"}:
                 return "file written at request time"
+            if func.attr.value == "save" and self._local_storage(func.value):
+                return "file saved through `FileSystemStorage` at request time"
             first = node.args[0] if node.args else None
             if first is not None and first.keyword is None and self._pathlike(first.value):
                 return f"`.{func.attr.value}()` to a local path at request time"
         return None
 
-    def _pathlike(self, node: cst.BaseExpression) -> bool:
-        if isinstance(node, cst.SimpleString | cst.FormattedString | cst.ConcatenatedString):
-            return True
-        if isinstance(node, cst.BinaryOperation):
-            return True
-        func = node.func if isinstance(node, cst.Call) else None
-        if isinstance(func, cst.Attribute) and func.attr.value in PATH_OPS:
-            return True
-        if isinstance(node, cst.Call):
-            return self.ctx.refers_to(node.func, PATH_BUILDERS)
-        if isinstance(node, cst.Name):
-            if PATH_NAMES.search(node.value):
-                return True
-            bound = self._bound_in_function(node)  # ``ruta = os.path.join(...)`` then ``f.save(ruta)``
-            return bound is not None and not isinstance(bound, cst.Name) and self._pathlike(bound)
-        if isinstance(node, cst.Attribute):  # ``f.save(f.filename)``, ``save(form.dest)``
-            return bool(PATH_NAMES.search(node.attr.value))
-        return False
-
-    def _touch(self, node: cst.Call) -> bool:
-        """``with open(path, "w"): pass``: an empty file is created, no data is written."""
-        item = self.ctx.parents.get(node)
-        statement = self.ctx.parents.get(item) if isinstance(item, cst.WithItem) else None
-        if not isinstance(statement, cst.With) or not isinstance(statement.body, cst.IndentedBlock):
-            return False
-        body = statement.body.body
-        return (
-            len(body) == 1
-            and isinstance(body[0], cst.SimpleStatementLine)
-            and all(isinstance(small, cst.Pass) for small in body[0].body)
-        )
-
-    def _bound_in_function(self, name: cst.Name) -> cst.BaseExpression | None:
-        """The value of the single plain assignment to ``name`` in the enclosing function."""
-        functions = self.ctx.enclosing_functions(name)
-        if not functions:
-            return None
-        values = [
-            stmt.value
-            for stmt in walk(functions[0].body)
-            if isinstance(stmt, cst.Assign)
-            and len(stmt.targets) == 1
-            and isinstance(stmt.targets[0].target, cst.Name)
-            and stmt.targets[0].target.value == name.value
-        ]
-        return values[0] if len(values) == 1 else None
-
-    def _destination(self, node: cst.Call) -> cst.Arg | None:
-        """The argument naming the written file (for copies and moves the second)."""
-        args = [a for a in node.args if a.keyword is None]
-        if self.ctx.calls(node, SHUTIL_WRITERS) and len(args) > 1:
-            return args[1]
-        return node.args[0] if node.args else None
-
-    def _destination_code(self, node: cst.Call) -> str:
-        """The call's source plus the value its destination variable was given in the function."""
-        code = self.ctx.module.code_for_node(node)
-        destination = self._destination(node)
-        if destination is not None and isinstance(destination.value, cst.Name):
-            bound = self._bound_in_function(destination.value)
-            if bound is not None:
-                code += "\n" + self.ctx.module.code_for_node(bound)
-        return code
-
-    def _temporary(self, node: cst.Call) -> bool:
-        """The written file is a temporary one (``tempfile``, a ``tmp`` path): for copies and
-        moves, judged by the destination, not the source."""
+    def _removal(self, node: cst.Call) -> str | None:
+        """``os.remove(path)``, ``path.unlink()``, ``shutil.rmtree(folder)`` in a function that
+        writes no file: a stored file deleted on this replica only."""
         func = node.func
-        writes_self = isinstance(func, cst.Attribute) and func.attr.value in RECEIVER_WRITES
-        receiver = func.value if isinstance(func, cst.Attribute) and writes_self else None
-        if receiver is not None and TEMP_HINT.search(self.ctx.module.code_for_node(receiver)):
-            return True
-        destination = self._destination(node)
-        if destination is None:
-            return False
-        uses_tempfile = any(q.startswith("tempfile") for q in self.ctx.import_table.values())
-        for sub in walk(destination) if uses_tempfile or self.ctx.star_import else ():
-            if isinstance(sub, cst.Name | cst.Attribute) and any(
-                n.startswith("tempfile.") for n in self.ctx.qnames(sub)
-            ):
-                return True
-        return bool(TEMP_HINT.search(self.ctx.module.code_for_node(destination.value)))
+        if self.ctx.calls(node, REMOVERS):
+            target = node.args[0].value if node.args else None
+        elif isinstance(func, cst.Attribute) and func.attr.value in PATH_REMOVERS:
+            target = func.value
+        else:
+            return None
+        if target is None or not self._pathlike(target):
+            return None
+        if CACHE_HINT.search(self.ctx.module.code_for_node(target)):
+            return None  # a purge of this replica's own cache files
+        functions = self.ctx.enclosing_functions(node)
+        for call in walk(functions[0].body):
+            # Beside a write (which is the finding) or after reading the file back (a scratch
+            # file served and dropped, ``FileResponse(open(path, "rb"))`` then ``os.remove(path)``).
+            if isinstance(call, cst.Call) and (self._write(call) or self.ctx.calls(call, OPENERS)):
+                return None
+        return "file removed from the local disk at request time (other replicas keep their copy)"

@@ -31,6 +31,20 @@ class GlobalRebinding(Rule):
     fix_hint = "Replace the global with shared storage (Redis, database)."
     valid = examples(
         """
+            from fastapi import FastAPI
+            app = FastAPI()
+            _box = None
+            def get_box():
+                global _box
+                if _box:
+                    return _box
+                _box = open_sealed_box()
+                return _box
+            @app.get("/token")
+            async def token():
+                return get_box().decrypt(b"")
+        """,
+        """
             counter = 0
             def bump():
                 global counter
@@ -202,12 +216,18 @@ class GlobalRebinding(Rule):
                 return
 
     def _lazy(self, statement: cst.CSTNode, name: str, fn: cst.FunctionDef) -> bool:
-        """Created once on first use (``if name is None:``, ``if not name:``): a per-process
-        resource such as a client or a loaded model, which holds no request data."""
+        """Created once on first use (``if name is None:``, ``if not name:``, or ``if name: return
+        name`` before the creation): a per-process resource such as a client or a loaded model,
+        which holds no request data."""
         test = re.compile(rf"\b{re.escape(name)}\s+is\s+(not\s+)?None\b|\bnot\s+{re.escape(name)}\b")
+        body = self.ctx.module.code_for_node(fn.body)
+        # ``if decoder: return decoder`` first, then the one-time creation below it
+        early = re.compile(rf"\bif\s+{re.escape(name)}(\s+is\s+not\s+None)?\s*:\s*return\b")
+        if early.search(body):
+            return True
         if not any(isinstance(a, cst.If) for a in self.ctx.ancestors(statement)):
             return False
-        return bool(test.search(self.ctx.module.code_for_node(fn.body)))
+        return bool(test.search(body))
 
 
 def _assignments(fn: cst.FunctionDef) -> list[tuple[cst.CSTNode, set[str]]]:

@@ -3,13 +3,18 @@ storage configured anywhere in the project."""
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from sessionkit.lint._rule import Facts, Rule, examples
 from sessionkit.lint._types import Finding
+from sessionkit.lint._vocab import UPLOAD_SETTING
 from sessionkit.lint.rules._util import dict_entries, literal_or_default, settings_in, string_value
 
-UPLOAD_KEYS = frozenset({"UPLOAD_FOLDER", "UPLOAD_DIR", "UPLOADED_FILES_DEST", "UPLOADS_DEFAULT_DEST"})
+#: Upload/storage folder settings other than Django's ``MEDIA_ROOT`` (``UPLOAD_FOLDER``,
+#: ``FHOST_STORAGE_PATH``...), read whole: a key that merely contains such a name is not one.
+UPLOAD_KEYS = re.compile(rf"(\w+_)?({UPLOAD_SETTING})")
 OBJECT_STORAGE = (
     "boto3.",
     "botocore",
@@ -45,7 +50,7 @@ class LocalMediaRoot(Rule):
     severity = "warning"
     remedy = "refactor"
     prefilter = (
-        r"MEDIA_ROOT|STORAGES|DEFAULT_FILE_STORAGE|UPLOAD_FOLDER|UPLOAD_DIR|UPLOADED_\w+_DEST"
+        r"MEDIA_ROOT|STORAGES|DEFAULT_FILE_STORAGE|UPLOAD(S|ED)?_\w+|STORAGE_\w+"
         r"|boto3|minio|google\.cloud|azure\.storage|upload_to\s*=",
     )
     message = (
@@ -55,6 +60,11 @@ class LocalMediaRoot(Rule):
     )
     fix_hint = "Configure django-storages (S3/GCS/Azure) as the default storage backend."
     valid = examples(
+        """
+            from flask import Flask
+            app = Flask(__name__)
+            app.config.update(FILES_STORAGE_PATH="s3://bucket/uploads")
+        """,
         """
             # file: settings.py
             MEDIA_ROOT = BASE_DIR / "media"
@@ -101,6 +111,21 @@ class LocalMediaRoot(Rule):
         """,
     )
     invalid = examples(
+        """
+            from flask import Flask, request
+            app = Flask(__name__)
+            app.config.update(MAX_CONTENT_LENGTH=2**24, FHOST_STORAGE_PATH="up")
+            @app.post("/")
+            def store():
+                request.files["file"].save(app.config["FHOST_STORAGE_PATH"] + "/x")
+                return "ok"
+        """,
+        """
+            # file: config/settings.py
+            INSTALLED_APPS = ["blog"]
+            MEDIA_URL = "/media/"
+            MEDIA_ROOT = BASE_DIR / "media"
+        """,
         """
             # file: settings.py
             MEDIA_ROOT = BASE_DIR / "media"
@@ -170,17 +195,18 @@ class LocalMediaRoot(Rule):
         saved by a module that names the upload folder: see ``links.scan``)."""
         if any(f.get("shared_storage") for f in facts.values()):
             return []
-        if not any(f.get("uploads") for f in facts.values()):
-            return []
-        roots = [
-            cls.finding_at(
-                path,
-                own["media_root"],
-                f"`{own['media_root'].get('key', 'MEDIA_ROOT')}` on local disk, no shared storage backend",
-            )
-            for path, own in sorted(facts.items())
-            if "media_root" in own
-        ]
+        uploads = any(f.get("uploads") for f in facts.values())
+        # Without any model in view (only settings and views were linted) a Django MEDIA_ROOT
+        # cannot be shown unused: it is reported.
+        unknown = not any(f.get("models") for f in facts.values())
+        roots = []
+        for path, own in sorted(facts.items()):
+            key = own.get("media_root", {}).get("key", "MEDIA_ROOT")
+            if "media_root" in own and (uploads or (unknown and key == "MEDIA_ROOT")):
+                subject = f"`{key}` on local disk, no shared storage backend"
+                roots.append(cls.finding_at(path, own["media_root"], subject))
+        if not uploads:
+            return roots
         if roots or any(f.get("media_root_set") for f in facts.values()):
             return roots
         # No MEDIA_ROOT anywhere: Django writes each field's files under the working directory.
@@ -191,6 +217,8 @@ class LocalMediaRoot(Rule):
         ]
 
     def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Attribute):  # ``app.config.update(UPLOAD_FOLDER=...)``
+            self._check(node)
         func = node.func
         name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
         if not isinstance(name, str) or not name.endswith(("FileField", "ImageField")):
@@ -235,15 +263,20 @@ class LocalMediaRoot(Rule):
                 and "staticfiles" not in target
             ):
                 self.ctx.facts["shared_storage"] = True
+        production = not self.ctx.dev_only(node) and not self.ctx.in_test_config(node)
         for key, value, where in settings_in(self.ctx, node):
-            plain_name = isinstance(where, cst.Name) and not self.ctx.is_settings
-            if key in UPLOAD_KEYS and not plain_name and string_value(value) != "":
-                self.ctx.facts["media_root"] = {**self.position(node), "key": key}
+            keyword_arg = isinstance(self.ctx.parents.get(where), cst.Arg)  # ``update(UPLOAD_FOLDER=...)``
+            plain_name = isinstance(where, cst.Name) and not keyword_arg and not self.ctx.is_settings
+            local = string_value(value) != "" and "://" not in (string_value(value) or "")
+            upload_key = key != "MEDIA_ROOT" and UPLOAD_KEYS.fullmatch(key)
+            if upload_key and not plain_name and local and production:
+                anchor = self.ctx.parents.get(where) if keyword_arg else node
+                self.ctx.facts["media_root"] = {**self.position(anchor or node), "key": key}
             if not isinstance(where, cst.Name):
                 continue
             if key == "MEDIA_ROOT":
                 self.ctx.facts["media_root_set"] = True
-            if key == "MEDIA_ROOT" and string_value(value) != "":
+            if key == "MEDIA_ROOT" and string_value(value) != "" and production:
                 self.ctx.facts["media_root"] = self.position(where)
             elif key == "DEFAULT_FILE_STORAGE":
                 backend = literal_or_default(self.ctx, value)[0]

@@ -222,6 +222,16 @@ class ModuleCacheAtRequestTime(Rule):
     fix_hint = "Replace the module-level cache with a shared Redis cache."
     valid = examples(
         """
+            from fastapi import FastAPI
+            app = FastAPI()
+            SEEN = {}
+            @app.post("/visit/{ip}")
+            async def visit(ip: str):
+                if ip not in SEEN:
+                    SEEN[ip] = 0
+                SEEN[ip] += 1
+        """,
+        """
             _cache = {}
             def warm():
                 _cache['a'] = 1
@@ -259,6 +269,21 @@ class ModuleCacheAtRequestTime(Rule):
         """,
     )
     invalid = examples(
+        """
+            from sanic import Sanic
+            app = Sanic("erp")
+            class RoleCache:
+                def __init__(self):
+                    self.roles = {}
+                async def get(self, uid):
+                    if uid not in self.roles:
+                        self.roles[uid] = await app.ctx.db.roles.find_one({"uid": uid})
+                    return self.roles[uid]
+            role_cache = RoleCache()
+            @app.get("/me")
+            async def me(request):
+                return await role_cache.get(request.ctx.uid)
+        """,
         """
             from flask import Flask
             app = Flask(__name__)
@@ -337,8 +362,12 @@ class ModuleCacheAtRequestTime(Rule):
 
     def leave_Module(self, node: cst.Module) -> None:
         for mutation in request_time_mutations(self.ctx):
-            if mutation.role == "cache":
-                self.report_request_time(
+            functions = self.ctx.enclosing_functions(mutation.node)
+            if mutation.role == "cache" and (functions[-1] if functions else None) not in self._functions:
+                # Each site that fills the cache is a line to change (unless the function
+                # already rebinds the cache behind ``global``: one finding there).
+                Rule.report_request_time(
+                    self,
                     mutation.node,
                     f"module-level cache `{mutation.name}` filled at request time",
                     mutation.deferred,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from sessionkit.lint._rule import Rule, examples
+from sessionkit.lint._rule import Facts, Rule, examples
+from sessionkit.lint._types import Finding
 from sessionkit.lint.rules._util import keyword, literal_or_default, settings_in, walk
 
 FLASK_LIMITER = frozenset({"flask_limiter.Limiter", "flask_limiter.extension.Limiter"})
@@ -12,6 +13,8 @@ SLOWAPI = frozenset({"slowapi.Limiter", "slowapi.extension.Limiter"})
 LITESTAR = frozenset(
     {"litestar.middleware.rate_limit.RateLimitConfig", "litestar.middleware.RateLimitConfig"}
 )
+#: quart-rate-limiter: ``RateLimiter(app)`` keeps its counters in a ``MemoryStore`` unless ``store=``.
+QUART = frozenset({"quart_rate_limiter.RateLimiter", "quart_rate_limiter.extension.RateLimiter"})
 STORAGE_KEYS = frozenset({"RATELIMIT_STORAGE_URI", "RATELIMIT_STORAGE_URL"})
 
 
@@ -28,7 +31,7 @@ class InMemoryRateLimit(Rule):
     severity = "error"
     remedy = "refactor"
     fixable = True
-    prefilter = (r"Limiter|RateLimitConfig|RATELIMIT_STORAGE",)
+    prefilter = (r"Limiter|RateLimitConfig|RATELIMIT_STORAGE|RateLimiter",)
     message = (
         "each replica counts requests on its own, so clients get the limit once per replica and "
         "counters reset on every restart; use Redis storage, e.g. "
@@ -39,6 +42,36 @@ class InMemoryRateLimit(Rule):
         "(`--fix` does it for Flask-Limiter and slowapi)."
     )
     valid = examples(
+        """
+            from quart import Quart
+            from quart_rate_limiter import RateLimiter
+            from quart_rate_limiter.redis_store import RedisStore
+            app = Quart(__name__)
+            rate_limiter = RateLimiter(app, store=RedisStore("redis://redis:6379/0"))
+        """,
+        """
+            # file: core/limits.py
+            from slowapi import Limiter
+            from slowapi.util import get_remote_address
+            limiter = Limiter(key_func=get_remote_address)
+            # file: main.py
+            from fastapi import FastAPI
+            app = FastAPI()
+        """,
+        """
+            # file: project/extensions.py
+            from flask_limiter import Limiter
+            from flask_limiter.util import get_remote_address
+            limiter = Limiter(key_func=get_remote_address, default_limits=["100 per hour"])
+            # file: project/api.py
+            from flask import Blueprint
+            from project.extensions import limiter
+            bp = Blueprint("api", __name__)
+            @bp.get("/ping")
+            @limiter.limit("10/minute")
+            def ping():
+                return "pong"
+        """,
         """
             from flask_limiter import Limiter
             limiter = Limiter(get_remote_address, app=app, storage_uri="redis://redis:6379")
@@ -66,6 +99,26 @@ class InMemoryRateLimit(Rule):
     )
     invalid = examples(
         """
+            # file: core/limiter.py
+            from slowapi import Limiter
+            from slowapi.util import get_remote_address
+            limiter = Limiter(key_func=get_remote_address)
+            # file: api/routes.py
+            from fastapi import APIRouter, Request
+            from core.limiter import limiter
+            router = APIRouter()
+            @router.post("/generate")
+            @limiter.limit("5/minute")
+            async def generate(request: Request):
+                return {}
+        """,
+        """
+            from quart import Quart
+            from quart_rate_limiter import RateLimiter
+            app = Quart(__name__)
+            rate_limiter = RateLimiter(app)
+        """,
+        """
             from flask_limiter import Limiter
             from flask_limiter.util import get_remote_address
             limiter = Limiter(get_remote_address, app=app)
@@ -75,9 +128,25 @@ class InMemoryRateLimit(Rule):
             limiter = Limiter(get_remote_address, app=app, storage_uri="memory://")
         """,
         """
+            from fastapi import FastAPI
             from slowapi import Limiter
             from slowapi.util import get_remote_address
             limiter = Limiter(key_func=get_remote_address)
+            app = FastAPI()
+            app.state.limiter = limiter
+        """,
+        """
+            # file: app/extensions.py
+            from flask_limiter import Limiter
+            from flask_limiter.util import get_remote_address
+            limiter = Limiter(key_func=get_remote_address, default_limits=["200 per day"])
+            # file: app/__init__.py
+            from flask import Flask
+            from app.extensions import limiter
+            def create_app():
+                app = Flask(__name__)
+                limiter.init_app(app)
+                return app
         """,
         """
             class Config:
@@ -101,17 +170,54 @@ class InMemoryRateLimit(Rule):
             arg = keyword(node, "storage_uri")
             if arg is None:
                 if not self._configured_elsewhere():
-                    self.report(node, "rate limiter without `storage_uri` (defaults to memory://)")
+                    self._unattached_or_report(
+                        node, "rate limiter without `storage_uri` (defaults to memory://)"
+                    )
                 return
             uri, holder = literal_or_default(self.ctx, arg.value, {"memory://"})
             if uri is not None and uri.startswith("memory://"):
                 self.report(holder, "rate limiter `storage_uri` is memory://", guard=self.ctx.guard(holder))
+        elif self.ctx.calls(node, QUART) and keyword(node, "store") is None:
+            self.report(node, "quart-rate-limiter without `store=` (in-memory MemoryStore)")
         elif (
             self.ctx.calls(node, LITESTAR)
             and keyword(node, "store") is None
             and not any(isinstance(n, cst.Call) and keyword(n, "stores") for n in walk(self.ctx.module))
         ):
             self.report(node, "Litestar rate limiting on the default memory store")
+
+    def _unattached_or_report(self, node: cst.Call, subject: str) -> None:
+        """Report a limiter made without the app (``limiter = Limiter(key_func=...)``) only if some
+        module attaches it (``limiter.init_app(app)``, ``app.state.limiter = limiter``) or, for
+        slowapi, decorates a route with it: one that nothing uses limits nothing (decided across
+        files)."""
+        statement = self.ctx.parents.get(node)
+        given_app = keyword(node, "app") is not None or any(
+            a.keyword is None and isinstance(a.value, cst.Name) and a.value.value in {"app", "application"}
+            for a in node.args
+        )
+        if given_app or not (isinstance(statement, cst.Assign) and len(statement.targets) == 1):
+            self.report(node, subject)
+            return
+        target = statement.targets[0].target
+        if not isinstance(target, cst.Name) or self.ctx.in_test_config(node) or self.ctx.dev_only(node):
+            self.report(node, subject)
+            return
+        pending = self.ctx.facts.setdefault("limiters", [])
+        slowapi = self.ctx.calls(node, SLOWAPI)
+        pending.append({"name": target.value, "subject": subject, "slowapi": slowapi, **self.position(node)})
+
+    @classmethod
+    def project(cls, facts: Facts) -> list[Finding]:
+        out = super().project(facts)
+        attached = {name for own in facts.values() for name in own.get("attached", ())}
+        # slowapi's ``@limiter.limit(...)`` counts by itself; Flask-Limiter's needs ``init_app``.
+        decorated = {name for own in facts.values() for name in own.get("limit_decorators", ())}
+        for path, own in sorted(facts.items()):
+            for item in own.get("limiters", ()):
+                if item["name"] in attached or (item.get("slowapi") and item["name"] in decorated):
+                    out.append(cls.finding_at(path, item, item["subject"]))
+        return out
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for key, value, _ in settings_in(self.ctx, node):

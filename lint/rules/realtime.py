@@ -50,6 +50,15 @@ class WebsocketRegistry(Rule):
         """
             from fastapi import FastAPI, WebSocket
             app = FastAPI()
+            rooms = {}
+            @app.websocket("/ws/{code}")
+            async def play(websocket: WebSocket, code: str):
+                await websocket.accept()
+                rooms.pop(code, None)
+        """,
+        """
+            from fastapi import FastAPI, WebSocket
+            app = FastAPI()
             @app.websocket('/ws')
             async def ws(websocket: WebSocket):
                 await websocket.accept()
@@ -134,6 +143,31 @@ class WebsocketRegistry(Rule):
         """,
     )
     invalid = examples(
+        """
+            import queue
+            from django.http import StreamingHttpResponse
+            _open_connections = set()
+            def _event_stream():
+                client = queue.Queue()
+                _open_connections.add(client)
+                while True:
+                    yield client.get()
+            def live(request):
+                return StreamingHttpResponse(_event_stream(), content_type="text/event-stream")
+        """,
+        """
+            from flask import Flask
+            from flask_sock import Sock
+            app = Flask(__name__)
+            sock = Sock(app)
+            ws_rooms = {}
+            def join_room(room, connection):
+                ws_rooms[room] = ws_rooms.get(room, set())
+                ws_rooms[room].add(connection)
+            @sock.route("/ws/<room>")
+            def room_socket(ws, room):
+                join_room(room, ws)
+        """,
         """
             from fastapi import FastAPI, WebSocket
             app = FastAPI()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from sessionkit.lint import _links as links
@@ -27,6 +29,10 @@ SCHEDULERS = frozenset(
 )
 TASK_STARTERS = frozenset({"asyncio.create_task", "asyncio.ensure_future"})
 WORKER_ENTRYPOINTS = frozenset({"main", "handle", "run_worker", "worker", "run_scheduler"})
+
+
+#: A coroutine that by its name repeats (``update_loop``, ``poll_feeds``, ``refresh_forever``).
+LOOP_NAME = re.compile(r"(?i)loop|poll|periodic|forever|refresh|watch|cron|tick|heartbeat")
 
 
 class InProcessScheduler(Rule):
@@ -87,6 +93,23 @@ class InProcessScheduler(Rule):
         """,
     )
     invalid = examples(
+        """
+            # file: app/jobs.py
+            import asyncio
+            async def refresh_loop():
+                while True:
+                    await asyncio.sleep(60)
+            # file: app/main.py
+            import asyncio
+            from contextlib import asynccontextmanager
+            from fastapi import FastAPI
+            from app.jobs import refresh_loop
+            @asynccontextmanager
+            async def lifespan(app):
+                asyncio.create_task(refresh_loop())
+                yield
+            app = FastAPI(lifespan=lifespan)
+        """,
         """
             from apscheduler.schedulers.background import BackgroundScheduler
             scheduler = BackgroundScheduler()
@@ -214,9 +237,14 @@ class InProcessScheduler(Rule):
         )
         if not starter or not node.args or self.ctx.is_request_time(node):
             return False
+        functions = self.ctx.enclosing_functions(node)
+        if functions and not any(fn in self.ctx.functions.startup for fn in functions):
+            return False  # started by some other function (a loop that a startup hook starts)
         inner = node.args[0].value
         if not (isinstance(inner, cst.Call) and isinstance(inner.func, cst.Name)):
             return False
+        if inner.func.value in self.ctx.imported and LOOP_NAME.search(inner.func.value):
+            return True  # ``create_task(update_loop())`` with the loop in another module
         for fn in self.ctx.functions.functions:
             if fn.name.value == inner.func.value and fn.asynchronous is not None:
                 loops = [n for n in walk(fn.body) if isinstance(n, cst.While)]

@@ -93,7 +93,13 @@ class _RandomSecret(Rule):
         if (guard is not None) != self.guarded:
             return
         source = self.ctx.module.code_for_node(call.func)
-        self.report(anchor, f"{what} comes from `{source}()`", guard=guard)
+        # Unguarded, the line to change is where the key is generated (``_key = os.urandom(24)``);
+        # a fallback is judged, and reported, where it is used.
+        where = anchor if guard else call
+        reported: set[int] = self.ctx.memo.setdefault(f"{self.code}:reported", set())
+        if id(where) not in reported:  # one key, one finding, however many places use it
+            reported.add(id(where))
+            self.report(where, f"{what} comes from `{source}()`", guard=guard)
 
     def visit_Assign(self, node: cst.Assign) -> None:
         self._settings(node)

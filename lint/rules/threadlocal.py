@@ -32,6 +32,17 @@ class ThreadLocalStorage(Rule):
     valid = examples(
         """
             import threading
+            _render = threading.local()
+            def preloads():
+                if not hasattr(_render, "links"):
+                    _render.links = set()
+                return _render.links
+            def reset_preloads():
+                if hasattr(_render, "links"):
+                    _render.links.clear()
+        """,
+        """
+            import threading
             _local = threading.local()
         """,
         """
@@ -136,5 +147,19 @@ class ThreadLocalStorage(Rule):
                     owner = sub.target.value
                     assigns |= isinstance(owner, cst.Name) and owner.value == name
             if checks and assigns:
+                return not self._cleared(name)
+        return False
+
+    def _cleared(self, name: str) -> bool:
+        """Some function empties what the thread-local holds (``tl.items.clear()``, ``del
+        tl.user``): a per-request scratch space that the request's end resets."""
+        for sub in self.ctx.nodes(cst.Call, cst.Del):
+            target: cst.BaseExpression | None = sub.target if isinstance(sub, cst.Del) else None
+            func = sub.func if isinstance(sub, cst.Call) else None
+            if isinstance(func, cst.Attribute) and func.attr.value in {"clear", "pop", "popitem"}:
+                target = func.value
+            while isinstance(target, cst.Attribute | cst.Subscript):
+                target = target.value
+            if isinstance(target, cst.Name) and target.value == name and self.ctx.enclosing_functions(sub):
                 return True
         return False

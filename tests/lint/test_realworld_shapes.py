@@ -89,7 +89,7 @@ CASES: dict[str, tuple[str, set[tuple[str, int]]]] = {
         "_key = os.urandom(24)\n"
         "app = Flask(__name__)\n"
         "app.secret_key = _key\n",
-        {("SK101", 5)},
+        {("SK101", 3)},  # where the key is generated: the line a person changes
     ),
     "random-fallback-through-a-name": (
         "import os, secrets\n"
@@ -137,6 +137,122 @@ CASES: dict[str, tuple[str, set[tuple[str, int]]]] = {
         "        self.active_connections.remove(conn)\n"
         "manager = ConnectionManager()\n",
         {("SK110", 7)},  # the removal is the same registry (docs/rules.md)
+    ),
+    "game-rooms-in-a-state-module-changed-through-relative-imports": (
+        "# file: game/state.py\n"
+        "rooms: dict[str, object] = {}\n"
+        "# file: game/routes.py\n"
+        "from fastapi import APIRouter, WebSocket\n"
+        "from .state import rooms\n"
+        "router = APIRouter()\n"
+        "@router.post('/rooms/{code}')\n"
+        "async def create(code: str):\n"
+        "    rooms[code] = {'players': [], 'started': False}\n"
+        "@router.post('/rooms/{code}/start')\n"
+        "async def start(code: str):\n"
+        "    room = rooms.get(code)\n"
+        "    room['started'] = True\n"
+        "    room['players'].sort()\n"
+        "@router.delete('/rooms/{code}')\n"
+        "async def close(code: str):\n"
+        "    rooms.pop(code, None)\n",
+        # every site that changes the shared rooms (or a room in it) is a line to change
+        {("SK105", 6), ("SK105", 10), ("SK105", 11), ("SK105", 14)},
+    ),
+    "room-object-attributes-and-its-socket-registry": (
+        "from fastapi import FastAPI, WebSocket\n"
+        "app = FastAPI()\n"
+        "ROOMS = {}\n"
+        "@app.websocket('/ws/{code}')\n"
+        "async def play(websocket: WebSocket, code: str):\n"
+        "    room = ROOMS[code]\n"
+        "    room.sockets[websocket.client] = websocket\n"
+        "    player = room.players.get(code)\n"
+        "    player.ready = False\n"
+        "    copy = dict(ROOMS)\n"
+        "    copy['x'] = 1\n",
+        {("SK110", 7), ("SK105", 9)},  # the socket joins a registry; the copy is not shared
+    ),
+    "class-level-reply-dict-changed-through-the-class": (
+        "# file: shop/replies.py\n"
+        "class Reply:\n"
+        "    OK = {'status': 200}\n"
+        "    NOT_FOUND = {'status': 404}\n"
+        "# file: shop/views.py\n"
+        "from sanic import Blueprint\n"
+        "from sanic.response import json\n"
+        "from shop.replies import Reply\n"
+        "bp = Blueprint('shop')\n"
+        "@bp.route('/items')\n"
+        "async def items(request):\n"
+        "    Reply.OK.update({'data': [1, 2]})\n"
+        "    return json(Reply.OK)\n",
+        {("SK105", 7)},
+    ),
+    "permission-cache-filled-on-a-miss": (
+        "from sanic import Sanic\n"
+        "app = Sanic('erp')\n"
+        "class Permissions:\n"
+        "    def __init__(self):\n"
+        "        self.by_user = {}\n"
+        "    async def roles(self, uid):\n"
+        "        if uid not in self.by_user:\n"
+        "            doc = await app.ctx.db.users.find_one({'uid': uid})\n"
+        "            self.by_user[uid] = doc['roles']\n"
+        "        return self.by_user[uid]\n"
+        "    async def refresh(self, uid):\n"
+        "        self.by_user[uid] = await app.ctx.db.users.find_one({'uid': uid})\n"
+        "permissions = Permissions()\n"
+        "@app.get('/me')\n"
+        "async def me(request):\n"
+        "    return await permissions.roles(request.ctx.uid)\n"
+        "@app.post('/users/<uid>')\n"
+        "async def update(request, uid):\n"
+        "    await permissions.refresh(uid)\n",
+        {("SK208", 9), ("SK208", 12)},  # a memo of database rows, each fill site reported
+    ),
+    "sqlite-path-constant-opened-in-the-same-module": (
+        "from pathlib import Path\n"
+        "import sqlalchemy as sa\n"
+        "db_path = Path(__file__).parent / 'chat.db'\n"
+        "engine = sa.create_engine(f'sqlite:///{db_path}')\n",
+        {("SK104", 4)},  # the path is the input of the engine, reported once, at the engine
+    ),
+    "uploads-stored-by-a-static-method-of-the-model": (
+        "from pathlib import Path\n"
+        "from flask import Flask, request\n"
+        "app = Flask(__name__)\n"
+        "app.config.update(MAX_CONTENT_LENGTH=2**20, FILES_STORAGE_PATH='up')\n"
+        "class Upload:\n"
+        "    @staticmethod\n"
+        "    def store(data, name):\n"
+        "        (Path(app.config['FILES_STORAGE_PATH']) / name).write_bytes(data)\n"
+        "@app.post('/')\n"
+        "def upload():\n"
+        "    Upload.store(request.files['f'].read(), 'x')\n"
+        "    return 'ok'\n",
+        {("SK216", 4), ("SK116", 8)},
+    ),
+    "lifespan-starts-an-imported-update-loop": (
+        "# file: app/jobs.py\n"
+        "import asyncio\n"
+        "async def poll_once():\n"
+        "    pass\n"
+        "async def update_loop():\n"
+        "    asyncio.create_task(poll_once())\n"
+        "    while True:\n"
+        "        await asyncio.sleep(300)\n"
+        "# file: app/main.py\n"
+        "import asyncio\n"
+        "from contextlib import asynccontextmanager\n"
+        "from fastapi import FastAPI\n"
+        "from app.jobs import update_loop\n"
+        "@asynccontextmanager\n"
+        "async def lifespan(app):\n"
+        "    task = asyncio.create_task(update_loop())\n"
+        "    yield\n"
+        "app = FastAPI(lifespan=lifespan)\n",
+        {("SK113", 7)},  # at the start in the lifespan, not inside the loop it runs
     ),
 }
 

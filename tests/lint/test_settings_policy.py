@@ -28,6 +28,18 @@ CASES: dict[str, tuple[str, set[tuple[str, int]]]] = {
         '    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": "x.db"}}\n',
         set(),
     ),
+    "opt-in-env-switch-combined-with-debug": (
+        "# file: proj/settings.py\n"
+        "import os\n"
+        'DEBUG = os.getenv("DEBUG", "False") == "True"\n'
+        'if not DEBUG and os.getenv("SQLITE_PATH") is not None:\n'
+        '    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": "x.db"}}\n'
+        'if not DEBUG and os.getenv("REDIS_CACHE_LOCATION") is not None:\n'
+        '    CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache"}}\n',
+        # both bodies are off while the variables are unset; without the shared cache the
+        # project runs on Django's per-process LocMemCache, reported at the CACHES it skips
+        {("SK103", 6)},
+    ),
     "opt-out-env-switch-is-the-default": (
         "# file: proj/settings.py\n"
         "import os\n"

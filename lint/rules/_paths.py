@@ -1,0 +1,170 @@
+"""What a file-writing call writes to: local paths, temporary files, scratch buffers (shared
+helpers of the request-time file rule)."""
+
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from sessionkit.lint._context import FileContext
+from sessionkit.lint._vocab import UPLOAD_SETTING
+from sessionkit.lint.rules._util import walk
+
+WRITE_MODE = re.compile(r"[wax+]")
+OPENERS = frozenset(
+    {"open", "builtins.open", "io.open", "aiofiles.open", "codecs.open", "os.open"}
+    | {"gzip.open", "bz2.open", "lzma.open"}
+)
+PATH_WRITERS = frozenset(
+    {
+        "write_text",
+        "write_bytes",
+        "save",
+        "to_csv",
+        "to_excel",
+        "to_json",
+        "to_parquet",
+        "savefig",
+        "save_as",
+        "extractall",
+    }
+)
+#: Calls that build a filesystem path.
+PATH_BUILDERS = frozenset(
+    {
+        "os.path.join",
+        "os.path.abspath",
+        "os.path.realpath",
+        "pathlib.Path",
+        "pathlib.PurePath",
+        "pathlib.PosixPath",
+    }
+)
+SHUTIL_WRITERS = frozenset({"shutil.copy", "shutil.copyfile", "shutil.copy2", "shutil.move"})
+#: Moves on the local disk (a removal or a new folder belongs to the write it undoes or precedes,
+#: which is the finding).
+FS_MOVERS = frozenset({"os.rename", "os.replace", "os.renames"})
+#: The same on a path object: ``folder.rename(new_name)``.
+PATH_MOVERS = frozenset({"rename", "replace"})
+#: Path methods returning a path: ``(root / name).with_suffix(".md")``.
+PATH_OPS = frozenset({"joinpath", "with_suffix", "with_name", "resolve", "expanduser"})
+RECEIVER_WRITES = frozenset({"open"})
+#: Removals: reported where a function removes a stored file and writes none (a removal beside a
+#: write in the same function undoes or replaces it: the write is the finding).
+REMOVERS = frozenset({"os.remove", "os.unlink", "shutil.rmtree"})
+PATH_REMOVERS = frozenset({"unlink", "rmtree"})
+TEMP_HINT = re.compile(r"(?i)tmp|temp")
+CACHE_HINT = re.compile(r"(?i)cache")
+#: Buffers in memory that a "save" writes to.
+IN_MEMORY = ("BytesIO", "StringIO")
+PATH_NAMES = re.compile(r"(?i)path|dest|file|target|out|dir|folder")
+#: A write under the upload folder is an upload, whoever calls the function.
+UPLOAD_ROOTS = re.compile(UPLOAD_SETTING)
+
+
+class PathChecks:
+    """Path and destination checks on the calls of one file (``ctx``)."""
+
+    ctx: FileContext
+
+    def _local_storage(self, node: cst.BaseExpression) -> bool:
+        """``FileSystemStorage()`` (Django's local storage), or a name bound to it in the function."""
+        if isinstance(node, cst.Name):
+            bound = self._bound_in_function(node)
+            node = bound if bound is not None else node
+        if not isinstance(node, cst.Call):
+            return False
+        func = node.func
+        name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
+        return name == "FileSystemStorage"
+
+    def _pathlike(self, node: cst.BaseExpression) -> bool:
+        if isinstance(node, cst.SimpleString | cst.FormattedString | cst.ConcatenatedString):
+            return True
+        if isinstance(node, cst.BinaryOperation):
+            return True
+        func = node.func if isinstance(node, cst.Call) else None
+        if isinstance(func, cst.Attribute) and func.attr.value in PATH_OPS:
+            return True
+        if isinstance(node, cst.Call):
+            return self.ctx.refers_to(node.func, PATH_BUILDERS)
+        if isinstance(node, cst.Name):
+            bound = self._bound_in_function(node)  # ``ruta = os.path.join(...)`` then ``f.save(ruta)``
+            if isinstance(bound, cst.Call) and _callee(bound).endswith(IN_MEMORY):
+                return False  # ``output = BytesIO()`` then ``image.save(output)``: no file
+            if PATH_NAMES.search(node.value):
+                return True
+            return bound is not None and not isinstance(bound, cst.Name) and self._pathlike(bound)
+        if isinstance(node, cst.Attribute):  # ``f.save(f.filename)``, ``save(form.dest)``
+            return bool(PATH_NAMES.search(node.attr.value))
+        return False
+
+    def _touch(self, node: cst.Call) -> bool:
+        """``with open(path, "w"): pass``: an empty file is created, no data is written."""
+        item = self.ctx.parents.get(node)
+        statement = self.ctx.parents.get(item) if isinstance(item, cst.WithItem) else None
+        if not isinstance(statement, cst.With) or not isinstance(statement.body, cst.IndentedBlock):
+            return False
+        body = statement.body.body
+        return (
+            len(body) == 1
+            and isinstance(body[0], cst.SimpleStatementLine)
+            and all(isinstance(small, cst.Pass) for small in body[0].body)
+        )
+
+    def _bound_in_function(self, name: cst.Name) -> cst.BaseExpression | None:
+        """The value of the single plain assignment to ``name`` in the enclosing function."""
+        functions = self.ctx.enclosing_functions(name)
+        if not functions:
+            return None
+        values = [
+            stmt.value
+            for stmt in walk(functions[0].body)
+            if isinstance(stmt, cst.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0].target, cst.Name)
+            and stmt.targets[0].target.value == name.value
+        ]
+        return values[0] if len(values) == 1 else None
+
+    def _destination(self, node: cst.Call) -> cst.Arg | None:
+        """The argument naming the written file (for copies and moves the second)."""
+        args = [a for a in node.args if a.keyword is None]
+        if self.ctx.calls(node, SHUTIL_WRITERS) and len(args) > 1:
+            return args[1]
+        return node.args[0] if node.args else None
+
+    def _destination_code(self, node: cst.Call) -> str:
+        """The call's source plus the value its destination variable was given in the function."""
+        code = self.ctx.module.code_for_node(node)
+        destination = self._destination(node)
+        if destination is not None and isinstance(destination.value, cst.Name):
+            bound = self._bound_in_function(destination.value)
+            if bound is not None:
+                code += "\n" + self.ctx.module.code_for_node(bound)
+        return code
+
+    def _temporary(self, node: cst.Call) -> bool:
+        """The written file is a temporary one (``tempfile``, a ``tmp`` path): for copies and
+        moves, judged by the destination, not the source."""
+        func = node.func
+        writes_self = isinstance(func, cst.Attribute) and func.attr.value in RECEIVER_WRITES
+        receiver = func.value if isinstance(func, cst.Attribute) and writes_self else None
+        if receiver is not None and TEMP_HINT.search(self.ctx.module.code_for_node(receiver)):
+            return True
+        destination = self._destination(node)
+        if destination is None:
+            return False
+        uses_tempfile = any(q.startswith("tempfile") for q in self.ctx.import_table.values())
+        for sub in walk(destination) if uses_tempfile or self.ctx.star_import else ():
+            if isinstance(sub, cst.Name | cst.Attribute) and any(
+                n.startswith("tempfile.") for n in self.ctx.qnames(sub)
+            ):
+                return True
+        return bool(TEMP_HINT.search(self.ctx.module.code_for_node(destination.value)))
+
+
+def _callee(call: cst.Call) -> str:
+    func = call.func
+    return func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
