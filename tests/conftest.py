@@ -3,6 +3,7 @@
 - ``redis_server``: one standalone server per test session (or ``$SESSIONKIT_TEST_REDIS_URL``).
 - ``redis_url`` / ``key_prefix`` / ``redis_client``: per-test isolation by key prefix; a server the
   suite did not start is never flushed.
+- ``own_server``: a standalone server of the test's own (to stop, restart or pause with SIGSTOP).
 - ``sentinel_group``: master + replica + three sentinels, with ``kill_master_and_wait_for_failover()``.
 - ``redis_cluster``: three masters with one replica each.
 
@@ -13,7 +14,9 @@ Tests that start a Sentinel group, a Cluster or an end-to-end deployment are mar
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import uuid
 from collections.abc import Iterator
 
@@ -69,6 +72,20 @@ def redis_server() -> Iterator[StandaloneServer]:
         yield StandaloneServer(proc.url, proc)
     finally:
         proc.cleanup()
+
+
+@pytest.fixture
+def own_server() -> Iterator[ServerProcess]:
+    """A server only this test uses; resumed first if the test left it stopped (SIGSTOP)."""
+    process = ServerProcess()
+    process.start()
+    try:
+        yield process
+    finally:
+        if process.pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(process.pid, signal.SIGCONT)
+        process.cleanup()
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from collections.abc import Iterator
 
 import pytest
 import redis
@@ -32,16 +31,8 @@ class Number(int):
 
 
 @pytest.fixture
-def server() -> Iterator[ServerProcess]:
-    """A server of the test's own (it is stopped with SIGSTOP: a hung Redis)."""
-    process = ServerProcess()
-    process.start()
-    try:
-        yield process
-    finally:
-        if process.pid is not None:
-            os.kill(process.pid, signal.SIGCONT)
-        process.cleanup()
+def server(own_server: ServerProcess) -> ServerProcess:
+    return own_server
 
 
 def short_timeouts(url: str, timeout: float = 0.3, **pool: object) -> redis.asyncio.Redis:

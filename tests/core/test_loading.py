@@ -8,7 +8,6 @@ import asyncio
 import socket
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 import redis
@@ -23,13 +22,8 @@ FILLER, DELAY_US = 2000, 5000
 
 
 @pytest.fixture
-def server() -> Iterator[ServerProcess]:
-    process = ServerProcess()
-    process.start()
-    try:
-        yield process
-    finally:
-        process.cleanup()
+def server(own_server: ServerProcess) -> ServerProcess:
+    return own_server
 
 
 def _loading(port: int) -> bool:
