@@ -13,6 +13,9 @@ SQLITE_URL = re.compile(r"^sqlite(\+\w+)?:///(?!:memory:|$)")
 SQLITE_PREFIX = re.compile(r"^sqlite(\+\w+)?:////?")
 DB_KEY = re.compile(r"(?i)(^|_)(DATABASE|DB|SQLITE)(_|$)")
 DB_FILE = re.compile(r"\.(sqlite3?|db3?)$")
+#: ``"django.contrib.sessions.backends.db"``: a dotted module path (a backend, an engine), not a
+#: file name, though it ends in ``.db``.
+MODULE_PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*){2,}$")
 FILE_DB_CALLS = frozenset(
     {
         "shelve.open",
@@ -56,6 +59,10 @@ class LocalDatabase(Rule):
     )
     fix_hint = "Read the database URL from the environment and point it at a shared server."
     valid = examples(
+        """
+            # A dotted module path ending in ``.db`` names a session engine, not a file.
+            DB_ENGINE = "django.contrib.sessions.backends.db"
+        """,
         """
             DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": "app"}}
         """,
@@ -201,6 +208,7 @@ class LocalDatabase(Rule):
                     if (
                         text is not None
                         and DB_FILE.search(text)
+                        and not MODULE_PATH.match(text)
                         and not text.startswith(("sqlite:", "django.db."))
                         and not self._is_test_operand(sub)
                     ):

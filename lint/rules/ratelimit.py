@@ -35,7 +35,7 @@ class InMemoryRateLimit(Rule):
     message = (
         "each replica counts requests on its own, so clients get the limit once per replica and "
         "counters reset on every restart; use Redis storage, e.g. "
-        '`storage_uri=os.environ["SESSIONKIT_REDIS_URL"]`'
+        '`storage_uri=os.environ["RATELIMIT_STORAGE_URI"]`'
     )
     fix_hint = (
         'Limiter(..., storage_uri=os.environ["RATELIMIT_STORAGE_URI"]) '

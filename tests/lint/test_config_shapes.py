@@ -1,0 +1,43 @@
+"""Configuration and local-resource shapes (databases, files, caches, sessions, secrets, rate
+limits) seen in real apps, with the findings expected for them decided by reading the code.
+
+Each case is a short reproduction written for the test, not a copy of an app's code.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from sessionkit.lint import _fix
+from sessionkit.lint.rules.ratelimit import InMemoryRateLimit
+
+from .conftest import lint_snippet
+
+CASES: dict[str, tuple[str, set[tuple[str, int]]]] = {
+    "session-engine-module-path-is-not-a-database-file": (
+        'DB_ENGINE = "django.contrib.sessions.backends.db"\n'
+        'CACHE_DB = "myproject.backends.cache_db"\n',
+        set(),
+    ),
+    "database-file-next-to-a-module-path": (
+        'DATABASE = "instance/app.db"\n'
+        'SESSION_DB = "sessions.db"\n',
+        {("SK104", 1), ("SK104", 2)},
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_config_shape(name: str) -> None:
+    source, expected = CASES[name]
+    found = {(f.code, f.line) for f in lint_snippet(source)}
+    assert found == expected
+
+
+def test_rate_limit_message_and_fix_name_the_same_variable() -> None:
+    variables = re.compile(r'os\.environ\["(\w+)"\]')
+    in_message = set(variables.findall(InMemoryRateLimit.message))
+    in_fix = set(variables.findall(InMemoryRateLimit.fix_hint))
+    assert in_message == in_fix == {_fix.LIMITER_SETTING}
