@@ -7,6 +7,7 @@ import re
 
 import libcst as cst
 
+from sessionkit.lint._classify import file_kind
 from sessionkit.lint._rule import Facts, Rule, examples
 from sessionkit.lint._types import Finding
 from sessionkit.lint._vocab import UPLOAD_SETTING
@@ -61,6 +62,14 @@ class LocalMediaRoot(Rule):
     fix_hint = "Configure django-storages (S3/GCS/Azure) as the default storage backend."
     valid = examples(
         """
+            # file: settings.py
+            # The default local storage, but nothing sets MEDIA_ROOT or gives it a location.
+            STORAGES = {
+                "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+                "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+            }
+        """,
+        """
             from flask import Flask
             app = Flask(__name__)
             app.config.update(FILES_STORAGE_PATH="s3://bucket/uploads")
@@ -111,6 +120,32 @@ class LocalMediaRoot(Rule):
         """,
     )
     invalid = examples(
+        """
+            # file: settings.py
+            MEDIA_ROOT = BASE_DIR / "media"
+            STORAGES = {
+                "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+            }
+        """,
+        """
+            # file: settings.py
+            STORAGES = {
+                "exports": {
+                    "BACKEND": "django.core.files.storage.FileSystemStorage",
+                    "OPTIONS": {"location": "/srv/exports", "base_url": "/exports/"},
+                },
+            }
+        """,
+        """
+            # file: shop/settings.py
+            MEDIA_ROOT = BASE_DIR / "uploads"
+            # file: shop/management/commands/backup_db.py
+            import boto3
+            from django.core.management.base import BaseCommand
+            class Command(BaseCommand):
+                def handle(self, *args, **options):
+                    boto3.client("s3").upload_file("dump.sql", "backups", "dump.sql")
+        """,
         """
             from flask import Flask, request
             app = Flask(__name__)
@@ -200,8 +235,23 @@ class LocalMediaRoot(Rule):
         # cannot be shown unused: it is reported.
         unknown = not any(f.get("models") for f in facts.values())
         roots = []
+        media_root = any(f.get("media_root_set") for f in facts.values())
+        storages = [
+            (path, wanted[0])
+            for path, own in sorted(facts.items())
+            for wanted in [[e for e in own.get("local_storages", ()) if media_root or not e["needs_root"]]]
+            if wanted
+        ]
+        for path, where in storages if uploads or unknown else ():
+            alias = where["alias"]
+            subject = f"`STORAGES[{alias!r}]` is a local `FileSystemStorage`, no shared storage backend"
+            roots.append(cls.finding_at(path, where, subject))
+        # A local default storage named in STORAGES is the line to change, not MEDIA_ROOT.
+        anchored = any(where["alias"] == "default" for _, where in storages)
         for path, own in sorted(facts.items()):
             key = own.get("media_root", {}).get("key", "MEDIA_ROOT")
+            if anchored and key == "MEDIA_ROOT":
+                continue
             if "media_root" in own and (uploads or (unknown and key == "MEDIA_ROOT")):
                 subject = f"`{key}` on local disk, no shared storage backend"
                 roots.append(cls.finding_at(path, own["media_root"], subject))
@@ -239,7 +289,12 @@ class LocalMediaRoot(Rule):
             self._storage_module(self.ctx.module.code_for_node(node.module))
 
     def _storage_module(self, module: str) -> None:
+        """An object-storage client imported by web code (not by a management command or a
+        script: a backup to S3 does not store the uploads)."""
         if module.startswith(OBJECT_STORAGE) or module in {"boto3", "minio"}:
+            source = (self.ctx.source or "").encode()
+            if self.ctx.source is not None and file_kind(self.ctx.path, source) is not None:
+                return
             self.ctx.facts["shared_storage"] = True
 
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -283,14 +338,21 @@ class LocalMediaRoot(Rule):
                 if backend not in LOCAL_STORAGE:
                     self.ctx.facts["shared_storage"] = True
             elif key == "STORAGES":
-                for alias, config, _ in dict_entries(value):
-                    backend = next(
-                        (
-                            literal_or_default(self.ctx, v)[0]
-                            for k, v, _ in dict_entries(config)
-                            if k == "BACKEND"
-                        ),
-                        "",
-                    )
-                    if alias == "default" and (backend or "") not in LOCAL_STORAGE:
-                        self.ctx.facts["shared_storage"] = True
+                self._storages(value, production)
+
+    def _storages(self, value: cst.BaseExpression, production: bool) -> None:
+        """``STORAGES = {...}``: a shared default backend, or the first alias kept on the local
+        disk (the default one, reported once some module sets ``MEDIA_ROOT``, or one given its own
+        ``location``)."""
+        for alias, config, where in dict_entries(value):
+            entries = {k: v for k, v, _ in dict_entries(config)}
+            backend = literal_or_default(self.ctx, entries["BACKEND"])[0] if "BACKEND" in entries else ""
+            local = (backend or "") in LOCAL_STORAGE
+            if alias == "default" and not local:
+                self.ctx.facts["shared_storage"] = True
+            options = entries.get("OPTIONS")
+            located = options is not None and any(k == "location" for k, _, _ in dict_entries(options))
+            explicit = local and bool(backend) and alias != "staticfiles"
+            if explicit and production and (alias == "default" or located):
+                entry = {**self.position(where), "alias": alias, "needs_root": not located}
+                self.ctx.facts.setdefault("local_storages", []).append(entry)

@@ -26,6 +26,33 @@ CASES: dict[str, tuple[str, set[tuple[str, int]]]] = {
         'SESSION_DB = "sessions.db"\n',
         {("SK104", 1), ("SK104", 2)},
     ),
+    "local-default-storage-is-the-line-to-change": (
+        'MEDIA_ROOT = "/srv/media"\n'
+        "STORAGES = {\n"
+        '    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},\n'
+        '    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},\n'
+        "}\n",
+        {("SK216", 3)},
+    ),
+    "storage-alias-with-its-own-location": (
+        "STORAGES = {\n"
+        '    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},\n'
+        '    "reports": {\n'
+        '        "BACKEND": "django.core.files.storage.FileSystemStorage",\n'
+        '        "OPTIONS": {"location": "/var/reports"},\n'
+        "    },\n"
+        "}\n",
+        {("SK216", 3)},
+    ),
+    "object-storage-used-only-by-a-management-command": (
+        "# file: site/settings.py\n"
+        'MEDIA_ROOT = "/srv/media"\n'
+        "# file: site/management/commands/archive_logs.py\n"
+        "from boto3.session import Session\n"
+        "def handle():\n"
+        '    Session().client("s3").upload_file("a.log", "logs", "a.log")\n',
+        {("SK216", 1)},
+    ),
 }
 
 
