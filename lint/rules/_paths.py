@@ -9,12 +9,13 @@ import libcst as cst
 
 from sessionkit.lint._context import FileContext
 from sessionkit.lint._vocab import UPLOAD_SETTING
-from sessionkit.lint.rules._util import walk
+from sessionkit.lint.rules._util import string_value, walk
 
 WRITE_MODE = re.compile(r"[wax+]")
 OPENERS = frozenset(
     {"open", "builtins.open", "io.open", "aiofiles.open", "codecs.open", "os.open"}
     | {"gzip.open", "bz2.open", "lzma.open"}
+    | {"aiofile.async_open", "anyio.open_file", "trio.open_file"}
 )
 PATH_WRITERS = frozenset(
     {
@@ -52,8 +53,10 @@ PATH_OPS = frozenset({"joinpath", "with_suffix", "with_name", "resolve", "expand
 RECEIVER_WRITES = frozenset({"open"})
 #: Removals: reported where a function removes a stored file and writes none (a removal beside a
 #: write in the same function undoes or replaces it: the write is the finding).
-REMOVERS = frozenset({"os.remove", "os.unlink", "shutil.rmtree"})
-PATH_REMOVERS = frozenset({"unlink", "rmtree"})
+REMOVERS = frozenset({"os.remove", "os.unlink", "os.rmdir", "os.removedirs", "shutil.rmtree"})
+PATH_REMOVERS = frozenset({"unlink", "rmtree", "rmdir"})
+#: Calls listing a folder: ``for f in (root / name).glob("*"): f.unlink()`` removes stored files.
+LISTINGS = frozenset({"glob", "rglob", "iterdir", "scandir", "iglob"})
 TEMP_HINT = re.compile(r"(?i)tmp|temp")
 CACHE_HINT = re.compile(r"(?i)cache")
 #: Buffers in memory that a "save" writes to.
@@ -93,12 +96,41 @@ class PathChecks:
             bound = self._bound_in_function(node)  # ``ruta = os.path.join(...)`` then ``f.save(ruta)``
             if isinstance(bound, cst.Call) and _callee(bound).endswith(IN_MEMORY):
                 return False  # ``output = BytesIO()`` then ``image.save(output)``: no file
-            if PATH_NAMES.search(node.value):
+            if PATH_NAMES.search(node.value) or self._listed(node):
                 return True
             return bound is not None and not isinstance(bound, cst.Name) and self._pathlike(bound)
         if isinstance(node, cst.Attribute):  # ``f.save(f.filename)``, ``save(form.dest)``
             return bool(PATH_NAMES.search(node.attr.value))
         return False
+
+    def _listed(self, name: cst.Name) -> bool:
+        return self._listing(name) is not None
+
+    def _listing(self, name: cst.BaseExpression) -> cst.Call | None:
+        """The folder listing (``path.glob("*")``, ``os.scandir(root)``, ``glob.glob(pattern)``)
+        that a ``for`` loop binds ``name`` to, if it does."""
+        if not isinstance(name, cst.Name):
+            return None
+        for loop in self.ctx.ancestors(name):
+            if not isinstance(loop, cst.For) or not isinstance(loop.target, cst.Name):
+                continue
+            if loop.target.value == name.value:
+                found = loop.iter
+                return found if isinstance(found, cst.Call) and _callee(found) in LISTINGS else None
+        return None
+
+    def _opens(self, node: cst.Call) -> bool:
+        """``open(...)`` (also when shadowed by a star import) or another opener of a file."""
+        func = node.func
+        return self.ctx.calls(node, OPENERS) or (isinstance(func, cst.Name) and func.value == "open")
+
+    def _mode(self, node: cst.Call) -> str | None:
+        """The literal mode of an ``open(path, mode)``-style call."""
+        mode = next((a.value for a in node.args[1:2] if a.keyword is None), None)
+        for arg in node.args:
+            if arg.keyword is not None and arg.keyword.value == "mode":
+                mode = arg.value
+        return string_value(mode)
 
     def _touch(self, node: cst.Call) -> bool:
         """``with open(path, "w"): pass``: an empty file is created, no data is written."""
@@ -147,7 +179,10 @@ class PathChecks:
 
     def _temporary(self, node: cst.Call) -> bool:
         """The written file is a temporary one (``tempfile``, a ``tmp`` path): for copies and
-        moves, judged by the destination, not the source."""
+        moves, judged by the destination, not the source. A file opened to append to is not
+        scratch, whatever its name: it outlives the call that adds to it (an upload in chunks)."""
+        if self._opens(node) and "a" in (self._mode(node) or ""):
+            return False
         func = node.func
         writes_self = isinstance(func, cst.Attribute) and func.attr.value in RECEIVER_WRITES
         receiver = func.value if isinstance(func, cst.Attribute) and writes_self else None

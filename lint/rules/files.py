@@ -14,6 +14,7 @@ from sessionkit.lint.rules._paths import (
     PATH_WRITERS,
     REMOVERS,
     SHUTIL_WRITERS,
+    TEMP_HINT,
     UPLOAD_ROOTS,
     WRITE_MODE,
     PathChecks,
@@ -46,6 +47,16 @@ class RequestTimeFileWrite(PathChecks, Rule):
     )
     fix_hint = "Write to object storage (S3/GCS) or a ReadWriteMany volume, not a local path."
     valid = examples(
+        """
+            from pathlib import Path
+            from flask import Flask
+            app = Flask(__name__)
+            @app.post("/thumbnails/clear")
+            def clear():
+                for item in Path("thumbnail_cache").glob("*.png"):
+                    item.unlink()
+                return ""
+        """,
         """
             from io import BytesIO
             from PIL import Image
@@ -162,6 +173,35 @@ class RequestTimeFileWrite(PathChecks, Rule):
         """,
     )
     invalid = examples(
+        """
+            import anyio
+            from litestar import post
+            @post("/uploads/{upload_id:str}/chunks")
+            async def chunk(upload_id: str, data: bytes) -> None:
+                temp_path = anyio.Path("tmp_uploads") / upload_id
+                async with await anyio.open_file(temp_path, mode="ab") as part:
+                    await part.write(data)
+        """,
+        """
+            from aiofile import async_open
+            from aiohttp import web
+            async def receive(request):
+                async with async_open(f"data/{request.match_info['name']}", "wb") as out:
+                    await out.write(await request.read())
+                return web.Response()
+            app = web.Application()
+            app.router.add_post("/files/{name}", receive)
+        """,
+        """
+            from pathlib import Path
+            from fastapi import FastAPI
+            app = FastAPI()
+            @app.delete("/projects/{name}")
+            def drop(name: str):
+                for item in (Path("projects") / name).glob("*"):
+                    item.unlink()
+                (Path("projects") / name).rmdir()
+        """,
         """
             from pathlib import Path
             from flask import Flask
@@ -297,12 +337,8 @@ class RequestTimeFileWrite(PathChecks, Rule):
 
     def _write(self, node: cst.Call) -> str | None:
         func = node.func
-        if self.ctx.calls(node, OPENERS) or (isinstance(func, cst.Name) and func.value == "open"):
-            mode = next((a.value for a in node.args[1:2] if a.keyword is None), None)
-            for arg in node.args:
-                if arg.keyword is not None and arg.keyword.value == "mode":
-                    mode = arg.value
-            text = string_value(mode)
+        if self._opens(node):
+            text = self._mode(node)
             if text is not None and WRITE_MODE.search(text) and node.args and not self._touch(node):
                 return "file opened for writing at request time"
             return None
@@ -346,7 +382,9 @@ class RequestTimeFileWrite(PathChecks, Rule):
             return None
         if target is None or not self._pathlike(target):
             return None
-        if CACHE_HINT.search(self.ctx.module.code_for_node(target)):
+        listing = self._listing(target)
+        code = self.ctx.module.code_for_node(target if listing is None else listing)
+        if CACHE_HINT.search(code) or (listing is not None and TEMP_HINT.search(code)):
             return None  # a purge of this replica's own cache files
         functions = self.ctx.enclosing_functions(node)
         for call in walk(functions[0].body):
