@@ -42,6 +42,9 @@ _MAIN = re.compile(rb"^if\s+__name__\s*==\s*['\"]__main__['\"]\s*:", re.M)
 _READ_ONLY_URI = re.compile(rb"mode=ro\b|immutable=1")
 _SQL_WRITE = re.compile(rb"\b(?:INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|REPLACE)\s|\.commit\(|executescript\(")
 _SQL_SELECT = re.compile(rb"\bSELECT\s")
+#: The module opens the database itself (so its own queries tell whether it writes); a settings
+#: module only configures it for an ORM that writes, whatever SQL text it quotes.
+_OPENS_DB = re.compile(rb"\bconnect\(|\bcreate_(?:async_)?engine\(")
 
 
 def _main_block(data: bytes) -> tuple[int, int, bytes] | None:
@@ -81,6 +84,8 @@ def not_runtime(finding: Finding, rel: str, data: bytes | None) -> bool:
     if block is not None and block[0] <= finding.line <= block[1] and not _SERVES.search(block[2]):
         return True
     if finding.code != SQLITE_RULE:
+        return False
+    if _OPENS_DB.search(data) is None:
         return False
     selects_only = _SQL_SELECT.search(data) is not None and _SQL_WRITE.search(data) is None
     return selects_only or _READ_ONLY_URI.search(data) is not None

@@ -7,12 +7,23 @@ import re
 import libcst as cst
 
 from sessionkit.lint._rule import Rule, examples
-from sessionkit.lint.rules._util import CONFIG_OWNERS, literal_or_default, settings_in, string_value, walk
+from sessionkit.lint.rules._util import (
+    CONFIG_OWNERS,
+    keyword,
+    literal_or_default,
+    module_value,
+    settings_in,
+    string_value,
+    walk,
+)
 
 SQLITE_URL = re.compile(r"^sqlite(\+\w+)?:///(?!:memory:|$)")
 SQLITE_PREFIX = re.compile(r"^sqlite(\+\w+)?:////?")
 DB_KEY = re.compile(r"(?i)(^|_)(DATABASE|DB|SQLITE)(_|$)")
-DB_FILE = re.compile(r"\.(sqlite3?|db3?)$")
+DB_FILE = re.compile(r"\.(sqlite3?|db3?|accdb|mdb)$")
+#: ``DB_ENGINE: str = "sqlite"``: an app's own setting choosing its database kind.
+ENGINE_KEY = re.compile(r"(?i)^(\w+_)?(DB|DATABASE)_(ENGINE|TYPE|BACKEND|DRIVER|KIND|DIALECT)$")
+SQLITE_NAMES = frozenset({"sqlite", "sqlite3"})
 #: ``"django.contrib.sessions.backends.db"``: a dotted module path (a backend, an engine), not a
 #: file name, though it ends in ``.db``.
 MODULE_PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*){2,}$")
@@ -30,6 +41,10 @@ FILE_DB_CALLS = frozenset(
     }
 )
 SQLITE_CONNECT = frozenset({"sqlite3.connect", "sqlite3.dbapi2.connect"})
+#: fastlite's ``database(path)`` and FastHTML's ``fast_app(db_file, ...)``: SQLite files.
+FASTLITE = frozenset({"fastlite.database", "fastlite.core.database", "fasthtml.common.database"})
+FAST_APP = frozenset({"fasthtml.fast_app", "fasthtml.common.fast_app", "fasthtml.fastapp.fast_app"})
+FASTHTML_MODULES = ("fasthtml", "fastlite")
 DJANGO_SQLITE = "django.db.backends.sqlite3"
 
 
@@ -50,7 +65,8 @@ class LocalDatabase(Rule):
     remedy = "refactor"
     prefilter = (
         r"sqlite3|sqlite(\+\w+)?:///|shelve|dbm"
-        r"|TinyDB|pickledb|SqliteDict|aiosqlite|\.(sqlite3?|db3?)['\"]",
+        r"|TinyDB|pickledb|SqliteDict|aiosqlite|\.(sqlite3?|db3?|accdb|mdb)['\"]"
+        r"|\bdatabase\(|\bfast_app\(|(DB|DATABASE)_(ENGINE|TYPE|BACKEND|DRIVER|KIND|DIALECT)\b",
     )
     message = (
         "the database file lives on one pod's disk, so each replica sees different data and the "
@@ -59,6 +75,16 @@ class LocalDatabase(Rule):
     )
     fix_hint = "Read the database URL from the environment and point it at a shared server."
     valid = examples(
+        """
+            from fasthtml.common import *
+            app, rt = fast_app(live=True)
+            scratch = database(":memory:")
+        """,
+        """
+            from pydantic_settings import BaseSettings
+            class Settings(BaseSettings):
+                DB_ENGINE: str = "postgres"
+        """,
         """
             # A dotted module path ending in ``.db`` names a session engine, not a file.
             DB_ENGINE = "django.contrib.sessions.backends.db"
@@ -111,6 +137,24 @@ class LocalDatabase(Rule):
         """,
     )
     invalid = examples(
+        """
+            from fasthtml.common import *
+            app, rt, notes, Note = fast_app("data/notes.db", id=int, text=str, pk="id")
+        """,
+        """
+            from fastlite import database
+            db = database("instance/orders.db")
+            orders = db.t.orders
+        """,
+        """
+            from pydantic_settings import BaseSettings
+            class AppSettings(BaseSettings):
+                DB_ENGINE: str = "sqlite"  # or "postgres"
+        """,
+        """
+            SQLITE_OPTIONS = {"ENGINE": "django.db.backends.sqlite3", "OPTIONS": {"timeout": 20}}
+            DATABASES = {"default": {"NAME": DATA_DIR / "index.sqlite3", **SQLITE_OPTIONS}}
+        """,
         """
             DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3"}}
         """,
@@ -185,10 +229,42 @@ class LocalDatabase(Rule):
         return isinstance(parent, cst.BinaryOperation) and parent.left is node
 
     def visit_DictElement(self, node: cst.DictElement) -> None:
-        if string_value(node.key) == "ENGINE":
-            value, holder = literal_or_default(self.ctx, node.value, {DJANGO_SQLITE})
-            if value == DJANGO_SQLITE:
-                self.report(holder, "Django `ENGINE` sqlite3", guard=self.ctx.guard(holder))
+        holder = self._sqlite_engine(node)
+        if holder is not None and not self._spread_elsewhere(node):
+            self.report(holder, "Django `ENGINE` sqlite3", guard=self.ctx.guard(holder))
+
+    def visit_StarredDictElement(self, node: cst.StarredDictElement) -> None:
+        """``"default": {"NAME": ..., **SQLITE_OPTIONS}``: the database entry takes its sqlite3
+        ``ENGINE`` from a dict of options, and is the line to change."""
+        options = module_value(self.ctx, node.value) if isinstance(node.value, cst.Name) else None
+        if not isinstance(options, cst.Dict):
+            return
+        for element in options.elements:
+            if isinstance(element, cst.DictElement) and self._sqlite_engine(element) is not None:
+                name = self.ctx.module.code_for_node(node.value)
+                self.report(node, f"Django `ENGINE` sqlite3 (from `{name}`)", guard=self.ctx.guard(node))
+                return
+
+    def _sqlite_engine(self, node: cst.DictElement) -> cst.CSTNode | None:
+        if string_value(node.key) != "ENGINE":
+            return None
+        value, holder = literal_or_default(self.ctx, node.value, {DJANGO_SQLITE})
+        return holder if value == DJANGO_SQLITE else None
+
+    def _spread_elsewhere(self, node: cst.DictElement) -> bool:
+        """The element is in a module-level dict of options that a database entry spreads
+        (``**OPTIONS``): reported at the spread."""
+        statement = self.ctx.parents.get(self.ctx.parents.get(node) or node)
+        if not isinstance(statement, cst.Assign) or len(statement.targets) != 1:
+            return False
+        target = statement.targets[0].target
+        if not isinstance(target, cst.Name) or not self.ctx.is_import_time(target):
+            return False
+        return any(
+            isinstance(spread.value, cst.Name) and spread.value.value == target.value
+            for spread in self.ctx.nodes(cst.StarredDictElement)
+            if isinstance(spread, cst.StarredDictElement)
+        )
 
     def visit_Assign(self, node: cst.Assign) -> None:
         self._file_setting(node)
@@ -202,6 +278,11 @@ class LocalDatabase(Rule):
         for key, value, where in settings_in(self.ctx, node):
             if isinstance(where, cst.Name) and self._opened_here():
                 continue  # ``db_path = ...`` then ``sqlite3.connect(db_path)``: reported at the use
+            if ENGINE_KEY.match(key):
+                text, holder = literal_or_default(self.ctx, value, SQLITE_NAMES)
+                if text is not None and text.lower() in SQLITE_NAMES:
+                    self.report(holder, f"`{key}` selects SQLite", guard=self.ctx.guard(holder))
+                    return
             if DB_KEY.search(key):
                 for sub in walk(value):
                     text = string_value(sub)
@@ -221,11 +302,32 @@ class LocalDatabase(Rule):
             if string_value(first) in {":memory:", ""} or first is None or _from_config(first):
                 return
             self.report(node, "`sqlite3.connect()` on a local file", guard=self.ctx.guard(node))
+        elif self._fasthtml(node, FASTLITE, "database") or self._fasthtml(node, FAST_APP, "fast_app"):
+            path = keyword(node, "db_file") or next((a for a in node.args[:1] if a.keyword is None), None)
+            text = string_value(path.value) if path is not None else None
+            if path is not None and text != ":memory:" and (text is not None or not _from_config(path.value)):
+                name = self.ctx.module.code_for_node(node.func)
+                self.report(path.value, f"`{name}()` SQLite file", guard=self.ctx.guard(path.value))
         elif self.ctx.calls(node, FILE_DB_CALLS):
             name = self.ctx.module.code_for_node(node.func)
             self.report(node, f"`{name}()` file database", guard=self.ctx.guard(node))
         else:
             self._file_setting(node)
+
+    def _fasthtml(self, node: cst.Call, names: frozenset[str], bare: str) -> bool:
+        """A call of one of ``names``, also as the bare ``bare`` name that a star import from
+        FastHTML or fastlite brings (``from fasthtml.common import *``, the documented style)."""
+        if self.ctx.calls(node, names):
+            return True
+        if not (isinstance(node.func, cst.Name) and node.func.value == bare and self.ctx.star_import):
+            return False
+        return any(
+            isinstance(imp, cst.ImportFrom)
+            and isinstance(imp.names, cst.ImportStar)
+            and imp.module is not None
+            and self.ctx.module.code_for_node(imp.module).startswith(FASTHTML_MODULES)
+            for imp in self.ctx.nodes(cst.ImportFrom)
+        )
 
     def _opened_here(self) -> bool:
         """Outside settings modules, a module that opens the database itself (``sqlite3.connect(``,

@@ -11,6 +11,7 @@ import re
 import pytest
 
 from sessionkit.lint import _fix
+from sessionkit.lint._classify import not_runtime
 from sessionkit.lint.rules.ratelimit import InMemoryRateLimit
 
 from .conftest import lint_snippet
@@ -25,6 +26,33 @@ CASES: dict[str, tuple[str, set[tuple[str, int]]]] = {
         'DATABASE = "instance/app.db"\n'
         'SESSION_DB = "sessions.db"\n',
         {("SK104", 1), ("SK104", 2)},
+    ),
+    "sqlite-engine-spread-into-the-database-entry": (
+        "OPTIONS = {\n"
+        '    "ENGINE": "django.db.backends.sqlite3",\n'
+        '    "OPTIONS": {"init_command": "PRAGMA journal_mode=WAL;"},\n'
+        "}\n"
+        "DATABASES = {\n"
+        '    "default": {\n'
+        '        "NAME": "/data/index.sqlite3",\n'
+        "        **OPTIONS,\n"
+        "    },\n"
+        "}\n"
+        "DEBUG_TOOLBAR = {\"IGNORE_SQL\": [r\"^SELECT .* FROM django_session\"]}\n",
+        {("SK104", 8)},
+    ),
+    "fasthtml-and-fastlite-files": (
+        "from fasthtml.common import *\n"
+        'app, rt, todos, Todo = fast_app("todos.db", id=int, title=str, pk="id")\n'
+        'images = database("data/images.db").t.images\n',
+        {("SK104", 2), ("SK104", 3)},
+    ),
+    "app-setting-selects-sqlite": (
+        "from pydantic_settings import BaseSettings\n"
+        "class Settings(BaseSettings):\n"
+        '    DB_ENGINE: str = "sqlite"\n'
+        '    DB_NAME: str = "main"\n',
+        {("SK104", 3)},
     ),
     "local-default-storage-is-the-line-to-change": (
         'MEDIA_ROOT = "/srv/media"\n'
@@ -68,3 +96,13 @@ def test_rate_limit_message_and_fix_name_the_same_variable() -> None:
     in_message = set(variables.findall(InMemoryRateLimit.message))
     in_fix = set(variables.findall(InMemoryRateLimit.fix_hint))
     assert in_message == in_fix == {_fix.LIMITER_SETTING}
+
+
+def test_sql_quoted_in_a_settings_module_does_not_make_its_database_read_only() -> None:
+    settings = (
+        'DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": "db.sqlite3"}}\n'
+        'DEBUG_TOOLBAR = {"IGNORE_SQL": [r"^SELECT .* FROM django_session"]}\n'
+    )
+    findings = lint_snippet("# file: site/settings.py\n" + settings)
+    assert [f.code for f in findings] == ["SK104"]
+    assert not not_runtime(findings[0], "site/settings.py", settings.encode())
