@@ -7,8 +7,8 @@ import libcst as cst
 from sessionkit.lint._rule import Facts, Rule, examples
 from sessionkit.lint._types import Finding
 from sessionkit.lint.rules._django import has_caches
-from sessionkit.lint.rules._litestar import CACHE_CONFIGS, registry, store_name
-from sessionkit.lint.rules._util import keyword, literal_or_default, settings_in, string_value
+from sessionkit.lint.rules._litestar import CACHE_CONFIGS, local_kind, registry, store_name
+from sessionkit.lint.rules._util import keyword, literal_or_default, module_value, settings_in, string_value
 
 DJANGO_LOCAL = frozenset(
     {"django.core.cache.backends.locmem.LocMemCache", "django.core.cache.backends.filebased.FileBasedCache"}
@@ -241,6 +241,16 @@ class LocalCacheBackend(Rule):
                 stores={"sessions": RedisStore.with_client(), "response_cache": FileStore(Path("cache"))},
             )
         """,
+        """
+            from litestar import Litestar
+            from litestar.config.response_cache import ResponseCacheConfig
+            from litestar.stores.memory import MemoryStore
+            PAGE_CACHE = MemoryStore()
+            app = Litestar(
+                stores={"pages": PAGE_CACHE},
+                response_cache_config=ResponseCacheConfig(store="pages"),
+            )
+        """,
     )
 
     def visit_Module(self, node: cst.Module) -> None:
@@ -249,9 +259,18 @@ class LocalCacheBackend(Rule):
         configs = [call for call in calls if self.ctx.calls(call, CACHE_CONFIGS)]
         names = {store_name(call, "response_cache") for call in configs} if configs else {"response_cache"}
         for entry in registry(self.ctx):
-            if entry.name in names and entry.local:
-                subject = f"Litestar response cache in a {entry.local} store (`{entry.name}`)"
-                self.report(entry.value, subject, guard=self.ctx.guard(entry.value))
+            if entry.name not in names:
+                continue
+            where, kind = entry.value, entry.local
+            if kind is None and isinstance(where, cst.Name):
+                # ``CACHE_STORE = MemoryStore()`` ... ``stores={"cache": CACHE_STORE}``: the
+                # store is made (and is changed) where the name is bound.
+                bound = module_value(self.ctx, where)
+                if bound is not None and local_kind(self.ctx, bound):
+                    where, kind = bound, local_kind(self.ctx, bound)
+            if kind:
+                subject = f"Litestar response cache in a {kind} store (`{entry.name}`)"
+                self.report(where, subject, guard=self.ctx.guard(where))
 
     def visit_DictElement(self, node: cst.DictElement) -> None:
         key = string_value(node.key)

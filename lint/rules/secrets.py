@@ -62,9 +62,10 @@ class _RandomSecret(Rule):
                 return node
         return None
 
-    def _via_name(self, value: cst.CSTNode) -> tuple[cst.Call, cst.Name] | None:
-        """A random call reached through a name bound at import time:
-        ``_key = os.urandom(24)`` ... ``app.secret_key = _key``."""
+    def _via_name(self, value: cst.CSTNode, depth: int = 0) -> tuple[cst.Call, cst.Name] | None:
+        """A random call reached through a name bound at import time or in startup code (one
+        or two steps): ``_key = os.urandom(24)`` ... ``app.secret_key = _key``; in a factory,
+        ``raw = Fernet.generate_key()``, ``key = b64decode(raw)``, ``EncryptedCookieStorage(key)``."""
         for node in walk(value):
             if not isinstance(node, cst.Name):
                 continue
@@ -77,10 +78,18 @@ class _RandomSecret(Rule):
                 target = getattr(assignment, "node", None)
                 holder = self.ctx.parents.get(target) if target is not None else None
                 statement = self.ctx.parents.get(holder) if isinstance(holder, cst.AssignTarget) else None
-                if isinstance(statement, cst.Assign) and self.ctx.is_import_time(statement):
-                    call = self._random_call(statement.value)
-                    if call is not None:
-                        return call, node
+                once = isinstance(statement, cst.Assign) and (
+                    self.ctx.is_import_time(statement) or not self.ctx.is_request_time(statement)
+                )
+                if not once or not isinstance(statement, cst.Assign):
+                    continue
+                call = self._random_call(statement.value)
+                if call is not None:
+                    return call, node
+                if depth < 1 and not self.ctx.is_import_time(statement):
+                    deeper = self._via_name(statement.value, depth + 1)
+                    if deeper is not None:
+                        return deeper[0], node
         return None
 
     def _check(self, value: cst.CSTNode, what: str) -> None:
@@ -213,6 +222,16 @@ class RandomSecretKey(_RandomSecret):
         """,
     )
     invalid = examples(
+        """
+            import base64
+            from aiohttp_session import setup
+            from aiohttp_session.cookie_storage import EncryptedCookieStorage
+            from cryptography import fernet
+            def init_sessions(app):
+                raw = fernet.Fernet.generate_key()
+                key = base64.urlsafe_b64decode(raw)
+                setup(app, EncryptedCookieStorage(key))
+        """,
         """
             import os
             SECRET_KEY = os.urandom(24)

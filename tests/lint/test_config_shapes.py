@@ -54,6 +54,31 @@ CASES: dict[str, tuple[str, set[tuple[str, int]]]] = {
         '    DB_NAME: str = "main"\n',
         {("SK104", 3)},
     ),
+    "session-key-generated-in-a-factory": (
+        "import base64\n"
+        "from aiohttp import web\n"
+        "from aiohttp_session import setup\n"
+        "from aiohttp_session.cookie_storage import EncryptedCookieStorage\n"
+        "from cryptography.fernet import Fernet\n"
+        "def make_app():\n"
+        "    app = web.Application()\n"
+        "    generated = Fernet.generate_key()\n"
+        "    secret = base64.urlsafe_b64decode(generated)\n"
+        "    setup(app, EncryptedCookieStorage(secret))\n"
+        "    return app\n",
+        {("SK101", 8)},
+    ),
+    "litestar-cache-store-bound-to-a-name": (
+        "from litestar import Litestar\n"
+        "from litestar.config.response_cache import ResponseCacheConfig\n"
+        "from litestar.stores.memory import MemoryStore\n"
+        "STORE = MemoryStore()\n"
+        "app = Litestar(\n"
+        '    stores={"cache": STORE},\n'
+        '    response_cache_config=ResponseCacheConfig(store="cache"),\n'
+        ")\n",
+        {("SK103", 4)},
+    ),
     "local-default-storage-is-the-line-to-change": (
         'MEDIA_ROOT = "/srv/media"\n'
         "STORAGES = {\n"
