@@ -30,6 +30,8 @@ SQLITE_RULE = "SK104"
 _SCRIPT_DIRS = frozenset({"scripts", "tools", "bin"})
 _COMMAND = re.compile(r"(^|/)management/commands/[^/]+\.py$")
 _CLI_IMPORT = re.compile(rb"^\s*(?:import|from)\s+(?:argparse|click|typer)\b", re.M)
+#: ...and builds a command line (``argparse.Namespace`` in an annotation makes no tool).
+_CLI_BUILT = re.compile(rb"ArgumentParser\(|@click\.|\bclick\.(?:command|group)\(|\bTyper\(|@\w+\.command\(")
 _WEB = re.compile(
     rb"@\w+\.(?:route|get|post|put|patch|delete|websocket|api_route)\(|\b(?:Flask|FastAPI|Starlette|Litestar)\("
     rb"|^urlpatterns\s*=",
@@ -37,6 +39,7 @@ _WEB = re.compile(
 )
 _SERVES = re.compile(
     rb"\b(?:app|application|server|socketio|sio)\.run\(|\b(?:uvicorn\.run|web\.run_app|serve|run_simple)\("
+    rb"|\.run\(\s*transport\s*=\s*(?!['\"]stdio)"  # an MCP server on a network transport
 )
 _MAIN = re.compile(rb"^if\s+__name__\s*==\s*['\"]__main__['\"]\s*:", re.M)
 _READ_ONLY_URI = re.compile(rb"mode=ro\b|immutable=1")
@@ -69,7 +72,8 @@ def file_kind(rel: str, data: bytes) -> str | None:
         return "management command"
     if _SCRIPT_DIRS.intersection(PurePosixPath(rel).parts[:-1]):
         return "dev script"
-    if _CLI_IMPORT.search(data) and not _WEB.search(data) and not _SERVES.search(data):
+    cli = _CLI_IMPORT.search(data) and _CLI_BUILT.search(data)
+    if cli and not _WEB.search(data) and not _SERVES.search(data):
         return "command-line tool"
     return None
 

@@ -13,6 +13,7 @@ from sessionkit.lint.rules.files import RequestTimeFileWrite
 from sessionkit.lint.rules.globals import GlobalRebinding
 from sessionkit.lint.rules.jobs import InMemoryJobQueue
 from sessionkit.lint.rules.logfiles import LocalLogFile
+from sessionkit.lint.rules.mcp_sessions import StatefulMcpSessions
 from sessionkit.lint.rules.media import LocalMediaRoot
 from sessionkit.lint.rules.memoize import ModuleCacheAtRequestTime, PerUserMemoization
 from sessionkit.lint.rules.module_state import ModuleStateMutation
@@ -39,6 +40,7 @@ ALL_RULES: tuple[type[Rule], ...] = tuple(
             DjangoLocalSessions,
             FlaskLocalSessions,
             AsgiMemorySessions,
+            StatefulMcpSessions,
             LocalCacheBackend,
             LocalDatabase,
             ModuleStateMutation,

@@ -79,6 +79,25 @@ CASES: dict[str, tuple[str, set[tuple[str, int]]]] = {
         ")\n",
         {("SK103", 4)},
     ),
+    "mcp-server-on-a-transport-chosen-at-start-up": (
+        "import click\n"
+        "from mcp.server.mcpserver import MCPServer\n"
+        "def build():\n"
+        '    return MCPServer("docs")\n'
+        "@click.command()\n"
+        '@click.option("--transport", default="streamable-http")\n'
+        "def main(transport):\n"
+        "    build().run(transport=transport)\n",
+        {("SK402", 8)},
+    ),
+    "mcp-server-made-stateless": (
+        "from mcp.server.lowlevel import Server\n"
+        "from mcp.server.streamable_http_manager import StreamableHTTPSessionManager\n"
+        'server = Server("docs")\n'
+        "manager = StreamableHTTPSessionManager(app=server, stateless=True)\n"
+        "app = server.streamable_http_app(stateless_http=True)\n",
+        set(),
+    ),
     "local-default-storage-is-the-line-to-change": (
         'MEDIA_ROOT = "/srv/media"\n'
         "STORAGES = {\n"
@@ -131,3 +150,32 @@ def test_sql_quoted_in_a_settings_module_does_not_make_its_database_read_only() 
     findings = lint_snippet("# file: site/settings.py\n" + settings)
     assert [f.code for f in findings] == ["SK104"]
     assert not not_runtime(findings[0], "site/settings.py", settings.encode())
+
+
+def test_argparse_in_an_annotation_makes_no_command_line_tool() -> None:
+    source = (
+        "import argparse\n"
+        "import logging\n"
+        "def configure(args: argparse.Namespace) -> None:\n"
+        "    logging.getLogger().addHandler(logging.FileHandler(args.logfile, mode='w'))\n"
+    )
+    findings = lint_snippet("# file: service/log_setup.py\n" + source)
+    assert [f.code for f in findings] == ["SK316"]
+    assert not not_runtime(findings[0], "service/log_setup.py", source.encode())
+    tool = source + "parser = argparse.ArgumentParser()\n"
+    assert not_runtime(findings[0], "service/log_setup.py", tool.encode())
+
+
+def test_an_mcp_server_on_a_network_transport_is_web_runtime() -> None:
+    source = (
+        "import click\n"
+        "from mcp.server.fastmcp import FastMCP\n"
+        "@click.command()\n"
+        "def main():\n"
+        '    FastMCP("docs").run(transport="sse")\n'
+    )
+    findings = [f for f in lint_snippet("# file: server.py\n" + source) if f.code == "SK402"]
+    assert [f.line for f in findings] == [5]
+    assert not not_runtime(findings[0], "server.py", source.encode())
+    stdio = source.replace('"sse"', '"stdio"')
+    assert not_runtime(findings[0], "server.py", stdio.encode())
