@@ -62,6 +62,11 @@ class LocalMediaRoot(Rule):
     fix_hint = "Configure django-storages (S3/GCS/Azure) as the default storage backend."
     valid = examples(
         """
+            # file: services/names.py
+            # A folder name only; the module that joins it to a root and creates it is the finding.
+            UPLOAD_FOLDER = "docs"
+        """,
+        """
             # file: settings.py
             # The default local storage, but nothing sets MEDIA_ROOT or gives it a location.
             STORAGES = {
@@ -120,6 +125,15 @@ class LocalMediaRoot(Rule):
         """,
     )
     invalid = examples(
+        """
+            # file: services/photos.py
+            import os
+            PHOTO_UPLOAD_DIR = "uploads/photos"
+            os.makedirs(PHOTO_UPLOAD_DIR, exist_ok=True)
+            async def store(upload):
+                with open(f"{PHOTO_UPLOAD_DIR}/{upload.filename}", "wb") as out:
+                    out.write(await upload.read())
+        """,
         """
             # file: settings.py
             MEDIA_ROOT = BASE_DIR / "media"
@@ -321,7 +335,12 @@ class LocalMediaRoot(Rule):
         production = not self.ctx.dev_only(node) and not self.ctx.in_test_config(node)
         for key, value, where in settings_in(self.ctx, node):
             keyword_arg = isinstance(self.ctx.parents.get(where), cst.Arg)  # ``update(UPLOAD_FOLDER=...)``
-            plain_name = isinstance(where, cst.Name) and not keyword_arg and not self.ctx.is_settings
+            plain_name = (
+                isinstance(where, cst.Name)
+                and not keyword_arg
+                and not self.ctx.is_settings
+                and not self._created_here(key)
+            )
             local = string_value(value) != "" and "://" not in (string_value(value) or "")
             upload_key = key != "MEDIA_ROOT" and UPLOAD_KEYS.fullmatch(key)
             if upload_key and not plain_name and local and production:
@@ -356,3 +375,10 @@ class LocalMediaRoot(Rule):
             if explicit and production and (alias == "default" or located):
                 entry = {**self.position(where), "alias": alias, "needs_root": not located}
                 self.ctx.facts.setdefault("local_storages", []).append(entry)
+
+    def _created_here(self, name: str) -> bool:
+        """A module that creates the folder its constant names (``os.makedirs(UPLOAD_DIR)``,
+        ``UPLOAD_DIR.mkdir()``): the constant is the upload root itself, not a name for one."""
+        source = self.ctx.source if self.ctx.source is not None else self.ctx.module.code
+        pattern = rf"\b(os\.makedirs|os\.mkdir)\(\s*{re.escape(name)}\b|\b{re.escape(name)}\.mkdir\("
+        return re.search(pattern, source) is not None

@@ -98,6 +98,17 @@ CASES: dict[str, tuple[str, set[tuple[str, int]]]] = {
         "app = server.streamable_http_app(stateless_http=True)\n",
         set(),
     ),
+    "upload-folder-constant-created-by-its-module": (
+        "# file: app/services/receipts.py\n"
+        "import os\n"
+        'RECEIPT_UPLOAD_DIR = "receipts"\n'
+        "os.makedirs(RECEIPT_UPLOAD_DIR, exist_ok=True)\n"
+        "async def save(upload):\n"
+        '    path = f"{RECEIPT_UPLOAD_DIR}/{upload.filename}"\n'
+        '    with open(path, "wb") as out:\n'
+        "        out.write(await upload.read())\n",
+        {("SK216", 2), ("SK116", 6)},
+    ),
     "local-default-storage-is-the-line-to-change": (
         'MEDIA_ROOT = "/srv/media"\n'
         "STORAGES = {\n"
