@@ -335,14 +335,14 @@ class LocalMediaRoot(Rule):
         production = not self.ctx.dev_only(node) and not self.ctx.in_test_config(node)
         for key, value, where in settings_in(self.ctx, node):
             keyword_arg = isinstance(self.ctx.parents.get(where), cst.Arg)  # ``update(UPLOAD_FOLDER=...)``
+            upload_key = key != "MEDIA_ROOT" and UPLOAD_KEYS.fullmatch(key)
             plain_name = (
                 isinstance(where, cst.Name)
                 and not keyword_arg
                 and not self.ctx.is_settings
-                and not self._created_here(key)
+                and not (upload_key and self._created_here(key))
             )
             local = string_value(value) != "" and "://" not in (string_value(value) or "")
-            upload_key = key != "MEDIA_ROOT" and UPLOAD_KEYS.fullmatch(key)
             if upload_key and not plain_name and local and production:
                 anchor = self.ctx.parents.get(where) if keyword_arg else node
                 self.ctx.facts["media_root"] = {**self.position(anchor or node), "key": key}
