@@ -120,6 +120,13 @@ class PerUserMemoization(Rule):
             def template_names():
                 return sorted(os.listdir("templates"))
         """,
+        """
+            import functools
+            @functools.lru_cache(maxsize=64)
+            def is_dev_host(scheme, host):
+                name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+                return scheme == "http" and name.endswith(".test")
+        """,
     )
     invalid = examples(
         """
@@ -188,9 +195,15 @@ class PerUserMemoization(Rule):
                 return
 
     def _reads_data(self, fn: cst.FunctionDef) -> bool:
+        # ``host.count(":")`` on an argument reads no data: the result depends on the arguments
+        # alone (a per-user argument is judged by its name, above).
+        params = {p.name.value for p in (*fn.params.posonly_params, *fn.params.params)} - {"self", "cls"}
         for node in walk(fn.body):
             if isinstance(node, cst.Attribute) and node.attr.value in DATA_ACCESS_ATTRS:
-                return True
+                root = _chain_root(node)
+                argument = isinstance(root, cst.Name) and root.value in params
+                if not (argument or isinstance(root, cst.BaseString)):
+                    return True
             if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
                 head = node.func.value
                 while isinstance(head, cst.Attribute):
@@ -372,3 +385,10 @@ class ModuleCacheAtRequestTime(Rule):
                     f"module-level cache `{mutation.name}` filled at request time",
                     mutation.deferred,
                 )
+
+
+def _chain_root(node: cst.BaseExpression) -> cst.BaseExpression:
+    """``host`` of ``host.strip().count(":")``, ``User`` of ``User.objects.filter(...).count``."""
+    while isinstance(node, cst.Attribute | cst.Subscript | cst.Call):
+        node = node.func if isinstance(node, cst.Call) else node.value
+    return node
