@@ -327,7 +327,8 @@ def reached(
     ``function`` is ``name`` for a module-level function, ``instance.method`` for a method of a
     module-level object, ``Class().method`` for a method of a class instantiated into a
     module-level name or an attribute anywhere in the project (then the caller is the first
-    request-handling module that calls ``.method(``), or ``module:name`` for a name imported
+    request-handling module that calls ``.method(``), ``Class(*).method`` for a method changing a
+    class attribute all instances share (any such call), or ``module:name`` for a name imported
     from ``module`` that the file mutates at request time (then the "caller" is the project
     module that defines ``name`` as a module-level container).
     """
@@ -341,7 +342,7 @@ def reached(
             index.setdefault(name, []).append(known)
             children.setdefault(name.rpartition(".")[0], []).append(known)
     for path, function in wanted:
-        if ":" in function or "()." in function:
+        if ":" in function or "()." in function or "(*)." in function:
             if ":" in function:
                 place = _imported_container(facts, index, children, path, function)
             else:
@@ -417,6 +418,8 @@ def _imported_container(
 
 
 def _instantiated(made: tuple[set[tuple[str, str]], dict[str, str]], path: str, function: str) -> str | None:
+    if "(*)." in function:  # state all instances share: any instance's call changes it
+        return made[1].get(function.partition("(*).")[2])
     cls, _, method = function.partition("().")
     if (path, cls) not in made[0]:
         return None

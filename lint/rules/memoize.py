@@ -376,6 +376,8 @@ class ModuleCacheAtRequestTime(Rule):
     def leave_Module(self, node: cst.Module) -> None:
         for mutation in request_time_mutations(self.ctx):
             functions = self.ctx.enclosing_functions(mutation.node)
+            if _removes(mutation.node):
+                continue  # an invalidation: the fill is the line to change (its entries go with it)
             if mutation.role == "cache" and (functions[-1] if functions else None) not in self._functions:
                 # Each site that fills the cache is a line to change (unless the function
                 # already rebinds the cache behind ``global``: one finding there).
@@ -392,3 +394,18 @@ def _chain_root(node: cst.BaseExpression) -> cst.BaseExpression:
     while isinstance(node, cst.Attribute | cst.Subscript | cst.Call):
         node = node.func if isinstance(node, cst.Call) else node.value
     return node
+
+
+#: Container methods that only take entries out.
+_REMOVERS = frozenset({"clear", "pop", "popitem", "remove", "discard"})
+
+
+def _removes(node: cst.CSTNode) -> bool:
+    """``CACHE.pop(k)``, ``CACHE.clear()``, ``del CACHE[k]``: entries taken out, none put in."""
+    if isinstance(node, cst.Del):
+        return True
+    return (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value in _REMOVERS
+    )
