@@ -39,7 +39,7 @@ ROUTE_ATTRS = frozenset(
         "view",
     }
 )
-WEBSOCKET_ATTRS = frozenset({"websocket", "websocket_route", "on", "event"})
+WEBSOCKET_ATTRS = frozenset({"websocket", "websocket_route", "on", "event", "ws"})
 STARTUP_ATTRS = frozenset(
     {
         "before_serving",

@@ -366,6 +366,25 @@ class ModuleStateMutation(Rule):
                 Match(pid).play(move)
                 return ""
         """,
+        """
+            from fasthtml.common import FastHTML
+            app = FastHTML()
+            rt = app.route
+            board = {"cells": []}
+            @rt("/move")
+            def post(cell: int):
+                board["cells"].append(cell)
+                return ""
+        """,
+        """
+            from fasthtml.common import FastHTML
+            app = FastHTML(exts="ws")
+            log = []
+            @app.ws("/chat")
+            async def chat(msg: str, send):
+                log.append(msg)
+                await send(msg)
+        """,
     )
 
     def visit_Module(self, node: cst.Module) -> None:
