@@ -185,6 +185,8 @@ class FileContext(Bindings, Guards):
             for instance, cls in singletons(self.module).items():
                 if cls is owner:
                     return f"{instance}.{outer.name.value}"
+            if any(_decorator_name(d) in {"classmethod", "staticmethod"} for d in outer.decorators):
+                return f"{owner.name.value}.{outer.name.value}"  # called as ``Class.method()``
             if outer.name.value != "__init__" and not is_view_class(owner):
                 # A class instantiated elsewhere (``broker = Broker()`` in the app module,
                 # ``app.events = EventManager()`` in a factory): ``Class().method``.
@@ -342,3 +344,8 @@ def _head_tail(node: cst.CSTNode) -> tuple[str | None, str | None]:
             current = current.value
         return (current.value if isinstance(current, cst.Name) else None), tail
     return None, None
+
+
+def _decorator_name(dec: cst.Decorator) -> str:
+    expr = dec.decorator
+    return expr.value if isinstance(expr, cst.Name) else ""

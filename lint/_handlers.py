@@ -153,10 +153,31 @@ def _takes_request(fn: cst.FunctionDef, in_class: bool) -> bool:
     return False
 
 
-def _classify_decorator(dec: cst.Decorator, qnames: Callable[[cst.CSTNode], set[str]]) -> str:
+def _route_aliases(module: cst.Module) -> dict[str, str]:
+    """``rt = app.route`` at module level: ``{"rt": "route"}`` (the decorator is then ``@rt(...)``)."""
+    out: dict[str, str] = {}
+    for stmt in module.body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if (
+                    isinstance(small, cst.Assign)
+                    and isinstance(small.value, cst.Attribute)
+                    and small.value.attr.value in ROUTE_ATTRS
+                ):
+                    for target in small.targets:
+                        if isinstance(target.target, cst.Name):
+                            out[target.target.value] = small.value.attr.value
+    return out
+
+
+def _classify_decorator(
+    dec: cst.Decorator, qnames: Callable[[cst.CSTNode], set[str]], aliases: dict[str, str] | None = None
+) -> str:
     """'request', 'websocket', 'startup' or ''."""
     expr = dec.decorator
     func = expr.func if isinstance(expr, cst.Call) else expr
+    if aliases and isinstance(func, cst.Name) and func.value in aliases:
+        return "websocket" if aliases[func.value] in WEBSOCKET_ATTRS else "request"
     tail = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
     names = qnames(func) if tail in _QUALIFIED_TAILS else set()
     if names & REQUEST_DECORATOR_QNAMES:
@@ -188,10 +209,11 @@ def analyse(module: cst.Module, qnames: Callable[[cst.CSTNode], set[str]]) -> Mo
     collector.run(module)
     facts = ModuleFacts(functions=[fn for fn, _ in collector.functions])
     by_name: dict[str, list[cst.FunctionDef]] = {}
+    aliases = _route_aliases(module)
     for fn, owner in collector.functions:
         name = fn.name.value
         by_name.setdefault(name, []).append(fn)
-        kinds = {_classify_decorator(dec, qnames) for dec in fn.decorators}
+        kinds = {_classify_decorator(dec, qnames, aliases) for dec in fn.decorators}
         in_class = owner is not None
         if (
             "startup" in kinds

@@ -1,6 +1,7 @@
 """The project's own call graph across files, read lexically (no parse, so it costs a regex pass).
 
-A module that handles requests (it matches the handler vocabulary) and calls, inside a function
+A module that handles requests (the handler vocabulary where it serves: a route decorator, a
+request parameter, a registration call, a class-based view) and calls, inside a function
 body, a function it imported from another module of the project makes that function run at
 request time. Per file this records *which imported names are called in function bodies*
 (:func:`scan`); the cross-file phase joins those records with the functions that change
@@ -14,9 +15,11 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sessionkit.lint._vocab import HANDLER_PATTERN, STARTUP_NAMES, STARTUP_PREFIXES, UPLOAD_SETTING
+from sessionkit.lint._vocab import SERVES_PATTERN, STARTUP_NAMES, STARTUP_PREFIXES, UPLOAD_SETTING
 
-_HANDLER = re.compile(HANDLER_PATTERN.encode())
+#: A module that serves requests: a route decorator, a request parameter, a registration call...
+#: (not merely the word ``request`` in a docstring or an HTTP client call).
+_HANDLER = re.compile(SERVES_PATTERN.encode())
 _FROM = re.compile(rb"^[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#;]*)", re.M)
 _IMPORT = re.compile(rb"^[ \t]*import[ \t]+([\w. \t,]+)", re.M)
 _LINE = re.compile(rb"^([ \t]*)(?:async[ \t]+)?(def[ \t]+(\w+)|if[ \t]+__name__\b)?[^\n]*", re.M)
@@ -43,6 +46,7 @@ _WRITE = re.compile(
 )
 _START = re.compile(rb"^([ \t]*(?:await[ \t]+)?)(\w+)\.start\(\)", re.M)
 _CLASS = re.compile(rb"^class[ \t]+(\w+)", re.M)
+_DEF = re.compile(rb"^(?:async[ \t]+)?def[ \t]+(\w+)", re.M)
 #: A class, or a container literal assigned in a class body (first indentation level).
 _CLASS_ATTR = re.compile(rb"^(?:class[ \t]+(\w+)|(?:    |\t)(\w+)[ \t]*(?::[^=\n]+)?=[ \t]*[\[{])", re.M)
 _APP_OBJECT = re.compile(rb"(app|application|current_app)\.")
@@ -97,9 +101,23 @@ def scan(data: bytes) -> dict[str, Any]:
         for owner, line in lines:
             if owner is not None:
                 by_function.setdefault(owner, []).append(line)
-        fcalls = {name: found for name, body in by_function.items() if (found := _calls(body, imported))}
+        local = {m.decode() for m in _DEF.findall(data)}
+        fcalls = {
+            name: found
+            for name, body in by_function.items()
+            if (found := _calls(body, imported, local - {name}))
+        }
         if fcalls:
             out["fcalls"] = fcalls
+        # The method names each function calls: a method of a kept object that a helper
+        # reached from a handler calls runs at request time too (see ``_instances_and_callers``).
+        fmethods = {
+            name: found
+            for name, body in by_function.items()
+            if (found := sorted({m.decode() for line in body for m in _METHOD.findall(line)}))
+        }
+        if fmethods:
+            out["fmethods"] = fmethods
         return out
     calls = _calls([line for _, line in lines], imported)
     if calls:
@@ -204,7 +222,11 @@ def _kept(
     return False
 
 
-def _calls(lines: list[bytes], imported: dict[str, tuple[str, str]]) -> list[list[str]]:
+def _calls(
+    lines: list[bytes], imported: dict[str, tuple[str, str]], local: set[str] | None = None
+) -> list[list[str]]:
+    """``[module, symbol]`` of the imported names called in ``lines``; with ``local`` (the
+    file's own module-level functions) also ``["", name]`` for a call of one of them."""
     stars = [module for module, symbol in imported.values() if symbol == "*"]
     called: set[str] = set()
     for line in lines:
@@ -220,6 +242,8 @@ def _calls(lines: list[bytes], imported: dict[str, tuple[str, str]]) -> list[lis
                 calls.add((module, f"{symbol}.{attr}" if attr else symbol))
             elif attr:
                 calls.add((module, attr))
+        elif not attr and local and head in local:
+            calls.add(("", head))
         elif not attr:
             calls.update((module, head) for module in stars)
     return sorted([m, s] for m, s in calls)
@@ -228,10 +252,13 @@ def _calls(lines: list[bytes], imported: dict[str, tuple[str, str]]) -> list[lis
 def _body_lines(data: bytes) -> list[tuple[str | None, bytes]]:
     """Lines inside functions that may run per request: not module level, not in a function named
     like a startup hook (``create_app``, ``lifespan``...), not under ``if __name__ == "__main__"``;
-    each with the module-level function it belongs to (``None`` in classes and other blocks)."""
+    each with the module-level function (``name``) or method of a module-level class
+    (``Class.name``) it belongs to (``None`` in other blocks)."""
     out: list[tuple[str | None, bytes]] = []
     skip_below: int | None = None  # indentation of the skipped block's header
     owner: str | None = None
+    cls: str | None = None  # the module-level class whose body this is
+    body: int | None = None  # the indentation of that class body
     for match in _LINE.finditer(data):
         indent = len(match.group(1).expandtabs(4))
         line = match.group(0)
@@ -241,7 +268,11 @@ def _body_lines(data: bytes) -> list[tuple[str | None, bytes]]:
             continue
         skip_below = None
         if not indent:
-            owner = None
+            owner, body = None, None
+            header = _CLASS.match(line)
+            cls = header.group(1).decode() if header is not None else None
+        elif cls is not None and body is None:
+            body = indent
         if match.group(2) is not None:
             name = match.group(3)
             if name is None or _startup(name.decode()):
@@ -250,6 +281,11 @@ def _body_lines(data: bytes) -> list[tuple[str | None, bytes]]:
             if not indent:
                 owner = name.decode()
                 continue
+            if indent == body:
+                owner = f"{cls}.{name.decode()}"
+                continue
+        if indent == body:
+            owner = None  # a class attribute or a decorator, not a method's body
         if indent:
             out.append((owner, line))
     return out
@@ -291,7 +327,8 @@ def reached(
     ``function`` is ``name`` for a module-level function, ``instance.method`` for a method of a
     module-level object, ``Class().method`` for a method of a class instantiated into a
     module-level name or an attribute anywhere in the project (then the caller is the first
-    request-handling module that calls ``.method(``), or ``module:name`` for a name imported
+    request-handling module that calls ``.method(``), ``Class(*).method`` for a method changing a
+    class attribute all instances share (any such call), or ``module:name`` for a name imported
     from ``module`` that the file mutates at request time (then the "caller" is the project
     module that defines ``name`` as a module-level container).
     """
@@ -305,7 +342,7 @@ def reached(
             index.setdefault(name, []).append(known)
             children.setdefault(name.rpartition(".")[0], []).append(known)
     for path, function in wanted:
-        if ":" in function or "()." in function:
+        if ":" in function or "()." in function or "(*)." in function:
             if ":" in function:
                 place = _imported_container(facts, index, children, path, function)
             else:
@@ -353,7 +390,9 @@ def _reachable(
             for place, function in places:
                 for path in index.get(place, ()):
                     for sub_module, sub_symbol in facts[path].get("fcalls", {}).get(function, ()):
-                        following.append(((absolute(path, sub_module), sub_symbol), (path, origin[1])))
+                        # ``""``: a function of the same file (``handle() -> _handle_admin()``)
+                        target = place if sub_module == "" else absolute(path, sub_module)
+                        following.append(((target, sub_symbol), (path, origin[1])))
         frontier = following
     return seen
 
@@ -379,6 +418,8 @@ def _imported_container(
 
 
 def _instantiated(made: tuple[set[tuple[str, str]], dict[str, str]], path: str, function: str) -> str | None:
+    if "(*)." in function:  # state all instances share: any instance's call changes it
+        return made[1].get(function.partition("(*).")[2])
     cls, _, method = function.partition("().")
     if (path, cls) not in made[0]:
         return None
@@ -400,4 +441,9 @@ def _instances_and_callers(
                 made.update((defining, name) for defining in index.get(absolute(importer, module), ()))
         for method in own.get("methods", ()):
             callers.setdefault(method, importer)
+    # Helpers that handlers reach (``views -> services.remove_room() -> rooms.remove(...)``).
+    for (module, symbol), (_, handler) in _reachable(facts, index).items():
+        for path in index.get(module, ()):
+            for method in facts[path].get("fmethods", {}).get(symbol, ()):
+                callers.setdefault(method, handler)
     return made, callers

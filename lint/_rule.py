@@ -155,7 +155,7 @@ class Rule:
                 subject = f"{item['subject']} (a module-level container of {caller})"
                 out.append(cls.finding_at(path, item, subject))
                 continue
-            function = item["function"].replace("().", ".")
+            function = item["function"].replace("().", ".").replace("(*).", ".")
             subject = f"{item['subject']} (in `{function}()`, called by request handlers in {caller})"
             out.append(cls.finding_at(path, item, subject, severity=LOWER[cls.severity]))
         return out

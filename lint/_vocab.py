@@ -39,7 +39,7 @@ ROUTE_ATTRS = frozenset(
         "view",
     }
 )
-WEBSOCKET_ATTRS = frozenset({"websocket", "websocket_route", "on", "event"})
+WEBSOCKET_ATTRS = frozenset({"websocket", "websocket_route", "on", "event", "ws"})
 STARTUP_ATTRS = frozenset(
     {
         "before_serving",
@@ -179,6 +179,8 @@ REQUEST_DECORATOR_QNAMES = frozenset(
 )
 
 
+#: Registration functions called by their bare name (Django's URL patterns).
+BARE_REGISTRATION_FUNCS = frozenset({"path", "re_path", "url"})
 #: Parameter lists of raw ASGI and WSGI applications and middleware.
 RAW_APP_SIGNATURES = frozenset({("scope", "receive", "send"), ("environ", "start_response")})
 #: Keyword arguments of registration calls that name the view function.
@@ -225,12 +227,42 @@ def _handler_pattern() -> str:
     return "|".join(parts)
 
 
+def _serves_pattern() -> str:
+    """Where the words occur, not only that they do: a route decorator, a function whose first
+    parameter is the request (or that takes a ``Request``-annotated one, or is a raw ASGI/WSGI
+    app), a registration call, or a class-based view (multi-line mode)."""
+    decorators = (
+        ROUTE_ATTRS
+        | WEBSOCKET_ATTRS
+        | LITESTAR_HANDLERS
+        | {q.rsplit(".", 1)[-1] for q in REQUEST_DECORATOR_QNAMES}
+    )
+    signatures = "|".join(r"\s*,\s*".join(sig) for sig in RAW_APP_SIGNATURES)
+    define = r"^[ \t]*(?:async[ \t]+)?def[ \t]+\w+[ \t]*\(\s*(?:(?:self|cls)\s*,\s*)?"
+    parts = [
+        rf"^[ \t]*@[ \t]*(?:\w+\.)*(?:{_alternation(decorators)})\b",
+        rf"{define}(?:(?:{_alternation(REQUEST_PARAM_NAMES)})\b|(?:{signatures})\b)",
+        rf"{define}[^)]*:\s*(?:[\w.]+\.)?(?:{_alternation(REQUEST_ANNOTATIONS)})\b",
+        # Django's ``path(...)``/``url(...)`` are called bare; a ``def url(self)`` or a client's
+        # ``self.url(...)`` registers nothing.
+        rf"(?<!def )(?<![\w.])(?:{_alternation(BARE_REGISTRATION_FUNCS)})\(",
+        rf"(?<!def )\b(?:{_alternation(REGISTRATION_FUNCS - BARE_REGISTRATION_FUNCS)})\(",
+        rf"\b(?:{_alternation(REGISTRATION_KWARGS)})\s*=",
+        VIEW_CLASS_PATTERN,
+    ]
+    return "(?m)" + "|".join(parts)
+
+
 #: Occurs in every file in which :mod:`._handlers` can find a request handler.
 HANDLER_PATTERN = _handler_pattern()
 #: A class statement with a class-based-view base (use it in multi-line mode).
 VIEW_CLASS_PATTERN = (
     rf"^class\s+\w+\([^)]*(?:{_alternation(_minimal(VIEW_BASE_SUFFIXES + tuple(VIEW_BASE_NAMES)))})"
 )
+#: The request-handling vocabulary where it makes a module serve requests (see
+#: :func:`_serves_pattern`); stricter than :data:`HANDLER_PATTERN`, which only has to be a
+#: superset (a word in a docstring or an HTTP client's ``conn.request(...)`` matches it too).
+SERVES_PATTERN = _serves_pattern()
 
 #: Settings that name where uploaded or stored files go: ``MEDIA_ROOT``, ``UPLOAD_FOLDER``,
 #: ``UPLOADS_DEFAULT_DEST``, ``FHOST_STORAGE_PATH``, ``STORAGE_FILESYSTEM_DIRECTORY``.

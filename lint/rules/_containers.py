@@ -256,6 +256,26 @@ def class_attributes(ctx: FileContext) -> dict[str, Kind]:
     return found
 
 
+def shared_class_attribute(cls: cst.ClassDef, attr: str) -> bool:
+    """``attr``, a container in the body of the plain class ``cls`` (no base class: not a model,
+    dataclass or settings class, whose fields are per-instance defaults), is never rebound on an
+    instance (``self.attr = ...``): ``self.attr[k] = v`` changes the one object every instance
+    shares."""
+    if cls.bases or cls.decorators:
+        return False
+    for node in walk(cls.body):
+        if isinstance(node, cst.AssignTarget | cst.AnnAssign):
+            target = node.target
+            if (
+                isinstance(target, cst.Attribute)
+                and target.attr.value == attr
+                and isinstance(target.value, cst.Name)
+                and target.value.value == "self"
+            ):
+                return False
+    return True
+
+
 def _top_level(body: object) -> list[cst.BaseSmallStatement]:
     out: list[cst.BaseSmallStatement] = []
     for stmt in body if isinstance(body, list | tuple) else ():

@@ -25,6 +25,7 @@ from sessionkit.lint.rules._containers import (
     module_containers,
     self_attr_in,
     sends,
+    shared_class_attribute,
 )
 from sessionkit.lint.rules._names import (
     APP_HELD,
@@ -74,6 +75,7 @@ def request_time_mutations(ctx: FileContext) -> list[Mutation]:
         return out
     if (
         containers
+        or through_class
         or singletons(ctx.module)
         or APP_HELD.search(ctx.source if ctx.source is not None else ctx.module.code)
         or imported_from(ctx)
@@ -188,7 +190,11 @@ class _Mutations:
         if attr is None and not isinstance(name_node, cst.Name):
             return
         deferred = None if self.ctx.is_request_time(where) else self.ctx.deferred(where)
-        if attr is not None and attr.partition(".")[0] in self.holders:
+        if attr in self.through_class and deferred is not None:
+            # A class attribute every instance shares: whoever calls the method changes it,
+            # whether or not the instance outlives the request (``Class(*).method``).
+            deferred = deferred.replace("().", "(*).")
+        elif attr is not None and attr.partition(".")[0] in self.holders:
             # Process-wide only if some module keeps an instance (decided across files).
             deferred = self.ctx.deferred(where)
             if deferred is None:
@@ -273,14 +279,18 @@ class _Mutations:
         Likewise a container class attribute of a class-based view, through ``self`` or the class."""
         if not (isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name)):
             return None
-        if node.value.value != "self":
+        if node.value.value not in {"self", "cls"}:
             key = f"{node.value.value}.{node.attr.value}"
             return key if key in self.containers and self.ctx.module_binding(node.value) else None
         for fn in self.ctx.enclosing_functions(where)[:1]:
             block = self.ctx.parents.get(fn)
             owner = self.ctx.parents.get(block) if block is not None else None
             key = f"{owner.name.value}.{node.attr.value}" if isinstance(owner, cst.ClassDef) else ""
-            if key in self.containers and key not in self.through_class:
+            if key in self.containers and (
+                key not in self.through_class
+                or node.value.value == "cls"  # ``cls._cache[k] = v`` in a classmethod
+                or (isinstance(owner, cst.ClassDef) and shared_class_attribute(owner, node.attr.value))
+            ):
                 return key
             for instance, cls in self.singletons.items():
                 key = f"{instance}.{node.attr.value}"
@@ -289,7 +299,10 @@ class _Mutations:
         return None
 
     def _role_of(self, name: str, kind: Kind, where: cst.CSTNode, added: cst.CSTNode | None) -> Role:
-        if kind == "cache" or CACHE_NAMES.search(name):
+        head, _, tail = name.partition(".")
+        # ``QuizCache._cache`` is a cache; ``AttemptCache._active`` (a class named for what the
+        # author thinks it is) holds state: a class's attribute is judged by its own name.
+        if kind == "cache" or CACHE_NAMES.search(tail if head[:1].isupper() and tail else name):
             return "cache"
         if PUSH_NAMES.search(name):
             return "websocket"

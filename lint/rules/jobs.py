@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from sessionkit.lint._rule import Rule, examples
+from sessionkit.lint.rules._containers import class_attributes
 from sessionkit.lint.rules._queues import created_queues, queue_named
 from sessionkit.lint.rules._state import request_time_mutations
 from sessionkit.lint.rules.module_state import CONTAINER_PREFILTER
@@ -186,9 +187,10 @@ class InMemoryJobQueue(Rule):
         created = created_queues(self.ctx)
         for assign, name in created:
             self.report(assign, f"in-process work queue `{name}` with its consumer in this process")
+        in_class = class_attributes(self.ctx)  # ``class TaskQueue: queue = []``: made right here
         for mutation in request_time_mutations(self.ctx):
             put = mutation.role == "jobs" and not mutation.started and queue_named(mutation.name)
-            if put and (created or "." in mutation.name):
+            if put and (created or ("." in mutation.name and mutation.name not in in_class)):
                 continue  # work put on a queue created (and reported) where it is made
             if mutation.role == "jobs":
                 subject = (

@@ -120,6 +120,13 @@ class PerUserMemoization(Rule):
             def template_names():
                 return sorted(os.listdir("templates"))
         """,
+        """
+            import functools
+            @functools.lru_cache(maxsize=64)
+            def is_dev_host(scheme, host):
+                name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+                return scheme == "http" and name.endswith(".test")
+        """,
     )
     invalid = examples(
         """
@@ -188,9 +195,15 @@ class PerUserMemoization(Rule):
                 return
 
     def _reads_data(self, fn: cst.FunctionDef) -> bool:
+        # ``host.count(":")`` on an argument reads no data: the result depends on the arguments
+        # alone (a per-user argument is judged by its name, above).
+        params = {p.name.value for p in (*fn.params.posonly_params, *fn.params.params)} - {"self", "cls"}
         for node in walk(fn.body):
             if isinstance(node, cst.Attribute) and node.attr.value in DATA_ACCESS_ATTRS:
-                return True
+                root = _chain_root(node)
+                argument = isinstance(root, cst.Name) and root.value in params
+                if not (argument or isinstance(root, cst.BaseString)):
+                    return True
             if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
                 head = node.func.value
                 while isinstance(head, cst.Attribute):
@@ -363,6 +376,8 @@ class ModuleCacheAtRequestTime(Rule):
     def leave_Module(self, node: cst.Module) -> None:
         for mutation in request_time_mutations(self.ctx):
             functions = self.ctx.enclosing_functions(mutation.node)
+            if _removes(mutation.node):
+                continue  # an invalidation: the fill is the line to change (its entries go with it)
             if mutation.role == "cache" and (functions[-1] if functions else None) not in self._functions:
                 # Each site that fills the cache is a line to change (unless the function
                 # already rebinds the cache behind ``global``: one finding there).
@@ -372,3 +387,25 @@ class ModuleCacheAtRequestTime(Rule):
                     f"module-level cache `{mutation.name}` filled at request time",
                     mutation.deferred,
                 )
+
+
+def _chain_root(node: cst.BaseExpression) -> cst.BaseExpression:
+    """``host`` of ``host.strip().count(":")``, ``User`` of ``User.objects.filter(...).count``."""
+    while isinstance(node, cst.Attribute | cst.Subscript | cst.Call):
+        node = node.func if isinstance(node, cst.Call) else node.value
+    return node
+
+
+#: Container methods that only take entries out.
+_REMOVERS = frozenset({"clear", "pop", "popitem", "remove", "discard"})
+
+
+def _removes(node: cst.CSTNode) -> bool:
+    """``CACHE.pop(k)``, ``CACHE.clear()``, ``del CACHE[k]``: entries taken out, none put in."""
+    if isinstance(node, cst.Del):
+        return True
+    return (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value in _REMOVERS
+    )

@@ -20,7 +20,10 @@ CONTAINER_PREFILTER = (
     # Sanic ``app.ctx.k``)
     r"|\bapp(\[([\"']|\w+\])|\.(state|ctx)\.)"
     # a container an object keeps on itself (a registry class other modules instantiate)
-    r"|\bself\.\w+\s*(:[^=\n]+)?=\s*(\[\]|\{\}|[\w.]*(dict|list|set|Dict|Counter|deque|Queue|Cache)\()",
+    r"|\bself\.\w+\s*(:[^=\n]+)?=\s*(\[\]|\{\}|[\w.]*(dict|list|set|Dict|Counter|deque|Queue|Cache)\()"
+    # a class attribute changed in a classmethod (``cls._cache[key] = value``)
+    r"|\bcls\.\w+(\[[^\]\n]*\]\s*[-+*|]?=(?!=)|\.(append|extend|add|update|pop|setdefault|remove|discard"
+    r"|clear|insert|put|put_nowait|popitem|appendleft)\()",
 )
 
 
@@ -165,6 +168,20 @@ class ModuleStateMutation(Rule):
                 for row in ROWS:
                     out.append(dict(row))
                 return out
+        """,
+        """
+            from flask import Flask
+            app = Flask(__name__)
+            class Match:
+                moves = {}
+                def __init__(self):
+                    self.moves = {}
+                def play(self, pid, move):
+                    self.moves[pid] = move
+            @app.post("/play/<pid>/<move>")
+            def play(pid, move):
+                Match().play(pid, move)
+                return ""
         """,
     )
     invalid = examples(
@@ -312,6 +329,61 @@ class ModuleStateMutation(Rule):
             def post():
                 BOARDS["main"]["posts"].append(request.json)
                 return ""
+        """,
+        """
+            # file: store.py
+            class Attempts:
+                _open = {}
+                @classmethod
+                def begin(cls, aid, data):
+                    cls._open[aid] = data
+            # file: service.py
+            from store import Attempts
+            class AttemptService:
+                @staticmethod
+                def start(aid):
+                    Attempts.begin(aid, {"answers": []})
+            # file: views.py
+            from flask import Blueprint
+            from service import AttemptService
+            bp = Blueprint("a", __name__)
+            @bp.post("/start/<aid>")
+            def start(aid):
+                AttemptService.start(aid)
+                return ""
+        """,
+        """
+            from flask import Flask
+            app = Flask(__name__)
+            class Match:
+                moves = {}
+                def __init__(self, pid):
+                    self.pid = pid
+                def play(self, move):
+                    self.moves[self.pid] = move
+            @app.post("/play/<pid>/<move>")
+            def play(pid, move):
+                Match(pid).play(move)
+                return ""
+        """,
+        """
+            from fasthtml.common import FastHTML
+            app = FastHTML()
+            rt = app.route
+            board = {"cells": []}
+            @rt("/move")
+            def post(cell: int):
+                board["cells"].append(cell)
+                return ""
+        """,
+        """
+            from fasthtml.common import FastHTML
+            app = FastHTML(exts="ws")
+            log = []
+            @app.ws("/chat")
+            async def chat(msg: str, send):
+                log.append(msg)
+                await send(msg)
         """,
     )
 

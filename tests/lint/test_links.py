@@ -88,6 +88,25 @@ def test_reached_resolves_relative_absolute_and_module_attribute_calls() -> None
     assert set(found.values()) == {"app/routes.py"}
 
 
+def test_an_http_client_module_is_not_a_request_handler() -> None:
+    # The words of the handler vocabulary in a docstring and an HTTP client's ``conn.request()``
+    # (or a method named ``url``) make no module serve requests: its calls stay per function,
+    # so a helper it calls is request-time only if a real handler reaches it.
+    client = (
+        b'"""Start replicas and wait until they answer requests."""\n'
+        b"import http.client\nfrom demo.children import spawn\n"
+        b"def wait(port):\n    conn = http.client.HTTPConnection('127.0.0.1', port)\n"
+        b"    conn.request('GET', '/health')\n"
+        b"class Server:\n    def url(self):\n        return 'x'\n    def start(self):\n        spawn(['x'])\n"
+    )
+    facts = {"demo/procs.py": scan(client)}
+    assert "calls" not in facts["demo/procs.py"]
+    assert reached(facts, [("demo/children.py", "spawn")]) == {}
+    served = b"from demo.children import spawn\ndef view(request):\n    spawn(['x'])\n"
+    facts["demo/views.py"] = scan(served)
+    assert reached(facts, [("demo/children.py", "spawn")]) == {("demo/children.py", "spawn"): "demo/views.py"}
+
+
 def test_module_names_cover_every_package_suffix() -> None:
     assert module_names("src/app/services.py") == {"src.app.services", "app.services", "services"}
     assert module_names("app/api/__init__.py") == {"app.api", "api"}
