@@ -96,12 +96,17 @@ def render(frameworks: list[str], loads: dict[tuple[str, str], list[Load]],
         f"- scheduling: {args.group}; *outside CPU* is the share of the whole machine's CPU that "
         "processes outside the benchmark used during a configuration's runs (median of its rounds, from "
         "/proc/stat minus the benchmark's own processes): the higher it is, the noisier the figures.",
+        "- *CPU µs/req*: CPU time (utime + stime from /proc) of the configuration's server processes "
+        "(gunicorn master and workers, or uvicorn) and of redis-server during each run, divided by the "
+        "responses wrk counted; median of the rounds, app + Redis. Steadier than req/s on a shared "
+        "machine (a busy neighbour slows a run but adds little to its CPU per request); wrk's own CPU "
+        "is not in it.",
         "",
         "## Throughput and latency",
         "",
         "| framework | configuration | req/s | × no-session | × cookie session | vs Redis peer | p50 ms "
-        "| p99 ms | errors | outside CPU |",
-        "|---|---|---:|---:|---:|---|---:|---:|---:|---:|",
+        "| p99 ms | errors | outside CPU | CPU µs/req (app + Redis) |",
+        "|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|",
     ]
     for fw in frameworks:
         for config, label in CONFIGS[fw]:
@@ -115,10 +120,12 @@ def render(frameworks: list[str], loads: dict[tuple[str, str], list[Load]],
             p50 = statistics.median(x.p50_ms for x in runs)
             p99 = statistics.median(x.p99_ms for x in runs)
             outside = statistics.median(x.outside_cpu for x in runs)
+            app_cpu = statistics.median(x.app_cpu_us for x in runs)
+            redis_cpu = statistics.median(x.redis_cpu_us for x in runs)
             out.append(
                 f"| {fw} | {label} | {rps[key]:.0f} | {spread(key, (fw, 'none'))} | "
                 f"{spread(key, (fw, COOKIE[fw]))} | {vs} | {p50:.2f} | {p99:.2f} | "
-                f"{sum(x.errors for x in runs)} | {outside:.0%} |"
+                f"{sum(x.errors for x in runs)} | {outside:.0%} | {app_cpu:.0f} + {redis_cpu:.0f} |"
             )
     out += [
         "",
