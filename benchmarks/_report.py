@@ -22,6 +22,8 @@ HOW = [
     "python benchmarks/peers.py               # prints the report (10 rounds x 3 s each, ~12 min)",
     "python benchmarks/peers.py --write-docs  # the same, and writes this page",
     "python benchmarks/peers.py --rounds 12 --seconds 2 --frameworks flask,django,starlette",
+    'python benchmarks/cpu_per_request.py --frameworks django,starlette --rounds 5  # CPU per request only',
+    'python benchmarks/server_instructions.py --frameworks django,starlette  # callgrind, user space',
     "```",
     "",
     "The script creates `/tmp/sessionkit-bench-venv` on first use (`python -m venv`, then "
@@ -29,6 +31,14 @@ HOW = [
     "`SESSIONKIT_BENCH_VENV`) and re-runs itself there, so the project's own dependencies stay lean. "
     "The apps are `benchmarks/_app_flask.py`, `_app_django.py` and `_app_starlette.py`, one per "
     "framework, configured by `BENCH_CONFIG`.",
+    "",
+    "`cpu_per_request.py` runs the same servers and load without the probes and prints, per "
+    "configuration, the CPU time per request of the server's processes and of redis-server (utime + "
+    "stime from /proc, divided by the responses wrk counted) and its ratio to the cookie session, "
+    "paired within each round; the *CPU µs/req* column of the table above is the same figure. "
+    "`server_instructions.py` runs each server under callgrind and reports the user-space "
+    "instructions its workers execute per request (the difference of a short and a long wrk run): "
+    "repeatable where CPU time on a shared machine is not, but without Redis's CPU and the kernel's.",
 ]
 
 LABEL = {(fw, c): label for fw, configs in CONFIGS.items() for c, label in configs}
