@@ -108,9 +108,9 @@ def render(frameworks: list[str], loads: dict[tuple[str, str], list[Load]],
         "/proc/stat minus the benchmark's own processes): the higher it is, the noisier the figures.",
         "- *CPU µs/req*: CPU time (utime + stime from /proc) of the configuration's server processes "
         "(gunicorn master and workers, or uvicorn) and of redis-server during each run, divided by the "
-        "responses wrk counted; median of the rounds, app + Redis. Steadier than req/s on a shared "
-        "machine (a busy neighbour slows a run but adds little to its CPU per request); wrk's own CPU "
-        "is not in it.",
+        "responses wrk counted; median of the rounds, app + Redis; wrk's own CPU is not in it. A busy "
+        "neighbour slows a run more than it adds to its CPU per request, but shared cores and caches "
+        "still move it: compare configurations of one run.",
         "",
         "## Throughput and latency",
         "",

@@ -6,9 +6,10 @@
 The same apps, servers and load as ``peers.py`` (wrk 16 connections, 90/10 reads/writes on one
 session, configurations interleaved, order rotated every round), without the probes. For every run
 it reads utime + stime of the server's process tree (gunicorn master and workers, or uvicorn) and of
-redis-server from /proc before and after, and divides by the responses wrk counted. CPU time per
-request is far steadier than req/s on a shared machine: a neighbour taking the CPU slows the run,
-but it does not add to the benchmark's own CPU time (cache and frequency effects aside).
+redis-server from /proc before and after, and divides by the responses wrk counted. A neighbour
+taking the CPU slows a run more than it adds to the run's CPU per request, but shared cores and
+caches still move the figure (by a fifth between rounds on a busy machine): read the ratios paired
+within a round.
 Prints medians [interquartile range] of the rounds, in µs, and the ratio to the framework's cookie
 session paired within each round (below 1: less CPU per request than the cookie session).
 """
