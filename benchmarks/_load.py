@@ -33,6 +33,9 @@ class Load:
     p99_ms: float
     errors: int  # non-2xx answers and socket errors
     outside_cpu: float = 0.0  # share of the machine's CPU used by processes outside the benchmark
+    responses: int = 0  # answers counted by the load generator
+    app_cpu_us: float = 0.0  # CPU of the app server's processes per response (utime + stime)
+    redis_cpu_us: float = 0.0  # CPU of redis-server per response
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -58,13 +61,14 @@ def wrk(port: int, cookie: str, seconds: float, connections: int = 16, threads: 
     finally:
         Path(script.name).unlink()
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    responses = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     p50 = _ms(re.search(r"^\s+50%\s+(\S+)", out, re.MULTILINE).group(1))  # type: ignore[union-attr]
     p99 = _ms(re.search(r"^\s+99%\s+(\S+)", out, re.MULTILINE).group(1))  # type: ignore[union-attr]
     errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses:\s+(\d+)", out))
     socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     if socket:
         errors += sum(int(n) for n in socket.groups())
-    return Load(rps, p50, p99, errors)
+    return Load(rps, p50, p99, errors, responses=responses)
 
 
 def python_load(port: int, cookie: str, seconds: float, connections: int = 16) -> Load:
@@ -105,7 +109,8 @@ def python_load(port: int, cookie: str, seconds: float, connections: int = 16) -
     if not latencies:
         return Load(0.0, 0.0, 0.0, errors[0])
     return Load(len(latencies) / seconds, latencies[len(latencies) // 2],
-                latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], errors[0])
+                latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], errors[0],
+                responses=len(latencies))
 
 
 def load(port: int, cookie: str, seconds: float) -> Load:

@@ -22,6 +22,8 @@ HOW = [
     "python benchmarks/peers.py               # prints the report (10 rounds x 3 s each, ~12 min)",
     "python benchmarks/peers.py --write-docs  # the same, and writes this page",
     "python benchmarks/peers.py --rounds 12 --seconds 2 --frameworks flask,django,starlette",
+    'python benchmarks/cpu_per_request.py --frameworks django,starlette --rounds 5  # CPU per request only',
+    'python benchmarks/server_instructions.py --frameworks django,starlette  # callgrind, user space',
     "```",
     "",
     "The script creates `/tmp/sessionkit-bench-venv` on first use (`python -m venv`, then "
@@ -29,6 +31,14 @@ HOW = [
     "`SESSIONKIT_BENCH_VENV`) and re-runs itself there, so the project's own dependencies stay lean. "
     "The apps are `benchmarks/_app_flask.py`, `_app_django.py` and `_app_starlette.py`, one per "
     "framework, configured by `BENCH_CONFIG`.",
+    "",
+    "`cpu_per_request.py` runs the same servers and load without the probes and prints, per "
+    "configuration, the CPU time per request of the server's processes and of redis-server (utime + "
+    "stime from /proc, divided by the responses wrk counted) and its ratio to the cookie session, "
+    "paired within each round; the *CPU µs/req* column of the table above is the same figure. "
+    "`server_instructions.py` runs each server under callgrind and reports the user-space "
+    "instructions its workers execute per request (the difference of a short and a long wrk run): "
+    "repeatable where CPU time on a shared machine is not, but without Redis's CPU and the kernel's.",
 ]
 
 LABEL = {(fw, c): label for fw, configs in CONFIGS.items() for c, label in configs}
@@ -96,12 +106,17 @@ def render(frameworks: list[str], loads: dict[tuple[str, str], list[Load]],
         f"- scheduling: {args.group}; *outside CPU* is the share of the whole machine's CPU that "
         "processes outside the benchmark used during a configuration's runs (median of its rounds, from "
         "/proc/stat minus the benchmark's own processes): the higher it is, the noisier the figures.",
+        "- *CPU µs/req*: CPU time (utime + stime from /proc) of the configuration's server processes "
+        "(gunicorn master and workers, or uvicorn) and of redis-server during each run, divided by the "
+        "responses wrk counted; median of the rounds, app + Redis; wrk's own CPU is not in it. A busy "
+        "neighbour slows a run more than it adds to its CPU per request, but shared cores and caches "
+        "still move it: compare configurations of one run.",
         "",
         "## Throughput and latency",
         "",
         "| framework | configuration | req/s | × no-session | × cookie session | vs Redis peer | p50 ms "
-        "| p99 ms | errors | outside CPU |",
-        "|---|---|---:|---:|---:|---|---:|---:|---:|---:|",
+        "| p99 ms | errors | outside CPU | CPU µs/req (app + Redis) |",
+        "|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|",
     ]
     for fw in frameworks:
         for config, label in CONFIGS[fw]:
@@ -115,10 +130,12 @@ def render(frameworks: list[str], loads: dict[tuple[str, str], list[Load]],
             p50 = statistics.median(x.p50_ms for x in runs)
             p99 = statistics.median(x.p99_ms for x in runs)
             outside = statistics.median(x.outside_cpu for x in runs)
+            app_cpu = statistics.median(x.app_cpu_us for x in runs)
+            redis_cpu = statistics.median(x.redis_cpu_us for x in runs)
             out.append(
                 f"| {fw} | {label} | {rps[key]:.0f} | {spread(key, (fw, 'none'))} | "
                 f"{spread(key, (fw, COOKIE[fw]))} | {vs} | {p50:.2f} | {p99:.2f} | "
-                f"{sum(x.errors for x in runs)} | {outside:.0%} |"
+                f"{sum(x.errors for x in runs)} | {outside:.0%} | {app_cpu:.0f} + {redis_cpu:.0f} |"
             )
     out += [
         "",

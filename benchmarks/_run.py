@@ -14,7 +14,7 @@ import redis
 from _http import cookie_header, login
 from _load import Load, load
 from _probes import commands, forged_cookie, lost_updates, outage, write_survives_reads
-from _sched import outside_share, sample
+from _sched import TICK_US, outside_share, sample, tree_ticks
 from peers import APP, CONFIGS
 
 from sessionkit.demo._procs import Replica, find_binary, gunicorn_argv, uvicorn_argv
@@ -54,10 +54,22 @@ def _redis(work: Path, *, persistent: bool) -> Iterator[ServerProcess]:
         server.cleanup()
 
 
-def throughput(frameworks: list[str], seconds: float, rounds: int,
-               work: Path) -> tuple[dict[tuple[str, str], list[Load]], str, str]:
+def measured_load(replica: Replica, redis_pid: int | None, cookie: str, seconds: float) -> Load:
+    """One load run, with the share of CPU outside the benchmark and the CPU per response of the app
+    server's processes (master and workers) and of redis-server (utime + stime from /proc)."""
+    before, app, red = sample(), tree_ticks(replica.pid), tree_ticks(redis_pid)
+    result = load(replica.port, cookie, seconds)
+    app, red, after = tree_ticks(replica.pid) - app, tree_ticks(redis_pid) - red, sample()
+    n = max(result.responses, 1)
+    return dataclasses.replace(result, outside_cpu=outside_share(before, after),
+                               app_cpu_us=app * TICK_US / n, redis_cpu_us=red * TICK_US / n)
+
+
+def throughput(frameworks: list[str], seconds: float, rounds: int, work: Path,
+               only: set[str] | None = None) -> tuple[dict[tuple[str, str], list[Load]], str, str]:
     """Every configuration under the same load, interleaved: round r runs them all, the order rotated
-    by one each round (so no configuration always follows the same neighbour or runs first)."""
+    by one each round (so no configuration always follows the same neighbour or runs first).
+    ``only``: the configuration names to run (default: all)."""
     loader = "wrk 16 connections, 2 threads" if shutil.which("wrk") else "Python fallback, 16 threads"
     results: dict[tuple[str, str], list[Load]] = {}
     servers: dict[tuple[str, str], Replica] = {}
@@ -65,6 +77,8 @@ def throughput(frameworks: list[str], seconds: float, rounds: int,
         try:
             for fw in frameworks:
                 for config, _ in CONFIGS[fw]:
+                    if only is not None and config not in only:
+                        continue
                     find_binary("uvicorn" if fw == "starlette" else "gunicorn")
                     replica = _server(fw, config, server.url, work)
                     servers[(fw, config)] = replica
@@ -77,12 +91,11 @@ def throughput(frameworks: list[str], seconds: float, rounds: int,
             for r in range(rounds):
                 shift = r % len(order)
                 for key in order[shift:] + order[:shift]:
-                    before = sample()
-                    result = load(servers[key].port, cookies[key], seconds)
-                    result = dataclasses.replace(result, outside_cpu=outside_share(before, sample()))
+                    result = measured_load(servers[key], server.pid, cookies[key], seconds)
                     results.setdefault(key, []).append(result)
                     print(f"round {r + 1}: {key[0]:9} {key[1]:20} {result.rps:8.0f} req/s  p50 "
                           f"{result.p50_ms:6.2f} ms  p99 {result.p99_ms:6.2f} ms  errors {result.errors}  "
+                          f"CPU/req {result.app_cpu_us:5.0f} + {result.redis_cpu_us:3.0f} µs  "
                           f"outside CPU {result.outside_cpu:4.0%}", flush=True)
         finally:
             for replica in servers.values():

@@ -76,6 +76,15 @@ def _ticks(pid: int) -> int:
     return int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
 
 
+def tree_ticks(pid: int | None) -> int:
+    """utime + stime (clock ticks) of ``pid`` and every descendant alive now (e.g. a gunicorn master
+    and its workers)."""
+    return 0 if pid is None else sum(_ticks(p) for p in _descendants(pid))
+
+
+TICK_US = 1e6 / os.sysconf("SC_CLK_TCK")  # one clock tick, in µs
+
+
 @dataclass(frozen=True)
 class CpuSample:
     total: int  # every CPU's ticks, idle included
