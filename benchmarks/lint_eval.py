@@ -182,7 +182,7 @@ def report(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--split", required=True, help="tune, holdout, fresh, fresh2, fresh3 or fresh4 (any split in the manifest)"
+        "--split", required=True, help="tune, holdout, fresh, fresh2..fresh4 (any split in the manifest)"
     )
     parser.add_argument("--mirror", type=Path, default=Path("/work/.mirror"), help="directory of git mirrors")
     parser.add_argument(
