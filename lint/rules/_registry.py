@@ -30,8 +30,8 @@ def socket_value(node: cst.CSTNode) -> bool:
     return isinstance(node, cst.Name) and SOCKET_VALUE.search(node.value) is not None
 
 
-def _removal(node: cst.CSTNode) -> bool:
-    """``conns.remove(ws)``, ``del conns[ws]``, ``conns.pop(ws, None)``: an entry leaves."""
+def removes_entry(node: cst.CSTNode) -> bool:
+    """``conns.remove(ws)``, ``del conns[ws]``, ``CACHE.clear()``: entries leave, none come in."""
     if isinstance(node, cst.Del):
         return True
     return (
@@ -46,12 +46,12 @@ def registrations(ctx: FileContext, found: list[M], singletons: set[str]) -> lis
     (``disconnect()``) are not reported when it has an add site, and a registry held by a
     module-level object (``manager = ConnectionManager()``) is reported in the first method that
     adds to it only (its other methods' changes are the same registry)."""
-    adds = {m.name for m in found if m.role == "websocket" and not _removal(m.node)}
+    adds = {m.name for m in found if m.role == "websocket" and not removes_entry(m.node)}
     first: dict[str, cst.FunctionDef | None] = {}
     out: list[M] = []
     for m in found:
         if m.role == "websocket" and m.name in adds:
-            if _removal(m.node):
+            if removes_entry(m.node):
                 continue
             if m.name.partition(".")[0] in singletons:
                 functions = ctx.enclosing_functions(m.node)

@@ -9,6 +9,7 @@ import libcst as cst
 from sessionkit.lint._context import FileContext
 from sessionkit.lint._rule import Rule, examples
 from sessionkit.lint._types import Finding
+from sessionkit.lint.rules._registry import removes_entry
 from sessionkit.lint.rules._state import request_time_mutations
 from sessionkit.lint.rules._util import walk
 from sessionkit.lint.rules.globals import GlobalRebinding
@@ -376,7 +377,7 @@ class ModuleCacheAtRequestTime(Rule):
     def leave_Module(self, node: cst.Module) -> None:
         for mutation in request_time_mutations(self.ctx):
             functions = self.ctx.enclosing_functions(mutation.node)
-            if _removes(mutation.node):
+            if removes_entry(mutation.node):
                 continue  # an invalidation: the fill is the line to change (its entries go with it)
             if mutation.role == "cache" and (functions[-1] if functions else None) not in self._functions:
                 # Each site that fills the cache is a line to change (unless the function
@@ -397,15 +398,3 @@ def _chain_root(node: cst.BaseExpression) -> cst.BaseExpression:
 
 
 #: Container methods that only take entries out.
-_REMOVERS = frozenset({"clear", "pop", "popitem", "remove", "discard"})
-
-
-def _removes(node: cst.CSTNode) -> bool:
-    """``CACHE.pop(k)``, ``CACHE.clear()``, ``del CACHE[k]``: entries taken out, none put in."""
-    if isinstance(node, cst.Del):
-        return True
-    return (
-        isinstance(node, cst.Call)
-        and isinstance(node.func, cst.Attribute)
-        and node.func.attr.value in _REMOVERS
-    )
