@@ -40,6 +40,32 @@ _QUALIFIED_TAILS = frozenset(
 )
 
 
+#: Calls that run a callable they are given (a thread, a pool, a task list, a timer).
+_RUNNERS = frozenset(
+    {
+        "submit",
+        "add_task",
+        "start_background_task",
+        "run_in_executor",
+        "Thread",
+        "Timer",
+        "Process",
+        "spawn",
+        "call_soon",
+        "call_later",
+        "to_thread",
+        "run_in_threadpool",
+        "run_sync",
+    }
+)
+
+
+def is_event_namespace(cls: cst.ClassDef) -> bool:
+    """A Socket.IO class-based namespace (``socketio.Namespace``/``AsyncNamespace``, Flask-SocketIO
+    ``Namespace``): every ``on_<event>`` method handles an event of a connected client."""
+    return any(_dotted(base.value).rsplit(".", 1)[-1].endswith("Namespace") for base in cls.bases)
+
+
 @dataclass
 class ModuleFacts:
     """Result of :func:`analyse`: sets of ``FunctionDef`` nodes (compared by identity)."""
@@ -103,6 +129,16 @@ class _Collector:
             elif len(parts) == 2:
                 self.calls[fn].add(name)  # ``manager.connect()``: resolved via module singletons
         last = name.rsplit(".", 1)[-1]
+        if fn is not None and last in _RUNNERS:
+            # ``executor.submit(work, ...)``, ``Thread(target=work)``, ``tasks.add_task(work)``:
+            # the callable runs because this function ran (per request, if this one does).
+            for arg in node.args:
+                if arg.keyword is not None and arg.keyword.value not in {"target", "func", "function", "fn"}:
+                    continue
+                target = _dotted(arg.value) if isinstance(arg.value, cst.Name | cst.Attribute) else ""
+                parts = target.split(".")
+                if len(parts) == 1 or (len(parts) == 2 and parts[0] in {"self", "cls"}):
+                    self.calls[fn].add(parts[-1])
         if last in REGISTRATION_FUNCS:
             for arg in node.args:
                 if isinstance(arg.value, cst.Name | cst.Attribute) and (
@@ -233,6 +269,7 @@ def analyse(module: cst.Module, qnames: Callable[[cst.CSTNode], set[str]]) -> Mo
             or name in collector.registered
             or _takes_request(fn, in_class)
             or (owner is not None and name in VIEW_METHODS and is_view_class(owner))
+            or (owner is not None and name.startswith("on_") and is_event_namespace(owner))
         ):
             facts.handlers.add(fn)
         first = _first_param(fn, in_class)

@@ -13,7 +13,7 @@ from sessionkit.lint.rules._names import CACHE_NAMES
 
 class GlobalRebinding(Rule):
     """``global x`` followed by an assignment inside a request handler (a global named like a
-    cache, ``_cache``/``memo``, is memoization: SK208).
+    cache, ``_cache``/``memo``, is memoization: SK208); each rebinding statement is reported.
 
     The new value exists only in the process that served the request.
     """
@@ -107,6 +107,20 @@ class GlobalRebinding(Rule):
         """,
     )
     invalid = examples(
+        """
+            # file: app/utils/login.py
+            state = "idle"
+            def start_login():
+                global state
+                state = "started"
+            # file: app/routes.py
+            from flask import Blueprint
+            import utils.login
+            bp = Blueprint("login", __name__)
+            @bp.post("/")
+            def register_account():
+                return utils.login.start_login()
+        """,
         """
             from flask import Flask
             app = Flask(__name__)
@@ -213,7 +227,6 @@ class GlobalRebinding(Rule):
             if rebound and not any(self._lazy(statement, name, functions[0]) for name in rebound):
                 listed = ", ".join(f"`{n}`" for n in rebound)
                 self.report_request_time(statement, f"`global` {listed} rebound at request time", deferred)
-                return
 
     def _lazy(self, statement: cst.CSTNode, name: str, fn: cst.FunctionDef) -> bool:
         """Created once on first use (``if name is None:``, ``if not name:``, or ``if name: return

@@ -254,6 +254,75 @@ CASES: dict[str, tuple[str, set[tuple[str, int]]]] = {
         "app = FastAPI(lifespan=lifespan)\n",
         {("SK113", 7)},  # at the start in the lifespan, not inside the loop it runs
     ),
+    "socketio-namespace-event-methods-change-class-level-rooms": (
+        "import socketio\n"
+        "sio = socketio.AsyncServer()\n"
+        "class Pong(socketio.AsyncNamespace):\n"
+        "    rooms = {}\n"
+        "    games = {}\n"
+        "    async def on_join_room(self, sid, name):\n"
+        "        self.rooms[name] = {'p1': {}, 'p2': {}}\n"
+        "    async def on_leave_room(self, sid, name):\n"
+        "        self.rooms.pop(name)\n"
+        "    async def on_ready(self, sid, name):\n"
+        "        await self.play(name)\n"
+        "    async def play(self, name):\n"
+        "        self.games[name] = object()\n"
+        "    def helper(self, name):\n"
+        "        self.rooms.clear()\n"
+        "sio.register_namespace(Pong('/api/pong'))\n",
+        # ``helper`` is no event (not ``on_*``) and no event handler calls it
+        {("SK111", 2), ("SK105", 7), ("SK105", 9), ("SK105", 13)},
+    ),
+    "job-status-written-by-a-worker-a-handler-submits": (
+        "import threading\n"
+        "from concurrent.futures import ThreadPoolExecutor\n"
+        "from flask import Flask\n"
+        "app = Flask(__name__)\n"
+        "executor = ThreadPoolExecutor(max_workers=2)\n"
+        "job_status = {}\n"
+        "def process(job_id):\n"
+        "    job_status[job_id]['status'] = 'downloading'\n"
+        "def notify(job_id):\n"
+        "    job_status[job_id]['notified'] = True\n"
+        "def warm():\n"
+        "    return len(job_status)\n"
+        "threading.Thread(target=warm).start()\n"
+        "@app.post('/download/<job_id>')\n"
+        "def download(job_id):\n"
+        "    executor.submit(process, job_id)\n"
+        "    threading.Thread(target=notify, args=(job_id,)).start()\n"
+        "    return job_id\n",
+        # ``warm`` runs once at import (and only reads)
+        {("SK105", 8), ("SK105", 10)},
+    ),
+    "login-wizard-globals-in-a-module-called-through-its-dotted-path": (
+        "# file: server/utils/login.py\n"
+        "state = 'idle'\n"
+        "methods = None\n"
+        "def start_new_login():\n"
+        "    global state, methods\n"
+        "    methods = ['sms']\n"
+        "    state = 'pick'\n"
+        "def submit_code(code):\n"
+        "    global state, methods\n"
+        "    if state != 'pick':\n"
+        "        return 'no'\n"
+        "    state = 'idle'\n"
+        "    methods = None\n"
+        "# file: server/routes/login.py\n"
+        "from flask import Blueprint\n"
+        "import utils.login\n"
+        "bp = Blueprint('login', __name__)\n"
+        "@bp.route('/', methods=['POST'])\n"
+        "def register_account():\n"
+        "    return utils.login.start_new_login()\n"
+        "@bp.route('/code/<code>', methods=['POST'])\n"
+        "def code(code):\n"
+        "    return utils.login.submit_code(code)\n",
+        # every rebinding is a line to change; ``register_account`` is a route, not a setup hook
+        {("SK106", 5), ("SK106", 6), ("SK106", 11), ("SK106", 12)},
+    ),
 }
 
 
