@@ -56,7 +56,7 @@ _MODEL = re.compile(rb"^class[ \t]+\w+\([^)\n]*\bModel\)", re.M)
 _WRITE = re.compile(
     rb"\.save\(\s*[\w'\"]|shutil\.(copy|move)|open\([^)\n]*['\"][rbt]*[wax]|write_(bytes|text)\("
 )
-_START = re.compile(rb"^([ \t]*(?:await[ \t]+)?)(\w+)\.start\(\)", re.M)
+_START = re.compile(rb"^([ \t]*(?:await[ \t]+)?)(\w+(?:\.\w+)*)\.start\(\)", re.M)
 _CLASS = re.compile(rb"^class[ \t]+(\w+)", re.M)
 _DEF = re.compile(rb"^(?:async[ \t]+)?def[ \t]+(\w+)", re.M)
 #: A class, or a container literal assigned in a class body (first indentation level).
@@ -172,6 +172,13 @@ def _starts(data: bytes, imported: dict[str, tuple[str, str]]) -> list[list[Any]
     for match in _START.finditer(data):
         name = match.group(2).decode()
         origin = imported.get(name)
+        if "." in name:  # ``pkg.settings.scheduler.start()`` after ``import pkg.settings``
+            head, _, rest = name.partition(".")
+            imp = imported.get(head)
+            if imp is None or imp[1] == "*":
+                continue
+            module, _, last = ".".join(p for p in (imp[0], imp[1], rest) if p).rpartition(".")
+            origin = (module, last) if module else None
         if origin is not None and origin[1] and origin[1] != "*":
             line = data.count(b"\n", 0, match.start(2)) + 1
             column = match.start(2) - (data.rfind(b"\n", 0, match.start(2)) + 1) + 1
