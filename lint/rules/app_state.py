@@ -46,6 +46,16 @@ class AppStateAtRequestTime(Rule):
     fix_hint = "Move the value to shared storage; set app config only at startup."
     valid = examples(
         """
+            from time import time
+            from core.models import Config
+            class ConfigMiddleware:
+                def __init__(self, get_response):
+                    self.get_response = get_response
+                def __call__(self, request):
+                    Config.system = Config.load_system()
+                    return self.get_response(request)
+        """,
+        """
             from fastapi import APIRouter
             from app.core.config import settings
             router = APIRouter()
@@ -267,9 +277,11 @@ class AppStateAtRequestTime(Rule):
 
     def _imported_settings(self, node: cst.BaseExpression) -> bool:
         """A name bound by ``from <module> import <name>`` (named like a settings object, not
-        Django's ``settings``, which is matched by its qualified name)."""
+        Django's ``settings``, which is matched by its qualified name; not a class)."""
         if not (isinstance(node, cst.Name) and SETTINGS_OBJECT.search(node.value)):
             return False
+        if node.value[:1].isupper():
+            return False  # a class (``Config.system = Config.load_system()``), not its instance
         for stmt in self.ctx.module.body:
             if not isinstance(stmt, cst.SimpleStatementLine):
                 continue

@@ -454,6 +454,22 @@ CASES: dict[str, tuple[str, set[tuple[str, int]]]] = {
         "        setattr(settings_ocr, key, value)\n",
         {("SK107", 6), ("SK107", 7), ("SK107", 12)},
     ),
+    "upload-helper-takes-the-uploaded-file": (
+        "import os\n"
+        "from uuid import uuid4\n"
+        "from fastapi import UploadFile\n"
+        "async def save_upload_file(upload_file: UploadFile, sub_dir: str) -> str:\n"
+        "    path = os.path.join('/srv/uploads', sub_dir, uuid4().hex)\n"
+        "    with open(path, 'wb') as f:\n"
+        "        f.write(await upload_file.read())\n"
+        "    return path\n"
+        "def make_report(rows: list) -> str:\n"
+        "    with open('/tmp/report.csv', 'w') as f:\n"
+        "        f.write(str(rows))\n"
+        "    return '/tmp/report.csv'\n",
+        # an UploadFile parameter: the helper runs while its request is handled
+        {("SK116", 6)},
+    ),
 }
 
 
