@@ -296,7 +296,9 @@ def _body_lines(data: bytes) -> list[tuple[str | None, bytes]]:
         elif cls is not None and body is None:
             body = indent
         decorated = routed
-        routed = bool(_ROUTE_DECORATOR.match(line)) or (routed and line.lstrip()[:1] == b"@")
+        if routed or b"@" in line:
+            at = line.lstrip()[:1] == b"@"
+            routed = at and (routed or _ROUTE_DECORATOR.match(line) is not None)
         if match.group(2) is not None:
             name = match.group(3)
             if name is None or (_startup(name.decode()) and not decorated):

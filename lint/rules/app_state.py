@@ -35,7 +35,7 @@ class AppStateAtRequestTime(Rule):
         r"|\b(app|application|current_app|api|server)\.\w+)\s*[-+*|/]?=(?!=)"
         r"|\.config\.(update|from_mapping|setdefault|pop|from_object)\(|setattr\(\s*settings"
         r"|\bapp\[[\"']|\.(state|ctx)\.\w+(\.\w+\(|\[)"
-        r"|(?i:\b\w*(settings|config|conf|cfg)\w*\.\w+\s*[-+*|/]?=(?!=)|setattr\(\s*\w*(settings|config))",
+        r"|(?i:(settings|config|conf|cfg)\w*\.\w+\s*[-+*|/]?=(?!=)|setattr\(\s*\w*(settings|config))",
         HANDLER_PATTERN,
     )
     message = (
