@@ -60,20 +60,32 @@ def _hash_object(data: bytes) -> str:
     return out.stdout.decode().strip()
 
 
-def materialise(app: dict[str, Any], mirror: Path, into: Path, src: Path | None = None) -> None:
-    """Write the app's files under ``into`` from the git mirror, verifying every blob id.
-
-    Without a usable mirror, ``src`` (a directory of already materialised files,
-    ``<src>/<split>/<app>/<path>``) is used instead, each file checked against its blob id.
-    """
+def _git_dir(app: dict[str, Any], mirror: Path) -> Path:
     git_dir = mirror / app["repo"].replace("/", "+") / "repo"
-    usable = (
+    if (git_dir / ".git").is_dir():  # a clone with a work tree rather than a bare mirror
+        return git_dir / ".git"
+    return git_dir
+
+
+def _has_commit(app: dict[str, Any], mirror: Path) -> bool:
+    git_dir = _git_dir(app, mirror)
+    return (
         git_dir.is_dir()
         and subprocess.run(
             ["git", f"--git-dir={git_dir}", "cat-file", "-e", app["commit"]], capture_output=True, check=False
         ).returncode
         == 0
     )
+
+
+def materialise(app: dict[str, Any], mirror: Path, into: Path, src: Path | None = None) -> None:
+    """Write the app's files under ``into`` from the git mirror, verifying every blob id.
+
+    Without a usable mirror, ``src`` (a directory of already materialised files,
+    ``<src>/<split>/<app>/<path>``) is used instead, each file checked against its blob id.
+    """
+    git_dir = _git_dir(app, mirror)
+    usable = _has_commit(app, mirror)
     if not usable:
         if src is None:
             raise SystemExit(f"no mirror for {app['repo']} at {git_dir} (fetch or clone it --mirror)")
@@ -213,6 +225,13 @@ def main() -> None:
         if d["split"] == args.split and d["app"] in names
     ]
     findings: dict[str, list[dict[str, Any]]] = {}
+    if args.src is None:
+        absent = [a for a in apps if not _has_commit(a, args.mirror)]
+        for app in absent:
+            print(f"skipped {app['app']}: commit {app['commit'][:12]} of {app['repo']} is not in the mirror")
+        skipped = {a["app"] for a in absent}
+        apps = [a for a in apps if a["app"] not in skipped]
+        labels = [la for la in labels if la.app not in skipped]
     with tempfile.TemporaryDirectory(prefix="sessionkit-lint-eval-") as tmp:
         for app in apps:
             root = Path(tmp) / app["app"]

@@ -158,12 +158,14 @@ class FileContext(Bindings, Guards):
     def is_import_time(self, node: cst.CSTNode) -> bool:
         return not self.enclosing_functions(node)
 
-    def is_request_time(self, node: cst.CSTNode) -> bool:
+    def is_request_time(self, node: cst.CSTNode, runs: bool = False) -> bool:
+        """``node`` runs while a request is handled; with ``runs`` also in a thread, pool or timer
+        that request-time code starts (see ``ModuleFacts.run_by_request``)."""
         facts = self.functions
         for fn in self.enclosing_functions(node):
             if fn in facts.startup:
                 return False
-            if fn in facts.request_time:
+            if fn in facts.request_time or (runs and fn in facts.run_by_request):
                 return True
         return False
 

@@ -40,6 +40,33 @@ _QUALIFIED_TAILS = frozenset(
 )
 
 
+#: Calls that run a callable they are given (a thread, a pool, a timer). Not FastAPI's
+#: ``background_tasks.add_task(job)``: the job-queue rule reports that start, with the status the
+#: job writes, as one hazard.
+_RUNNERS = frozenset(
+    {
+        "submit",
+        "start_background_task",
+        "run_in_executor",
+        "Thread",
+        "Timer",
+        "Process",
+        "spawn",
+        "call_soon",
+        "call_later",
+        "to_thread",
+        "run_in_threadpool",
+        "run_sync",
+    }
+)
+
+
+def is_event_namespace(cls: cst.ClassDef) -> bool:
+    """A Socket.IO class-based namespace (``socketio.Namespace``/``AsyncNamespace``, Flask-SocketIO
+    ``Namespace``): every ``on_<event>`` method handles an event of a connected client."""
+    return any(_dotted(base.value).rsplit(".", 1)[-1].endswith("Namespace") for base in cls.bases)
+
+
 @dataclass
 class ModuleFacts:
     """Result of :func:`analyse`: sets of ``FunctionDef`` nodes (compared by identity)."""
@@ -49,6 +76,9 @@ class ModuleFacts:
     websocket_handlers: set[cst.FunctionDef] = field(default_factory=set)
     request_time: set[cst.FunctionDef] = field(default_factory=set)
     startup: set[cst.FunctionDef] = field(default_factory=set)
+    #: Run in a thread, pool or timer that request-time code starts (``executor.submit(job)``):
+    #: what they change is process state a request made, but they are no part of the request.
+    run_by_request: set[cst.FunctionDef] = field(default_factory=set)
 
 
 def _dotted(node: cst.BaseExpression) -> str:
@@ -67,6 +97,8 @@ class _Collector:
     def __init__(self) -> None:
         self.functions: list[tuple[cst.FunctionDef, cst.ClassDef | None]] = []
         self.calls: dict[cst.FunctionDef, set[str]] = {}
+        #: Callables each function hands to a thread, a pool or a timer (``executor.submit(job)``).
+        self.runs: dict[cst.FunctionDef, set[str]] = {}
         self.registered: set[str] = set()
         self.registered_startup: set[str] = set()
 
@@ -103,6 +135,16 @@ class _Collector:
             elif len(parts) == 2:
                 self.calls[fn].add(name)  # ``manager.connect()``: resolved via module singletons
         last = name.rsplit(".", 1)[-1]
+        if fn is not None and last in _RUNNERS:
+            # ``executor.submit(work, ...)``, ``Thread(target=work)``, ``Timer(5, work)``:
+            # the callable runs because this function ran (per request, if this one does).
+            for arg in node.args:
+                if arg.keyword is not None and arg.keyword.value not in {"target", "func", "function", "fn"}:
+                    continue
+                target = _dotted(arg.value) if isinstance(arg.value, cst.Name | cst.Attribute) else ""
+                parts = target.split(".")
+                if len(parts) == 1 or (len(parts) == 2 and parts[0] in {"self", "cls"}):
+                    self.runs.setdefault(fn, set()).add(parts[-1])
         if last in REGISTRATION_FUNCS:
             for arg in node.args:
                 if isinstance(arg.value, cst.Name | cst.Attribute) and (
@@ -233,23 +275,31 @@ def analyse(module: cst.Module, qnames: Callable[[cst.CSTNode], set[str]]) -> Mo
             or name in collector.registered
             or _takes_request(fn, in_class)
             or (owner is not None and name in VIEW_METHODS and is_view_class(owner))
+            or (owner is not None and name.startswith("on_") and is_event_namespace(owner))
         ):
             facts.handlers.add(fn)
         first = _first_param(fn, in_class)
         if first is not None and first.name.value in {"websocket", "ws"}:
             facts.websocket_handlers.add(fn)
     methods = _singleton_methods(module, collector)
-    pending = list(facts.handlers)
-    seen = set(pending)
-    while pending:
-        fn = pending.pop()
-        for callee in collector.calls.get(fn, ()):
-            targets = methods.get(callee, []) if "." in callee else by_name.get(callee, [])
-            for target in targets:
-                if target not in seen and target not in facts.startup:
-                    seen.add(target)
-                    pending.append(target)
-    facts.request_time = seen
+
+    def reach(start: set[cst.FunctionDef], runs: bool) -> set[cst.FunctionDef]:
+        pending = list(start)
+        seen = set(pending)
+        while pending:
+            fn = pending.pop()
+            callees = collector.calls.get(fn, set()) | (collector.runs.get(fn, set()) if runs else set())
+            for callee in callees:
+                targets = methods.get(callee, []) if "." in callee else by_name.get(callee, [])
+                for target in targets:
+                    if target not in seen and target not in facts.startup:
+                        seen.add(target)
+                        pending.append(target)
+        return seen
+
+    facts.request_time = reach(set(facts.handlers), runs=False)
+    if collector.runs:
+        facts.run_by_request = reach(facts.request_time, runs=True) - facts.request_time
     return facts
 
 

@@ -15,7 +15,14 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sessionkit.lint._vocab import SERVES_PATTERN, STARTUP_NAMES, STARTUP_PREFIXES, UPLOAD_SETTING
+from sessionkit.lint._vocab import (
+    ROUTE_ATTRS,
+    SERVES_PATTERN,
+    STARTUP_NAMES,
+    STARTUP_PREFIXES,
+    UPLOAD_SETTING,
+    WEBSOCKET_ATTRS,
+)
 
 #: A module that serves requests: a route decorator, a request parameter, a registration call...
 #: (not merely the word ``request`` in a docstring or an HTTP client call).
@@ -23,7 +30,12 @@ _HANDLER = re.compile(SERVES_PATTERN.encode())
 _FROM = re.compile(rb"^[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#;]*)", re.M)
 _IMPORT = re.compile(rb"^[ \t]*import[ \t]+([\w. \t,]+)", re.M)
 _LINE = re.compile(rb"^([ \t]*)(?:async[ \t]+)?(def[ \t]+(\w+)|if[ \t]+__name__\b)?[^\n]*", re.M)
-_CALL = re.compile(rb"(?<![\w.])(\w+(?:\.\w+)?)\s*\(")
+#: ``name(``, ``module.name(`` or ``package.module.name(`` (after ``import package.module``).
+_CALL = re.compile(rb"(?<![\w.])(\w+(?:\.\w+){0,2})\s*\(")
+#: A route decorator (``@bp.route("/")``, ``@app.post(...)``): the function below it handles
+#: requests whatever its name (``register_account`` is not a ``register_*`` setup hook).
+_ROUTE_WORDS = b"|".join(sorted(a.encode() for a in ROUTE_ATTRS | WEBSOCKET_ATTRS))
+_ROUTE_DECORATOR = re.compile(rb"^[ \t]*@[ \t]*[\w.]*\.(?:" + _ROUTE_WORDS + rb")\(")
 _NOT_CALLS = frozenset({"if", "elif", "while", "for", "return", "yield", "await", "not", "and", "or", "in"})
 #: ``broker = Broker(...)`` at module level, or ``app.events = EventManager()`` anywhere.
 _INSTANCE = re.compile(rb"^([ \t]*)([\w.]+)[ \t]*(?::[^=\n]+)?=[ \t]*([A-Z]\w*)[ \t]*\(", re.M)
@@ -44,7 +56,7 @@ _MODEL = re.compile(rb"^class[ \t]+\w+\([^)\n]*\bModel\)", re.M)
 _WRITE = re.compile(
     rb"\.save\(\s*[\w'\"]|shutil\.(copy|move)|open\([^)\n]*['\"][rbt]*[wax]|write_(bytes|text)\("
 )
-_START = re.compile(rb"^([ \t]*(?:await[ \t]+)?)(\w+)\.start\(\)", re.M)
+_START = re.compile(rb"^([ \t]*(?:await[ \t]+)?)(\w+(?:\.\w+)*)\.start\(\)", re.M)
 _CLASS = re.compile(rb"^class[ \t]+(\w+)", re.M)
 _DEF = re.compile(rb"^(?:async[ \t]+)?def[ \t]+(\w+)", re.M)
 #: A class, or a container literal assigned in a class body (first indentation level).
@@ -160,6 +172,13 @@ def _starts(data: bytes, imported: dict[str, tuple[str, str]]) -> list[list[Any]
     for match in _START.finditer(data):
         name = match.group(2).decode()
         origin = imported.get(name)
+        if "." in name:  # ``pkg.settings.scheduler.start()`` after ``import pkg.settings``
+            head, _, rest = name.partition(".")
+            imp = imported.get(head)
+            if imp is None or imp[1] == "*":
+                continue
+            module, _, last = ".".join(p for p in (imp[0], imp[1], rest) if p).rpartition(".")
+            origin = (module, last) if module else None
         if origin is not None and origin[1] and origin[1] != "*":
             line = data.count(b"\n", 0, match.start(2)) + 1
             column = match.start(2) - (data.rfind(b"\n", 0, match.start(2)) + 1) + 1
@@ -236,6 +255,8 @@ def _calls(
         head, _, attr = name.partition(".")
         if head in _NOT_CALLS:
             continue
+        if attr.count(".") and not (head in imported and not imported[head][1]):
+            continue  # ``obj.attr.method(``: only a dotted module path is followed
         if head in imported:
             module, symbol = imported[head]
             if symbol:
@@ -259,6 +280,7 @@ def _body_lines(data: bytes) -> list[tuple[str | None, bytes]]:
     owner: str | None = None
     cls: str | None = None  # the module-level class whose body this is
     body: int | None = None  # the indentation of that class body
+    routed = False  # a route decorator since the last statement
     for match in _LINE.finditer(data):
         indent = len(match.group(1).expandtabs(4))
         line = match.group(0)
@@ -273,9 +295,13 @@ def _body_lines(data: bytes) -> list[tuple[str | None, bytes]]:
             cls = header.group(1).decode() if header is not None else None
         elif cls is not None and body is None:
             body = indent
+        decorated = routed
+        if routed or b"@" in line:
+            at = line.lstrip()[:1] == b"@"
+            routed = at and (routed or _ROUTE_DECORATOR.match(line) is not None)
         if match.group(2) is not None:
             name = match.group(3)
-            if name is None or _startup(name.decode()):
+            if name is None or (_startup(name.decode()) and not decorated):
                 skip_below = indent
                 continue
             if not indent:

@@ -82,7 +82,20 @@ STARTUP_NAMES = frozenset(
 STARTUP_PREFIXES = ("register_", "init_", "setup_", "configure_", "create_app", "install_", "load_")
 REQUEST_PARAM_NAMES = frozenset({"request", "req", "websocket", "ws"})
 REQUEST_ANNOTATIONS = frozenset(
-    {"Request", "HttpRequest", "WebSocket", "HTTPConnection", "ASGIRequest", "WSGIRequest", "Websocket"}
+    {
+        "Request",
+        "HttpRequest",
+        "WebSocket",
+        "HTTPConnection",
+        "ASGIRequest",
+        "WSGIRequest",
+        "Websocket",
+        # an uploaded file exists only while its request is handled (FastAPI/Starlette/Litestar
+        # ``UploadFile``, Werkzeug ``FileStorage``, Django ``UploadedFile``)
+        "UploadFile",
+        "FileStorage",
+        "UploadedFile",
+    }
 )
 VIEW_METHODS = frozenset(
     {

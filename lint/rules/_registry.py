@@ -26,7 +26,10 @@ REMOVERS = frozenset({"remove", "discard", "pop", "popitem", "clear"})
 
 
 def socket_value(node: cst.CSTNode) -> bool:
-    """A name that holds a connection: ``ws``, ``websocket``, ``client_socket``, ``sid``."""
+    """A name that holds a connection: ``ws``, ``websocket``, ``client_socket``, ``sid``, or
+    Flask-SocketIO's ``request.sid`` (the connection of the event being handled)."""
+    if isinstance(node, cst.Attribute):
+        return node.attr.value == "sid" and isinstance(node.value, cst.Name) and node.value.value == "request"
     return isinstance(node, cst.Name) and SOCKET_VALUE.search(node.value) is not None
 
 

@@ -35,7 +35,6 @@ from sessionkit.lint.rules._names import (
     JOB_NAMES,
     MUTATORS,
     PUSH_NAMES,
-    SOCKET_VALUE,
     WS_NAMES,
     app_held,
     puts_message,
@@ -189,7 +188,8 @@ class _Mutations:
             return
         if attr is None and not isinstance(name_node, cst.Name):
             return
-        deferred = None if self.ctx.is_request_time(where) else self.ctx.deferred(where)
+        now = self.ctx.is_request_time(where, runs=True)
+        deferred = None if now else self.ctx.deferred(where)
         if attr in self.through_class and deferred is not None:
             # A class attribute every instance shares: whoever calls the method changes it,
             # whether or not the instance outlives the request (``Class(*).method``).
@@ -199,7 +199,7 @@ class _Mutations:
             deferred = self.ctx.deferred(where)
             if deferred is None:
                 return
-        if deferred is None and not self.ctx.is_request_time(where):
+        if deferred is None and not now:
             return
         name = attr if attr is not None else self.ctx.module_binding(name_node)
         if name is None or name not in self.containers:
@@ -310,7 +310,7 @@ class _Mutations:
         if WS_NAMES.search(attr) and (owner in self.fan_out or (owner, attr) in self.sent_to):
             return "websocket"  # ``Broker.connections`` of a class with ``publish()``
         # Entries that are (or are keyed by) a connection make a registry, whatever its name.
-        if isinstance(added, cst.Name) and SOCKET_VALUE.search(added.value) is not None:
+        if added is not None and socket_value(added):
             return "websocket"
         if name in filled_on_miss(self.ctx, self._container):
             return "cache"  # ``if uid not in self.users: doc = await db.find_one(...)``

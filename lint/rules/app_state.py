@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from sessionkit.lint._rule import Rule, examples
@@ -9,6 +11,9 @@ from sessionkit.lint._vocab import HANDLER_PATTERN, REQUEST_PARAM_NAMES
 from sessionkit.lint.rules._state import request_time_mutations
 
 APP_NAMES = frozenset({"app", "application", "current_app", "api", "server"})
+#: A settings object imported from another module (``from app.core.config import settings``,
+#: ``from src.utils import settings_ocr``): one instance per process, read by every request.
+SETTINGS_OBJECT = re.compile(r"(?i)(^|_)(settings|config|conf|cfg)(_|$)")
 SETTINGS = frozenset({"django.conf.settings"})
 CONFIG_MUTATORS = frozenset({"update", "from_mapping", "setdefault", "pop", "from_object"})
 
@@ -29,7 +34,8 @@ class AppStateAtRequestTime(Rule):
         r"(\.(state|ctx)\.\w+|\.(config|extensions)\[[^\]\n]+\]|settings\.\w+"
         r"|\b(app|application|current_app|api|server)\.\w+)\s*[-+*|/]?=(?!=)"
         r"|\.config\.(update|from_mapping|setdefault|pop|from_object)\(|setattr\(\s*settings"
-        r"|\bapp\[[\"']|\.(state|ctx)\.\w+(\.\w+\(|\[)",
+        r"|\bapp\[[\"']|\.(state|ctx)\.\w+(\.\w+\(|\[)"
+        r"|(?i:(settings|config|conf|cfg)\w*\.\w+\s*[-+*|/]?=(?!=)|setattr\(\s*\w*(settings|config))",
         HANDLER_PATTERN,
     )
     message = (
@@ -39,6 +45,26 @@ class AppStateAtRequestTime(Rule):
     )
     fix_hint = "Move the value to shared storage; set app config only at startup."
     valid = examples(
+        """
+            from time import time
+            from core.models import Config
+            class ConfigMiddleware:
+                def __init__(self, get_response):
+                    self.get_response = get_response
+                def __call__(self, request):
+                    Config.system = Config.load_system()
+                    return self.get_response(request)
+        """,
+        """
+            from fastapi import APIRouter
+            from app.core.config import settings
+            router = APIRouter()
+            @router.get("/config")
+            async def get_config():
+                config = settings.model_copy()
+                config.model = "other"
+                return config
+        """,
         """
             from fastapi import FastAPI, Request
             app = FastAPI()
@@ -111,6 +137,18 @@ class AppStateAtRequestTime(Rule):
         """,
     )
     invalid = examples(
+        """
+            # file: app/api/config.py
+            from fastapi import APIRouter
+            from app.core.config import settings
+            router = APIRouter()
+            @router.post("/config")
+            async def set_config(model: str):
+                settings.model = model
+            @router.post("/train")
+            async def set_train(key: str, value: str):
+                setattr(settings, key, value)
+        """,
         """
             from fastapi import FastAPI
             app = FastAPI()
@@ -225,6 +263,8 @@ class AppStateAtRequestTime(Rule):
                 return f"`{self.ctx.module.code_for_node(target)}` assigned"
             if self.ctx.refers_to(owner, SETTINGS):
                 return f"Django `settings.{target.attr.value}` assigned"
+            if self._imported_settings(owner):
+                return f"`{self.ctx.module.code_for_node(target)}` (a process-wide settings object) assigned"
         if isinstance(target, cst.Subscript):
             owner = target.value
             if (
@@ -234,6 +274,28 @@ class AppStateAtRequestTime(Rule):
             ):
                 return f"`{self.ctx.module.code_for_node(owner)}[...]` assigned"
         return None
+
+    def _imported_settings(self, node: cst.BaseExpression) -> bool:
+        """A name bound by ``from <module> import <name>`` (named like a settings object, not
+        Django's ``settings``, which is matched by its qualified name; not a class)."""
+        if not (isinstance(node, cst.Name) and SETTINGS_OBJECT.search(node.value)):
+            return False
+        if node.value[:1].isupper():
+            return False  # a class (``Config.system = Config.load_system()``), not its instance
+        for stmt in self.ctx.module.body:
+            if not isinstance(stmt, cst.SimpleStatementLine):
+                continue
+            for small in stmt.body:
+                if not isinstance(small, cst.ImportFrom) or isinstance(small.names, cst.ImportStar):
+                    continue
+                module = self.ctx.module.code_for_node(small.module) if small.module else ""
+                if module.startswith("django") and not small.relative:
+                    continue
+                for alias in small.names:
+                    bound = alias.asname.name if alias.asname is not None else alias.name
+                    if isinstance(bound, cst.Name) and bound.value == node.value:
+                        return True
+        return False
 
     def _check(self, node: cst.CSTNode, targets: list[cst.BaseExpression]) -> None:
         for target in targets:
@@ -268,3 +330,12 @@ class AppStateAtRequestTime(Rule):
             and self.ctx.is_request_time(node)
         ):
             self.report(node, "Django `settings` changed with setattr() at request time")
+        elif (
+            isinstance(func, cst.Name)
+            and func.value == "setattr"
+            and node.args
+            and self._imported_settings(node.args[0].value)
+            and self.ctx.is_request_time(node)
+        ):
+            name = self.ctx.module.code_for_node(node.args[0].value)
+            self.report(node, f"process-wide settings object `{name}` changed with setattr() at request time")

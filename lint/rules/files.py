@@ -174,6 +174,13 @@ class RequestTimeFileWrite(PathChecks, Rule):
     )
     invalid = examples(
         """
+            from fastapi import UploadFile
+            async def save_upload(upload: UploadFile) -> str:
+                with open(f"uploads/{upload.filename}", "wb") as out:
+                    out.write(await upload.read())
+                return upload.filename
+        """,
+        """
             import anyio
             from litestar import post
             @post("/uploads/{upload_id:str}/chunks")

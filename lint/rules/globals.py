@@ -7,13 +7,13 @@ import re
 import libcst as cst
 
 from sessionkit.lint._rule import Rule, examples
-from sessionkit.lint._walk import children
+from sessionkit.lint._walk import children, walk
 from sessionkit.lint.rules._names import CACHE_NAMES
 
 
 class GlobalRebinding(Rule):
     """``global x`` followed by an assignment inside a request handler (a global named like a
-    cache, ``_cache``/``memo``, is memoization: SK208).
+    cache, ``_cache``/``memo``, is memoization: SK208); each rebinding statement is reported.
 
     The new value exists only in the process that served the request.
     """
@@ -30,6 +30,24 @@ class GlobalRebinding(Rule):
     )
     fix_hint = "Replace the global with shared storage (Redis, database)."
     valid = examples(
+        """
+            from datetime import datetime, timedelta
+            from fastapi import APIRouter
+            router = APIRouter()
+            _token = None
+            _token_expire = None
+            async def get_token():
+                global _token, _token_expire
+                if _token and _token_expire and _token_expire > datetime.utcnow():
+                    return _token
+                data = await fetch_token()
+                _token = data["access_token"]
+                _token_expire = datetime.utcnow() + timedelta(seconds=data["expires_in"])
+                return _token
+            @router.get("/quote")
+            async def quote():
+                return await call_api(await get_token())
+        """,
         """
             from fastapi import FastAPI
             app = FastAPI()
@@ -107,6 +125,20 @@ class GlobalRebinding(Rule):
         """,
     )
     invalid = examples(
+        """
+            # file: app/utils/login.py
+            state = "idle"
+            def start_login():
+                global state
+                state = "started"
+            # file: app/routes.py
+            from flask import Blueprint
+            import utils.login
+            bp = Blueprint("login", __name__)
+            @bp.post("/")
+            def register_account():
+                return utils.login.start_login()
+        """,
         """
             from flask import Flask
             app = Flask(__name__)
@@ -213,7 +245,6 @@ class GlobalRebinding(Rule):
             if rebound and not any(self._lazy(statement, name, functions[0]) for name in rebound):
                 listed = ", ".join(f"`{n}`" for n in rebound)
                 self.report_request_time(statement, f"`global` {listed} rebound at request time", deferred)
-                return
 
     def _lazy(self, statement: cst.CSTNode, name: str, fn: cst.FunctionDef) -> bool:
         """Created once on first use (``if name is None:``, ``if not name:``, or ``if name: return
@@ -225,9 +256,22 @@ class GlobalRebinding(Rule):
         early = re.compile(rf"\bif\s+{re.escape(name)}(\s+is\s+not\s+None)?\s*:\s*return\b")
         if early.search(body):
             return True
+        # ``if token and expires > now(): return token``: a cached value and its expiry, renewed
+        # when stale (each process fetching its own copy changes nothing a user sees)
+        for cached in re.finditer(r"(?m)^\s*if\b([^\n]*):\s*\n?\s*return\s+(\w+)\s*$", body):
+            condition, returned = cached.group(1), cached.group(2)
+            mentioned = re.search(rf"\b{re.escape(name)}\b", condition) and re.search(
+                rf"\b{re.escape(returned)}\b", condition
+            )
+            if mentioned and returned in _declared_globals(fn):
+                return True
         if not any(isinstance(a, cst.If) for a in self.ctx.ancestors(statement)):
             return False
         return bool(test.search(body))
+
+
+def _declared_globals(fn: cst.FunctionDef) -> set[str]:
+    return {item.name.value for node in walk(fn.body) if isinstance(node, cst.Global) for item in node.names}
 
 
 def _assignments(fn: cst.FunctionDef) -> list[tuple[cst.CSTNode, set[str]]]:

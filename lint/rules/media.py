@@ -62,6 +62,16 @@ class LocalMediaRoot(Rule):
     fix_hint = "Configure django-storages (S3/GCS/Azure) as the default storage backend."
     valid = examples(
         """
+            # file: blog/settings.py
+            # The upload folder under MEDIA_ROOT is no second root; no model stores a file.
+            MEDIA_ROOT = os.path.join(BASE_DIR, "media")
+            CKEDITOR_UPLOAD_PATH = "uploads/"
+            # file: blog/models.py
+            from django.db import models
+            class Post(models.Model):
+                title = models.CharField(max_length=9)
+        """,
+        """
             # file: services/names.py
             # A folder name only; the module that joins it to a root and creates it is the finding.
             UPLOAD_FOLDER = "docs"
@@ -125,6 +135,13 @@ class LocalMediaRoot(Rule):
         """,
     )
     invalid = examples(
+        """
+            # file: core/settings.py
+            import os
+            MEDIA_URL = "/media/"
+            MEDIA_ROOT = os.path.join(BASE_DIR, "media")
+            CKEDITOR_UPLOAD_PATH = "/media/"
+        """,
         """
             # file: services/photos.py
             import os
@@ -343,7 +360,10 @@ class LocalMediaRoot(Rule):
                 and not (upload_key and self._created_here(key))
             )
             local = string_value(value) != "" and "://" not in (string_value(value) or "")
-            if upload_key and not plain_name and local and production:
+            # A module's ``MEDIA_ROOT`` is its upload root; another upload setting beside it
+            # (``CKEDITOR_UPLOAD_PATH = "uploads/"``, a folder under MEDIA_ROOT) does not replace it.
+            media_root_here = "media_root" in self.ctx.facts and "key" not in self.ctx.facts["media_root"]
+            if upload_key and not plain_name and local and production and not media_root_here:
                 anchor = self.ctx.parents.get(where) if keyword_arg else node
                 self.ctx.facts["media_root"] = {**self.position(anchor or node), "key": key}
             if not isinstance(where, cst.Name):

@@ -186,6 +186,28 @@ class ModuleStateMutation(Rule):
     )
     invalid = examples(
         """
+            import socketio
+            sio = socketio.AsyncServer()
+            class Game(socketio.AsyncNamespace):
+                rooms = {}
+                async def on_ready(self, sid, room):
+                    self.rooms[room] = {"ready": True}
+            sio.register_namespace(Game("/game"))
+        """,
+        """
+            from concurrent.futures import ThreadPoolExecutor
+            from flask import Flask
+            app = Flask(__name__)
+            executor = ThreadPoolExecutor(2)
+            status = {}
+            def work(jid):
+                status[jid] = "done"
+            @app.post("/jobs/<jid>")
+            def submit(jid):
+                executor.submit(work, jid)
+                return jid
+        """,
+        """
             from flask import Flask
             app = Flask(__name__)
             class JobStore:

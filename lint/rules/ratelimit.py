@@ -6,7 +6,8 @@ import libcst as cst
 
 from sessionkit.lint._rule import Facts, Rule, examples
 from sessionkit.lint._types import Finding
-from sessionkit.lint.rules._util import keyword, literal_or_default, settings_in, walk
+from sessionkit.lint.rules._django import DEFAULT_CACHE, LOCAL_CACHES, caches_for, project_caches
+from sessionkit.lint.rules._util import dict_entries, keyword, literal_or_default, settings_in, walk
 
 FLASK_LIMITER = frozenset({"flask_limiter.Limiter", "flask_limiter.extension.Limiter"})
 SLOWAPI = frozenset({"slowapi.Limiter", "slowapi.extension.Limiter"})
@@ -16,6 +17,10 @@ LITESTAR = frozenset(
 #: quart-rate-limiter: ``RateLimiter(app)`` keeps its counters in a ``MemoryStore`` unless ``store=``.
 QUART = frozenset({"quart_rate_limiter.RateLimiter", "quart_rate_limiter.extension.RateLimiter"})
 STORAGE_KEYS = frozenset({"RATELIMIT_STORAGE_URI", "RATELIMIT_STORAGE_URL"})
+#: Django settings whose counters live in the default Django cache: django-allauth's login
+#: attempt limit (``ACCOUNT_RATE_LIMITS``, a table of overrides, is not reported: its defaults
+#: apply whether it is set or not).
+ALLAUTH_LIMITS = frozenset({"ACCOUNT_LOGIN_ATTEMPTS_LIMIT"})
 
 
 class InMemoryRateLimit(Rule):
@@ -31,7 +36,10 @@ class InMemoryRateLimit(Rule):
     severity = "error"
     remedy = "refactor"
     fixable = True
-    prefilter = (r"Limiter|RateLimitConfig|RATELIMIT_STORAGE|RateLimiter",)
+    prefilter = (
+        r"Limiter|RateLimitConfig|RATELIMIT_STORAGE|RateLimiter|DEFAULT_THROTTLE_CLASSES"
+        r"|ACCOUNT_LOGIN_ATTEMPTS_LIMIT|AxesCacheHandler",
+    )
     message = (
         "each replica counts requests on its own, so clients get the limit once per replica and "
         "counters reset on every restart; use Redis storage, e.g. "
@@ -42,6 +50,14 @@ class InMemoryRateLimit(Rule):
         "(`--fix` does it for Flask-Limiter and slowapi)."
     )
     valid = examples(
+        """
+            # file: config/settings.py
+            INSTALLED_APPS = ["rest_framework"]
+            CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache"}}
+            REST_FRAMEWORK = {
+                "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
+            }
+        """,
         """
             from quart import Quart
             from quart_rate_limiter import RateLimiter
@@ -98,6 +114,15 @@ class InMemoryRateLimit(Rule):
         """,
     )
     invalid = examples(
+        """
+            # file: config/settings.py
+            INSTALLED_APPS = ["rest_framework", "allauth"]
+            ACCOUNT_LOGIN_ATTEMPTS_LIMIT = 5
+            REST_FRAMEWORK = {
+                "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
+                "DEFAULT_THROTTLE_RATES": {"anon": "100/day"},
+            }
+        """,
         """
             # file: core/limiter.py
             from slowapi import Limiter
@@ -217,11 +242,43 @@ class InMemoryRateLimit(Rule):
             for item in own.get("limiters", ()):
                 if item["name"] in attached or (item.get("slowapi") and item["name"] in decorated):
                     out.append(cls.finding_at(path, item, item["subject"]))
+            for item in own.get("django_throttles", ()):
+                backend = _default_cache(path, facts)
+                if backend in LOCAL_CACHES:
+                    subject = f"{item['subject']}, a {backend.rsplit('.', 1)[-1]} (per process)"
+                    out.append(cls.finding_at(path, item, subject, guard=item.get("guard")))
         return out
 
     def visit_Assign(self, node: cst.Assign) -> None:
-        for key, value, _ in settings_in(self.ctx, node):
+        for key, value, where in settings_in(self.ctx, node):
             self._setting(key, value)
+            if isinstance(where, cst.Name) and self.ctx.is_settings:
+                self._django_throttle(node, key, value)
+
+    def _django_throttle(self, node: cst.Assign, key: str, value: cst.BaseExpression) -> None:
+        """Django settings that count in the default cache: DRF's ``DEFAULT_THROTTLE_CLASSES``,
+        django-allauth's login limits, django-axes' ``AxesCacheHandler`` (reported across files
+        when that cache is per process)."""
+        if not self.ctx.is_import_time(node) or self.ctx.in_test_config(node) or self.ctx.dev_only(node):
+            return
+        anchor: cst.CSTNode | None = None
+        if key == "REST_FRAMEWORK":
+            for entry, config, where in dict_entries(value):
+                if entry == "DEFAULT_THROTTLE_CLASSES" and not (
+                    isinstance(config, cst.List | cst.Tuple) and not config.elements
+                ):
+                    anchor, subject = where, "DRF `DEFAULT_THROTTLE_CLASSES` count in the default cache"
+        elif key in ALLAUTH_LIMITS:
+            if not (isinstance(value, cst.Name) and value.value in {"False", "None"}):
+                anchor, subject = node, f"django-allauth `{key}` counts in the default cache"
+        elif key == "AXES_HANDLER":
+            handler = literal_or_default(self.ctx, value)[0] or ""
+            if handler.endswith("AxesCacheHandler"):
+                subject = "django-axes `AxesCacheHandler` counts failed logins in the default cache"
+                anchor = node
+        if anchor is not None:
+            pending = self.ctx.facts.setdefault("django_throttles", [])
+            pending.append({**self.position(anchor), "subject": subject, "guard": self.ctx.guard(node)})
 
     def _setting(self, key: str, value: cst.BaseExpression) -> None:
         if key in STORAGE_KEYS:
@@ -237,3 +294,13 @@ class InMemoryRateLimit(Rule):
             ):
                 return True
         return False
+
+
+def _default_cache(path: str, facts: Facts) -> str:
+    """The backend of ``CACHES["default"]`` the settings module ``path`` ends up with (Django's
+    LocMemCache when no settings module of the project sets ``CACHES``)."""
+    caches = caches_for(path, facts)
+    if caches is not None:
+        return caches.get("default", DEFAULT_CACHE)
+    shared = project_caches(facts, "default")
+    return shared[0] if shared else DEFAULT_CACHE

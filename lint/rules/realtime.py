@@ -144,6 +144,16 @@ class WebsocketRegistry(Rule):
     )
     invalid = examples(
         """
+            from flask import Flask, request
+            from flask_socketio import SocketIO
+            app = Flask(__name__)
+            socket_io = SocketIO(app, message_queue="redis://redis:6379/0")
+            sessions = {}
+            @socket_io.on("connect")
+            def connected():
+                sessions[request.sid] = 0
+        """,
+        """
             import queue
             from django.http import StreamingHttpResponse
             _open_connections = set()

@@ -28,11 +28,16 @@ SCHEDULERS = frozenset(
     }
 )
 TASK_STARTERS = frozenset({"asyncio.create_task", "asyncio.ensure_future"})
+EVERY = frozenset({"schedule.every"})
+RUN_PENDING = frozenset({"schedule.run_pending", "schedule.default_scheduler.run_pending"})
+THREADS = frozenset({"threading.Thread"})
 WORKER_ENTRYPOINTS = frozenset({"main", "handle", "run_worker", "worker", "run_scheduler"})
 
 
 #: A coroutine that by its name repeats (``update_loop``, ``poll_feeds``, ``refresh_forever``).
 LOOP_NAME = re.compile(r"(?i)loop|poll|periodic|forever|refresh|watch|cron|tick|heartbeat")
+#: ...unless it probes the process it runs in (event-loop lag, liveness, process metrics).
+PROCESS_PROBE = re.compile(r"(?i)health|latency|lag|liveness|metrics|watchdog")
 
 
 class InProcessScheduler(Rule):
@@ -91,6 +96,29 @@ class InProcessScheduler(Rule):
             async def boot():
                 asyncio.create_task(warm_up())
         """,
+        """
+            # file: app/probes.py
+            import asyncio
+            async def event_loop_health_ticker():
+                while True:
+                    await asyncio.sleep(5)
+            # file: app/main.py
+            import asyncio
+            from litestar import Litestar
+            from app.probes import event_loop_health_ticker
+            async def on_startup():
+                asyncio.create_task(event_loop_health_ticker())
+            app = Litestar(on_startup=[on_startup])
+        """,
+        """
+            import schedule
+            from django.db import models
+            class BackupConfig(models.Model):
+                def save(self, *args, **kwargs):
+                    schedule.clear("backup")
+                    schedule.every(self.hours).hours.do(run_backup).tag("backup")
+                    super().save(*args, **kwargs)
+        """,
     )
     invalid = examples(
         """
@@ -125,6 +153,20 @@ class InProcessScheduler(Rule):
         """
             import schedule
             schedule.every(10).minutes.do(job)
+        """,
+        """
+            import threading
+            import time
+            import schedule
+            from django.apps import AppConfig
+            class CoreConfig(AppConfig):
+                def ready(self):
+                    def run_schedule():
+                        while True:
+                            schedule.run_pending()
+                            time.sleep(1)
+                    schedule.every().hour.do(backup)
+                    threading.Thread(target=run_schedule, daemon=True).start()
         """,
         """
             from apscheduler.schedulers.background import BackgroundScheduler
@@ -196,8 +238,12 @@ class InProcessScheduler(Rule):
         """,
     )
 
+    _loops: set[str] | None = None
+
     def visit_Call(self, node: cst.Call) -> None:
         if self.ctx.calls(node, SCHEDULERS):
+            if self.ctx.calls(node, EVERY) and not self._every_runs_here(node):
+                return
             subject = f"`{self.ctx.module.code_for_node(node.func)}()` scheduler"
             starts = self._starts(node)
             for start in starts:
@@ -206,6 +252,50 @@ class InProcessScheduler(Rule):
                 self._maybe(node, subject, self._module_level_name(node))
         elif self._periodic_task(node):
             self._maybe(node, "a periodic loop started with the app")
+        else:
+            loop = self._pending_loop_thread(node)
+            if loop is not None:
+                self._maybe(node, f"thread `{loop}` running `schedule.run_pending()` in a loop")
+
+    def _run_pending_loops(self) -> set[str]:
+        """Functions of this module that call ``schedule.run_pending()`` in a loop."""
+        if self._loops is not None:  # one rule instance per file
+            return self._loops
+        found: set[str] = set()
+        self._loops = found
+        if "run_pending" not in (self.ctx.source or self.ctx.module.code):
+            return found
+        for fn in self.ctx.functions.functions:
+            for loop in walk(fn.body):
+                if isinstance(loop, cst.While | cst.For) and any(
+                    isinstance(n, cst.Call) and self.ctx.calls(n, RUN_PENDING) for n in walk(loop)
+                ):
+                    found.add(fn.name.value)
+                    break
+        return found
+
+    def _every_runs_here(self, node: cst.Call) -> bool:
+        """``schedule.every(...)`` registers a job; the jobs run where a loop calls
+        ``run_pending()``. With such a loop in this module its start is the line to change (see
+        :meth:`_pending_loop_thread`); a job registered inside a method or helper (a model's
+        ``save()`` re-registering a backup) is a change to the registry, not a scheduler start."""
+        if self._run_pending_loops():
+            return False
+        functions = self.ctx.enclosing_functions(node)
+        return not functions or any(fn in self.ctx.functions.startup for fn in functions)
+
+    def _pending_loop_thread(self, node: cst.Call) -> str | None:
+        """``Thread(target=run_schedule)`` (or ``start_background_task(run_schedule)``) at import
+        or startup, where ``run_schedule`` loops over ``schedule.run_pending()``."""
+        if self.ctx.calls(node, THREADS):
+            target = next((a.value for a in node.args if a.keyword and a.keyword.value == "target"), None)
+        elif isinstance(node.func, cst.Attribute) and node.func.attr.value == "start_background_task":
+            target = node.args[0].value if node.args else None
+        else:
+            return None
+        if not isinstance(target, cst.Name) or self.ctx.is_request_time(node):
+            return None
+        return target.value if target.value in self._run_pending_loops() else None
 
     def _starts(self, node: cst.Call) -> list[cst.Call]:
         """The ``name.start()`` calls of the scheduler that ``name = Scheduler()`` binds (the
@@ -244,7 +334,9 @@ class InProcessScheduler(Rule):
         if not (isinstance(inner, cst.Call) and isinstance(inner.func, cst.Name)):
             return False
         if inner.func.value in self.ctx.imported and LOOP_NAME.search(inner.func.value):
-            return True  # ``create_task(update_loop())`` with the loop in another module
+            # ``create_task(update_loop())`` with the loop in another module; a loop that watches
+            # the process itself (``event_loop_health_ticker``) is per process by design
+            return not PROCESS_PROBE.search(inner.func.value)
         for fn in self.ctx.functions.functions:
             if fn.name.value == inner.func.value and fn.asynchronous is not None:
                 loops = [n for n in walk(fn.body) if isinstance(n, cst.While)]

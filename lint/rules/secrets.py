@@ -34,6 +34,10 @@ RANDOM_SOURCES = frozenset(
     }
 )
 SECRET_KEYS = re.compile(r"(^|_)(SECRET|SIGNING|JWT_SECRET|SESSION_KEY|SALT)(_|$)|SECRET_KEY", re.I)
+#: A class attribute that holds a key (``key``, ``secret``, ``fernet_key``, ``SECRET_KEY``).
+CLASS_KEY = re.compile(r"(?i)(^|_)(key|secret)(_|$)")
+#: An instance attribute named for a secret (``self.CSRF_SECRET``; not ``self.session_key``).
+SELF_SECRET = re.compile(r"(?i)secret")
 SECRET_KWARGS = frozenset({"secret_key", "secret", "signing_key", "session_secret", "jwt_secret"})
 SIGNER_CALLS = frozenset(
     {
@@ -53,7 +57,7 @@ _PREFILTER = r"urandom|token_(bytes|hex|urlsafe)|randbits|uuid[14]|get_random_s|
 class _RandomSecret(Rule):
     category = "secret-key"
     remedy = "refactor"
-    prefilter = (_PREFILTER, r"(?i)secret|signer|serializer|salt|signing|CookieStorage")
+    prefilter = (_PREFILTER, r"(?i)secret|signer|serializer|salt|signing|CookieStorage|fernet")
     guarded: bool
 
     def _random_call(self, value: cst.CSTNode) -> cst.Call | None:
@@ -112,6 +116,25 @@ class _RandomSecret(Rule):
 
     def visit_Assign(self, node: cst.Assign) -> None:
         self._settings(node)
+        if len(node.targets) == 1:
+            self._held_key(node, node.targets[0].target)
+
+    def _held_key(self, node: cst.Assign, target: cst.BaseExpression) -> None:
+        """A key kept by a class: a class attribute (``key = Fernet.generate_key()`` in the class
+        body, evaluated once per process) or ``self.CSRF_SECRET = ...`` set outside requests."""
+        if isinstance(target, cst.Name) and CLASS_KEY.search(target.value):
+            block = self.ctx.parents.get(self.ctx.parents.get(node) or node)
+            owner = self.ctx.parents.get(block) if block is not None else None
+            if isinstance(owner, cst.ClassDef):
+                self._check(node.value, f"class attribute `{owner.name.value}.{target.value}`")
+        elif (
+            isinstance(target, cst.Attribute)
+            and isinstance(target.value, cst.Name)
+            and target.value.value == "self"
+            and SELF_SECRET.search(target.attr.value)
+            and not self.ctx.is_request_time(node)
+        ):
+            self._check(node.value, f"`self.{target.attr.value}`")
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         self._settings(node)
@@ -157,6 +180,15 @@ class RandomSecretKey(_RandomSecret):
     )
     fix_hint = 'Read the key from the environment: SECRET_KEY = os.environ["SECRET_KEY"].'
     valid = examples(
+        """
+            import secrets
+            class ResetToken:
+                def __init__(self, user):
+                    self.user = user
+                    self.session_key = secrets.token_hex(16)
+            class Limits:
+                key = "per-user"
+        """,
         """
             import os
             SECRET_KEY = os.environ["SECRET_KEY"]
@@ -222,6 +254,19 @@ class RandomSecretKey(_RandomSecret):
         """,
     )
     invalid = examples(
+        """
+            from cryptography.fernet import Fernet
+            class Encrypt:
+                key = Fernet.generate_key()
+                def __init__(self):
+                    self.fernet = Fernet(self.key)
+        """,
+        """
+            from cryptography.fernet import Fernet
+            class CSRF:
+                def __init__(self, secret=None):
+                    self.CSRF_SECRET = secret or load_setting("CSRF_SECRET") or Fernet.generate_key()
+        """,
         """
             import base64
             from aiohttp_session import setup

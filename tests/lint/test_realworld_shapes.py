@@ -254,6 +254,222 @@ CASES: dict[str, tuple[str, set[tuple[str, int]]]] = {
         "app = FastAPI(lifespan=lifespan)\n",
         {("SK113", 7)},  # at the start in the lifespan, not inside the loop it runs
     ),
+    "socketio-namespace-event-methods-change-class-level-rooms": (
+        "import socketio\n"
+        "sio = socketio.AsyncServer()\n"
+        "class Pong(socketio.AsyncNamespace):\n"
+        "    rooms = {}\n"
+        "    games = {}\n"
+        "    async def on_join_room(self, sid, name):\n"
+        "        self.rooms[name] = {'p1': {}, 'p2': {}}\n"
+        "    async def on_leave_room(self, sid, name):\n"
+        "        self.rooms.pop(name)\n"
+        "    async def on_ready(self, sid, name):\n"
+        "        await self.play(name)\n"
+        "    async def play(self, name):\n"
+        "        self.games[name] = object()\n"
+        "    def helper(self, name):\n"
+        "        self.rooms.clear()\n"
+        "sio.register_namespace(Pong('/api/pong'))\n",
+        # ``helper`` is no event (not ``on_*``) and no event handler calls it
+        {("SK111", 2), ("SK105", 7), ("SK105", 9), ("SK105", 13)},
+    ),
+    "job-status-written-by-a-worker-a-handler-submits": (
+        "import threading\n"
+        "from concurrent.futures import ThreadPoolExecutor\n"
+        "from flask import Flask\n"
+        "app = Flask(__name__)\n"
+        "executor = ThreadPoolExecutor(max_workers=2)\n"
+        "job_status = {}\n"
+        "def process(job_id):\n"
+        "    job_status[job_id]['status'] = 'downloading'\n"
+        "def notify(job_id):\n"
+        "    job_status[job_id]['notified'] = True\n"
+        "def warm():\n"
+        "    return len(job_status)\n"
+        "threading.Thread(target=warm).start()\n"
+        "@app.post('/download/<job_id>')\n"
+        "def download(job_id):\n"
+        "    executor.submit(process, job_id)\n"
+        "    threading.Thread(target=notify, args=(job_id,)).start()\n"
+        "    return job_id\n",
+        # ``warm`` runs once at import (and only reads)
+        {("SK105", 8), ("SK105", 10)},
+    ),
+    "login-wizard-globals-in-a-module-called-through-its-dotted-path": (
+        "# file: server/utils/login.py\n"
+        "state = 'idle'\n"
+        "methods = None\n"
+        "def start_new_login():\n"
+        "    global state, methods\n"
+        "    methods = ['sms']\n"
+        "    state = 'pick'\n"
+        "def submit_code(code):\n"
+        "    global state, methods\n"
+        "    if state != 'pick':\n"
+        "        return 'no'\n"
+        "    state = 'idle'\n"
+        "    methods = None\n"
+        "# file: server/routes/login.py\n"
+        "from flask import Blueprint\n"
+        "import utils.login\n"
+        "bp = Blueprint('login', __name__)\n"
+        "@bp.route('/', methods=['POST'])\n"
+        "def register_account():\n"
+        "    return utils.login.start_new_login()\n"
+        "@bp.route('/code/<code>', methods=['POST'])\n"
+        "def code(code):\n"
+        "    return utils.login.submit_code(code)\n",
+        # every rebinding is a line to change; ``register_account`` is a route, not a setup hook
+        {("SK106", 5), ("SK106", 6), ("SK106", 11), ("SK106", 12)},
+    ),
+    "schedule-jobs-run-by-a-loop-thread-that-ready-starts": (
+        "# file: lava/apps.py\n"
+        "import threading\n"
+        "import time\n"
+        "import schedule\n"
+        "from django.apps import AppConfig\n"
+        "class LavaConfig(AppConfig):\n"
+        "    def ready(self):\n"
+        "        def start_schedule():\n"
+        "            while True:\n"
+        "                schedule.run_pending()\n"
+        "                time.sleep(1)\n"
+        "        threading.Thread(target=start_schedule).start()\n"
+        "# file: lava/models.py\n"
+        "import schedule\n"
+        "from django.db import models\n"
+        "class BackupConfig(models.Model):\n"
+        "    def update(self, *args, **kwargs):\n"
+        "        schedule.every(self.hours).hours.do(backup)\n"
+        "        return super().update(*args, **kwargs)\n",
+        # the loop thread is the scheduler; a job registered by a model method starts none
+        {("SK113", 11)},
+    ),
+    "scheduler-in-settings-started-through-a-dotted-module-path": (
+        "# file: backend/settings.py\n"
+        "from apscheduler.schedulers.background import BackgroundScheduler\n"
+        "SECRET_KEY = 'x'\n"
+        "scheduler = BackgroundScheduler()\n"
+        "# file: backend/wsgi.py\n"
+        "import os\n"
+        "import backend.settings\n"
+        "from django.core.wsgi import get_wsgi_application\n"
+        "application = get_wsgi_application()\n"
+        "backend.settings.scheduler.start()\n",
+        {("SK113", 5)},  # where it is started, not where it is created
+    ),
+    "event-loop-health-ticker-started-with-the-app": (
+        "# file: app/probes.py\n"
+        "import asyncio\n"
+        "import logging\n"
+        "async def event_loop_health_ticker():\n"
+        "    while True:\n"
+        "        await asyncio.sleep(5)\n"
+        "        logging.info('loop alive')\n"
+        "# file: app/main.py\n"
+        "import asyncio\n"
+        "from litestar import Litestar, get\n"
+        "from app.probes import event_loop_health_ticker\n"
+        "from app.feeds import poll_feeds\n"
+        "@get('/health')\n"
+        "def health() -> dict:\n"
+        "    return {}\n"
+        "async def on_startup() -> None:\n"
+        "    asyncio.create_task(event_loop_health_ticker())\n"
+        "    asyncio.create_task(poll_feeds())\n"
+        "app = Litestar([health], on_startup=[on_startup])\n",
+        {("SK113", 10)},  # the feed poller runs once per replica; the probe watches its own process
+    ),
+    "django-throttles-on-the-default-locmem-cache": (
+        "# file: guru/settings/base.py\n"
+        "INSTALLED_APPS = ['rest_framework', 'allauth', 'axes']\n"
+        "ACCOUNT_LOGIN_ATTEMPTS_LIMIT = 5\n"
+        "ACCOUNT_RATE_LIMITS = {'login_failed': None}\n"
+        "AXES_HANDLER = 'axes.handlers.cache.AxesCacheHandler'\n"
+        "REST_FRAMEWORK = {\n"
+        "    'DEFAULT_PAGINATION_CLASS': 'api.Pagination',\n"
+        "    'DEFAULT_THROTTLE_CLASSES': ['rest_framework.throttling.ScopedRateThrottle'],\n"
+        "}\n"
+        "# file: guru/settings/production.py\n"
+        "from .base import *\n"
+        "REST_FRAMEWORK = {'DEFAULT_THROTTLE_CLASSES': []}\n",
+        # no CACHES anywhere: Django's per-process LocMemCache; an empty throttle list limits nothing
+        {("SK109", 2), ("SK109", 4), ("SK109", 7)},
+    ),
+    "flask-socketio-sessions-keyed-by-request-sid": (
+        "from flask import Flask, request\n"
+        "from flask_socketio import SocketIO\n"
+        "app = Flask(__name__)\n"
+        "socket_io = SocketIO(app, message_queue='redis://redis:6379/0')\n"
+        "sessions = {}\n"
+        "@socket_io.on('connect')\n"
+        "def connected():\n"
+        "    sessions[request.sid] = 0\n"
+        "@socket_io.on('disconnect')\n"
+        "def disconnected():\n"
+        "    del sessions[request.sid]\n",
+        # keyed by the connection: a registry of this replica's clients, reported where they join
+        {("SK110", 8)},
+    ),
+    "event-loop-thread-a-handler-starts-once": (
+        "import asyncio\n"
+        "import threading\n"
+        "from flask import Blueprint\n"
+        "bp = Blueprint('steps', __name__)\n"
+        "_loop = None\n"
+        "sessions = {}\n"
+        "def _run_loop():\n"
+        "    global _loop\n"
+        "    _loop = asyncio.new_event_loop()\n"
+        "    sessions.clear()\n"
+        "    _loop.run_forever()\n"
+        "@bp.post('/start/<uuid>')\n"
+        "def start(uuid):\n"
+        "    if _loop is None:\n"
+        "        threading.Thread(target=_run_loop, daemon=True).start()\n"
+        "    sessions[uuid] = 'open'\n"
+        "    return ''\n",
+        # the thread's own loop object is no request state; the sessions it clears are
+        {("SK105", 10), ("SK105", 16)},
+    ),
+    "pydantic-settings-instance-changed-by-a-config-route": (
+        "# file: src/utils/settings.py\n"
+        "from pydantic_settings import BaseSettings\n"
+        "class SettingsOCR(BaseSettings):\n"
+        "    model: str = 'base'\n"
+        "settings_ocr = SettingsOCR()\n"
+        "# file: src/api/config.py\n"
+        "from fastapi import APIRouter\n"
+        "from src.utils import settings_ocr\n"
+        "router = APIRouter(prefix='/config')\n"
+        "@router.post('/')\n"
+        "async def set_config(model: str, device: str):\n"
+        "    settings_ocr.model = model\n"
+        "    if device: settings_ocr.device = device\n"
+        "    return settings_ocr.model_dump()\n"
+        "@router.post('/train')\n"
+        "async def set_train(options: dict):\n"
+        "    for key, value in options.items():\n"
+        "        setattr(settings_ocr, key, value)\n",
+        {("SK107", 6), ("SK107", 7), ("SK107", 12)},
+    ),
+    "upload-helper-takes-the-uploaded-file": (
+        "import os\n"
+        "from uuid import uuid4\n"
+        "from fastapi import UploadFile\n"
+        "async def save_upload_file(upload_file: UploadFile, sub_dir: str) -> str:\n"
+        "    path = os.path.join('/srv/uploads', sub_dir, uuid4().hex)\n"
+        "    with open(path, 'wb') as f:\n"
+        "        f.write(await upload_file.read())\n"
+        "    return path\n"
+        "def make_report(rows: list) -> str:\n"
+        "    with open('/tmp/report.csv', 'w') as f:\n"
+        "        f.write(str(rows))\n"
+        "    return '/tmp/report.csv'\n",
+        # an UploadFile parameter: the helper runs while its request is handled
+        {("SK116", 6)},
+    ),
 }
 
 
