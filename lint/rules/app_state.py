@@ -35,6 +35,8 @@ class AppStateAtRequestTime(Rule):
         r"|\b(app|application|current_app|api|server)\.\w+)\s*[-+*|/]?=(?!=)"
         r"|\.config\.(update|from_mapping|setdefault|pop|from_object)\(|setattr\(\s*settings"
         r"|\bapp\[[\"']|\.(state|ctx)\.\w+(\.\w+\(|\[)"
+        r"|\bapp\.\w+(\[[^\]\n]*\]\s*[-+*|]?=(?!=)|\.(append|add|pop|update|setdefault|remove|discard|extend"
+        r"|insert|clear|put|put_nowait|popitem|appendleft)\()"
         r"|(?i:(settings|config|conf|cfg)\w*\.\w+\s*[-+*|/]?=(?!=)|setattr\(\s*\w*(settings|config))",
         HANDLER_PATTERN,
     )
@@ -45,6 +47,16 @@ class AppStateAtRequestTime(Rule):
     )
     fix_hint = "Move the value to shared storage; set app config only at startup."
     valid = examples(
+        """
+            from fastapi import FastAPI, Request
+            app = FastAPI()
+            app.dependency_overrides[object] = object
+            app.router.routes.append(None)
+            @app.get("/")
+            def index(request: Request):
+                request.state.items.append(1)
+                return ""
+        """,
         """
             from time import time
             from core.models import Config
@@ -137,6 +149,19 @@ class AppStateAtRequestTime(Rule):
         """,
     )
     invalid = examples(
+        """
+            from aiohttp import web
+            class NewGame(web.View):
+                async def post(self):
+                    game = object()
+                    self.request.app.games[id(game)] = game
+                    return web.Response()
+            def make_app():
+                app = web.Application()
+                app.games = {}
+                app.router.add_view("/new", NewGame)
+                return app
+        """,
         """
             # file: app/api/config.py
             from fastapi import APIRouter
