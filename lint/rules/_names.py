@@ -50,6 +50,8 @@ JOB_NAMES = re.compile(r"(?i)job|task|result|status|progress|queue|pending|work"
 CACHE_NAMES = re.compile(r"(?i)cache|memo")
 _LOGIN_SESSIONS = re.compile(r"(?i)^_*(admin|user|login|auth)_sessions?$")
 _SESSIONS = re.compile(r"(?i)^_*sessions?$")
+_SESSION_CLASS = re.compile(r"(?i)^_*(user|login|auth|admin)?_?sessions?_?(manager|store|storage|registry)?$")
+_TOKENS = re.compile(r"(?i)^_*(access_|auth_|api_|session_)?tokens?$")
 
 
 def session_store(name: str) -> bool:
@@ -61,9 +63,11 @@ def session_store(name: str) -> bool:
     owner, _, attr = base.rpartition(".")
     if _LOGIN_SESSIONS.search(attr):
         return True
+    if owner == "app" and _TOKENS.search(attr):
+        return True  # ``app.token.append(token)``: the app's own list of issued login tokens
     if not _SESSIONS.search(attr):
         return False
-    return owner == "app" or "session" in owner.rpartition(".")[2].lower()
+    return owner == "app" or _SESSION_CLASS.search(owner.rpartition(".")[2]) is not None
 #: Names of data about a cache, not a cache: ``memcache_stat``, ``cache_config``, ``cache_hits``.
 ABOUT_CACHE = re.compile(
     r"(?i)(cache|memo)\w*_(stats?|statistics|config|conf|cfg|settings|counters?|counts?|metrics|info|hits"

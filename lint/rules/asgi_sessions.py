@@ -43,7 +43,8 @@ class AsgiMemorySessions(Rule):
         r"MemoryStore|InMemory|ServerSideSessionConfig|SimpleCookieStorage|FileStore|\bstores\s*="
         # a container of login sessions changed (``request_time_mutations``), not ``request.session``
         r"|(?<!request\.)\b(?i:\w*sessions?)(\[[^\]\n]*\]\s*=(?!=)|\.(append|add|pop|update|setdefault|remove"
-        r"|discard|clear)\()",
+        r"|discard|clear)\()"
+        r"|\bapp\.\w*tokens?(\[|\.(append|add|pop|update|setdefault|remove|discard|clear)\()",
     )
     message = (
         "server-side sessions held in process memory vanish when the next request reaches another "

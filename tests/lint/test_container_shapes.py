@@ -245,6 +245,39 @@ CASES: dict[str, tuple[str, set[tuple[str, int]]]] = {
         "    db_session.append(1)\n",
         {("SK110", 9), ("SK105", 10)},
     ),
+    "login-tokens-on-the-app": (
+        "from fastapi import FastAPI\n"
+        "app = FastAPI()\n"
+        "app.token = []\n"
+        "@app.post('/login')\n"
+        "def login(token: str):\n"
+        "    app.token.append(token)\n"
+        "    return ''\n",
+        {("SK302", 6)},
+    ),
+    # Game objects made straight into a module-level dict, their class imported through its
+    # package (``from models import Game``, no ``models/__init__.py`` among the files): the
+    # methods the handlers call change process-wide state.
+    "objects-made-into-a-container-change-themselves": (
+        "# file: api/models/game.py\n"
+        "class Game:\n"
+        "    def __init__(self, key):\n"
+        "        self.users = {}\n"
+        "    def add_user(self, name):\n"
+        "        self.users[name] = 1\n"
+        "# file: api/controller.py\n"
+        "from flask import request\n"
+        "from flask_socketio import emit\n"
+        "from models import Game\n"
+        "from api import socketio\n"
+        "games = {}\n"
+        "@socketio.on('join')\n"
+        "def join(data):\n"
+        "    if data['key'] not in games:\n"
+        "        games[data['key']] = Game(data['key'])\n"
+        "    games[data['key']].add_user(data['name'])\n",
+        {("SK105", 5), ("SK105", 9)},
+    ),
     # The framework's own attributes, set up at startup, and request.state: not app state.
     "framework-attributes-at-startup": (
         "from fastapi import FastAPI, Request\n"
