@@ -278,6 +278,33 @@ CASES: dict[str, tuple[str, set[tuple[str, int]]]] = {
         "    games[data['key']].add_user(data['name'])\n",
         {("SK105", 5), ("SK105", 9)},
     ),
+    # The app object under another name, imported by the routes module.
+    "app-object-under-another-name": (
+        "# file: app/__init__.py\n"
+        "from flask import Flask\n"
+        "webserver = Flask(__name__)\n"
+        "webserver.job_counter = 1\n"
+        "# file: app/routes.py\n"
+        "from app import webserver\n"
+        "@webserver.route('/api/jobs', methods=['POST'])\n"
+        "def submit():\n"
+        "    job_id = webserver.job_counter\n"
+        "    webserver.job_counter += 1\n"
+        "    webserver.tasks_runner.submitted += 1\n"
+        "    webserver.tasks_runner.jobs[job_id] = 'running'\n"
+        "    webserver.history.append(job_id)\n"
+        "    return str(job_id)\n",
+        {("SK107", 5), ("SK107", 6), ("SK107", 7), ("SK107", 8)},
+    ),
+    "blueprint-routes-read-only": (
+        "from flask import Blueprint\n"
+        "bp = Blueprint('jobs', __name__)\n"
+        "@bp.route('/jobs')\n"
+        "def jobs():\n"
+        "    total = bp.name\n"
+        "    return total\n",
+        set(),
+    ),
     # The framework's own attributes, set up at startup, and request.state: not app state.
     "framework-attributes-at-startup": (
         "from fastapi import FastAPI, Request\n"
