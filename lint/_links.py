@@ -216,7 +216,32 @@ def _instances(data: bytes, imported: dict[str, tuple[str, str]]) -> list[list[s
             found.add(imported[name])
         elif name in local:
             found.add(("", name))
+    for match in _STORED_INSTANCE.finditer(data):
+        # ``games[key] = Game(key)``, ``rooms.append(Room(code))``: made straight into a container
+        holder, name = match.group(1) or match.group(2), match.group(3).decode()
+        if not _module_level(data, holder, imported):
+            continue
+        if name in imported and imported[name][1]:
+            found.add(imported[name])
+        elif name in local:
+            found.add(("", name))
     return sorted([m, c] for m, c in found)
+
+
+#: ``games[key] = Game(key)``, ``rooms.append(Room(code))``: an instance stored into a container.
+_STORED_INSTANCE = re.compile(
+    rb"^[ \t]+(?:(\w+)\[(?:[^\[\]\n]|\[[^\]\n]*\])+\][ \t]*=[ \t]*"
+    rb"|(\w+)\.(?:append|add|setdefault\([^,\n]+,)[ \t]*\(?)"
+    rb"([A-Z]\w*)[ \t]*\(",
+    re.M,
+)
+
+
+def _module_level(data: bytes, holder: bytes, imported: dict[str, tuple[str, str]]) -> bool:
+    """``holder`` is bound at module level in this file or imported from another module."""
+    return holder.decode() in imported or (
+        re.search(rb"(?m)^" + re.escape(holder) + rb"\b[ \t]*(:[^=\n]+)?=", data) is not None
+    )
 
 
 #: ``ROOMS[code] = room``: a name stored under a key of a container.
@@ -372,7 +397,7 @@ def reached(
             if ":" in function:
                 place = _imported_container(facts, index, children, path, function)
             else:
-                made = made or _instances_and_callers(facts, index)
+                made = made or _instances_and_callers(facts, index, children)
                 place = _instantiated(made, path, function)
             if place is not None:
                 out[(path, function)] = place
@@ -453,10 +478,13 @@ def _instantiated(made: tuple[set[tuple[str, str]], dict[str, str]], path: str, 
 
 
 def _instances_and_callers(
-    facts: Mapping[str, Mapping[str, Any]], index: Mapping[str, list[str]]
+    facts: Mapping[str, Mapping[str, Any]],
+    index: Mapping[str, list[str]],
+    children: Mapping[str, list[str]] | None = None,
 ) -> tuple[set[tuple[str, str]], dict[str, str]]:
     """``(defining file, class)`` of every class some module instantiates into a lasting place, and
-    the first request-handling module calling each method name."""
+    the first request-handling module calling each method name. A class imported from a package
+    (``from models import Game``) may be defined in any of the package's own modules."""
     made: set[tuple[str, str]] = set()
     callers: dict[str, str] = {}
     for importer, own in sorted(facts.items()):
@@ -464,7 +492,9 @@ def _instances_and_callers(
             if module == "":
                 made.add((importer, name))
             else:
-                made.update((defining, name) for defining in index.get(absolute(importer, module), ()))
+                place = absolute(importer, module)
+                found = index.get(place) or (children or {}).get(place, [])
+                made.update((defining, name) for defining in found)
         for method in own.get("methods", ()):
             callers.setdefault(method, importer)
     # Helpers that handlers reach (``views -> services.remove_room() -> rooms.remove(...)``).

@@ -8,7 +8,7 @@ from typing import Protocol, TypeVar
 import libcst as cst
 
 from sessionkit.lint._context import FileContext
-from sessionkit.lint.rules._names import SOCKET_VALUE
+from sessionkit.lint.rules._names import CONNECTION_ID, SOCKET_VALUE
 
 
 class _Change(Protocol):
@@ -31,6 +31,25 @@ def socket_value(node: cst.CSTNode) -> bool:
     if isinstance(node, cst.Attribute):
         return node.attr.value == "sid" and isinstance(node.value, cst.Name) and node.value.value == "request"
     return isinstance(node, cst.Name) and SOCKET_VALUE.search(node.value) is not None
+
+
+def connection_id(node: cst.CSTNode) -> bool:
+    """An id naming a connection rather than the connection itself: ``sid``, ``player_sid``,
+    Flask-SocketIO's ``request.sid``."""
+    if isinstance(node, cst.Attribute):
+        return node.attr.value == "sid" and isinstance(node.value, cst.Name) and node.value.value == "request"
+    return isinstance(node, cst.Name) and CONNECTION_ID.search(node.value) is not None
+
+
+def record_field(node: cst.BaseExpression) -> bool:
+    """``room["answers"]``, ``rooms[code]["players"][i]``: a named field of a record is in the
+    subscript chain (the record holds game or chat state; an id stored there is one of its fields)."""
+    while isinstance(node, cst.Subscript):
+        index = node.slice[0].slice if len(node.slice) == 1 else None
+        if isinstance(index, cst.Index) and isinstance(index.value, cst.SimpleString):
+            return True
+        node = node.value
+    return False
 
 
 def removes_entry(node: cst.CSTNode) -> bool:

@@ -29,7 +29,6 @@ from sessionkit.lint.rules._containers import (
 )
 from sessionkit.lint.rules._names import (
     APP_HELD,
-    CACHE_NAMES,
     FAN_OUT,
     GROUP_NAMES,
     JOB_NAMES,
@@ -37,12 +36,20 @@ from sessionkit.lint.rules._names import (
     PUSH_NAMES,
     WS_NAMES,
     app_held,
+    cache_named,
     puts_message,
+    session_store,
     starts_job,
 )
-from sessionkit.lint.rules._registry import registrations, socket_value, takes_websocket
+from sessionkit.lint.rules._registry import (
+    connection_id,
+    record_field,
+    registrations,
+    socket_value,
+    takes_websocket,
+)
 
-Role = Literal["state", "websocket", "jobs", "cache", "app"]
+Role = Literal["state", "websocket", "jobs", "cache", "app", "sessions"]
 
 
 @dataclass(frozen=True)
@@ -88,6 +95,9 @@ def request_time_mutations(ctx: FileContext) -> list[Mutation]:
         out = [
             Mutation(m.node, m.name, "websocket", m.deferred)
             if m.name in registries and m.role in ("state", "app")
+            # a matchmaking ``queue`` of player records: game state, not a job queue
+            else Mutation(m.node, m.name, "state", m.deferred)
+            if m.role == "jobs" and m.name.partition("[")[0] in collector.member_lists
             else m
             for m in collector.found
         ]
@@ -127,6 +137,10 @@ class _Mutations:
         self.through_class = through_class
         self.found: list[Mutation] = []
         self.seen: set[tuple[str, int, bool]] = set()
+        #: Containers whose entries are records of a connection (``{"sid": sid, "name": n}``):
+        #: players or members waiting, not jobs, even in a container named ``queue``.
+        self.member_lists: set[str] = set()
+        self._member_record = False
         self.singletons = singletons(ctx.module)
         #: Classes (and their module-level instances) with a fan-out method: a pub/sub registry.
         self.fan_out: set[str] = set()
@@ -204,6 +218,8 @@ class _Mutations:
         name = attr if attr is not None else self.ctx.module_binding(name_node)
         if name is None or name not in self.containers:
             return
+        if self._member_record:
+            self.member_lists.add(name)
         kind, name = self.containers[name], name + part
         functions = self.ctx.enclosing_functions(where)
         role = self._role_of(name, kind, where, added)
@@ -269,6 +285,8 @@ class _Mutations:
         if key in self.seen:
             return
         self.seen.add(key)
+        if self._member_record:
+            self.member_lists.add(name.value)
         role = self._role_of(name.value + part, "container", where, added)
         held = origin[1] + part.partition("[]")[0]  # the name the defining module lists
         self.found.append(Mutation(where, name.value + part, role, f"{origin[0]}:{held}"))
@@ -302,10 +320,22 @@ class _Mutations:
         head, _, tail = name.partition(".")
         # ``QuizCache._cache`` is a cache; ``AttemptCache._active`` (a class named for what the
         # author thinks it is) holds state: a class's attribute is judged by its own name.
-        if kind == "cache" or CACHE_NAMES.search(tail if head[:1].isupper() and tail else name):
+        if kind == "cache" or cache_named(tail if head[:1].isupper() and tail else name):
             return "cache"
         if PUSH_NAMES.search(name):
             return "websocket"
+        if (
+            session_store(name)
+            # keyed by a connection (``request.sid``, ``ws``); a local ``sid`` is a session id
+            and not (
+                added is not None
+                and socket_value(added)
+                and not (isinstance(added, cst.Name) and connection_id(added))
+            )
+            # a websocket consumer's ``sessions`` are its live editing sessions, not logins
+            and not takes_websocket(self.ctx, where)
+        ):
+            return "sessions"  # ``admin_sessions[sid] = {...}``: login sessions kept in process memory
         owner, _, attr = name.rpartition(".")
         if WS_NAMES.search(attr) and (owner in self.fan_out or (owner, attr) in self.sent_to):
             return "websocket"  # ``Broker.connections`` of a class with ``publish()``
@@ -336,13 +366,24 @@ class _Mutations:
             outer = self.ctx.parents.get(parent) if isinstance(parent, cst.Attribute) else None
             if isinstance(outer, cst.Call):
                 added = next((a.value for a in outer.args if socket_value(a.value)), added)
+            self._member_record = isinstance(added, cst.Dict) and any(
+                isinstance(e, cst.DictElement) and connection_id(e.value) for e in added.elements
+            )
             self._hit(func.value, node, added)
+            self._member_record = False
 
     def _target(self, target: cst.BaseExpression, where: cst.CSTNode, added: cst.CSTNode | None) -> None:
         if isinstance(target, cst.Subscript):
             key = target.slice[0].slice if len(target.slice) == 1 else None
-            if isinstance(key, cst.Index) and socket_value(key.value):
+            if isinstance(key, cst.Index) and socket_value(key.value) and not record_field(target.value):
                 added = key.value  # ``last_seen[ws] = now``: per-connection data of a registry
+            elif added is not None and connection_id(added) and record_field(target):
+                # ``room["host"] = sid``, ``rooms[c]["answers"][sid] = a``: a field of a room's
+                # record (game state) holds a connection's id; the rooms are not a registry
+                self._member_record = True
+                self._hit(target.value, where, None)
+                self._member_record = False
+                return
             held = app_held(target)
             if held is not None and self.ctx.is_request_time(where):
                 # ``request.app["counter"] += 1``: the application object's own entry changes
@@ -352,7 +393,8 @@ class _Mutations:
             self._hit(target.value, where, added)
         elif isinstance(target, cst.Attribute):
             if self._element_of(target.value, where) is not None:  # ``room.started = True``
-                self._hit(target, where, added)
+                # ``room.host = sid``: a field of the element holds a connection's id
+                self._hit(target, where, None if added is not None and connection_id(added) else added)
             else:
                 self._rebind(target, where)
 
@@ -393,7 +435,13 @@ class _Mutations:
         if key in self.seen:
             return
         self.seen.add(key)
-        role: Role = "cache" if CACHE_NAMES.search(name) else "state"
+        role: Role = (
+            "cache"
+            if cache_named(name)
+            else "sessions"
+            if session_store(name)
+            else "state"
+        )
         self.found.append(Mutation(where, name, role, deferred))
 
     def visit_Assign(self, node: cst.Assign) -> None:

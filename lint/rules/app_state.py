@@ -8,6 +8,7 @@ import libcst as cst
 
 from sessionkit.lint._rule import Rule, examples
 from sessionkit.lint._vocab import HANDLER_PATTERN, REQUEST_PARAM_NAMES
+from sessionkit.lint.rules._names import APP_OWN_ATTRIBUTES, MUTATORS
 from sessionkit.lint.rules._state import request_time_mutations
 
 APP_NAMES = frozenset({"app", "application", "current_app", "api", "server"})
@@ -15,6 +16,9 @@ APP_NAMES = frozenset({"app", "application", "current_app", "api", "server"})
 #: ``from src.utils import settings_ocr``): one instance per process, read by every request.
 SETTINGS_OBJECT = re.compile(r"(?i)(^|_)(settings|config|conf|cfg)(_|$)")
 SETTINGS = frozenset({"django.conf.settings"})
+#: Decorators that route a request to a handler: ``@<owner>.route(...)``, ``@<owner>.post(...)``.
+ROUTE_VERBS = frozenset({"route", "get", "post", "put", "patch", "delete", "websocket"})
+QUEUE_PUTS = frozenset({"put", "put_nowait"})
 CONFIG_MUTATORS = frozenset({"update", "from_mapping", "setdefault", "pop", "from_object"})
 
 
@@ -35,6 +39,12 @@ class AppStateAtRequestTime(Rule):
         r"|\b(app|application|current_app|api|server)\.\w+)\s*[-+*|/]?=(?!=)"
         r"|\.config\.(update|from_mapping|setdefault|pop|from_object)\(|setattr\(\s*settings"
         r"|\bapp\[[\"']|\.(state|ctx)\.\w+(\.\w+\(|\[)"
+        r"|\bapp\.\w+(\[[^\]\n]*\]\s*[-+*|]?=(?!=)|\.(append|add|pop|update|setdefault|remove|discard|extend"
+        r"|insert|clear|put|put_nowait|popitem|appendleft)\()"
+        # an attribute of the object the handlers are routed through, whatever its name
+        r"|(?ms:^@(?P<router>\w+)\.(?:route|get|post|put|patch|delete|websocket)\("
+        r".*?^[ \t]+(?:\w+[ \t]*=[ \t]*)?(?P=router)(?:\.\w+)+(?:\[[^\]\n]*\])?"
+        r"[ \t]*([-+*|/]?=(?!=)|\.\w+\())"
         r"|(?i:(settings|config|conf|cfg)\w*\.\w+\s*[-+*|/]?=(?!=)|setattr\(\s*\w*(settings|config))",
         HANDLER_PATTERN,
     )
@@ -45,6 +55,16 @@ class AppStateAtRequestTime(Rule):
     )
     fix_hint = "Move the value to shared storage; set app config only at startup."
     valid = examples(
+        """
+            from fastapi import FastAPI, Request
+            app = FastAPI()
+            app.dependency_overrides[object] = object
+            app.router.routes.append(None)
+            @app.get("/")
+            def index(request: Request):
+                request.state.items.append(1)
+                return ""
+        """,
         """
             from time import time
             from core.models import Config
@@ -137,6 +157,31 @@ class AppStateAtRequestTime(Rule):
         """,
     )
     invalid = examples(
+        """
+            # file: app/__init__.py
+            from flask import Flask
+            webserver = Flask(__name__)
+            webserver.job_counter = 1
+            # file: app/routes.py
+            from app import webserver
+            @webserver.route("/api/jobs", methods=["POST"])
+            def submit():
+                webserver.job_counter += 1
+                return ""
+        """,
+        """
+            from aiohttp import web
+            class NewGame(web.View):
+                async def post(self):
+                    game = object()
+                    self.request.app.games[id(game)] = game
+                    return web.Response()
+            def make_app():
+                app = web.Application()
+                app.games = {}
+                app.router.add_view("/new", NewGame)
+                return app
+        """,
         """
             # file: app/api/config.py
             from fastapi import APIRouter
@@ -248,12 +293,44 @@ class AppStateAtRequestTime(Rule):
             return self.ctx.module_binding(node) is not None or self.ctx.refers_to(
                 node, {"flask.current_app"}
             )
-        return False
+        return isinstance(node, cst.Name) and node.value in self._route_owners()
+
+    def _route_owners(self) -> frozenset[str]:
+        """Names this module's handlers are routed through, whatever they are called
+        (``@webserver.route(...)`` on ``from app import webserver``): the application object."""
+        cached = self.ctx.memo.get("route_owners")
+        if isinstance(cached, frozenset):
+            return cached
+        found: set[str] = set()
+        for stmt in self.ctx.module.body:
+            if not isinstance(stmt, cst.FunctionDef):
+                continue
+            for decorator in stmt.decorators:
+                call = decorator.decorator
+                func = call.func if isinstance(call, cst.Call) else None
+                if (
+                    isinstance(func, cst.Attribute)
+                    and isinstance(func.value, cst.Name)
+                    and func.attr.value in ROUTE_VERBS
+                    and func.value.value not in APP_NAMES
+                ):
+                    found.add(func.value.value)
+        out = frozenset(found)
+        self.ctx.memo["route_owners"] = out
+        return out
 
     def _app_target(self, target: cst.BaseExpression) -> str | None:
         if isinstance(target, cst.Attribute):
             owner = target.value
             if self._app_object(owner):
+                return f"`{self.ctx.module.code_for_node(target)}` assigned"
+            if (
+                isinstance(owner, cst.Attribute)
+                and isinstance(owner.value, cst.Name)
+                and owner.value.value in self._route_owners()
+                and owner.attr.value not in APP_OWN_ATTRIBUTES
+            ):
+                # ``webserver.tasks_runner.job_counter += 1``: an object the app keeps
                 return f"`{self.ctx.module.code_for_node(target)}` assigned"
             if (
                 isinstance(owner, cst.Attribute)
@@ -267,6 +344,8 @@ class AppStateAtRequestTime(Rule):
                 return f"`{self.ctx.module.code_for_node(target)}` (a process-wide settings object) assigned"
         if isinstance(target, cst.Subscript):
             owner = target.value
+            if self._kept_by_router(owner):
+                return f"`{self.ctx.module.code_for_node(owner)}[...]` assigned"
             if (
                 isinstance(owner, cst.Attribute)
                 and owner.attr.value in {"config", "extensions"}
@@ -310,8 +389,28 @@ class AppStateAtRequestTime(Rule):
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         self._check(node, [node.target])
 
+    def _kept_by_router(self, node: cst.BaseExpression) -> bool:
+        """``webserver.jobs``, ``webserver.tasks_runner.jobs``: a container the application object
+        keeps, reached through the name the handlers are routed through (see ``_route_owners``)."""
+        depth = 0
+        while isinstance(node, cst.Attribute) and depth < 2:
+            inner = node.value
+            if isinstance(inner, cst.Name):
+                return node.attr.value not in APP_OWN_ATTRIBUTES and inner.value in self._route_owners()
+            node, depth = inner, depth + 1
+        return False
+
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
+        if (
+            isinstance(func, cst.Attribute)
+            and func.attr.value in MUTATORS - QUEUE_PUTS  # a job queue's put is SK115's
+            and self._kept_by_router(func.value)
+            and self.ctx.is_request_time(node)
+        ):
+            kept = self.ctx.module.code_for_node(func.value)
+            self.report(node, f"`{kept}` changed at request time")
+            return
         if isinstance(func, cst.Attribute) and func.attr.value in CONFIG_MUTATORS:
             owner = func.value
             if (

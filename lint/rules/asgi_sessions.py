@@ -9,6 +9,7 @@ import libcst as cst
 from sessionkit.lint._rule import STARLETTE_STORE, Facts, Rule, examples
 from sessionkit.lint._types import Finding
 from sessionkit.lint.rules._litestar import SESSION_CONFIGS, registry, store_name
+from sessionkit.lint.rules._state import request_time_mutations
 
 ASGI_MEMORY_STORES = frozenset(
     {
@@ -38,13 +39,28 @@ class AsgiMemorySessions(Rule):
     category = "local-sessions"
     severity = "error"
     remedy = "externalize"
-    prefilter = (r"MemoryStore|InMemory|ServerSideSessionConfig|SimpleCookieStorage|FileStore|\bstores\s*=",)
+    prefilter = (
+        r"MemoryStore|InMemory|ServerSideSessionConfig|SimpleCookieStorage|FileStore|\bstores\s*="
+        # a container of login sessions changed (``request_time_mutations``), not ``request.session``
+        r"|(?<!request\.)\b(?i:\w*sessions?)(\[[^\]\n]*\]\s*=(?!=)|\.(append|add|pop|update|setdefault|remove"
+        r"|discard|clear)\()"
+        r"|\bapp\.\w*tokens?(\[|\.(append|add|pop|update|setdefault|remove|discard|clear)\()",
+    )
     message = (
         "server-side sessions held in process memory vanish when the next request reaches another "
         f"replica; {STARLETTE_STORE} (Litestar: register a RedisStore under `stores=`)"
     )
     fix_hint = "Use a Redis-backed session store shared by all replicas."
     valid = examples(
+        """
+            from fastapi import FastAPI
+            app = FastAPI()
+            sessions = {}
+            sessions["boot"] = 1
+            @app.get("/")
+            def index(session_id: str):
+                return sessions.get(session_id)
+        """,
         """
             from litestar import Litestar
             from litestar.middleware.session.server_side import ServerSideSessionConfig
@@ -103,6 +119,17 @@ class AsgiMemorySessions(Rule):
         """,
     )
     invalid = examples(
+        """
+            import secrets
+            from fastapi import FastAPI
+            app = FastAPI()
+            admin_sessions = {}
+            @app.post("/login")
+            def login(user: str):
+                sid = secrets.token_hex(8)
+                admin_sessions[sid] = {"user": user}
+                return sid
+        """,
         """
             from litestar import Litestar
             from litestar.middleware.session.server_side import ServerSideSessionConfig
@@ -163,6 +190,10 @@ class AsgiMemorySessions(Rule):
     )
 
     def visit_Module(self, node: cst.Module) -> None:
+        for mutation in request_time_mutations(self.ctx):
+            if mutation.role == "sessions":
+                subject = f"login sessions kept in the in-process container `{mutation.name}`"
+                self.report_request_time(mutation.node, subject, mutation.deferred)
         registered = registry(self.ctx)
         if registered:
             self.ctx.facts["litestar_stores"] = sorted({entry.name for entry in registered})

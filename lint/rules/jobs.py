@@ -32,6 +32,16 @@ class InMemoryJobQueue(Rule):
     fix_hint = "Enqueue with RQ/Celery/arq and store job status in Redis."
     valid = examples(
         """
+            from flask import Flask, request
+            from flask_socketio import SocketIO
+            app = Flask(__name__)
+            socketio = SocketIO(app, message_queue="redis://r")
+            queue = []
+            @socketio.on("join_queue")
+            def join_queue(name):
+                queue.append({"sid": request.sid, "name": name})
+        """,
+        """
             import asyncio
             from fastapi import FastAPI, WebSocket
             app = FastAPI()

@@ -18,12 +18,23 @@ CONTAINER_PREFILTER = (
     rf"|{VIEW_CLASS_PATTERN}"
     # a container the application object holds (aiohttp ``app["k"]``/``app[KEY]``, ``app.state.k``,
     # Sanic ``app.ctx.k``)
-    r"|\bapp(\[([\"']|\w+\])|\.(state|ctx)\.)"
+    r"|\bapp(\[([\"']|\w+\])|\.(state|ctx)\.|[\"']\]\.state\.)"
+    # ... or as a plain attribute of its own (``request.app.games[gid] = game``)
+    r"|\bapp\.\w+(\[[^\]\n]*\]\s*[-+*|]?=(?!=)|\.(append|add|pop|update|setdefault|remove|discard|extend|insert"
+    r"|clear|put|put_nowait|popitem|appendleft)\()"
     # a container an object keeps on itself (a registry class other modules instantiate)
     r"|\bself\.\w+\s*(:[^=\n]+)?=\s*(\[\]|\{\}|[\w.]*(dict|list|set|Dict|Counter|deque|Queue|Cache)\()"
     # a class attribute changed in a classmethod (``cls._cache[key] = value``)
     r"|\bcls\.\w+(\[[^\]\n]*\]\s*[-+*|]?=(?!=)|\.(append|extend|add|update|pop|setdefault|remove|discard"
-    r"|clear|insert|put|put_nowait|popitem|appendleft)\()",
+    r"|clear|insert|put|put_nowait|popitem|appendleft)\()"
+    # a constant-named container (perhaps imported) changed in a function, whatever binds it
+    r"|^[ \t]+[A-Z][A-Z0-9_]+(\[[^\]\n]*\]\s*=(?!=)|\.(append|add|pop|update|setdefault|remove"
+    r"|discard|extend|insert|clear)\()"
+    # a counter kept in a (perhaps imported) dict: ``stats["hits"] += 1`` in a function
+    r"|^[ \t]+[a-z_]\w*\[[\"'][^\]\n]*\]\s*[-+]="
+    # names imported from the project's own state module (``from state import rooms, queue``)
+    r"|^from[ \t]+[\w.]*\b(state|states|store|stores|globals?|global_vars|shared|memory|registry|runtime)"
+    r"[ \t]+import\b",
 )
 
 
@@ -185,6 +196,44 @@ class ModuleStateMutation(Rule):
         """,
     )
     invalid = examples(
+        """
+            # file: state.py
+            queue = []
+            # file: lobby.py
+            from flask import request
+            from extensions import socketio
+            from state import queue
+            @socketio.on("join_queue")
+            def join_queue(name):
+                queue.append({"sid": request.sid, "name": name})
+        """,
+        """
+            from flask import Flask, request
+            from flask_socketio import SocketIO
+            app = Flask(__name__)
+            socketio = SocketIO(app, message_queue="redis://r")
+            rooms = {}
+            @socketio.on("create")
+            def create(code):
+                rooms[code] = {"hostId": request.sid, "players": []}
+            @socketio.on("answer")
+            def answer(code, choice):
+                rooms[code]["answers"][request.sid] = choice
+        """,
+        """
+            # file: constants.py
+            VOTES = []
+            # file: create_app.py
+            from flask import Flask
+            from constants import VOTES
+            def create_app():
+                app = Flask(__name__)
+                @app.post("/vote")
+                def vote():
+                    VOTES.append(1)
+                    return ""
+                return app
+        """,
         """
             import socketio
             sio = socketio.AsyncServer()

@@ -144,6 +144,19 @@ class WebsocketRegistry(Rule):
     )
     invalid = examples(
         """
+            # file: constants.py
+            CHAT_CONNECTIONS = {}
+            # file: create_app.py
+            from sanic import Sanic
+            from constants import CHAT_CONNECTIONS
+            def create_app():
+                app = Sanic("chat")
+                @app.websocket("/chat")
+                async def chat(request, ws):
+                    CHAT_CONNECTIONS[request.ctx.session.sid] = ws
+                return app
+        """,
+        """
             from flask import Flask, request
             from flask_socketio import SocketIO
             app = Flask(__name__)
