@@ -1,0 +1,44 @@
+"""I/O and process shapes (local files, media, background work, schedulers, databases) seen in real
+apps, with the findings expected for them decided by reading the code.
+
+Each case is a short reproduction written for the test, not a copy of an app's code.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import lint_snippet
+
+CASES: dict[str, tuple[str, set[tuple[str, int]]]] = {
+    "local-default-storage-reports-the-media-root-it-writes-under": (
+        "# file: site/settings.py\n"
+        'MEDIA_ROOT = BASE_DIR / "media"\n'
+        "STORAGES = {\n"
+        '    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},\n'
+        '    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},\n'
+        "}\n"
+        "# file: docs/models.py\n"
+        "from django.db import models\n"
+        "class Doc(models.Model):\n"
+        '    file = models.FileField(upload_to="docs/")\n',
+        {("SK216", 1), ("SK216", 3)},
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_io_shape(name: str) -> None:
+    source, expected = CASES[name]
+    found = {(f.code, f.line) for f in lint_snippet(source)}
+    assert found == expected
+
+
+def test_caches_set_to_an_empty_dict_does_not_crash_the_project_phase() -> None:
+    source = (
+        "# file: site/settings.py\n"
+        "CACHES = {}\n"
+        'SESSION_ENGINE = "django.contrib.sessions.backends.cache"\n'
+    )
+    codes = [f.code for f in lint_snippet(source)]
+    assert not [c for c in codes if c.startswith("SK0")]
