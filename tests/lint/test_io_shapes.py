@@ -42,3 +42,40 @@ def test_caches_set_to_an_empty_dict_does_not_crash_the_project_phase() -> None:
     )
     codes = [f.code for f in lint_snippet(source)]
     assert not [c for c in codes if c.startswith("SK0")]
+
+
+def test_a_game_loop_thread_started_by_a_socket_event_is_reported() -> None:
+    source = (
+        "import threading\n"
+        "from flask_socketio import SocketIO\n"
+        "socketio = SocketIO()\n"
+        "GAME = None\n"
+        "@socketio.on('createGame')\n"
+        "def create_game(data):\n"
+        "    threading.Thread(target=game_thread, args=[data]).start()\n"
+        "def game_thread(data):\n"
+        "    global GAME\n"
+        "    socketio.sleep(25)\n"
+        "    GAME = make_game(data)\n"
+        "@socketio.on('state')\n"
+        "def state():\n"
+        "    return GAME.state\n"
+    )
+    assert {(f.code, f.line) for f in lint_snippet(source)} >= {("SK114", 7)}
+
+
+def test_a_request_time_task_that_waits_but_writes_only_its_own_locals_is_not_reported() -> None:
+    source = (
+        "import asyncio\n"
+        "import socketio\n"
+        "sio = socketio.AsyncServer()\n"
+        "async def remind(sid):\n"
+        "    await sio.sleep(60)\n"
+        "    payload = {}\n"
+        "    payload['text'] = 'still there?'\n"
+        "    await sio.emit('reminder', payload, to=sid)\n"
+        "@sio.event\n"
+        "async def join(sid, data):\n"
+        "    sio.start_background_task(remind, sid)\n"
+    )
+    assert "SK114" not in {f.code for f in lint_snippet(source)}
