@@ -24,6 +24,40 @@ CASES: dict[str, tuple[str, set[tuple[str, int]]]] = {
         '    file = models.FileField(upload_to="docs/")\n',
         {("SK216", 1), ("SK216", 3)},
     ),
+    "request-time-folder-with-no-write-beside-it": (
+        "from pathlib import Path\n"
+        "from flask import Flask\n"
+        "app = Flask(__name__)\n"
+        'UPLOADS = Path("uploads")\n'
+        '@app.post("/folders/<name>")\n'
+        "def new_folder(name):\n"
+        "    folder_path = UPLOADS / name\n"
+        "    folder_path.mkdir(exist_ok=True)\n"
+        "    return str(folder_path)\n",
+        {("SK116", 8)},
+    ),
+    "request-time-folder-next-to-the-write-is-reported-once": (
+        "import os\n"
+        "from flask import Flask, request\n"
+        "app = Flask(__name__)\n"
+        '@app.post("/up")\n'
+        "def up():\n"
+        '    os.makedirs("uploads", exist_ok=True)\n'
+        '    request.files["f"].save(os.path.join("uploads", "x"))\n'
+        '    return ""\n',
+        {("SK116", 7)},
+    ),
+    "request-time-scratch-folder-and-remote-mkdir": (
+        "import os\n"
+        "from flask import Flask\n"
+        "app = Flask(__name__)\n"
+        '@app.post("/x")\n'
+        "def x():\n"
+        '    os.makedirs("/tmp/work", exist_ok=True)\n'
+        '    sftp.mkdir("remote/dir")\n'
+        '    return ""\n',
+        set(),
+    ),
 }
 
 
@@ -36,9 +70,7 @@ def test_io_shape(name: str) -> None:
 
 def test_caches_set_to_an_empty_dict_does_not_crash_the_project_phase() -> None:
     source = (
-        "# file: site/settings.py\n"
-        "CACHES = {}\n"
-        'SESSION_ENGINE = "django.contrib.sessions.backends.cache"\n'
+        '# file: site/settings.py\nCACHES = {}\nSESSION_ENGINE = "django.contrib.sessions.backends.cache"\n'
     )
     codes = [f.code for f in lint_snippet(source)]
     assert not [c for c in codes if c.startswith("SK0")]
