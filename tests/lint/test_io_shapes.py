@@ -58,6 +58,16 @@ CASES: dict[str, tuple[str, set[tuple[str, int]]]] = {
         '    return ""\n',
         set(),
     ),
+    "loguru-sink-built-as-a-path": (
+        "from pathlib import Path\n"
+        "from loguru import logger\n"
+        "def config_logging():\n"
+        '    log_path = Path.cwd().joinpath("logfile").joinpath("app_log.log")\n'
+        '    logger.add(log_path, rotation="10 MB")\n'
+        "    logger.add(sys.stderr)\n"
+        '    logger.add(f"logs/{NAME}.log")\n',
+        {("SK316", 5), ("SK316", 7)},
+    ),
 }
 
 
