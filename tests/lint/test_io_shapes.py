@@ -121,3 +121,39 @@ def test_a_request_time_task_that_waits_but_writes_only_its_own_locals_is_not_re
         "    sio.start_background_task(remind, sid)\n"
     )
     assert "SK114" not in {f.code for f in lint_snippet(source)}
+
+
+def test_a_job_added_per_request_is_reported_unless_a_shared_job_store_is_set_up() -> None:
+    views = (
+        "# file: bot/views.py\n"
+        "from flask import Flask\n"
+        "from bot.jobs import scheduler\n"
+        "app = Flask(__name__)\n"
+        '@app.post("/remind")\n'
+        "def remind():\n"
+        '    scheduler.add_job(send, "date", run_date=when)\n'
+        '    return "ok"\n'
+    )
+    jobs = (
+        "# file: bot/jobs.py\n"
+        "from apscheduler.schedulers.background import BackgroundScheduler\n"
+        "scheduler = BackgroundScheduler()\n"
+    )
+    shared = jobs + "scheduler.add_jobstore(DjangoJobStore(), 'default')\n"
+    assert ("SK113", "bot/views.py", 6) in {(f.code, f.path, f.line) for f in lint_snippet(views + jobs)}
+    assert ("SK113", "bot/views.py", 6) not in {
+        (f.code, f.path, f.line) for f in lint_snippet(views + shared)
+    }
+
+
+def test_a_timer_armed_by_a_socket_event_is_reported() -> None:
+    source = (
+        "import threading\n"
+        "from flask_socketio import SocketIO\n"
+        "socketio = SocketIO()\n"
+        "rooms = {}\n"
+        '@socketio.on("settle")\n'
+        "def settle(data):\n"
+        '    threading.Timer(10, rooms.pop, args=(data["room"],)).start()\n'
+    )
+    assert ("SK113", 7) in {(f.code, f.line) for f in lint_snippet(source)}
