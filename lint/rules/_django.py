@@ -50,7 +50,7 @@ def caches_for(path: str, facts: Facts, seen: set[str] | None = None) -> dict[st
             if inherited is not None:
                 found = inherited
     if "caches" in own or "caches_guarded" in own:
-        found = own.get("caches") or own["caches_guarded"]
+        found = own.get("caches") or own.get("caches_guarded") or {}
     return found
 
 

@@ -12,6 +12,10 @@ from sessionkit.lint.rules._util import keyword, under_main_guard, walk
 
 THREAD = frozenset({"threading.Thread"})
 TIMER = frozenset({"threading.Timer"})
+#: Methods that change the object they are called on (a dict, list or set of the process).
+MUTATORS = frozenset(
+    {"update", "pop", "popitem", "append", "extend", "remove", "clear", "add", "discard", "setdefault"}
+)
 
 
 class BackgroundThreadState(Rule):
@@ -90,8 +94,36 @@ class BackgroundThreadState(Rule):
             def watch(data):
                 socketio.start_background_task(poll, data["sid"])
         """,
+        """
+            import threading
+            import time
+            from flask import Flask
+            app = Flask(__name__)
+            def notify(address):
+                time.sleep(5)
+                outcome = {"sent": send_mail(address)}
+                outcome["at"] = time.time()
+            @app.post("/signup")
+            def signup():
+                threading.Thread(target=notify, args=("a@b.c",)).start()
+                return "ok"
+        """,
     )
     invalid = examples(
+        """
+            import threading
+            import time
+            from flask_socketio import SocketIO
+            socketio = SocketIO()
+            rooms = {}
+            @socketio.on("start_question")
+            def start_question(data):
+                room = rooms[data["room"]]
+                def countdown():
+                    time.sleep(30)
+                    room["state"] = "finished"
+                threading.Thread(target=countdown, daemon=True).start()
+        """,
         """
             import threading
             from flask import Flask
@@ -216,10 +248,11 @@ class BackgroundThreadState(Rule):
             return
         if target is None or not isinstance(target.value, cst.Name) or under_main_guard(self.ctx, node):
             return
-        if self.ctx.is_request_time(node):
-            return
         fn = next((f for f in self.ctx.functions.functions if f.name.value == target.value.value), None)
         if fn is None:
+            return
+        if self.ctx.is_request_time(node):
+            self._request_time_worker(node, fn)
             return
         written = self._written_state(fn)
         read = sorted(name for name in written if self._read_by_handler(name))
@@ -236,12 +269,68 @@ class BackgroundThreadState(Rule):
         when = "started in every replica"
         if self.ctx.is_request_time(node):
             if not self._started_once(node):
+                fn = next((f for f in self.ctx.functions.functions if f.name.value == first.value), None)
+                if fn is not None:
+                    self._request_time_worker(node, fn)
                 return
             when = "started by the first request each replica serves"
         for fn in self.ctx.functions.functions:
             if fn.name.value == first.value and any(isinstance(n, cst.While) for n in walk(fn.body)):
                 self.report(node, f"background task `{fn.name.value}` {when}")
                 return
+
+    def _request_time_worker(self, node: cst.Call, fn: cst.FunctionDef) -> None:
+        """A handler starts a thread (or background task) that waits (``sleep``) and then changes
+        state outside itself (a ``global``, a module or enclosing object): a game loop, a
+        countdown, a grace-period cleanup. It runs in the process that got the request, over the
+        copy of the state that process holds; the other replicas never see it. A thread that
+        only emits, or that writes once without waiting, is not reported."""
+        calls = [n for n in walk(fn.body) if isinstance(n, cst.Call)]
+        if not any(self.ctx.module.code_for_node(c.func).endswith("sleep") for c in calls):
+            return
+        written = sorted(self._outside_writes(fn))
+        if written:
+            listed = ", ".join(f"`{n}`" for n in written[:3])
+            self.report(node, f"a request starts `{fn.name.value}`, which waits and then changes {listed}")
+
+    def _outside_writes(self, fn: cst.FunctionDef) -> set[str]:
+        """Names not bound in ``fn`` that it rebinds (``global``), assigns into or mutates."""
+        params = {p.name.value for p in walk(fn.params) if isinstance(p, cst.Param)}
+        declared: set[str] = set()
+        bound = set(params)
+        for node in walk(fn.body):
+            if isinstance(node, cst.Global | cst.Nonlocal):
+                declared.update(item.name.value for item in node.names)
+            elif isinstance(node, cst.AssignTarget | cst.AnnAssign | cst.AugAssign | cst.For):
+                if isinstance(node.target, cst.Name):
+                    bound.add(node.target.value)
+            elif isinstance(node, cst.AsName) and isinstance(node.name, cst.Name):
+                bound.add(node.name.value)
+
+        def free(name: str) -> bool:
+            return name in declared or name not in bound
+
+        written: set[str] = set()
+        for node in walk(fn.body):
+            targets: list[cst.BaseExpression] = []
+            if isinstance(node, cst.AssignTarget | cst.AugAssign | cst.Del):
+                targets = [node.target]
+            elif (
+                isinstance(node, cst.Call)
+                and isinstance(node.func, cst.Attribute)
+                and node.func.attr.value in MUTATORS
+            ):
+                targets = [node.func]  # ``rooms.pop(code)``: the owner ``rooms`` changes
+            for target in targets:
+                if isinstance(target, cst.Name) and target.value in declared:
+                    written.add(target.value)
+                elif isinstance(target, cst.Subscript | cst.Attribute):
+                    base: cst.BaseExpression = target
+                    while isinstance(base, cst.Subscript | cst.Attribute):
+                        base = base.value
+                    if isinstance(base, cst.Name) and base.value != "self" and free(base.value):
+                        written.add(base.value)
+        return written
 
     def _started_once(self, node: cst.Call) -> bool:
         """``if thread is None: thread = sio.start_background_task(loop)`` in a handler, with

@@ -9,6 +9,7 @@ from sessionkit.lint.rules._paths import (
     CACHE_HINT,
     FS_MOVERS,
     OPENERS,
+    PATH_BUILDERS,
     PATH_MOVERS,
     PATH_REMOVERS,
     PATH_WRITERS,
@@ -20,6 +21,11 @@ from sessionkit.lint.rules._paths import (
     PathChecks,
 )
 from sessionkit.lint.rules._util import string_value, walk
+
+#: Calls that create a folder on the local disk.
+DIR_MAKERS = frozenset({"os.makedirs", "os.mkdir"})
+#: Calls a path is given to that write nothing.
+BUILTINS = frozenset({"str", "repr", "len", "print", "bool", "format", "isinstance", "Path"})
 
 
 class RequestTimeFileWrite(PathChecks, Rule):
@@ -38,7 +44,7 @@ class RequestTimeFileWrite(PathChecks, Rule):
         r"open\(.*['\"][rbt]*[wax+]|mode\s*=|write_text\(|write_bytes\(|to_csv\(|to_excel\("
         r"|savefig\(|shutil\.(copy|move)|extractall\(|to_json\(|to_parquet\("
         r"|\.save\(\s*[\w'\"]|\.open\(\s*['\"][rbt]*[wax]|\.renames?\(|\.replace\(\s*[\w.]+\s*\)"
-        r"|os\.(remove|unlink)\(|rmtree\(|\.unlink\(",
+        r"|os\.(remove|unlink)\(|rmtree\(|\.unlink\(|makedirs\(|mkdir\(",
     )
     message = (
         "the file is written to this replica's local disk, so later requests served by other "
@@ -47,6 +53,22 @@ class RequestTimeFileWrite(PathChecks, Rule):
     )
     fix_hint = "Write to object storage (S3/GCS) or a ReadWriteMany volume, not a local path."
     valid = examples(
+        """
+            import os
+            from fastapi import FastAPI
+            app = FastAPI()
+            @app.post("/report")
+            async def report(text: str):
+                # The folder is made for the helper the path is handed to; that write is the finding.
+                os.makedirs("outputs", exist_ok=True)
+                file_path = "outputs/report.md"
+                await write_to_file(file_path, text)
+        """,
+        """
+            import os
+            def ensure_directory(path):
+                os.makedirs(path, exist_ok=True)
+        """,
         """
             from pathlib import Path
             from flask import Flask
@@ -173,6 +195,17 @@ class RequestTimeFileWrite(PathChecks, Rule):
         """,
     )
     invalid = examples(
+        """
+            import os
+            from fastapi import FastAPI
+            app = FastAPI()
+            @app.post("/login")
+            async def login():
+                # The extract folder later uploads are unpacked into exists on this pod only.
+                if not os.path.isdir("files/extract"):
+                    os.mkdir("files/extract")
+                return {"ok": True}
+        """,
         """
             from fastapi import UploadFile
             async def save_upload(upload: UploadFile) -> str:
@@ -336,7 +369,7 @@ class RequestTimeFileWrite(PathChecks, Rule):
         deferred = None if self.ctx.is_request_time(node) else self.ctx.deferred(node)
         if deferred is None and not self.ctx.is_request_time(node):
             return
-        subject = self._write(node) or self._removal(node)
+        subject = self._write(node) or self._removal(node) or self._folder(node)
         if subject and not self._temporary(node):
             if deferred is not None and UPLOAD_ROOTS.search(self._destination_code(node)):
                 deferred = None
@@ -376,6 +409,62 @@ class RequestTimeFileWrite(PathChecks, Rule):
             if first is not None and first.keyword is None and self._pathlike(first.value):
                 return f"`.{func.attr.value}()` to a local path at request time"
         return None
+
+    def _folder(self, node: cst.Call) -> str | None:
+        """``os.makedirs(folder)``, ``folder.mkdir()`` at request time in a function that writes
+        no file itself (the file written there is then the finding): the folder a later request
+        stores into, or reads back from, exists on this replica only. A scratch folder (``tmp``,
+        ``tempfile``) is not reported."""
+        func = node.func
+        if self.ctx.calls(node, DIR_MAKERS):
+            target = node.args[0].value if node.args else None
+        elif (
+            isinstance(func, cst.Attribute)
+            and func.attr.value == "mkdir"
+            and all(a.keyword is not None for a in node.args)  # ``Path.mkdir``, not ``sftp.mkdir(p)``
+        ):
+            target = func.value
+        else:
+            return None
+        if target is None or not self._pathlike(target):
+            return None
+        code = self.ctx.module.code_for_node(target)
+        if isinstance(target, cst.Name):
+            bound = self._bound_in_function(target)
+            code += "" if bound is None else "\n" + self.ctx.module.code_for_node(bound)
+        if TEMP_HINT.search(code) or CACHE_HINT.search(code) or "tempfile" in code:
+            return None
+        functions = self.ctx.enclosing_functions(node)
+        if not functions:
+            return None
+        params = {p.name.value for p in walk(functions[0].params) if isinstance(p, cst.Param)}
+        if isinstance(target, cst.Name) and target.value in params:
+            return None  # ``ensure_dir(path)``: a helper; its callers decide what the folder is
+        if isinstance(target, cst.Name) and self.ctx.module_binding(target) is not None:
+            return None  # ``UPLOAD_DIR.mkdir()``: the module's folder, reported where it is written
+        after = False
+        for call in walk(functions[0].body):
+            if call is node:
+                after = True
+            if not isinstance(call, cst.Call) or call is node:
+                continue
+            if self._write(call):
+                return None
+            if after and self._hands_over_path(call):
+                return None  # the file is written by the function the path is given to
+        return "folder created on the local disk at request time"
+
+    def _hands_over_path(self, call: cst.Call) -> bool:
+        """A call (not a path helper) given a path variable: ``save_file(file_path, data)``."""
+        callee = self.ctx.module.code_for_node(call.func)
+        if callee.startswith(("os.", "shutil.", "logger.", "logging.", "log.")) or callee in BUILTINS:
+            return False
+        if self.ctx.refers_to(call.func, PATH_BUILDERS) or self.ctx.calls(call, DIR_MAKERS):
+            return False
+        return any(
+            a.keyword is None and isinstance(a.value, cst.Name | cst.Attribute) and self._pathlike(a.value)
+            for a in call.args
+        )
 
     def _removal(self, node: cst.Call) -> str | None:
         """``os.remove(path)``, ``path.unlink()``, ``shutil.rmtree(folder)`` in a function that

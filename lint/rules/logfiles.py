@@ -7,7 +7,7 @@ import re
 import libcst as cst
 
 from sessionkit.lint._rule import Rule, examples
-from sessionkit.lint.rules._util import keyword, string_value, under_main_guard
+from sessionkit.lint.rules._util import keyword, string_value, under_main_guard, walk
 
 FILE_HANDLERS = frozenset(
     {
@@ -21,6 +21,8 @@ FILE_HANDLERS = frozenset(
 BASIC_CONFIG = frozenset({"logging.basicConfig"})
 LOGURU = frozenset({"loguru.logger.add"})
 HANDLER_CLASS = re.compile(r"(^|\.)\w*FileHandler$")
+#: A file path built in code that names a log file.
+BUILT_LOG_PATH = re.compile(r"""\.log\b|\.txt\b|(?i:log)\w*['"]\s*\)""")
 SCRIPT_PATHS = re.compile(r"(^|/)(management/commands|scripts?|bin|tools)/")
 
 
@@ -45,6 +47,14 @@ class LocalLogFile(Rule):
     )
     fix_hint = "Log to a StreamHandler (stdout); Kubernetes collects container output."
     valid = examples(
+        """
+            import sys
+            from loguru import logger
+            sink = sys.stdout
+            logger.add(sink, format="{time} {message}")
+            handler = InterceptHandler(level="INFO")
+            logger.add(handler)
+        """,
         """
             import logging
             handler = logging.StreamHandler()
@@ -111,6 +121,13 @@ class LocalLogFile(Rule):
             from loguru import logger
             logger.add("data/lnbits.log", rotation="100 MB")
         """,
+        """
+            from pathlib import Path
+            from loguru import logger
+            def config_logging():
+                log_path = Path.cwd().joinpath("log").joinpath("app_log.log")
+                logger.add(log_path, rotation="10 MB", retention="10 days")
+        """,
     )
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -120,8 +137,33 @@ class LocalLogFile(Rule):
             self._maybe(node, "`logging.basicConfig(filename=...)` writes a local log file")
         elif self.ctx.calls(node, LOGURU) and node.args:
             target = string_value(node.args[0].value)
-            if target is not None and "." in target and not target.startswith(("sys.", "<")):
+            if target is None:
+                named = self._built_path(node.args[0].value)
+            else:
+                named = "." in target and not target.startswith(("sys.", "<"))
+            if named:
                 self._maybe(node, "loguru writes a local log file")
+
+    def _built_path(self, sink: cst.BaseExpression) -> bool:
+        """A loguru sink given as a built file path (``f"logs/{name}.log"``,
+        ``Path.cwd().joinpath("log", "app.log")``), directly or through the one plain assignment of
+        a name in the enclosing function: not a stream, a handler object or a callable."""
+        if isinstance(sink, cst.Name):
+            functions = self.ctx.enclosing_functions(sink)
+            scope = functions[0].body if functions else self.ctx.module
+            values = [
+                stmt.value
+                for stmt in walk(scope)
+                if isinstance(stmt, cst.Assign)
+                and len(stmt.targets) == 1
+                and isinstance(stmt.targets[0].target, cst.Name)
+                and stmt.targets[0].target.value == sink.value
+            ]
+            if len(values) != 1:
+                return False
+            sink = values[0]
+        code = self.ctx.module.code_for_node(sink)
+        return bool(BUILT_LOG_PATH.search(code)) and "sys.std" not in code
 
     def visit_DictElement(self, node: cst.DictElement) -> None:
         if string_value(node.key) == "class":

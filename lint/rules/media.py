@@ -210,6 +210,12 @@ class LocalMediaRoot(Rule):
                 FileSystemStorage().save(request.FILES["f"].name, request.FILES["f"])
         """,
         """
+            # file: site/settings.py
+            # Both lines: the folder under the code checkout and the local backend writing to it.
+            MEDIA_ROOT = os.path.join(BASE_DIR, "media")
+            STORAGES = {"default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}
+        """,
+        """
             # file: settings.py
             MEDIA_ROOT = "/srv/media"
             STORAGES = {"default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}
@@ -277,11 +283,14 @@ class LocalMediaRoot(Rule):
             alias = where["alias"]
             subject = f"`STORAGES[{alias!r}]` is a local `FileSystemStorage`, no shared storage backend"
             roots.append(cls.finding_at(path, where, subject))
-        # A local default storage named in STORAGES is the line to change, not MEDIA_ROOT.
+        # A local default storage named in STORAGES is the line to change. A MEDIA_ROOT built from
+        # the code's own location (``BASE_DIR / "media"``) is reported beside it: that folder is the
+        # image's disk whatever the deployment mounts; a literal absolute one (``"/srv/media"``) is
+        # where a deployment mounts a volume, so only the backend line is reported.
         anchored = any(where["alias"] == "default" for _, where in storages)
         for path, own in sorted(facts.items()):
             key = own.get("media_root", {}).get("key", "MEDIA_ROOT")
-            if anchored and key == "MEDIA_ROOT":
+            if anchored and key == "MEDIA_ROOT" and own.get("media_root", {}).get("absolute", True):
                 continue
             if "media_root" in own and (uploads or (unknown and key == "MEDIA_ROOT")):
                 subject = f"`{key}` on local disk, no shared storage backend"
@@ -371,7 +380,9 @@ class LocalMediaRoot(Rule):
             if key == "MEDIA_ROOT":
                 self.ctx.facts["media_root_set"] = True
             if key == "MEDIA_ROOT" and string_value(value) != "" and production:
-                self.ctx.facts["media_root"] = self.position(where)
+                literal = string_value(value)
+                absolute = literal is not None and literal.startswith("/")
+                self.ctx.facts["media_root"] = {**self.position(where), "absolute": absolute}
             elif key == "DEFAULT_FILE_STORAGE":
                 backend = literal_or_default(self.ctx, value)[0]
                 if backend not in LOCAL_STORAGE:

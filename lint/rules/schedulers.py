@@ -31,6 +31,9 @@ TASK_STARTERS = frozenset({"asyncio.create_task", "asyncio.ensure_future"})
 EVERY = frozenset({"schedule.every"})
 RUN_PENDING = frozenset({"schedule.run_pending", "schedule.default_scheduler.run_pending"})
 THREADS = frozenset({"threading.Thread"})
+TIMERS = frozenset({"threading.Timer"})
+#: A job store shared by the replicas (SQLAlchemy, Redis, MongoDB, django-apscheduler's).
+JOB_STORE = re.compile(r"JobStore\b|add_jobstore\(|SCHEDULER_JOBSTORES")
 WORKER_ENTRYPOINTS = frozenset({"main", "handle", "run_worker", "worker", "run_scheduler"})
 
 
@@ -53,7 +56,9 @@ class InProcessScheduler(Rule):
     category = "scheduler"
     severity = "error"
     remedy = "refactor"
-    prefilter = (r"Scheduler|schedule|Timer|Rocketry|repeat_every|create_task|ensure_future",)
+    prefilter = (
+        r"Scheduler|schedule|Timer|Rocketry|repeat_every|create_task|ensure_future|JobStore|JOBSTORES",
+    )
     message = (
         "each replica starts its own scheduler, so every job runs once per replica (duplicate "
         "e-mails, double charges) and jobs stop when that pod dies; run one scheduler process "
@@ -61,6 +66,16 @@ class InProcessScheduler(Rule):
     )
     fix_hint = "Move scheduled jobs to a single dedicated scheduler process or a CronJob."
     valid = examples(
+        """
+            from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+            from flask import Flask
+            app = Flask(__name__)
+            @app.post("/reminders")
+            def remind():
+                # Jobs live in the shared database; the scheduler runs in its own process.
+                scheduler.add_job(send, "date", run_date=when, jobstore="default")
+                return "ok"
+        """,
         """
             from apscheduler.schedulers.blocking import BlockingScheduler
             sched = BlockingScheduler()
@@ -121,6 +136,25 @@ class InProcessScheduler(Rule):
         """,
     )
     invalid = examples(
+        """
+            import threading
+            from flask_socketio import SocketIO
+            socketio = SocketIO()
+            rooms = {}
+            @socketio.on("settle")
+            def settle(data):
+                threading.Timer(10, rooms.pop, args=(data["room"],)).start()
+        """,
+        """
+            from flask import Flask
+            from apscheduler.schedulers.background import BackgroundScheduler
+            app = Flask(__name__)
+            scheduler = BackgroundScheduler()
+            @app.post("/stats/start")
+            def start_stats():
+                scheduler.add_job(push_stats, "interval", seconds=5, id="stats")
+                return "ok"
+        """,
         """
             # file: app/jobs.py
             import asyncio
@@ -241,6 +275,20 @@ class InProcessScheduler(Rule):
     _loops: set[str] | None = None
 
     def visit_Call(self, node: cst.Call) -> None:
+        armed = self._armed_by_request(node)
+        if armed is not None:
+            if under_main_guard(self.ctx, node) or self.ctx.in_test_config(node) or self.ctx.dev_only(node):
+                return
+            if isinstance(node.func, cst.Attribute) and node.func.attr.value == "add_job":
+                # Kept for the cross-file phase: a shared job store set up in another module
+                # (``scheduler.add_jobstore(DjangoJobStore())``) makes the job no replica's own.
+                if self.ctx.is_request_time(node):
+                    jobs = self.ctx.facts.setdefault("request_jobs", [])
+                    jobs.append({"subject": armed, **self.position(node)})
+                return
+            deferred = None if self.ctx.is_request_time(node) else self.ctx.deferred(node)
+            self.report_request_time(node, armed, deferred)
+            return
         if self.ctx.calls(node, SCHEDULERS):
             if self.ctx.calls(node, EVERY) and not self._every_runs_here(node):
                 return
@@ -256,6 +304,30 @@ class InProcessScheduler(Rule):
             loop = self._pending_loop_thread(node)
             if loop is not None:
                 self._maybe(node, f"thread `{loop}` running `schedule.run_pending()` in a loop")
+
+    def visit_Module(self, node: cst.Module) -> None:
+        if JOB_STORE.search(self.ctx.source or node.code):
+            self.ctx.facts["job_store"] = True
+
+    def _armed_by_request(self, node: cst.Call) -> str | None:
+        """A timer or job that request-time code arms in this process: ``threading.Timer(30,
+        expire).start()`` for a turn or a room, ``scheduler.add_job(...)`` on an in-process
+        scheduler (not with a shared job store). It fires only in the replica that got the
+        request, and is lost with it."""
+        if self.ctx.is_import_time(node) or any(
+            fn in self.ctx.functions.startup for fn in self.ctx.enclosing_functions(node)
+        ):
+            return None
+        func = node.func
+        if self.ctx.calls(node, TIMERS):
+            subject = "a `threading.Timer` armed"
+        elif isinstance(func, cst.Attribute) and func.attr.value == "add_job":
+            subject = f"a job added to `{self.ctx.module.code_for_node(func.value)}`"
+        else:
+            return None
+        if not self.ctx.is_request_time(node) and self.ctx.deferred(node) is None:
+            return None
+        return f"{subject} at request time, in this process only"
 
     def _run_pending_loops(self) -> set[str]:
         """Functions of this module that call ``schedule.run_pending()`` in a loop."""
@@ -396,4 +468,7 @@ class InProcessScheduler(Rule):
                     out.append(cls.finding_at(starter, where, subject, guard=item["guard"]))
                 if not starts:
                     out.append(cls.finding_at(path, item, item["subject"], guard=item["guard"]))
+        if not any(own.get("job_store") for own in facts.values()):
+            for path, own in sorted(facts.items()):
+                out.extend(cls.finding_at(path, job, job["subject"]) for job in own.get("request_jobs", ()))
         return out

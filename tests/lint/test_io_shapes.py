@@ -1,0 +1,159 @@
+"""I/O and process shapes (local files, media, background work, schedulers, databases) seen in real
+apps, with the findings expected for them decided by reading the code.
+
+Each case is a short reproduction written for the test, not a copy of an app's code.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import lint_snippet
+
+CASES: dict[str, tuple[str, set[tuple[str, int]]]] = {
+    "local-default-storage-reports-the-media-root-it-writes-under": (
+        "# file: site/settings.py\n"
+        'MEDIA_ROOT = BASE_DIR / "media"\n'
+        "STORAGES = {\n"
+        '    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},\n'
+        '    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},\n'
+        "}\n"
+        "# file: docs/models.py\n"
+        "from django.db import models\n"
+        "class Doc(models.Model):\n"
+        '    file = models.FileField(upload_to="docs/")\n',
+        {("SK216", 1), ("SK216", 3)},
+    ),
+    "request-time-folder-with-no-write-beside-it": (
+        "from pathlib import Path\n"
+        "from flask import Flask\n"
+        "app = Flask(__name__)\n"
+        'UPLOADS = Path("uploads")\n'
+        '@app.post("/folders/<name>")\n'
+        "def new_folder(name):\n"
+        "    folder_path = UPLOADS / name\n"
+        "    folder_path.mkdir(exist_ok=True)\n"
+        "    return str(folder_path)\n",
+        {("SK116", 8)},
+    ),
+    "request-time-folder-next-to-the-write-is-reported-once": (
+        "import os\n"
+        "from flask import Flask, request\n"
+        "app = Flask(__name__)\n"
+        '@app.post("/up")\n'
+        "def up():\n"
+        '    os.makedirs("uploads", exist_ok=True)\n'
+        '    request.files["f"].save(os.path.join("uploads", "x"))\n'
+        '    return ""\n',
+        {("SK116", 7)},
+    ),
+    "request-time-scratch-folder-and-remote-mkdir": (
+        "import os\n"
+        "from flask import Flask\n"
+        "app = Flask(__name__)\n"
+        '@app.post("/x")\n'
+        "def x():\n"
+        '    os.makedirs("/tmp/work", exist_ok=True)\n'
+        '    sftp.mkdir("remote/dir")\n'
+        '    return ""\n',
+        set(),
+    ),
+    "loguru-sink-built-as-a-path": (
+        "from pathlib import Path\n"
+        "from loguru import logger\n"
+        "def config_logging():\n"
+        '    log_path = Path.cwd().joinpath("logfile").joinpath("app_log.log")\n'
+        '    logger.add(log_path, rotation="10 MB")\n'
+        "    logger.add(sys.stderr)\n"
+        '    logger.add(f"logs/{NAME}.log")\n',
+        {("SK316", 5), ("SK316", 7)},
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_io_shape(name: str) -> None:
+    source, expected = CASES[name]
+    found = {(f.code, f.line) for f in lint_snippet(source)}
+    assert found == expected
+
+
+def test_caches_set_to_an_empty_dict_does_not_crash_the_project_phase() -> None:
+    source = (
+        '# file: site/settings.py\nCACHES = {}\nSESSION_ENGINE = "django.contrib.sessions.backends.cache"\n'
+    )
+    codes = [f.code for f in lint_snippet(source)]
+    assert not [c for c in codes if c.startswith("SK0")]
+
+
+def test_a_game_loop_thread_started_by_a_socket_event_is_reported() -> None:
+    source = (
+        "import threading\n"
+        "from flask_socketio import SocketIO\n"
+        "socketio = SocketIO()\n"
+        "GAME = None\n"
+        "@socketio.on('createGame')\n"
+        "def create_game(data):\n"
+        "    threading.Thread(target=game_thread, args=[data]).start()\n"
+        "def game_thread(data):\n"
+        "    global GAME\n"
+        "    socketio.sleep(25)\n"
+        "    GAME = make_game(data)\n"
+        "@socketio.on('state')\n"
+        "def state():\n"
+        "    return GAME.state\n"
+    )
+    assert {(f.code, f.line) for f in lint_snippet(source)} >= {("SK114", 7)}
+
+
+def test_a_request_time_task_that_waits_but_writes_only_its_own_locals_is_not_reported() -> None:
+    source = (
+        "import asyncio\n"
+        "import socketio\n"
+        "sio = socketio.AsyncServer()\n"
+        "async def remind(sid):\n"
+        "    await sio.sleep(60)\n"
+        "    payload = {}\n"
+        "    payload['text'] = 'still there?'\n"
+        "    await sio.emit('reminder', payload, to=sid)\n"
+        "@sio.event\n"
+        "async def join(sid, data):\n"
+        "    sio.start_background_task(remind, sid)\n"
+    )
+    assert "SK114" not in {f.code for f in lint_snippet(source)}
+
+
+def test_a_job_added_per_request_is_reported_unless_a_shared_job_store_is_set_up() -> None:
+    views = (
+        "# file: bot/views.py\n"
+        "from flask import Flask\n"
+        "from bot.jobs import scheduler\n"
+        "app = Flask(__name__)\n"
+        '@app.post("/remind")\n'
+        "def remind():\n"
+        '    scheduler.add_job(send, "date", run_date=when)\n'
+        '    return "ok"\n'
+    )
+    jobs = (
+        "# file: bot/jobs.py\n"
+        "from apscheduler.schedulers.background import BackgroundScheduler\n"
+        "scheduler = BackgroundScheduler()\n"
+    )
+    shared = jobs + "scheduler.add_jobstore(DjangoJobStore(), 'default')\n"
+    assert ("SK113", "bot/views.py", 6) in {(f.code, f.path, f.line) for f in lint_snippet(views + jobs)}
+    assert ("SK113", "bot/views.py", 6) not in {
+        (f.code, f.path, f.line) for f in lint_snippet(views + shared)
+    }
+
+
+def test_a_timer_armed_by_a_socket_event_is_reported() -> None:
+    source = (
+        "import threading\n"
+        "from flask_socketio import SocketIO\n"
+        "socketio = SocketIO()\n"
+        "rooms = {}\n"
+        '@socketio.on("settle")\n'
+        "def settle(data):\n"
+        '    threading.Timer(10, rooms.pop, args=(data["room"],)).start()\n'
+    )
+    assert ("SK113", 7) in {(f.code, f.line) for f in lint_snippet(source)}
