@@ -119,8 +119,9 @@ def lint(root: Path) -> list[dict[str, Any]]:
         cwd=root,
         check=False,
     )
-    if out.returncode not in (0, 1):
-        raise SystemExit(f"sessionkit lint failed in {root}: {out.stderr}")
+    # Exit 1 means findings, so it always comes with a report: without one the run died.
+    if out.returncode not in (0, 1) or (out.returncode == 1 and not out.stdout.strip()):
+        raise SystemExit(f"sessionkit lint failed in {root} (exit {out.returncode}): {out.stderr}")
     if not out.stdout.strip():  # every file excluded by the default configuration
         return []
     findings: list[dict[str, Any]] = json.loads(out.stdout)["findings"]

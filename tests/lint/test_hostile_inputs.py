@@ -137,3 +137,38 @@ def test_cpu_time_limit_per_item() -> None:
 def test_wall_clock_backstop_per_item() -> None:
     got = dict(run_limited(_sleep, [0.0, 600.0, 0.0], jobs=1, limits=Limits(seconds=1, wall_seconds=2)))
     assert got == {0: 0.0, 1: Failure("took longer than 2 s (wall clock)"), 2: 0.0}
+
+
+class _BrokenProject:
+    """A rule whose cross-file hook fails, as a bug or unexpected facts would make it."""
+
+    code = "SK999"
+
+    @staticmethod
+    def project(facts: dict[str, Any]) -> list[Any]:
+        raise KeyError("caches_guarded")
+
+
+def test_a_failing_cross_file_hook_costs_only_its_own_findings() -> None:
+    from sessionkit.lint import _project
+    from sessionkit.lint.rules import ALL_RULES
+
+    facts = {"b/settings.py": {}, "a/settings.py": {}}
+    found = _project.resolve(facts, [_BrokenProject, *ALL_RULES])  # type: ignore[list-item]
+    assert [(f.code, f.path) for f in found] == [("SK008", "a/settings.py")]
+    assert "cross-file check of SK999: KeyError('caches_guarded')" in found[0].message
+
+
+def test_an_empty_caches_setting_is_judged_not_a_crash(tmp_path: Path) -> None:
+    # CACHES = {} once made the cross-file session check raise KeyError and the run die.
+    (tmp_path / "settings.py").write_text(
+        'SESSION_ENGINE = "django.contrib.sessions.backends.cache"\nCACHES = {}\n'
+        'INSTALLED_APPS = ["django.contrib.sessions"]\n'
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "sessionkit", "lint", "--no-progress", "--no-cache", "--format", "json", "."],
+        capture_output=True, text=True, cwd=tmp_path, check=False, timeout=300,
+    )
+    assert out.returncode == 1, out.stderr
+    codes = [f["code"] for f in json.loads(out.stdout)["findings"]]
+    assert codes == ["SK102"]  # Django's default cache is per-process LocMemCache
