@@ -36,6 +36,9 @@ MUTATORS = frozenset(
 WS_NAMES = re.compile(
     r"(?i)conn|client|socket|subscriber|websocket|(^|_)ws|peer|listener|room|channel|online|(^|_)sids?($|_)"
 )
+#: Names that say the container holds websockets themselves (``app["ws_connections"]``,
+#: ``app["websockets"]``), not data about a connection: a registry whatever is added.
+SOCKETS_NAMED = re.compile(r"(?i)websockets|(^|[^a-z0-9])ws_?(conn\w*|clients?|sockets?)?s?($|[^a-z0-9])")
 #: Names that say what a container groups, not what it holds (``rooms`` may hold game state): a
 #: registry only when a connection is added to it.
 GROUP_NAMES = re.compile(r"(?i)^(\w+\.)?(rooms?|channels?|online)(_\w*)?$")
@@ -51,7 +54,14 @@ CACHE_NAMES = re.compile(r"(?i)cache|memo")
 _LOGIN_SESSIONS = re.compile(r"(?i)^_*(admin|user|login|auth)_sessions?$")
 _SESSIONS = re.compile(r"(?i)^_*sessions?$")
 _SESSION_CLASS = re.compile(r"(?i)^_*(user|login|auth|admin)?_?sessions?_?(manager|store|storage|registry)?$")
+#: A map of issued session ids (``sessions_ids[name] = uuid4()``): login sessions by another name.
+_SESSION_IDS = re.compile(r"(?i)^_*(user_|login_|auth_)?sessions?_(ids?|tokens?)$")
 _TOKENS = re.compile(r"(?i)^_*(access_|auth_|api_|session_)?tokens?$")
+
+
+def session_ids_named(name: str) -> bool:
+    """``sessions_ids``, ``user_session_ids``: a map of issued session ids, whoever writes it."""
+    return _SESSION_IDS.search(name.partition("[")[0].rpartition(".")[2]) is not None
 
 
 def session_store(name: str) -> bool:
@@ -61,7 +71,7 @@ def session_store(name: str) -> bool:
     A bare ``sessions`` dict may hold anything (browser sessions of a worker, editing sessions)."""
     base = name.partition("[")[0]
     owner, _, attr = base.rpartition(".")
-    if _LOGIN_SESSIONS.search(attr):
+    if _LOGIN_SESSIONS.search(attr) or _SESSION_IDS.search(attr):
         return True
     if owner == "app" and _TOKENS.search(attr):
         return True  # ``app.token.append(token)``: the app's own list of issued login tokens

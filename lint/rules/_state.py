@@ -34,10 +34,12 @@ from sessionkit.lint.rules._names import (
     JOB_NAMES,
     MUTATORS,
     PUSH_NAMES,
+    SOCKETS_NAMED,
     WS_NAMES,
     app_held,
     cache_named,
     puts_message,
+    session_ids_named,
     session_store,
     starts_job,
 )
@@ -107,6 +109,15 @@ def request_time_mutations(ctx: FileContext) -> list[Mutation]:
     return out
 
 
+def _app_role(held: str, role: Role) -> Role:
+    """The role of a container kept on the application object: its own state, unless its name
+    says it holds the websockets themselves (``app["ws_connections"][uid] = resp``), a registry."""
+    if role != "state":
+        return role
+    key = held.removeprefix("app").strip("[]'\".")
+    return "websocket" if SOCKETS_NAMED.search(key) else "app"
+
+
 def _jobs_started_here(
     ctx: FileContext, found: list[Mutation], containers: dict[str, Kind]
 ) -> list[Mutation]:
@@ -172,7 +183,7 @@ class _Mutations:
             if held is not None:
                 if self.ctx.is_request_time(where):
                     role = self._role_of(held, "container", where, added)
-                    self.found.append(Mutation(where, held, "app" if role == "state" else role))
+                    self.found.append(Mutation(where, held, _app_role(held, role)))
                 return
             if not isinstance(name_node, cst.Subscript):
                 break
@@ -333,7 +344,7 @@ class _Mutations:
                 and not (isinstance(added, cst.Name) and connection_id(added))
             )
             # a websocket consumer's ``sessions`` are its live editing sessions, not logins
-            and not takes_websocket(self.ctx, where)
+            and (session_ids_named(name) or not takes_websocket(self.ctx, where))
         ):
             return "sessions"  # ``admin_sessions[sid] = {...}``: login sessions kept in process memory
         owner, _, attr = name.rpartition(".")
@@ -388,7 +399,7 @@ class _Mutations:
             if held is not None and self.ctx.is_request_time(where):
                 # ``request.app["counter"] += 1``: the application object's own entry changes
                 role = self._role_of(held, "container", where, added)
-                self.found.append(Mutation(where, held, "app" if role == "state" else role))
+                self.found.append(Mutation(where, held, _app_role(held, role)))
                 return
             self._hit(target.value, where, added)
         elif isinstance(target, cst.Attribute):

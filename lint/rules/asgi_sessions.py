@@ -42,7 +42,7 @@ class AsgiMemorySessions(Rule):
     prefilter = (
         r"MemoryStore|InMemory|ServerSideSessionConfig|SimpleCookieStorage|FileStore|\bstores\s*="
         # a container of login sessions changed (``request_time_mutations``), not ``request.session``
-        r"|(?<!request\.)\b(?i:\w*sessions?)(\[[^\]\n]*\]\s*=(?!=)|\.(append|add|pop|update|setdefault|remove"
+        r"|(?<!request\.)\b(?i:\w*sessions?(?:_ids?|_tokens?)?)(\[[^\]\n]*\]\s*=(?!=)|\.(append|add|pop|update|setdefault|remove"
         r"|discard|clear)\()"
         r"|\bapp\.\w*tokens?(\[|\.(append|add|pop|update|setdefault|remove|discard|clear)\()",
     )
@@ -119,6 +119,17 @@ class AsgiMemorySessions(Rule):
         """,
     )
     invalid = examples(
+        """
+            import uuid
+            from flask import Flask, request
+            app = Flask(__name__)
+            sessions_ids = {}
+            @app.post("/getsession")
+            def get_session():
+                name = request.json["username"]
+                sessions_ids[name] = str(uuid.uuid4())
+                return ""
+        """,
         """
             import secrets
             from fastapi import FastAPI

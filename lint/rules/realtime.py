@@ -144,6 +144,14 @@ class WebsocketRegistry(Rule):
     )
     invalid = examples(
         """
+            from aiohttp import web
+            async def chat(request):
+                resp = web.WebSocketResponse()
+                await resp.prepare(request)
+                request.app["ws_connections"][request.match_info["uid"]] = resp
+                return resp
+        """,
+        """
             # file: constants.py
             CHAT_CONNECTIONS = {}
             # file: create_app.py

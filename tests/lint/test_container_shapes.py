@@ -326,6 +326,53 @@ CASES: dict[str, tuple[str, set[tuple[str, int]]]] = {
         "    return ''\n",
         {("SK107", 5)},
     ),
+    # The application object keeps the sockets themselves under a key named for them: a
+    # connection registry (SK110), not application state (SK107), whatever the value is called.
+    "app-key-named-for-websockets": (
+        "from aiohttp import web\n"
+        "async def chat(request):\n"
+        "    resp = web.WebSocketResponse()\n"
+        "    await resp.prepare(request)\n"
+        "    request.app['ws_connections'][request.match_info['uid']] = resp\n"
+        "    request.app['websockets'].append({'socket': resp, 'room': 1})\n"
+        "    return resp\n"
+        "app = web.Application()\n"
+        "app['ws_connections'] = {}\n"
+        "app['websockets'] = []\n"
+        "app.router.add_get('/ws', chat)\n",
+        {("SK110", 5), ("SK110", 6)},
+    ),
+    # An app key that only mentions a connection's data stays application state.
+    "app-key-of-view-counts-stays-app-state": (
+        "from aiohttp import web\n"
+        "async def view(request):\n"
+        "    request.app['views'][request.match_info['uid']] = 1\n"
+        "    return web.Response(text='ok')\n"
+        "app = web.Application()\n"
+        "app['views'] = {}\n"
+        "app.router.add_get('/v', view)\n",
+        {("SK107", 3)},
+    ),
+    # A map of issued session ids is a login session store (SK302), also where a Socket.IO
+    # disconnect handler drops the entry.
+    "session-id-map-is-a-session-store": (
+        "import uuid\n"
+        "from flask import Flask, request\n"
+        "from flask_socketio import SocketIO\n"
+        "app = Flask(__name__)\n"
+        "socketio = SocketIO(app, message_queue='redis://r')\n"
+        "sessions_ids = {}\n"
+        "@app.post('/getsession')\n"
+        "def get_session():\n"
+        "    name = request.json['username']\n"
+        "    sessions_ids[name] = str(uuid.uuid4())\n"
+        "    return ''\n"
+        "@socketio.on('disconnect')\n"
+        "def disconnect():\n"
+        "    name = request.args['name']\n"
+        "    del sessions_ids[name]\n",
+        {("SK302", 10), ("SK302", 15)},
+    ),
 }
 
 
