@@ -376,6 +376,10 @@ class BackgroundThreadState(Rule):
         """A ``while`` loop that does not end by itself: ``while True``/``while 1`` or a flag
         (``while self.running``, ``while not stop.is_set()``)."""
         for loop in walk(fn.body):
+            called = loop.func if isinstance(loop, cst.Call) else None
+            if isinstance(called, cst.Attribute) and called.attr.value == "run_pending":
+                return False  # a ``schedule`` loop: the scheduler rule (SK113) reports it
+        for loop in walk(fn.body):
             if isinstance(loop, cst.While) and not isinstance(loop.test, cst.Comparison):
                 return True
         return False
