@@ -16,6 +16,14 @@ TIMER = frozenset({"threading.Timer"})
 MUTATORS = frozenset(
     {"update", "pop", "popitem", "append", "extend", "remove", "clear", "add", "discard", "setdefault"}
 )
+#: A method handed to a thread that by its name runs a loop (``worker.run_worker``, ``bot.poll``).
+LOOP_METHOD = re.compile(r"(?i)worker|poll|loop|listen|consume|watch|sniff|forever|periodic")
+#: A chat bot's long polling (aiogram, python-telegram-bot, pyTelegramBotAPI): one poller per token.
+POLLING = frozenset({"start_polling", "run_polling", "infinity_polling", "polling"})
+#: Framework hooks that run a coroutine beside the server (Sanic ``add_task``, Quart's).
+APP_TASKS = frozenset({"add_task", "add_background_task"})
+#: ...unless it watches the process it runs in (metrics, health, log flushing).
+PROCESS_PROBE = re.compile(r"(?i)health|latency|lag|liveness|metric|watchdog|flush|log")
 
 
 class BackgroundThreadState(Rule):
@@ -26,7 +34,7 @@ class BackgroundThreadState(Rule):
     category = "background-thread"
     severity = "warning"
     remedy = "refactor"
-    prefilter = (r"Thread\(|Timer\(|start_background_task\(",)
+    prefilter = (r"Thread\(|Timer\(|start_background_task\(|add_task\(|add_background_task\(|polling\(",)
     message = (
         "the thread runs in every replica and updates only its own process's copy of the state, "
         "so replicas answer from different data (and work is duplicated); have one worker write "
@@ -108,8 +116,84 @@ class BackgroundThreadState(Rule):
                 threading.Thread(target=notify, args=("a@b.c",)).start()
                 return "ok"
         """,
+        """
+            import threading
+            import time
+            def loop():
+                while True:
+                    time.sleep(5)
+            def run_cli():
+                threading.Thread(target=loop, daemon=True).start()
+        """,
+        """
+            from fastapi import BackgroundTasks, FastAPI
+            app = FastAPI()
+            async def mail(address):
+                while True:
+                    if await send(address):
+                        break
+            @app.post("/signup")
+            async def signup(tasks: BackgroundTasks):
+                tasks.add_task(mail, "a@b.c")
+        """,
+        """
+            from aiogram import executor
+            from bot import dp
+            if __name__ == "__main__":
+                executor.start_polling(dp)
+        """,
+        """
+            import threading
+            import time
+            def flush_metrics():
+                while True:
+                    time.sleep(5)
+                    push()
+            threading.Thread(target=flush_metrics, daemon=True).start()
+        """,
     )
     invalid = examples(
+        """
+            from aiogram import Bot, Dispatcher, executor
+            dp = Dispatcher(Bot(token))
+            @dp.message_handler()
+            async def echo(message):
+                await message.answer(message.text)
+            executor.start_polling(dp, skip_updates=True)
+        """,
+        """
+            import asyncio
+            from quart import Quart
+            app = Quart(__name__)
+            async def expire_sessions():
+                while True:
+                    await drop_expired()
+                    await asyncio.sleep(60)
+            @app.before_serving
+            async def startup():
+                app.add_background_task(expire_sessions)
+        """,
+        """
+            import threading
+            import time
+            def worker_loop():
+                while True:
+                    job = claim_next()
+                    if job is None:
+                        time.sleep(2)
+            threading.Thread(target=worker_loop, daemon=True).start()
+        """,
+        """
+            from threading import Thread
+            from flask import Flask
+            def sniff():
+                while True:
+                    packet = capture()
+            def create_app():
+                app = Flask(__name__)
+                Thread(target=sniff, daemon=True).start()
+                return app
+        """,
         """
             import threading
             import time
@@ -241,15 +325,32 @@ class BackgroundThreadState(Rule):
         if isinstance(func, cst.Attribute) and func.attr.value == "start_background_task":
             self._socketio_task(node)
             return
+        if isinstance(func, cst.Attribute) and func.attr.value in POLLING | APP_TASKS:
+            if not under_main_guard(self.ctx, node) and self._with_the_app(node):
+                self._app_loop(node, func.attr.value)
+            return
         target = keyword(node, "target")
         if target is None and self.ctx.calls(node, TIMER):  # Timer(interval, function)
             target = keyword(node, "function") or (node.args[1] if len(node.args) > 1 else None)
         elif not self.ctx.calls(node, THREAD):
             return
-        if target is None or not isinstance(target.value, cst.Name) or under_main_guard(self.ctx, node):
+        if target is None or under_main_guard(self.ctx, node):
+            return
+        if isinstance(target.value, cst.Attribute):
+            self._method_loop(node, target.value)
+            return
+        if not isinstance(target.value, cst.Name):
             return
         fn = next((f for f in self.ctx.functions.functions if f.name.value == target.value.value), None)
         if fn is None:
+            name = target.value.value
+            if (
+                name in self.ctx.imported
+                and LOOP_METHOD.search(name)
+                and not PROCESS_PROBE.search(name)
+                and self._with_the_app(node)
+            ):
+                self.report(node, f"thread `{name}` loops in every replica")
             return
         if self.ctx.is_request_time(node):
             self._request_time_worker(node, fn)
@@ -259,6 +360,63 @@ class BackgroundThreadState(Rule):
         if read:
             listed = ", ".join(f"`{n}`" for n in read)
             self.report(node, f"thread `{fn.name.value}` writes {listed} that handlers read")
+        elif self._with_the_app(node) and self._loops_forever(fn) and not PROCESS_PROBE.search(fn.name.value):
+            self.report(node, f"thread `{fn.name.value}` loops in every replica")
+
+    def _with_the_app(self, node: cst.Call) -> bool:
+        """Started at import or by a startup hook (``create_app``, a lifespan), not by a helper
+        that some entry point calls, nor in test settings or a development-only branch."""
+        functions = self.ctx.enclosing_functions(node)
+        if functions and not any(fn in self.ctx.functions.startup for fn in functions):
+            return False
+        return not (self.ctx.in_test_config(node) or self.ctx.dev_only(node) or self.ctx.is_dev_file)
+
+    @staticmethod
+    def _loops_forever(fn: cst.FunctionDef) -> bool:
+        """A ``while`` loop that does not end by itself: ``while True``/``while 1`` or a flag
+        (``while self.running``, ``while not stop.is_set()``)."""
+        for loop in walk(fn.body):
+            called = loop.func if isinstance(loop, cst.Call) else None
+            if isinstance(called, cst.Attribute) and called.attr.value == "run_pending":
+                return False  # a ``schedule`` loop: the scheduler rule (SK113) reports it
+        for loop in walk(fn.body):
+            if isinstance(loop, cst.While) and not isinstance(loop.test, cst.Comparison):
+                return True
+        return False
+
+    def _app_loop(self, node: cst.Call, attr: str) -> None:
+        """``executor.start_polling(dp)`` (a bot's long polling) or ``app.add_task(loop())``
+        with ``loop`` repeating forever, at import or startup of the web process."""
+        if attr in POLLING:
+            owner = self.ctx.module.code_for_node(node.func)
+            if attr != "polling" or "bot" in owner.lower():  # ``bot.polling()``, not any ``.polling()``
+                self.report(node, f"`{owner}()` long-polls in every replica")
+            return
+        first = node.args[0].value if node.args else None
+        if isinstance(first, cst.Call):
+            first = first.func
+        if not isinstance(first, cst.Name):
+            return
+        name = first.value
+        local = [f for f in self.ctx.functions.functions if f.name.value == name]
+        looping = (
+            any(self._loops_forever(f) for f in local)
+            if local
+            else (name in self.ctx.imported and bool(LOOP_METHOD.search(name)))
+        )
+        if looping and not PROCESS_PROBE.search(name):
+            self.report(node, f"task `{name}` loops in every replica")
+
+    def _method_loop(self, node: cst.Call, target: cst.Attribute) -> None:
+        """``Thread(target=worker.run_worker).start()`` at import or startup: a worker or poller
+        object's loop, run by every replica (each drains its own queue, or polls the same feed)."""
+        if not self._with_the_app(node):
+            return
+        name = target.attr.value
+        methods = [f for f in self.ctx.functions.functions if f.name.value == name]
+        looping = any(self._loops_forever(f) for f in methods) if methods else bool(LOOP_METHOD.search(name))
+        if looping and not PROCESS_PROBE.search(name):
+            self.report(node, f"thread `{self.ctx.module.code_for_node(target)}` loops in every replica")
 
     def _socketio_task(self, node: cst.Call) -> None:
         """``sio.start_background_task(loop)`` at import or startup, ``loop`` repeating forever:

@@ -157,3 +157,110 @@ def test_a_timer_armed_by_a_socket_event_is_reported() -> None:
         '    threading.Timer(10, rooms.pop, args=(data["room"],)).start()\n'
     )
     assert ("SK113", 7) in {(f.code, f.line) for f in lint_snippet(source)}
+
+
+def test_a_worker_loop_thread_started_with_the_app_is_reported() -> None:
+    module_level = (
+        "import threading\n"
+        "import time\n"
+        "def worker_loop():\n"
+        "    while True:\n"
+        "        job = claim_next()\n"
+        "        if job is None:\n"
+        "            time.sleep(2)\n"
+        "threading.Thread(target=worker_loop, daemon=True).start()\n"
+    )
+    method = (
+        "from threading import Thread\n"
+        "from fastapi import FastAPI\n"
+        "from worker import Worker\n"
+        "app = FastAPI()\n"
+        "worker = Worker()\n"
+        "Thread(target=worker.run_worker).start()\n"
+    )
+    factory = (
+        "from threading import Thread\n"
+        "from flask import Flask\n"
+        "def start_sniffer():\n"
+        "    while True:\n"
+        "        capture()\n"
+        "def create_app():\n"
+        "    app = Flask(__name__)\n"
+        "    Thread(target=start_sniffer, daemon=True).start()\n"
+        "    return app\n"
+    )
+    assert ("SK114", 8) in {(f.code, f.line) for f in lint_snippet(module_level)}
+    assert ("SK114", 6) in {(f.code, f.line) for f in lint_snippet(method)}
+    assert ("SK114", 8) in {(f.code, f.line) for f in lint_snippet(factory)}
+
+
+def test_a_loop_thread_of_a_cli_helper_or_a_metrics_flusher_is_not_reported() -> None:
+    helper = (
+        "import threading\n"
+        "def loop():\n"
+        "    while True:\n"
+        "        tick()\n"
+        "def run_cli():\n"
+        "    threading.Thread(target=loop).start()\n"
+        "if __name__ == '__main__':\n"
+        "    threading.Thread(target=loop).start()\n"
+    )
+    probe = (
+        "import threading\n"
+        "def flush_metrics():\n"
+        "    while True:\n"
+        "        push()\n"
+        "threading.Thread(target=flush_metrics, daemon=True).start()\n"
+    )
+    assert not [f for f in lint_snippet(helper) if f.code == "SK114"]
+    assert not [f for f in lint_snippet(probe) if f.code == "SK114"]
+
+
+def test_bot_polling_and_app_task_loops_started_with_the_app_are_reported() -> None:
+    polling = (
+        "from aiogram import Bot, Dispatcher, executor\n"
+        "dp = Dispatcher(Bot(token))\n"
+        "executor.start_polling(dp, skip_updates=True)\n"
+    )
+    lifespan = (
+        "from contextlib import asynccontextmanager\n"
+        "@asynccontextmanager\n"
+        "async def lifespan(app):\n"
+        "    await tg_app.updater.start_polling()\n"
+        "    yield\n"
+    )
+    quart = (
+        "import asyncio\n"
+        "from quart import Quart\n"
+        "app = Quart(__name__)\n"
+        "async def expire_sessions():\n"
+        "    while True:\n"
+        "        await asyncio.sleep(60)\n"
+        "@app.before_serving\n"
+        "async def startup():\n"
+        "    app.add_background_task(expire_sessions)\n"
+    )
+    assert ("SK114", 3) in {(f.code, f.line) for f in lint_snippet(polling)}
+    assert ("SK114", 4) in {(f.code, f.line) for f in lint_snippet(lifespan)}
+    assert ("SK114", 9) in {(f.code, f.line) for f in lint_snippet(quart)}
+
+
+def test_request_background_tasks_and_guarded_polling_are_not_reported() -> None:
+    request = (
+        "from fastapi import BackgroundTasks, FastAPI\n"
+        "app = FastAPI()\n"
+        "async def mail(address):\n"
+        "    while True:\n"
+        "        await send(address)\n"
+        '@app.post("/signup")\n'
+        "async def signup(tasks: BackgroundTasks):\n"
+        '    tasks.add_task(mail, "a@b.c")\n'
+    )
+    guarded = (
+        "from aiogram import executor\n"
+        "from bot import dp\n"
+        "if __name__ == '__main__':\n"
+        "    executor.start_polling(dp)\n"
+    )
+    assert not [f for f in lint_snippet(request) if f.code == "SK114"]
+    assert not [f for f in lint_snippet(guarded) if f.code == "SK114"]
