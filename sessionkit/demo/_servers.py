@@ -73,6 +73,10 @@ def free_port(*, cluster_bus: bool = False) -> int:
             return port
 
 
+class _PortTaken(RuntimeError):
+    """The server could not bind its port: someone else holds it."""
+
+
 class ServerProcess:
     """One ``redis-server`` (or ``--sentinel``) child process with its own temp directory.
 
@@ -91,6 +95,10 @@ class ServerProcess:
         self.binary = binary or find_server_binary()
         cluster = any(line.startswith("cluster-enabled yes") for line in extra_config or [])
         self.port = port or free_port(cluster_bus=cluster)
+        self._cluster = cluster
+        # A port picked here may be taken by someone else before the server binds it (a client's
+        # ephemeral port, another test's server): the first start then moves to a new one.
+        self._may_move = port is None
         self.sentinel = sentinel
         self.extra_config = list(extra_config or [])
         # tls: {"cert": path, "key": path, "ca": path}; the server then listens with TLS only.
@@ -139,7 +147,25 @@ class ServerProcess:
 
     def start(self, timeout: float = 60.0) -> None:
         """Start the server and wait until it answers ``PING`` (``timeout`` scaled by
-        ``$SESSIONKIT_TIMEOUT_SCALE``; it returns as soon as the server answers)."""
+        ``$SESSIONKIT_TIMEOUT_SCALE``; it returns as soon as the server answers).
+
+        On its first start a server whose port was picked for it retries on a new free port (up to
+        five times) if the port was taken in the meantime; later starts keep the port.
+        """
+        for attempt in range(5):
+            try:
+                self._start(timeout)
+            except _PortTaken:
+                if not self._may_move or attempt == 4:
+                    raise
+                self.port = free_port(cluster_bus=self._cluster)
+                for name in ("server.log", "sentinel.conf", "redis.conf", "nodes.conf"):  # old port
+                    (self.dir / name).unlink(missing_ok=True)
+                continue
+            self._may_move = False
+            return
+
+    def _start(self, timeout: float) -> None:
         if self.running:
             return
         cmd = [self.binary, str(self._write_config())]
@@ -152,7 +178,9 @@ class ServerProcess:
             if self._proc.poll() is not None:
                 err = self._proc.stderr.read().decode() if self._proc.stderr else ""
                 self.stop()  # reaped and forgotten: nothing of it is left to end
-                raise RuntimeError(f"{self.binary} exited at start: {err}\n{self.log_tail()}")
+                tail = self.log_tail()
+                kind = _PortTaken if "Address already in use" in err + tail else RuntimeError
+                raise kind(f"{self.binary} exited at start: {err}\n{tail}")
             if self.tls:
                 if "Ready to accept connections" in self.log_tail(50):
                     return

@@ -79,3 +79,43 @@ def test_a_server_that_exits_at_start_is_reported_and_forgotten() -> None:
         assert _children.live() == before  # not reported as left behind at the end of the run
     finally:
         proc.cleanup()
+
+
+def _hold(port: int):
+    import socket
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 0)
+    sock.bind(("127.0.0.1", port))
+    sock.listen()
+    return sock
+
+
+def test_a_picked_port_taken_before_the_first_start_moves_to_a_free_one() -> None:
+    proc = ServerProcess()
+    taken = proc.port
+    holder = _hold(taken)  # someone else binds the port between the pick and the start
+    try:
+        proc.start()
+        assert proc.port != taken
+        assert redis.Redis(port=proc.port, socket_timeout=5).ping()
+    finally:
+        holder.close()
+        proc.cleanup()
+
+
+def test_a_port_given_by_the_caller_is_never_moved() -> None:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    holder = _hold(port)
+    proc = ServerProcess(port=port)
+    try:
+        with pytest.raises(RuntimeError, match="Address already in use"):
+            proc.start()
+        assert proc.port == port
+    finally:
+        holder.close()
+        proc.cleanup()
