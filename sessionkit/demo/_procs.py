@@ -205,7 +205,12 @@ class Nginx(Process):
     def __init__(self, ports: Sequence[int], log_dir: Path) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="sessionkit-nginx-", dir=log_dir))
         self.ports = list(ports)
-        self.rr_port, self.affinity_port = free_port(), free_port()
+        self.rr_port = free_port()
+        # Two picks can return the same port; nginx then serves both servers on one socket (the
+        # first, round-robin, answers everything), so the affinity port must differ.
+        self.affinity_port = free_port()
+        while self.affinity_port == self.rr_port or self.affinity_port in self.ports:
+            self.affinity_port = free_port()
         self.conf = self.dir / "nginx.conf"
         self.down: set[int] = set()
         self.next_upstream = "error timeout"

@@ -143,3 +143,13 @@ def test_forgets_its_server():
     assert "1 passed" in run.stdout and "processes left running by the tests (now killed)" in run.stdout
     pid = int(pids.read_text())
     wait_until(lambda: not _groups({pid}), timeout=10, what="the forgotten server to be killed")
+
+
+def test_nginx_never_listens_for_both_upstreams_on_one_port(tmp_path, monkeypatch) -> None:
+    # The same port picked twice made nginx answer the affinity port round-robin.
+    from sessionkit.demo import _procs
+
+    picks = iter([41000, 41000, 41001, 41003])
+    monkeypatch.setattr(_procs, "free_port", lambda: next(picks))
+    nginx = _procs.Nginx([41001, 41002], tmp_path)
+    assert (nginx.rr_port, nginx.affinity_port) == (41000, 41003)  # not the rr port, not a replica's
