@@ -117,7 +117,12 @@ class _RawReader:
         sock.setblocking(False)
 
     def messages(self) -> list[Any]:
-        """Every complete message received so far (none pending: ``[]``)."""
+        """Every complete message received so far (none pending: ``[]``).
+
+        Reads until the socket would block: a short read does not mean the stream goes on, since
+        the server may have closed the connection right behind its last message (a PONG, say),
+        and that close must be seen before anything cached is served.
+        """
         while True:
             try:
                 data = self.sock.recv(_CHUNK)
@@ -126,8 +131,6 @@ class _RawReader:
             if not data:
                 raise ConnectionError("the server closed the tracking connection")
             self.reader.feed(data)
-            if len(data) < _CHUNK:  # the socket's buffer is empty now
-                break
         out = []
         while (message := self.reader.gets()) is not False:
             out.append(message)

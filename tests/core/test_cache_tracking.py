@@ -359,3 +359,48 @@ def test_noloop_does_not_cover_script_writes(redis_client: redis.Redis, key_pref
         assert pushed == [0, [b"invalidate", [key.encode()]]]  # a script's write: reported
     finally:
         sock.close()
+
+
+@pytest.mark.parametrize("hiredis_reader", [True, False], ids=["own-hiredis-reader", "redis-py-reads"])
+def test_a_close_queued_behind_a_pong_is_still_noticed(redis_client: redis.Redis, key_prefix: str,
+                                                       hiredis_reader: bool,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Redis answers a PING, then drops the connection, then a write lands: the next drain reads
+    the PONG *and* the end of the stream, so nothing older than the write is served.
+
+    (A drain that stopped after the PONG's short read served the cached copy once: a stale read
+    after the tracking connection was killed.)"""
+    import sessionkit._tracking as tracking
+
+    if not hiredis_reader:
+        monkeypatch.setattr(tracking, "hiredis", None)
+    now = [0.0]
+    factory = connection_factory(redis_client)
+    assert factory is not None
+    tracker = Tracker(factory, key_prefix + "s:", LocalCache(CacheConfig(ping_interval=1.0, ping_timeout=60)),
+                      clock=lambda: now[0])
+    try:
+        key = key_prefix + "s:pong"
+        redis_client.hset(key, "n", "0")
+        assert cache_read(tracker, redis_client, key) == {b"n": b"0"}
+        assert tracker.reads_socket == hiredis_reader
+        now[0] += 2.0
+        assert tracker.usable()  # the interval has passed: this drain sends a PING
+
+        def tracking_client() -> dict:
+            (entry,) = [c for c in redis_client.client_list() if c.get("name") == CLIENT_NAME]
+            return entry
+
+        def pong_written() -> bool:  # Redis ran the PING and its reply left the output buffer
+            entry = tracking_client()
+            return entry["cmd"] == "ping" and entry["obl"] == "0" and entry["oll"] == "0"
+
+        wait_until(pong_written, timeout=10, interval=0.01, what="the PONG sent to the tracker")
+        redis_client.execute_command("CLIENT", "KILL", "ID", tracking_client()["id"])
+        redis_client.hset(key, "n", "1")  # no invalidation can reach the killed connection
+        served = tracker.cache.get(key, now[0], time.time()) if tracker.usable() else None
+        assert served is None
+        assert len(tracker.cache) == 0 and not tracker.up
+        assert cache_read(tracker, redis_client, key) == {b"n": b"1"}
+    finally:
+        tracker.close()
