@@ -119,7 +119,7 @@ class _RawReader:
     def messages(self) -> list[Any]:
         """Every complete message received so far (none pending: ``[]``).
 
-        Reads until the socket would block: a short read does not mean the stream goes on, since
+        Reads until the socket would block: a short read does not mean nothing follows, since
         the server may have closed the connection right behind its last message (a PONG, say),
         and that close must be seen before anything cached is served.
         """
