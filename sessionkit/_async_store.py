@@ -210,6 +210,7 @@ class AsyncRedisStore(StoreCore):
                 shared = await self._fetch(key, ticket)
                 if shared.record is not None:  # joined a read whose reply was decoded already
                     self.read_failed(key, ticket)  # nothing more to keep: close this ticket
+                    ticket = None  # (once: a second close could forget another read's slot)
                     self.served(session, session_id, shared.record)
                     return "ok"
                 raw = shared.raw  # type: ignore[assignment]

@@ -34,9 +34,12 @@ class CacheConfig:
         max_entries: most sessions kept; the least recently used is evicted beyond it.
         max_bytes: most bytes kept (field names + values + a fixed per-entry estimate).
         max_age: seconds an entry may be served at most, whatever Redis says.
-        ping_interval: seconds between liveness checks of the tracking connection.
+        ping_interval: the longest a cached copy is served without an answer from Redis on the
+            tracking connection: a ``PING`` goes out after half of it, and a read after a longer
+            silence first waits for a ``PING``'s answer.
         ping_timeout: seconds without an answer after which the tracking connection is distrusted
-            (the cache is flushed and the connection rebuilt).
+            (the cache is flushed and the connection rebuilt); also the longest a read waits for
+            that answer.
     """
 
     enabled: bool = True

@@ -69,9 +69,9 @@ class StoreCache:
 
     async def alookup(self, key: str) -> Any:
         """``lookup`` for asyncio (a reconnect handshake runs in a worker thread)."""
-        if self.tracker.state != "up" and not await self.tracker.ausable():
+        if not await self.tracker.ausable():
             return None
-        return self.lookup(key)
+        return self.cache.get(key, self._clock(), self._wall())
 
     def begin(self, key: str) -> Ticket | None:
         """Before a Redis read of ``key``; ``None`` when the reply must not be cached."""
@@ -98,8 +98,7 @@ class StoreCache:
         """After a write of this replica was acknowledged: apply the invalidation Redis sent for it
         now (Redis writes it before the reply), so that it does not refuse the reads that begin
         after the write: those were sent after it and may be kept."""
-        if self.tracker.state == "up":
-            self.tracker.usable()
+        self.tracker.apply_pending()
 
     def forget(self, key: str) -> None:
         """This replica writes or deletes ``key``: drop its copy and any read of it in flight."""

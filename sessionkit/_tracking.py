@@ -7,13 +7,25 @@ client, so no per-key registration is needed and the connections that read and w
 
 ``usable()`` is the gate in front of the cache: it reads what Redis has pushed so far without
 blocking (read-your-writes across replicas), and answers False while tracking is not established.
+Redis writes a write's invalidation before the write's reply, so what it sent has arrived by the
+time another replica serves the next request: unless the stream is behind. Two signs say it may
+be, and then the gate first waits for a *barrier*, a ``PING`` whose ``PONG`` Redis queues behind
+every invalidation it queued before:
+
+- a backlog: one drain applied ``BACKLOG_KEYS`` invalidations or more, or stopped inside a message
+  (an idle process's socket buffer fills, the server holds the rest back, and the invalidation of a
+  write acknowledged just now may still be queued on the server);
+- silence: no ``PONG`` for ``ping_interval`` seconds (an idle process, or a connection that died
+  without closing). A ``PING`` goes out after half the interval, so a busy process never waits.
+
 Anything unexpected — a dropped or reconnected connection, a failover, an unanswered ``PING``, a
 message it cannot read — flushes the whole cache before the connection is rebuilt. Where the server
 refuses ``CLIENT TRACKING`` (old servers, ACL users without it, proxies) the cache turns itself off
 with one log line.
 
-The drain is plain non-blocking socket work, so the sync and the asyncio store share this class; the
-asyncio store runs the (blocking, short-timeout) handshake in a worker thread via ``aensure``.
+The drain is plain non-blocking socket work, so the sync and the asyncio store share this class;
+the asyncio store runs the (blocking, short-timeout) handshake and barriers in a worker thread via
+``ausable``. While one of those holds the connection, other readers get False (they read Redis).
 """
 
 from __future__ import annotations
@@ -28,6 +40,7 @@ import ssl
 import threading
 import time
 import weakref
+from collections import deque
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -47,9 +60,11 @@ log = logging.getLogger("sessionkit")
 CHANNEL = "__redis__:invalidate"
 CLIENT_NAME = "sessionkit-tracking"  # how the tracking connection shows in CLIENT LIST
 RETRY_AFTER = 1.0  # seconds between attempts to rebuild a lost tracking connection
+BACKLOG_KEYS = 64  # invalidations applied by one drain from which more may be held on the server
 _CHUNK = 65536
 _PING = b"*1\r\n$4\r\nPING\r\n"
 State = Literal["down", "connecting", "up", "refused"]
+_Verdict = Literal["serve", "refuse", "barrier"]
 ConnectionFactory = Callable[[], Any]
 
 # Connection settings that carry over from an asyncio client to the tracking connection.
@@ -75,7 +90,8 @@ def connection_factory(client: Any) -> ConnectionFactory | None:
         if sync_cls is None:  # e.g. asyncio Sentinel: the store builds a sync twin from its URL
             return None
         cls, kwargs = sync_cls, {k: v for k, v in kwargs.items() if k in _PORTABLE}
-    kwargs.update(protocol=2, decode_responses=False, client_name=CLIENT_NAME)
+    # health_check_interval: redis-py's own PING would read the tracker's PONGs (and fail on them).
+    kwargs.update(protocol=2, decode_responses=False, client_name=CLIENT_NAME, health_check_interval=0)
 
     def make() -> Any:
         return cls(**kwargs)
@@ -115,6 +131,11 @@ class _RawReader:
         self.sock = sock
         self.reader = hiredis.Reader()
         sock.setblocking(False)
+
+    @property
+    def partial(self) -> bool:
+        """Whether part of a message has arrived and the rest has not."""
+        return bool(self.reader.has_data())
 
     def messages(self) -> list[Any]:
         """Every complete message received so far (none pending: ``[]``).
@@ -162,8 +183,11 @@ class Tracker:
         self._raw: _RawReader | None = None  # reads the socket itself once the handshake is done
         self._retry_at = 0.0
         self._last_pong = 0.0
-        self._ping_sent: float | None = None
+        self._pings: deque[float] = deque()  # when each unanswered PING was sent, oldest first
+        self._backlog = False  # a drain saw that Redis may hold more: wait for a barrier first
+        self._closed = False
         self.pongs = 0  # liveness answers received (for tests and debugging)
+        self.barriers = 0  # reads that waited for a barrier's PONG first
         self._lock = threading.Lock()
         if hasattr(os, "register_at_fork"):  # a forked worker must not read its parent's socket
             ref = weakref.ref(self)
@@ -179,29 +203,110 @@ class Tracker:
     def usable(self) -> bool:
         """Apply every invalidation Redis has sent so far; True if the cache may be used now.
 
-        Never blocks on the network, except the sync store's reconnect attempt (short timeouts).
+        Blocks only for the sync store's reconnect attempt and for a barrier (short timeouts,
+        ``ping_timeout`` at most).
         """
         if self.state != "up":
             if self.state == "down" and self._clock() >= self._retry_at:
                 self.connect()
             return self.up
+        verdict = self._drain()
+        if verdict == "barrier":
+            return self.barrier()
+        return verdict == "serve"
+
+    async def ausable(self) -> bool:
+        """``usable`` for asyncio: the reconnect handshake and a barrier run in a worker thread."""
+        if self.state == "down" and self._clock() >= self._retry_at:
+            await asyncio.to_thread(self.connect)
+        if self.state != "up":
+            return False
+        verdict = self._drain()
+        if verdict == "barrier":
+            return await asyncio.to_thread(self.barrier)
+        return verdict == "serve"
+
+    def apply_pending(self) -> None:
+        """Apply what Redis has sent so far, never waiting (after this process's own write)."""
+        if self.state == "up":
+            self._drain()
+
+    def barrier(self) -> bool:
+        """Send a ``PING`` and apply everything Redis sends before its ``PONG`` (blocking, at most
+        ``ping_timeout`` seconds; no answer means doubt). True if the cache may be used now."""
         with self._lock:
             conn = self._conn
             if conn is None or self.state != "up":
                 return False
             try:
-                if self._poll is None or self._poll.poll(0):
-                    if self._raw is not None:
-                        for message in self._raw.messages():
-                            self._handle(message)
-                    else:
-                        while conn.can_read(timeout=0):
-                            self._handle(conn.read_response(disconnect_on_error=False))
-                self._check_alive(conn)
+                self._send_ping(conn)
+                deadline = time.monotonic() + self.cache.config.ping_timeout
+                while self._pings:
+                    self._wait_readable(conn, deadline)
+                    self._read_available(conn)
+                self._backlog = False
+                self.barriers += 1
             except Exception as exc:  # any doubt at all: nothing cached may be served
                 self._lose(f"tracking connection lost ({type(exc).__name__}: {exc})")
                 return False
         return self.state == "up"
+
+    def _drain(self) -> _Verdict:
+        if not self._lock.acquire(blocking=False):
+            return "refuse"  # a handshake or a barrier holds the connection: read Redis meanwhile
+        try:
+            conn = self._conn
+            if conn is None or self.state != "up":
+                return "refuse"
+            try:
+                if self._poll is None or self._poll.poll(0):
+                    self._read_available(conn)
+                return self._verdict(conn)
+            except Exception as exc:  # any doubt at all: nothing cached may be served
+                self._lose(f"tracking connection lost ({type(exc).__name__}: {exc})")
+                return "refuse"
+        finally:
+            self._lock.release()
+
+    def _read_available(self, conn: Any) -> None:
+        keys = 0
+        if self._raw is not None:
+            for message in self._raw.messages():
+                keys += self._handle(message)
+        else:
+            while conn.can_read(timeout=0):
+                keys += self._handle(conn.read_response(disconnect_on_error=False))
+        if keys >= BACKLOG_KEYS:
+            self._backlog = True
+
+    def _verdict(self, conn: Any) -> _Verdict:
+        config, now = self.cache.config, self._clock()
+        if self._pings and now - self._pings[0] > config.ping_timeout:
+            raise TimeoutError(f"no answer to PING within {config.ping_timeout} s")
+        if self._backlog or (self._raw is not None and self._raw.partial):
+            return "barrier"
+        silent = now - self._last_pong
+        if silent >= config.ping_interval:
+            return "barrier"
+        if silent >= config.ping_interval / 2 and not self._pings:
+            self._send_ping(conn)
+        return "serve"
+
+    def _send_ping(self, conn: Any) -> None:
+        if self._raw is not None:
+            self._raw.ping()
+        else:
+            conn.send_command("PING")
+        self._pings.append(self._clock())
+
+    def _wait_readable(self, conn: Any, deadline: float) -> None:
+        left = deadline - time.monotonic()
+        if self._poll is not None:
+            ready = left > 0 and bool(self._poll.poll(left * 1000))
+        else:
+            ready = left > 0 and bool(conn.can_read(timeout=left))
+        if not ready:
+            raise TimeoutError(f"no answer to PING within {self.cache.config.ping_timeout} s")
 
     @property
     def up(self) -> bool:
@@ -213,18 +318,12 @@ class Tracker:
         """Whether the tracker reads its socket itself (hiredis) rather than through redis-py."""
         return self._raw is not None
 
-    async def ausable(self) -> bool:
-        """``usable`` for asyncio: the reconnect handshake runs in a worker thread."""
-        if self.state == "down" and self._clock() >= self._retry_at:
-            await asyncio.to_thread(self.connect)
-        return self.usable() if self.state == "up" else False
-
     # -- connection lifecycle --------------------------------------------------------------
     def connect(self) -> None:
         """Open the tracking connection (blocking). The cache is flushed once tracking is on:
         nothing read before it was established may be served."""
         with self._lock:
-            if self.state in ("up", "refused", "connecting"):
+            if self._closed or self.state in ("up", "refused", "connecting"):
                 return
             self.state = "connecting"
             conn = self._factory()
@@ -254,12 +353,14 @@ class Tracker:
                 return
             self._conn, self._poll, self._raw = conn, poll, raw
             self._last_pong = self._clock()
-            self._ping_sent = None
+            self._pings.clear()
+            self._backlog = False
             self.cache.flush()
             self.state = "up"
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True  # a handshake still running in a worker thread will not reopen it
             if self._conn is not None:
                 self._conn.disconnect()
                 self._conn = None
@@ -279,6 +380,8 @@ class Tracker:
         """In a child process: the connection (and what was cached through it) is the parent's."""
         self._lock = threading.Lock()
         self._conn = self._poll = self._raw = None  # not disconnect(): it would shut the parent's socket
+        self._pings.clear()
+        self._backlog = False
         self.cache.flush()
         if self.state != "refused":
             self.state, self._retry_at = "down", 0.0
@@ -306,20 +409,8 @@ class Tracker:
         return _RawReader(sock)
 
     # -- messages --------------------------------------------------------------------------
-    def _check_alive(self, conn: Any) -> None:
-        interval = self.cache.config.ping_interval
-        now = self._clock()
-        if self._ping_sent is not None:
-            if now - self._ping_sent > self.cache.config.ping_timeout:
-                raise TimeoutError(f"no answer to PING within {self.cache.config.ping_timeout} s")
-        elif now - self._last_pong >= interval:
-            if self._raw is not None:
-                self._raw.ping()
-            else:
-                conn.send_command("PING")
-            self._ping_sent = now
-
-    def _handle(self, message: Any) -> None:
+    def _handle(self, message: Any) -> int:
+        """Apply one message; how many keys it invalidated."""
         if not isinstance(message, list) or not message:
             raise ValueError(f"unexpected message on the tracking connection: {message!r}")
         kind = message[0]
@@ -327,12 +418,15 @@ class Tracker:
             keys = message[2]
             if keys is None:  # FLUSHDB / FLUSHALL, or the server lost track: drop everything
                 self.cache.flush()
-                return
+                return 0
             for key in keys:
                 self.cache.invalidate(key.decode())
-        elif kind == b"pong":
-            self._ping_sent = None
+            return len(keys)
+        if kind == b"pong":
+            if self._pings:
+                self._pings.popleft()
             self._last_pong = self._clock()
             self.pongs += 1
         elif kind != b"subscribe":
             raise ValueError(f"unexpected message on the tracking connection: {message!r}")
+        return 0

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 import redis
+from _relay import Relay
 from _topologies import wait_until
 
 from sessionkit._cache import CacheConfig, LocalCache
@@ -384,8 +385,8 @@ def test_a_close_queued_behind_a_pong_is_still_noticed(redis_client: redis.Redis
         redis_client.hset(key, "n", "0")
         assert cache_read(tracker, redis_client, key) == {b"n": b"0"}
         assert tracker.reads_socket == hiredis_reader
-        now[0] += 2.0
-        assert tracker.usable()  # the interval has passed: this drain sends a PING
+        now[0] += 0.6  # past half the interval: this drain sends a PING and does not wait for it
+        assert tracker.usable() and tracker.barriers == 0
 
         def tracking_client() -> dict:
             (entry,) = [c for c in redis_client.client_list() if c.get("name") == CLIENT_NAME]
@@ -404,3 +405,144 @@ def test_a_close_queued_behind_a_pong_is_still_noticed(redis_client: redis.Redis
         assert cache_read(tracker, redis_client, key) == {b"n": b"1"}
     finally:
         tracker.close()
+
+
+def _port_of(client: redis.Redis) -> int:
+    port = client.connection_pool.connection_kwargs.get("port")
+    assert isinstance(port, int), "these tests need the server on a loopback TCP port"
+    return port
+
+
+def _through(relay: Relay, redis_client: redis.Redis) -> redis.Redis:
+    """A client whose connections (and so its tracking connection) go through ``relay``."""
+    kwargs = redis_client.connection_pool.connection_kwargs
+    return redis.Redis(host="127.0.0.1", port=relay.port, db=kwargs.get("db", 0))
+
+
+def _other_writes(client: redis.Redis, key_prefix: str, count: int) -> None:
+    pipe = client.pipeline(transaction=False)
+    for i in range(count):
+        pipe.hset(f"{key_prefix}s:other{i}", "n", "1")
+    pipe.execute()
+
+
+@pytest.mark.parametrize("flavour", ["sync", "asyncio"])
+def test_a_backlogged_stream_is_read_to_a_barrier_before_serving(redis_client: redis.Redis, key_prefix: str,
+                                                                 flavour: str) -> None:
+    """An idle process's tracking stream falls behind (other sessions were written meanwhile, and
+    the link only delivers part of it); then its session is written and the write acknowledged.
+    The next read must not serve the older copy: after a drain that applied many invalidations,
+    the store waits for a PING's answer, which Redis queues behind every invalidation before it."""
+    import asyncio
+
+    with Relay(_port_of(redis_client)) as relay:
+        via = _through(relay, redis_client)
+        factory = connection_factory(via)
+        assert factory is not None
+        tracker = Tracker(factory, key_prefix + "s:", LocalCache(CacheConfig(ping_interval=60, ping_timeout=60)))
+        try:
+            key = key_prefix + "s:mine"
+            redis_client.hset(key, "n", "0")
+            assert cache_read(tracker, redis_client, key) == {b"n": b"0"}
+            relay.pace(16384, 0.05)  # ~320 KB/s: the backlog below takes seconds to arrive
+            before = relay.to_client
+            _other_writes(redis_client, key_prefix, 10_000)  # ~1 MB of invalidations
+            redis_client.hset(key, "n", "1")  # acknowledged: its invalidation is last in the queue
+            wait_until(lambda: relay.to_client - before >= 16384, timeout=30, interval=0.01,
+                       what="the first part of the backlog")
+            usable = tracker.usable() if flavour == "sync" else asyncio.run(tracker.ausable())
+            served = tracker.cache.get(key, time.monotonic(), time.time()) if usable else None
+            assert served is None  # not {b"n": b"0"}
+            assert tracker.barriers == 1 and tracker.up
+            relay.thaw()
+            assert cache_read(tracker, redis_client, key) == {b"n": b"1"}
+        finally:
+            tracker.close()
+            via.close()
+
+
+def test_a_silent_connection_is_not_trusted_past_the_ping_interval(redis_client: redis.Redis,
+                                                                  key_prefix: str) -> None:
+    """The link stops delivering without closing (a partition, a hung proxy) and a write lands: once
+    the last answer from Redis is ``ping_interval`` old, a read first waits for a PING's answer
+    (``ping_timeout`` at most), gets none, and flushes instead of serving what it holds."""
+    now = [0.0]
+    with Relay(_port_of(redis_client)) as relay:
+        via = _through(relay, redis_client)
+        factory = connection_factory(via)
+        assert factory is not None
+        tracker = Tracker(factory, key_prefix + "s:", LocalCache(CacheConfig(ping_interval=1.0, ping_timeout=0.5)),
+                          clock=lambda: now[0])
+        try:
+            key = key_prefix + "s:quiet"
+            redis_client.hset(key, "n", "0")
+            assert cache_read(tracker, redis_client, key) == {b"n": b"0"}
+            relay.freeze()
+            redis_client.hset(key, "n", "1")  # its invalidation waits in the frozen link
+            now[0] += 0.9  # recent enough: served (at most ping_interval after the last answer)
+            assert tracker.usable()
+            now[0] += 0.2
+            served = tracker.cache.get(key, now[0], time.time()) if tracker.usable() else None
+            assert served is None  # not {b"n": b"0"}
+            assert len(tracker.cache) == 0 and not tracker.up
+        finally:
+            relay.thaw()
+            tracker.close()
+            via.close()
+
+
+def test_a_busy_process_never_waits_for_a_ping(make_tracker: Make, redis_client: redis.Redis,
+                                               key_prefix: str) -> None:
+    """Reads more often than every half ``ping_interval``: each PING goes out after half the
+    interval and is answered before the interval is over, so no read waits for a barrier."""
+    now = [0.0]
+    factory = connection_factory(redis_client)
+    assert factory is not None
+    tracker = Tracker(factory, key_prefix + "s:", LocalCache(CacheConfig(ping_interval=1.0)),
+                      clock=lambda: now[0])
+    try:
+        assert tracker.usable()
+        for step in range(1, 11):
+            now[0] += 0.3  # every second step is half an interval after the last answer: a PING
+            assert tracker.usable()
+            wait_until(lambda: tracker.usable() and tracker.pongs >= step // 2, timeout=10, interval=0.01,
+                       what=f"the PONG of step {step}")
+        assert tracker.pongs == 5 and tracker.barriers == 0
+    finally:
+        tracker.close()
+
+
+def test_a_client_with_health_checks_keeps_its_tracking_connection(redis_url: str, redis_client: redis.Redis,
+                                                                   key_prefix: str,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """``health_check_interval`` on the app's client is not carried over: redis-py's own PING on
+    the subscribed connection would read the tracker's PONG as a bad answer and reconnect it."""
+    import sessionkit._tracking as tracking
+
+    monkeypatch.setattr(tracking, "hiredis", None)  # redis-py reads the connection (as over TLS)
+    checked = redis.Redis.from_url(redis_url, health_check_interval=1)
+    factory = connection_factory(checked)
+    assert factory is not None
+    tracker = Tracker(factory, key_prefix + "s:", LocalCache(CacheConfig(ping_interval=0.5)))
+    try:
+        key = key_prefix + "s:hc"
+        redis_client.hset(key, "n", "0")
+        assert cache_read(tracker, redis_client, key) == {b"n": b"0"}
+        time.sleep(1.2)  # idle past the health-check interval: the next PING would trigger one
+        assert tracker.usable()
+        assert tracker.pongs >= 1 and tracker.cache.stats.flushes == 1  # the flush at connect only
+        redis_client.hset(key, "n", "1")
+        assert tracker.usable() and tracker.cache.get(key, time.monotonic(), time.time()) is None
+    finally:
+        tracker.close()
+        checked.close()
+
+
+def test_a_closed_tracker_does_not_reconnect(make_tracker: Make, redis_client: redis.Redis) -> None:
+    """``close()`` while a reconnect is about to run in a worker thread: it opens nothing."""
+    tracker = make_tracker()
+    assert tracker.usable()
+    tracker.close()
+    tracker.connect()
+    assert tracker.state == "down" and not tracker.usable()
+    assert not [c for c in redis_client.client_list() if c.get("name") == CLIENT_NAME]
