@@ -69,9 +69,10 @@ class StoreCache:
 
     async def alookup(self, key: str) -> Any:
         """``lookup`` for asyncio (a reconnect handshake runs in a worker thread)."""
-        if not await self.tracker.ausable():
-            return None
-        return self.cache.get(key, self._clock(), self._wall())
+        ok = self.tracker.usable_now()
+        if ok is None:
+            ok = await self.tracker.settle()
+        return self.cache.get(key, self._clock(), self._wall()) if ok else None
 
     def begin(self, key: str) -> Ticket | None:
         """Before a Redis read of ``key``; ``None`` when the reply must not be cached."""

@@ -217,14 +217,23 @@ class Tracker:
 
     async def ausable(self) -> bool:
         """``usable`` for asyncio: the reconnect handshake and a barrier run in a worker thread."""
-        if self.state == "down" and self._clock() >= self._retry_at:
-            await asyncio.to_thread(self.connect)
+        ok = self.usable_now()
+        return ok if ok is not None else await self.settle()
+
+    def usable_now(self) -> bool | None:
+        """``usable`` where it need not wait; ``None`` when a reconnect or a barrier is due first
+        (then ``await settle()``). The asyncio store's hot path: no coroutine unless one is due."""
         if self.state != "up":
-            return False
+            return None if self.state == "down" and self._clock() >= self._retry_at else False
         verdict = self._drain()
-        if verdict == "barrier":
+        return None if verdict == "barrier" else verdict == "serve"
+
+    async def settle(self) -> bool:
+        """The reconnect or the barrier ``usable_now`` left pending, in a worker thread."""
+        if self.state == "up":
             return await asyncio.to_thread(self.barrier)
-        return verdict == "serve"
+        await asyncio.to_thread(self.connect)
+        return self.up
 
     def apply_pending(self) -> None:
         """Apply what Redis has sent so far, never waiting (after this process's own write)."""
