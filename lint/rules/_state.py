@@ -93,9 +93,14 @@ def request_time_mutations(ctx: FileContext) -> list[Mutation]:
             _DISPATCH[type(node)](collector, node)
         # One container, one role: a registry is a registry where sockets leave it too (a
         # `remove(conn)` in `disconnect()` carries no websocket hint of its own).
-        registries = {m.name for m in collector.found if m.role == "websocket"}
+        # A dict of player records keyed by the connection's id (``players[sid] = {"score": 0}``)
+        # is game state wherever it changes, also where a connection's entry leaves it.
+        records = collector.records
+        registries = {m.name for m in collector.found if m.role == "websocket"} - records
         out = [
-            Mutation(m.node, m.name, "websocket", m.deferred)
+            Mutation(m.node, m.name, "state", m.deferred)
+            if m.name in records and m.role == "websocket"
+            else Mutation(m.node, m.name, "websocket", m.deferred)
             if m.name in registries and m.role in ("state", "app")
             # a matchmaking ``queue`` of player records: game state, not a job queue
             else Mutation(m.node, m.name, "state", m.deferred)
@@ -140,6 +145,20 @@ def _jobs_started_here(
     return out
 
 
+def _player_record(value: cst.CSTNode | None) -> bool:
+    """A dict literal of named fields, none of them a connection: ``{"name": n, "score": 0}``."""
+    return (
+        isinstance(value, cst.Dict)
+        and bool(value.elements)
+        and all(
+            isinstance(e, cst.DictElement)
+            and isinstance(e.key, cst.SimpleString)
+            and not socket_value(e.value)
+            for e in value.elements
+        )
+    )
+
+
 class _Mutations:
     def __init__(self, ctx: FileContext, containers: dict[str, Kind], through_class: set[str]) -> None:
         self.ctx = ctx
@@ -152,6 +171,9 @@ class _Mutations:
         #: players or members waiting, not jobs, even in a container named ``queue``.
         self.member_lists: set[str] = set()
         self._member_record = False
+        #: Containers of player records keyed by a connection id (see ``_player_record``).
+        self.records: set[str] = set()
+        self._player_record = False
         self.singletons = singletons(ctx.module)
         #: Classes (and their module-level instances) with a fan-out method: a pub/sub registry.
         self.fan_out: set[str] = set()
@@ -231,6 +253,8 @@ class _Mutations:
             return
         if self._member_record:
             self.member_lists.add(name)
+        if self._player_record and not part:
+            self.records.add(name)
         kind, name = self.containers[name], name + part
         functions = self.ctx.enclosing_functions(where)
         role = self._role_of(name, kind, where, added)
@@ -359,12 +383,15 @@ class _Mutations:
             return "state"  # a registry only where a connection joins it (see above)
         if kind == "queue" or JOB_NAMES.search(name):
             return "jobs"
-        if self.ctx.is_websocket_handler(where) and WS_NAMES.search(name):
+        # A class attribute is judged by its own name: ``WSGame.games`` holds games, whatever the
+        # endpoint class is called.
+        own = tail if head[:1].isupper() and tail else name
+        if self.ctx.is_websocket_handler(where) and WS_NAMES.search(own):
             return "websocket"
-        if WS_NAMES.search(name) and takes_websocket(self.ctx, where):
+        if WS_NAMES.search(own) and takes_websocket(self.ctx, where):
             return "websocket"
         functions = self.ctx.enclosing_functions(where)
-        if WS_NAMES.search(name) and any(PUSH_NAMES.search(fn.name.value) for fn in functions):
+        if WS_NAMES.search(own) and any(PUSH_NAMES.search(fn.name.value) for fn in functions):
             return "websocket"  # ``_active_connections.add(queue)`` in an SSE ``event_stream()``
         return "state"
 
@@ -386,6 +413,13 @@ class _Mutations:
     def _target(self, target: cst.BaseExpression, where: cst.CSTNode, added: cst.CSTNode | None) -> None:
         if isinstance(target, cst.Subscript):
             key = target.slice[0].slice if len(target.slice) == 1 else None
+            if isinstance(key, cst.Index) and connection_id(key.value) and _player_record(added):
+                # ``players[sid] = {"name": n, "score": 0}``: a player's game record, keyed by the
+                # connection's id; the container holds game state, not connections
+                self._player_record = True
+                self._hit(target.value, where, added)
+                self._player_record = False
+                return
             if isinstance(key, cst.Index) and socket_value(key.value) and not record_field(target.value):
                 added = key.value  # ``last_seen[ws] = now``: per-connection data of a registry
             elif added is not None and connection_id(added) and record_field(target):

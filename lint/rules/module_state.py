@@ -197,6 +197,29 @@ class ModuleStateMutation(Rule):
     )
     invalid = examples(
         """
+            from flask import Flask, request
+            from flask_socketio import SocketIO
+            app = Flask(__name__)
+            socketio = SocketIO(app, message_queue="redis://r")
+            players = {}
+            @socketio.on("join")
+            def join(data):
+                sid = request.sid
+                players[sid] = {"name": data["name"], "score": 0}
+            @socketio.on("disconnect")
+            def leave():
+                del players[request.sid]
+        """,
+        """
+            from starlette.endpoints import WebSocketEndpoint
+            from starlette.websockets import WebSocket
+            class WSGame(WebSocketEndpoint):
+                games = []
+                async def on_connect(self, websocket: WebSocket) -> None:
+                    await websocket.accept()
+                    self.games.append(object())
+        """,
+        """
             # file: state.py
             queue = []
             # file: lobby.py

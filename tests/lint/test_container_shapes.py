@@ -373,6 +373,47 @@ CASES: dict[str, tuple[str, set[tuple[str, int]]]] = {
         "    del sessions_ids[name]\n",
         {("SK302", 10), ("SK302", 15)},
     ),
+    # Player records keyed by the player's Socket.IO id: game state (SK105) where players join,
+    # score and leave, not a registry of connections.
+    "player-records-keyed-by-sid": (
+        "from flask import Flask, request\n"
+        "from flask_socketio import SocketIO, emit\n"
+        "app = Flask(__name__)\n"
+        "socketio = SocketIO(app, message_queue='redis://r')\n"
+        "players = {}\n"
+        "@socketio.on('join')\n"
+        "def join(data):\n"
+        "    sid = request.sid\n"
+        "    players[sid] = {'name': data['name'], 'score': 0}\n"
+        "@socketio.on('guess')\n"
+        "def guess(data):\n"
+        "    players[request.sid]['score'] += 10\n"
+        "@socketio.on('disconnect')\n"
+        "def leave():\n"
+        "    sid = request.sid\n"
+        "    del players[sid]\n",
+        {("SK105", 9), ("SK105", 12), ("SK105", 16)},
+    ),
+    # A websocket endpoint class named for websockets keeps its games in class attributes: the
+    # games are module state; the sockets it keeps are a registry.
+    "endpoint-class-games-are-state": (
+        "from starlette.applications import Starlette\n"
+        "from starlette.endpoints import WebSocketEndpoint\n"
+        "from starlette.routing import WebSocketRoute\n"
+        "from starlette.websockets import WebSocket\n"
+        "class WSGame(WebSocketEndpoint):\n"
+        "    users = []\n"
+        "    games = []\n"
+        "    async def on_connect(self, websocket: WebSocket) -> None:\n"
+        "        await websocket.accept()\n"
+        "        self.users.append(websocket)\n"
+        "        self.games.append(Game(len(self.games)))\n"
+        "class Game:\n"
+        "    def __init__(self, number):\n"
+        "        self.number = number\n"
+        "app = Starlette(routes=[WebSocketRoute('/ws', WSGame)])\n",
+        {("SK110", 10), ("SK105", 11)},
+    ),
 }
 
 
