@@ -28,7 +28,7 @@ TASK_STARTERS = frozenset({"asyncio.create_task", "asyncio.ensure_future"})
 POLL_METHOD = re.compile(r"(?i)poll")
 STARTERS = frozenset({"start", "connect", "run", "setup", "on_startup"})
 #: A task that relays a shared channel to this replica's own clients: per replica by design.
-LISTENER = re.compile(r"(?i)listen|subscri|pubsub|redis|relay")
+LISTENER = re.compile(r"(?i)listen|subscri|pubsub|redis|relay|consum|broadcast")
 #: ...unless it watches the process it runs in (metrics, health, log flushing).
 PROCESS_PROBE = re.compile(r"(?i)health|latency|lag|liveness|metric|watchdog|flush|log")
 
@@ -517,9 +517,15 @@ class BackgroundThreadState(Rule):
                 return
         else:
             return
-        if PROCESS_PROBE.search(name) or LISTENER.search(name):
+        if PROCESS_PROBE.search(name) or any(LISTENER.search(q) for q in {name} | self.ctx.qnames(callee)):
             return
         code = self.ctx.module.code_for_node(callee)
+        started: set[tuple[int, str]] = self.ctx.memo.setdefault("startup_tasks", set())
+        functions = self.ctx.enclosing_functions(node)
+        key = (id(functions[0]) if functions else 0, code)
+        if key in started:  # ``create_task(fetch())`` again in the ``except`` branch: one loop
+            return
+        started.add(key)
         self.report(node, f"task `{code}()` started with the app runs in every replica")
 
     def _poller_start(self, node: cst.Call) -> bool:

@@ -444,7 +444,7 @@ class RequestTimeFileWrite(PathChecks, Rule):
             if deferred is not None and (
                 UPLOAD_ROOTS.search(destination)
                 or (written and UPLOAD_LITERAL.search(destination))  # a new file in the upload folder
-                or self._answers_request(node)
+                or (self._answers_request(node) and not TEMP_HINT.search(destination))
             ):
                 deferred = None
             self.report_request_time(node, subject, deferred)
@@ -456,7 +456,9 @@ class RequestTimeFileWrite(PathChecks, Rule):
         if destination is None or not isinstance(destination.value, cst.Name):
             return False
         functions = self.ctx.enclosing_functions(node)
-        if not functions or self._opens(node) or not self._write(node):
+        func = node.func
+        saves = isinstance(func, cst.Attribute) and func.attr.value in PATH_WRITERS
+        if not functions or not saves or not self._write(node):
             return False  # (a second ``open(path, "wb")``, e.g. a retry once the folder exists, is kept)
         name = destination.value.value
         for call in walk(functions[0].body):

@@ -245,6 +245,39 @@ CASES: dict[str, tuple[str, set[tuple[str, int]]]] = {
         "        await self.api.poll()\n",
         {("SK114", 5)},
     ),
+    "startup-task-retried-in-except-is-one-loop-and-a-pubsub-fan-out-is-none": (
+        "import asyncio\n"
+        "from fastapi import FastAPI\n"
+        "from app.rates import get_currency_data\n"
+        "from app.core.pubsub import notify_ws_clients\n"
+        "app = FastAPI()\n"
+        '@app.on_event("startup")\n'
+        "async def on_startup():\n"
+        "    asyncio.create_task(notify_ws_clients())\n"
+        "    try:\n"
+        "        asyncio.create_task(get_currency_data())\n"
+        "    except Exception:\n"
+        "        asyncio.create_task(get_currency_data())\n",
+        {("SK114", 10)},
+    ),
+    "helper-that-aborts-but-writes-a-temp-file-and-a-rename-after-a-write": (
+        "import os\n"
+        "from flask import abort\n"
+        "def write_temp(content, key):\n"
+        "    dir_path = os.path.join(ROOT, temp_folder, key)\n"
+        '    file_path = os.path.join(dir_path, "x.json")\n'
+        "    try:\n"
+        '        with open(file_path, "w") as out:\n'
+        "            out.write(content)\n"
+        "    except OSError:\n"
+        "        abort(500)\n"
+        "def modify(request, name, title):\n"
+        '    path = "files/" + name\n'
+        '    with open(path, "wb+") as f:\n'
+        "        f.write(request.body)\n"
+        '    os.rename(path, "files/" + title)\n',
+        {("SK116", 13), ("SK116", 15)},
+    ),
     "request-time-task-of-an-imported-coroutine-is-not-a-startup-loop": (
         "import asyncio\n"
         "from fastapi import FastAPI\n"
