@@ -9,7 +9,6 @@ import libcst as cst
 from sessionkit.lint._rule import Rule, examples
 from sessionkit.lint.rules._containers import module_containers
 from sessionkit.lint.rules._util import keyword, under_main_guard, walk
-from sessionkit.lint.rules.schedulers import LOOP_NAME
 
 THREAD = frozenset({"threading.Thread"})
 TIMER = frozenset({"threading.Timer"})
@@ -479,11 +478,12 @@ class BackgroundThreadState(Rule):
             self.report(node, f"task `{name}` loops in every replica")
 
     def _startup_task(self, node: cst.Call) -> None:
-        """``app["cleaner"] = asyncio.create_task(utils.clean_chat(app))`` in a startup hook, the
-        coroutine from another module (or a worker object's ``run()``): a task started with the
-        app lives as long as the process, so every replica runs its own copy of the loop. A
-        coroutine of this module is judged by its body (a sleeping loop is a scheduler, SK113);
-        a listener of a shared channel (``listen_to_redis``) is per replica by design."""
+        """``app["cleaner"] = asyncio.create_task(utils.clean_chat(app))`` in a startup hook: the
+        coroutine of another module (``module.function()``) or a worker object's ``run()``. A task
+        started with the app lives as long as the process, so every replica runs its own copy of
+        the loop. A coroutine of this module is judged by its body (a sleeping loop is a
+        scheduler, SK113); a listener of a shared channel (``listen_to_redis``) is per replica by
+        design."""
         if not node.args or under_main_guard(self.ctx, node) or self.ctx.is_import_time(node):
             return  # (``create_task`` at import needs a running loop: a script, not the web app)
         if self._poller_start(node):
@@ -500,13 +500,9 @@ class BackgroundThreadState(Rule):
             return
         callee = inner.func
         if isinstance(callee, cst.Name):
-            name = callee.value
-            if name not in self.ctx.imported or any(
-                f.name.value == name for f in self.ctx.functions.functions
-            ):
-                return
-            if LOOP_NAME.search(name):
-                return  # ``create_task(update_loop())``: a periodic loop, the scheduler rule (SK113)
+            # ``create_task(fetch())`` of an imported coroutine: as often a one-shot startup job
+            # (open a pool, clean up once) as a loop; a loop-named one is the scheduler rule's.
+            return
         elif isinstance(callee, cst.Attribute) and isinstance(callee.value, cst.Name):
             name = callee.attr.value
             owner = callee.value.value
