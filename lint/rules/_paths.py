@@ -37,11 +37,15 @@ PATH_BUILDERS = frozenset(
         "os.path.join",
         "os.path.abspath",
         "os.path.realpath",
+        "os.path.dirname",
         "pathlib.Path",
         "pathlib.PurePath",
         "pathlib.PosixPath",
     }
 )
+#: Library calls that write an object to the path given as their argument at that index
+#: (``joblib.dump(state, "game_state")``, ``numpy.save("scores.npy", array)``).
+DUMPERS = {"joblib.dump": 1, "numpy.save": 0, "numpy.savez": 0, "numpy.savetxt": 0, "torch.save": 1}
 SHUTIL_WRITERS = frozenset({"shutil.copy", "shutil.copyfile", "shutil.copy2", "shutil.move"})
 #: Moves on the local disk (a removal or a new folder belongs to the write it undoes or precedes,
 #: which is the finding).
@@ -63,7 +67,11 @@ CACHE_HINT = re.compile(r"(?i)cache")
 IN_MEMORY = ("BytesIO", "StringIO")
 PATH_NAMES = re.compile(r"(?i)path|dest|file|target|out|dir|folder")
 #: A write under the upload folder is an upload, whoever calls the function.
-UPLOAD_ROOTS = re.compile(UPLOAD_SETTING)
+#: A literal path into an upload folder (``f"./static/upload/{user}"``, ``"uploads/"``).
+UPLOAD_LITERAL = re.compile(r"""(?i)["'/]uploads?/""")
+UPLOAD_ROOTS = re.compile(
+    rf"{UPLOAD_SETTING}|(?i:\b(settings|config|conf|cfg)\.\w*(upload|storage|media|image|photo|avatar|attachment)\w*(dir|folder|path|root)\b)"
+)
 
 
 class PathChecks:
@@ -90,6 +98,9 @@ class PathChecks:
         func = node.func if isinstance(node, cst.Call) else None
         if isinstance(func, cst.Attribute) and func.attr.value in PATH_OPS:
             return True
+        if isinstance(func, cst.Attribute) and func.attr.value == "format":
+            # ``r"{0}".format(pdf_path)``: a path built by string formatting
+            return isinstance(func.value, cst.SimpleString | cst.ConcatenatedString)
         if isinstance(node, cst.Call):
             return self.ctx.refers_to(node.func, PATH_BUILDERS)
         if isinstance(node, cst.Name):
@@ -101,6 +112,10 @@ class PathChecks:
             return bound is not None and not isinstance(bound, cst.Name) and self._pathlike(bound)
         if isinstance(node, cst.Attribute):  # ``f.save(f.filename)``, ``save(form.dest)``
             return bool(PATH_NAMES.search(node.attr.value))
+        if isinstance(node, cst.Subscript) and len(node.slice) == 1:  # ``os.remove(img["path"])``
+            index = node.slice[0].slice
+            key = string_value(index.value) if isinstance(index, cst.Index) else None
+            return key is not None and bool(PATH_NAMES.search(key))
         return False
 
     def _listed(self, name: cst.Name) -> bool:
@@ -165,16 +180,27 @@ class PathChecks:
         args = [a for a in node.args if a.keyword is None]
         if self.ctx.calls(node, SHUTIL_WRITERS) and len(args) > 1:
             return args[1]
+        for name, index in DUMPERS.items():
+            if len(args) > index and self.ctx.calls(node, {name}):
+                return args[index]
         return node.args[0] if node.args else None
 
     def _destination_code(self, node: cst.Call) -> str:
-        """The call's source plus the value its destination variable was given in the function."""
+        """The call's source plus the values its destination variable was given in the function
+        (two steps: ``file_path = f"{save_path}/{name}"`` with ``save_path = "static/upload"``)."""
         code = self.ctx.module.code_for_node(node)
         destination = self._destination(node)
-        if destination is not None and isinstance(destination.value, cst.Name):
-            bound = self._bound_in_function(destination.value)
-            if bound is not None:
-                code += "\n" + self.ctx.module.code_for_node(bound)
+        names = (
+            [destination.value] if destination is not None and isinstance(destination.value, cst.Name) else []
+        )
+        for _ in range(2):
+            found: list[cst.Name] = []
+            for name in names:
+                bound = self._bound_in_function(name)
+                if bound is not None:
+                    code += "\n" + self.ctx.module.code_for_node(bound)
+                    found.extend(n for n in walk(bound) if isinstance(n, cst.Name))
+            names = found
         return code
 
     def _temporary(self, node: cst.Call) -> bool:

@@ -22,6 +22,12 @@ LOOP_METHOD = re.compile(r"(?i)worker|poll|loop|listen|consume|watch|sniff|forev
 POLLING = frozenset({"start_polling", "run_polling", "infinity_polling", "polling"})
 #: Framework hooks that run a coroutine beside the server (Sanic ``add_task``, Quart's).
 APP_TASKS = frozenset({"add_task", "add_background_task"})
+TASK_STARTERS = frozenset({"asyncio.create_task", "asyncio.ensure_future"})
+#: A worker object's loop that long-polls a remote API, and the methods that start it.
+POLL_METHOD = re.compile(r"(?i)poll")
+STARTERS = frozenset({"start", "connect", "run", "setup", "on_startup"})
+#: A task that relays a shared channel to this replica's own clients: per replica by design.
+LISTENER = re.compile(r"(?i)listen|subscri|pubsub|redis|relay|consum|broadcast")
 #: ...unless it watches the process it runs in (metrics, health, log flushing).
 PROCESS_PROBE = re.compile(r"(?i)health|latency|lag|liveness|metric|watchdog|flush|log")
 
@@ -34,7 +40,10 @@ class BackgroundThreadState(Rule):
     category = "background-thread"
     severity = "warning"
     remedy = "refactor"
-    prefilter = (r"Thread\(|Timer\(|start_background_task\(|add_task\(|add_background_task\(|polling\(",)
+    prefilter = (
+        r"Thread\(|Timer\(|start_background_task\(|add_task\(|add_background_task\(|polling\("
+        r"|create_task\(|ensure_future\(",
+    )
     message = (
         "the thread runs in every replica and updates only its own process's copy of the state, "
         "so replicas answer from different data (and work is duplicated); have one worker write "
@@ -150,6 +159,37 @@ class BackgroundThreadState(Rule):
                     time.sleep(5)
                     push()
             threading.Thread(target=flush_metrics, daemon=True).start()
+        """,
+        """
+            import asyncio
+            from aiohttp import web
+            from .pubsub import listen_to_redis
+            async def start_listener(app):
+                # Each replica relays the shared channel to its own sockets: per replica by design.
+                app["listener"] = asyncio.create_task(listen_to_redis(app))
+            def make_app():
+                app = web.Application()
+                app.on_startup.append(start_listener)
+                return app
+        """,
+        """
+            import asyncio
+            from fastapi import FastAPI
+            from .jobs import send_mail
+            app = FastAPI()
+            @app.post("/signup")
+            async def signup():
+                asyncio.create_task(send_mail())
+        """,
+        """
+            import asyncio
+            class Connection:
+                # A per-socket pump: started for one client, not once per process.
+                async def open(self, ws):
+                    self.task = asyncio.create_task(self.poll())
+                async def poll(self):
+                    while self.alive:
+                        await self.ws.send_json(await self.queue.get())
         """,
     )
     invalid = examples(
@@ -318,10 +358,40 @@ class BackgroundThreadState(Rule):
                         thread = socketio.start_background_task(background_thread)
                 emit("my_response", {"data": "Connected"})
         """,
+        """
+            import asyncio
+            from aiohttp import web
+            from chat import utils
+            async def start_cleaner(app):
+                app["cleaner"] = asyncio.create_task(utils.clean_chat(app))
+            def make_app():
+                app = web.Application()
+                app.on_startup.append(start_cleaner)
+                return app
+        """,
+        """
+            import asyncio
+            class Poller:
+                def __init__(self, store):
+                    self.store = store
+                    self.is_running = False
+                async def start(self):
+                    self.is_running = True
+                    self.poll_task = asyncio.create_task(self.poll())
+                async def poll(self):
+                    while self.is_running:
+                        updates = await self.store.vk_api.poll()
+                        await self.store.bots.handle_updates(updates)
+        """,
     )
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
+        if self.ctx.calls(node, TASK_STARTERS) or (
+            isinstance(func, cst.Attribute) and func.attr.value == "create_task"
+        ):
+            self._startup_task(node)
+            return
         if isinstance(func, cst.Attribute) and func.attr.value == "start_background_task":
             self._socketio_task(node)
             return
@@ -406,6 +476,104 @@ class BackgroundThreadState(Rule):
         )
         if looping and not PROCESS_PROBE.search(name):
             self.report(node, f"task `{name}` loops in every replica")
+
+    def _startup_task(self, node: cst.Call) -> None:
+        """``app["cleaner"] = asyncio.create_task(utils.clean_chat(app))`` in a startup hook: the
+        coroutine of another module (``module.function()``) or a worker object's ``run()``. A task
+        started with the app lives as long as the process, so every replica runs its own copy of
+        the loop. A coroutine of this module is judged by its body (a sleeping loop is a
+        scheduler, SK113); a listener of a shared channel (``listen_to_redis``) is per replica by
+        design."""
+        if not node.args or under_main_guard(self.ctx, node) or self.ctx.is_import_time(node):
+            return  # (``create_task`` at import needs a running loop: a script, not the web app)
+        if self._poller_start(node):
+            return
+        hooks = self._startup_hooks()
+        if not self._with_the_app(node) and not any(
+            fn.name.value in hooks for fn in self.ctx.enclosing_functions(node)
+        ):
+            return
+        if self.ctx.in_test_config(node) or self.ctx.dev_only(node) or self.ctx.is_dev_file:
+            return
+        inner = node.args[0].value
+        if not isinstance(inner, cst.Call):
+            return
+        callee = inner.func
+        if isinstance(callee, cst.Name):
+            # ``create_task(fetch())`` of an imported coroutine: as often a one-shot startup job
+            # (open a pool, clean up once) as a loop; a loop-named one is the scheduler rule's.
+            return
+        elif isinstance(callee, cst.Attribute) and isinstance(callee.value, cst.Name):
+            name = callee.attr.value
+            owner = callee.value.value
+            local_object = owner not in self.ctx.imported and owner not in self.ctx.module_level_names
+            if local_object and not (name in {"run", "start"} or LOOP_METHOD.search(name)):
+                return
+            if not local_object and owner not in self.ctx.imported:
+                return
+        else:
+            return
+        if PROCESS_PROBE.search(name) or any(LISTENER.search(q) for q in {name} | self.ctx.qnames(callee)):
+            return
+        code = self.ctx.module.code_for_node(callee)
+        started: set[tuple[int, str]] = self.ctx.memo.setdefault("startup_tasks", set())
+        functions = self.ctx.enclosing_functions(node)
+        key = (id(functions[0]) if functions else 0, code)
+        if key in started:  # ``create_task(fetch())`` again in the ``except`` branch: one loop
+            return
+        started.add(key)
+        self.report(node, f"task `{code}()` started with the app runs in every replica")
+
+    def _poller_start(self, node: cst.Call) -> bool:
+        """``self.poll_task = asyncio.create_task(self.poll())`` in a ``start()`` method, with
+        ``poll`` a method of the class that polls in a loop (``while self.is_running``): a
+        long-polling worker (a chat bot's ``getUpdates``, a VK long poll) that the app starts
+        once per process, so every replica polls and handles the same updates."""
+        inner = node.args[0].value
+        callee = inner.func if isinstance(inner, cst.Call) else None
+        if not (
+            isinstance(callee, cst.Attribute)
+            and isinstance(callee.value, cst.Name)
+            and callee.value.value == "self"
+            and POLL_METHOD.search(callee.attr.value)
+        ):
+            return False
+        functions = self.ctx.enclosing_functions(node)
+        if not functions or functions[-1].name.value not in STARTERS:
+            return False
+        holder = self.ctx.parents.get(functions[-1])
+        owner = self.ctx.parents.get(holder) if holder is not None else None
+        if not isinstance(owner, cst.ClassDef) or self.ctx.in_test_config(node) or self.ctx.is_dev_file:
+            return False
+        methods = [f for f in walk(owner.body) if isinstance(f, cst.FunctionDef)]
+        if any(f.name.value == callee.attr.value and self._loops_forever(f) for f in methods):
+            self.report(node, f"polling task `self.{callee.attr.value}()` started by `{owner.name.value}`")
+            return True
+        return False
+
+    def _startup_hooks(self) -> frozenset[str]:
+        """Functions this module registers as aiohttp startup hooks (``app.on_startup.append(f)``)."""
+        found = self.ctx.memo.get("aiohttp_startup_hooks")
+        if isinstance(found, frozenset):
+            return found
+        names = set()
+        if "on_startup" in (self.ctx.source or self.ctx.module.code):
+            for call in self.ctx.nodes(cst.Call):
+                func = call.func if isinstance(call, cst.Call) else None
+                if (
+                    isinstance(call, cst.Call)
+                    and isinstance(func, cst.Attribute)
+                    and func.attr.value in {"append", "extend", "insert"}
+                    and isinstance(func.value, cst.Attribute)
+                    and func.value.attr.value == "on_startup"
+                ):
+                    for arg in call.args:
+                        for sub in walk(arg.value):
+                            if isinstance(sub, cst.Name):
+                                names.add(sub.value)
+        result = frozenset(names)
+        self.ctx.memo["aiohttp_startup_hooks"] = result
+        return result
 
     def _method_loop(self, node: cst.Call, target: cst.Attribute) -> None:
         """``Thread(target=worker.run_worker).start()`` at import or startup: a worker or poller

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from sessionkit.lint._rule import Facts, Rule, examples
@@ -13,6 +15,8 @@ from sessionkit.lint.rules._util import keyword, literal_or_default, module_valu
 DJANGO_LOCAL = frozenset(
     {"django.core.cache.backends.locmem.LocMemCache", "django.core.cache.backends.filebased.FileBasedCache"}
 )
+#: A cache backend class that by its name keeps entries in the process or on the local disk.
+LOCAL_BACKEND = re.compile(r"\.(LocMem|LocalMemory|InMemory|Memory|FileBased|FileSystem|File|Disk)Cache$")
 FLASK_CACHING_LOCAL = frozenset(
     {
         "simple",
@@ -63,7 +67,7 @@ class LocalCacheBackend(Rule):
     prefilter = (
         r"LocMemCache|FileBasedCache|CACHE_TYPE|SimpleCache|FileSystemCache|SimpleMemoryCache|aiocache"
         r"|diskcache|cache\.(set|add|incr|decr|get_or_set|set_many|touch)\(|FileStore|MemoryStore"
-        r"|\nif [^\n]*:\n[ \t]+CACHES\b|cache_page\(|InMemoryBackend",
+        r"|\nif [^\n]*:\n[ \t]+CACHES\b|cache_page\(|InMemoryBackend|LocalMemoryCache|\.FileCache\b",
     )
     message = (
         "every replica gets its own copy of this cache, so a write or invalidation on one replica "
@@ -143,6 +147,18 @@ class LocalCacheBackend(Rule):
                 stores={"redis": RedisStore.with_client(), "file": FileStore(Path("data"))},
                 response_cache_config=ResponseCacheConfig(store="redis"),
             )
+        """,
+        """
+            # file: framework/conf/global_settings.py
+            # The framework's defaults, overridden by each project's settings.
+            CACHES = {"default": {"BACKEND": "framework.caches.local_memory.LocalMemoryCache"}}
+        """,
+        """
+            import diskcache
+            from dash import Dash, DiskcacheManager
+            # The background-callback manager's store, not a cache of the app's data.
+            manager = DiskcacheManager(diskcache.Cache("./cache"))
+            app = Dash(__name__, background_callback_manager=manager)
         """,
     )
     invalid = examples(
@@ -251,6 +267,13 @@ class LocalCacheBackend(Rule):
                 response_cache_config=ResponseCacheConfig(store="pages"),
             )
         """,
+        """
+            # file: project/core/settings.py
+            CACHES = {
+                "default": {"BACKEND": "starlette_web.contrib.redis.RedisCache"},
+                "locmem": {"BACKEND": "starlette_web.common.caches.local_memory.LocalMemoryCache"},
+            }
+        """,
     )
 
     def visit_Module(self, node: cst.Module) -> None:
@@ -280,8 +303,33 @@ class LocalCacheBackend(Rule):
                 self.report(
                     holder, f"Django cache `{value.rsplit('.', 1)[-1]}`", guard=self.ctx.guard(holder)
                 )
+            elif value is not None and LOCAL_BACKEND.search(value) and self._in_caches(node):
+                # A Django-style ``CACHES`` of another framework (starlette_web's
+                # ``LocalMemoryCache``, ``FileCache``): the class name says where entries live.
+                self.report(
+                    holder, f"cache backend `{value.rsplit('.', 1)[-1]}`", guard=self.ctx.guard(holder)
+                )
         elif key == "CACHE_TYPE":
             self._flask(node.value)
+
+    def _job_manager_store(self, node: cst.Call) -> bool:
+        """``DiskcacheManager(diskcache.Cache("./cache"))``: the store of Dash's background
+        callback manager (a job queue, judged by whether callbacks run in the background), not a
+        cache of the app's data."""
+        arg = self.ctx.parents.get(node)
+        outer = self.ctx.parents.get(arg) if isinstance(arg, cst.Arg) else None
+        return isinstance(outer, cst.Call) and self.ctx.module.code_for_node(outer.func).endswith("Manager")
+
+    def _in_caches(self, node: cst.CSTNode) -> bool:
+        """``node`` is inside a module-level ``CACHES = {...}`` setting."""
+        if self.ctx.path.endswith("global_settings.py"):
+            return False  # a framework's defaults, which the project's settings override
+        for parent in self.ctx.ancestors(node):
+            if isinstance(parent, cst.Assign):
+                return self.ctx.is_import_time(parent) and any(
+                    isinstance(t.target, cst.Name) and t.target.value == "CACHES" for t in parent.targets
+                )
+        return False
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for key, value, where in settings_in(self.ctx, node):
@@ -308,6 +356,8 @@ class LocalCacheBackend(Rule):
             if key == "CACHE_TYPE":
                 self._flask(value)
         if self.ctx.calls(node, LOCAL_CACHE_CALLS):
+            if self._job_manager_store(node):
+                return
             name = self.ctx.module.code_for_node(node.func)
             self.report(node, f"`{name}()`", guard=self.ctx.guard(node))
         elif self.ctx.calls(node, AIOCACHE_DEFAULTING) and keyword(node, "cache") is None:

@@ -18,6 +18,7 @@ from sessionkit.lint.rules._util import (
 )
 
 SQLITE_URL = re.compile(r"^sqlite(\+\w+)?:///(?!:memory:|$)")
+MEMORY_URL = re.compile(r"^sqlite(\+\w+)?:///:memory:$")
 SQLITE_PREFIX = re.compile(r"^sqlite(\+\w+)?:////?")
 DB_KEY = re.compile(r"(?i)(^|_)(DATABASE|DB|SQLITE)(_|$)")
 DB_FILE = re.compile(r"\.(sqlite3?|db3?|accdb|mdb)$")
@@ -135,6 +136,14 @@ class LocalDatabase(Rule):
             class TestingConfig(Config):
                 SQLALCHEMY_DATABASE_URI = "sqlite:///test.db"
         """,
+        """
+            import os
+            class BaseConfig:
+                # A default every deployable config replaces.
+                SQLALCHEMY_DATABASE_URI = "sqlite:///:memory:"
+            class ProductionConfig(BaseConfig):
+                SQLALCHEMY_DATABASE_URI = os.environ["DATABASE_URL"]
+        """,
     )
     invalid = examples(
         """
@@ -206,6 +215,11 @@ class LocalDatabase(Rule):
                 )
                 return app
         """,
+        """
+            class Config:
+                # Each process opens a database of its own, empty at start.
+                SQLALCHEMY_DATABASE_URI = "sqlite:///:memory:"
+        """,
     )
 
     def visit_SimpleString(self, node: cst.SimpleString) -> None:
@@ -214,6 +228,8 @@ class LocalDatabase(Rule):
             return
         if SQLITE_URL.match(value):
             self.report(node, f"SQLite URL `{value}`", guard=self.ctx.guard(node))
+        elif MEMORY_URL.match(value) and self._database_setting(node):
+            self.report(node, f"in-memory SQLite URL `{value}`", guard=self.ctx.guard(node))
         elif SQLITE_PREFIX.match(value) and self._is_prefix(node):
             self.report(node, "SQLite URL built from `sqlite:///`", guard=self.ctx.guard(node))
 
@@ -222,6 +238,37 @@ class LocalDatabase(Rule):
         text = first.value if isinstance(first, cst.FormattedStringText) else ""
         if SQLITE_PREFIX.match(text) and ":memory:" not in text:
             self.report(node, "SQLite URL built with an f-string", guard=self.ctx.guard(node))
+
+    def _database_setting(self, node: cst.SimpleString) -> bool:
+        """The string is the value of the app's database setting (``SQLALCHEMY_DATABASE_URI =
+        "sqlite:///:memory:"``, also as the default of an environment read), outside test
+        configuration: each process then has a database of its own."""
+        holder: cst.CSTNode | None = self.ctx.parents.get(node)
+        while isinstance(holder, cst.Arg | cst.Call | cst.BooleanOperation):
+            holder = self.ctx.parents.get(holder)
+        if not isinstance(holder, cst.Assign | cst.AnnAssign):
+            return False
+        keys = [
+            k for k, _, _ in settings_in(self.ctx, holder) if DB_KEY.search(k) or k.endswith("DATABASE_URI")
+        ]
+        return bool(keys) and not self._overridden(holder, keys)
+
+    def _overridden(self, statement: cst.CSTNode, keys: list[str]) -> bool:
+        """A config class's default that a subclass in the module sets again (``BaseConfig``
+        in memory, ``ProductionConfig(BaseConfig)`` on a real database)."""
+        owner = next((a for a in self.ctx.ancestors(statement) if isinstance(a, cst.ClassDef)), None)
+        if owner is None:
+            return False
+        for cls in self.ctx.nodes(cst.ClassDef):
+            if not isinstance(cls, cst.ClassDef) or not any(
+                isinstance(b.value, cst.Name) and b.value.value == owner.name.value for b in cls.bases
+            ):
+                continue
+            for node in walk(cls.body):
+                target = node.target if isinstance(node, cst.AssignTarget) else None
+                if isinstance(target, cst.Name) and target.value in keys:
+                    return True
+        return False
 
     def _is_prefix(self, node: cst.CSTNode) -> bool:
         """``"sqlite:///" + path`` or ``"sqlite:///%s" % path``: the string starts a built URL."""

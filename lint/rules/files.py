@@ -7,6 +7,7 @@ import libcst as cst
 from sessionkit.lint._rule import Rule, examples
 from sessionkit.lint.rules._paths import (
     CACHE_HINT,
+    DUMPERS,
     FS_MOVERS,
     OPENERS,
     PATH_BUILDERS,
@@ -16,6 +17,7 @@ from sessionkit.lint.rules._paths import (
     REMOVERS,
     SHUTIL_WRITERS,
     TEMP_HINT,
+    UPLOAD_LITERAL,
     UPLOAD_ROOTS,
     WRITE_MODE,
     PathChecks,
@@ -24,6 +26,8 @@ from sessionkit.lint.rules._util import string_value, walk
 
 #: Calls that create a folder on the local disk.
 DIR_MAKERS = frozenset({"os.makedirs", "os.mkdir"})
+#: Calls that end a request with an HTTP error (Flask, Quart).
+ABORTS = frozenset({"flask.abort", "quart.abort", "werkzeug.exceptions.abort"})
 #: Calls a path is given to that write nothing.
 BUILTINS = frozenset({"str", "repr", "len", "print", "bool", "format", "isinstance", "Path"})
 
@@ -44,7 +48,7 @@ class RequestTimeFileWrite(PathChecks, Rule):
         r"open\(.*['\"][rbt]*[wax+]|mode\s*=|write_text\(|write_bytes\(|to_csv\(|to_excel\("
         r"|savefig\(|shutil\.(copy|move)|extractall\(|to_json\(|to_parquet\("
         r"|\.save\(\s*[\w'\"]|\.open\(\s*['\"][rbt]*[wax]|\.renames?\(|\.replace\(\s*[\w.]+\s*\)"
-        r"|os\.(remove|unlink)\(|rmtree\(|\.unlink\(|makedirs\(|mkdir\(",
+        r"|os\.(remove|unlink)\(|rmtree\(|\.unlink\(|makedirs\(|mkdir\(|joblib",
     )
     message = (
         "the file is written to this replica's local disk, so later requests served by other "
@@ -192,6 +196,17 @@ class RequestTimeFileWrite(PathChecks, Rule):
                     with open('books.txt', 'w'):
                         pass
                     return ''
+        """,
+        """
+            import io
+            import joblib
+            from flask import Flask
+            app = Flask(__name__)
+            @app.get("/model")
+            def model_bytes():
+                buffer = io.BytesIO()
+                joblib.dump(model, buffer)
+                return buffer.getvalue()
         """,
     )
     invalid = examples(
@@ -363,17 +378,116 @@ class RequestTimeFileWrite(PathChecks, Rule):
                 with open(path, "a") as out:
                     out.write(f"{book['name']}\\n")
         """,
+        """
+            import os
+            from starlette.exceptions import HTTPException
+            async def save_image(file, folder):
+                # A helper that answers the request itself (it raises HTTPException).
+                path = f"./static/upload/{folder}/{file.filename}"
+                if os.path.exists(path):
+                    raise HTTPException(status_code=400)
+                with open(path, "wb") as out:
+                    out.write(file.file.read())
+        """,
+        """
+            import os
+            from app.core.config import settings
+            def save_file(filename, content):
+                full_path = os.path.join(settings.local_storage_path, filename)
+                with open(full_path, "wb") as out:
+                    out.write(content)
+        """,
+        """
+            import joblib
+            from flask import Flask, request
+            app = Flask(__name__)
+            @app.post("/change-state")
+            def change_state():
+                joblib.dump(dict(request.form), "game_state")
+                return ""
+        """,
+        """
+            import os
+            from django.http import JsonResponse
+            def delete_ad_image(request, pk):
+                img = Image.objects.values("path").get(pk=pk)
+                os.remove(img["path"])
+                return JsonResponse({})
+        """,
+        """
+            from flask import Flask
+            app = Flask(__name__)
+            @app.post("/pdf")
+            def pdf():
+                pdf_path = "static/downloads/out.pdf"
+                image.save(r"{0}".format(pdf_path), save_all=True)
+                return ""
+        """,
+        """
+            def update_file(user, image):
+                save_path = f"./static/upload/chat/{user}/"
+                save_img = f"{save_path}" + f"{user}.png"
+                image.save(save_img)
+        """,
     )
 
     def visit_Call(self, node: cst.Call) -> None:
         deferred = None if self.ctx.is_request_time(node) else self.ctx.deferred(node)
         if deferred is None and not self.ctx.is_request_time(node):
             return
-        subject = self._write(node) or self._removal(node) or self._folder(node)
+        written = self._write(node)
+        subject = written or self._removal(node) or self._folder(node)
+        if subject and self._rewrite(node):
+            return
         if subject and not self._temporary(node):
-            if deferred is not None and UPLOAD_ROOTS.search(self._destination_code(node)):
+            destination = self._destination_code(node) if deferred is not None else ""
+            if deferred is not None and (
+                UPLOAD_ROOTS.search(destination)
+                or (written and UPLOAD_LITERAL.search(destination))  # a new file in the upload folder
+                or (self._answers_request(node) and not TEMP_HINT.search(destination))
+            ):
                 deferred = None
             self.report_request_time(node, subject, deferred)
+
+    def _rewrite(self, node: cst.Call) -> bool:
+        """A save to a file variable an earlier call of the function already wrote
+        (``open(path, "wb")`` then ``image.save(path)`` to resize it): one file, one finding."""
+        destination = self._destination(node)
+        if destination is None or not isinstance(destination.value, cst.Name):
+            return False
+        functions = self.ctx.enclosing_functions(node)
+        func = node.func
+        saves = isinstance(func, cst.Attribute) and func.attr.value in PATH_WRITERS
+        if not functions or not saves or not self._write(node):
+            return False  # (a second ``open(path, "wb")``, e.g. a retry once the folder exists, is kept)
+        name = destination.value.value
+        for call in walk(functions[0].body):
+            if call is node:
+                return False
+            if not isinstance(call, cst.Call) or not self._write(call):
+                continue
+            earlier = self._destination(call)
+            if earlier is not None and isinstance(earlier.value, cst.Name) and earlier.value.value == name:
+                return True
+        return False
+
+    def _answers_request(self, node: cst.Call) -> bool:
+        """The function around ``node`` answers an HTTP request itself: it raises an
+        ``HTTPException`` or calls ``abort(...)`` (a helper of the handlers, whoever calls it)."""
+        functions = self.ctx.enclosing_functions(node)
+        if not functions:
+            return False
+        for sub in walk(functions[-1].body):
+            raised = sub.exc if isinstance(sub, cst.Raise) else None
+            if isinstance(raised, cst.Call):
+                raised = raised.func
+            if isinstance(raised, cst.Name | cst.Attribute) and self.ctx.module.code_for_node(
+                raised
+            ).endswith("HTTPException"):
+                return True
+            if isinstance(sub, cst.Call) and self.ctx.calls(sub, ABORTS):
+                return True
+        return False
 
     def _write(self, node: cst.Call) -> str | None:
         func = node.func
@@ -384,6 +498,13 @@ class RequestTimeFileWrite(PathChecks, Rule):
             return None
         if self.ctx.calls(node, SHUTIL_WRITERS):
             return "file copied to a local path at request time"
+        dumper = next((name for name in DUMPERS if self.ctx.calls(node, {name})), None)
+        if dumper is not None:
+            args = [a for a in node.args if a.keyword is None]
+            index = DUMPERS[dumper]
+            if len(args) > index and self._pathlike(args[index].value):
+                return f"`{self.ctx.module.code_for_node(node.func)}()` writes a file at request time"
+            return None
         if self.ctx.calls(node, FS_MOVERS):
             name = self.ctx.module.code_for_node(node.func)
             return f"`{name}()` moves a file on the local disk at request time"

@@ -128,6 +128,15 @@ class LocalLogFile(Rule):
                 log_path = Path.cwd().joinpath("log").joinpath("app_log.log")
                 logger.add(log_path, rotation="10 MB", retention="10 days")
         """,
+        """
+            import os
+            def _file_handler(name):
+                return {
+                    "class": "logging.handlers.RotatingFileHandler",
+                    "filename": os.path.join(LOG_DIR, name),
+                }
+            LOGGING = {"version": 1, "handlers": {"file": _file_handler("django.log")}}
+        """,
     )
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -169,7 +178,41 @@ class LocalLogFile(Rule):
         if string_value(node.key) == "class":
             value = string_value(node.value)
             if value is not None and HANDLER_CLASS.search(value):
-                self._maybe(node, f"logging handler `{value.rsplit('.', 1)[-1]}` writes a local log file")
+                subject = f"logging handler `{value.rsplit('.', 1)[-1]}` writes a local log file"
+                uses = self._factory_uses(node)
+                for use in uses:
+                    self._maybe(use, subject)
+                if not uses:
+                    self._maybe(node, subject)
+
+    def _factory_uses(self, node: cst.DictElement) -> list[cst.Call]:
+        """Where a handler factory (a module-level function returning the handler's dict) is
+        called inside the ``LOGGING`` setting or a ``dictConfig(...)`` call: the handler the
+        web process configures is there (a factory also used for a script's own logging
+        configuration is not)."""
+        functions = self.ctx.enclosing_functions(node)
+        if len(functions) != 1 or not isinstance(self.ctx.parents.get(functions[0]), cst.Module):
+            return []
+        name = functions[0].name.value
+        uses = []
+        for call in self.ctx.nodes(cst.Call):
+            if not (
+                isinstance(call, cst.Call) and isinstance(call.func, cst.Name) and call.func.value == name
+            ):
+                continue
+            for parent in self.ctx.ancestors(call):
+                configured = isinstance(parent, cst.Call) and self.ctx.module.code_for_node(
+                    parent.func
+                ).endswith("dictConfig")
+                if configured or (
+                    isinstance(parent, cst.Assign)
+                    and any(
+                        isinstance(t.target, cst.Name) and t.target.value == "LOGGING" for t in parent.targets
+                    )
+                ):
+                    uses.append(call)
+                    break
+        return uses
 
     def _maybe(self, node: cst.CSTNode, subject: str) -> None:
         if SCRIPT_PATHS.search(self.ctx.path) or under_main_guard(self.ctx, node):

@@ -11,7 +11,13 @@ from sessionkit.lint._classify import file_kind
 from sessionkit.lint._rule import Facts, Rule, examples
 from sessionkit.lint._types import Finding
 from sessionkit.lint._vocab import UPLOAD_SETTING
-from sessionkit.lint.rules._util import dict_entries, literal_or_default, settings_in, string_value
+from sessionkit.lint.rules._util import (
+    dict_entries,
+    literal_or_default,
+    module_value,
+    settings_in,
+    string_value,
+)
 
 #: Upload/storage folder settings other than Django's ``MEDIA_ROOT`` (``UPLOAD_FOLDER``,
 #: ``FHOST_STORAGE_PATH``...), read whole: a key that merely contains such a name is not one.
@@ -258,6 +264,22 @@ class LocalMediaRoot(Rule):
             class Service(models.Model):
                 image = models.ImageField(upload_to="static/service/images/")
         """,
+        """
+            # file: polls/app.py
+            import os
+            from flask import Flask
+            UPLOAD_FOLDER = os.path.join(os.path.dirname(__file__), "uploads")
+            def create_app():
+                app = Flask(__name__)
+                app.config["UPLOAD_FOLDER"] = UPLOAD_FOLDER
+                return app
+            # file: polls/routes.py
+            import os
+            from flask import current_app, request
+            def upload():
+                f = request.files["cover"]
+                f.save(os.path.join(current_app.config["UPLOAD_FOLDER"], f.filename))
+        """,
     )
 
     @classmethod
@@ -374,6 +396,12 @@ class LocalMediaRoot(Rule):
             media_root_here = "media_root" in self.ctx.facts and "key" not in self.ctx.facts["media_root"]
             if upload_key and not plain_name and local and production and not media_root_here:
                 anchor = self.ctx.parents.get(where) if keyword_arg else node
+                in_factory = not self.ctx.is_import_time(node)
+                bound = module_value(self.ctx, value) if isinstance(value, cst.Name) and in_factory else None
+                if bound is not None and isinstance(self.ctx.parents.get(bound), cst.Assign | cst.AnnAssign):
+                    # ``app.config["UPLOAD_FOLDER"] = UPLOAD_FOLDER`` in an app factory: the folder is
+                    # chosen where the module's constant is defined
+                    anchor = self.ctx.parents.get(bound)
                 self.ctx.facts["media_root"] = {**self.position(anchor or node), "key": key}
             if not isinstance(where, cst.Name):
                 continue

@@ -96,9 +96,27 @@ class _RandomSecret(Rule):
                         return deeper[0], node
         return None
 
+    def _via_function(self, value: cst.CSTNode) -> cst.Call | None:
+        """``SECRET_KEY = _resolve_secret_key()`` with a module-level function of this module
+        that returns a random value (as its fallback when no key is configured)."""
+        if not (isinstance(value, cst.Call) and isinstance(value.func, cst.Name)):
+            return None
+        name = value.func.value
+        for stmt in self.ctx.module.body:
+            if isinstance(stmt, cst.FunctionDef) and stmt.name.value == name:
+                for node in walk(stmt.body):
+                    if isinstance(node, cst.Return) and node.value is not None:
+                        call = self._random_call(node.value)
+                        if call is not None:
+                            return call
+        return None
+
     def _check(self, value: cst.CSTNode, what: str) -> None:
         direct = self._random_call(value)
         found = (direct, direct) if direct is not None else self._via_name(value)
+        if found is None:
+            returned = self._via_function(value)
+            found = (returned, returned) if returned is not None else None
         if found is None:
             return
         call, anchor = found
@@ -372,6 +390,17 @@ class RandomSecretKey(_RandomSecret):
             from cryptography import fernet
             app = web.Application()
             setup(app, EncryptedCookieStorage(base64.urlsafe_b64decode(fernet.Fernet.generate_key())))
+        """,
+        """
+            import os
+            import secrets
+            def _resolve_secret_key():
+                value = os.getenv("SECRET_KEY")
+                if value:
+                    return value
+                return secrets.token_urlsafe(48)
+            class Settings:
+                SECRET_KEY = _resolve_secret_key()
         """,
     )
 

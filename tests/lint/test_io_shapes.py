@@ -68,6 +68,226 @@ CASES: dict[str, tuple[str, set[tuple[str, int]]]] = {
         '    logger.add(f"logs/{NAME}.log")\n',
         {("SK316", 5), ("SK316", 7)},
     ),
+    "helper-raising-http-exception-writes-at-request-time": (
+        "import os\n"
+        "from starlette.exceptions import HTTPException\n"
+        "async def save_image(file, folder):\n"
+        '    path = f"./static/upload/{folder}/{file.filename}"\n'
+        "    if os.path.exists(path):\n"
+        "        raise HTTPException(status_code=400)\n"
+        '    with open(path, "wb") as out:\n'
+        "        out.write(file.file.read())\n"
+        "    image = Image.open(path)\n"
+        "    image.resize((100, 100)).save(path)\n",
+        {("SK116", 7)},
+    ),
+    "helper-with-no-request-signal-is-left-to-its-callers": (
+        'def save_state(path, data):\n    with open(path, "wb") as out:\n        out.write(data)\n',
+        set(),
+    ),
+    "deferred-write-under-a-configured-storage-path": (
+        "import os\n"
+        "from app.core.config import settings\n"
+        "def save_file(filename, content):\n"
+        "    full_path = os.path.join(settings.local_storage_path, filename)\n"
+        '    with open(full_path, "wb") as out:\n'
+        "        out.write(content)\n",
+        {("SK116", 5)},
+    ),
+    "formatted-path-and-dirname-folder": (
+        "import os\n"
+        "from flask import Flask\n"
+        "app = Flask(__name__)\n"
+        '@app.post("/pdf")\n'
+        "def pdf():\n"
+        '    pdf_path = "static/downloads/out.pdf"\n'
+        '    image.save(r"{0}".format(pdf_path), save_all=True)\n'
+        '    return ""\n'
+        '@app.post("/export/<int:doc>")\n'
+        "def export(doc):\n"
+        '    doc_path = os.path.join("media/docs", f"{doc}.docx")\n'
+        "    os.makedirs(os.path.dirname(doc_path), exist_ok=True)\n"
+        "    convert(doc, outputfile=doc_path)\n"
+        '    return ""\n',
+        {("SK116", 7), ("SK116", 12)},
+    ),
+    "logging-handler-factory-reported-where-logging-uses-it": (
+        "import os\n"
+        "def _file_handler(name):\n"
+        "    return {\n"
+        '        "class": "logging.handlers.RotatingFileHandler",\n'
+        '        "filename": os.path.join(LOG_DIR, name),\n'
+        "    }\n"
+        'SCRIPT_LOGGING = {"handlers": {"file": _file_handler("script.log")}}\n'
+        "LOGGING = {\n"
+        '    "version": 1,\n'
+        '    "handlers": {"file": _file_handler("django.log")},\n'
+        "}\n",
+        {("SK316", 10)},
+    ),
+    "aiohttp-startup-task-of-an-imported-coroutine": (
+        "import asyncio\n"
+        "from aiohttp import web\n"
+        "from chat import utils\n"
+        "from .jobs import fetch_notices, listen_to_redis\n"
+        "async def start_tasks(app):\n"
+        '    app["cleaner"] = asyncio.create_task(utils.clean_chat(app))\n'
+        '    app["fetcher"] = asyncio.create_task(fetch_notices())\n'
+        '    app["listener"] = asyncio.create_task(listen_to_redis(app))\n'
+        "def make_app():\n"
+        "    app = web.Application()\n"
+        "    app.on_startup.append(start_tasks)\n"
+        "    return app\n",
+        {("SK114", 6)},
+    ),
+    "secret-key-from-a-function-returning-a-random-fallback": (
+        "import os\n"
+        "import secrets\n"
+        "def _resolve_secret_key():\n"
+        '    value = os.getenv("SECRET_KEY")\n'
+        "    if value:\n"
+        "        return value\n"
+        "    return secrets.token_urlsafe(48)\n"
+        "def _new_token():\n"
+        "    return secrets.token_urlsafe(16)\n"
+        "class Settings:\n"
+        "    SECRET_KEY = _resolve_secret_key()\n"
+        "    INVITE_PREFIX = _new_token()\n",
+        {("SK101", 7)},
+    ),
+    "joblib-dump-and-removal-of-a-stored-path": (
+        "import os\n"
+        "import joblib\n"
+        "from flask import Flask, request\n"
+        "app = Flask(__name__)\n"
+        '@app.post("/state")\n'
+        "def state():\n"
+        '    joblib.dump(dict(request.form), "game_state")\n'
+        '    return ""\n'
+        '@app.delete("/images/<int:pk>")\n'
+        "def drop(pk):\n"
+        "    img = db.get(pk)\n"
+        '    os.remove(img["path"])\n'
+        '    return ""\n',
+        {("SK116", 7), ("SK116", 12)},
+    ),
+    "module-upload-constant-is-the-line-reported": (
+        "# file: polls/app.py\n"
+        "import os\n"
+        "from flask import Flask\n"
+        'UPLOAD_FOLDER = os.path.join(os.path.dirname(__file__), "uploads")\n'
+        "def create_app():\n"
+        "    app = Flask(__name__)\n"
+        '    app.config["UPLOAD_FOLDER"] = UPLOAD_FOLDER\n'
+        "    return app\n"
+        "# file: polls/routes.py\n"
+        "import os\n"
+        "from flask import current_app, request\n"
+        "def upload():\n"
+        '    f = request.files["cover"]\n'
+        '    f.save(os.path.join(current_app.config["UPLOAD_FOLDER"], f.filename))\n',
+        {("SK216", 3), ("SK116", 5)},
+    ),
+    "caches-setting-of-another-framework-with-local-backends": (
+        "# file: core/settings.py\n"
+        "CACHES = {\n"
+        '    "default": {"BACKEND": "starlette_web.contrib.redis.RedisCache"},\n'
+        '    "locmem": {"BACKEND": "starlette_web.common.caches.local_memory.LocalMemoryCache"},\n'
+        '    "files": {"BACKEND": "starlette_web.common.files.cache.FileCache"},\n'
+        "}\n"
+        "# file: conf/global_settings.py\n"
+        'CACHES = {"default": {"BACKEND": "starlette_web.common.caches.local_memory.LocalMemoryCache"}}\n',
+        {("SK103", 3), ("SK103", 4)},
+    ),
+    "in-memory-sqlite-as-the-app-database-unless-a-subclass-replaces-it": (
+        "# file: server/config.py\n"
+        "class Config:\n"
+        '    SQLALCHEMY_DATABASE_URI = "sqlite:///:memory:"\n'
+        "# file: configuration.py\n"
+        "import os\n"
+        "class BaseConfig:\n"
+        '    SQLALCHEMY_DATABASE_URI = "sqlite:///:memory:"\n'
+        "class ProductionConfig(BaseConfig):\n"
+        '    SQLALCHEMY_DATABASE_URI = os.environ["DATABASE_URL"]\n',
+        {("SK104", 2)},
+    ),
+    "dash-background-callback-store-is-not-a-cache": (
+        "import diskcache\n"
+        "from dash import Dash, DiskcacheManager\n"
+        'manager = DiskcacheManager(diskcache.Cache("./cache"))\n'
+        'pages = diskcache.Cache("./pages")\n',
+        {("SK103", 4)},
+    ),
+    "helper-writing-into-an-upload-folder-but-not-removing-from-it": (
+        "import os\n"
+        "import shutil\n"
+        "def update_file(user, image):\n"
+        '    save_path = f"./static/upload/chat/{user}/"\n'
+        '    save_img = f"{save_path}" + f"{user}.png"\n'
+        "    image.save(save_img)\n"
+        "def drop_user(user):\n"
+        '    shutil.rmtree(f"./static/upload/{user}")\n',
+        {("SK116", 6)},
+    ),
+    "long-polling-worker-started-by-its-start-method": (
+        "import asyncio\n"
+        "class Poller:\n"
+        "    async def start(self):\n"
+        "        self.is_running = True\n"
+        "        self.poll_task = asyncio.create_task(self.poll())\n"
+        "    async def poll(self):\n"
+        "        while self.is_running:\n"
+        "            await self.handle(await self.api.poll())\n"
+        "class Drainer:\n"
+        "    async def start(self):\n"
+        "        self.task = asyncio.create_task(self.poll_once())\n"
+        "    async def poll_once(self):\n"
+        "        await self.api.poll()\n",
+        {("SK114", 5)},
+    ),
+    "startup-task-retried-in-except-is-one-loop-and-a-pubsub-fan-out-is-none": (
+        "import asyncio\n"
+        "from fastapi import FastAPI\n"
+        "from app import rates\n"
+        "from app.core.pubsub import notify_ws_clients\n"
+        "app = FastAPI()\n"
+        '@app.on_event("startup")\n'
+        "async def on_startup():\n"
+        "    asyncio.create_task(notify_ws_clients())\n"
+        "    try:\n"
+        "        asyncio.create_task(rates.get_currency_data())\n"
+        "    except Exception:\n"
+        "        asyncio.create_task(rates.get_currency_data())\n",
+        {("SK114", 10)},
+    ),
+    "helper-that-aborts-but-writes-a-temp-file-and-a-rename-after-a-write": (
+        "import os\n"
+        "from flask import abort\n"
+        "def write_temp(content, key):\n"
+        "    dir_path = os.path.join(ROOT, temp_folder, key)\n"
+        '    file_path = os.path.join(dir_path, "x.json")\n'
+        "    try:\n"
+        '        with open(file_path, "w") as out:\n'
+        "            out.write(content)\n"
+        "    except OSError:\n"
+        "        abort(500)\n"
+        "def modify(request, name, title):\n"
+        '    path = "files/" + name\n'
+        '    with open(path, "wb+") as f:\n'
+        "        f.write(request.body)\n"
+        '    os.rename(path, "files/" + title)\n',
+        {("SK116", 13), ("SK116", 15)},
+    ),
+    "request-time-task-of-an-imported-coroutine-is-not-a-startup-loop": (
+        "import asyncio\n"
+        "from fastapi import FastAPI\n"
+        "from .jobs import send_mail\n"
+        "app = FastAPI()\n"
+        '@app.post("/signup")\n'
+        "async def signup():\n"
+        "    asyncio.create_task(send_mail())\n",
+        set(),
+    ),
 }
 
 
