@@ -24,10 +24,11 @@ Make = Callable[..., Tracker]
 def make_tracker(redis_client: redis.Redis, key_prefix: str) -> Iterator[Make]:
     trackers: list[Tracker] = []
 
-    def make(client: redis.Redis | None = None, **limits: float) -> Tracker:
+    def make(client: redis.Redis | None = None, clock: Callable[[], float] = time.monotonic,
+             **limits: float) -> Tracker:
         factory = connection_factory(client or redis_client)
         assert factory is not None
-        tracker = Tracker(factory, key_prefix + "s:", LocalCache(CacheConfig(**limits)))
+        tracker = Tracker(factory, key_prefix + "s:", LocalCache(CacheConfig(**limits)), clock=clock)
         trackers.append(tracker)
         return tracker
 
@@ -363,8 +364,8 @@ def test_noloop_does_not_cover_script_writes(redis_client: redis.Redis, key_pref
 
 
 @pytest.mark.parametrize("hiredis_reader", [True, False], ids=["own-hiredis-reader", "redis-py-reads"])
-def test_a_close_queued_behind_a_pong_is_still_noticed(redis_client: redis.Redis, key_prefix: str,
-                                                       hiredis_reader: bool,
+def test_a_close_queued_behind_a_pong_is_still_noticed(make_tracker: Make, redis_client: redis.Redis,
+                                                       key_prefix: str, hiredis_reader: bool,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """Redis answers a PING, then drops the connection, then a write lands: the next drain reads
     the PONG *and* the end of the stream, so nothing older than the write is served.
@@ -376,35 +377,29 @@ def test_a_close_queued_behind_a_pong_is_still_noticed(redis_client: redis.Redis
     if not hiredis_reader:
         monkeypatch.setattr(tracking, "hiredis", None)
     now = [0.0]
-    factory = connection_factory(redis_client)
-    assert factory is not None
-    tracker = Tracker(factory, key_prefix + "s:", LocalCache(CacheConfig(ping_interval=1.0, ping_timeout=60)),
-                      clock=lambda: now[0])
-    try:
-        key = key_prefix + "s:pong"
-        redis_client.hset(key, "n", "0")
-        assert cache_read(tracker, redis_client, key) == {b"n": b"0"}
-        assert tracker.reads_socket == hiredis_reader
-        now[0] += 0.6  # past half the interval: this drain sends a PING and does not wait for it
-        assert tracker.usable() and tracker.barriers == 0
+    tracker = make_tracker(clock=lambda: now[0], ping_interval=1.0, ping_timeout=60)
+    key = key_prefix + "s:pong"
+    redis_client.hset(key, "n", "0")
+    assert cache_read(tracker, redis_client, key) == {b"n": b"0"}
+    assert tracker.reads_socket == hiredis_reader
+    now[0] += 0.6  # past half the interval: this drain sends a PING and does not wait for it
+    assert tracker.usable() and tracker.barriers == 0
 
-        def tracking_client() -> dict:
-            (entry,) = [c for c in redis_client.client_list() if c.get("name") == CLIENT_NAME]
-            return entry
+    def tracking_client() -> dict:
+        (entry,) = [c for c in redis_client.client_list() if c.get("name") == CLIENT_NAME]
+        return entry
 
-        def pong_written() -> bool:  # Redis ran the PING and its reply left the output buffer
-            entry = tracking_client()
-            return entry["cmd"] == "ping" and entry["obl"] == "0" and entry["oll"] == "0"
+    def pong_written() -> bool:  # Redis ran the PING and its reply left the output buffer
+        entry = tracking_client()
+        return entry["cmd"] == "ping" and entry["obl"] == "0" and entry["oll"] == "0"
 
-        wait_until(pong_written, timeout=10, interval=0.01, what="the PONG sent to the tracker")
-        redis_client.execute_command("CLIENT", "KILL", "ID", tracking_client()["id"])
-        redis_client.hset(key, "n", "1")  # no invalidation can reach the killed connection
-        served = tracker.cache.get(key, now[0], time.time()) if tracker.usable() else None
-        assert served is None
-        assert len(tracker.cache) == 0 and not tracker.up
-        assert cache_read(tracker, redis_client, key) == {b"n": b"1"}
-    finally:
-        tracker.close()
+    wait_until(pong_written, timeout=10, interval=0.01, what="the PONG sent to the tracker")
+    redis_client.execute_command("CLIENT", "KILL", "ID", tracking_client()["id"])
+    redis_client.hset(key, "n", "1")  # no invalidation can reach the killed connection
+    served = tracker.cache.get(key, now[0], time.time()) if tracker.usable() else None
+    assert served is None
+    assert len(tracker.cache) == 0 and not tracker.up
+    assert cache_read(tracker, redis_client, key) == {b"n": b"1"}
 
 
 def _port_of(client: redis.Redis) -> int:
@@ -427,104 +422,79 @@ def _other_writes(client: redis.Redis, key_prefix: str, count: int) -> None:
 
 
 @pytest.mark.parametrize("flavour", ["sync", "asyncio"])
-def test_a_backlogged_stream_is_read_to_a_barrier_before_serving(redis_client: redis.Redis, key_prefix: str,
-                                                                 flavour: str) -> None:
+def test_a_backlogged_stream_is_read_to_a_barrier_before_serving(make_tracker: Make, redis_client: redis.Redis,
+                                                                 key_prefix: str, flavour: str) -> None:
     """An idle process's tracking stream falls behind (other sessions were written meanwhile, and
     the link only delivers part of it); then its session is written and the write acknowledged.
     The next read must not serve the older copy: after a drain that applied many invalidations,
     the store waits for a PING's answer, which Redis queues behind every invalidation before it."""
     import asyncio
 
-    with Relay(_port_of(redis_client)) as relay:
-        via = _through(relay, redis_client)
-        factory = connection_factory(via)
-        assert factory is not None
-        tracker = Tracker(factory, key_prefix + "s:", LocalCache(CacheConfig(ping_interval=60, ping_timeout=60)))
-        try:
-            key = key_prefix + "s:mine"
-            redis_client.hset(key, "n", "0")
-            assert cache_read(tracker, redis_client, key) == {b"n": b"0"}
-            relay.pace(16384, 0.05)  # ~320 KB/s: the backlog below takes seconds to arrive
-            before = relay.to_client
-            _other_writes(redis_client, key_prefix, 10_000)  # ~1 MB of invalidations
-            redis_client.hset(key, "n", "1")  # acknowledged: its invalidation is last in the queue
-            wait_until(lambda: relay.to_client - before >= 16384, timeout=30, interval=0.01,
-                       what="the first part of the backlog")
-            usable = tracker.usable() if flavour == "sync" else asyncio.run(tracker.ausable())
-            served = tracker.cache.get(key, time.monotonic(), time.time()) if usable else None
-            assert served is None  # not {b"n": b"0"}
-            assert tracker.barriers == 1 and tracker.up
-            relay.thaw()
-            assert cache_read(tracker, redis_client, key) == {b"n": b"1"}
-        finally:
-            tracker.close()
-            via.close()
+    with Relay(_port_of(redis_client)) as relay, _through(relay, redis_client) as via:
+        tracker = make_tracker(via, ping_interval=60, ping_timeout=60)
+        key = key_prefix + "s:mine"
+        redis_client.hset(key, "n", "0")
+        assert cache_read(tracker, redis_client, key) == {b"n": b"0"}
+        relay.pace(16384, 0.05)  # ~320 KB/s: the backlog below takes seconds to arrive
+        before = relay.to_client
+        _other_writes(redis_client, key_prefix, 10_000)  # ~1 MB of invalidations
+        redis_client.hset(key, "n", "1")  # acknowledged: its invalidation is last in the queue
+        wait_until(lambda: relay.to_client - before >= 16384, timeout=30, interval=0.01,
+                   what="the first part of the backlog")
+        usable = tracker.usable() if flavour == "sync" else asyncio.run(tracker.ausable())
+        served = tracker.cache.get(key, time.monotonic(), time.time()) if usable else None
+        assert served is None  # not {b"n": b"0"}
+        assert tracker.barriers == 1 and tracker.up
+        relay.thaw()
+        assert cache_read(tracker, redis_client, key) == {b"n": b"1"}
+        tracker.close()  # before the relay goes
 
 
-def test_a_silent_connection_is_not_trusted_past_the_ping_interval(redis_client: redis.Redis,
+def test_a_silent_connection_is_not_trusted_past_the_ping_interval(make_tracker: Make, redis_client: redis.Redis,
                                                                   key_prefix: str) -> None:
     """The link stops delivering without closing (a partition, a hung proxy) and a write lands: once
     the last answer from Redis is ``ping_interval`` old, a read first waits for a PING's answer
     (``ping_timeout`` at most), gets none, and flushes instead of serving what it holds."""
     now = [0.0]
-    with Relay(_port_of(redis_client)) as relay:
-        via = _through(relay, redis_client)
-        factory = connection_factory(via)
-        assert factory is not None
-        tracker = Tracker(factory, key_prefix + "s:", LocalCache(CacheConfig(ping_interval=1.0, ping_timeout=0.5)),
-                          clock=lambda: now[0])
-        try:
-            key = key_prefix + "s:quiet"
-            redis_client.hset(key, "n", "0")
-            assert cache_read(tracker, redis_client, key) == {b"n": b"0"}
-            relay.freeze()
-            redis_client.hset(key, "n", "1")  # its invalidation waits in the frozen link
-            now[0] += 0.9  # recent enough: served (at most ping_interval after the last answer)
-            assert tracker.usable()
-            now[0] += 0.2
-            served = tracker.cache.get(key, now[0], time.time()) if tracker.usable() else None
-            assert served is None  # not {b"n": b"0"}
-            assert len(tracker.cache) == 0 and not tracker.up
-        finally:
-            relay.thaw()
-            tracker.close()
-            via.close()
+    with Relay(_port_of(redis_client)) as relay, _through(relay, redis_client) as via:
+        tracker = make_tracker(via, clock=lambda: now[0], ping_interval=1.0, ping_timeout=0.5)
+        key = key_prefix + "s:quiet"
+        redis_client.hset(key, "n", "0")
+        assert cache_read(tracker, redis_client, key) == {b"n": b"0"}
+        relay.freeze()
+        redis_client.hset(key, "n", "1")  # its invalidation waits in the frozen link
+        now[0] += 0.9  # recent enough: served (at most ping_interval after the last answer)
+        assert tracker.usable()
+        now[0] += 0.2
+        served = tracker.cache.get(key, now[0], time.time()) if tracker.usable() else None
+        assert served is None  # not {b"n": b"0"}
+        assert len(tracker.cache) == 0 and not tracker.up
 
 
-def test_a_busy_process_never_waits_for_a_ping(make_tracker: Make, redis_client: redis.Redis,
-                                               key_prefix: str) -> None:
+def test_a_busy_process_never_waits_for_a_ping(make_tracker: Make) -> None:
     """Reads more often than every half ``ping_interval``: each PING goes out after half the
     interval and is answered before the interval is over, so no read waits for a barrier."""
     now = [0.0]
-    factory = connection_factory(redis_client)
-    assert factory is not None
-    tracker = Tracker(factory, key_prefix + "s:", LocalCache(CacheConfig(ping_interval=1.0)),
-                      clock=lambda: now[0])
-    try:
+    tracker = make_tracker(clock=lambda: now[0], ping_interval=1.0)
+    assert tracker.usable()
+    for step in range(1, 11):
+        now[0] += 0.3  # every second step is half an interval after the last answer: a PING
         assert tracker.usable()
-        for step in range(1, 11):
-            now[0] += 0.3  # every second step is half an interval after the last answer: a PING
-            assert tracker.usable()
-            wait_until(lambda: tracker.usable() and tracker.pongs >= step // 2, timeout=10, interval=0.01,
-                       what=f"the PONG of step {step}")
-        assert tracker.pongs == 5 and tracker.barriers == 0
-    finally:
-        tracker.close()
+        wait_until(lambda: tracker.usable() and tracker.pongs >= step // 2, timeout=10, interval=0.01,
+                   what=f"the PONG of step {step}")
+    assert tracker.pongs == 5 and tracker.barriers == 0
 
 
-def test_a_client_with_health_checks_keeps_its_tracking_connection(redis_url: str, redis_client: redis.Redis,
-                                                                   key_prefix: str,
+def test_a_client_with_health_checks_keeps_its_tracking_connection(make_tracker: Make, redis_url: str,
+                                                                   redis_client: redis.Redis, key_prefix: str,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """``health_check_interval`` on the app's client is not carried over: redis-py's own PING on
     the subscribed connection would read the tracker's PONG as a bad answer and reconnect it."""
     import sessionkit._tracking as tracking
 
     monkeypatch.setattr(tracking, "hiredis", None)  # redis-py reads the connection (as over TLS)
-    checked = redis.Redis.from_url(redis_url, health_check_interval=1)
-    factory = connection_factory(checked)
-    assert factory is not None
-    tracker = Tracker(factory, key_prefix + "s:", LocalCache(CacheConfig(ping_interval=0.5)))
-    try:
+    with redis.Redis.from_url(redis_url, health_check_interval=1) as checked:
+        tracker = make_tracker(checked, ping_interval=0.5)
         key = key_prefix + "s:hc"
         redis_client.hset(key, "n", "0")
         assert cache_read(tracker, redis_client, key) == {b"n": b"0"}
@@ -533,9 +503,6 @@ def test_a_client_with_health_checks_keeps_its_tracking_connection(redis_url: st
         assert tracker.pongs >= 1 and tracker.cache.stats.flushes == 1  # the flush at connect only
         redis_client.hset(key, "n", "1")
         assert tracker.usable() and tracker.cache.get(key, time.monotonic(), time.time()) is None
-    finally:
-        tracker.close()
-        checked.close()
 
 
 def test_a_closed_tracker_does_not_reconnect(make_tracker: Make, redis_client: redis.Redis) -> None:
