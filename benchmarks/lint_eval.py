@@ -110,6 +110,57 @@ def materialise(app: dict[str, Any], mirror: Path, into: Path, src: Path | None 
         out.write_bytes(data.stdout)
 
 
+#: Files of the rest of the repository written beside the labelled ones by ``--whole-repo``: what
+#: the linter reads (Python, and the config files an app loads), not templates or assets.
+CONTEXT_SUFFIXES = (".py", ".cfg", ".ini", ".toml", ".env")
+
+
+def materialise_context(app: dict[str, Any], mirror: Path, into: Path) -> int:
+    """Write the rest of the repository's tree at the app's commit under ``into`` (the labelled
+    files are already there): Python and config files only, blobs missing from the mirror (large
+    files) skipped. Returns how many files were written."""
+    git_dir = _git_dir(app, mirror)
+    listed = {entry["path"] for entry in app["files"]}
+    tree = subprocess.run(
+        ["git", f"--git-dir={git_dir}", "ls-tree", "-r", "-z", app["commit"]], capture_output=True, check=True
+    ).stdout.split(b"\0")
+    wanted: list[tuple[str, str]] = []
+    for entry in tree:
+        if not entry:
+            continue
+        meta, _, raw_path = entry.partition(b"\t")
+        mode, kind, blob = meta.split()
+        path = raw_path.decode("utf-8", "surrogateescape")
+        if kind != b"blob" or mode in (b"120000", b"160000") or path in listed:
+            continue
+        if path.endswith(CONTEXT_SUFFIXES):
+            wanted.append((blob.decode(), path))
+    if not wanted:
+        return 0
+    batch = subprocess.run(
+        ["git", f"--git-dir={git_dir}", "cat-file", "--batch"],
+        input="".join(f"{blob}\n" for blob, _ in wanted).encode(),
+        capture_output=True,
+        check=True,
+    ).stdout
+    written, at = 0, 0
+    for _blob, path in wanted:
+        end = batch.index(b"\n", at)
+        header = batch[at:end].split()
+        at = end + 1
+        if len(header) < 3 or header[1] != b"blob":  # "<id> missing": not in the snapshot
+            continue
+        size = int(header[2])
+        data, at = batch[at : at + size], at + size + 1
+        out = into / path
+        if out.exists():
+            continue
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(data)
+        written += 1
+    return written
+
+
 def lint(root: Path) -> list[dict[str, Any]]:
     """Findings of ``sessionkit lint`` (default configuration, no cache) on ``root``."""
     out = subprocess.run(
@@ -205,6 +256,13 @@ def main() -> None:
     parser.add_argument("--app", action="append", help="only these apps")
     parser.add_argument("--show", action="store_true", help="list every miss and false positive")
     parser.add_argument(
+        "--listed-only",
+        action="store_true",
+        help="lint only the labelled files, as figures before 2026-12-02 were made (default: the whole "
+        "repository at the app's commit is linted, as a user runs the linter, and findings are scored "
+        "in the labelled files only)",
+    )
+    parser.add_argument(
         "--any-category",
         action="store_true",
         help="match a finding to a label at its lines whatever the category (diagnostic, not the score)",
@@ -237,7 +295,10 @@ def main() -> None:
         for app in apps:
             root = Path(tmp) / app["app"]
             materialise(app, args.mirror, root, args.src)
-            findings[app["app"]] = lint(root)
+            listed = {entry["path"] for entry in app["files"]}
+            if not args.listed_only and args.src is None:
+                materialise_context(app, args.mirror, root)
+            findings[app["app"]] = [f for f in lint(root) if f["path"] in listed]
     files = sum(len(a["files"]) for a in apps)
     report(args.split, len(apps), files, labels, score(labels, findings, args.any_category), args.show)
 

@@ -40,11 +40,11 @@ A finding points at the line a person would change:
   for what it groups (`rooms`, `channels`) is a connection registry only where a connection joins it
   (`rooms[r].add(ws)`), and a change of an element's attribute (`rooms[].players`) only when the value is
   a connection; for `global`, the first assignment to the
-  global after the `global` statement. A registry class (`self.connections = set()` in `__init__`) is
-  reported once, at its first method that changes the container. A connection registry (websockets, SSE
-  streams) is reported where connections join it: its removal sites (`remove`, `discard`, `pop`, `del`) are
-  not reported separately, and for a registry held by a module-level object (`manager =
-  ConnectionManager()`) only the first method that adds to it is; a container keyed by the connection
+  global after the `global` statement. A connection registry (websockets, SSE streams), also one kept
+  by a registry class (`self.connections = set()` in `__init__` of `manager = ConnectionManager()`), is
+  reported at every statement that changes it, where connections join it and where they leave
+  (`remove`, `discard`, `pop`, `del`): each is a line that moves to pub/sub; a container keyed by the
+  connection
   (`last_seen[ws] = now`) is part of the registry, and so is an application-object registry
   (`request.app["peers"][name] = ws`). Handing a message to each subscriber's queue
   (`for q in listeners: q.put(msg)`) does not change the registry.
@@ -53,8 +53,10 @@ A finding points at the line a person would change:
   `Broadcast(...)`'s URL), or the config that names a local store (`ServerSideSessionConfig(store="file")`).
 - **threads, loops and jobs**: the call that starts them (`Thread(...)`, `Timer(...)`,
   `asyncio.create_task(...)`, `sio.start_background_task(...)`, `background_tasks.add_task(...)`); a
-  job-status dict (`JOBS[jid] = {"status": ...}`) is module state (SK105) wherever it is written; a
-  handler that also starts the job in-process gets SK115 at the start. An in-process work queue
+  container named for its jobs (`JOBS[jid] = {"status": ...}`, `task_status`, `active_runs`) is an
+  in-process job store (SK115) at every statement that writes it, and a handler that also starts the
+  job in-process gets SK115 at the start too; a container with another job-ish name (`results`,
+  `status`) is module state (SK105). An in-process work queue
   (`queue.Queue()`, `asyncio.Queue()`, a project `*Queue()` class at module level) assigned at module
   level, in `__init__` or on the application object (`app.ctx.jobs = asyncio.Queue()`) in a module that
   also starts its consumer (a thread or task) is reported at that assignment; putting work on it is the

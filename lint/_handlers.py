@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from sessionkit.lint._vocab import (
+    AIOHTTP_ROUTE_DEFS,
+    AIOHTTP_SIGNALS,
     LITESTAR_HANDLERS,
     RAW_APP_SIGNATURES,
     REGISTRATION_FUNCS,
@@ -145,12 +147,21 @@ class _Collector:
                 parts = target.split(".")
                 if len(parts) == 1 or (len(parts) == 2 and parts[0] in {"self", "cls"}):
                     self.runs.setdefault(fn, set()).add(parts[-1])
-        if last in REGISTRATION_FUNCS:
+        parts = name.split(".")
+        route_def = len(parts) == 2 and parts[0] == "web" and last in AIOHTTP_ROUTE_DEFS
+        if last in REGISTRATION_FUNCS or route_def:
             for arg in node.args:
                 if isinstance(arg.value, cst.Name | cst.Attribute) and (
                     arg.keyword is None or arg.keyword.value in REGISTRATION_KWARGS
                 ):
                     self.registered.add(_dotted(arg.value).rsplit(".", 1)[-1])
+        if len(parts) >= 2 and parts[-2] in AIOHTTP_SIGNALS and last in {"append", "insert", "extend"}:
+            for arg in node.args:
+                items = arg.value.elements if isinstance(arg.value, cst.List | cst.Tuple) else [arg.value]
+                for item in items:
+                    inner = item.value if isinstance(item, cst.BaseElement) else item
+                    if isinstance(inner, cst.Name | cst.Attribute):
+                        self.registered_startup.add(_dotted(inner).rsplit(".", 1)[-1])
         if last == "add_event_handler" and len(node.args) >= 2:
             self.registered_startup.add(_dotted(node.args[1].value))
         for arg in node.args:

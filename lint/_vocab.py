@@ -169,8 +169,21 @@ REGISTRATION_FUNCS = frozenset(
         "add_api_websocket_route",
         "route",
         "register_view",
+        # aiohttp's router: ``app.router.add_get("/", handler)``.
+        "add_get",
+        "add_post",
+        "add_put",
+        "add_patch",
+        "add_delete",
+        "add_head",
+        "add_view",
     }
 )
+#: aiohttp's route definitions, called on the ``web`` module: ``web.get("/", handler)``.
+AIOHTTP_ROUTE_DEFS = frozenset({"get", "post", "put", "patch", "delete", "head", "view", "route"})
+#: aiohttp's signal lists of the application: ``app.on_startup.append(hook)`` runs ``hook`` once per
+#: process, at startup or shutdown, never per request.
+AIOHTTP_SIGNALS = frozenset({"on_startup", "on_shutdown", "on_cleanup", "cleanup_ctx"})
 LITESTAR_HANDLERS = frozenset(
     {"get", "post", "put", "patch", "delete", "head", "route", "websocket", "websocket_listener"}
 )

@@ -50,6 +50,10 @@ SOCKET_VALUE = re.compile(r"(?i)(^|_)(ws|websocket|socket|sid|connection)(_|$)")
 #: A value that names a connection without being one (Socket.IO's session id).
 CONNECTION_ID = re.compile(r"(?i)(^|_)sids?(_|$)")
 JOB_NAMES = re.compile(r"(?i)job|task|result|status|progress|queue|pending|work")
+#: A container named for the jobs it holds (``jobs``, ``task_status``, ``active_runs``, ``upload_queue``):
+#: an in-process job store (SK115) wherever it is written. ``results`` or ``status`` alone may be
+#: anything (a user's status, quiz results) and stay module state.
+JOB_STORE_NAMES = re.compile(r"(?i)job|task|queue|(^|_)runs?($|_)|running")
 CACHE_NAMES = re.compile(r"(?i)cache|memo")
 _LOGIN_SESSIONS = re.compile(r"(?i)^_*(admin|user|login|auth)_sessions?$")
 _SESSIONS = re.compile(r"(?i)^_*sessions?$")

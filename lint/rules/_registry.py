@@ -1,26 +1,13 @@
-"""Connection registries: which changes of a registry are reported (where connections join it)."""
+"""Connection registries: what holds a connection, and which changes take entries out."""
 
 from __future__ import annotations
 
 import re
-from typing import Protocol, TypeVar
 
 import libcst as cst
 
 from sessionkit.lint._context import FileContext
 from sessionkit.lint.rules._names import CONNECTION_ID, SOCKET_VALUE
-
-
-class _Change(Protocol):
-    @property
-    def node(self) -> cst.CSTNode: ...
-    @property
-    def name(self) -> str: ...
-    @property
-    def role(self) -> str: ...
-
-
-M = TypeVar("M", bound=_Change)
 
 REMOVERS = frozenset({"remove", "discard", "pop", "popitem", "clear"})
 
@@ -61,27 +48,6 @@ def removes_entry(node: cst.CSTNode) -> bool:
         and isinstance(node.func, cst.Attribute)
         and node.func.attr.value in REMOVERS
     )
-
-
-def registrations(ctx: FileContext, found: list[M], singletons: set[str]) -> list[M]:
-    """A connection registry is one hazard, reported where connections join it: its removal sites
-    (``disconnect()``) are not reported when it has an add site, and a registry held by a
-    module-level object (``manager = ConnectionManager()``) is reported in the first method that
-    adds to it only (its other methods' changes are the same registry)."""
-    adds = {m.name for m in found if m.role == "websocket" and not removes_entry(m.node)}
-    first: dict[str, cst.FunctionDef | None] = {}
-    out: list[M] = []
-    for m in found:
-        if m.role == "websocket" and m.name in adds:
-            if removes_entry(m.node):
-                continue
-            if m.name.partition(".")[0] in singletons:
-                functions = ctx.enclosing_functions(m.node)
-                function = functions[0] if functions else None
-                if first.setdefault(m.name, function) is not function:
-                    continue
-        out.append(m)
-    return out
 
 
 #: Classes whose instances are one websocket connection each (Channels consumers).

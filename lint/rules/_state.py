@@ -32,6 +32,7 @@ from sessionkit.lint.rules._names import (
     FAN_OUT,
     GROUP_NAMES,
     JOB_NAMES,
+    JOB_STORE_NAMES,
     MUTATORS,
     PUSH_NAMES,
     SOCKETS_NAMED,
@@ -46,7 +47,6 @@ from sessionkit.lint.rules._names import (
 from sessionkit.lint.rules._registry import (
     connection_id,
     record_field,
-    registrations,
     socket_value,
     takes_websocket,
 )
@@ -108,7 +108,6 @@ def request_time_mutations(ctx: FileContext) -> list[Mutation]:
             else m
             for m in collector.found
         ]
-        out = registrations(ctx, out, set(collector.singletons))
         out = _jobs_started_here(ctx, out, containers)
     ctx.memo["mutations"] = out
     return out
@@ -126,9 +125,11 @@ def _app_role(held: str, role: Role) -> Role:
 def _jobs_started_here(
     ctx: FileContext, found: list[Mutation], containers: dict[str, Kind]
 ) -> list[Mutation]:
-    """A job-status dict is module state; a handler that also starts the job in this process: the start
-    (``background_tasks.add_task(work, jid)``, ``Thread(target=work).start()``) is the in-process
-    job (SK115) and the status dict is module state (SK105), each at the line a person changes."""
+    """A container named for its jobs (``jobs``, ``task_status``, ``active_runs``) is an in-process job
+    store (SK115) at every statement that writes it; another job-ish name (``results``, ``status``)
+    is module state. A handler that also starts the job in this process: the start
+    (``background_tasks.add_task(work, jid)``, ``Thread(target=work).start()``) is an SK115 of its
+    own, each at the line a person changes."""
     out: list[Mutation] = []
     for m in found:
         functions = ctx.enclosing_functions(m.node)
@@ -136,9 +137,7 @@ def _jobs_started_here(
             out.append(m)
             continue
         start = next((call for call in walk(functions[0].body) if starts_job(call)), None)
-        # A job-status dict is module state (SK105) wherever it is written; SK115 is the job
-        # started in this process (and queues, see ``_queues``).
-        role: Role = "jobs" if start is None and "queue" in m.name.lower() else "state"
+        role: Role = "jobs" if JOB_STORE_NAMES.search(m.name.partition("[")[0]) else "state"
         out.append(Mutation(m.node, m.name, role, m.deferred))
         if start is not None:
             out.append(Mutation(start, m.name, "jobs", m.deferred, started=True))
@@ -258,11 +257,9 @@ class _Mutations:
         kind, name = self.containers[name], name + part
         functions = self.ctx.enclosing_functions(where)
         role = self._role_of(name, kind, where, added)
-        # A registry class's connections are reported once, where they first join (its other
-        # methods' changes are the same registry); other state once per statement that changes
-        # it (each site is a line to change).
-        once = name.partition(".")[0] in self.holders and role == "websocket"
-        key = (name, 0 if once or not functions else statement_id(self.ctx, where), element and not once)
+        # Once per statement that changes it, a connection registry's joins and leaves included:
+        # each site is a line to change.
+        key = (name, 0 if not functions else statement_id(self.ctx, where), element)
         if key in self.seen:
             return
         self.seen.add(key)

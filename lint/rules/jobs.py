@@ -191,6 +191,35 @@ class InMemoryJobQueue(Rule):
                 background_tasks.add_task(long_task, task_id)
                 return {"task_id": task_id}
         """,
+        """
+            from flask import Flask
+            app = Flask(__name__)
+            class JobStore:
+                jobs = {}
+                def add(self, jid):
+                    self.jobs[jid] = 'queued'
+            store = JobStore()
+            @app.post('/jobs/<jid>')
+            def submit(jid):
+                store.add(jid)
+                return jid
+        """,
+        """
+            # file: api.py
+            from fastapi import FastAPI
+            from renders import new_render
+            app = FastAPI()
+            @app.post("/renders")
+            def start():
+                return {"id": new_render()}
+            # file: renders.py
+            import uuid
+            _jobs: dict[str, dict] = {}
+            def new_render():
+                rid = uuid.uuid4().hex
+                _jobs[rid] = {"status": "queued", "progress": 0}
+                return rid
+        """,
     )
 
     def visit_Module(self, node: cst.Module) -> None:

@@ -280,35 +280,6 @@ class ModuleStateMutation(Rule):
                 return jid
         """,
         """
-            from flask import Flask
-            app = Flask(__name__)
-            class JobStore:
-                jobs = {}
-                def add(self, jid):
-                    self.jobs[jid] = 'queued'
-            store = JobStore()
-            @app.post('/jobs/<jid>')
-            def submit(jid):
-                store.add(jid)
-                return jid
-        """,
-        """
-            # file: api.py
-            from fastapi import FastAPI
-            from renders import new_render
-            app = FastAPI()
-            @app.post("/renders")
-            def start():
-                return {"id": new_render()}
-            # file: renders.py
-            import uuid
-            _jobs: dict[str, dict] = {}
-            def new_render():
-                rid = uuid.uuid4().hex
-                _jobs[rid] = {"status": "queued", "progress": 0}
-                return rid
-        """,
-        """
             from flask import Flask, request
             app = Flask(__name__)
             CARTS = {}

@@ -414,6 +414,31 @@ CASES: dict[str, tuple[str, set[tuple[str, int]]]] = {
         "app = Starlette(routes=[WebSocketRoute('/ws', WSGame)])\n",
         {("SK110", 10), ("SK105", 11)},
     ),
+    # aiohttp route definitions made with ``web.post(path, handler)`` register the handler, whatever
+    # its request parameter is called.
+    "aiohttp-route-definition-registers-its-handler": (
+        "from aiohttp import web\n"
+        "votes = []\n"
+        "async def vote(r):\n"
+        "    votes.append(await r.json())\n"
+        "    return web.Response()\n"
+        "app = web.Application()\n"
+        "app.add_routes([web.post('/vote', vote)])\n",
+        {("SK105", 4)},
+    ),
+    # A hook on the application's startup signal runs once per process, not per request.
+    "aiohttp-startup-signal-hook-is-not-a-handler": (
+        "from aiohttp import web\n"
+        "cache = {}\n"
+        "async def warm(request_app):\n"
+        "    cache['x'] = 1\n"
+        "async def index(request):\n"
+        "    return web.Response(text=str(cache))\n"
+        "app = web.Application()\n"
+        "app.on_startup.append(warm)\n"
+        "app.router.add_get('/', index)\n",
+        set(),
+    ),
 }
 
 
