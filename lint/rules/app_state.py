@@ -20,6 +20,48 @@ SETTINGS = frozenset({"django.conf.settings"})
 ROUTE_VERBS = frozenset({"route", "get", "post", "put", "patch", "delete", "websocket"})
 QUEUE_PUTS = frozenset({"put", "put_nowait"})
 CONFIG_MUTATORS = frozenset({"update", "from_mapping", "setdefault", "pop", "from_object"})
+#: Calls that open a connection or a client (``create_engine(...)``, ``nats.connect()``,
+#: ``Redis.from_url(...)``, ``aiohttp.ClientSession()``): kept on the application object on first
+#: use, it means the same on every replica (a lazy connection, not state).
+CONNECTION_FACTORY = re.compile(
+    r"(?i)((^|_)(connect|create_(async_)?engine|create_pool|from_url|client|engine|pool)$)|ClientSession$"
+)
+
+
+def _connection_call(value: cst.BaseExpression | None) -> bool:
+    if isinstance(value, cst.Await):
+        value = value.expression
+    if not isinstance(value, cst.Call):
+        return False
+    func = value.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
+    return bool(CONNECTION_FACTORY.search(name))
+
+
+def lazy_connection(node: cst.CSTNode, function: cst.FunctionDef | None) -> bool:
+    """``app["db"] = await create_engine(dsn)``, or ``app["nats"] = nats`` where the function made
+    ``nats = Client()``: a connection kept for later requests, the same on every replica."""
+    if not isinstance(node, cst.Assign):
+        return False
+    value = node.value
+    if isinstance(value, cst.Name) and function is not None:
+        return any(
+            _connection_call(bound.value)
+            for bound in _walk_assigns(function)
+            if any(isinstance(t.target, cst.Name) and t.target.value == value.value for t in bound.targets)
+        )
+    return _connection_call(value)
+
+
+def _walk_assigns(function: cst.FunctionDef) -> list[cst.Assign]:
+    found: list[cst.Assign] = []
+
+    class _Visitor(cst.CSTVisitor):
+        def visit_Assign(self, node: cst.Assign) -> None:
+            found.append(node)
+
+    function.body.visit(_Visitor())
+    return found
 
 
 class AppStateAtRequestTime(Rule):
@@ -267,6 +309,9 @@ class AppStateAtRequestTime(Rule):
     def visit_Module(self, node: cst.Module) -> None:
         for mutation in request_time_mutations(self.ctx):
             if mutation.role == "app":
+                functions = self.ctx.enclosing_functions(mutation.node)
+                if lazy_connection(mutation.node, functions[0] if functions else None):
+                    continue
                 self.report(mutation.node, f"`{mutation.name}` changed at request time")
 
     def _is_app(self, node: cst.BaseExpression) -> bool:

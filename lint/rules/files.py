@@ -439,6 +439,8 @@ class RequestTimeFileWrite(PathChecks, Rule):
         subject = written or self._removal(node) or self._folder(node)
         if subject and self._rewrite(node):
             return
+        if written and self._dropped_later(node):
+            return  # a scratch file: written, used and removed within the same call
         if subject and not self._temporary(node):
             destination = self._destination_code(node) if deferred is not None else ""
             if deferred is not None and (
@@ -468,6 +470,34 @@ class RequestTimeFileWrite(PathChecks, Rule):
                 continue
             earlier = self._destination(call)
             if earlier is not None and isinstance(earlier.value, cst.Name) and earlier.value.value == name:
+                return True
+        return False
+
+    def _dropped_later(self, node: cst.Call) -> bool:
+        """The written file's variable is removed later in the same function (``file.save(path)``,
+        ``extract(path)``, ``os.remove(path)``): a scratch file no other request reads."""
+        destination = self._destination(node)
+        functions = self.ctx.enclosing_functions(node)
+        if destination is None or not isinstance(destination.value, cst.Name) or not functions:
+            return False
+        name = destination.value.value
+        after = False
+        for call in walk(functions[0].body):
+            if call is node:
+                after = True
+                continue
+            if not after or not isinstance(call, cst.Call):
+                continue
+            func = call.func
+            if self.ctx.calls(call, REMOVERS):
+                target = call.args[0].value if call.args else None
+            elif isinstance(func, cst.Attribute) and func.attr.value in PATH_REMOVERS:
+                target = func.value
+                if isinstance(target, cst.Call) and target.args:  # ``Path(path).unlink()``
+                    target = target.args[0].value
+            else:
+                continue
+            if isinstance(target, cst.Name) and target.value == name:
                 return True
         return False
 

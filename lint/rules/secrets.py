@@ -7,6 +7,7 @@ import re
 import libcst as cst
 
 from sessionkit.lint._rule import Rule, examples
+from sessionkit.lint.rules._overrides import overridden_in_production
 from sessionkit.lint.rules._util import keyword, settings_in, walk
 
 RANDOM_SOURCES = frozenset(
@@ -143,7 +144,7 @@ class _RandomSecret(Rule):
         if isinstance(target, cst.Name) and CLASS_KEY.search(target.value):
             block = self.ctx.parents.get(self.ctx.parents.get(node) or node)
             owner = self.ctx.parents.get(block) if block is not None else None
-            if isinstance(owner, cst.ClassDef):
+            if isinstance(owner, cst.ClassDef) and not overridden_in_production(self.ctx, node, target.value):
                 self._check(node.value, f"class attribute `{owner.name.value}.{target.value}`")
         elif (
             isinstance(target, cst.Attribute)
@@ -159,7 +160,7 @@ class _RandomSecret(Rule):
 
     def _settings(self, node: cst.CSTNode) -> None:
         for key, value, _ in settings_in(self.ctx, node):
-            if SECRET_KEYS.search(key):
+            if SECRET_KEYS.search(key) and not overridden_in_production(self.ctx, node, key):
                 self._check(value, f"`{key}`")
 
     def visit_Param(self, node: cst.Param) -> None:

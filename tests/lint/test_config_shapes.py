@@ -136,6 +136,21 @@ CASES: dict[str, tuple[str, set[tuple[str, int]]]] = {
         '    Session().client("s3").upload_file("a.log", "logs", "a.log")\n',
         {("SK216", 1)},
     ),
+    # A random key in a base config class that the production class (directly or through a class
+    # in between) replaces: production never runs it. The key production inherits is reported.
+    "random-base-key-replaced-by-the-production-class": (
+        "import os\n"
+        "class BaseConfig:\n"
+        "    SECRET_KEY = '' or os.urandom(64)\n"
+        "    JWT_SECRET_KEY = '' or os.urandom(64)\n"
+        "class Deployed(BaseConfig):\n"
+        "    SECRET_KEY = os.getenv('SECRET_KEY')\n"
+        "class DevelopmentConfig(BaseConfig):\n"
+        "    DEBUG = True\n"
+        "class ProductionConfig(Deployed):\n"
+        "    DEBUG = False\n",
+        {("SK101", 4)},
+    ),
 }
 
 

@@ -439,6 +439,34 @@ CASES: dict[str, tuple[str, set[tuple[str, int]]]] = {
         "app.router.add_get('/', index)\n",
         set(),
     ),
+    # A connection or client kept on the application object on first use (a middleware's lazy
+    # engine) means the same on every replica; a counter kept there does not.
+    "lazy-connection-on-the-app-is-not-app-state": (
+        "from aiohttp import web\n"
+        "from nats.aio.client import Client as nats_client\n"
+        "from aiopg.sa import create_engine\n"
+        "async def nats_middleware(app, handler):\n"
+        "    async def middleware_handler(request):\n"
+        "        nats = app.get('nats')\n"
+        "        if not nats:\n"
+        "            nats = nats_client()\n"
+        "            await nats.connect()\n"
+        "            app['nats'] = nats\n"
+        "        return await handler(request)\n"
+        "    return middleware_handler\n"
+        "async def db_middleware(app, handler):\n"
+        "    async def middleware_handler(request):\n"
+        "        db = app.get('db')\n"
+        "        if not db:\n"
+        "            app['db'] = db = await create_engine('postgres://x')\n"
+        "            request.app['db'] = db\n"
+        "        return await handler(request)\n"
+        "    return middleware_handler\n"
+        "async def count(request):\n"
+        "    request.app['hits'] = request.app.get('hits', 0) + 1\n"
+        "    return web.Response()\n",
+        {("SK107", 22)},
+    ),
 }
 
 

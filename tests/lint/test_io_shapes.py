@@ -288,6 +288,36 @@ CASES: dict[str, tuple[str, set[tuple[str, int]]]] = {
         "    asyncio.create_task(send_mail())\n",
         set(),
     ),
+    # A scratch file: the upload is saved, processed and removed within the same request, so no
+    # other request needs it. The one kept for later requests is still reported.
+    "scratch-upload-removed-in-the-same-request": (
+        "import os\n"
+        "from flask import Flask, request\n"
+        "app = Flask(__name__)\n"
+        "@app.post('/analyse')\n"
+        "def analyse():\n"
+        "    f = request.files['video']\n"
+        "    path = os.path.join('uploads', f.filename)\n"
+        "    f.save(path)\n"
+        "    cuts = extract(path)\n"
+        "    os.remove(path)\n"
+        "    return cuts\n"
+        "@app.post('/sheet')\n"
+        "def sheet():\n"
+        "    path = 'modules/file.xls'\n"
+        "    with open(path, 'wb') as out:\n"
+        "        out.write(request.data)\n"
+        "    rows = parse(path)\n"
+        "    Path(path).unlink()\n"
+        "    return rows\n"
+        "@app.post('/keep')\n"
+        "def keep():\n"
+        "    f = request.files['video']\n"
+        "    path = os.path.join('uploads', f.filename)\n"
+        "    f.save(path)\n"
+        "    return path\n",
+        {("SK116", 24)},
+    ),
 }
 
 
