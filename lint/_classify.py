@@ -3,7 +3,8 @@
 A finding is not reported (``runtime-only = true``, the default) when it is in:
 
 - a Django management command (``…/management/commands/*.py``);
-- a dev script: a path with a ``scripts``, ``tools`` or ``bin`` folder (relative to the project root);
+- a dev script or command: a path with a ``scripts``, ``tools``, ``bin`` or ``cli`` folder (relative to the
+  project root);
 - a command-line tool: a module that imports argparse, click or typer, registers no web route,
   creates no web app and does not start a web server;
 - the ``if __name__ == "__main__":`` block of any module, unless that block starts the web server
@@ -27,7 +28,7 @@ from pathlib import PurePosixPath
 from sessionkit.lint._types import Finding
 
 SQLITE_RULE = "SK104"
-_SCRIPT_DIRS = frozenset({"scripts", "tools", "bin"})
+_SCRIPT_DIRS = frozenset({"scripts", "tools", "bin", "cli"})
 _COMMAND = re.compile(r"(^|/)management/commands/[^/]+\.py$")
 _CLI_IMPORT = re.compile(rb"^\s*(?:import|from)\s+(?:argparse|click|typer)\b", re.M)
 #: ...and builds a command line (``argparse.Namespace`` in an annotation makes no tool).

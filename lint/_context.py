@@ -26,7 +26,15 @@ from sessionkit.lint._handlers import ModuleFacts, analyse, is_view_class, singl
 from sessionkit.lint._walk import children
 from sessionkit.lint._walk import walk as _walk
 
-DEV_FILE = re.compile(r"(^|/)(dev|develop|development|local|ci)(_settings)?\.py$")
+#: A development settings module: ``settings/dev.py``, ``config/settings/local.py``,
+#: ``dev_settings.py``, ``settings_devel.py``, ``devproject/settings.py``; not any ``local.py``
+#: (``storage/local.py`` is a local storage backend, which production may well run).
+DEV_FILE = re.compile(
+    r"(^|/)(settings|configs?|conf|environments?|envs?)/(\w+/)?(dev|devel|develop|development|local|ci)\.py$"
+    r"|(^|/)(dev|devel|develop|development|local|ci)_(settings|config)\.py$"
+    r"|(^|/)(settings|config)_(dev|devel|develop|development|local|ci)\.py$"
+    r"|(^|/)(dev|devel|development)_?(project|site)/settings\.py$"
+)
 #: Test configuration: a settings module for tests, or a config class named like ``TestingConfig``.
 TEST_FILE = re.compile(
     r"(^|/)((settings|configs?|conf)/(tests?|testing)|(tests?|testing)_(settings|config)"

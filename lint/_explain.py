@@ -81,8 +81,12 @@ would break a deployment of several replicas and on nothing else.
 - *Not reported* — code that only tests or development run: settings modules for tests
   (`settings/test.py`, `configs/testing.py`, `test_settings.py`, `config_testing.py`, `conftest.py`) and
   config classes named like `TestingConfig`; development settings modules (`settings/dev.py`,
-  `development.py`, `local.py`, `dev_settings.py`) and config classes named like
-  `DevelopmentConfig`/`LocalConfig`/`DebugConfig`; the body of a debug-only branch (`if DEBUG:`,
+  `config/settings/local.py`, `settings/devel.py`, `dev_settings.py`, `settings_local.py`,
+  `devproject/settings.py`; a `local.py` or `dev.py` outside a settings or config folder is not one:
+  `storage/local.py` is code production runs) and config classes named like
+  `DevelopmentConfig`/`LocalConfig`/`DebugConfig`; a value in a base config class that the production
+  class (`ProductionConfig`, directly or through a class between them) sets again; the body of a
+  debug-only branch (`if DEBUG:`,
   `if settings.DEBUG:`, `if app.debug:`, `if ENV == "development":`); and the body of a branch that only an
   environment switch turns on when the switch is off while the variable is unset
   (`if os.getenv("USE_SQLITE", "False") == "True":`, `flag = config("LOCAL_DB", default=False, cast=bool)`

@@ -320,6 +320,8 @@ class InProcessScheduler(Rule):
             return None
         func = node.func
         if self.ctx.calls(node, TIMERS):
+            if self._never_started(node):
+                return None
             subject = "a `threading.Timer` armed"
         elif isinstance(func, cst.Attribute) and func.attr.value == "add_job":
             subject = f"a job added to `{self.ctx.module.code_for_node(func.value)}`"
@@ -328,6 +330,21 @@ class InProcessScheduler(Rule):
         if not self.ctx.is_request_time(node) and self.ctx.deferred(node) is None:
             return None
         return f"{subject} at request time, in this process only"
+
+    def _never_started(self, node: cst.Call) -> bool:
+        """``timer = Timer(30, expire)`` and nothing in the function starts ``timer``, hands it
+        on or returns it: a timer that never fires."""
+        parent = self.ctx.parents.get(node)
+        if not (isinstance(parent, cst.Assign) and len(parent.targets) == 1):
+            return False
+        target = parent.targets[0].target
+        functions = self.ctx.enclosing_functions(node)
+        if not isinstance(target, cst.Name) or not functions:
+            return False
+        for sub in walk(functions[0].body):
+            if isinstance(sub, cst.Name) and sub.value == target.value and sub is not target:
+                return False  # used: started, stored, passed or returned
+        return True
 
     def _run_pending_loops(self) -> set[str]:
         """Functions of this module that call ``schedule.run_pending()`` in a loop."""

@@ -23,6 +23,13 @@ CASES = {
         'import sqlite3\ncon = sqlite3.connect("seed.db")\ncon.execute("INSERT INTO t VALUES (1)")\n',
         False,
     ),
+    # a command of a ``cli`` package (its command line is built in another module)
+    "proj/cli/commands/schedule.py": (
+        "from apscheduler.schedulers.asyncio import AsyncIOScheduler\n\n"
+        "class ScheduleCommand:\n    async def run(self):\n"
+        "        scheduler = AsyncIOScheduler()\n        scheduler.start()\n",
+        False,
+    ),
     "proj/tools/export.py": ('import sqlite3\ncon = sqlite3.connect("out.db")\ncon.commit()\n', False),
     "proj/cli.py": (
         'import argparse\nimport sqlite3\n\nparser = argparse.ArgumentParser()\ncon = sqlite3.connect("x.db")\n'
@@ -88,8 +95,8 @@ def test_findings_outside_web_runtime_are_left_out(tmp_path: Path) -> None:
     doc = run()
     reported = {f["path"] for f in doc["findings"]}  # type: ignore[attr-defined]
     assert reported == {rel for rel, (_, keep) in CASES.items() if keep}
-    assert doc["summary"]["not_runtime"] == 7  # type: ignore[index]
-    # Every case is a real SK104 finding when the classification is off.
+    assert doc["summary"]["not_runtime"] == 8  # type: ignore[index]
+    # Every case is a real finding (SK104, or SK113 for the scheduler) when the classification is off.
     (tmp_path / "pyproject.toml").write_text("[tool.sessionkit.lint]\nruntime-only = false\n")
     everything = run()
     assert {f["path"] for f in everything["findings"]} == set(CASES)  # type: ignore[attr-defined]

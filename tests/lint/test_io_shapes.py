@@ -318,6 +318,24 @@ CASES: dict[str, tuple[str, set[tuple[str, int]]]] = {
         "    return path\n",
         {("SK116", 24)},
     ),
+    # A timer made and never started (nor stored, passed or returned) never fires.
+    "timer-never-started-is-not-armed": (
+        "from threading import Timer\n"
+        "from quart import Quart, session\n"
+        "app = Quart(__name__)\n"
+        "@app.route('/edit/<name>')\n"
+        "async def edit(name):\n"
+        "    def f(): del session['editing']\n"
+        "    timer = Timer(30, f)\n"
+        "    return name\n"
+        "@app.route('/lock/<name>')\n"
+        "async def lock(name):\n"
+        "    def f(): del session['editing']\n"
+        "    timer = Timer(30, f)\n"
+        "    timer.start()\n"
+        "    return name\n",
+        {("SK113", 12)},
+    ),
 }
 
 

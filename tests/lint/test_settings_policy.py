@@ -98,6 +98,28 @@ CASES: dict[str, tuple[str, set[tuple[str, int]]]] = {
         "    return ''\n",
         {("SK105", 8)},
     ),
+    # Development settings modules by the names projects give them are not reported...
+    "development-settings-module-names": (
+        "# file: tcms/settings/devel.py\n"
+        'DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": "x.db"}}\n'
+        "# file: devproject/settings.py\n"
+        'DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": "y.db"}}\n'
+        "# file: proj/settings_local.py\n"
+        'DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": "z.db"}}\n',
+        set(),
+    ),
+    # ...but a module merely called ``local.py`` outside the settings (a local storage backend)
+    # is code production runs.
+    "a-local-storage-backend-is-not-development-settings": (
+        "# file: storage/local.py\n"
+        "from flask import Flask, request\n"
+        "app = Flask(__name__)\n"
+        "@app.post('/up')\n"
+        "def up():\n"
+        "    request.files['f'].save('uploads/' + request.files['f'].filename)\n"
+        "    return ''\n",
+        {("SK116", 5)},
+    ),
 }
 
 
