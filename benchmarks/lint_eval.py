@@ -5,7 +5,9 @@ commit, split, files with their git blob ids) and ``labels.jsonl`` (one hazard p
 path, line, end_line, category, scope ``runtime`` or ``not-a-hazard``, note). The labels were
 written by reading the code, without linter output. No third-party source is stored here: the files
 are re-materialised from local git mirrors (``<mirror>/<owner>+<name>/repo``, e.g. made with
-``git clone --mirror``), and each blob id is verified.
+``git clone --mirror``), and each blob id is verified. The rest of each repository's Python and
+config files at the pinned commit is written beside them (``--listed-only`` leaves it out), so the
+linter sees the project as a user runs it; only findings in the labelled files are scored.
 
 Matching: a finding matches a label when it is in the same file, has the label's category, and its
 line lies within ``[line - TOLERANCE, end_line + TOLERANCE]``. A runtime label with a matching
