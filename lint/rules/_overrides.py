@@ -53,30 +53,20 @@ def overridden_in_production(ctx: FileContext, statement: cst.CSTNode, key: str)
     if owner.name.value not in classes:
         return False
 
-    def replaces(cls: cst.ClassDef, seen: frozenset[str]) -> bool:
+    def replaces(cls: cst.ClassDef, sets_key: bool, seen: frozenset[str]) -> bool:
         """``cls`` derives from ``owner`` and it, or a class between the two, sets ``key``."""
+        sets_key = sets_key or key in _assigned(cls)
         for base in _bases(cls):
             if base == owner.name.value:
-                return key in _assigned(cls)
-            parent = classes.get(base)
-            if parent is None or base in seen:
+                if sets_key:
+                    return True
                 continue
-            if replaces(parent, seen | {base}):
-                return True
-            if key in _assigned(cls) and derives(parent, seen | {base}):
-                return True
-        return False
-
-    def derives(cls: cst.ClassDef, seen: frozenset[str]) -> bool:
-        for base in _bases(cls):
-            if base == owner.name.value:
-                return True
             parent = classes.get(base)
-            if parent is not None and base not in seen and derives(parent, seen | {base}):
+            if parent is not None and base not in seen and replaces(parent, sets_key, seen | {base}):
                 return True
         return False
 
     return any(
-        PRODUCTION_CLASS.search(name) and cls is not owner and replaces(cls, frozenset({name}))
+        PRODUCTION_CLASS.search(name) and cls is not owner and replaces(cls, False, frozenset({name}))
         for name, cls in classes.items()
     )

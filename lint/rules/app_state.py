@@ -10,6 +10,7 @@ from sessionkit.lint._rule import Rule, examples
 from sessionkit.lint._vocab import HANDLER_PATTERN, REQUEST_PARAM_NAMES
 from sessionkit.lint.rules._names import APP_OWN_ATTRIBUTES, MUTATORS
 from sessionkit.lint.rules._state import request_time_mutations
+from sessionkit.lint.rules._util import walk
 
 APP_NAMES = frozenset({"app", "application", "current_app", "api", "server"})
 #: A settings object imported from another module (``from app.core.config import settings``,
@@ -38,7 +39,7 @@ def _connection_call(value: cst.BaseExpression | None) -> bool:
     return bool(CONNECTION_FACTORY.search(name))
 
 
-def lazy_connection(node: cst.CSTNode, function: cst.FunctionDef | None) -> bool:
+def _lazy_connection(node: cst.CSTNode, function: cst.FunctionDef | None) -> bool:
     """``app["db"] = await create_engine(dsn)``, or ``app["nats"] = nats`` where the function made
     ``nats = Client()``: a connection kept for later requests, the same on every replica."""
     if not isinstance(node, cst.Assign):
@@ -47,21 +48,11 @@ def lazy_connection(node: cst.CSTNode, function: cst.FunctionDef | None) -> bool
     if isinstance(value, cst.Name) and function is not None:
         return any(
             _connection_call(bound.value)
-            for bound in _walk_assigns(function)
+            for bound in walk(function.body)
+            if isinstance(bound, cst.Assign)
             if any(isinstance(t.target, cst.Name) and t.target.value == value.value for t in bound.targets)
         )
     return _connection_call(value)
-
-
-def _walk_assigns(function: cst.FunctionDef) -> list[cst.Assign]:
-    found: list[cst.Assign] = []
-
-    class _Visitor(cst.CSTVisitor):
-        def visit_Assign(self, node: cst.Assign) -> None:
-            found.append(node)
-
-    function.body.visit(_Visitor())
-    return found
 
 
 class AppStateAtRequestTime(Rule):
@@ -310,7 +301,7 @@ class AppStateAtRequestTime(Rule):
         for mutation in request_time_mutations(self.ctx):
             if mutation.role == "app":
                 functions = self.ctx.enclosing_functions(mutation.node)
-                if lazy_connection(mutation.node, functions[0] if functions else None):
+                if _lazy_connection(mutation.node, functions[0] if functions else None):
                     continue
                 self.report(mutation.node, f"`{mutation.name}` changed at request time")
 
