@@ -46,7 +46,8 @@ A finding points at the line a person would change:
   (`remove`, `discard`, `pop`, `del`): each is a line that moves to pub/sub; a container keyed by the
   connection
   (`last_seen[ws] = now`) is part of the registry, and so is an application-object registry
-  (`request.app["peers"][name] = ws`). Handing a message to each subscriber's queue
+  (`request.app["peers"][name] = ws`), also through Flask's and Quart's `current_app` (`current_app.games[gid]
+  = game`; not a method of an extension object it holds, `current_app.cache.update(...)`). Handing a message to each subscriber's queue
   (`for q in listeners: q.put(msg)`) does not change the registry.
 - **libraries with their own in-process state**: the store, backend or URL that is set
   (`stores={"sessions": FileStore(...)}`, `MemoryChannelsBackend()`, the `"memory://"` default of
@@ -68,7 +69,12 @@ when a module of the project that handles requests calls it inside a function bo
 the project's own functions that call it in turn (the cross-file call graph, read lexically from imports,
 any number of hops; those findings are one severity lower and name the handler module). A method of a
 class counts when some module keeps an instance of the class (`broker = Broker()` at module level,
-`app.events = EventManager()`) and a request-handling module calls `.method(`. A handler changing a name
+`app.events = EventManager()`) and a request-handling module calls `.method(`. So does a method of a class
+whose objects a lasting container keeps (`games[gid] = Game()` in a module-level dict, `self.games[gid] =
+Game()` in a manager that is itself kept, `Server.players.append(Player())` in a class attribute), at
+every statement where the method changes its own object (`self.turn += 1`, `self.players.append(p)`),
+through any number of keepers; objects made on a cache miss (`if key not in _objs: _objs[key] = Obj()`)
+are an instance cache and do not count. A handler changing a name
 it imports from a project module that binds it to a list/dict/set (`from fruit_db import fruits`) is
 reported at the handler's change. Code under `if __name__ == "__main__":` is a script, unless that block
 also starts the web server (`app.run()`, `uvicorn.run(...)`). A background loop a handler starts once per
@@ -104,7 +110,9 @@ uploads (no `FileField`/`ImageField`/`upload_to`, no `default_storage.save(...)`
 upload folder and writes, saves, copies or moves a file) — for `MEDIA_ROOT` only when the project's
 models are in view (some module defines a `Model` class); otherwise `MEDIA_ROOT` is reported. Writes
 through Django's default cache (`cache.set(...)`, `@cache_page(...)`) in a project with no `CACHES` are
-reported at each write. A rate limiter made without the app (`limiter = Limiter(key_func=...)`) is
+reported at each write. A hand-made rate limit, a container named for it (`cooldowns`, `rate_limits`,
+`login_attempts`, `request_counts`, `last_request`) that request handlers change, also on the application
+object (`app.cooldowns[action][uid] = until`), is SK109 at each change. A rate limiter made without the app (`limiter = Limiter(key_func=...)`) is
 reported only if some module attaches it (`limiter.init_app(app)`, `app.state.limiter = limiter`) or, for
 slowapi, decorates a route with it. A registry class that also talks to Redis/pub-sub/a message broker
 (its source names `redis`, `pubsub`, Kafka, RabbitMQ/AMQP or NATS) only keeps local subscribers of a

@@ -77,11 +77,18 @@ def scan(data: bytes) -> dict[str, Any]:
     writes a file). ``instances``: classes
     instantiated into a module-level name or an attribute (``broker = Broker()``,
     ``app.events = EventManager()``), as ``[module, class]``, module ``""`` for a class of this file.
+    ``stored``: classes whose instances a method keeps in its own object (``self.games[k] =
+    Game()``) or in a class attribute (``Server.parties.append(Party())``), as ``[module, class,
+    keeper]`` (see :func:`_stored_by_objects`). ``writes``: where methods change their own object
+    (see :func:`_object_writes`).
     """
     out: dict[str, Any] = {}
     held = _class_containers(data)
     if held:
         out["class_containers"] = held
+    writes = _object_writes(data) if b"self." in data else []
+    if writes:
+        out["writes"] = writes
     if b"import" not in data:
         return out
     imported = _imports(data)
@@ -100,6 +107,9 @@ def scan(data: bytes) -> dict[str, Any]:
     instances = _instances(data, imported)
     if instances:
         out["instances"] = instances
+    stored = _stored_by_objects(data, imported)
+    if stored:
+        out["stored"] = stored
     if not imported:
         return out
     starts = _starts(data, imported)
@@ -235,6 +245,174 @@ _STORED_INSTANCE = re.compile(
     rb"([A-Z]\w*)[ \t]*\(",
     re.M,
 )
+
+
+#: ``self.games[key] = Game(key)``, ``self.rooms.append(Room(code))``, ``Server.parties.append(Party())``:
+#: an instance made straight into a container an object (or a class) keeps.
+_KEPT_BY_OBJECT = re.compile(
+    rb"^[ \t]+(?:(self|[A-Z]\w*)\.(\w+)(?:\[(?:[^\[\]\n]|\[[^\]\n]*\])+\][ \t]*=[ \t]*"
+    rb"|\.(?:append|add|insert\([^,\n]+,|setdefault\([^,\n]+,)[ \t]*\(?))"
+    rb"([A-Z]\w*)[ \t]*\(",
+    re.M,
+)
+#: ``game = Game(name)`` in a function (the name is looked up in what ``_NAME_KEPT`` finds).
+_LOCAL_INSTANCE = re.compile(rb"^[ \t]+(\w+)[ \t]*(?::[^=\n]+)?=[ \t]*([A-Z]\w*)[ \t]*\(", re.M)
+#: ``self.games[key] = game``, ``self.players.append(player)``: a local name kept by an object.
+_NAME_KEPT = re.compile(
+    rb"^[ \t]+(self|[A-Z]\w*)\.(\w+)"
+    rb"(?:\[[^\]\n]+\][ \t]*=[ \t]*(\w+)|\.(?:append|add)\([ \t]*(\w+)[ \t]*\))[ \t]*$",
+    re.M,
+)
+#: A statement at the start of a line: a module-level class header, or anything else there.
+_TOP = re.compile(rb"^(?:class[ \t]+(\w+)|[^\s#@])", re.M)
+
+
+def _stored_by_objects(data: bytes, imported: dict[str, tuple[str, str]]) -> list[list[str]]:
+    """``[module, class, keeper]``: an instance of ``class`` kept in a container of an object of
+    the module-level class ``keeper`` (``self.games[k] = Game()`` in one of its methods, or
+    ``game = Game(); self.games[k] = game``), or of the class ``keeper`` itself
+    (``Server.parties.append(Party())``). The instance lasts as long as its keeper: the
+    cross-file phase follows the chain from the objects the project keeps."""
+    local = {m.decode() for m in _CLASS.findall(data)}
+    tops: list[tuple[int, bytes | None]] = []
+    class_level = set(_class_containers(data))
+
+    def keeper_of(offset: int, who: bytes, attr: bytes | None = None) -> str | None:
+        if who != b"self":  # a class attribute: it lasts as long as the process
+            return "*" if who.decode() in local else None
+        if not tops:
+            tops.extend((m.start(), m.group(1)) for m in _TOP.finditer(data))
+        owner = None
+        for start, name in tops:
+            if start > offset:
+                break
+            owner = name
+        if owner is None:
+            return None
+        if attr is not None and f"{owner.decode()}.{attr.decode()}" in class_level:
+            return "*"  # ``self.players.append(...)`` where ``players = []`` is the class's own
+        return owner.decode()
+
+    def origin(name: str) -> tuple[str, str] | None:
+        if name in imported and imported[name][1] and imported[name][1] != "*":
+            return imported[name]
+        return ("", name) if name in local else None
+
+    found: set[tuple[str, str, str]] = set()
+    for match in _STORED_INSTANCE.finditer(data):  # ``games[key] = Game(key)``: kept for good
+        made, holder = origin(match.group(3).decode()), match.group(1) or match.group(2)
+        if (
+            made is not None
+            and _module_level(data, holder, imported)
+            and not _on_miss(data, match.start(), holder)
+        ):
+            found.add((*made, "*"))
+    for match in _KEPT_BY_OBJECT.finditer(data):
+        keeper = keeper_of(match.start(), match.group(1), match.group(2))
+        made = origin(match.group(3).decode())
+        if keeper is not None and made is not None and not _on_miss(data, match.start(), match.group(2)):
+            found.add((*made, keeper))
+    kept: dict[tuple[str, bytes], str] = {}  # (keeper, local name) -> keeper
+    for match in _NAME_KEPT.finditer(data):
+        keeper = keeper_of(match.start(), match.group(1), match.group(2))
+        if keeper is not None and not _on_miss(data, match.start(), match.group(2)):
+            kept[(keeper_of(match.start(), b"self") or keeper, match.group(3) or match.group(4))] = keeper
+    module_kept = {
+        m.group(2)
+        for m in _STORE.finditer(data)
+        if _module_level(data, m.group(1), imported) and not _on_miss(data, m.start(), m.group(1))
+    }
+    if kept or module_kept:
+        for match in _LOCAL_INSTANCE.finditer(data):
+            made = origin(match.group(2).decode())
+            if made is not None and match.group(1) in module_kept:  # ``room = Room(); ROOMS[c] = room``
+                found.add((*made, "*"))
+            keeper = keeper_of(match.start(), b"self") if kept else None
+            if made is not None and keeper is not None and (keeper, match.group(1)) in kept:
+                found.add((*made, kept[(keeper, match.group(1))]))
+    return sorted([m, c, k] for m, c, k in found)
+
+
+#: ``self.turn += 1``, ``self.players[uid] = p``, ``self.players.append(p)``: a method changes its
+#: own object.
+_SELF_WRITE = re.compile(
+    rb"^([ \t]+)self\.(\w+)(?:\[[^\]\n]*\])*(?:[ \t]*[-+*|/]?=(?!=)"
+    rb"|\.(?:append|extend|insert|remove|pop|popitem|clear|update|setdefault|add|discard|appendleft)\()",
+    re.M,
+)
+#: A line that starts a module-level statement, or a method (``def`` at any indentation).
+_HEADER = re.compile(rb"^(?:class[ \t]+(\w+)|([ \t]+)(?:async[ \t]+)?def[ \t]+(\w+)|[^\s#@)\]}])", re.M)
+
+
+def _object_writes(data: bytes) -> list[list[Any]]:
+    """``[class, method, attr, line, column, end_column]`` for each statement in a method of a
+    module-level class (not ``__init__``) that changes the object itself: an attribute rebound,
+    or a container it holds changed. Such a change is process-wide state where a lasting
+    container keeps the object (:func:`kept_writes` decides, across files). Classes with a
+    module-level instance in this file are left out (the rules see those directly)."""
+    if b"class" not in data:
+        return []
+    headers = [(m.start(), m.group(1), m.group(2), m.group(3)) for m in _HEADER.finditer(data)]
+    out: list[list[Any]] = []
+    position = 0
+    cls: bytes | None = None
+    body: int | None = None  # indentation of the class body's methods
+    method: bytes | None = None
+    for match in _SELF_WRITE.finditer(data):
+        while position < len(headers) and headers[position][0] < match.start():
+            _, name, indent, defined = headers[position]
+            if indent is None:  # a module-level statement: a class, or anything else
+                cls, body, method = name, None, None
+            elif cls is not None and (body is None or len(indent.expandtabs(4)) <= body):
+                body, method = len(indent.expandtabs(4)), defined
+            position += 1
+        if cls is None or method is None or method == b"__init__":
+            continue
+        line = data.count(b"\n", 0, match.start()) + 1
+        end = data.find(b"\n", match.start())
+        text = data[match.start() : end if end >= 0 else len(data)]
+        column = len(match.group(1)) + 1
+        out.append(
+            [cls.decode(), method.decode(), match.group(2).decode(), line, column, len(text.rstrip()) + 1]
+        )
+    if not out:
+        return out
+    instances = {m.decode() for m in re.findall(rb"(?m)^\w+[ \t]*(?::[^=\n]+)?=[ \t]*([A-Z]\w*)\(", data)}
+    return [w for w in out if w[0] not in instances]
+
+
+def kept_writes(facts: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, list[Any], str]]:
+    """``(path, write, caller)`` for each ``writes`` entry of a class whose objects a lasting
+    container keeps (``games[k] = Game()``; ``self.games[k] = Game()`` in a manager the project
+    keeps; ``Server.players.append(Player())``), in a method some request-handling module calls
+    (``caller``, by the method's name as the rest of the call graph)."""
+    if not any(own.get("writes") for own in facts.values()):
+        return []
+    index, children = _indexes(facts)
+    _, callers, kept = _instances_and_callers(facts, index, children)
+    out: list[tuple[str, list[Any], str]] = []
+    for path, own in sorted(facts.items()):
+        for write in own.get("writes", ()):
+            caller = callers.get(write[1])
+            if (path, write[0]) in kept and caller is not None:
+                out.append((path, write, caller))
+    return out
+
+
+def _on_miss(data: bytes, offset: int, holder: bytes) -> bool:
+    """The store at ``offset`` fills ``holder`` on a miss (``if lang not in _translations:`` or
+    ``holder.get(key)`` just above it): an instance cache of objects built once per key."""
+    start = offset
+    for _ in range(3):
+        start = data.rfind(b"\n", 0, start - 1) if start > 0 else -1
+        if start < 0:
+            break
+    above = data[max(start, 0) : offset]
+    name = re.escape(holder)
+    return (
+        re.search(rb"\bnot[ \t]+in[ \t]+(?:\w+\.)?" + name + rb"\b|\b" + name + rb"\.get\(", above)
+        is not None
+    )
 
 
 def _module_level(data: bytes, holder: bytes, imported: dict[str, tuple[str, str]]) -> bool:
@@ -385,13 +563,8 @@ def reached(
     """
     targets: dict[tuple[str, str], tuple[str, str]] = {}
     out: dict[tuple[str, str], str] = {}
-    index: dict[str, list[str]] = {}
-    children: dict[str, list[str]] = {}  # package -> files of its own modules (re-exports)
-    made: tuple[set[tuple[str, str]], dict[str, str]] | None = None
-    for known in sorted(facts):
-        for name in module_names(known):
-            index.setdefault(name, []).append(known)
-            children.setdefault(name.rpartition(".")[0], []).append(known)
+    index, children = _indexes(facts)
+    made: _Made | None = None
     for path, function in wanted:
         if ":" in function or "()." in function or "(*)." in function:
             if ":" in function:
@@ -416,6 +589,17 @@ def reached(
         if hit is not None and hit[0] != importer:
             out.setdefault(hit, handler)
     return out
+
+
+def _indexes(facts: Mapping[str, Any]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Module name -> files, and package -> files of its own modules (for re-exports)."""
+    index: dict[str, list[str]] = {}
+    children: dict[str, list[str]] = {}
+    for known in sorted(facts):
+        for name in module_names(known):
+            index.setdefault(name, []).append(known)
+            children.setdefault(name.rpartition(".")[0], []).append(known)
+    return index, children
 
 
 def _reachable(
@@ -468,7 +652,7 @@ def _imported_container(
     return None
 
 
-def _instantiated(made: tuple[set[tuple[str, str]], dict[str, str]], path: str, function: str) -> str | None:
+def _instantiated(made: _Made, path: str, function: str) -> str | None:
     if "(*)." in function:  # state all instances share: any instance's call changes it
         return made[1].get(function.partition("(*).")[2])
     cls, _, method = function.partition("().")
@@ -477,11 +661,17 @@ def _instantiated(made: tuple[set[tuple[str, str]], dict[str, str]], path: str, 
     return made[1].get(method)
 
 
+#: What :func:`_instances_and_callers` finds: the classes instantiated into a lasting place, the
+#: first request-handling module calling each method name, and the classes whose instances are
+#: kept in a lasting container (a subset of the first).
+_Made = tuple[set[tuple[str, str]], dict[str, str], set[tuple[str, str]]]
+
+
 def _instances_and_callers(
     facts: Mapping[str, Mapping[str, Any]],
     index: Mapping[str, list[str]],
     children: Mapping[str, list[str]] | None = None,
-) -> tuple[set[tuple[str, str]], dict[str, str]]:
+) -> _Made:
     """``(defining file, class)`` of every class some module instantiates into a lasting place, and
     the first request-handling module calling each method name. A class imported from a package
     (``from models import Game``) may be defined in any of the package's own modules."""
@@ -497,9 +687,53 @@ def _instances_and_callers(
                 made.update((defining, name) for defining in found)
         for method in own.get("methods", ()):
             callers.setdefault(method, importer)
+    kept = _follow_keepers(facts, index, children or {}, made)
     # Helpers that handlers reach (``views -> services.remove_room() -> rooms.remove(...)``).
     for (module, symbol), (_, handler) in _reachable(facts, index).items():
         for path in index.get(module, ()):
             for method in facts[path].get("fmethods", {}).get(symbol, ()):
                 callers.setdefault(method, handler)
-    return made, callers
+    # Methods of kept objects that those methods call (``manager.join() -> game.add_player()``).
+    grown = True
+    while grown:
+        grown = False
+        for path, own in sorted(facts.items()):
+            for function, methods in own.get("fmethods", {}).items():
+                cls, _, name = function.rpartition(".")
+                if not cls or name not in callers or (path, cls) not in made:
+                    continue
+                for method in methods:
+                    if method not in callers:
+                        callers[method] = callers[name]
+                        grown = True
+    return made, callers, kept
+
+
+def _follow_keepers(
+    facts: Mapping[str, Mapping[str, Any]],
+    index: Mapping[str, list[str]],
+    children: Mapping[str, list[str]],
+    made: set[tuple[str, str]],
+) -> set[tuple[str, str]]:
+    """Add to ``made`` the classes whose instances a kept object keeps (``stored``), until no more
+    are found: a manager kept at module level keeps games, which keep players. Returns those
+    classes."""
+    kept: set[tuple[str, str]] = set()
+    grown = True
+    while grown:
+        grown = False
+        for importer, own in sorted(facts.items()):
+            for module, name, keeper in own.get("stored", ()):
+                if keeper != "*" and (importer, keeper) not in made:
+                    continue
+                if module == "":
+                    found = [importer]
+                else:
+                    place = absolute(importer, module)
+                    found = index.get(place) or children.get(place, [])
+                for defining in found:
+                    kept.add((defining, name))
+                    if (defining, name) not in made:
+                        made.add((defining, name))
+                        grown = True
+    return kept

@@ -13,7 +13,7 @@ SEVERITIES: tuple[Severity, ...] = get_args(Severity)
 SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "error": 2}
 
 #: Bumped whenever a rule's behaviour changes, so cached results of older rule sets are never reused.
-RULESET_VERSION = "2026.12.7"
+RULESET_VERSION = "2026.12.8"
 
 
 @dataclass(frozen=True, order=True)

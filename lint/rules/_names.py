@@ -82,11 +82,27 @@ def session_store(name: str) -> bool:
     if not _SESSIONS.search(attr):
         return False
     return owner == "app" or _SESSION_CLASS.search(owner.rpartition(".")[2]) is not None
+
+
 #: Names of data about a cache, not a cache: ``memcache_stat``, ``cache_config``, ``cache_hits``.
 ABOUT_CACHE = re.compile(
     r"(?i)(cache|memo)\w*_(stats?|statistics|config|conf|cfg|settings|counters?|counts?|metrics|info|hits"
     r"|misses|size|capacity)$"
 )
+
+
+#: A container named for a hand-made rate limit: ``cooldowns``, ``rate_limits``, ``login_attempts``,
+#: ``request_counts``, ``last_request`` (a per-client timestamp or counter checked on every call).
+RATE_WORDS = (
+    r"(?i:cool_?downs?|rate_?limit|throttl|(login|failed|auth)_?attempts|request_?(counts?|times|log)"
+    r"|last_?requests?\b|hits_?per)"
+)
+RATE_NAMES = re.compile(RATE_WORDS)
+
+
+def rate_named(name: str) -> bool:
+    """``app.cooldowns``, ``RATE_LIMITS``, ``rate_limiter.request_counts``: a hand-made rate limit."""
+    return RATE_NAMES.search(name) is not None
 
 
 def cache_named(name: str) -> bool:
@@ -97,10 +113,11 @@ def cache_named(name: str) -> bool:
 #: Containers the application object holds: ``app["k"]`` (aiohttp), ``app.state.k``
 #: (Starlette/FastAPI/Litestar), ``app.ctx.k`` (Sanic), also through ``request.app``.
 APP_HELD = re.compile(
-    r"\bapp(\[|\.(state|ctx)\.|[\"']\]\.state\.|\.\w+(\[[^\]\n]*\]\s*[-+*|]?=(?!=)|\.(append|add|pop|update|setdefault|remove"
+    r"\b(?:current_)?app(\[|\.(state|ctx)\.|[\"']\]\.state\.|\.\w+((\[[^\]\n]*\])+\s*[-+*|]?=(?!=)|\[\s*$|\.(append|add|pop|update|setdefault|remove"
     r"|discard|extend|insert|clear|put|put_nowait|popitem|appendleft)\())"
 )
-APP_OWNERS = frozenset({"app", "application"})
+#: Names of the application object (``current_app``: Flask's and Quart's proxy to it).
+APP_OWNERS = frozenset({"app", "application", "current_app"})
 #: Attributes of the application object that are the framework's own (configuration, routing,
 #: hooks), set up at startup; any other attribute holding a container is state the app keeps
 #: (``app.games = {}``, then ``request.app.games[gid] = game``).

@@ -40,6 +40,7 @@ from sessionkit.lint.rules._names import (
     app_held,
     cache_named,
     puts_message,
+    rate_named,
     session_ids_named,
     session_store,
     starts_job,
@@ -51,7 +52,7 @@ from sessionkit.lint.rules._registry import (
     takes_websocket,
 )
 
-Role = Literal["state", "websocket", "jobs", "cache", "app", "sessions"]
+Role = Literal["state", "websocket", "jobs", "cache", "app", "sessions", "ratelimit"]
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,25 @@ def request_time_mutations(ctx: FileContext) -> list[Mutation]:
         out = _jobs_started_here(ctx, out, containers)
     ctx.memo["mutations"] = out
     return out
+
+
+#: Methods that containers and many other objects have alike (``cache.update()``, ``queue.put()``).
+_AMBIGUOUS = frozenset({"update", "pop", "clear", "remove", "put", "put_nowait", "get"})
+
+
+def _extension_call(held: cst.BaseExpression, where: cst.CSTNode) -> bool:
+    """``current_app.cache.update(...)``: Flask and Quart hang extension objects off the app
+    (``current_app.cache``, ``current_app.db``), so a method that containers and those objects
+    share says nothing about a container; ``current_app.games[k] = v`` still does."""
+    return (
+        isinstance(held, cst.Attribute)
+        and isinstance(held.value, cst.Name)
+        and held.value.value == "current_app"
+        and isinstance(where, cst.Call)
+        and isinstance(where.func, cst.Attribute)
+        and where.func.value is held
+        and where.func.attr.value in _AMBIGUOUS
+    )
 
 
 def _app_role(held: str, role: Role) -> Role:
@@ -201,6 +221,8 @@ class _Mutations:
         start = name_node
         while True:
             held = app_held(name_node)
+            if held is not None and _extension_call(name_node, where):
+                return  # ``current_app.cache.update(...)``: a method of an extension object
             if held is not None:
                 if self.ctx.is_request_time(where):
                     role = self._role_of(held, "container", where, added)
@@ -352,6 +374,8 @@ class _Mutations:
         head, _, tail = name.partition(".")
         # ``QuizCache._cache`` is a cache; ``AttemptCache._active`` (a class named for what the
         # author thinks it is) holds state: a class's attribute is judged by its own name.
+        if rate_named(name):  # ``app.cooldowns[action][uid] = now + 5s``: a hand-made rate limit
+            return "ratelimit"
         if kind == "cache" or cache_named(tail if head[:1].isupper() and tail else name):
             return "cache"
         if PUSH_NAMES.search(name):
@@ -478,7 +502,9 @@ class _Mutations:
             return
         self.seen.add(key)
         role: Role = (
-            "cache"
+            "ratelimit"
+            if rate_named(name)
+            else "cache"
             if cache_named(name)
             else "sessions"
             if session_store(name)

@@ -72,7 +72,7 @@ class AppStateAtRequestTime(Rule):
         r"|\b(app|application|current_app|api|server)\.\w+)\s*[-+*|/]?=(?!=)"
         r"|\.config\.(update|from_mapping|setdefault|pop|from_object)\(|setattr\(\s*settings"
         r"|\bapp\[[\"']|\.(state|ctx)\.\w+(\.\w+\(|\[)"
-        r"|\bapp\.\w+(\[[^\]\n]*\]\s*[-+*|]?=(?!=)|\.(append|add|pop|update|setdefault|remove|discard|extend"
+        r"|\b(?:current_)?app\.\w+((\[[^\]\n]*\])+\s*[-+*|]?=(?!=)|\[\s*$|\.(append|add|pop|update|setdefault|remove|discard|extend"
         r"|insert|clear|put|put_nowait|popitem|appendleft)\()"
         # an attribute of the object the handlers are routed through, whatever its name
         r"|(?ms:^@(?P<router>\w+)\.(?:route|get|post|put|patch|delete|websocket)\("

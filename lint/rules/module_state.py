@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import libcst as cst
 
-from sessionkit.lint._rule import Rule, examples
+from sessionkit.lint import _links as links
+from sessionkit.lint._rule import LOWER, Facts, Rule, examples
+from sessionkit.lint._types import Finding
 from sessionkit.lint._vocab import VIEW_CLASS_PATTERN
+from sessionkit.lint.rules._names import cache_named, rate_named
 from sessionkit.lint.rules._state import request_time_mutations
 
 #: A module-level container (changed by this module's handlers, or by functions other modules'
@@ -18,9 +21,9 @@ CONTAINER_PREFILTER = (
     rf"|{VIEW_CLASS_PATTERN}"
     # a container the application object holds (aiohttp ``app["k"]``/``app[KEY]``, ``app.state.k``,
     # Sanic ``app.ctx.k``)
-    r"|\bapp(\[([\"']|\w+\])|\.(state|ctx)\.|[\"']\]\.state\.)"
+    r"|\b(?:current_)?app(\[([\"']|\w+\])|\.(state|ctx)\.|[\"']\]\.state\.)"
     # ... or as a plain attribute of its own (``request.app.games[gid] = game``)
-    r"|\bapp\.\w+(\[[^\]\n]*\]\s*[-+*|]?=(?!=)|\.(append|add|pop|update|setdefault|remove|discard|extend|insert"
+    r"|\b(?:current_)?app\.\w+((\[[^\]\n]*\])+\s*[-+*|]?=(?!=)|\[\s*$|\.(append|add|pop|update|setdefault|remove|discard|extend|insert"
     r"|clear|put|put_nowait|popitem|appendleft)\()"
     # a container an object keeps on itself (a registry class other modules instantiate)
     r"|\bself\.\w+\s*(:[^=\n]+)?=\s*(\[\]|\{\}|[\w.]*(dict|list|set|Dict|Counter|deque|Queue|Cache)\()"
@@ -196,6 +199,26 @@ class ModuleStateMutation(Rule):
         """,
     )
     invalid = examples(
+        """
+            # file: game.py
+            class Game:
+                def __init__(self, code):
+                    self.code = code
+                    self.turn = 0
+                def play(self):
+                    self.turn += 1
+            # file: app.py
+            from fastapi import FastAPI
+            from game import Game
+            app = FastAPI()
+            games = {}
+            @app.post("/games/{code}")
+            async def create(code: str):
+                games[code] = Game(code)
+            @app.post("/games/{code}/play")
+            async def play(code: str):
+                games[code].play()
+        """,
         """
             from flask import Flask, request
             from flask_socketio import SocketIO
@@ -451,6 +474,26 @@ class ModuleStateMutation(Rule):
                 await send(msg)
         """,
     )
+
+    @classmethod
+    def project(cls, facts: Facts) -> list[Finding]:
+        """Also the changes objects make to themselves where a lasting container keeps them
+        (a ``Game`` in a module-level manager's dict changing ``self.turn``), read lexically for
+        every file (``links.kept_writes``): most such classes are in files no rule parses."""
+        out = super().project(facts)
+        seen = {(f.path, f.line) for f in out}
+        for path, write, caller in links.kept_writes(facts):
+            owner, method, attr, line, column, end_column = write
+            if (path, line) in seen or cache_named(attr) or rate_named(attr):
+                continue
+            seen.add((path, line))
+            where = {"line": line, "column": column, "end_line": line, "end_column": end_column}
+            subject = (
+                f"`{owner}.{attr}` is changed at request time on a `{owner}` that a module-level "
+                f"container keeps (in `{owner}.{method}()`, called by request handlers in {caller})"
+            )
+            out.append(cls.finding_at(path, where, subject, severity=LOWER[cls.severity]))
+        return out
 
     def visit_Module(self, node: cst.Module) -> None:
         for mutation in request_time_mutations(self.ctx):

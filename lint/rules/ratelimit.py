@@ -7,6 +7,8 @@ import libcst as cst
 from sessionkit.lint._rule import Facts, Rule, examples
 from sessionkit.lint._types import Finding
 from sessionkit.lint.rules._django import DEFAULT_CACHE, LOCAL_CACHES, caches_for, project_caches
+from sessionkit.lint.rules._names import RATE_WORDS
+from sessionkit.lint.rules._state import request_time_mutations
 from sessionkit.lint.rules._util import dict_entries, keyword, literal_or_default, settings_in, walk
 
 FLASK_LIMITER = frozenset({"flask_limiter.Limiter", "flask_limiter.extension.Limiter"})
@@ -38,7 +40,7 @@ class InMemoryRateLimit(Rule):
     fixable = True
     prefilter = (
         r"Limiter|RateLimitConfig|RATELIMIT_STORAGE|RateLimiter|DEFAULT_THROTTLE_CLASSES"
-        r"|ACCOUNT_LOGIN_ATTEMPTS_LIMIT|AxesCacheHandler",
+        rf"|ACCOUNT_LOGIN_ATTEMPTS_LIMIT|AxesCacheHandler|{RATE_WORDS}",
     )
     message = (
         "each replica counts requests on its own, so clients get the limit once per replica and "
@@ -115,6 +117,17 @@ class InMemoryRateLimit(Rule):
     )
     invalid = examples(
         """
+            import time
+            from fastapi import FastAPI, HTTPException
+            app = FastAPI()
+            last_request: dict[str, float] = {}
+            @app.post("/send")
+            async def send(user: str):
+                if time.time() - last_request.get(user, 0) < 5:
+                    raise HTTPException(429)
+                last_request[user] = time.time()
+        """,
+        """
             # file: config/settings.py
             INSTALLED_APPS = ["rest_framework", "allauth"]
             ACCOUNT_LOGIN_ATTEMPTS_LIMIT = 5
@@ -187,6 +200,18 @@ class InMemoryRateLimit(Rule):
             limiter = Limiter(key, storage_uri=os.environ.get("LIMITER_URI", "memory://"))
         """,
     )
+
+    def visit_Module(self, node: cst.Module) -> None:
+        # A hand-made limit: a container named for it (``cooldowns``, ``login_attempts``) that
+        # request handlers change (see ``rules._state``).
+        for mutation in request_time_mutations(self.ctx):
+            if mutation.role == "ratelimit":
+                self.report_request_time(
+                    mutation.node,
+                    f"hand-made rate limit `{mutation.name}` kept in process memory (count in Redis instead: "
+                    "`INCR` + `EXPIRE` per client)",
+                    mutation.deferred,
+                )
 
     def visit_Call(self, node: cst.Call) -> None:
         for key, value, _ in settings_in(self.ctx, node):

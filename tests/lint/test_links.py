@@ -184,3 +184,58 @@ def test_reached_resolves_instantiated_classes_and_imported_containers() -> None
         ("chat/broker.py", "Broker().subscribe"): "chat/__init__.py",
         ("main.py", "fruit_db:fruits"): "fruit_db.py",
     }
+
+
+def test_object_writes_skip_init_and_module_instances() -> None:
+    source = (
+        b"class Game:\n"
+        b"    def __init__(self):\n"
+        b"        self.turn = 0\n"
+        b"    def play(self, move):\n"
+        b"        self.turn += 1\n"
+        b"        self.moves.append(move)\n"
+        b"        return self.turn == 3\n"
+        b"class Stats:\n"
+        b"    def hit(self):\n"
+        b"        self.count += 1\n"
+        b"stats = Stats()\n"
+    )
+    # Stats has a module-level instance here: the rules see it directly
+    assert scan(source)["writes"] == [["Game", "play", "turn", 5, 9, 23], ["Game", "play", "moves", 6, 9, 32]]
+
+
+def test_objects_kept_by_kept_objects() -> None:
+    manager = (
+        b"from .game import Game\n"
+        b"class Manager:\n"
+        b"    def __init__(self):\n"
+        b"        self.games = {}\n"
+        b"    def create(self, gid):\n"
+        b"        self.games[gid] = Game(gid)\n"
+        b"    def preview(self, gid):\n"
+        b"        if gid not in self.cache:\n"
+        b"            self.cache[gid] = Board(gid)\n"
+        b"class Board:\n"
+        b"    pass\n"
+    )
+    # a Board made on a cache miss is an instance cache, not a kept record
+    assert scan(manager)["stored"] == [[".game", "Game", "Manager"]]
+    facts = {
+        "pkg/game.py": scan(b"class Game:\n    def join(self, p):\n        self.players.append(p)\n"),
+        "pkg/manager.py": scan(manager),
+        "pkg/views.py": scan(
+            b"from flask import Blueprint\nfrom .manager import Manager\nbp = Blueprint('b', __name__)\n"
+            b"manager = Manager()\n@bp.post('/j')\ndef join():\n    game.join(1)\n"
+        ),
+    }
+    from sessionkit.lint._links import kept_writes
+
+    assert [(path, write[:3], caller) for path, write, caller in kept_writes(facts)] == [
+        ("pkg/game.py", ["Game", "join", "players"], "pkg/views.py")
+    ]
+    # the same game made per request only: not kept
+    facts["pkg/views.py"] = scan(
+        b"from flask import Blueprint\nfrom .manager import Manager\nbp = Blueprint('b', __name__)\n"
+        b"@bp.post('/j')\ndef join():\n    Manager().create(1)\n    game.join(1)\n"
+    )
+    assert kept_writes(facts) == []

@@ -470,6 +470,125 @@ CASES: dict[str, tuple[str, set[tuple[str, int]]]] = {
         # an UploadFile parameter: the helper runs while its request is handled
         {("SK116", 6)},
     ),
+    "game-kept-by-a-manager-kept-at-module-level": (
+        "# file: game.py\n"
+        "class Game:\n"
+        "    def __init__(self, name):\n"
+        "        self.name = name\n"
+        "        self.players = {}\n"
+        "        self.revealed = False\n"
+        "    def join(self, uid, player):\n"
+        "        self.players[uid] = player\n"
+        "    def reveal(self):\n"
+        "        self.revealed = True\n"
+        "    def info(self):\n"
+        "        return {'name': self.name}\n"
+        "# file: manager.py\n"
+        "from game import Game\n"
+        "# the games this process knows\n"
+        "class Manager:\n"
+        "    def __init__(self):\n"
+        "        self.games = {}\n"
+        "    def create(self, gid):\n"
+        "        game = Game(gid)\n"
+        "        self.games[gid] = game\n"
+        "    def join(self, gid, uid, p):\n"
+        "        self.games[gid].join(uid, p)\n"
+        "    def reveal(self, gid):\n"
+        "        self.games[gid].reveal()\n"
+        "# file: app.py\n"
+        "from flask import Flask\n"
+        "from manager import Manager\n"
+        "app = Flask(__name__)\n"
+        "manager = Manager()\n"
+        "@app.post('/g/<gid>')\n"
+        "def create(gid):\n"
+        "    manager.create(gid)\n"
+        "    manager.join(gid, 'u', 'p')\n"
+        "    manager.reveal(gid)\n"
+        "    return 'ok'\n",
+        # each change of a Game the manager keeps (game.py 7 and 9), and the manager's dict (8)
+        {("SK105", 7), ("SK105", 8), ("SK105", 9)},
+    ),
+    "game-made-per-request-is-not-kept": (
+        "# file: game.py\n"
+        "class Game:\n"
+        "    def __init__(self, name):\n"
+        "        self.players = {}\n"
+        "    def join(self, uid, player):\n"
+        "        self.players[uid] = player\n"
+        "# file: app.py\n"
+        "from flask import Flask\n"
+        "from game import Game\n"
+        "app = Flask(__name__)\n"
+        "@app.post('/g')\n"
+        "def preview():\n"
+        "    game = Game('preview')\n"
+        "    game.join('u', 'p')\n"
+        "    return 'ok'\n",
+        set(),
+    ),
+    "players-in-a-class-level-list": (
+        "# file: player.py\n"
+        "class Player:\n"
+        "    def __init__(self, sid):\n"
+        "        self.sid = sid\n"
+        "        self.step = 0\n"
+        "    def advance(self):\n"
+        "        self.step += 1\n"
+        "# file: server.py\n"
+        "from player import Player\n"
+        "class Server:\n"
+        "    players = []\n"
+        "    def register(self, sid):\n"
+        "        self.players.append(Player(sid))\n"
+        "# file: app.py\n"
+        "from fastapi import FastAPI\n"
+        "app = FastAPI()\n"
+        "@app.post('/step')\n"
+        "async def step(p):\n"
+        "    p.advance()\n"
+        "    return 'ok'\n",
+        # Players live in a class attribute: their own changes are process-wide state
+        {("SK105", 6)},
+    ),
+    "cooldowns-on-the-app-object": (
+        "import datetime\n"
+        "from flask import Blueprint, session\n"
+        "from dash.app import app\n"
+        "bp = Blueprint('api', __name__)\n"
+        "@bp.route('/api/prefix', methods=['POST'])\n"
+        "def prefix():\n"
+        "    if app.cooldowns['prefix'].get(session['id'], datetime.datetime.min) > datetime.datetime.now():\n"
+        "        return 'slow down'\n"
+        "    app.cooldowns['prefix'][\n"
+        "        session.get('id')\n"
+        "    ] = datetime.datetime.now() + datetime.timedelta(seconds=5)\n"
+        "    return 'ok'\n",
+        {("SK109", 9)},
+    ),
+    "login-attempts-counted-in-a-module-dict": (
+        "from fastapi import FastAPI\n"
+        "app = FastAPI()\n"
+        "LOGIN_ATTEMPTS: dict[str, int] = {}\n"
+        "@app.post('/login')\n"
+        "def login(user: str):\n"
+        "    LOGIN_ATTEMPTS[user] = LOGIN_ATTEMPTS.get(user, 0) + 1\n"
+        "    return 'ok'\n",
+        {("SK109", 6)},
+    ),
+    "current-app-dict-and-extension-object": (
+        "from quart import Blueprint, current_app\n"
+        "from game import Game\n"
+        "bp = Blueprint('rooms', __name__)\n"
+        "@bp.route('/rooms', methods=['POST'])\n"
+        "async def create():\n"
+        "    current_app.games['r1'] = Game('r1')\n"
+        "    current_app.cache.update('r1', {'state': 'new'})\n"
+        "    return 'ok'\n",
+        # a dict kept on the app; `cache.update()` is a method of an extension object
+        {("SK107", 6)},
+    ),
 }
 
 
