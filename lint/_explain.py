@@ -46,8 +46,9 @@ A finding points at the line a person would change:
   (`remove`, `discard`, `pop`, `del`): each is a line that moves to pub/sub; a container keyed by the
   connection
   (`last_seen[ws] = now`) is part of the registry, and so is an application-object registry
-  (`request.app["peers"][name] = ws`), also through Flask's and Quart's `current_app` (`current_app.games[gid]
-  = game`; not a method of an extension object it holds, `current_app.cache.update(...)`). Handing a message to each subscriber's queue
+  (`request.app["peers"][name] = ws`), also through Flask's and Quart's `current_app`
+  (`current_app.games[gid] = game`; not a method of an extension object it holds,
+  `current_app.cache.update(...)`). Handing a message to each subscriber's queue
   (`for q in listeners: q.put(msg)`) does not change the registry.
 - **libraries with their own in-process state**: the store, backend or URL that is set
   (`stores={"sessions": FileStore(...)}`, `MemoryChannelsBackend()`, the `"memory://"` default of
@@ -112,8 +113,8 @@ models are in view (some module defines a `Model` class); otherwise `MEDIA_ROOT`
 through Django's default cache (`cache.set(...)`, `@cache_page(...)`) in a project with no `CACHES` are
 reported at each write. A hand-made rate limit, a container named for it (`cooldowns`, `rate_limits`,
 `login_attempts`, `request_counts`, `last_request`) that request handlers change, also on the application
-object (`app.cooldowns[action][uid] = until`), is SK109 at each change. A rate limiter made without the app (`limiter = Limiter(key_func=...)`) is
-reported only if some module attaches it (`limiter.init_app(app)`, `app.state.limiter = limiter`) or, for
+object (`app.cooldowns[action][uid] = until`), is SK109 at each change. A rate limiter made without the
+app (`limiter = Limiter(key_func=...)`) is reported only if some module attaches it (`limiter.init_app(app)`, `app.state.limiter = limiter`) or, for
 slowapi, decorates a route with it. A registry class that also talks to Redis/pub-sub/a message broker
 (its source names `redis`, `pubsub`, Kafka, RabbitMQ/AMQP or NATS) only keeps local subscribers of a
 shared bus and is not reported.
