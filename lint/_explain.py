@@ -115,9 +115,9 @@ reported at each write. A hand-made rate limit, a container named for it (`coold
 `login_attempts`, `request_counts`, `last_request`) that request handlers change, also on the application
 object (`app.cooldowns[action][uid] = until`), is SK109 at each change. A rate limiter made without the
 app (`limiter = Limiter(key_func=...)`) is reported only if some module attaches it
-(`limiter.init_app(app)`, `app.state.limiter = limiter`) or, for slowapi, decorates a route with it. A registry class that also talks to Redis/pub-sub/a message broker
-(its source names `redis`, `pubsub`, Kafka, RabbitMQ/AMQP or NATS) only keeps local subscribers of a
-shared bus and is not reported.
+(`limiter.init_app(app)`, `app.state.limiter = limiter`) or, for slowapi, decorates a route with it. A
+registry class that also talks to Redis/pub-sub/a message broker (its source names `redis`, `pubsub`,
+Kafka, RabbitMQ/AMQP or NATS) only keeps local subscribers of a shared bus and is not reported.
 Files: `open(path, "w")` and `path.open("w")`, `write_text`/`write_bytes`, `.save(path)`, `to_csv(...)`,
 copies, moves and renames (`shutil.move`, `os.rename`, `folder.rename(...)`) and saves through Django's
 `FileSystemStorage()` are writes. A removal (`os.remove`, `path.unlink()`, `shutil.rmtree`) is reported
